@@ -1,0 +1,34 @@
+"""Errors the user can fix: each renders as one line naming where and what."""
+
+from __future__ import annotations
+
+
+class PerfchartError(Exception):
+    """Base of errors that end the command with a message instead of a traceback."""
+
+    exit_status = 2
+
+
+class ConfigError(PerfchartError):
+    """Bad input: a configuration, statechart or expression the user wrote.
+
+    Rendered as ``file:line: key: message`` with the parts that are known.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.key = key
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}"
+
+
+class UsageError(PerfchartError):
+    """A command line that cannot be carried out."""
