@@ -127,3 +127,24 @@ def where(value: Any, key: Any) -> tuple[str | None, int | None, str]:
     if isinstance(value, Located):
         return value.file, value.line_of(key), value.key_path(key)
     return None, None, str(key)
+
+
+def locate(container: Any, value: Any) -> tuple[Located, Any] | None:
+    """The Located container and key holding *value* (by identity, or equal text).
+
+    Used after the fact: a policy passes a config value to a helper, the
+    helper finds it bad, and the message still names the entry it came from.
+    """
+    if isinstance(container, Mapping):
+        items: Any = container.items()
+    elif isinstance(container, list):
+        items = enumerate(container)
+    else:
+        return None
+    for key, item in items:
+        if item is value or (isinstance(item, str) and item == value):
+            return (container, key) if isinstance(container, Located) else None
+        found = locate(item, value)
+        if found is not None:
+            return found
+    return None

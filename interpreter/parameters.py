@@ -1,0 +1,69 @@
+"""The parameter batch: what a policy changes in one step becomes one run.
+
+Changes, flags and run ends are buffered during a statechart step and
+published together when the step ends, parameter update first, so every
+subscriber sees a run open before anything that belongs to it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from .bus import EventBus
+from .events import Event, FlagUpdateEvent, ParameterUpdateEvent
+
+
+class RunEndEvent(Event):
+    """A policy declared its current run over (``policy.end_run()``)."""
+
+
+class ParameterBatch:
+    """Collects one step's parameter changes under a fresh trace id."""
+
+    def __init__(self, bus: EventBus, defaults: Mapping[str, Any]) -> None:
+        self.bus = bus
+        self.current: dict[str, Any] = dict(defaults)
+        self._traces = itertools.count(1)
+        self._changes: dict[str, Any] | None = None
+        self._trace: int | None = None
+        self._info: dict[str, Any] = {}
+        self._after: list[Event] = []
+
+    def set(self, parameters: Mapping[str, Any], **info: Any) -> tuple[int, bool]:
+        """Add *parameters* to this step's run; return its trace and whether it is new."""
+        new = self._changes is None
+        if new:
+            self._changes = {}
+            self._trace = next(self._traces)
+            self._info = info
+        assert self._changes is not None and self._trace is not None
+        self._changes.update(parameters)
+        return self._trace, new
+
+    def flag(self, name: str, value: Any, trace: int | None) -> None:
+        self._after.append(FlagUpdateEvent(traceids=() if trace is None else (trace,), name=name, value=value))
+
+    def end_run(self, trace: int) -> None:
+        self._after.append(RunEndEvent(traceids=(trace,)))
+
+    def flush(self) -> None:
+        """Publish what the step produced: the update first, then flags and run ends."""
+        if self._changes is not None:
+            previous = self.current
+            self.current = {**previous, **self._changes}
+            self.bus.publish(
+                ParameterUpdateEvent(
+                    traceids=(self._trace,),
+                    parameters=self.current,
+                    previous=previous,
+                    changes=self._changes,
+                    **self._info,
+                )
+            )
+            self._changes = None
+        if self._after:
+            for event in self._after:
+                self.bus.publish(event)
+            self._after = []
