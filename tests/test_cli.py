@@ -1,0 +1,145 @@
+"""The perfchart command, run as users run it: a real process, real files, real signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CONFIG = """
+policies:
+  - class: policy.MultivariableExplorerPolicy
+    matrix:
+      a: {type: discrete, values: [1, 2, 3]}
+    events:
+      signal:
+        OK: CmdlineExitZeroEvent
+        FAILED: CmdlineExitNonzeroEvent
+channels:
+  - class: channel.CmdlineChannel
+    cmdline: "{{python}} -c 'import sys, time; time.sleep({{sleep|0}} if {{a}} > 1 else 0); sys.exit({{a}} in ({{fail|()}},))' {{a}}"
+"""
+
+
+def perfchart(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "test.yml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_exit_0_when_every_run_is_ok(config: Path, tmp_path: Path) -> None:
+    done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    assert "3 runs, 3 OK" in done.stderr
+    assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
+
+
+def test_exit_1_when_a_run_is_not_ok(config: Path, tmp_path: Path) -> None:
+    done = perfchart("run", str(config), "-D", f"python={sys.executable}", "-D", "fail=2", "--results", str(tmp_path / "r"), "-q")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""
+    statuses = [json.loads(line)["status"] for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
+    assert statuses == ["OK", "FAILED", "OK"]
+
+
+def test_exit_2_with_one_line_for_a_bad_config(config: Path, tmp_path: Path) -> None:
+    config.write_text(CONFIG.replace("type: discrete", "type: discrete, min: high"))
+    done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"perfchart: error: {config}:5: policies[0].matrix.a.min")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_exit_2_for_a_missing_config_file(tmp_path: Path) -> None:
+    done = perfchart("run", str(tmp_path / "absent.yml"))
+    assert done.returncode == 2
+    assert str(tmp_path / "absent.yml") in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_exit_2_for_bad_usage() -> None:
+    done = perfchart("run")
+    assert done.returncode == 2
+    assert "CONFIG" in done.stderr
+
+
+def test_verbose_shows_the_traceback_of_a_bad_config(config: Path) -> None:
+    config.write_text("policies: 3\n")
+    done = perfchart("run", str(config), "-v")
+    assert done.returncode == 2
+    assert "Traceback" in done.stderr
+
+
+def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Path) -> None:
+    results = tmp_path / "r"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interpreter", "run", str(config), "-D", f"python={sys.executable}", "-D", "sleep=60", "--results", str(results)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    runs = results / "runs.jsonl"
+    deadline = time.monotonic() + 30
+    while not (runs.exists() and runs.read_text().count("\n") >= 1):
+        assert process.poll() is None and time.monotonic() < deadline, "the first run never finished"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    records = [json.loads(line) for line in runs.read_text().splitlines()]
+    assert [(r["parameters"], r["status"]) for r in records] == [({"a": 1}, "OK"), ({"a": 2}, "interrupted")]
+    meta = json.loads((results / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["exit_status"] == 130
+    assert (results / "runs.csv").exists()
+
+
+def test_policies_lists_the_bundled_policies() -> None:
+    done = perfchart("policies")
+    assert done.returncode == 0
+    line = next(line for line in done.stdout.splitlines() if line.startswith("multivariable-explorer"))
+    assert "policy.MultivariableExplorerPolicy" in line
+
+
+def test_the_console_script_and_the_module_agree() -> None:
+    script = shutil.which("perfchart", path=os.path.dirname(sys.executable))
+    assert script is not None
+    done = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert done.returncode == 0
+    assert done.stdout == perfchart("--version").stdout
+
+
+def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
+    """The README's first command, after its install step: `perfchart run examples/sweep.yml`."""
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install -e . && perfchart run examples/sweep.yml" in readme
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    done = perfchart("run", "examples/sweep.yml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (results,) = (tmp_path / "perfchart-results").iterdir()
+    assert results.name.startswith("sweep-")
+    records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
+    assert len(records) == 6 and all(r["status"] == "OK" for r in records)
+
+
+def test_the_readme_test_command_is_what_ci_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = "pip install -e '.[test]' && pytest"
+    assert command in readme
+    assert command in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,201 @@
+"""Whole sessions: real commands, real files, real sismic interpreters."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
+from interpreter.config import load_config
+from interpreter.events import Event, ParameterUpdateEvent
+from interpreter.process import LogLineEvent
+from interpreter.session import Session
+from interpreter.ui import ConsoleUI
+
+WORKER = """
+import sys
+a, b = sys.argv[1], sys.argv[2]
+with open(sys.argv[3], "a") as log:
+    log.write(f"{a}|{b}\\n")
+print(f"ran a={a} b={b}")
+sys.exit(1 if a == "2" else 0)
+"""
+
+CONFIG = """
+config:
+  title: session test
+  seed: 3
+  parameters:
+    - name: a
+      default: 0
+policies:
+  - class: multivariable-explorer
+    matrix:
+      a: {type: discrete, values: [1, 2, 3]}
+      b: {type: discrete, values: [x, "y z"]}
+    events:
+      signal:
+        OK: CmdlineExitZeroEvent
+        FAILED: CmdlineExitNonzeroEvent
+channels:
+  - class: channel.CmdlineChannel
+    cmdline: "{{python}} {{worker}} {{a}} {{b}} {{calls}}"
+"""
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> dict[str, Any]:
+    worker = tmp_path / "worker.py"
+    worker.write_text(WORKER)
+    config = tmp_path / "sweep.yml"
+    config.write_text(CONFIG)
+    calls = tmp_path / "calls.txt"
+    defines = {"python": sys.executable, "worker": str(worker), "calls": str(calls)}
+    return {"config": config, "defines": defines, "calls": calls, "results": tmp_path / "results"}
+
+
+def records(results: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
+
+
+def test_a_real_cmdline_sweep_runs_every_permutation_with_traced_events(sweep: dict[str, Any]) -> None:
+    session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"])
+    seen: list[Event] = []
+    session.bus.subscribe(seen.append, ParameterUpdateEvent, CmdlineStartedEvent, LogLineEvent, CmdlineExitEvent)
+
+    assert session.run() == 1  # a=2 exits 1: those runs are FAILED
+
+    assert sweep["calls"].read_text().splitlines() == ["1|x", "1|y z", "2|x", "2|y z", "3|x", "3|y z"]
+    runs = records(sweep["results"])
+    assert [r["parameters"] for r in runs] == [{"a": a, "b": b} for a in (1, 2, 3) for b in ("x", "y z")]
+    assert [r["status"] for r in runs] == ["OK", "OK", "FAILED", "FAILED", "OK", "OK"]
+    assert [r["exitcodes"] for r in runs] == [[0], [0], [1], [1], [0], [0]]
+    assert [r["ok"] for r in runs] == [True, True, False, False, True, True]
+
+    updates = [e for e in seen if isinstance(e, ParameterUpdateEvent)]
+    assert [min(u.traceids) for u in updates] == [r["trace"] for r in runs]
+    for update in updates:
+        (trace,) = update.traceids
+        caused = [e for e in seen if trace in e.traceids and not isinstance(e, ParameterUpdateEvent)]
+        assert [type(e).__name__ for e in caused][0] == "CmdlineStartedEvent"
+        assert type(caused[-1]).__name__ in ("CmdlineExitZeroEvent", "CmdlineExitNonzeroEvent")
+        lines = [e.line for e in caused if isinstance(e, LogLineEvent)]
+        assert lines == [f"ran a={update.parameters['a']} b={update.parameters['b']}"]
+    assert all(e.traceids for e in seen)
+
+
+def test_results_files_hold_every_run(sweep: dict[str, Any]) -> None:
+    config = load_config(sweep["config"], sweep["defines"])
+    Session(config, results_dir=sweep["results"], seed=11).run()
+    runs = records(sweep["results"])
+    assert set(runs[0]) >= {"index", "repetition", "policy", "run", "trace", "parameters", "flags", "status", "ok", "start", "end", "duration", "exitcodes"}
+    assert [r["index"] for r in runs] == [1, 2, 3, 4, 5, 6]
+    assert [r["run"] for r in runs] == [1, 2, 3, 4, 5, 6]
+    assert all(r["end"] >= r["start"] and r["duration"] == pytest.approx(r["end"] - r["start"], abs=1e-5) for r in runs)
+
+    with (sweep["results"] / "runs.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["a"], row["b"], row["status"], row["exitcodes"]) for row in rows] == [
+        (str(r["parameters"]["a"]), r["parameters"]["b"], r["status"], " ".join(map(str, r["exitcodes"]))) for r in runs
+    ]
+
+    meta = json.loads((sweep["results"] / "meta.json").read_text())
+    assert meta["config_sha256"] == hashlib.sha256(sweep["config"].read_bytes()).hexdigest()
+    assert meta["seed"] == 11
+    assert meta["status"] == "finished"
+    assert meta["exit_status"] == 1
+    assert meta["runs"] == 6 and meta["ok"] == 4
+    assert meta["by_status"] == {"OK": 4, "FAILED": 2}
+    assert meta["dry_run"] is False
+    assert meta["policies"] == ["multivariable-explorer"]
+    assert {"python", "sismic", "perfchart"} <= set(meta["versions"])
+
+
+def test_a_dry_run_prints_the_plan_and_executes_nothing(sweep: dict[str, Any]) -> None:
+    plan = io.StringIO()
+    ui = ConsoleUI(Console(file=io.StringIO()), plan=plan)
+    session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], dry_run=True, ui=ui)
+    assert session.run() == 0
+    assert not sweep["calls"].exists()
+    lines = plan.getvalue().splitlines()
+    assert [line.split(None, 2)[2] for line in lines] == [f"a={a} b={b}" for a in (1, 2, 3) for b in ("x", "y z")]
+    runs = records(sweep["results"])
+    assert len(runs) == 6
+    assert all(r["dry_run"] and r["status"] == "OK" and r["exitcodes"] == [] for r in runs)
+    assert json.loads((sweep["results"] / "meta.json").read_text())["dry_run"] is True
+
+
+def test_repeat_runs_every_policy_again_in_a_fresh_interpreter(sweep: dict[str, Any]) -> None:
+    sweep["config"].write_text(CONFIG.replace("seed: 3", "seed: 3\n  repeat: 2"))
+    session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], dry_run=True)
+    session.run()
+    runs = records(sweep["results"])
+    assert [r["repetition"] for r in runs] == [1] * 6 + [2] * 6
+    assert [r["parameters"] for r in runs[:6]] == [r["parameters"] for r in runs[6:]]
+    assert len({r["trace"] for r in runs}) == 12
+
+
+def test_an_existing_results_directory_is_never_overwritten(sweep: dict[str, Any]) -> None:
+    config = load_config(sweep["config"], sweep["defines"])
+    Session(config, results_dir=sweep["results"], dry_run=True).run()
+    before = (sweep["results"] / "runs.jsonl").read_text()
+    with pytest.raises(Exception, match="already holds results"):
+        Session(config, results_dir=sweep["results"], dry_run=True).run()
+    assert (sweep["results"] / "runs.jsonl").read_text() == before
+
+
+USER_CHART = """
+perfchart:
+  name: countdown
+  summary: Runs n, n-1, ... 1, each until its command exits.
+statechart:
+  name: Countdown
+  preamble: |
+    n = config['from']
+    policy.set_total(n)
+    policy.bind('done', 'CmdlineExitEvent')
+  root state:
+    name: Countdown
+    initial: Next
+    transitions:
+      - target: Done
+        event: interrupt
+    states:
+      - name: Next
+        on entry: trace = policy.set_parameters({'n': n})
+        transitions:
+          - target: Next
+            event: done
+            guard: traced(event, trace) and n > 1
+            action: |
+              policy.set_status('OK')
+              n -= 1
+          - target: Done
+            event: done
+            guard: traced(event, trace) and n <= 1
+            action: policy.set_status('OK')
+      - name: Done
+        type: final
+"""
+
+
+def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
+    (tmp_path / "countdown.yaml").write_text(USER_CHART)
+    config = tmp_path / "test.yml"
+    config.write_text(
+        "policies:\n  - statechart: countdown.yaml\n    from: 3\n"
+        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"print({{n}})\"'\n"
+    )
+    session = Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out")
+    assert session.total_runs == 3
+    assert session.run() == 0
+    runs = records(tmp_path / "out")
+    assert [(r["policy"], r["parameters"], r["status"]) for r in runs] == [("countdown", {"n": n}, "OK") for n in (3, 2, 1)]
