@@ -35,7 +35,8 @@ class Event:
         self.__dict__.update(attributes)
 
     @property
-    def name(self) -> str:
+    def event_name(self) -> str:
+        """The class name; not ``name``, which some events carry as an attribute."""
         return type(self).__name__
 
     def has_trace(self, traceid: int) -> bool:
@@ -48,7 +49,7 @@ class Event:
     def __repr__(self) -> str:
         attrs = ", ".join(f"{k}={v!r}" for k, v in self.attributes().items())
         traces = f" traces={sorted(self.traceids)}" if self.traceids else ""
-        return f"<{self.name}{traces}{' ' + attrs if attrs else ''}>"
+        return f"<{self.event_name}{traces}{' ' + attrs if attrs else ''}>"
 
 
 Event.registry["Event"] = Event

@@ -1,8 +1,9 @@
 """The parameter batch: what a policy changes in one step becomes one run.
 
 Changes, flags and run ends are buffered during a statechart step and
-published together when the step ends, parameter update first, so every
-subscriber sees a run open before anything that belongs to it.
+published when the step ends, in the order the chart made them; the
+parameter update stands where the step first set a parameter. So a status
+set just before the next run starts still lands on the run it was set in.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class ParameterBatch:
         self._changes: dict[str, Any] | None = None
         self._trace: int | None = None
         self._info: dict[str, Any] = {}
-        self._after: list[Event] = []
+        self._pending: list[Event | None] = []
 
     def set(self, parameters: Mapping[str, Any], **info: Any) -> tuple[int, bool]:
         """Add *parameters* to this step's run; return its trace and whether it is new."""
@@ -38,32 +39,35 @@ class ParameterBatch:
             self._changes = {}
             self._trace = next(self._traces)
             self._info = info
+            self._pending.append(None)
         assert self._changes is not None and self._trace is not None
         self._changes.update(parameters)
         return self._trace, new
 
     def flag(self, name: str, value: Any, trace: int | None) -> None:
-        self._after.append(FlagUpdateEvent(traceids=() if trace is None else (trace,), name=name, value=value))
+        self._pending.append(FlagUpdateEvent(traceids=() if trace is None else (trace,), name=name, value=value))
 
     def end_run(self, trace: int) -> None:
-        self._after.append(RunEndEvent(traceids=(trace,)))
+        self._pending.append(RunEndEvent(traceids=(trace,)))
 
     def flush(self) -> None:
-        """Publish what the step produced: the update first, then flags and run ends."""
-        if self._changes is not None:
-            previous = self.current
-            self.current = {**previous, **self._changes}
-            self.bus.publish(
-                ParameterUpdateEvent(
-                    traceids=(self._trace,),
-                    parameters=self.current,
-                    previous=previous,
-                    changes=self._changes,
-                    **self._info,
-                )
-            )
-            self._changes = None
-        if self._after:
-            for event in self._after:
-                self.bus.publish(event)
-            self._after = []
+        """Publish what the step produced, in order; ``None`` marks the parameter update."""
+        if not self._pending:
+            return
+        for event in self._pending:
+            self.bus.publish(self._update() if event is None else event)
+        self._pending = []
+
+    def _update(self) -> ParameterUpdateEvent:
+        assert self._changes is not None
+        previous = self.current
+        self.current = {**previous, **self._changes}
+        update = ParameterUpdateEvent(
+            traceids=(self._trace,),
+            parameters=self.current,
+            previous=previous,
+            changes=self._changes,
+            **self._info,
+        )
+        self._changes = None
+        return update

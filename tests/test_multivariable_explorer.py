@@ -206,7 +206,7 @@ def test_matrix_errors_name_the_file_line_and_key(matrix: str, message: str) -> 
 def test_a_bad_count_expression_names_its_key() -> None:
     with pytest.raises(ConfigError) as caught:
         PolicyHarness(POLICY.replace("events:", "events:\n  signalEventCount: 'apps + nope'"))
-    assert "policy.yml:7: events.signalEventCount" in str(caught.value)
+    assert "policy.yml:6: events.signalEventCount" in str(caught.value)
     assert "nope" in str(caught.value)
 
 

@@ -170,7 +170,8 @@ statechart:
         event: interrupt
     states:
       - name: Next
-        on entry: trace = policy.set_parameters({'n': n})
+        on entry: |
+          trace = policy.set_parameters({'n': n})
         transitions:
           - target: Next
             event: done
@@ -191,6 +192,7 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
     (tmp_path / "countdown.yaml").write_text(USER_CHART)
     config = tmp_path / "test.yml"
     config.write_text(
+        "config:\n  parameters:\n    - name: n\n"
         "policies:\n  - statechart: countdown.yaml\n    from: 3\n"
         "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"print({{n}})\"'\n"
     )
