@@ -1,0 +1,315 @@
+"""Loading a test configuration written in the original driver's format.
+
+The file is checked in two passes against ``schemas/config.schema.json``: the
+sections macros take their values from (``define:``, ``config.definitions``)
+before rendering, everything else after, because a macro can stand for a
+typed value (``repeat: "{{runs|2}}"``). Channels and tasks stay raw: their
+macros may be parameters, known only at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .catalog import PolicyChart, describe, load_chart, load_schema, resolve, validate
+from .durations import parse_duration
+from .errors import ConfigError, UsageError
+from .macros import MACRO, render
+from .yamlsource import Located, LocatedDict, load_yaml
+
+DEFAULT_STALE_TIMEOUT = 1200.0
+
+CONFIG_KEYS = ("title", "repeat", "runs", "staleTimeout", "seed", "parameters", "definitions", "meta")
+UNSUPPORTED_CONFIG_KEYS = ("metrics", "indicators")
+SECTIONS = ("config", "define", "policies", "channels", "tasks")
+UNSUPPORTED_SECTIONS = ("observers", "trackers", "reporters")
+CMDLINE_CLASSES = ("channel.cmdlinechannel", "cmdlinechannel", "cmdline")
+NAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+@dataclass
+class ParameterSpec:
+    name: str
+    default: Any = None
+    desc: str | None = None
+    units: str | None = None
+
+
+@dataclass
+class PolicySpec:
+    index: int
+    chart: PolicyChart
+    config: LocatedDict
+
+
+@dataclass
+class ChannelSpec:
+    index: int
+    kind: str
+    config: LocatedDict
+
+
+@dataclass
+class TestConfig:
+    __test__ = False  # not a pytest test class, despite the name
+
+    path: Path
+    sha256: str
+    title: str
+    repeat: int
+    stale_timeout: float
+    seed: int | None
+    parameters: list[ParameterSpec] = field(default_factory=list)
+    definitions: dict[str, Any] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    policies: list[PolicySpec] = field(default_factory=list)
+    channels: list[ChannelSpec] = field(default_factory=list)
+    tasks: list[LocatedDict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        """Starting values of the declared parameters that have one."""
+        return {p.name: p.default for p in self.parameters if p.default is not None}
+
+
+def parse_define(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` from ``-D``; the value is read as a YAML scalar so ``n=5`` is an int."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not NAME.fullmatch(name):
+        raise UsageError(f"-D {text!r}: expected NAME=VALUE, where NAME is letters, digits, '_', '.' or '-'")
+    return name, scalar(value)
+
+
+def scalar(text: str) -> Any:
+    """A command-line string as YAML would read it; anything but a plain scalar stays text."""
+    if not text.strip():
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float, str)) else text
+
+
+def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig:
+    """Load, check and render a test configuration; any problem is one ConfigError."""
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not a UTF-8 text file", file=str(path)) from None
+    raw = load_yaml(text, str(path))
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"expected a mapping with config:, define:, policies:, channels: ... sections, got {describe(raw)}",
+            file=str(path),
+            line=getattr(raw, "line", None) or 1,
+        )
+
+    schema = load_schema("config")
+    validate(raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"})
+    values = _definition_values(raw, defines)
+    notes = _section_warnings(raw)
+
+    doc = LocatedDict(file=raw.file, line=raw.line, path=raw.path)
+    doc.lines = dict(raw.lines)
+    for key, value in raw.items():
+        if key in ("define", "channels", "tasks"):
+            doc[key] = value
+        elif key == "config" and isinstance(value, Mapping):
+            doc[key] = _render_config(value, values)
+        elif key in SECTIONS:
+            doc[key] = render(value, values)
+    validate(doc, schema)
+
+    settings = doc.get("config") or LocatedDict(file=raw.file, line=raw.line, path="config")
+    policies = [_policy(index, block, path.parent) for index, block in enumerate(doc["policies"])]
+    parameters = _parameters(settings)
+    channels: list[ChannelSpec] = []
+    for index, block in enumerate(doc.get("channels") or ()):
+        channel = _channel(index, block, notes)
+        if channel is not None:
+            channels.append(channel)
+    tasks = list(doc.get("tasks") or ())
+    known = set(values) | {p.name for p in parameters} | _matrix_keys(policies)
+    for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
+        raise container.error(
+            key,
+            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a matrix key; "
+            f"declare it or give it a default {{{{{name}|...}}}}",
+        )
+
+    return TestConfig(
+        path=path,
+        sha256=hashlib.sha256(content).hexdigest(),
+        title=str(settings.get("title", path.stem)),
+        repeat=_repeat(settings),
+        stale_timeout=_stale_timeout(settings),
+        seed=settings.get("seed"),
+        parameters=parameters,
+        definitions=values,
+        meta=settings.get("meta") or {},
+        policies=policies,
+        channels=channels,
+        tasks=tasks,
+        warnings=[str(note) for note in sorted(notes + _config_warnings(settings), key=lambda note: note.line or 0)],
+    )
+
+
+def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> dict[str, Any]:
+    """Macro values: definition defaults, overridden by ``define:``, overridden by ``-D``."""
+    declared = (raw.get("config") or {}).get("definitions") or []
+    seen: set[str] = set()
+    values: dict[str, Any] = {}
+    for index, entry in enumerate(declared):
+        if entry["name"] in seen:
+            raise declared.error(index, f"definition {entry['name']!r} is declared twice")
+        seen.add(entry["name"])
+        if "default" in entry:
+            values[entry["name"]] = entry["default"]
+    values.update(raw.get("define") or {})
+    values.update({name: scalar(value) if isinstance(value, str) else value for name, value in defines.items()})
+    for index, entry in enumerate(declared):
+        if entry.get("required") and entry["name"] not in values:
+            desc = f" ({entry['desc']})" if entry.get("desc") else ""
+            raise declared.error(
+                index,
+                f"required definition {entry['name']!r}{desc} has no value: give it with -D {entry['name']}=... or in define:",
+            )
+    return values
+
+
+def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
+    """Render the known keys of ``config:``; ``definitions`` are the macro sources, and ignored keys must not fail."""
+    out = LocatedDict(file=getattr(settings, "file", None), line=getattr(settings, "line", None), path=getattr(settings, "path", "config"))
+    out.lines = dict(getattr(settings, "lines", {}))
+    for key, value in settings.items():
+        out[key] = render(value, values) if key in CONFIG_KEYS and key != "definitions" else value
+    return out
+
+
+def _section_warnings(raw: LocatedDict) -> list[ConfigError]:
+    """Warnings share ConfigError's ``file:line: key: message`` form, so they read like errors."""
+    notes = []
+    for key in raw:
+        if key in UNSUPPORTED_SECTIONS:
+            notes.append(raw.error(key, f"the {key} section is not supported yet; ignored"))
+        elif key not in SECTIONS:
+            notes.append(raw.error(key, f"unknown section {key!r} ignored (known: {', '.join(SECTIONS)})"))
+    return notes
+
+
+def _config_warnings(settings: LocatedDict) -> list[ConfigError]:
+    notes = []
+    for key in settings:
+        if key in UNSUPPORTED_CONFIG_KEYS:
+            notes.append(settings.error(key, f"{key} is not supported yet; ignored"))
+        elif key not in CONFIG_KEYS:
+            notes.append(settings.error(key, f"unknown key {key!r} in config ignored (known: {', '.join(CONFIG_KEYS)})"))
+    return notes
+
+
+def _repeat(settings: LocatedDict) -> int:
+    if "repeat" in settings and "runs" in settings:
+        raise settings.error("runs", "give either repeat or runs (its original name), not both")
+    return settings.get("repeat", settings.get("runs", 1))
+
+
+def _stale_timeout(settings: LocatedDict) -> float:
+    if "staleTimeout" not in settings:
+        return DEFAULT_STALE_TIMEOUT
+    try:
+        seconds = parse_duration(settings["staleTimeout"])
+    except ValueError as exc:
+        raise settings.error("staleTimeout", str(exc)) from None
+    if seconds <= 0:
+        raise settings.error("staleTimeout", f"expected a positive duration, got {settings['staleTimeout']!r}")
+    return seconds
+
+
+def _parameters(settings: LocatedDict) -> list[ParameterSpec]:
+    declared = settings.get("parameters") or []
+    specs: dict[str, ParameterSpec] = {}
+    for index, entry in enumerate(declared):
+        if entry["name"] in specs:
+            raise declared.error(index, f"parameter {entry['name']!r} is declared twice")
+        specs[entry["name"]] = ParameterSpec(entry["name"], entry.get("default"), entry.get("desc"), entry.get("units"))
+    return list(specs.values())
+
+
+def _without(block: LocatedDict, *keys: str) -> LocatedDict:
+    out = LocatedDict({k: v for k, v in block.items() if k not in keys}, file=block.file, line=block.line, path=block.path)
+    out.lines = {k: v for k, v in block.lines.items() if k not in keys}
+    return out
+
+
+def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
+    if "class" in block and "statechart" in block:
+        raise block.error("statechart", "give either class (a bundled policy) or statechart (a chart file), not both")
+    if "statechart" in block:
+        chart_path = base_dir / Path(block["statechart"]).expanduser()
+        if not chart_path.is_file():
+            raise block.error("statechart", f"no statechart file {block['statechart']!r} (looked for {chart_path})")
+        chart = load_chart(chart_path)
+    elif "class" in block:
+        try:
+            chart = resolve(block["class"], base_dir)
+        except ConfigError as exc:
+            if exc.file:
+                raise
+            raise block.error("class", exc.message) from None
+    else:
+        raise ConfigError(
+            "missing key 'class' (a bundled policy) or 'statechart' (the path of a chart file)",
+            file=block.file,
+            line=block.line,
+            key=block.path,
+        )
+    config = _without(block, "class", "statechart")
+    if chart.config_schema is not None:
+        validate(config, chart.config_schema)
+    return PolicySpec(index, chart, config)
+
+
+def _channel(index: int, block: LocatedDict, notes: list[ConfigError]) -> ChannelSpec | None:
+    name = block["class"]
+    if name.casefold() not in CMDLINE_CLASSES:
+        notes.append(block.error("class", f"channel class {name!r} is not supported yet; channel skipped"))
+        return None
+    if "cmdline" not in block:
+        raise ConfigError("missing required key 'cmdline'", file=block.file, line=block.line, key=block.path)
+    return ChannelSpec(index, "cmdline", block)
+
+
+def _matrix_keys(policies: list[PolicySpec]) -> set[str]:
+    keys: set[str] = set()
+    for policy in policies:
+        matrix = policy.config.get("matrix")
+        if isinstance(matrix, Mapping):
+            keys.update(str(key) for key in matrix)
+    return keys
+
+
+def _unknown_macros(blocks: list[Any], known: set[str]) -> Iterator[tuple[Located, Any, str]]:
+    """Macros without a default that nothing known at load time can fill, with their entry."""
+    for block in blocks:
+        items = block.items() if isinstance(block, Mapping) else enumerate(block) if isinstance(block, list) else ()
+        for key, value in items:
+            if isinstance(value, str):
+                for match in MACRO.finditer(value):
+                    if match.group(2) is None and match.group(1) not in known:
+                        yield block, key, match.group(1)
+            else:
+                yield from _unknown_macros([value], known)
