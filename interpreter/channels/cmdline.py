@@ -1,0 +1,201 @@
+"""A channel that applies parameters by running a command.
+
+Each parameter update that touches a macro of the command starts a new run
+carrying the update's trace, after the previous run has been killed and has
+reported its exit: a run that holds a port or a file is gone before the next
+one starts, and the events of one run never interleave with the next's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..bus import EventBus
+from ..errors import ConfigError
+from ..events import Event, ParameterUpdateEvent, SessionEndEvent, SessionStartEvent
+from ..process import ChildProcess, Command, CommandTemplate, LogLineEvent, check_keys, config_error, read_bool
+
+__all__ = [
+    "CmdlineChannel",
+    "CmdlineExitEvent",
+    "CmdlineExitNonzeroEvent",
+    "CmdlineExitZeroEvent",
+    "CmdlineStartedEvent",
+    "LogLineEvent",
+]
+
+#: A restarted command that ran shorter than this (seconds) counts as crashing.
+QUICK_EXIT = 1.0
+#: First wait before restarting a crashing command; it doubles each crash, up to MAX_BACKOFF.
+RESTART_BACKOFF = 0.1
+MAX_BACKOFF = 5.0
+
+
+class CmdlineStartedEvent(Event):
+    """A command was launched. Attributes: ``pid``, ``argv`` (as executed), ``source`` (the channel)."""
+
+
+class CmdlineExitEvent(Event):
+    """A command ended, after all its output.
+
+    Attributes: ``exitcode`` (negative signal number when killed),
+    ``timedout`` (its timeout killed it) and ``source`` (the channel).
+    """
+
+
+class CmdlineExitZeroEvent(CmdlineExitEvent):
+    """A command ended with exit code 0."""
+
+
+class CmdlineExitNonzeroEvent(CmdlineExitEvent):
+    """A command failed, was killed, timed out or could not be launched."""
+
+
+@dataclass(eq=False)
+class _Run:
+    """One wanted run: the rendered command and the trace it belongs to."""
+
+    command: Command
+    traceids: frozenset[int]
+    quick_exits: int = 0
+    relaunch: threading.Timer | None = None
+
+    def cancel_relaunch(self) -> None:
+        if self.relaunch is not None:
+            self.relaunch.cancel()
+            self.relaunch = None
+
+
+class CmdlineChannel:
+    """Runs ``cmdline`` whenever a parameter it uses changes.
+
+    *parameters* are the parameter names the session knows; when given, a
+    macro that is neither one of them nor a definition is a ConfigError
+    now rather than at the first run. *defaults* are the parameter values an
+    ``atstart`` run uses.
+    """
+
+    KEYS = CommandTemplate.KEYS | {"class", "atstart", "restart", "relaunch"}
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        bus: EventBus,
+        definitions: Mapping[str, Any],
+        name: str = "cmdline",
+        parameters: Collection[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(config, Mapping):
+            raise ConfigError(f"expected a channel block (a mapping with cmdline: ...), got {config!r}", key=name)
+        check_keys(config, self.KEYS, "a CmdlineChannel block")
+        self.name = name
+        self.bus = bus
+        self.definitions = dict(definitions)
+        self.defaults = dict(defaults or {})
+        self.command = CommandTemplate(config)
+        self.atstart = read_bool(config, "atstart")
+        if "restart" in config and "relaunch" in config:
+            raise config_error(config, "relaunch", "relaunch is the former name of restart; give only restart")
+        self.restart = read_bool(config, "relaunch" if "relaunch" in config else "restart")
+        if parameters is not None:
+            self.command.check_known(set(self.definitions) | set(parameters))
+        self._lock = threading.Lock()
+        self._closed = False
+        #: The latest run asked for; it may still wait for the active process to end.
+        self._current: _Run | None = None
+        #: The process whose exit has not been handled yet; at most one at a time.
+        self._active: ChildProcess | None = None
+        self._processes: list[ChildProcess] = []
+
+    def handle(self, event: Event) -> None:
+        """React to the session's lifecycle; raises ConfigError when a macro has no value."""
+        if isinstance(event, ParameterUpdateEvent):
+            if not self.command.macros.isdisjoint(event.changes):
+                self._run({**self.definitions, **event.parameters}, event.traceids)
+        elif isinstance(event, SessionStartEvent):
+            if self.atstart:
+                self._run({**self.definitions, **self.defaults}, ())
+        elif isinstance(event, SessionEndEvent):
+            self.close()
+
+    def close(self) -> None:
+        """Kill what still runs and wait until its exit is reported; nothing starts after."""
+        with self._lock:
+            self._closed = True
+            if self._current is not None:
+                self._current.cancel_relaunch()
+            active, processes = self._active, list(self._processes)
+        if active is not None:
+            active.kill()
+        for process in processes:
+            process.join()
+
+    def _run(self, values: Mapping[str, Any], traceids: Iterable[int]) -> None:
+        run = _Run(self.command.render(values), frozenset(traceids))
+        with self._lock:
+            if self._closed:
+                return
+            previous, self._current = self._current, run
+            if previous is not None:
+                previous.cancel_relaunch()
+            if self._active is not None:
+                self._active.kill()
+                return
+            self._launch(run)
+
+    def _launch(self, run: _Run) -> None:
+        """Start *run*; called with the lock held."""
+        process = ChildProcess(
+            run.command,
+            self.bus,
+            source=self.name,
+            traceids=run.traceids,
+            on_start=self._started,
+            on_exit=lambda process: self._exited(run, process),
+        )
+        self._active = process
+        self._processes = [p for p in self._processes if not p.finished]
+        self._processes.append(process)
+        process.start()
+
+    def _started(self, process: ChildProcess) -> None:
+        self.bus.publish(CmdlineStartedEvent(pid=process.pid, argv=process.command.argv, source=self.name, traceids=process.traceids))
+
+    def _exited(self, run: _Run, process: ChildProcess) -> None:
+        """Report the exit, then start what waited for it or restart the same run."""
+        exit_class = CmdlineExitZeroEvent if process.returncode == 0 else CmdlineExitNonzeroEvent
+        self.bus.publish(exit_class(exitcode=process.returncode, timedout=process.timedout, source=self.name, traceids=process.traceids))
+        with self._lock:
+            self._active = None
+            current = self._current
+            if self._closed or current is None:
+                return
+            if current is not run:
+                self._launch(current)
+            elif self.restart and not (process.killed or process.timedout or process.error is not None):
+                delay = self._backoff(run, process)
+                if delay:
+                    run.relaunch = threading.Timer(delay, self._relaunch, (run,))
+                    run.relaunch.daemon = True
+                    run.relaunch.start()
+                else:
+                    self._launch(run)
+
+    @staticmethod
+    def _backoff(run: _Run, process: ChildProcess) -> float:
+        """No wait after a run that lasted; a growing one while the command keeps crashing."""
+        if (process.duration or 0.0) >= QUICK_EXIT:
+            run.quick_exits = 0
+            return 0.0
+        run.quick_exits += 1
+        return min(RESTART_BACKOFF * 2 ** (run.quick_exits - 1), MAX_BACKOFF)
+
+    def _relaunch(self, run: _Run) -> None:
+        with self._lock:
+            if not self._closed and self._current is run and self._active is None:
+                run.relaunch = None
+                self._launch(run)

@@ -1,0 +1,455 @@
+"""Child processes that behave, and the command keys that describe them.
+
+Channels and tasks both launch commands through :class:`ChildProcess`: each
+runs in its own process group, so a kill or a timeout takes its grandchildren
+with it; its output becomes :class:`LogLineEvent` events; and its exit is
+reported only after its output, so a policy never sees a line of a run after
+that run's exit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .bus import EventBus
+from .durations import parse_duration
+from .errors import ConfigError
+from .events import Event
+from .macros import MACRO, MissingMacro, render_string
+from .yamlsource import Located
+
+#: Seconds between SIGTERM and SIGKILL when a run is stopped.
+KILL_GRACE = 2.0
+#: Seconds to wait, after the command exits, for descendants that still hold its output.
+DRAIN_GRACE = 1.0
+
+
+class LogLineEvent(Event):
+    """One line a command wrote.
+
+    Attributes: ``line`` (decoded, without its newline), ``stream``
+    (``stdout`` or ``stderr``) and ``source`` (the channel or ``task:<name>``).
+    """
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command ready to launch: every macro already rendered."""
+
+    #: An argv list, or with ``shell`` one string for ``/bin/sh -c``.
+    args: Sequence[str] | str
+    shell: bool = False
+    cwd: str | None = None
+    #: Added to this process's environment.
+    env: Mapping[str, str] = field(default_factory=dict)
+    #: Written to the command's standard input, which is then closed; None gives it /dev/null.
+    stdin: str | None = None
+    #: Seconds the command may run before its process group is killed.
+    timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.shell and not isinstance(self.args, str):
+            raise TypeError("a shell command is one string")
+        if not self.shell and (isinstance(self.args, str) or not self.args):
+            raise TypeError("a command without shell is a non-empty argv list")
+
+    @property
+    def argv(self) -> list[str]:
+        """What is actually executed."""
+        if self.shell:
+            return ["/bin/sh", "-c", str(self.args)]
+        return list(self.args)
+
+
+class ChildProcess:
+    """One run of a :class:`Command`, watched by threads so nobody has to poll.
+
+    *on_start* runs on the launching thread before any output is read, so
+    whatever it publishes comes before the first log line. *on_exit* runs on
+    the waiter thread once the command has exited and its output is drained;
+    it is also called when the command cannot be launched at all (exit code
+    127, or 126 when permission is denied, like a shell), so every started
+    ChildProcess reports exactly one exit. A descendant that the command
+    left running in the background (a daemon) is not waited for beyond
+    *drain_grace*; its later output is read and dropped, so it neither
+    blocks on a full pipe nor dies of SIGPIPE.
+    """
+
+    def __init__(
+        self,
+        command: Command,
+        bus: EventBus,
+        *,
+        source: str,
+        traceids: Iterable[int] = (),
+        on_start: Callable[[ChildProcess], object] | None = None,
+        on_exit: Callable[[ChildProcess], object] | None = None,
+        grace: float = KILL_GRACE,
+        drain_grace: float = DRAIN_GRACE,
+    ) -> None:
+        self.command = command
+        self.bus = bus
+        self.source = source
+        self.traceids = frozenset(traceids)
+        self.grace = grace
+        self.drain_grace = drain_grace
+        self.pid: int | None = None
+        self.returncode: int | None = None
+        #: The timeout expired and the process group was killed.
+        self.timedout = False
+        #: :meth:`kill` stopped it.
+        self.killed = False
+        #: Why the command could not be launched.
+        self.error: OSError | None = None
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self._on_start = on_start
+        self._on_exit = on_exit
+        self._lock = threading.Lock()
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._waiter: threading.Thread | None = None
+        self._timer: threading.Timer | None = None
+        self._terminating = False
+        self._reaped = False
+        self._muted = False
+        self._open_streams = 2
+        self._drained = threading.Event()
+        self._done = threading.Event()
+
+    @property
+    def finished(self) -> bool:
+        """The exit has been reported (*on_exit* has returned)."""
+        return self._done.is_set()
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+    def start(self) -> None:
+        """Launch the command; returns at once, whatever the command does."""
+        if self._waiter is not None:
+            raise RuntimeError("a ChildProcess starts only once")
+        command = self.command
+        self.started_at = time.monotonic()
+        try:
+            self._popen = subprocess.Popen(
+                command.argv,
+                cwd=command.cwd,
+                env={**os.environ, **command.env} if command.env else None,
+                stdin=subprocess.PIPE if command.stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self.error = exc
+            self.returncode = 126 if isinstance(exc, PermissionError) else 127
+            self._publish_line(f"cannot run {command.argv[0]}: {exc}", "stderr")
+            self._waiter = self._thread(self._finish, "exit")
+            return
+        self.pid = self._popen.pid
+        if self._on_start is not None:
+            self._on_start(self)
+        assert self._popen.stdout is not None and self._popen.stderr is not None
+        self._thread(self._read, "stdout", self._popen.stdout, "stdout")
+        self._thread(self._read, "stderr", self._popen.stderr, "stderr")
+        if command.stdin is not None:
+            assert self._popen.stdin is not None
+            self._thread(self._write, "stdin", self._popen.stdin, command.stdin)
+        if command.timeout is not None:
+            self._timer = threading.Timer(command.timeout, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+        self._waiter = self._thread(self._wait, "exit")
+
+    def kill(self) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after the grace.
+
+        Does not wait. Descendants left running after the command exited by
+        itself are not its run any more and are left alone.
+        """
+        with self._lock:
+            if self._popen is None or self._reaped:
+                return
+            self.killed = True
+            self._terminate()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the exit has been reported; False when *timeout* ran out first.
+
+        Bounded once the command is killed: a reader still blocked by a
+        descendant that left the process group is a daemon thread and is not
+        waited for.
+        """
+        if self._waiter is None:
+            raise RuntimeError("join() before start()")
+        return self._done.wait(timeout)
+
+    def _thread(self, target: Callable[..., object], role: str, *args: Any) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, name=f"{self.source}:{role}", daemon=True)
+        thread.start()
+        return thread
+
+    def _publish_line(self, line: str, stream: str) -> None:
+        with self._lock:
+            if not self._muted:
+                self.bus.publish(LogLineEvent(line=line, stream=stream, source=self.source, traceids=self.traceids))
+
+    def _read(self, pipe: IO[bytes], stream: str) -> None:
+        with pipe:
+            for raw in pipe:
+                if raw.endswith(b"\n"):
+                    raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+                self._publish_line(raw.decode("utf-8", errors="replace"), stream)
+        with self._lock:
+            self._open_streams -= 1
+            if self._open_streams == 0:
+                self._drained.set()
+
+    @staticmethod
+    def _write(pipe: IO[bytes], text: str) -> None:
+        """Feed stdin; a command that exits without reading it all is not an error."""
+        try:
+            with pipe:
+                pipe.write(text.encode("utf-8"))
+        except OSError:
+            pass
+
+    def _wait(self) -> None:
+        assert self._popen is not None
+        self._popen.wait()
+        with self._lock:
+            self._reaped = True
+            if self._timer is not None:
+                self._timer.cancel()
+        self._drained.wait(self.drain_grace)
+        self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:
+            self._muted = True
+            if self._popen is not None:
+                self.returncode = self._popen.returncode
+            self.ended_at = time.monotonic()
+        try:
+            if self._on_exit is not None:
+                self._on_exit(self)
+        finally:
+            self._done.set()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._reaped:
+                return
+            self.timedout = True
+            self._terminate()
+
+    def _terminate(self) -> None:
+        """SIGTERM the group now and SIGKILL it later; called with the lock held."""
+        if self._terminating:
+            return
+        self._terminating = True
+        self._signal(signal.SIGTERM)
+        force = threading.Timer(self.grace, self._force_kill)
+        force.daemon = True
+        force.start()
+
+    def _force_kill(self) -> None:
+        with self._lock:
+            if not (self._reaped and self._drained.is_set()):
+                self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: int) -> None:
+        assert self.pid is not None
+        try:
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+# -- configuration ---------------------------------------------------------------
+
+
+def config_error(config: Any, key: Any, message: str) -> ConfigError:
+    """A ConfigError naming *key*, with file and line when *config* was loaded from YAML."""
+    if isinstance(config, Located):
+        return config.error(key, message)
+    return ConfigError(message, key=f"[{key}]" if isinstance(key, int) else str(key))
+
+
+def check_keys(config: Mapping[str, Any], allowed: Collection[str], what: str) -> None:
+    """Reject keys outside *allowed*, suggesting the closest known one."""
+    for key in config:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise config_error(config, key, f"unknown key in {what}{hint}; expected one of: {', '.join(sorted(allowed))}")
+
+
+def read_bool(config: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = config.get(key, default)
+    if not isinstance(value, bool):
+        raise config_error(config, key, f"expected yes or no, got {value!r}")
+    return value
+
+
+def _optional_str(config: Mapping[str, Any], key: str) -> str | None:
+    value = config.get(key)
+    if value is not None and not isinstance(value, str):
+        raise config_error(config, key, f"expected a string, got {value!r}")
+    return value
+
+
+_HIDDEN = re.compile(r"\x00(\d+)\x00")
+
+
+def _split_template(config: Mapping[str, Any], cmdline: str) -> list[str]:
+    """shlex-split a command line without splitting its macros, which may hold spaces."""
+    macros: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        macros.append(match.group(0))
+        return f"\x00{len(macros) - 1}\x00"
+
+    try:
+        words = shlex.split(MACRO.sub(hide, cmdline))
+    except ValueError as exc:
+        raise config_error(config, "cmdline", f"cannot split into arguments: {exc}; fix the quoting or set shell: yes") from None
+    return [_HIDDEN.sub(lambda m: macros[int(m.group(1))], word) for word in words]
+
+
+def _required_macros(text: str) -> set[str]:
+    """Macros in *text* that have no default, so need a value from somewhere."""
+    return {m.group(1) for m in MACRO.finditer(text) if m.group(2) is None}
+
+
+def _verbatim(text: str) -> str:
+    """Substitute as text: render_string's typed path would strip whitespace around a lone macro."""
+    return text
+
+
+class CommandTemplate:
+    """The command keys channels and tasks share: checked when loaded, rendered per run.
+
+    Without shell the command line is split into arguments first and macros
+    are filled inside each argument, so a value with spaces stays one
+    argument. With ``shell: yes`` every value is shell-quoted instead, which
+    means a macro must not be put inside quotes in the command line.
+
+    A block loaded from a file runs in that file's directory, and a relative
+    ``cwd`` is taken from there, so ``./workload.py`` next to the config
+    works whatever directory perfchart was started in.
+    """
+
+    KEYS = frozenset({"cmdline", "shell", "cwd", "env", "stdin", "timeout"})
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        file = getattr(config, "file", None)
+        self.base_dir: str | None = os.path.dirname(os.path.abspath(file)) if file else None
+        if "cmdline" not in config:
+            raise config_error(config, "cmdline", "missing: the command to run, such as cmdline: ./load --rate {{rate}}")
+        cmdline = config["cmdline"]
+        if not isinstance(cmdline, str) or not cmdline.strip():
+            raise config_error(config, "cmdline", f"expected the command to run as a non-empty string, got {cmdline!r}")
+        self.cmdline: str = cmdline
+        self.shell = read_bool(config, "shell")
+        self.cwd = _optional_str(config, "cwd")
+        self.stdin = _optional_str(config, "stdin")
+        self.env = self._read_env()
+        self.timeout = self._read_timeout()
+        self.words = None if self.shell else _split_template(config, cmdline)
+        #: Every macro the command uses, with or without a default.
+        self.macros: frozenset[str] = frozenset(m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text))
+
+    def _read_env(self) -> dict[str, str]:
+        env = self.config.get("env")
+        if env is None:
+            return {}
+        if not isinstance(env, Mapping):
+            raise config_error(self.config, "env", f"expected a mapping of variable names to values, got {env!r}")
+        result = {}
+        for name, value in env.items():
+            if not isinstance(name, str) or not name or "=" in name:
+                raise config_error(env, name, f"expected an environment variable name, got {name!r}")
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise config_error(env, name, f"expected a string or a number, got {value!r}; quote it to pass it as text")
+            result[name] = str(value)
+        return result
+
+    def _read_timeout(self) -> float | None:
+        value = self.config.get("timeout")
+        if value is None:
+            return None
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise config_error(self.config, "timeout", str(exc)) from None
+        if seconds <= 0:
+            raise config_error(self.config, "timeout", f"expected a positive duration such as 30s, got {value!r}")
+        return seconds
+
+    def _texts(self) -> list[tuple[Any, str, str]]:
+        """Each templated text with the container and key to blame when it goes wrong."""
+        texts = [(self.config, "cmdline", self.cmdline)]
+        texts += [(self.config, key, text) for key, text in (("cwd", self.cwd), ("stdin", self.stdin)) if text is not None]
+        texts += [(self.config.get("env"), name, text) for name, text in self.env.items()]
+        return texts
+
+    def check_known(self, known: Collection[str]) -> None:
+        """Reject macros without a default that no definition or parameter can fill."""
+        for container, key, text in self._texts():
+            unknown = sorted(_required_macros(text) - set(known))
+            if unknown:
+                name = unknown[0]
+                raise config_error(
+                    container,
+                    key,
+                    f"macro {{{{{name}}}}} is neither a definition nor a parameter: define it "
+                    f"(define:, config.definitions or -D {name}=...), add a parameter, or give a default {{{{{name}|...}}}}",
+                )
+
+    def render(self, values: Mapping[str, Any]) -> Command:
+        """The command with *values* filled in; a macro without a value is a ConfigError."""
+        if self.words is not None:
+            args: list[str] | str = [self._render(self.config, "cmdline", word, values) for word in self.words]
+        else:
+            args = self._render(self.config, "cmdline", self.cmdline, values, quote=shlex.quote)
+        return Command(
+            args,
+            shell=self.shell,
+            cwd=self._cwd(values),
+            env={name: self._render(self.config.get("env"), name, text, values) for name, text in self.env.items()},
+            stdin=None if self.stdin is None else self._render(self.config, "stdin", self.stdin, values),
+            timeout=self.timeout,
+        )
+
+    def _cwd(self, values: Mapping[str, Any]) -> str | None:
+        if self.cwd is None:
+            return self.base_dir
+        cwd = os.path.expanduser(self._render(self.config, "cwd", self.cwd, values))
+        return os.path.join(self.base_dir, cwd) if self.base_dir else cwd
+
+    @staticmethod
+    def _render(container: Any, key: str, text: str, values: Mapping[str, Any], quote: Callable[[str], str] = _verbatim) -> str:
+        try:
+            return str(render_string(text, values, quote=quote))
+        except MissingMacro as exc:
+            raise config_error(
+                container,
+                key,
+                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or -D {exc.name}=...), "
+                f"make it a parameter, or give a default {{{{{exc.name}|...}}}}",
+            ) from None
