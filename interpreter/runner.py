@@ -128,6 +128,7 @@ class PolicyRunner:
         except (CodeEvaluationError, SismicError) as exc:
             raise self._chart_error(exc) from None
         self.evaluator: DeadlineEvaluator = self.interpreter._evaluator  # type: ignore[assignment]
+        self._eventless = frozenset(t.source for t in self.interpreter.statechart.transitions if t.event is None)
         self.last_change = clock.time
 
     # -- what the chart asks of the runtime (through PolicyAPI) ---------------
@@ -171,6 +172,8 @@ class PolicyRunner:
         """Queue a statechart event; it is processed at the next ``step``."""
         data.setdefault("traceids", frozenset())
         data.setdefault("notrace", False)
+        # sismic probes every queued event for a delay; a missing one costs an exception with a repr.
+        data.setdefault("delay", 0)
         self.interpreter.queue(ChartEvent(name, **data))
         self._queued = True
 
@@ -201,11 +204,23 @@ class PolicyRunner:
             self.transitions += len(macro.transitions)
             if macro.entered_states or macro.exited_states:
                 self.last_change = self.clock.time
+            if not self._may_move():
+                self.evaluator.deadline = None
+                break
         if self.final:
             for binding in self.bindings:
                 binding.session.finalize()
             self.bindings.clear()
         return moved
+
+    def _may_move(self) -> bool:
+        """Whether another macro step could do anything: a queued event or an eventless transition.
+
+        Asking sismic costs a full transition selection; most steps end in a
+        state that only waits for events, where the answer is known.
+        """
+        interpreter = self.interpreter
+        return bool(interpreter._internal_queue or interpreter._external_queue) or not self._eventless.isdisjoint(interpreter._configuration)
 
     def deadline(self) -> float | None:
         """The earliest time at which the chart could move without any event."""
