@@ -8,6 +8,7 @@ and reports when the chart next needs the clock.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from sismic.exceptions import CodeEvaluationError, SismicError
 from sismic.interpreter import Interpreter
 from sismic.model import Event as ChartEvent
+from sismic.model import Statechart
 from sismic.code import PythonEvaluator
 
 from .bus import EventBus
@@ -58,6 +60,22 @@ class DeadlineEvaluator(PythonEvaluator):
             "event": event,
         }
         return self._evaluate_code(transition.guard, additional_context=context)
+
+
+_STRUCTURE = ("ancestors_for", "descendants_for", "depth_for", "least_common_ancestor")
+
+
+def memoize_structure(statechart: Statechart) -> Statechart:
+    """Cache the structural queries sismic repeats on every step.
+
+    A loaded chart never changes and sismic never mutates what these return,
+    so each answer is computed once per chart instead of once per step.
+    """
+    if not getattr(statechart, "_perfchart_memoized", False):
+        for name in _STRUCTURE:
+            setattr(statechart, name, functools.cache(getattr(statechart, name)))
+        statechart._perfchart_memoized = True  # type: ignore[attr-defined]
+    return statechart
 
 
 class Binding:
@@ -119,7 +137,7 @@ class PolicyRunner:
         }
         try:
             self.interpreter = Interpreter(
-                chart.statechart(),
+                memoize_structure(chart.statechart()),
                 evaluator_klass=DeadlineEvaluator,
                 initial_context=context,
                 clock=clock,
