@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from interpreter.ui import ConsoleUI
 
 WORKER = """
 import sys
+import time
 a, b = sys.argv[1], sys.argv[2]
 with open(sys.argv[3], "a") as log:
     log.write(f"{a}|{b}\\n")
@@ -201,3 +203,20 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
     assert session.run() == 0
     runs = records(tmp_path / "out")
     assert [(r["policy"], r["parameters"], r["status"]) for r in runs] == [("countdown", {"n": n}, "OK") for n in (3, 2, 1)]
+
+
+def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
+    config = tmp_path / "slow.yml"
+    config.write_text(
+        "policies:\n  - class: multivariable-explorer\n    matrix:\n      a: {type: discrete, values: [1]}\n"
+        "    events:\n      signal: {OK: CmdlineExitZeroEvent}\n"
+        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: \"{{python}} -c 'import time; time.sleep(1.0)' {{a}}\"\n"
+    )
+    session = Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out")
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    assert session.run() == 0
+    wall = time.perf_counter() - wall
+    cpu = time.process_time() - cpu
+    assert wall >= 1.0
+    assert cpu < 0.25 * wall, f"the session used {cpu:.2f}s of CPU while waiting {wall:.2f}s"
