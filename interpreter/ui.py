@@ -18,6 +18,10 @@ from .results import Summary
 from .runner import PolicyRunner
 
 
+#: Not-OK runs listed under the summary; the rest are in the results files.
+SHOW_NOT_OK = 5
+
+
 def format_parameters(parameters: dict[str, Any]) -> str:
     return " ".join(f"{name}={value}" for name, value in parameters.items())
 
@@ -29,6 +33,7 @@ class ConsoleUI:
         self.plan = plan
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._not_ok: list[dict[str, Any]] = []
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -58,6 +63,8 @@ class ConsoleUI:
             self._progress.update(self._task, parameters=format_parameters(record["parameters"]))
 
     def run_closed(self, record: dict[str, Any]) -> None:
+        if not record["ok"] and len(self._not_ok) < SHOW_NOT_OK:
+            self._not_ok.append(record)
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
@@ -80,6 +87,10 @@ class ConsoleUI:
             table.add_row(f"[{style}]{name}[/]", str(stats.count), _seconds(stats.low), _seconds(stats.mean), _seconds(stats.high))
         if summary.runs:
             self.console.print(table)
+        for record in self._not_ok:
+            self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}", markup=False)
+        if summary.failed > len(self._not_ok):
+            self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
         self.console.print(f"results: {results}")
 
 

@@ -220,3 +220,15 @@ def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
     cpu = time.process_time() - cpu
     assert wall >= 1.0
     assert cpu < 0.25 * wall, f"the session used {cpu:.2f}s of CPU while waiting {wall:.2f}s"
+
+
+def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> None:
+    output = io.StringIO()
+    ui = ConsoleUI(Console(file=output, width=200))
+    Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], ui=ui).run()
+    text = output.getvalue()
+    assert "6 runs, 4 OK, 2 not OK (finished)" in text
+    assert [line.strip() for line in text.splitlines() if "not OK:" in line] == [
+        "not OK: run 3 (FAILED) a=2 b=x",
+        "not OK: run 4 (FAILED) a=2 b=y z",
+    ]
