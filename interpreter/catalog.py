@@ -29,6 +29,7 @@ from sismic.io.datadict import import_from_dict
 from sismic.model import Statechart
 
 from .errors import ConfigError
+from .formats import CHECKER
 from .yamlsource import Located, load_yaml_file
 
 CHART_SUFFIXES = (".yaml", ".yml")
@@ -219,7 +220,7 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: s
     The error names the file and line of the deepest located entry on the
     error's path, its dotted key path, and what was expected, in words.
     """
-    error = best_match(_validator(schema)(schema).iter_errors(instance), key=_RELEVANCE)
+    error = best_match(_validator(schema)(schema, format_checker=CHECKER).iter_errors(instance), key=_RELEVANCE)
     if error is None:
         return
     message, extra = explain(error)
@@ -308,6 +309,9 @@ def _explain_value(error: ValidationError) -> str:
     kind, value, instance, schema = error.validator, error.validator_value, error.instance, error.schema
     if kind == "type":
         return f"expected {_types(value)}, got {describe(instance)}"
+    if kind == "format" and error.cause is not None:
+        cause = error.cause
+        return cause.message if isinstance(cause, ConfigError) else str(cause)
     if kind in ("anyOf", "oneOf") and all(isinstance(branch, Mapping) and "type" in branch for branch in value):
         types: list[str] = []
         for branch in value:

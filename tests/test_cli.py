@@ -143,3 +143,33 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
     command = "pip install -e '.[test]' && pytest"
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize(
+    ("signal", "reason"),
+    [
+        ("CmdlineExitZeroEvent:frist", "unknown selector"),
+        ("'CmdlineExitZeroEvent[exitcode=0'", "["),
+        ("\"LogLineEvent[line~='(']\"", "bad regular expression"),
+        ("CmdlineExitZeroEvent:after(soon)", "soon"),
+    ],
+)
+def test_a_bad_filter_is_reported_at_load_with_expression_and_position(config: Path, tmp_path: Path, signal: str, reason: str) -> None:
+    config.write_text(CONFIG.replace("OK: CmdlineExitZeroEvent", f"OK: {signal}"))
+    done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
+    assert done.returncode == 2, done.stderr
+    first, shown, caret = done.stderr.rstrip("\n").splitlines()
+    assert first.startswith(f"perfchart: error: {config}:8: policies[0].events.signal.OK: at position ")
+    assert reason in first
+    position = int(first.split("at position ")[1].split(":")[0])
+    assert caret.index("^") - shown.index(shown.strip()[0]) == position
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_count_expression_is_reported_at_load(config: Path, tmp_path: Path) -> None:
+    config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: 'a +* 2'\n"))
+    done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate \"a +* 2\"")
+    assert not (tmp_path / "r").exists()
