@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import shlex
 import signal
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -24,34 +23,17 @@ from interpreter.channels.cmdline import (
 from interpreter.errors import ConfigError
 from interpreter.events import Event, ParameterUpdateEvent, SessionEndEvent, SessionStartEvent
 from interpreter.yamlsource import load_yaml, load_yaml_file
+from tests import harness
+from tests.harness import py
 
 DEFINITIONS = {"python": sys.executable}
 
 
-def py(code: str) -> str:
-    """A cmdline fragment running *code* with this interpreter."""
-    return "{{python}} -c " + shlex.quote(code)
 
-
-class Recorder:
-    """Every event of a bus, delivered by pumping ``dispatch`` until a condition holds."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self.bus = bus
-        self.events: list[Event] = []
-        bus.subscribe(self.events.append)
-
-    def wait_for(self, condition: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        while not condition(self.events):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {timeout}s; events: {self.events}")
-            self.bus.dispatch(timeout=remaining)
-        return self.events
+class Recorder(harness.Recorder):
 
     def exits(self, trace: int | None = None) -> list[Event]:
-        return [e for e in self.events if isinstance(e, CmdlineExitEvent) and (trace is None or trace in e.traceids)]
+        return self.of(CmdlineExitEvent, trace)
 
     def wait_exits(self, count: int = 1, trace: int | None = None) -> list[Event]:
         self.wait_for(lambda _: len(self.exits(trace)) >= count)

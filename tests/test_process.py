@@ -6,33 +6,17 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
 
 import pytest
 
 from interpreter.bus import EventBus
 from interpreter.events import Event
 from interpreter.process import ChildProcess, Command, LogLineEvent
+from tests.harness import Recorder
 
 PY = sys.executable
 
 
-class Recorder:
-    """Every event of a bus, delivered by pumping ``dispatch`` until a condition holds."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self.bus = bus
-        self.events: list[Event] = []
-        bus.subscribe(self.events.append)
-
-    def wait_for(self, condition: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        while not condition(self.events):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {timeout}s; events: {self.events}")
-            self.bus.dispatch(timeout=remaining)
-        return self.events
 
 
 def is_exit(event: Event) -> bool:

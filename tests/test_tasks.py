@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shlex
 import signal
 import sys
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -16,33 +14,17 @@ from interpreter.errors import ConfigError
 from interpreter.events import Event, RunTaskCompletedEvent
 from interpreter.tasks import TaskRunner
 from interpreter.yamlsource import load_yaml, load_yaml_file
+from tests import harness
+from tests.harness import py
 
 DEFINITIONS = {"python": sys.executable}
 
 
-def py(code: str) -> str:
-    return "{{python}} -c " + shlex.quote(code)
 
-
-class Recorder:
-    """Every event of a bus, delivered by pumping ``dispatch`` until a condition holds."""
-
-    def __init__(self, bus: EventBus) -> None:
-        self.bus = bus
-        self.events: list[Event] = []
-        bus.subscribe(self.events.append)
-
-    def wait_for(self, condition: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
-        deadline = time.monotonic() + timeout
-        while not condition(self.events):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"condition not met within {timeout}s; events: {self.events}")
-            self.bus.dispatch(timeout=remaining)
-        return self.events
+class Recorder(harness.Recorder):
 
     def completed(self, task: str | None = None) -> list[Event]:
-        return [e for e in self.events if isinstance(e, RunTaskCompletedEvent) and task in (None, e.task)]
+        return [e for e in self.of(RunTaskCompletedEvent) if task in (None, e.task)]
 
     def wait_completed(self, task: str) -> Event:
         self.wait_for(lambda _: bool(self.completed(task)))
