@@ -16,7 +16,13 @@ from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
-from simpleeval import DEFAULT_OPERATORS, AttributeDoesNotExist, NameNotDefined, SimpleEval, safe_power
+from simpleeval import (
+    DEFAULT_OPERATORS,
+    AttributeDoesNotExist,
+    NameNotDefined,
+    SimpleEval,
+    safe_power,
+)
 
 from .errors import ConfigError
 

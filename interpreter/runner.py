@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from sismic.code import PythonEvaluator
 from sismic.exceptions import CodeEvaluationError, SismicError
 from sismic.interpreter import Interpreter
 from sismic.model import Event as ChartEvent
 from sismic.model import Statechart
-from sismic.code import PythonEvaluator
 
 from .bus import EventBus
 from .catalog import PolicyChart

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .bus import EventBus
+from .commands import CommandTemplate, check_keys, config_error
 from .errors import ConfigError
 from .events import RunTaskCompletedEvent
-from .process import ChildProcess, Command, CommandTemplate, check_keys, config_error
+from .process import ChildProcess, Command
 
 #: The points of a session where the runtime itself runs tasks; ``at`` may also name others.
 STANDARD_POINTS = ("setup", "pretest", "intertest", "posttest", "teardown")

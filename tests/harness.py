@@ -11,7 +11,12 @@ from sismic.clock import SimulatedClock
 
 from interpreter.bus import EventBus
 from interpreter.catalog import resolve
-from interpreter.events import Event, FlagUpdateEvent, ParameterUpdateEvent, RunTaskCompletedEvent
+from interpreter.events import (
+    Event,
+    FlagUpdateEvent,
+    ParameterUpdateEvent,
+    RunTaskCompletedEvent,
+)
 from interpreter.parameters import ParameterBatch, RunEndEvent
 from interpreter.runner import PolicyRunner
 from interpreter.timers import Timers

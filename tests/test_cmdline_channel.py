@@ -21,7 +21,12 @@ from interpreter.channels.cmdline import (
     LogLineEvent,
 )
 from interpreter.errors import ConfigError
-from interpreter.events import Event, ParameterUpdateEvent, SessionEndEvent, SessionStartEvent
+from interpreter.events import (
+    Event,
+    ParameterUpdateEvent,
+    SessionEndEvent,
+    SessionStartEvent,
+)
 from interpreter.yamlsource import load_yaml, load_yaml_file
 from tests import harness
 from tests.harness import py

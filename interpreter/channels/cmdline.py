@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..bus import EventBus
+from ..commands import CommandTemplate, check_keys, config_error, read_bool
 from ..errors import ConfigError
 from ..events import Event, ParameterUpdateEvent, SessionEndEvent, SessionStartEvent
-from ..process import ChildProcess, Command, CommandTemplate, LogLineEvent, check_keys, config_error, read_bool
+from ..process import ChildProcess, Command, LogLineEvent
 
 __all__ = [
     "CmdlineChannel",
