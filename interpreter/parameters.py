@@ -17,7 +17,7 @@ from .events import Event, FlagUpdateEvent, ParameterUpdateEvent
 
 
 class RunEndEvent(Event):
-    """A policy declared its current run over (``policy.end_run()``)."""
+    """A run is over: the policy said so, or reached its end. Attribute: ``status`` (a default)."""
 
 
 class ParameterBatch:
@@ -47,8 +47,9 @@ class ParameterBatch:
     def flag(self, name: str, value: Any, trace: int | None) -> None:
         self._pending.append(FlagUpdateEvent(traceids=() if trace is None else (trace,), name=name, value=value))
 
-    def end_run(self, trace: int) -> None:
-        self._pending.append(RunEndEvent(traceids=(trace,)))
+    def end_run(self, trace: int, status: str | None = None) -> None:
+        """Close run *trace*; *status* applies only if the run has none yet."""
+        self._pending.append(RunEndEvent(traceids=(trace,), status=status))
 
     def flush(self) -> None:
         """Publish what the step produced, in order; ``None`` marks the parameter update."""

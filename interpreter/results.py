@@ -91,7 +91,7 @@ class Results:
                     record["flags"][event.name] = event.value
         elif isinstance(event, RunEndEvent):
             for trace in event.traceids:
-                self.close(trace, event.ts)
+                self.close(trace, event.ts, getattr(event, "status", None))
         elif isinstance(event, CmdlineExitEvent):
             for trace in event.traceids:
                 record = self._open.get(trace)

@@ -210,8 +210,11 @@ class Session:
                 elif not self.bus.dispatch(0.0):
                     self._idle(runner)
         finally:
-            self.bus.unsubscribe(runner.handle)
+            if runner.trace is not None:
+                self.batch.end_run(runner.trace, "interrupted" if self.interrupted else None)
+                self.batch.flush()
             self.bus.dispatch(0.0)
+            self.bus.unsubscribe(runner.handle)
 
     def _idle(self, runner: PolicyRunner) -> None:
         """Nothing to do now: wait for an event or the next deadline, or let the simulator answer."""
@@ -229,16 +232,16 @@ class Session:
         """Run a session-level task (setup, pretest, ...) and wait for it to complete."""
         if self.interrupted and task != "teardown":
             return
-        done = threading.Event()
+        done: list[Event] = []
 
         def completed(event: Event) -> None:
             if getattr(event, "task", None) == task:
-                done.set()
+                done.append(event)
 
         self.bus.subscribe(completed, RunTaskCompletedEvent)
         try:
             self._start_task(task, ())
-            while not done.is_set() and not (self.interrupted and task != "teardown"):
+            while not done and not (self.interrupted and task != "teardown"):
                 self.bus.dispatch(None if self.simulator is None else 0.0)
         finally:
             self.bus.unsubscribe(completed)
