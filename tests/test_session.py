@@ -235,14 +235,17 @@ def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> N
 
 
 def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: Path) -> None:
-    (tmp_path / "countdown.yaml").write_text(USER_CHART.replace("policy.set_status('OK')", "policy.set_flag('seen', True)"))
+    chart = USER_CHART.replace("policy.set_status('OK')", "policy.set_flag('seen', True)")
+    (tmp_path / "first.yaml").write_text(chart.replace("name: countdown", "name: first"))
+    (tmp_path / "second.yaml").write_text(chart.replace("name: countdown", "name: second"))
     config = tmp_path / "test.yml"
     config.write_text(
         "config:\n  parameters:\n    - name: n\n"
-        "policies:\n  - statechart: countdown.yaml\n    from: 1\n  - statechart: countdown.yaml\n    from: 1\n"
+        "policies:\n  - statechart: first.yaml\n    from: 1\n  - statechart: second.yaml\n    from: 1\n"
         "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"import time; time.sleep(0.3)\" {{n}}'\n"
     )
     assert Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out").run() == 0
     first, second = records(tmp_path / "out")
+    assert (first["policy"], second["policy"]) == ("first", "second")
     assert first["status"] is None and first["ok"] is True and first["flags"] == {"seen": True}
     assert first["end"] <= second["start"], "the first policy's run ended when that policy did"
