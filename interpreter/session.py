@@ -167,7 +167,7 @@ class Session:
         finally:
             restore()
             self._shutdown()
-            results.close_all(time.time(), "interrupted" if status != "finished" else "unfinished")
+            results.close_all(time.time(), status)
             results.finish(self._meta(started, status, exit_status))
             if self.ui is not None:
                 self.ui.session_finished(results.summary, self.results_dir, status)
