@@ -173,3 +173,17 @@ def test_a_bad_count_expression_is_reported_at_load(config: Path, tmp_path: Path
     assert done.returncode == 2
     assert done.stderr.startswith(f"perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate \"a +* 2\"")
     assert not (tmp_path / "r").exists()
+
+
+def test_bad_input_found_mid_session_keeps_the_finished_runs(config: Path, tmp_path: Path) -> None:
+    config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: '1 / (a - 2) + 1'\n"))
+    results = tmp_path / "r"
+    done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(results), "-q")
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate")
+    assert "division by zero" in done.stderr
+    assert "Traceback" not in done.stderr
+    records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
+    assert [(r["parameters"], r["status"]) for r in records] == [({"a": 1}, "OK")]
+    meta = json.loads((results / "meta.json").read_text())
+    assert (meta["status"], meta["exit_status"]) == ("error", 2)
