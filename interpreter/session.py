@@ -34,8 +34,10 @@ from .events import (
     InterruptEvent,
     ParameterUpdateEvent,
     RunTaskCompletedEvent,
+    RunTaskEvent,
     SessionEndEvent,
     SessionStartEvent,
+    TickEvent,
 )
 from .parameters import ParameterBatch
 from .results import Results, Summary
@@ -46,6 +48,9 @@ from .timers import Timers
 log = logging.getLogger("perfchart")
 
 EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Seconds between TickEvents on the session clock (simulated in dry runs and tests).
+TICK_INTERVAL = 1.0
 
 
 class SessionUI(Protocol):
@@ -116,6 +121,7 @@ class Session:
         )
 
     def _start_task(self, task: str, traceids: Iterable[int]) -> None:
+        self.bus.publish(RunTaskEvent(traceids=traceids, task=task))
         if self.simulator is not None:
             self.simulator.run_task(task, traceids)
         elif self.tasks is not None:
@@ -149,6 +155,7 @@ class Session:
             if self.ui is not None:
                 self.ui.session_started(self.total_runs)
             self.bus.publish(SessionStartEvent())
+            self._tick(0)
             self._session_task("setup")
             self._repetitions()
             self._session_task("teardown")
@@ -245,6 +252,12 @@ class Session:
                 self.bus.dispatch(None if self.simulator is None else 0.0)
         finally:
             self.bus.unsubscribe(completed)
+
+    def _tick(self, count: int) -> None:
+        """Publish tick *count* and schedule the next: the clock events policies can pace by."""
+        if count:
+            self.bus.publish(TickEvent(count=count))
+        self.timers.call_later(TICK_INTERVAL, lambda: self._tick(count + 1))
 
     # -- interruption and shutdown ---------------------------------------------
 

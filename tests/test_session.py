@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from sismic.clock import SimulatedClock
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
 from interpreter.config import load_config
-from interpreter.events import Event, ParameterUpdateEvent
+from interpreter.events import Event, ParameterUpdateEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
 from interpreter.process import LogLineEvent
 from interpreter.session import Session
 from interpreter.ui import ConsoleUI
@@ -249,3 +250,56 @@ def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: P
     assert (first["policy"], second["policy"]) == ("first", "second")
     assert first["status"] is None and first["ok"] is True and first["flags"] == {"seen": True}
     assert first["end"] <= second["start"], "the first policy's run ended when that policy did"
+
+
+TICKER = """
+perfchart:
+  name: ticker
+statechart:
+  name: Ticker
+  preamble: |
+    policy.bind('tick', 'TickEvent:notrace')
+    ticks = 0
+  root state:
+    name: Ticker
+    initial: Counting
+    states:
+      - name: Counting
+        on entry: policy.run_task('warmup')
+        transitions:
+          - event: tick
+            guard: ticks < 2
+            action: ticks += 1
+          - target: Done
+            event: tick
+            guard: ticks >= 2
+      - name: Done
+        type: final
+"""
+
+
+def test_ticks_and_task_runs_are_published_on_the_session_clock(tmp_path: Path) -> None:
+    (tmp_path / "ticker.yaml").write_text(TICKER)
+    config = tmp_path / "test.yml"
+    config.write_text("policies:\n  - statechart: ticker.yaml\n")
+    clock = SimulatedClock()
+    session = Session(load_config(config), results_dir=tmp_path / "out", clock=clock)
+    seen: list[Event] = []
+    session.bus.subscribe(seen.append, TickEvent, RunTaskEvent, RunTaskCompletedEvent)
+    assert session.run() == 0
+    assert [(type(e).__name__, getattr(e, "count", getattr(e, "task", None))) for e in seen] == [
+        ("RunTaskEvent", "setup"),
+        ("RunTaskCompletedEvent", "setup"),
+        ("RunTaskEvent", "pretest"),
+        ("RunTaskCompletedEvent", "pretest"),
+        ("RunTaskEvent", "warmup"),
+        ("RunTaskCompletedEvent", "warmup"),
+        ("TickEvent", 1),
+        ("TickEvent", 2),
+        ("TickEvent", 3),
+        ("RunTaskEvent", "posttest"),
+        ("RunTaskCompletedEvent", "posttest"),
+        ("RunTaskEvent", "teardown"),
+        ("RunTaskCompletedEvent", "teardown"),
+    ]
+    assert clock.time == 3.0
