@@ -1,5 +1,8 @@
 """Run records: one per run, appended to ``runs.jsonl`` and flushed as each run closes.
 
+Command output goes to ``output.log``, each line tagged with its run, so a
+failed run can be diagnosed after the fact.
+
 Memory stays flat however many runs a session makes: only the open runs
 and running totals are kept; ``runs.csv`` is written at the end by streaming
 the JSONL file back.
@@ -20,6 +23,7 @@ from .channels.cmdline import CmdlineExitEvent
 from .errors import UsageError
 from .events import Event, FlagUpdateEvent, ParameterUpdateEvent
 from .parameters import RunEndEvent
+from .process import LogLineEvent
 
 FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes"]
 
@@ -66,10 +70,12 @@ class Results:
         self.jsonl_path = directory / "runs.jsonl"
         self.csv_path = directory / "runs.csv"
         self.meta_path = directory / "meta.json"
+        self.output_path = directory / "output.log"
         if self.jsonl_path.exists():
             raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
         directory.mkdir(parents=True, exist_ok=True)
         self._file = self.jsonl_path.open("a", encoding="utf-8")
+        self._output: Any = None
         self.dry_run = dry_run
         self.summary = Summary()
         self._open: dict[int, dict[str, Any]] = {}
@@ -79,7 +85,7 @@ class Results:
         self.on_open: list[Callable[[dict[str, Any]], None]] = []
         self.on_close: list[Callable[[dict[str, Any]], None]] = []
 
-    event_classes = (ParameterUpdateEvent, FlagUpdateEvent, RunEndEvent, CmdlineExitEvent)
+    event_classes = (ParameterUpdateEvent, FlagUpdateEvent, RunEndEvent, CmdlineExitEvent, LogLineEvent)
 
     def handle(self, event: Event) -> None:
         if isinstance(event, ParameterUpdateEvent):
@@ -97,6 +103,19 @@ class Results:
                 record = self._open.get(trace)
                 if record is not None:
                     record["exitcodes"].append(event.exitcode)
+        elif isinstance(event, LogLineEvent):
+            self._log_line(event)
+
+    def _log_line(self, event: LogLineEvent) -> None:
+        """Append the line to output.log under its run; remember a run's last stderr line."""
+        records = [self._open[trace] for trace in event.traceids if trace in self._open]
+        for record in records:
+            if event.stream == "stderr":
+                record["last_stderr"] = event.line
+        if self._output is None:
+            self._output = self.output_path.open("a", encoding="utf-8")
+        tag = ",".join(f"run {record['index']}" for record in records) or "no run"
+        self._output.write(f"[{tag}] {event.source} {event.stream}: {event.line}\n")
 
     def _start(self, event: ParameterUpdateEvent) -> None:
         policy = getattr(event, "policy", None)
@@ -115,6 +134,7 @@ class Results:
             "flags": {},
             "start": event.ts,
             "exitcodes": [],
+            "last_stderr": None,
         }
         for name in event.parameters:
             self._parameter_columns.setdefault(name)
@@ -140,6 +160,8 @@ class Results:
                 self._flag_columns.setdefault(name)
         self._file.write(json.dumps(record, default=str) + "\n")
         self._file.flush()
+        if self._output is not None:
+            self._output.flush()
         summary = self.summary
         summary.runs += 1
         summary.ok += record["ok"]
@@ -157,6 +179,8 @@ class Results:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
+        if self._output is not None:
+            self._output.close()
         self._write_csv()
         self.write_meta(meta)
 

@@ -95,7 +95,8 @@ class ConsoleUI:
         if summary.runs:
             self.console.print(table)
         for record in self._not_ok:
-            self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}", markup=False)
+            why = f": {record['last_stderr']}" if record.get("last_stderr") else ""
+            self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
         self.console.print(f"results: {results}")

@@ -29,7 +29,9 @@ a, b = sys.argv[1], sys.argv[2]
 with open(sys.argv[3], "a") as log:
     log.write(f"{a}|{b}\\n")
 print(f"ran a={a} b={b}")
-sys.exit(1 if a == "2" else 0)
+if a == "2":
+    print(f"cannot handle a={a}", file=sys.stderr)
+    sys.exit(1)
 """
 
 CONFIG = """
@@ -90,7 +92,7 @@ def test_a_real_cmdline_sweep_runs_every_permutation_with_traced_events(sweep: d
         caused = [e for e in seen if trace in e.traceids and not isinstance(e, ParameterUpdateEvent)]
         assert [type(e).__name__ for e in caused][0] == "CmdlineStartedEvent"
         assert type(caused[-1]).__name__ in ("CmdlineExitZeroEvent", "CmdlineExitNonzeroEvent")
-        lines = [e.line for e in caused if isinstance(e, LogLineEvent)]
+        lines = [e.line for e in caused if isinstance(e, LogLineEvent) and e.stream == "stdout"]
         assert lines == [f"ran a={update.parameters['a']} b={update.parameters['b']}"]
     assert all(e.traceids for e in seen)
 
@@ -103,6 +105,12 @@ def test_results_files_hold_every_run(sweep: dict[str, Any]) -> None:
     assert [r["index"] for r in runs] == [1, 2, 3, 4, 5, 6]
     assert [r["run"] for r in runs] == [1, 2, 3, 4, 5, 6]
     assert all(r["end"] >= r["start"] and r["duration"] == pytest.approx(r["end"] - r["start"], abs=1e-5) for r in runs)
+
+    assert [r["last_stderr"] for r in runs] == [None, None, "cannot handle a=2", "cannot handle a=2", None, None]
+    output = (sweep["results"] / "output.log").read_text().splitlines()
+    assert output[:2] == ["[run 1] channels[0] stdout: ran a=1 b=x", "[run 2] channels[0] stdout: ran a=1 b=y z"]
+    assert "[run 3] channels[0] stderr: cannot handle a=2" in output
+    assert len(output) == 8
 
     with (sweep["results"] / "runs.csv").open() as handle:
         rows = list(csv.DictReader(handle))
@@ -230,8 +238,8 @@ def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> N
     text = output.getvalue()
     assert "6 runs, 4 OK, 2 not OK (finished)" in text
     assert [line.strip() for line in text.splitlines() if "not OK:" in line] == [
-        "not OK: run 3 (FAILED) a=2 b=x",
-        "not OK: run 4 (FAILED) a=2 b=y z",
+        "not OK: run 3 (FAILED) a=2 b=x: cannot handle a=2",
+        "not OK: run 4 (FAILED) a=2 b=y z: cannot handle a=2",
     ]
 
 
