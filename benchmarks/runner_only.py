@@ -1,0 +1,61 @@
+"""CPU per permutation of the MultivariableExplorer chart alone: sismic plus the policy runner.
+
+    python benchmarks/runner_only.py [N]      (default: 20000 permutations)
+
+No session loop, simulator or results files: the difference to
+``benchmarks/dry_run.py`` is what those cost.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from sismic.clock import SimulatedClock
+
+from interpreter.bus import EventBus
+from interpreter.catalog import resolve
+from interpreter.parameters import ParameterBatch
+from interpreter.runner import PolicyRunner
+from interpreter.timers import Timers
+from interpreter.yamlsource import load_yaml
+
+POLICY = """
+matrix:
+  a: {type: range, min: 1, max: 1000}
+  b: {type: range, min: 1, max: 1000}
+events:
+  signal: {OK: CmdlineExitZeroEvent, FAILED: CmdlineExitNonzeroEvent}
+"""
+
+
+def main() -> None:
+    permutations = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    clock = SimulatedClock()
+    bus = EventBus()
+    runner = PolicyRunner(
+        resolve("multivariable-explorer"),
+        load_yaml(POLICY, "policy.yml"),
+        bus=bus,
+        batch=ParameterBatch(bus, {}),
+        clock=clock,
+        timers=Timers(clock),
+        definitions={},
+        seed=1,
+        run_task=lambda task, traceids: None,
+    )
+    runner.step()
+    bus.dispatch(0.0)
+    started = time.process_time()
+    for _ in range(permutations):
+        runner.send("signal", traceids=frozenset([runner.trace]), status="OK")
+        runner.step()
+        runner.send("task_completed", task="intertest")
+        runner.step()
+        bus.dispatch(0.0)
+    elapsed = time.process_time() - started
+    print(f"{permutations} permutations: {elapsed / permutations * 1e6:.0f} µs of CPU each (sismic + runner)")
+
+
+if __name__ == "__main__":
+    main()
