@@ -21,7 +21,7 @@ from typing import Any, overload
 from .errors import ConfigError
 from .yamlsource import Located
 
-__all__ = ["ParameterMatrix", "RangeAxis", "values_axis"]
+__all__ = ["ParameterMatrix", "RangeAxis"]
 
 Number = int | float
 Seed = int | str
@@ -31,11 +31,6 @@ _AXIS_KEYS = {
     "discrete": {"type", "values"},
     "range": {"type", "min", "max", "step"},
     "sample": {"type", "min", "max", "step", "samples"},
-}
-_VALUE_FORMS = {
-    "value": {"value"},
-    "values": {"values"},
-    "min/max/step": {"min", "max", "step", "inclusive", "sample"},
 }
 
 
@@ -147,37 +142,6 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return f"ParameterMatrix({shape}; {self.size} permutations, seed={self.seed!r})"
 
 
-def values_axis(spec: Mapping[str, Any], *, seed: Seed, key: str) -> Sequence[Any]:
-    """The values of one MultiStep value spec: ``value``, ``values`` or ``min/max/step``.
-
-    ``inclusive: no`` leaves out ``max``; ``sample: N`` keeps N distinct values
-    of the range, drawn from a generator seeded by (*seed*, *key*) and given in
-    ascending order. A ``value`` comes back as is (an expression string is the
-    caller's to evaluate). *key* names the spec in errors when it is a plain dict.
-    """
-    path = getattr(spec, "path", "") or key
-    if not isinstance(spec, Mapping):
-        raise _at(spec, path, f"expected a mapping with value, values or min/max/step, got {_shown(spec)}")
-    forms = [form for form in _VALUE_FORMS if spec.keys() & _VALUE_FORMS[form]]
-    if len(forms) != 1:
-        got = f", got {' and '.join(forms)}" if forms else ""
-        raise _at(spec, path, f"expected one of value, values or min/max/step{got}")
-    _check_keys(spec, path, _VALUE_FORMS[forms[0]] | {"parameter"})
-    if "value" in spec:
-        return (spec["value"],)
-    if "values" in spec:
-        return _values(spec, path)
-    inclusive = spec.get("inclusive", True)
-    if not isinstance(inclusive, bool):
-        raise _error(spec, "inclusive", path, f"expected yes or no, got {_shown(inclusive)}")
-    axis = _range(spec, path, inclusive=inclusive)
-    if "sample" not in spec:
-        return axis
-    count = _count(spec, "sample", path)
-    picked = random.Random(f"{seed}:{key}").sample(range(len(axis)), min(count, len(axis)))
-    return tuple(axis[i] for i in sorted(picked))
-
-
 def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Sequence[Any]:
     config, path = spec[name], f"{top}.{name}"
     if not isinstance(config, Mapping):
@@ -188,7 +152,7 @@ def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Se
         raise _error(config, "type", path, f"unknown matrix type {kind!r} (expected discreet, range or sample)")
     _check_keys(config, path, _AXIS_KEYS[kind])
     if kind == "range":
-        return _range(config, path, inclusive=True)
+        return _range(config, path)
     if kind == "sample":
         return _sample(config, path, f"{seed}:{name}")
     return _values(config, path)
@@ -201,14 +165,9 @@ def _values(config: Mapping[str, Any], path: str) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _range(config: Mapping[str, Any], path: str, *, inclusive: bool) -> RangeAxis:
+def _range(config: Mapping[str, Any], path: str) -> RangeAxis:
     low, high, step, digits = _bounds(config, path)
-    span = _exact(high) - _exact(low)
-    length = math.floor(span / _exact(step)) + 1
-    if not inclusive and (length - 1) * _exact(step) == span:
-        length -= 1
-    if length == 0:
-        raise _error(config, "inclusive", path, f"no values: min equals max {high!r} and max is excluded")
+    length = math.floor((_exact(high) - _exact(low)) / _exact(step)) + 1
     return RangeAxis(low, step, length, digits)
 
 

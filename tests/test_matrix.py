@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interpreter.errors import ConfigError
-from interpreter.matrix import ParameterMatrix, RangeAxis, values_axis
+from interpreter.matrix import ParameterMatrix, RangeAxis
 from interpreter.yamlsource import load_yaml
 
 
@@ -315,80 +315,3 @@ def test_errors_from_yaml_point_at_file_and_line():
     )
     error = config_error(config["policies"][0]["matrix"])
     assert str(error) == "perf.yml:8: policies[0].matrix.size.step: expected a step greater than 0, got 0"
-
-
-# --- values_axis (MultiStep value specs) --------------------------------------
-
-
-def test_values_axis_single_value_is_returned_as_is():
-    assert list(values_axis({"parameter": "n", "value": 3}, seed=1, key="v")) == [3]
-    assert list(values_axis({"parameter": "n", "value": "log(a) + b"}, seed=1, key="v")) == ["log(a) + b"]
-
-
-def test_values_axis_values_list():
-    assert list(values_axis({"parameter": "n", "values": [5, 1, 3]}, seed=1, key="v")) == [5, 1, 3]
-
-
-def test_values_axis_range_is_inclusive_by_default():
-    assert list(values_axis({"min": 0, "max": 10, "step": 5}, seed=1, key="v")) == [0, 5, 10]
-
-
-def test_values_axis_inclusive_no_excludes_max():
-    assert list(values_axis({"min": 0, "max": 10, "step": 5, "inclusive": False}, seed=1, key="v")) == [0, 5]
-    assert list(values_axis({"min": 0, "max": 11, "step": 5, "inclusive": False}, seed=1, key="v")) == [0, 5, 10]
-    floats = values_axis({"min": 0.1, "max": 0.4, "step": 0.1, "inclusive": False}, seed=1, key="v")
-    assert list(floats) == [0.1, 0.2, 0.3]
-
-
-def test_values_axis_inclusive_no_from_yaml():
-    spec = load_yaml("parameter: n\nmin: 0\nmax: 3\ninclusive: no\n")
-    assert list(values_axis(spec, seed=1, key="v")) == [0, 1, 2]
-
-
-def test_values_axis_sample_draws_distinct_sorted_values_reproducibly():
-    spec = {"min": 0, "max": 10000, "step": 1, "sample": 100, "inclusive": False}
-    drawn = values_axis(spec, seed=9, key="steps[0].values[0]")
-    assert len(drawn) == 100 == len(set(drawn))
-    assert list(drawn) == sorted(drawn)
-    assert all(0 <= v < 10000 for v in drawn)
-    assert values_axis(spec, seed=9, key="steps[0].values[0]") == drawn
-    assert values_axis(spec, seed=10, key="steps[0].values[0]") != drawn
-    assert values_axis(spec, seed=9, key="steps[1].values[0]") != drawn
-
-
-def test_values_axis_sample_larger_than_the_range_keeps_every_value():
-    assert list(values_axis({"min": 0, "max": 4, "sample": 100}, seed=1, key="v")) == [0, 1, 2, 3, 4]
-
-
-def test_values_axis_sample_never_includes_an_excluded_max():
-    spec = {"min": 0, "max": 2, "sample": 5, "inclusive": False}
-    assert list(values_axis(spec, seed=1, key="v")) == [0, 1]
-
-
-def test_values_axis_huge_range_stays_lazy():
-    axis = values_axis({"min": 0, "max": 10**12}, seed=1, key="v")
-    assert len(axis) == 10**12 + 1 and axis[-1] == 10**12
-    sampled = values_axis({"min": 0, "max": 10**12, "sample": 3}, seed=1, key="v")
-    assert len(sampled) == 3
-
-
-@pytest.mark.parametrize(
-    ("spec", "key", "words"),
-    [
-        ({"parameter": "n"}, "steps[0].values[1]", "expected one of value, values or min/max/step"),
-        ({"value": 1, "values": [1]}, "steps[0].values[1]", "got value and values"),
-        ({"value": 1, "inclusive": False}, "steps[0].values[1]", "got value and min/max/step"),
-        ({"values": []}, "steps[0].values[1].values", "expected a non-empty list"),
-        ({"min": 0, "max": 5, "inclusive": "nope"}, "steps[0].values[1].inclusive", "expected yes or no, got 'nope'"),
-        ({"min": 0, "max": 5, "sample": 0}, "steps[0].values[1].sample", "expected a whole number of at least 1"),
-        ({"min": 0, "max": 5, "samples": 3}, "steps[0].values[1].samples", "unknown key 'samples'"),
-        ({"min": 5, "max": 5, "inclusive": False}, "steps[0].values[1].inclusive", "no values"),
-        ({"min": 0, "max": 5, "step": 0}, "steps[0].values[1].step", "expected a step greater than 0"),
-        (7, "steps[0].values[1]", "expected a mapping with value, values or min/max/step, got 7"),
-    ],
-)
-def test_values_axis_errors_name_the_key(spec, key, words):
-    with pytest.raises(ConfigError) as caught:
-        values_axis(spec, seed=1, key="steps[0].values[1]")
-    assert caught.value.key == key
-    assert words in caught.value.message
