@@ -39,9 +39,6 @@ class Event:
         """The class name; not ``name``, which some events carry as an attribute."""
         return type(self).__name__
 
-    def has_trace(self, traceid: int) -> bool:
-        return traceid in self.traceids
-
     def attributes(self) -> dict[str, Any]:
         """The event's own attributes, without the trace ids and timestamp."""
         return {k: v for k, v in vars(self).items() if k not in ("traceids", "ts")}
@@ -53,11 +50,6 @@ class Event:
 
 
 Event.registry["Event"] = Event
-
-
-def event_class(name: str) -> type[Event] | None:
-    """The event class called *name*, or None when no such class exists."""
-    return Event.registry.get(name)
 
 
 # Lifecycle events: built into the runtime, sent to policies by the session.

@@ -233,13 +233,6 @@ def _names(node: _Node) -> Iterable[str]:
             yield from _names(alternative)
 
 
-def _open_ended(node: _Node) -> bool:
-    """Whether *node* can match a class it does not name ('*' or a negation)."""
-    if isinstance(node, _Match):
-        return node.name is None
-    return True
-
-
 @dataclass(frozen=True)
 class _Rule:
     """One top-level clause with its selectors; ``:first`` is kept as ``nth`` with n=1."""
@@ -561,9 +554,6 @@ class EventFilter:
         self.expression = expression
         self._rules = tuple(_Parser(expression).parse())
         self.class_names: frozenset[str] = frozenset(name for rule in self._rules for name in _names(rule.node))
-        #: True when events of classes outside class_names can match ('*' or ':not'),
-        #: so a caller subscribing by class must subscribe to every event.
-        self.open_ended: bool = any(_open_ended(rule.node) for rule in self._rules)
         self._needs_timers = any(rule.after is not None for rule in self._rules)
         self._groups = frozenset(rule.group for rule in self._rules if rule.group is not None)
         self._routes: dict[type, _Route] = {}

@@ -187,3 +187,13 @@ def test_bad_input_found_mid_session_keeps_the_finished_runs(config: Path, tmp_p
     assert [(r["parameters"], r["status"]) for r in records] == [({"a": 1}, "OK")]
     meta = json.loads((results / "meta.json").read_text())
     assert (meta["status"], meta["exit_status"]) == ("error", 2)
+
+
+def test_a_filter_naming_no_event_class_is_reported_at_load(config: Path, tmp_path: Path) -> None:
+    config.write_text(CONFIG.replace("OK: CmdlineExitZeroEvent", "OK: CmdlineExitZeroEvnt"))
+    done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"perfchart: error: {config}:8: policies[0].events.signal.OK: "
+        "no event class is called 'CmdlineExitZeroEvnt' (did you mean CmdlineExitZeroEvent?)\n"
+    )

@@ -185,14 +185,6 @@ def test_class_names_and_expression(expression: str, names: set[str]) -> None:
     assert event_filter.class_names == frozenset(names)
 
 
-@pytest.mark.parametrize(
-    ("expression", "open_ended"),
-    [("TickEvent SampleEvent[x=1]", False), ("TickEvent *", True), (":not(TickEvent)", True)],
-)
-def test_open_ended_tells_subscribers_to_take_every_class(expression: str, open_ended: bool) -> None:
-    assert EventFilter(expression).open_ended is open_ended
-
-
 # ---------------------------------------------------------------- selectors, traces and groups
 
 S, X, L = "S", "X", "L"
