@@ -22,7 +22,7 @@ from sismic.model import Statechart
 from .bus import EventBus
 from .catalog import PolicyChart
 from .errors import ConfigError, PerfchartError
-from .events import Event, RunTaskCompletedEvent
+from .events import Event, RunTaskCompletedEvent, StalledEvent
 from .filters import EventFilter, FilterSyntaxError
 from .parameters import ParameterBatch
 from .policy import PolicyAPI, helpers
@@ -253,6 +253,7 @@ class PolicyRunner:
         if not self.final and self.clock.time >= self.last_change + self.stale_timeout:
             log.warning("%s: no state change for %gs, sending stalled", self.name, self.stale_timeout)
             self.last_change = self.clock.time
+            self.bus.publish(StalledEvent(traceids=() if self.trace is None else (self.trace,), policy=self.name))
             self.send("stalled")
 
     # -- errors ----------------------------------------------------------------

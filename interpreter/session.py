@@ -33,6 +33,7 @@ from .events import (
     Event,
     InterruptEvent,
     ParameterUpdateEvent,
+    RestartEvent,
     RunTaskCompletedEvent,
     RunTaskEvent,
     SessionEndEvent,
@@ -189,6 +190,7 @@ class Session:
                     return
                 runner = first if repetition == 1 else self._runner(spec, repetition)
                 if repetition > 1:
+                    self.bus.publish(RestartEvent(policy=runner.name, repetition=repetition))
                     runner.send("restart")
                 self.drive(runner)
             self._session_task("posttest")

@@ -9,7 +9,7 @@ import pytest
 
 from interpreter.catalog import resolve
 from interpreter.errors import ConfigError
-from interpreter.events import Event
+from interpreter.events import Event, StalledEvent
 from tests.harness import PolicyHarness
 
 
@@ -144,7 +144,10 @@ def test_a_stalled_run_gets_status_stalled_and_the_policy_continues() -> None:
     assert h.runner.deadline() == pytest.approx(120)
     h.advance(119)
     assert h.flags == []
+    stalls: list[Event] = []
+    h.bus.subscribe(stalls.append, StalledEvent)
     h.advance(1)
+    assert [(set(e.traceids), e.policy) for e in stalls] == [({first}, "multivariable-explorer")]
     assert h.statuses() == ["stalled"]
     assert set(h.flags[0].traceids) == {first}
     assert h.states[-1] == "Intertest"

@@ -17,7 +17,7 @@ from sismic.clock import SimulatedClock
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
 from interpreter.config import load_config
-from interpreter.events import Event, ParameterUpdateEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
+from interpreter.events import Event, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
 from interpreter.process import LogLineEvent
 from interpreter.session import Session
 from interpreter.ui import ConsoleUI
@@ -147,7 +147,10 @@ def test_a_dry_run_prints_the_plan_and_executes_nothing(sweep: dict[str, Any]) -
 def test_repeat_runs_every_policy_again_in_a_fresh_interpreter(sweep: dict[str, Any]) -> None:
     sweep["config"].write_text(CONFIG.replace("seed: 3", "seed: 3\n  repeat: 2"))
     session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], dry_run=True)
+    restarts: list[Event] = []
+    session.bus.subscribe(restarts.append, RestartEvent)
     session.run()
+    assert [(e.policy, e.repetition) for e in restarts] == [("multivariable-explorer", 2)]
     runs = records(sweep["results"])
     assert [r["repetition"] for r in runs] == [1] * 6 + [2] * 6
     assert [r["parameters"] for r in runs[:6]] == [r["parameters"] for r in runs[6:]]
