@@ -68,11 +68,6 @@ def _split_template(config: Mapping[str, Any], cmdline: str) -> list[str]:
     return [_HIDDEN.sub(lambda m: macros[int(m.group(1))], word) for word in words]
 
 
-def _required_macros(text: str) -> set[str]:
-    """Macros in *text* that have no default, so need a value from somewhere."""
-    return {m.group(1) for m in MACRO.finditer(text) if m.group(2) is None}
-
-
 def _verbatim(text: str) -> str:
     """Substitute as text: render_string's typed path would strip whitespace around a lone macro."""
     return text
@@ -145,19 +140,6 @@ class CommandTemplate:
         texts += [(self.config, key, text) for key, text in (("cwd", self.cwd), ("stdin", self.stdin)) if text is not None]
         texts += [(self.config.get("env"), name, text) for name, text in self.env.items()]
         return texts
-
-    def check_known(self, known: Collection[str]) -> None:
-        """Reject macros without a default that no definition or parameter can fill."""
-        for container, key, text in self._texts():
-            unknown = sorted(_required_macros(text) - set(known))
-            if unknown:
-                name = unknown[0]
-                raise config_error(
-                    container,
-                    key,
-                    f"macro {{{{{name}}}}} is neither a definition nor a parameter: define it "
-                    f"(define:, config.definitions or -D {name}=...), add a parameter, or give a default {{{{{name}|...}}}}",
-                )
 
     def render(self, values: Mapping[str, Any]) -> Command:
         """The command with *values* filled in; a macro without a value is a ConfigError."""

@@ -93,12 +93,9 @@ class Session:
         if dry_run:
             self.simulator = Simulator(self.bus)
         else:
-            known = {p.name for p in config.parameters}
-            for spec in config.policies:
-                known.update(spec.config.get("matrix", {}) or {})
             defaults = config.parameter_defaults()
             self.channels = [
-                CmdlineChannel(spec.config, self.bus, config.definitions, name=f"channels[{spec.index}]", parameters=known, defaults=defaults)
+                CmdlineChannel(spec.config, self.bus, config.definitions, name=f"channels[{spec.index}]", defaults=defaults)
                 for spec in config.channels
             ]
             self.tasks = TaskRunner(config.tasks, self.bus, config.definitions)

@@ -313,15 +313,6 @@ def test_missing_macro_at_run_time_raises_config_error(bus, make) -> None:
     assert info.value.key == "cmdline"
 
 
-def test_unknown_macro_is_rejected_at_construction(bus) -> None:
-    config = load_yaml("channel:\n  cmdline: load --rate {{rate}}\n  env:\n    MODE: '{{mode}}'\n", "perf.yaml")["channel"]
-    with pytest.raises(ConfigError) as info:
-        CmdlineChannel(config, bus, {}, parameters={"rate"})
-    assert str(info.value).startswith("perf.yaml:4: channel.env.MODE: macro {{mode}} is neither a definition nor a parameter")
-    CmdlineChannel(config, bus, {"mode": "fast"}, parameters={"rate"})
-    CmdlineChannel(load_yaml("cmdline: load {{rate}} {{mode|fast}}"), bus, {}, parameters={"rate"})
-
-
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [

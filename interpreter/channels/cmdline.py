@@ -9,7 +9,7 @@ one starts, and the events of one run never interleave with the next's.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,10 +73,8 @@ class _Run:
 class CmdlineChannel:
     """Runs ``cmdline`` whenever a parameter it uses changes.
 
-    *parameters* are the parameter names the session knows; when given, a
-    macro that is neither one of them nor a definition is a ConfigError
-    now rather than at the first run. *defaults* are the parameter values an
-    ``atstart`` run uses.
+    *defaults* are the parameter values an ``atstart`` run uses. Macros that
+    nothing can fill are rejected when the configuration loads.
     """
 
     KEYS = CommandTemplate.KEYS | {"class", "atstart", "restart", "relaunch"}
@@ -87,7 +85,6 @@ class CmdlineChannel:
         bus: EventBus,
         definitions: Mapping[str, Any],
         name: str = "cmdline",
-        parameters: Collection[str] | None = None,
         defaults: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(config, Mapping):
@@ -102,8 +99,6 @@ class CmdlineChannel:
         if "restart" in config and "relaunch" in config:
             raise config_error(config, "relaunch", "relaunch is the former name of restart; give only restart")
         self.restart = read_bool(config, "relaunch" if "relaunch" in config else "restart")
-        if parameters is not None:
-            self.command.check_known(set(self.definitions) | set(parameters))
         self._lock = threading.Lock()
         self._closed = False
         #: The latest run asked for; it may still wait for the active process to end.
