@@ -22,7 +22,7 @@ from .catalog import PolicyChart, describe, load_chart, load_schema, resolve, va
 from .durations import parse_duration
 from .errors import ConfigError, UsageError
 from .macros import MACRO, render
-from .yamlsource import Located, LocatedDict, load_yaml
+from .yamlsource import Located, LocatedDict, load_yaml, read_text
 
 DEFAULT_STALE_TIMEOUT = 1200.0
 
@@ -102,14 +102,7 @@ def scalar(text: str) -> Any:
 def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig:
     """Load, check and render a test configuration; any problem is one ConfigError."""
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("not a UTF-8 text file", file=str(path)) from None
+    text = read_text(path)
     raw = load_yaml(text, str(path))
     if not isinstance(raw, Mapping):
         raise ConfigError(
@@ -153,7 +146,7 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
 
     return TestConfig(
         path=path,
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         title=str(settings.get("title", path.stem)),
         repeat=_repeat(settings),
         stale_timeout=_stale_timeout(settings),

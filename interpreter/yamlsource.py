@@ -111,15 +111,23 @@ def load_yaml(text: str, file: str | None = None) -> Any:
     return data
 
 
-def load_yaml_file(path: str | Path) -> Any:
-    """Load a YAML file; an unreadable file is a ConfigError too."""
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file's exact content (line ends kept, so it hashes like the file).
+
+    An unreadable file is a ConfigError naming it.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
     except OSError as exc:
         raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
     except UnicodeDecodeError:
         raise ConfigError("not a UTF-8 text file", file=str(path)) from None
-    return load_yaml(text, str(path))
+
+
+def load_yaml_file(path: str | Path) -> Any:
+    """Load a YAML file; an unreadable file is a ConfigError too."""
+    return load_yaml(read_text(path), str(path))
 
 
 def where(value: Any, key: Any) -> tuple[str | None, int | None, str]:

@@ -423,3 +423,12 @@ def test_chart_without_schema_accepts_any_block(tmp_path: Path):
     write(tmp_path / "free.yaml", EXPLORER[EXPLORER.index("statechart:") :])
     config = load(tmp_path, "policies:\n  - statechart: free.yaml\n    anything: [1, 2]\n")
     assert config.policies[0].config == {"anything": [1, 2]}
+
+
+
+def test_the_config_hash_is_the_file_bytes_even_with_crlf_line_ends(tmp_path: Path):
+    path = tmp_path / "crlf.yml"
+    path.write_bytes(MINIMAL.replace("\n", "\r\n").encode("utf-8"))
+    config = load_config(path)
+    assert config.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert config.policies[0].config["matrix"] == {"apps": {"values": [1]}}
