@@ -82,12 +82,7 @@ def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
     original driver's class names were written in many spellings.
     """
     if _is_path(name):
-        path = Path(name).expanduser()
-        if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
-        if not path.is_file():
-            raise ConfigError(f"no statechart file {str(path)!r}")
-        return load_chart(path)
+        return chart_file(name, base_dir)
     wanted = name.casefold()
     charts = bundled()
     for chart in charts:
@@ -95,6 +90,16 @@ def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
             return chart
     known = ", ".join(chart.name for chart in charts) or "none bundled"
     raise ConfigError(f"unknown policy {name!r} (known policies: {known}; or give the path of a .yaml statechart)")
+
+
+def chart_file(name: str, base_dir: Path | None = None) -> PolicyChart:
+    """The chart in file *name*, relative to *base_dir* (the config's directory)."""
+    path = Path(name).expanduser()
+    if base_dir is not None:
+        path = base_dir / path
+    if not path.is_file():
+        raise ConfigError(f"no statechart file {name!r} (looked for {path})")
+    return load_chart(path)
 
 
 def _is_path(name: str) -> bool:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .catalog import PolicyChart, describe, load_chart, load_schema, resolve, validate
+from .catalog import PolicyChart, chart_file, describe, load_schema, resolve, validate
 from .durations import parse_duration
 from .errors import ConfigError, UsageError
 from .macros import MACRO, render
@@ -251,25 +251,21 @@ def _without(block: LocatedDict, *keys: str) -> LocatedDict:
 def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
     if "class" in block and "statechart" in block:
         raise block.error("statechart", "give either class (a bundled policy) or statechart (a chart file), not both")
-    if "statechart" in block:
-        chart_path = base_dir / Path(block["statechart"]).expanduser()
-        if not chart_path.is_file():
-            raise block.error("statechart", f"no statechart file {block['statechart']!r} (looked for {chart_path})")
-        chart = load_chart(chart_path)
-    elif "class" in block:
-        try:
-            chart = resolve(block["class"], base_dir)
-        except ConfigError as exc:
-            if exc.file:
-                raise
-            raise block.error("class", exc.message) from None
-    else:
+    key = "statechart" if "statechart" in block else "class" if "class" in block else None
+    if key is None:
         raise ConfigError(
             "missing key 'class' (a bundled policy) or 'statechart' (the path of a chart file)",
             file=block.file,
             line=block.line,
             key=block.path,
         )
+    find = chart_file if key == "statechart" else resolve
+    try:
+        chart = find(block[key], base_dir)
+    except ConfigError as exc:
+        if exc.file:
+            raise
+        raise block.error(key, exc.message) from None
     config = _without(block, "class", "statechart")
     if chart.config_schema is not None:
         validate(config, chart.config_schema)
