@@ -14,7 +14,7 @@ from .durations import parse_duration
 from .errors import ConfigError
 from .expressions import evaluate as evaluate_expression
 from .matrix import ParameterMatrix
-from .yamlsource import locate
+from .yamlsource import error_at
 
 if TYPE_CHECKING:
     from .runner import PolicyRunner
@@ -99,11 +99,9 @@ def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]
         try:
             return evaluate_expression(expression, scope)
         except ConfigError as exc:
-            if exc.file is None:
-                found = locate(config, expression)
-                if found is not None:
-                    container, key = found
-                    raise container.error(key, exc.message) from None
+            located = error_at(config, expression, exc.message) if exc.file is None else None
+            if located is not None:
+                raise located from None
             raise
 
     return {

@@ -27,7 +27,7 @@ from .filters import EventFilter, FilterSyntaxError
 from .parameters import ParameterBatch
 from .policy import PolicyAPI, helpers
 from .timers import Clock
-from .yamlsource import locate
+from .yamlsource import error_at
 
 log = logging.getLogger("perfchart.policy")
 
@@ -260,11 +260,7 @@ class PolicyRunner:
 
     def _config_error(self, value: Any, message: str) -> ConfigError:
         """Point at the policy config entry that holds *value*, when one does."""
-        found = locate(self.config, value)
-        if found is not None:
-            container, key = found
-            return container.error(key, message)
-        return ConfigError(message, file=str(self.chart.path))
+        return error_at(self.config, value, message) or ConfigError(message, file=str(self.chart.path))
 
     def _chart_error(self, exc: Exception) -> PerfchartError:
         cause = exc.__cause__

@@ -137,6 +137,15 @@ def where(value: Any, key: Any) -> tuple[str | None, int | None, str]:
     return None, None, str(key)
 
 
+def error_at(root: Any, value: Any, message: str) -> ConfigError | None:
+    """A ConfigError at the entry of *root* that holds *value*, or None when none does."""
+    found = locate(root, value)
+    if found is None:
+        return None
+    container, key = found
+    return container.error(key, message)
+
+
 def locate(container: Any, value: Any) -> tuple[Located, Any] | None:
     """The Located container and key holding *value* (by identity, or equal text).
 
