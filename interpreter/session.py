@@ -217,7 +217,8 @@ class Session:
                     self._idle(runner)
         finally:
             if runner.trace is not None:
-                self.batch.end_run(runner.trace, "interrupted" if self.interrupted else None)
+                ended = "interrupted" if self.interrupted else None if runner.final else "error"
+                self.batch.end_run(runner.trace, ended)
                 self.batch.flush()
             self.bus.dispatch(0.0)
             self.bus.unsubscribe(runner.handle)

@@ -17,6 +17,7 @@ from sismic.clock import SimulatedClock
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
 from interpreter.config import load_config
+from interpreter.errors import ConfigError
 from interpreter.events import Event, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
 from interpreter.process import LogLineEvent
 from interpreter.session import Session
@@ -314,3 +315,27 @@ def test_ticks_and_task_runs_are_published_on_the_session_clock(tmp_path: Path) 
         ("RunTaskCompletedEvent", "teardown"),
     ]
     assert clock.time == 3.0
+
+
+def test_a_run_cut_short_by_bad_input_is_recorded_as_error(tmp_path: Path) -> None:
+    chart = USER_CHART.replace(
+        """            action: |
+              policy.set_status('OK')
+              n -= 1""",
+        """            action: |
+              policy.set_flag('ratio', 1 / (n - 2))
+              n -= 1""",
+    )
+    (tmp_path / "countdown.yaml").write_text(chart)
+    config = tmp_path / "test.yml"
+    config.write_text(
+        "config:\n  parameters:\n    - name: n\n"
+        "policies:\n  - statechart: countdown.yaml\n    from: 3\n"
+        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"print({{n}})\"'\n"
+    )
+    session = Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out")
+    with pytest.raises(ConfigError, match="division by zero"):
+        session.run()
+    runs = records(tmp_path / "out")
+    assert [(r["parameters"], r["status"], r["ok"]) for r in runs] == [({"n": 3}, None, True), ({"n": 2}, "error", False)]
+    assert json.loads((tmp_path / "out" / "meta.json").read_text())["status"] == "error"
