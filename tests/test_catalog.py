@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sismic.model import Statechart
 
-from interpreter import catalog
-from interpreter.catalog import PolicyChart, bundled, load_chart, resolve
+from interpreter.charts import catalog
+from interpreter.charts.catalog import PolicyChart, bundled, load_chart, resolve
 from interpreter.errors import ConfigError
 
 CHART = """\
@@ -167,7 +167,7 @@ def test_bad_header_is_located(tmp_path: Path):
     path = write(tmp_path / "header.yaml", CHART.replace("  summary: Does nothing, then ends.\n", "  sumary: Does nothing.\n"))
     error = chart_error(path)
     assert (error.line, error.key) == (4, "perfchart.sumary")
-    assert error.message == "unknown key 'sumary' (expected one of: name, aliases, summary, config)"
+    assert error.message == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, config)"
 
 
 def test_invalid_config_schema_is_located(tmp_path: Path):
@@ -180,7 +180,7 @@ def test_invalid_config_schema_is_located(tmp_path: Path):
 def test_unknown_top_level_key_is_an_error(tmp_path: Path):
     error = chart_error(write(tmp_path / "extra.yaml", CHART + "statecharts: {}\n"))
     assert (error.line, error.key) == (22, "statecharts")
-    assert error.message == "unknown key 'statecharts' (expected one of: perfchart, statechart)"
+    assert error.message == "unknown key 'statecharts' (did you mean statechart? expected one of: perfchart, statechart)"
 
 
 def test_not_a_chart(tmp_path: Path):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.bus import EventBus
+from interpreter.channels.base import ChannelContext
 from interpreter.channels.cmdline import (
     CmdlineChannel,
     CmdlineExitEvent,
@@ -20,14 +20,15 @@ from interpreter.channels.cmdline import (
     CmdlineStartedEvent,
     LogLineEvent,
 )
-from interpreter.errors import ConfigError
-from interpreter.events import (
+from interpreter.config.loader import channel_spec
+from interpreter.config.yamlsource import load_yaml, load_yaml_file
+from interpreter.engine.bus import EventBus
+from interpreter.engine.events import (
     Event,
     ParameterUpdateEvent,
-    SessionEndEvent,
     SessionStartEvent,
 )
-from interpreter.yamlsource import load_yaml, load_yaml_file
+from interpreter.errors import ConfigError
 from tests import harness
 from tests.harness import py
 
@@ -77,10 +78,10 @@ def make(bus: EventBus):
     """Build channels subscribed the way the session subscribes them; close them after the test."""
     channels: list[CmdlineChannel] = []
 
-    def build(config: Mapping[str, Any], **kwargs: Any) -> CmdlineChannel:
-        kwargs.setdefault("definitions", DEFINITIONS)
-        channel = CmdlineChannel(config, bus, **kwargs)
-        bus.subscribe(channel.handle, ParameterUpdateEvent, SessionStartEvent, SessionEndEvent)
+    def build(config: Mapping[str, Any], name: str = "cmdline", defaults: Mapping[str, Any] | None = None) -> CmdlineChannel:
+        CmdlineChannel.check(config)
+        channel = CmdlineChannel(config, ChannelContext(bus, name, DEFINITIONS, defaults or {}))
+        bus.subscribe(channel.handle, *channel.subscribes)
         channels.append(channel)
         return channel
 
@@ -274,9 +275,8 @@ def test_no_restart_after_a_kill_or_at_session_end(bus, make) -> None:
     recorder = Recorder(bus)
     update(bus, 1, duration=30)
     recorder.wait_for(lambda _: recorder.lines() == ["up"])
-    bus.publish(SessionEndEvent())
-    recorder.wait_exits()
     channel.close()
+    recorder.wait_exits()
     update(bus, 2, duration=0)
     bus.dispatch(0.0)
     assert len([e for e in recorder.events if isinstance(e, CmdlineStartedEvent)]) == 1
@@ -320,7 +320,6 @@ def test_missing_macro_at_run_time_raises_config_error(bus, make) -> None:
         ("cmdline: [a, b]", "cmdline", "expected the command to run as a non-empty string"),
         ("cmdline: a\ntimeout: soon", "timeout", "expected a duration such as 10s"),
         ("cmdline: a\ntimeout: 0s", "timeout", "expected a positive duration"),
-        ("cmdline: a\ncmd_line: b", "cmd_line", "unknown key in a CmdlineChannel block (did you mean cmdline?)"),
         ("cmdline: a\nshell: maybe", "shell", "expected yes or no"),
         ("cmdline: a\nrestart: 1", "restart", "expected yes or no"),
         ("cmdline: a\nenv: [A]", "env", "expected a mapping"),
@@ -332,18 +331,26 @@ def test_missing_macro_at_run_time_raises_config_error(bus, make) -> None:
 )
 def test_config_errors_name_the_key(bus, text: str, key: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        CmdlineChannel(load_yaml(text, "perf.yaml"), bus, {})
+        CmdlineChannel.check(load_yaml(text, "perf.yaml"))
     assert info.value.key == key
     assert message in info.value.message
     assert str(info.value).startswith("perf.yaml:")
 
 
+def test_unknown_key_is_named_with_a_hint_at_load() -> None:
+    with pytest.raises(ConfigError) as info:
+        channel_spec(0, load_yaml("class: cmdline\ncmdline: a\ncmd_line: b", "perf.yaml"))
+    assert info.value.key == "cmd_line"
+    assert info.value.message.startswith("unknown key 'cmd_line' (did you mean cmdline?")
+    assert str(info.value).startswith("perf.yaml:3:")
+
+
 def test_config_errors_without_yaml_still_name_the_key(bus) -> None:
     with pytest.raises(ConfigError) as info:
-        CmdlineChannel({"cmdline": "a", "timeout": "x"}, bus, {})
+        CmdlineChannel.check({"cmdline": "a", "timeout": "x"})
     assert str(info.value).startswith("timeout: ")
 
 
 def test_class_key_and_shell_without_split_are_accepted(bus) -> None:
-    channel = CmdlineChannel({"class": "channel.CmdlineChannel", "cmdline": "echo 'unbalanced", "shell": True}, bus, {})
+    channel = CmdlineChannel({"class": "channel.CmdlineChannel", "cmdline": "echo 'unbalanced", "shell": True}, ChannelContext(bus, "cmdline", {}, {}))
     assert channel.command.macros == frozenset()

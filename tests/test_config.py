@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from interpreter import catalog
-from interpreter.catalog import PolicyChart, load_chart
+from interpreter.channels.cmdline import CmdlineChannel
+from interpreter.charts import catalog
+from interpreter.charts.catalog import PolicyChart, load_chart
 from interpreter.config import ParameterSpec, load_config, parse_define
 from interpreter.errors import ConfigError, UsageError
 
@@ -158,10 +159,10 @@ def test_full_original_format_loads(tmp_path: Path, explorer: PolicyChart):
     assert policy.config.line_of("events") == 29
 
     [channel] = config.channels
-    assert (channel.index, channel.kind) == (0, "cmdline")
+    assert (channel.index, channel.cls) == (0, CmdlineChannel)
     assert channel.config == {"class": "channel.CmdlineChannel", "cmdline": "python work.py --apps {{apps}} --size {{size}} --dir {{workdir}} --token {{secret}}"}
     assert channel.config.line_of("cmdline") == 35
-    assert config.tasks == [{"at": "intertest", "cmdline": "echo {{apps}} {{extra|none}}"}]
+    assert [(task.names, task.command.cmdline) for task in config.tasks] == [({"intertest"}, "echo {{apps}} {{extra|none}}")]
 
 
 def test_defaults_of_a_minimal_config(tmp_path: Path):
@@ -256,14 +257,14 @@ def test_channel_macros_are_checked_at_load_time(tmp_path: Path):
 def test_channel_and_task_macros_may_be_parameters_or_matrix_keys(tmp_path: Path):
     text = "config:\n  parameters: [{name: size}]\n" + MINIMAL
     text += "channels:\n  - class: cmdline\n    cmdline: run {{apps}} {{size}}\n"
-    text += "tasks:\n  - at: intertest\n    cmdline: [echo, '{{apps}}']\n"
+    text += "tasks:\n  - at: intertest\n    cmdline: echo '{{apps}}'\n"
     config = load(tmp_path, text)
     assert config.channels[0].config["cmdline"] == "run {{apps}} {{size}}"
 
 
 def test_task_macros_are_checked_at_load_time(tmp_path: Path):
-    problem = error(tmp_path, MINIMAL + "tasks:\n  - at: intertest\n    cmdline: [echo, '{{nope}}']\n")
-    assert (problem.line, problem.key) == (7, "tasks[0].cmdline[1]")
+    problem = error(tmp_path, MINIMAL + "tasks:\n  - at: intertest\n    cmdline: echo '{{nope}}'\n")
+    assert (problem.line, problem.key) == (7, "tasks[0].cmdline")
 
 
 @pytest.mark.parametrize(
@@ -299,24 +300,46 @@ def test_unsupported_config_key_warns_once(tmp_path: Path, key: str):
     assert key in config.warnings[0]
 
 
-def test_unknown_section_and_config_key_warn(tmp_path: Path):
-    config = load(tmp_path, "config:\n  titel: '{{undefined}}'\n" + MINIMAL + "extras: '{{undefined}}'\n")
+def test_unknown_config_key_is_an_error_with_a_hint(tmp_path: Path):
+    problem = error(tmp_path, "config:\n  titel: '{{undefined}}'\n" + MINIMAL)
+    assert (problem.line, problem.key) == (2, "config.titel")
+    assert problem.message.startswith("unknown key 'titel' (did you mean title? expected one of: title, repeat,")
+
+
+def test_unknown_section_is_an_error_with_a_hint(tmp_path: Path):
+    problem = error(tmp_path, MINIMAL + "chanels:\n  - class: cmdline\n    cmdline: run\n")
+    assert (problem.line, problem.key) == (5, "chanels")
+    assert problem.message.startswith("unknown key 'chanels' (did you mean channels? expected one of: config, define, policies, channels, tasks")
+
+
+def test_sections_and_keys_of_the_original_not_supported_yet_warn(tmp_path: Path):
+    config = load(tmp_path, "config:\n  metrics: [{name: rps}]\n" + MINIMAL + "reporters: []\n")
     assert len(config.warnings) == 2
-    assert len(warnings_about(config, "'titel'")) == 1
-    assert len(warnings_about(config, "'extras'")) == 1
+    assert len(warnings_about(config, "metrics is not supported yet")) == 1
+    assert len(warnings_about(config, "the reporters section is not supported yet")) == 1
 
 
-def test_unsupported_channel_class_warns_once_and_is_skipped(tmp_path: Path):
-    text = MINIMAL + "channels:\n  - class: channel.HTTPChannel\n    url: 'http://{{host}}'\n  - class: CmdlineChannel\n    cmdline: run\n"
-    config = load(tmp_path, text)
-    assert len(config.warnings) == 1
-    assert "channel.HTTPChannel" in config.warnings[0]
-    assert [(c.index, c.kind) for c in config.channels] == [(1, "cmdline")]
+def test_channel_class_of_the_original_not_implemented_is_an_error(tmp_path: Path):
+    text = MINIMAL + "channels:\n  - class: channel.MarathonUpdateChannel\n    url: 'http://{{host}}'\n  - class: CmdlineChannel\n    cmdline: run\n"
+    problem = error(tmp_path, text)
+    assert (problem.line, problem.key) == (6, "channels[0].class")
+    assert problem.message.startswith("channel.MarathonUpdateChannel is a channel of the original driver that perfchart does not implement (known channels:")
+    assert "cmdline" in problem.message
+
+
+def test_unknown_channel_class_is_an_error_naming_the_known_ones(tmp_path: Path):
+    problem = error(tmp_path, MINIMAL + "channels:\n  - class: channel.CmdLineChanel\n    cmdline: run\n")
+    assert (problem.line, problem.key) == (6, "channels[0].class")
+    assert problem.message == (
+        "unknown channel class 'channel.CmdLineChanel' (did you mean channel.CmdlineChannel? "
+        "known channels: CmdlineChannel, channel.CmdlineChannel, cmdline)"
+    )
 
 
 def test_cmdline_channel_needs_a_cmdline(tmp_path: Path):
     problem = error(tmp_path, MINIMAL + "channels:\n  - class: cmdline\n    cwd: /tmp\n")
-    assert (problem.line, problem.key, problem.message) == (6, "channels[0]", "missing required key 'cmdline'")
+    assert (problem.line, problem.key) == (6, "channels[0].cmdline")
+    assert problem.message.startswith("missing: the command to run")
 
 
 # --- schema errors: one message, exact line and key -----------------------------
@@ -331,14 +354,14 @@ def test_cmdline_channel_needs_a_cmdline(tmp_path: Path):
             MINIMAL.replace("{signal: {OK: Done}}", "{sigal: {OK: Done}}"),
             4,
             "policies[0].events.sigal",
-            "unknown key 'sigal' (expected one of: signal, signalEventCount, start)",
+            "unknown key 'sigal' (did you mean signal? expected one of: signal, signalEventCount, start)",
         ),
         (MINIMAL.replace("{values: [1]}", "{type: discret}"), 3, "policies[0].matrix.apps.type", "expected one of: discreet, discrete, range, sample; got 'discret'"),
         ("config:\n  repeat: 0\n" + MINIMAL, 2, "config.repeat", "expected a number >= 1, got 0"),
         ("config:\n  runs: many\n" + MINIMAL, 2, "config.runs", "expected an integer, got a string"),
         ("config:\n  title: [a]\n" + MINIMAL, 2, "config.title", "expected a string or a number, got a list"),
         ("config:\n  parameters:\n    - name: apps\n      defualt: 1\n" + MINIMAL, 4, "config.parameters[0].defualt",
-         "unknown key 'defualt' (expected one of: name, default, desc, units, uuid)"),
+         "unknown key 'defualt' (did you mean default? expected one of: name, default, desc, units, uuid)"),
         ("config:\n  definitions:\n    - desc: no name\n" + MINIMAL, 3, "config.definitions[0]", "missing required key 'name'"),
         ("define:\n  bad name: 1\n" + MINIMAL, 1, "define", "invalid key 'bad name': expected a name of letters, digits, '_', '.' or '-', not starting with a digit, got 'bad name'"),
         ("policies: []\n", 1, "policies", "expected a non-empty list"),

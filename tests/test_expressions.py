@@ -3,9 +3,9 @@ import threading
 
 import pytest
 
-from interpreter import expressions
+from interpreter.config import expressions
+from interpreter.config.expressions import check, evaluate
 from interpreter.errors import ConfigError
-from interpreter.expressions import check, evaluate
 
 NAMES = {"apps": 4, "size": 10, "_i": 3}
 KEY = "events.signalEventCount"

@@ -8,17 +8,18 @@ from typing import Any
 import pytest
 from sismic.clock import SimulatedClock
 
+from interpreter.engine.events import Event, TickEvent
+from interpreter.engine.timers import Timers
 from interpreter.errors import ConfigError
-from interpreter.events import Event, TickEvent
 from interpreter.filters import EventFilter, FilterSyntaxError
-from interpreter.timers import Timers
+from tests.harness import OpenEvent
 
 
-class SampleEvent(Event):
+class SampleEvent(OpenEvent):
     """The event most operator cases run against."""
 
 
-class SampleExitEvent(Event):
+class SampleExitEvent(OpenEvent):
     pass
 
 
@@ -26,8 +27,12 @@ class SampleExitZeroEvent(SampleExitEvent):
     pass
 
 
-class SampleLogEvent(Event):
+class SampleLogEvent(OpenEvent):
     pass
+
+
+class SampleTickEvent(OpenEvent, TickEvent):
+    """A TickEvent with free attributes: another family of events than the Sample ones."""
 
 
 CLASSES: dict[str, type[Event]] = {
@@ -35,7 +40,7 @@ CLASSES: dict[str, type[Event]] = {
     "X": SampleExitEvent,
     "Z": SampleExitZeroEvent,
     "L": SampleLogEvent,
-    "T": TickEvent,
+    "T": SampleTickEvent,
 }
 
 

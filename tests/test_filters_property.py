@@ -11,17 +11,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sismic.clock import SimulatedClock
 
-from interpreter.events import Event, TickEvent
+from interpreter.engine.events import Event, TickEvent
+from interpreter.engine.timers import Timers
 from interpreter.filters import EventFilter, FilterSyntaxError
-from interpreter.timers import Timers
+from tests.harness import OpenEvent
 
 
-class PropertyEvent(Event):
+class PropertyEvent(OpenEvent):
     pass
 
 
 class PropertyChildEvent(PropertyEvent):
     pass
+
+
+class PropertyTickEvent(OpenEvent, TickEvent):
+    """A TickEvent with free attributes."""
 
 
 def compiles_or_syntax_error(expression: str) -> EventFilter | None:
@@ -110,7 +115,7 @@ VALUES = st.one_of(
 
 @st.composite
 def events(draw: st.DrawFn) -> Event:
-    cls = draw(st.sampled_from([PropertyEvent, PropertyChildEvent, TickEvent]))
+    cls = draw(st.sampled_from([PropertyEvent, PropertyChildEvent, PropertyTickEvent]))
     attributes = draw(st.dictionaries(st.sampled_from(["n", "code", "line", "params", "inner"]), VALUES, max_size=4))
     return cls(traceids=draw(st.frozensets(st.integers(1, 3), max_size=2)), ts=0.0, **attributes)
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from interpreter.config.matrix import ParameterMatrix, RangeAxis
+from interpreter.config.yamlsource import load_yaml
 from interpreter.errors import ConfigError
-from interpreter.matrix import ParameterMatrix, RangeAxis
-from interpreter.yamlsource import load_yaml
 
 
 def product_of(matrix: ParameterMatrix) -> list[dict]:

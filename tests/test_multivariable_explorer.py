@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import logging
+from typing import Any
 
 import pytest
 
-from interpreter.catalog import resolve
+from interpreter.charts.catalog import resolve
+from interpreter.engine.events import Event, StalledEvent
 from interpreter.errors import ConfigError
-from interpreter.events import Event, StalledEvent
-from tests.harness import PolicyHarness
+from interpreter.testing import PolicyHarness
 
 
 class DeployedEvent(Event):
@@ -40,13 +41,18 @@ events:
 """
 
 
+def explorer(policy: str, **kwargs: Any) -> PolicyHarness:
+    """The explorer chart with *policy* as its block; the test event classes are not in the catalogue, so no schema check."""
+    return PolicyHarness("multivariable-explorer", policy, validate_config=False, **kwargs)
+
+
 def finish_run(h: PolicyHarness, event_class: type[Event] = DeployedEvent) -> None:
     h.publish(event_class(traceids=[h.trace]))
     h.complete("intertest")
 
 
 def test_every_permutation_runs_once_in_product_order() -> None:
-    h = PolicyHarness(POLICY)
+    h = explorer(POLICY)
     while not h.runner.final:
         finish_run(h)
     expected = [{"apps": a, "size": s} for a, s in itertools.product([1, 2], [10, 11, 12])]
@@ -57,7 +63,7 @@ def test_every_permutation_runs_once_in_product_order() -> None:
 
 
 def test_each_run_gets_a_fresh_trace_and_flags_carry_it() -> None:
-    h = PolicyHarness(POLICY)
+    h = explorer(POLICY)
     finish_run(h)
     finish_run(h, DeployFailedEvent)
     traces = [min(update.traceids) for update in h.updates[:2]]
@@ -67,7 +73,7 @@ def test_each_run_gets_a_fresh_trace_and_flags_carry_it() -> None:
 
 
 def test_signal_count_expression_uses_the_run_index() -> None:
-    h = PolicyHarness(POLICY.replace("events:", "events:\n  signalEventCount: '_i + apps'"))
+    h = explorer(POLICY.replace("events:", "events:\n  signalEventCount: '_i + apps'"))
     # run 1: apps=1, _i=1 -> 2 signals; run 2: apps=1, _i=2 -> 3 signals
     for needed in (2, 3):
         trace = h.trace
@@ -82,7 +88,7 @@ def test_signal_count_expression_uses_the_run_index() -> None:
 
 
 def test_several_event_classes_for_one_status() -> None:
-    h = PolicyHarness(POLICY.replace("OK: DeployedEvent", "OK: [DeployedEvent, DeployRetriedEvent]"))
+    h = explorer(POLICY.replace("OK: DeployedEvent", "OK: [DeployedEvent, DeployRetriedEvent]"))
     finish_run(h, DeployRetriedEvent)
     finish_run(h, DeployedEvent)
     assert h.statuses() == ["OK", "OK"]
@@ -90,7 +96,7 @@ def test_several_event_classes_for_one_status() -> None:
 
 
 def test_a_signal_from_another_run_is_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    h = PolicyHarness(POLICY)
+    h = explorer(POLICY)
     with caplog.at_level(logging.WARNING, logger="perfchart.policy"):
         h.publish(DeployedEvent(traceids=[h.trace + 100]))
         h.publish(DeployedEvent())
@@ -101,14 +107,14 @@ def test_a_signal_from_another_run_is_ignored_with_a_warning(caplog: pytest.LogC
 
 
 def test_notrace_filter_accepts_untraced_signals() -> None:
-    h = PolicyHarness(POLICY.replace("OK: DeployedEvent", "OK: 'DeployedEvent:notrace'"))
+    h = explorer(POLICY.replace("OK: DeployedEvent", "OK: 'DeployedEvent:notrace'"))
     h.publish(DeployedEvent())
     assert h.statuses() == ["OK"]
     assert h.states[-1] == "Intertest"
 
 
 def test_events_no_binding_wants_never_reach_sismic() -> None:
-    h = PolicyHarness(POLICY)
+    h = explorer(POLICY)
     consumed: list[str] = []
     h.runner.interpreter.attach(lambda meta: consumed.append(meta.event.name) if meta.name == "event consumed" else None)
     h.publish(ReadyEvent(traceids=[h.trace]))
@@ -119,7 +125,7 @@ def test_events_no_binding_wants_never_reach_sismic() -> None:
 
 
 def test_waits_for_the_start_event_before_the_first_run() -> None:
-    h = PolicyHarness(POLICY.replace("events:", "events:\n  start: ReadyEvent"))
+    h = explorer(POLICY.replace("events:", "events:\n  start: ReadyEvent"))
     h.advance(30)
     assert h.updates == []
     assert h.states[-1] == "Start"
@@ -132,14 +138,14 @@ def test_waits_for_the_start_event_before_the_first_run() -> None:
 
 
 def test_restart_skips_the_start_event() -> None:
-    h = PolicyHarness(POLICY.replace("events:", "events:\n  start: ReadyEvent"))
+    h = explorer(POLICY.replace("events:", "events:\n  start: ReadyEvent"))
     h.runner.send("restart")
     h.settle()
     assert h.parameters() == [{"apps": 1, "size": 10}]
 
 
 def test_a_stalled_run_gets_status_stalled_and_the_policy_continues() -> None:
-    h = PolicyHarness(POLICY, stale_timeout=120)
+    h = explorer(POLICY, stale_timeout=120)
     first = h.trace
     assert h.runner.deadline() == pytest.approx(120)
     h.advance(119)
@@ -157,7 +163,7 @@ def test_a_stalled_run_gets_status_stalled_and_the_policy_continues() -> None:
 
 
 def test_the_intertest_task_runs_between_runs_and_gates_the_next() -> None:
-    h = PolicyHarness(POLICY)
+    h = explorer(POLICY)
     first = h.trace
     h.publish(DeployedEvent(traceids=[first]))
     assert h.tasks == [("intertest", (first,))]
@@ -171,7 +177,7 @@ def test_the_intertest_task_runs_between_runs_and_gates_the_next() -> None:
 
 
 def test_interrupt_ends_the_policy_through_its_final_state() -> None:
-    h = PolicyHarness(POLICY)
+    h = explorer(POLICY)
     h.runner.send("interrupt")
     h.settle()
     assert h.runner.final
@@ -180,7 +186,7 @@ def test_interrupt_ends_the_policy_through_its_final_state() -> None:
 
 def test_a_sampled_axis_is_reproducible_with_the_seed() -> None:
     policy = POLICY.replace("size: {type: range, min: 10, max: 12}", "size: {min: 0, max: 1000, samples: 4}")
-    first, second, other = (PolicyHarness(policy, seed=s) for s in (5, 5, 6))
+    first, second, other = (explorer(policy, seed=s) for s in (5, 5, 6))
     for h in (first, second, other):
         while not h.runner.final:
             finish_run(h)
@@ -200,7 +206,7 @@ def test_a_sampled_axis_is_reproducible_with_the_seed() -> None:
 def test_matrix_errors_name_the_file_line_and_key(matrix: str, message: str) -> None:
     policy = f"matrix:\n  {matrix}\nevents:\n  signal: {{OK: DeployedEvent}}\n"
     with pytest.raises(ConfigError) as caught:
-        PolicyHarness(policy)
+        explorer(policy)
     text = str(caught.value)
     assert text.startswith("policy.yml:2: matrix.apps")
     assert message in text
@@ -208,7 +214,7 @@ def test_matrix_errors_name_the_file_line_and_key(matrix: str, message: str) -> 
 
 def test_a_bad_count_expression_names_its_key() -> None:
     with pytest.raises(ConfigError) as caught:
-        PolicyHarness(POLICY.replace("events:", "events:\n  signalEventCount: 'apps + nope'"))
+        explorer(POLICY.replace("events:", "events:\n  signalEventCount: 'apps + nope'"))
     assert "policy.yml:6: events.signalEventCount" in str(caught.value)
     assert "nope" in str(caught.value)
 

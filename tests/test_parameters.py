@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from interpreter.bus import EventBus
-from interpreter.events import Event, FlagUpdateEvent, ParameterUpdateEvent
-from interpreter.parameters import ParameterBatch, RunEndEvent
+from interpreter.engine.bus import EventBus
+from interpreter.engine.events import Event, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent
+from interpreter.engine.parameters import ParameterBatch
 
 
 def published(bus: EventBus) -> list[Event]:

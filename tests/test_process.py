@@ -9,10 +9,11 @@ import time
 
 import pytest
 
-from interpreter.bus import EventBus
-from interpreter.events import Event
-from interpreter.process import ChildProcess, Command, LogLineEvent
-from tests.harness import Recorder
+from interpreter.channels.commands import Command
+from interpreter.channels.process import ChildProcess
+from interpreter.engine.bus import EventBus
+from interpreter.engine.events import Event, LogLineEvent
+from tests.harness import OpenEvent, Recorder
 
 PY = sys.executable
 
@@ -20,7 +21,7 @@ PY = sys.executable
 
 
 def is_exit(event: Event) -> bool:
-    return type(event) is Event and hasattr(event, "exitcode")
+    return type(event) is OpenEvent and hasattr(event, "exitcode")
 
 
 def has_exit(events: list[Event]) -> bool:
@@ -33,7 +34,7 @@ def launch(bus: EventBus, command: Command, **kwargs) -> ChildProcess:
         command,
         bus,
         source=kwargs.pop("source", "test"),
-        on_exit=lambda p: bus.publish(Event(exitcode=p.returncode, timedout=p.timedout, traceids=p.traceids)),
+        on_exit=lambda p: bus.publish(OpenEvent(exitcode=p.returncode, timedout=p.timedout, traceids=p.traceids)),
         **kwargs,
     )
     process.start()

@@ -16,12 +16,11 @@ from rich.console import Console
 from sismic.clock import SimulatedClock
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
+from interpreter.cli.ui import ConsoleUI
 from interpreter.config import load_config
+from interpreter.engine.events import Event, LogLineEvent, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
+from interpreter.engine.session import Session
 from interpreter.errors import ConfigError
-from interpreter.events import Event, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
-from interpreter.process import LogLineEvent
-from interpreter.session import Session
-from interpreter.ui import ConsoleUI
 
 WORKER = """
 import sys

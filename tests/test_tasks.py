@@ -8,12 +8,11 @@ import time
 
 import pytest
 
-from interpreter.bus import EventBus
-from interpreter.channels.cmdline import LogLineEvent
+from interpreter.channels.tasks import TaskRunner, task_specs
+from interpreter.config.yamlsource import load_yaml, load_yaml_file
+from interpreter.engine.bus import EventBus
+from interpreter.engine.events import Event, LogLineEvent, RunTaskCompletedEvent
 from interpreter.errors import ConfigError
-from interpreter.events import Event, RunTaskCompletedEvent
-from interpreter.tasks import TaskRunner
-from interpreter.yamlsource import load_yaml, load_yaml_file
 from tests import harness
 from tests.harness import py
 
@@ -44,7 +43,7 @@ def runners():
     made: list[TaskRunner] = []
 
     def build(entries, bus: EventBus, definitions=DEFINITIONS) -> TaskRunner:
-        runner = TaskRunner(entries, bus, definitions)
+        runner = TaskRunner(task_specs(entries), bus, definitions)
         made.append(runner)
         return runner
 
@@ -157,15 +156,16 @@ def test_concurrent_runs_complete_separately(bus, runners) -> None:
     [
         ("- cmdline: echo", 1, "[0].at", "missing: when the task runs"),
         ("- at: setup", 1, "[0].cmdline", "missing: the command to run"),
-        ("- at: setup\n  cmdline: echo\n  stdin: x", 3, "[0].stdin", "unknown key in a task"),
-        ("- at: [setup]\n  cmdline: echo", 1, "[0].at", "expected a task name"),
+        ("- at: setup\n  cmdline: echo\n  stdin: x", 3, "[0].stdin", "unknown key 'stdin' (expected one of: at, name, cmdline"),
+        ("- at: [setup]\n  cmdline: echo", 1, "[0].at", "expected a string, got a list"),
+        ("- at: ' '\n  cmdline: echo", 1, "[0].at", "expected a task name"),
         ("- at: setup\n  cmdline: echo\n  timeout: later", 3, "[0].timeout", "expected a duration"),
         ("- echo hi", 1, "[0]", "expected a task"),
     ],
 )
 def test_config_errors_name_the_key(bus, text: str, line: int, key: str, message: str) -> None:
     with pytest.raises(ConfigError) as info:
-        TaskRunner(load_yaml(text, "perf.yaml"), bus, {})
+        task_specs(load_yaml(text, "perf.yaml"))
     assert info.value.key == key
     assert message in info.value.message
     assert info.value.file == "perf.yaml" and info.value.line == line
@@ -173,4 +173,4 @@ def test_config_errors_name_the_key(bus, text: str, line: int, key: str, message
 
 def test_tasks_must_be_a_list(bus) -> None:
     with pytest.raises(ConfigError, match="expected a list of tasks"):
-        TaskRunner({"at": "setup", "cmdline": "echo"}, bus, {})  # type: ignore[arg-type]
+        task_specs({"at": "setup", "cmdline": "echo"})

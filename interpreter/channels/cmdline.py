@@ -11,22 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..bus import EventBus
-from ..commands import CommandTemplate, check_keys, config_error, read_bool
-from ..errors import ConfigError
-from ..events import Event, ParameterUpdateEvent, SessionEndEvent, SessionStartEvent
-from ..process import ChildProcess, Command, LogLineEvent
+from ..config.schema import load_schema
+from ..engine.events import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent
+from .base import Channel, ChannelContext
+from .commands import Command, CommandTemplate, config_error, read_bool
 
-__all__ = [
-    "CmdlineChannel",
-    "CmdlineExitEvent",
-    "CmdlineExitNonzeroEvent",
-    "CmdlineExitZeroEvent",
-    "CmdlineStartedEvent",
-    "LogLineEvent",
-]
+if TYPE_CHECKING:
+    from .process import ChildProcess
 
 #: A restarted command that ran shorter than this (seconds) counts as crashing.
 QUICK_EXIT = 1.0
@@ -35,22 +28,39 @@ RESTART_BACKOFF = 0.1
 MAX_BACKOFF = 5.0
 
 
+@dataclass(eq=False, kw_only=True, repr=False)
 class CmdlineStartedEvent(Event):
-    """A command was launched. Attributes: ``pid``, ``argv`` (as executed), ``source`` (the channel)."""
+    """A command was launched: its ``pid`` and ``argv`` (as executed); ``source`` is the channel."""
+
+    pid: int | None
+    argv: list[str]
+    source: str
 
 
-class CmdlineExitEvent(Event):
+@dataclass(eq=False, kw_only=True, repr=False)
+class CmdlineExitEvent(OutcomeEvent):
     """A command ended, after all its output.
 
-    Attributes: ``exitcode`` (negative signal number when killed),
-    ``timedout`` (its timeout killed it) and ``source`` (the channel).
+    ``exitcode`` is negative (the signal number) when it was killed, and
+    ``timedout`` says its timeout killed it. As an outcome, its ``code`` is
+    the exit code and it is ``ok`` when that is 0.
     """
 
+    exitcode: int
+    timedout: bool = False
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.code = self.exitcode
+        self.ok = self.exitcode == 0
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
 class CmdlineExitZeroEvent(CmdlineExitEvent):
     """A command ended with exit code 0."""
 
 
+@dataclass(eq=False, kw_only=True, repr=False)
 class CmdlineExitNonzeroEvent(CmdlineExitEvent):
     """A command failed, was killed, timed out or could not be launched."""
 
@@ -70,35 +80,35 @@ class _Run:
             self.relaunch = None
 
 
-class CmdlineChannel:
+class CmdlineChannel(Channel):
     """Runs ``cmdline`` whenever a parameter it uses changes.
 
-    *defaults* are the parameter values an ``atstart`` run uses. Macros that
-    nothing can fill are rejected when the configuration loads.
+    The context's *defaults* are the parameter values an ``atstart`` run
+    uses. Macros that nothing can fill are rejected when the configuration
+    loads.
     """
 
-    KEYS = CommandTemplate.KEYS | {"class", "atstart", "restart", "relaunch"}
+    names = ("channel.CmdlineChannel", "CmdlineChannel", "cmdline")
+    schema = load_schema("cmdline-channel")
+    events = (CmdlineStartedEvent, CmdlineExitZeroEvent, CmdlineExitNonzeroEvent, LogLineEvent)
 
-    def __init__(
-        self,
-        config: Mapping[str, Any],
-        bus: EventBus,
-        definitions: Mapping[str, Any],
-        name: str = "cmdline",
-        defaults: Mapping[str, Any] | None = None,
-    ) -> None:
-        if not isinstance(config, Mapping):
-            raise ConfigError(f"expected a channel block (a mapping with cmdline: ...), got {config!r}", key=name)
-        check_keys(config, self.KEYS, "a CmdlineChannel block")
-        self.name = name
-        self.bus = bus
-        self.definitions = dict(definitions)
-        self.defaults = dict(defaults or {})
-        self.command = CommandTemplate(config)
-        self.atstart = read_bool(config, "atstart")
-        if "restart" in config and "relaunch" in config:
-            raise config_error(config, "relaunch", "relaunch is the former name of restart; give only restart")
-        self.restart = read_bool(config, "relaunch" if "relaunch" in config else "restart")
+    @classmethod
+    def check(cls, block: Mapping[str, Any]) -> None:
+        cls._settings(block)
+
+    @staticmethod
+    def _settings(block: Mapping[str, Any]) -> tuple[CommandTemplate, bool, bool]:
+        """The command, ``atstart`` and ``restart``; ConfigError naming the key when one is wrong."""
+        command = CommandTemplate(block)
+        atstart = read_bool(block, "atstart")
+        if "restart" in block and "relaunch" in block:
+            raise config_error(block, "relaunch", "relaunch is the former name of restart; give only restart")
+        return command, atstart, read_bool(block, "relaunch" if "relaunch" in block else "restart")
+
+    def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
+        super().__init__(block, context)
+        self.bus = context.bus
+        self.command, self.atstart, self.restart = self._settings(block)
         self._lock = threading.Lock()
         self._closed = False
         #: The latest run asked for; it may still wait for the active process to end.
@@ -107,16 +117,14 @@ class CmdlineChannel:
         self._active: ChildProcess | None = None
         self._processes: list[ChildProcess] = []
 
-    def handle(self, event: Event) -> None:
-        """React to the session's lifecycle; raises ConfigError when a macro has no value."""
-        if isinstance(event, ParameterUpdateEvent):
-            if not self.command.macros.isdisjoint(event.changes):
-                self._run({**self.definitions, **event.parameters}, event.traceids)
-        elif isinstance(event, SessionStartEvent):
-            if self.atstart:
-                self._run({**self.definitions, **self.defaults}, ())
-        elif isinstance(event, SessionEndEvent):
-            self.close()
+    def start(self) -> None:
+        if self.atstart:
+            self._run({**self.context.definitions, **self.context.defaults}, ())
+
+    def apply(self, update: ParameterUpdateEvent) -> None:
+        """Run the command for *update* when it changes a macro the command uses."""
+        if not self.command.macros.isdisjoint(update.changes):
+            self._run({**self.context.definitions, **update.parameters}, update.traceids)
 
     def close(self) -> None:
         """Kill what still runs and wait until its exit is reported; nothing starts after."""
@@ -145,6 +153,8 @@ class CmdlineChannel:
 
     def _launch(self, run: _Run) -> None:
         """Start *run*; called with the lock held."""
+        from .process import ChildProcess  # only real runs need the process machinery
+
         process = ChildProcess(
             run.command,
             self.bus,
@@ -163,6 +173,7 @@ class CmdlineChannel:
 
     def _exited(self, run: _Run, process: ChildProcess) -> None:
         """Report the exit, then start what waited for it or restart the same run."""
+        assert process.returncode is not None
         exit_class = CmdlineExitZeroEvent if process.returncode == 0 else CmdlineExitNonzeroEvent
         self.bus.publish(exit_class(exitcode=process.returncode, timedout=process.timedout, source=self.name, traceids=process.traceids))
         with self._lock:

@@ -8,31 +8,45 @@ plan under the simulated clock in a fraction of a second per thousand runs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..bus import EventBus
-from ..events import Event, RunTaskCompletedEvent
+from ..engine.bus import EventBus
+from ..engine.events import Event, RunTaskCompletedEvent, traces
+from ..engine.timers import Timers
 
 if TYPE_CHECKING:
-    from ..runner import PolicyRunner
+    from ..engine.runner import PolicyRunner
 
 #: Answers in a row that moved nothing before the simulator lets time pass instead.
 PATIENCE = 100
 
 
+@dataclass(eq=False, kw_only=True, repr=False)
 class SimulatedEvent(Event):
-    """What a dry run delivers in place of a real event. Attribute: ``expression``."""
+    """What a dry run delivers in place of a real event: the ``expression`` of the binding it answers."""
+
+    expression: str
 
 
 class Simulator:
-    def __init__(self, bus: EventBus) -> None:
+    """Answers for every channel and task of a dry run; *task_seconds* says how long a named task takes."""
+
+    def __init__(self, bus: EventBus, timers: Timers, task_seconds: Mapping[str, float]) -> None:
         self.bus = bus
+        self.timers = timers
+        self.task_seconds = dict(task_seconds)
         self._fruitless = 0
         self._progress_mark: tuple[Any, ...] = ()
 
-    def run_task(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] = {}) -> None:
-        """Complete any task at once, without running its commands."""
-        self.bus.publish(RunTaskCompletedEvent(traceids=traceids, task=task, exitcodes=[]))
+    def run_task(self, task: str, traceids: Iterable[int] = ()) -> None:
+        """Complete a task after its simulated duration (at once by default), running none of its commands."""
+        completed = RunTaskCompletedEvent(traceids=frozenset(traceids), task=task)
+        seconds = self.task_seconds.get(task, 0.0)
+        if seconds > 0:
+            self.timers.call_later(seconds, lambda: self.bus.publish(completed))
+        else:
+            self.bus.publish(completed)
 
     def answer(self, runner: PolicyRunner) -> bool:
         """Give each OK (or status-less) binding one traced event; False when that stopped helping."""
@@ -46,12 +60,12 @@ class Simulator:
         if not bindings:
             return False
         self._fruitless += 1
-        traceids = () if runner.trace is None else (runner.trace,)
+        traceids = traces(runner.trace)
         for binding in bindings:
             runner.send(
                 binding.role,
                 source=SimulatedEvent(traceids=traceids, expression=binding.expression),
-                traceids=frozenset(traceids),
+                traceids=traceids,
                 notrace=False,
                 **binding.attrs,
             )

@@ -1,0 +1,139 @@
+"""Named tasks: commands a policy runs at fixed points (setup, between tests, ...).
+
+A task name selects every entry whose ``at`` or ``name`` equals it; they run
+one after another in config order, on their own threads, and one
+``RunTaskCompletedEvent`` reports them all, so the policy that asked waits
+on a single event whatever the config holds.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..config.schema import load_schema, validate
+from ..engine.bus import EventBus
+from ..engine.events import RunTaskCompletedEvent
+from ..errors import ConfigError
+from .commands import Command, CommandTemplate, config_error
+
+if TYPE_CHECKING:
+    from .process import ChildProcess
+
+#: The points of a session where the runtime itself runs tasks; ``at`` may also name others.
+STANDARD_POINTS = ("setup", "pretest", "intertest", "posttest", "teardown")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One checked ``tasks:`` entry: the names it answers to and its command."""
+
+    names: frozenset[str]
+    command: CommandTemplate
+
+
+def task_specs(entries: Any) -> list[TaskSpec]:
+    """Check the ``tasks:`` list against the task schema and beyond; ConfigError naming the entry and key."""
+    if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
+        raise ConfigError(f"expected a list of tasks, got {entries!r}", key="tasks")
+    schema = load_schema("task")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise config_error(entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}")
+        validate(entry, schema, default_key=f"[{index}]")
+    return [_task_spec(entry) for entry in entries]
+
+
+def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
+    names = set()
+    for key in ("name", "at"):
+        value = entry.get(key)
+        if value is not None:
+            if not value.strip():
+                raise config_error(entry, key, f"expected a task name such as {', '.join(STANDARD_POINTS)}, got {value!r}")
+            names.add(value)
+    if not names:
+        raise config_error(entry, "at", f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or a name:")
+    return TaskSpec(frozenset(names), CommandTemplate(entry))
+
+
+@dataclass(eq=False)
+class _Sequence:
+    """One ``run()``: its commands and the exit codes of those done so far."""
+
+    task: str
+    commands: list[Command]
+    traceids: frozenset[int]
+    exitcodes: list[int] = field(default_factory=list)
+
+
+class TaskRunner:
+    """Runs the checked ``tasks:`` entries on request."""
+
+    def __init__(self, specs: Sequence[TaskSpec], bus: EventBus, definitions: Mapping[str, Any]) -> None:
+        self.bus = bus
+        self.definitions = dict(definitions)
+        self._specs = list(specs)
+        self._lock = threading.Lock()
+        self._closed = False
+        self._running: set[ChildProcess] = set()
+
+    def run(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None) -> None:
+        """Start the entries of *task* and return at once.
+
+        Macros are rendered from the definitions overlaid with *parameters*
+        before anything starts, so a macro without a value raises ConfigError
+        here. A task without entries completes at once. A closed runner runs
+        nothing.
+        """
+        values = {**self.definitions, **(parameters or {})}
+        commands = [spec.command.render(values) for spec in self._specs if task in spec.names]
+        sequence = _Sequence(task, commands, frozenset(traceids))
+        with self._lock:
+            if self._closed:
+                return
+            if commands:
+                self._start(sequence)
+                return
+        self._complete(sequence)
+
+    def close(self) -> None:
+        """Kill what runs and wait for it; sequences stop without completing."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running)
+        for process in running:
+            process.kill()
+        for process in running:
+            process.join()
+
+    def _start(self, sequence: _Sequence) -> None:
+        """Start the next command of *sequence*; called with the lock held."""
+        from .process import ChildProcess  # only real runs need the process machinery
+
+        process = ChildProcess(
+            sequence.commands[len(sequence.exitcodes)],
+            self.bus,
+            source=f"task:{sequence.task}",
+            traceids=sequence.traceids,
+            on_exit=lambda process: self._exited(sequence, process),
+        )
+        self._running.add(process)
+        process.start()
+
+    def _exited(self, sequence: _Sequence, process: ChildProcess) -> None:
+        assert process.returncode is not None
+        with self._lock:
+            self._running.discard(process)
+            sequence.exitcodes.append(process.returncode)
+            if self._closed:
+                return
+            if len(sequence.exitcodes) < len(sequence.commands):
+                self._start(sequence)
+                return
+        self._complete(sequence)
+
+    def _complete(self, sequence: _Sequence) -> None:
+        self.bus.publish(RunTaskCompletedEvent(task=sequence.task, exitcodes=list(sequence.exitcodes), traceids=sequence.traceids))

@@ -1,0 +1,118 @@
+"""Policy charts: the bundled ones and the user's, found by name, alias or path.
+
+A policy file is a sismic YAML statechart with an optional top-level
+``perfchart:`` header (name, aliases, summary and a JSON Schema of the
+policy's block in a test configuration). Bundled and user charts go through
+the same loader, so a user chart is held to exactly the bundled rules.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from sismic.model import Statechart
+
+from ..config.schema import check_schema, load_schema, validate
+from ..config.yamlsource import load_yaml_file
+from ..errors import ConfigError
+from .checks import build
+
+CHART_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class PolicyChart:
+    """A loaded, validated policy chart."""
+
+    name: str
+    path: Path
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    config_schema: Mapping[str, Any] | None = field(default=None, compare=False)
+    _cache: dict[str, Statechart] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def statechart(self) -> Statechart:
+        """The sismic model, built once: interpreters only read it."""
+        if "statechart" not in self._cache:
+            self._cache["statechart"] = build(self.path, load_yaml_file(self.path))
+        return self._cache["statechart"]
+
+    def names(self) -> tuple[str, ...]:
+        """Every name that resolves to this chart."""
+        return (self.name, *self.aliases)
+
+
+def bundled() -> list[PolicyChart]:
+    """The charts shipped in ``interpreter.statecharts``, sorted by name."""
+    return list(_bundled())
+
+
+@functools.cache
+def _bundled() -> tuple[PolicyChart, ...]:
+    # Loaded once per process: the package files do not change while it runs.
+    package = files("interpreter.statecharts")
+    charts = [load_chart(Path(str(entry))) for entry in package.iterdir() if entry.name.endswith(CHART_SUFFIXES)]
+    return tuple(sorted(charts, key=lambda chart: chart.name))
+
+
+def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
+    """The chart a test configuration or the command line refers to.
+
+    Anything that looks like a file (a ``.yaml``/``.yml`` suffix or a
+    directory separator) is a path, relative to *base_dir*; anything else is
+    a bundled name or alias, compared case-insensitively because the
+    original driver's class names were written in many spellings.
+    """
+    if _is_path(name):
+        return chart_file(name, base_dir)
+    wanted = name.casefold()
+    charts = bundled()
+    for chart in charts:
+        if any(wanted == known.casefold() for known in chart.names()):
+            return chart
+    known = ", ".join(chart.name for chart in charts) or "none bundled"
+    raise ConfigError(f"unknown policy {name!r} (known policies: {known}; or give the path of a .yaml statechart)")
+
+
+def chart_file(name: str, base_dir: Path | None = None) -> PolicyChart:
+    """The chart in file *name*, relative to *base_dir* (the config's directory)."""
+    path = Path(name).expanduser()
+    if base_dir is not None:
+        path = base_dir / path
+    if not path.is_file():
+        raise ConfigError(f"no statechart file {name!r} (looked for {path})")
+    return load_chart(path)
+
+
+def _is_path(name: str) -> bool:
+    return name.lower().endswith(CHART_SUFFIXES) or "/" in name or "\\" in name
+
+
+def load_chart(path: Path) -> PolicyChart:
+    """Load and fully check a chart file, so errors surface before any run."""
+    path = Path(path)
+    data = load_yaml_file(path)
+    statechart = build(path, data)
+    header = data.get("perfchart") or {}
+    if "perfchart" in data:
+        validate(data["perfchart"], load_schema("chart-header"))
+    schema = header.get("config")
+    if schema is not None:
+        check_schema(schema)
+    summary = header.get("summary")
+    if summary is None:
+        summary = (statechart.description or "").strip().partition("\n")[0]
+    chart = PolicyChart(
+        name=header.get("name") or path.stem,
+        path=path,
+        aliases=tuple(header.get("aliases") or ()),
+        summary=summary,
+        config_schema=schema,
+    )
+    chart._cache["statechart"] = statechart
+    return chart

@@ -1,0 +1,86 @@
+"""Checks of a chart file that sismic would only make later, or without a line number.
+
+A chart is validated against ``chart.schema.json``, its code is compiled and
+its state names and targets are resolved here, each error pointing at the
+offending line, before sismic builds the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from sismic.exceptions import StatechartError
+from sismic.io.datadict import import_from_dict
+from sismic.model import Statechart
+
+from ..config.schema import load_schema, validate
+from ..config.yamlsource import LocatedDict
+from ..errors import ConfigError
+
+_CODE_KEYS = {"guard": "eval", "action": "exec", "on entry": "exec", "on exit": "exec", "preamble": "exec"}
+_CONTRACT_KEYS = ("before", "after", "always")
+
+
+def build(path: Path, data: Mapping[str, Any]) -> Statechart:
+    """Check the ``statechart:`` part where we can name a line, then let sismic build it."""
+    validate(data, load_schema("chart"), default_file=str(path))
+    chart = data["statechart"]
+    _check_code(chart)
+    _check_states(chart)
+    try:
+        return import_from_dict({"statechart": chart})
+    except StatechartError as exc:
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise ConfigError(f"invalid statechart: {exc}{cause}", file=str(path)) from None
+
+
+def states(state: LocatedDict) -> Iterator[LocatedDict]:
+    """*state* and every state nested in it, depth first."""
+    yield state
+    for key in ("states", "parallel states"):
+        for child in state.get(key) or ():
+            yield from states(child)
+
+
+def _check_code(chart: LocatedDict) -> None:
+    """Compile guards and actions now: sismic would only fail when a run reaches them."""
+    blocks: list[LocatedDict] = [chart]
+    for state in states(chart["root state"]):
+        blocks.append(state)
+        blocks.extend(state.get("transitions") or ())
+    for block in list(blocks):
+        blocks.extend(block.get("contract") or ())
+    for block in blocks:
+        for key, value in block.items():
+            mode = _CODE_KEYS.get(key) or ("eval" if key in _CONTRACT_KEYS else None)
+            if mode is None or value is None:
+                continue
+            try:
+                compile(str(value).strip(), "<statechart>", mode)
+            except SyntaxError as exc:
+                raise block.error(key, f"Python syntax error in {key}: {exc.msg} (line {exc.lineno} of the code)") from None
+
+
+def _check_states(chart: LocatedDict) -> None:
+    """The sismic checks most often failed, located on the offending line."""
+    seen: dict[str, LocatedDict] = {}
+    found = list(states(chart["root state"]))
+    for state in found:
+        name = str(state["name"])
+        if name in seen:
+            raise state.error("name", f"state {name!r} is defined twice (first at line {seen[name].line_of('name')})")
+        seen[name] = state
+        if state.get("states") and state.get("parallel states"):
+            raise state.error("parallel states", "a state cannot have both 'states' and 'parallel states'")
+        if state.get("type") is not None and state.get("transitions"):
+            raise state.error("transitions", f"a {state['type']} state cannot have transitions")
+    for state in found:
+        children = {str(child["name"]) for child in state.get("states") or ()}
+        if state.get("initial") is not None and str(state["initial"]) not in children:
+            raise state.error("initial", f"initial state {state['initial']!r} is not a child of {state['name']!r}")
+        for transition in state.get("transitions") or ():
+            target = transition.get("target")
+            if target is not None and str(target) not in seen:
+                raise transition.error("target", f"unknown target state {target!r}")

@@ -1,0 +1,113 @@
+"""What a statechart can see: the ``policy`` object and a few pure helpers.
+
+Bundled and user policies get exactly this context, so anything a bundled
+chart does, a user's chart can do too. docs/authoring.md documents it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..config.durations import parse_duration
+from ..config.expressions import evaluate as evaluate_expression
+from ..config.matrix import ParameterMatrix
+from ..config.yamlsource import error_at
+from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..engine.runner import PolicyRunner
+
+log = logging.getLogger("perfchart.policy")
+
+
+class PolicyAPI:
+    """The ``policy`` object in a statechart's context."""
+
+    def __init__(self, runner: PolicyRunner) -> None:
+        self._runner = runner
+
+    def set_parameters(self, parameters: Mapping[str, Any]) -> int:
+        """Change test parameters; all changes made in one step form one run.
+
+        Returns the run's trace id: every event the change causes carries it.
+        """
+        runner = self._runner
+        trace, new = runner.batch.set(parameters, replaces=runner.open_run, policy=runner.name, repetition=runner.repetition, run=runner.runs + 1)
+        if new:
+            runner.runs += 1
+            runner.trace = runner.open_run = trace
+        return trace
+
+    def set_status(self, status: Any) -> None:
+        """Set the ``status`` flag of the current run (``OK`` counts as success)."""
+        self.set_flag("status", status)
+
+    def set_flag(self, name: str, value: Any) -> None:
+        """Set a flag on the current run; it lands in the run's results record."""
+        runner = self._runner
+        runner.batch.flag(name, value, runner.trace)
+
+    def end_run(self) -> None:
+        """Close the current run's record now (its end time is this moment)."""
+        runner = self._runner
+        if runner.open_run is not None:
+            runner.batch.end_run(runner.open_run)
+            runner.open_run = None
+
+    def run_task(self, name: str) -> None:
+        """Run the named task; the chart receives ``task_completed`` (``event.task``) when it ends."""
+        self._runner.start_task(name)
+
+    def bind(self, role: str, expression: str | Iterable[str], **attrs: Any) -> None:
+        """Deliver bus events matching *expression* to the chart as events named *role*.
+
+        Keyword *attrs* ride along on every delivered event (``status='OK'``).
+        """
+        self._runner.bind(role, expression, attrs)
+
+    def unbind(self, role: str) -> None:
+        """Stop delivering events for *role*."""
+        self._runner.unbind(role)
+
+    def set_total(self, runs: int) -> None:
+        """Announce how many runs this policy will make, for the progress bar and ETA."""
+        self._runner.total = int(runs)
+
+    def log(self, message: str) -> None:
+        log.info("%s: %s", self._runner.name, message)
+
+    def warn(self, message: str) -> None:
+        log.warning("%s: %s", self._runner.name, message)
+
+
+def traced(event: Any, trace: int | None) -> bool:
+    """True when *event* belongs to run *trace*, or its filter said ``:notrace``."""
+    return bool(getattr(event, "notrace", False)) or (trace is not None and trace in getattr(event, "traceids", ()))
+
+
+def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any]:
+    """The pure helpers of a chart's context, bound to the session's seed and definitions."""
+
+    def matrix(spec: Mapping[str, Any]) -> ParameterMatrix:
+        """The lazy product of a ``matrix:`` block, sampled with the session seed."""
+        return ParameterMatrix(spec, seed=seed)
+
+    def evaluate(expression: Any, names: Mapping[str, Any] | None = None, **more: Any) -> Any:
+        """Evaluate a config expression over definitions, *names* and keywords such as ``_i``."""
+        scope = {**definitions, **(names or {}), **more}
+        try:
+            return evaluate_expression(expression, scope)
+        except ConfigError as exc:
+            located = error_at(config, expression, exc.message) if exc.file is None else None
+            if located is not None:
+                raise located from None
+            raise
+
+    return {
+        "matrix": matrix,
+        "evaluate": evaluate,
+        "traced": traced,
+        "seconds": parse_duration,
+    }

@@ -1,0 +1,94 @@
+"""The ``perfchart`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.logging import RichHandler
+
+from .. import __version__
+from ..errors import PerfchartError
+
+EXIT_INTERNAL = 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perfchart", description="Run performance tests whose policies are statecharts.")
+    parser.add_argument("--version", action="version", version=f"perfchart {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a test configuration", description="Run every policy of a test configuration.")
+    run.add_argument("config", type=Path, metavar="CONFIG", help="the test configuration (YAML)")
+    run.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set or override a definition (repeatable)")
+    run.add_argument("--results", type=Path, metavar="DIR", help="results directory (default: perfchart-results/<config>-<UTC time>/)")
+    run.add_argument("--dry-run", action="store_true", help="simulate: print the plan and write results, execute nothing")
+    run.add_argument("--seed", type=int, metavar="N", help="seed for sampled parameters (default: config's seed, else random)")
+    noise = run.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks on errors")
+    noise.add_argument("-q", "--quiet", action="store_true", help="errors only: no progress, plan or summary")
+
+    commands.add_parser("policies", help="list the bundled policies", description="List the bundled policies.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    try:
+        if args.command == "policies":
+            return list_policies()
+        return run(args)
+    except PerfchartError as exc:
+        if verbose:
+            logging.getLogger("perfchart").exception("error")
+        print(f"perfchart: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if verbose:
+            raise
+        print(f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def list_policies() -> int:
+    from ..charts import bundled
+
+    charts = bundled()
+    width = max((len(chart.name) for chart in charts), default=0)
+    for chart in charts:
+        aliases = f" (also: {', '.join(chart.aliases)})" if chart.aliases else ""
+        print(f"{chart.name:<{width}}  {chart.summary}{aliases}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import load_config, parse_define
+    from ..engine.session import Session
+    from .ui import ConsoleUI, stderr_console
+
+    console = stderr_console()
+    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
+    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    log = logging.getLogger("perfchart")
+
+    defines = dict(parse_define(text) for text in args.define)
+    config = load_config(args.config, defines)
+    for warning in config.warnings:
+        log.warning(warning)
+    results = args.results or default_results_dir(args.config)
+    ui = ConsoleUI(console, quiet=args.quiet, plan=sys.stdout if args.dry_run and not args.quiet else None)
+    session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui)
+    return session.run()
+
+
+def default_results_dir(config: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return Path("perfchart-results") / f"{config.stem}-{stamp}"

@@ -1,0 +1,112 @@
+"""The terminal side of a session: a progress bar with ETA, a dry run's plan, a summary.
+
+Everything goes to stderr through one rich console, except the dry-run
+plan, which is the command's output and goes to stdout.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ..engine.runner import PolicyRunner
+from ..results import Summary
+
+#: Not-OK runs listed under the summary; the rest are in the results files.
+SHOW_NOT_OK = 5
+
+
+def format_parameters(parameters: dict[str, Any]) -> str:
+    return " ".join(f"{name}={value}" for name, value in parameters.items())
+
+
+class ConsoleUI:
+    def __init__(self, console: Console, *, quiet: bool = False, plan: TextIO | None = None) -> None:
+        self.console = console
+        self.quiet = quiet
+        self.plan = plan
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        self._not_ok: list[dict[str, Any]] = []
+
+    def session_started(self, total: int | None) -> None:
+        if self.quiet:
+            return
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[parameters]}", style="dim"),
+            console=self.console,
+            transient=True,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("runs", total=total, parameters="")
+
+    def policy_started(self, runner: PolicyRunner) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=f"{runner.name} #{runner.repetition}")
+
+    def run_opened(self, record: dict[str, Any]) -> None:
+        if self.plan is not None:
+            self.plan.write(f"{record['index']:>6}  {record['policy']}  {format_parameters(record['parameters'])}\n")
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, parameters=format_parameters(record["parameters"]))
+
+    def run_closed(self, record: dict[str, Any]) -> None:
+        if not record["ok"] and len(self._not_ok) < SHOW_NOT_OK:
+            self._not_ok.append(record)
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
+
+    def session_finished(self, summary: Summary, results: Path, status: str) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        if self.plan is not None:
+            self.plan.flush()
+        if self.quiet:
+            return
+        table = Table(title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})", title_justify="left")
+        table.add_column("status")
+        table.add_column("runs", justify="right")
+        table.add_column("min", justify="right")
+        table.add_column("mean", justify="right")
+        table.add_column("max", justify="right")
+        for name, stats in sorted(summary.by_status.items()):
+            style = "green" if name.upper() == "OK" else "red"
+            table.add_row(f"[{style}]{name}[/]", str(stats.count), _seconds(stats.low), _seconds(stats.mean), _seconds(stats.high))
+        if summary.runs:
+            self.console.print(table)
+        for record in self._not_ok:
+            why = f": {record['last_stderr']}" if record.get("last_stderr") else ""
+            self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
+        if summary.failed > len(self._not_ok):
+            self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
+        self.console.print(f"results: {results}")
+
+
+def _seconds(value: float) -> str:
+    if value in (float("inf"), float("-inf")):
+        return "-"
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr)

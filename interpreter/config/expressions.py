@@ -1,0 +1,227 @@
+"""Safe evaluation of the expressions users write in configuration values.
+
+``signalEventCount: "apps + size/2"`` is a Python expression over the matrix
+parameters, definitions and ``_i``. A configuration may come from anyone, so
+it is evaluated by simpleeval, not ``eval``, after a static check that
+rejects what simpleeval would allow but an expression never needs: dunder
+names, private attributes and calls of anything but a few math functions.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import threading
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+from typing import Any
+
+from simpleeval import (
+    DEFAULT_OPERATORS,
+    AttributeDoesNotExist,
+    NameNotDefined,
+    SimpleEval,
+    safe_power,
+)
+
+from ..errors import ConfigError
+
+__all__ = ["FUNCTIONS", "check", "evaluate"]
+
+Where = tuple[str | None, int | None]
+"""File and line of the configuration value, as far as known."""
+
+FUNCTIONS: Mapping[str, Any] = {
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": round,
+    "int": int,
+    "float": float,
+    "len": len,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "sqrt": math.sqrt,
+    "log": math.log,
+    "log2": math.log2,
+    "log10": math.log10,
+    "exp": math.exp,
+    "pow": safe_power,
+}
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.keyword,
+    ast.Name,
+    ast.Constant,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.expr_context,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
+    ast.boolop,
+)
+_REFUSED = {
+    ast.Assign: "assignment",
+    ast.AugAssign: "assignment",
+    ast.AnnAssign: "assignment",
+    ast.NamedExpr: "assignment",
+    ast.Import: "import",
+    ast.ImportFrom: "import",
+    ast.Lambda: "lambda",
+    ast.JoinedStr: "an f-string",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+}
+_SHOWN_NAMES = 20
+
+
+class _Invalid(Exception):
+    """Why an expression cannot be evaluated, before the key and expression are added."""
+
+
+class _Parsed:
+    """A checked expression: its tree and the names it reads."""
+
+    __slots__ = ("tree", "names")
+
+    def __init__(self, tree: ast.expr, names: frozenset[str]) -> None:
+        self.tree, self.names = tree, names
+
+
+def evaluate(expression: Any, names: Mapping[str, Any], *, key: str | None = None, where: Where | None = None) -> Any:
+    """The value of *expression* over *names*; a value that is not a string is already one.
+
+    Every failure is a ConfigError naming *key* (and *where*: file, line)
+    that quotes the expression and says why.
+    """
+    if not isinstance(expression, str):
+        return expression
+    try:
+        parsed = _parse(expression)
+    except _Invalid as exc:
+        raise _error(expression, str(exc), key, where) from None
+    evaluator = _evaluator()
+    outer, evaluator.names = evaluator.names, names
+    try:
+        return evaluator.eval(expression, previously_parsed=parsed.tree)
+    except NameNotDefined as exc:
+        raise _error(expression, _undefined(exc.name, names), key, where) from None
+    except AttributeDoesNotExist as exc:
+        raise _error(expression, f"attribute {exc.attr!r} does not exist", key, where) from None
+    except Exception as exc:
+        raise _error(expression, _cause(exc), key, where) from None
+    finally:
+        evaluator.names = outer
+
+
+def check(
+    expression: Any, names: Collection[str] | None = None, *, key: str | None = None, where: Where | None = None
+) -> frozenset[str]:
+    """Validate *expression* when the configuration loads, before any value is known.
+
+    Returns the names the expression reads. With *names*, a name outside
+    them is an error too, so a typo fails at load time, not mid-run.
+    """
+    if not isinstance(expression, str):
+        return frozenset()
+    try:
+        parsed = _parse(expression)
+    except _Invalid as exc:
+        raise _error(expression, str(exc), key, where) from None
+    if names is not None:
+        for name in sorted(parsed.names):
+            if name not in names:
+                raise _error(expression, _undefined(name, names), key, where)
+    return parsed.names
+
+
+@lru_cache(maxsize=1024)
+def _parse(expression: str) -> _Parsed:
+    """Parse and check once: a policy evaluates the same few expressions for every run."""
+    text = expression.strip()
+    if not text:
+        raise _Invalid("the expression is empty")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        syntax = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
+        raise _Invalid(_statement(text) or syntax) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise _Invalid(f"cannot parse: {str(exc) or type(exc).__name__}") from None
+    names, called = set(), set()
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise _Invalid(f"{_describe(node)} is not allowed")
+        if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in DEFAULT_OPERATORS:
+            raise _Invalid(f"operator {type(node).__name__} is not allowed")
+        if isinstance(node, ast.Name):
+            if node.id.startswith("__"):
+                raise _Invalid(f"name {node.id!r} is not allowed")
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise _Invalid(f"attribute {node.attr!r} is not allowed")
+        elif isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                raise _Invalid(f"calling {ast.unparse(node.func)!r} is not allowed (functions: {', '.join(FUNCTIONS)})")
+            called.add(node.func.id)
+    return _Parsed(tree.body, frozenset(names - called))
+
+
+def _statement(text: str) -> str | None:
+    """Why a text that is not an expression was refused, when it is a statement."""
+    try:
+        body = ast.parse(text, mode="exec").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(body) != 1:
+        return "only one expression is allowed"
+    return f"{_REFUSED.get(type(body[0]), 'a statement')} is not allowed"
+
+
+def _describe(node: ast.AST) -> str:
+    return _REFUSED.get(type(node), type(node).__name__)
+
+
+_local = threading.local()
+
+
+def _evaluator() -> SimpleEval:
+    """One evaluator per thread: building one costs more than evaluating."""
+    evaluator = getattr(_local, "evaluator", None)
+    if evaluator is None:
+        evaluator = _local.evaluator = SimpleEval(functions=dict(FUNCTIONS))
+    return evaluator
+
+
+def _undefined(name: str, names: Collection[str]) -> str:
+    known = list(names)
+    if not known:
+        return f"name {name!r} is not defined (no names are defined)"
+    shown = ", ".join(known[:_SHOWN_NAMES])
+    if len(known) > _SHOWN_NAMES:
+        shown += f", … {len(known) - _SHOWN_NAMES} more"
+    return f"name {name!r} is not defined (names: {shown})"
+
+
+def _cause(exc: Exception) -> str:
+    """The exception's own words, with its kind where they alone say too little (``KeyError: 'x'``)."""
+    text = str(exc)
+    if text and not isinstance(exc, LookupError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _error(expression: str, cause: str, key: str | None, where: Where | None) -> ConfigError:
+    file, line = where if where is not None else (None, None)
+    return ConfigError(f'cannot evaluate "{expression.strip()}": {cause}', file=file, line=line, key=key)

@@ -1,0 +1,49 @@
+"""JSON Schema ``format`` values for what perfchart compiles from configuration text.
+
+A policy's (or channel's) schema marks a field ``format: event-filter``,
+``duration`` or ``expression``; validation then compiles it while the file
+loads, so a bad filter or expression is reported with its file, line and
+key before anything runs, for bundled and user charts alike.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from jsonschema import FormatChecker
+
+from ..errors import ConfigError
+from .durations import parse_duration
+from .expressions import check as check_expression
+
+CHECKER = FormatChecker(formats=())
+
+
+@CHECKER.checks("event-filter", raises=ConfigError)
+def _event_filter(value: Any) -> bool:
+    """Compile the filter, and reject class names no event has: a typo would never match."""
+    # Imported on use: channel modules load their schemas through this package.
+    from ..channels.registry import event_catalogue
+    from ..filters import EventFilter
+
+    if isinstance(value, str):
+        known = event_catalogue()
+        for name in sorted(EventFilter(value).class_names - known.keys()):
+            close = difflib.get_close_matches(name, known.keys(), n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
+            raise ConfigError(f"no event class is called {name!r} ({hint})")
+    return True
+
+
+@CHECKER.checks("duration", raises=ValueError)
+def _duration(value: Any) -> bool:
+    if isinstance(value, (str, int, float)):
+        parse_duration(value)
+    return True
+
+
+@CHECKER.checks("expression", raises=ConfigError)
+def _expression(value: Any) -> bool:
+    check_expression(value)
+    return True

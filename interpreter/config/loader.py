@@ -1,0 +1,306 @@
+"""Loading a test configuration written in the original driver's format.
+
+The file is checked in two passes against ``schemas/config.schema.json``: the
+sections macros take their values from (``define:``, ``config.definitions``)
+before rendering, everything else after, because a macro can stand for a
+typed value (``repeat: "{{runs|2}}"``). Channels and tasks stay raw: their
+macros may be parameters, known only at run time. Each channel block is
+checked against its channel's schema and each task against the task schema
+here, so a dry run rejects exactly what a real run rejects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..channels.base import Channel
+from ..channels.registry import channel_class
+from ..channels.tasks import TaskSpec, task_specs
+from ..charts.catalog import PolicyChart, chart_file, resolve
+from ..errors import ConfigError, UsageError
+from .durations import parse_duration
+from .macros import MACRO, render
+from .schema import describe, load_schema, validate
+from .yamlsource import Located, LocatedDict, LocatedList, load_yaml, read_text
+
+DEFAULT_STALE_TIMEOUT = 1200.0
+
+CONFIG_KEYS = ("title", "repeat", "runs", "staleTimeout", "seed", "parameters", "definitions", "meta")
+#: Keys and sections of the original format that perfchart reads past with a warning.
+UNSUPPORTED_CONFIG_KEYS = ("metrics", "indicators")
+SECTIONS = ("config", "define", "policies", "channels", "tasks")
+UNSUPPORTED_SECTIONS = ("observers", "trackers", "reporters")
+NAME = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+@dataclass
+class ParameterSpec:
+    name: str
+    default: Any = None
+    desc: str | None = None
+    units: str | None = None
+
+
+@dataclass
+class PolicySpec:
+    index: int
+    chart: PolicyChart
+    config: LocatedDict
+
+
+@dataclass
+class ChannelSpec:
+    index: int
+    cls: type[Channel]
+    config: LocatedDict
+
+    @property
+    def name(self) -> str:
+        """The channel instance's name in messages and events."""
+        return f"channels[{self.index}]"
+
+
+@dataclass
+class TestConfig:
+    __test__ = False  # not a pytest test class, despite the name
+
+    path: Path
+    sha256: str
+    title: str
+    repeat: int
+    stale_timeout: float
+    seed: int | None
+    parameters: list[ParameterSpec] = field(default_factory=list)
+    definitions: dict[str, Any] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    policies: list[PolicySpec] = field(default_factory=list)
+    channels: list[ChannelSpec] = field(default_factory=list)
+    tasks: list[TaskSpec] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        """Starting values of the declared parameters that have one."""
+        return {p.name: p.default for p in self.parameters if p.default is not None}
+
+
+def parse_define(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` from ``-D``; the value is read as a YAML scalar so ``n=5`` is an int."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not NAME.fullmatch(name):
+        raise UsageError(f"-D {text!r}: expected NAME=VALUE, where NAME is letters, digits, '_', '.' or '-'")
+    return name, scalar(value)
+
+
+def scalar(text: str) -> Any:
+    """A command-line string as YAML would read it; anything but a plain scalar stays text."""
+    if not text.strip():
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (bool, int, float, str)) else text
+
+
+def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig:
+    """Load, check and render a test configuration; any problem is one ConfigError."""
+    path = Path(path)
+    text = read_text(path)
+    raw = load_yaml(text, str(path))
+    if not isinstance(raw, LocatedDict):
+        raise ConfigError(
+            f"expected a mapping with config:, define:, policies:, channels: ... sections, got {describe(raw)}",
+            file=str(path),
+            line=getattr(raw, "line", None) or 1,
+        )
+
+    schema = load_schema("config")
+    validate(raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"})
+    values = _definition_values(raw, defines)
+    notes = _section_warnings(raw)
+
+    doc = LocatedDict(file=raw.file, line=raw.line, path=raw.path)
+    doc.lines = dict(raw.lines)
+    for key, value in raw.items():
+        if key in ("define", "channels", "tasks"):
+            doc[key] = value
+        elif key == "config" and isinstance(value, Mapping):
+            doc[key] = _render_config(value, values)
+        elif key in SECTIONS:
+            doc[key] = render(value, values)
+        else:
+            doc[key] = value
+    validate(doc, schema)
+
+    settings = doc.get("config") or LocatedDict(file=raw.file, line=raw.line, path="config")
+    policies = [_policy(index, block, path.parent) for index, block in enumerate(doc["policies"])]
+    parameters = _parameters(settings)
+    channels = [channel_spec(index, block) for index, block in enumerate(doc.get("channels") or ())]
+    tasks = doc.get("tasks") or LocatedList()
+    specs = task_specs(tasks)
+    known = set(values) | {p.name for p in parameters} | _matrix_keys(policies)
+    for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
+        raise container.error(
+            key,
+            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a matrix key; "
+            f"declare it or give it a default {{{{{name}|...}}}}",
+        )
+
+    return TestConfig(
+        path=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        title=str(settings.get("title", path.stem)),
+        repeat=_repeat(settings),
+        stale_timeout=_stale_timeout(settings),
+        seed=settings.get("seed"),
+        parameters=parameters,
+        definitions=values,
+        meta=settings.get("meta") or {},
+        policies=policies,
+        channels=channels,
+        tasks=specs,
+        warnings=[str(note) for note in sorted(notes + _config_warnings(settings), key=lambda note: note.line or 0)],
+    )
+
+
+def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> dict[str, Any]:
+    """Macro values: definition defaults, overridden by ``define:``, overridden by ``-D``."""
+    declared = (raw.get("config") or {}).get("definitions") or LocatedList()
+    seen: set[str] = set()
+    values: dict[str, Any] = {}
+    for index, entry in enumerate(declared):
+        if entry["name"] in seen:
+            raise declared.error(index, f"definition {entry['name']!r} is declared twice")
+        seen.add(entry["name"])
+        if "default" in entry:
+            values[entry["name"]] = entry["default"]
+    values.update(raw.get("define") or {})
+    values.update({name: scalar(value) if isinstance(value, str) else value for name, value in defines.items()})
+    for index, entry in enumerate(declared):
+        if entry.get("required") and entry["name"] not in values:
+            desc = f" ({entry['desc']})" if entry.get("desc") else ""
+            raise declared.error(
+                index,
+                f"required definition {entry['name']!r}{desc} has no value: give it with -D {entry['name']}=... or in define:",
+            )
+    return values
+
+
+def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
+    """Render the known keys of ``config:``; ``definitions`` are the macro sources, and ignored keys must not fail."""
+    out = LocatedDict(file=getattr(settings, "file", None), line=getattr(settings, "line", None), path=getattr(settings, "path", "config"))
+    out.lines = dict(getattr(settings, "lines", {}))
+    for key, value in settings.items():
+        out[key] = render(value, values) if key in CONFIG_KEYS and key != "definitions" else value
+    return out
+
+
+def _section_warnings(raw: LocatedDict) -> list[ConfigError]:
+    """Warnings share ConfigError's ``file:line: key: message`` form, so they read like errors.
+
+    Unknown sections are errors, reported by the schema with a did-you-mean hint.
+    """
+    return [raw.error(key, f"the {key} section is not supported yet; ignored") for key in raw if key in UNSUPPORTED_SECTIONS]
+
+
+def _config_warnings(settings: LocatedDict) -> list[ConfigError]:
+    return [settings.error(key, f"{key} is not supported yet; ignored") for key in settings if key in UNSUPPORTED_CONFIG_KEYS]
+
+
+def _repeat(settings: LocatedDict) -> int:
+    if "repeat" in settings and "runs" in settings:
+        raise settings.error("runs", "give either repeat or runs (its original name), not both")
+    return settings.get("repeat", settings.get("runs", 1))
+
+
+def _stale_timeout(settings: LocatedDict) -> float:
+    if "staleTimeout" not in settings:
+        return DEFAULT_STALE_TIMEOUT
+    try:
+        seconds = parse_duration(settings["staleTimeout"])
+    except ValueError as exc:
+        raise settings.error("staleTimeout", str(exc)) from None
+    if seconds <= 0:
+        raise settings.error("staleTimeout", f"expected a positive duration, got {settings['staleTimeout']!r}")
+    return seconds
+
+
+def _parameters(settings: LocatedDict) -> list[ParameterSpec]:
+    declared = settings.get("parameters") or LocatedList()
+    specs: dict[str, ParameterSpec] = {}
+    for index, entry in enumerate(declared):
+        if entry["name"] in specs:
+            raise declared.error(index, f"parameter {entry['name']!r} is declared twice")
+        specs[entry["name"]] = ParameterSpec(entry["name"], entry.get("default"), entry.get("desc"), entry.get("units"))
+    return list(specs.values())
+
+
+def _without(block: LocatedDict, *keys: str) -> LocatedDict:
+    out = LocatedDict({k: v for k, v in block.items() if k not in keys}, file=block.file, line=block.line, path=block.path)
+    out.lines = {k: v for k, v in block.lines.items() if k not in keys}
+    return out
+
+
+def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
+    if "class" in block and "statechart" in block:
+        raise block.error("statechart", "give either class (a bundled policy) or statechart (a chart file), not both")
+    key = "statechart" if "statechart" in block else "class" if "class" in block else None
+    if key is None:
+        raise ConfigError(
+            "missing key 'class' (a bundled policy) or 'statechart' (the path of a chart file)",
+            file=block.file,
+            line=block.line,
+            key=block.path,
+        )
+    find = chart_file if key == "statechart" else resolve
+    try:
+        chart = find(block[key], base_dir)
+    except ConfigError as exc:
+        if exc.file:
+            raise
+        raise block.error(key, exc.message) from None
+    config = _without(block, "class", "statechart")
+    if chart.config_schema is not None:
+        validate(config, chart.config_schema)
+    return PolicySpec(index, chart, config)
+
+
+def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
+    """The registered channel *block* names, its block checked against the channel's own schema and rules."""
+    try:
+        cls = channel_class(block["class"])
+    except ConfigError as exc:
+        raise block.error("class", exc.message) from None
+    validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
+    cls.check(block)
+    return ChannelSpec(index, cls, block)
+
+
+def _matrix_keys(policies: list[PolicySpec]) -> set[str]:
+    keys: set[str] = set()
+    for policy in policies:
+        matrix = policy.config.get("matrix")
+        if isinstance(matrix, Mapping):
+            keys.update(str(key) for key in matrix)
+    return keys
+
+
+def _unknown_macros(blocks: list[Any], known: set[str]) -> Iterator[tuple[Located, Any, str]]:
+    """Macros without a default that nothing known at load time can fill, with their entry."""
+    for block in blocks:
+        items = block.items() if isinstance(block, Mapping) else enumerate(block) if isinstance(block, list) else ()
+        for key, value in items:
+            if isinstance(value, str):
+                for match in MACRO.finditer(value):
+                    if match.group(2) is None and match.group(1) not in known:
+                        yield block, key, match.group(1)
+            else:
+                yield from _unknown_macros([value], known)

@@ -1,0 +1,240 @@
+"""The parameter matrix of a policy, computed lazily.
+
+A matrix of a few large axes has more permutations than fit in memory, so
+nothing here builds the product: its length is arithmetic, permutation *i*
+is mixed-radix arithmetic on the axis lengths, iteration is an odometer, and
+a ``range`` axis computes each value from its index.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import random
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from types import MappingProxyType
+from typing import Any, overload
+
+from ..errors import ConfigError
+from .yamlsource import Located
+
+__all__ = ["ParameterMatrix", "RangeAxis"]
+
+Number = int | float
+Seed = int | str
+
+_AXIS_KEYS = {
+    "discreet": {"type", "values"},
+    "discrete": {"type", "values"},
+    "range": {"type", "min", "max", "step"},
+    "sample": {"type", "min", "max", "step", "samples"},
+}
+
+
+class RangeAxis(Sequence[Number]):
+    """Evenly spaced numbers computed from their index, so 10**7 of them cost no memory.
+
+    With *digits* set, each value is rounded to that many decimals, which is
+    the precision the configuration wrote: ``0.1 + 2 * 0.1`` reads ``0.3``.
+    """
+
+    __slots__ = ("start", "step", "_length", "_digits")
+
+    def __init__(self, start: Number, step: Number, length: int, digits: int | None = None) -> None:
+        self.start, self.step, self._length, self._digits = start, step, length, digits
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> Number: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> RangeAxis: ...
+
+    def __getitem__(self, index: int | slice) -> Number | RangeAxis:
+        if isinstance(index, slice):
+            picked = range(self._length)[index]
+            return RangeAxis(self._value(picked.start), self.step * picked.step, len(picked), self._digits)
+        i = operator.index(index)
+        if i < 0:
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError("range axis index out of range")
+        return self._value(i)
+
+    def __iter__(self) -> Iterator[Number]:
+        return map(self._value, range(self._length))
+
+    def _value(self, i: int) -> Number:
+        value = self.start + i * self.step
+        return value if self._digits is None else round(value, self._digits)
+
+    def __repr__(self) -> str:
+        return f"RangeAxis(start={self.start!r}, step={self.step!r}, length={self._length})"
+
+
+class ParameterMatrix(Sequence[dict[str, Any]]):
+    """Every combination of the ``matrix:`` axes, in ``itertools.product`` order.
+
+    *key* is the dotted path of *spec* used in error messages when *spec* is
+    a plain dict; a loaded LocatedDict brings its own path, file and line.
+    ``size`` is the exact number of permutations, also when it is too large
+    for ``len()``.
+    """
+
+    def __init__(self, spec: Mapping[str, Mapping[str, Any]], *, seed: Seed | None = None, key: str = "matrix") -> None:
+        path = getattr(spec, "path", "") or key
+        if not isinstance(spec, Mapping) or not spec:
+            got = "no parameters" if isinstance(spec, Mapping) else _shown(spec)
+            raise _at(spec, path, f"expected a mapping of parameter names to axes, got {got}")
+        self.seed: Seed = secrets.randbits(32) if seed is None else seed
+        axes: dict[str, Sequence[Any]] = {}
+        for name, config in spec.items():
+            if not isinstance(name, str):
+                raise _error(spec, name, path, f"expected a parameter name, got {name!r}")
+            axes[name] = _matrix_axis(spec, name, path, self.seed)
+        self.names: tuple[str, ...] = tuple(axes)
+        self.axes: Mapping[str, Sequence[Any]] = MappingProxyType(axes)
+        self._axes = tuple(axes.values())
+        self._lengths = tuple(len(axis) for axis in self._axes)
+        self.size: int = math.prod(self._lengths)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        rest = operator.index(index)
+        if rest < 0:
+            rest += self.size
+        if not 0 <= rest < self.size:
+            raise IndexError("parameter matrix index out of range")
+        values = [None] * len(self._axes)
+        for k in range(len(self._axes) - 1, -1, -1):
+            rest, digit = divmod(rest, self._lengths[k])
+            values[k] = self._axes[k][digit]
+        return dict(zip(self.names, values))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names, axes, lengths = self.names, self._axes, self._lengths
+        digits = [0] * len(axes)
+        current = [axis[0] for axis in axes]
+        while True:
+            yield dict(zip(names, current))
+            k = len(axes) - 1
+            while True:
+                digit = digits[k] + 1
+                if digit < lengths[k]:
+                    digits[k] = digit
+                    current[k] = axes[k][digit]
+                    break
+                digits[k] = 0
+                current[k] = axes[k][0]
+                k -= 1
+                if k < 0:
+                    return
+
+    def __repr__(self) -> str:
+        shape = ", ".join(f"{name}={length}" for name, length in zip(self.names, self._lengths))
+        return f"ParameterMatrix({shape}; {self.size} permutations, seed={self.seed!r})"
+
+
+def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Sequence[Any]:
+    config, path = spec[name], f"{top}.{name}"
+    if not isinstance(config, Mapping):
+        expected = "expected a mapping with a type (discreet, range or sample)"
+        raise _error(spec, name, top, f"{expected}, got {_shown(config)}")
+    kind = config.get("type", "sample")
+    if not isinstance(kind, str) or kind not in _AXIS_KEYS:
+        raise _error(config, "type", path, f"unknown matrix type {kind!r} (expected discreet, range or sample)")
+    _check_keys(config, path, _AXIS_KEYS[kind])
+    if kind == "range":
+        return _range(config, path)
+    if kind == "sample":
+        return _sample(config, path, f"{seed}:{name}")
+    return _values(config, path)
+
+
+def _values(config: Mapping[str, Any], path: str) -> tuple[Any, ...]:
+    values = config.get("values")
+    if not isinstance(values, (list, tuple)) or not values:
+        raise _error(config, "values", path, f"expected a non-empty list of values, got {_shown(values)}")
+    return tuple(values)
+
+
+def _range(config: Mapping[str, Any], path: str) -> RangeAxis:
+    low, high, step, digits = _bounds(config, path)
+    length = math.floor((_exact(high) - _exact(low)) / _exact(step)) + 1
+    return RangeAxis(low, step, length, digits)
+
+
+def _sample(config: Mapping[str, Any], path: str, seed: str) -> tuple[Number, ...]:
+    low, high, step, digits = _bounds(config, path)
+    rng = random.Random(seed)
+    values = []
+    for _ in range(_count(config, "samples", path, default=10)):
+        value = min(max(round(rng.uniform(low, high) / step) * step, low), high)
+        values.append(value if digits is None else round(float(value), digits))
+    return tuple(values)
+
+
+def _bounds(config: Mapping[str, Any], path: str) -> tuple[Number, Number, Number, int | None]:
+    """min, max and step with their defaults, and the decimals the floats among them were written with."""
+    low, high, step = (_number(config, name, default, path) for name, default in (("min", 0), ("max", 1), ("step", 1)))
+    if step <= 0:
+        raise _error(config, "step", path, f"expected a step greater than 0, got {step!r}")
+    if low > high:
+        raise _error(config, "min", path, f"min {low!r} is greater than max {high!r}")
+    floats = [x for x in (low, high, step) if isinstance(x, float)]
+    digits = max(max(0, -int(Decimal(repr(x)).as_tuple().exponent)) for x in floats) if floats else None
+    return low, high, step, digits
+
+
+def _number(config: Mapping[str, Any], name: str, default: Number, path: str) -> Number:
+    value = config.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _error(config, name, path, f"expected a number, got {_shown(value)}")
+    return value
+
+
+def _count(config: Mapping[str, Any], name: str, path: str, default: int | None = None) -> int:
+    value = config.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _error(config, name, path, f"expected a whole number of at least 1, got {_shown(value)}")
+    return value
+
+
+def _exact(x: Number) -> Fraction:
+    """The number as written in the configuration, so float steps divide exactly."""
+    return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
+
+
+def _check_keys(config: Mapping[str, Any], path: str, allowed: set[str]) -> None:
+    for name in config:
+        if name not in allowed:
+            raise _error(config, name, path, f"unknown key {name!r} (expected {', '.join(sorted(allowed))})")
+
+
+def _error(container: Any, key: Any, path: str, message: str) -> ConfigError:
+    """A ConfigError at entry *key* of *container*, whose dotted path is *path*."""
+    file, line = (container.file, container.line_of(key)) if isinstance(container, Located) else (None, None)
+    return ConfigError(message, file=file, line=line, key=f"{path}.{key}")
+
+
+def _at(container: Any, path: str, message: str) -> ConfigError:
+    """A ConfigError at *container* itself, whose dotted path is *path*."""
+    return ConfigError(message, file=getattr(container, "file", None), line=getattr(container, "line", None), key=path)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: containers by kind, so a long list stays one line."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list" if value else "an empty list"
+    return repr(value)

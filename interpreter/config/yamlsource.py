@@ -1,0 +1,167 @@
+"""YAML loading that remembers where every value came from.
+
+Mappings and sequences load as :class:`LocatedDict` and :class:`LocatedList`,
+plain ``dict``/``list`` subclasses that also know their file and the line of
+each key or item, so an error found long after loading can still point at
+``file:line``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+
+class Located:
+    """Source position of a container and of each of its entries."""
+
+    file: str | None = None
+    line: int | None = None
+    path: str = ""
+
+    def _init_location(self, file: str | None, line: int | None, path: str) -> None:
+        self.file, self.line, self.path = file, line, path
+        self.lines: dict[Any, int] = {}
+
+    def key_path(self, key: Any) -> str:
+        """The dotted path of an entry, for messages: ``policies[0].matrix.apps``."""
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else str(key)
+
+    def line_of(self, key: Any) -> int | None:
+        return self.lines.get(key, self.line)
+
+    def error(self, key: Any, message: str) -> ConfigError:
+        """A ConfigError pointing at the entry *key* of this container."""
+        return ConfigError(message, file=self.file, line=self.line_of(key), key=self.key_path(key))
+
+
+class LocatedDict(dict, Located):
+    def __init__(self, *args: Any, file: str | None = None, line: int | None = None, path: str = "", **kwargs: Any) -> None:
+        dict.__init__(self, *args, **kwargs)
+        self._init_location(file, line, path)
+
+
+class LocatedList(list, Located):
+    def __init__(self, *args: Any, file: str | None = None, line: int | None = None, path: str = "") -> None:
+        list.__init__(self, *args)
+        self._init_location(file, line, path)
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader whose containers are Located, and which rejects duplicate keys."""
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
+    loader.flatten_mapping(node)
+    result = LocatedDict(file=loader.name, line=node.start_mark.line + 1)
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in result:
+            raise ConfigError(f"duplicate key {key!r}", file=loader.name, line=key_node.start_mark.line + 1)
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList:
+    result = LocatedList(file=loader.name, line=node.start_mark.line + 1)
+    for index, item in enumerate(node.value):
+        result.append(loader.construct_object(item, deep=True))
+        result.lines[index] = item.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _assign_paths(value: Any, path: str) -> None:
+    if isinstance(value, Located):
+        value.path = path
+        items = value.items() if isinstance(value, LocatedDict) else enumerate(value) if isinstance(value, LocatedList) else ()
+        for key, item in items:
+            _assign_paths(item, value.key_path(key))
+
+
+def load_yaml(text: str, file: str | None = None) -> Any:
+    """Parse *text*; a syntax error becomes a ConfigError with file and line."""
+    loader = _Loader(text)
+    loader.name = file
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(
+            f"invalid YAML: {exc.problem or exc.context}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+    _assign_paths(data, "")
+    return data
+
+
+def read_text(path: str | Path) -> str:
+    """A UTF-8 text file's exact content (line ends kept, so it hashes like the file).
+
+    An unreadable file is a ConfigError naming it.
+    """
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not a UTF-8 text file", file=str(path)) from None
+
+
+def load_yaml_file(path: str | Path) -> Any:
+    """Load a YAML file; an unreadable file is a ConfigError too."""
+    return load_yaml(read_text(path), str(path))
+
+
+def where(value: Any, key: Any) -> tuple[str | None, int | None, str]:
+    """File, line and dotted path of entry *key* in *value*, as far as known."""
+    if isinstance(value, Located):
+        return value.file, value.line_of(key), value.key_path(key)
+    return None, None, str(key)
+
+
+def error_at(root: Any, value: Any, message: str) -> ConfigError | None:
+    """A ConfigError at the entry of *root* that holds *value*, or None when none does."""
+    found = locate(root, value)
+    if found is None:
+        return None
+    container, key = found
+    return container.error(key, message)
+
+
+def locate(container: Any, value: Any) -> tuple[Located, Any] | None:
+    """The Located container and key holding *value* (by identity, or equal text).
+
+    Used after the fact: a policy passes a config value to a helper, the
+    helper finds it bad, and the message still names the entry it came from.
+    """
+    if isinstance(container, Mapping):
+        items: Any = container.items()
+    elif isinstance(container, list):
+        items = enumerate(container)
+    else:
+        return None
+    for key, item in items:
+        if item is value or (isinstance(item, str) and item == value):
+            return (container, key) if isinstance(container, Located) else None
+        found = locate(item, value)
+        if found is not None:
+            return found
+    return None

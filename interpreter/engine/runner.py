@@ -1,0 +1,281 @@
+"""A policy in motion: one sismic interpreter and the runtime around it.
+
+The runner owns the statechart's view of the world. It turns bus events into
+statechart events through the bindings the chart made (an event no binding
+wants never reaches sismic), forwards the lifecycle events the chart is owed,
+and reports when the chart next needs the clock.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from sismic.code import PythonEvaluator
+from sismic.exceptions import CodeEvaluationError, SismicError
+from sismic.interpreter import Interpreter
+from sismic.model import Event as ChartEvent
+from sismic.model import Statechart
+
+from ..charts.catalog import PolicyChart
+from ..charts.context import PolicyAPI, helpers
+from ..config.yamlsource import error_at
+from ..errors import ConfigError, PerfchartError
+from ..filters import EventFilter, FilterSyntaxError
+from .bus import EventBus
+from .events import Event, RunTaskCompletedEvent, StalledEvent, traces
+from .parameters import ParameterBatch
+from .timers import Clock, Timers
+
+log = logging.getLogger("perfchart.policy")
+
+
+class DeadlineEvaluator(PythonEvaluator):
+    """sismic's Python evaluator, plus a note of when a failed time guard would pass.
+
+    ``after(10)`` that answers no also knows it will answer yes at entry+10,
+    so the session sleeps exactly until then instead of polling.
+    """
+
+    def __init__(self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None) -> None:
+        super().__init__(interpreter, initial_context=initial_context)
+        self.deadline: float | None = None
+
+    def _note(self, due: float, now: float) -> bool:
+        if due <= now:
+            return True
+        if self.deadline is None or due < self.deadline:
+            self.deadline = due
+        return False
+
+    def evaluate_guard(self, transition: Any, event: ChartEvent | None = None) -> bool:
+        interpreter = self._interpreter
+        source = transition.source
+        now = interpreter.time
+        context = {
+            "after": lambda seconds: self._note(interpreter._entry_time[source] + seconds, now),
+            "idle": lambda seconds: self._note(interpreter._idle_time[source] + seconds, now),
+            "event": event,
+        }
+        return self._evaluate_code(transition.guard, additional_context=context)
+
+
+_STRUCTURE = ("ancestors_for", "descendants_for", "depth_for", "least_common_ancestor")
+
+
+def memoize_structure(statechart: Statechart) -> Statechart:
+    """Cache the structural queries sismic repeats on every step.
+
+    A loaded chart never changes and sismic never mutates what these return,
+    so each answer is computed once per chart instead of once per step.
+    """
+    if not getattr(statechart, "_perfchart_memoized", False):
+        for name in _STRUCTURE:
+            setattr(statechart, name, functools.cache(getattr(statechart, name)))
+        statechart._perfchart_memoized = True
+    return statechart
+
+
+class Binding:
+    """A filter session feeding one statechart event name (its *role*)."""
+
+    def __init__(self, role: str, expression: str, attrs: Mapping[str, Any], deliver: Callable[..., None], timers: Timers) -> None:
+        self.role = role
+        self.expression = expression
+        self.attrs = dict(attrs)
+        self.filter = EventFilter(expression)
+        self.session = self.filter.start(None, self._matched, timers=timers)
+        self._deliver = deliver
+
+    def _matched(self, event: Event, notrace: bool) -> None:
+        self._deliver(self, event, notrace)
+
+
+class PolicyRunner:
+    """Runs one policy chart to its final state, one repetition at a time."""
+
+    def __init__(
+        self,
+        chart: PolicyChart,
+        config: Mapping[str, Any],
+        *,
+        bus: EventBus,
+        batch: ParameterBatch,
+        clock: Clock,
+        timers: Timers,
+        definitions: Mapping[str, Any],
+        seed: int,
+        repetition: int = 1,
+        stale_timeout: float = 1200.0,
+        run_task: Callable[[str, Iterable[int]], None],
+    ) -> None:
+        self.chart = chart
+        self.name = chart.name
+        self.config = config
+        self.bus = bus
+        self.batch = batch
+        self.clock = clock
+        self.timers = timers
+        self.repetition = repetition
+        self.stale_timeout = stale_timeout
+        self.bindings: list[Binding] = []
+        self.total: int | None = None
+        #: The trace of the latest run the chart started; ``open_run`` while its record is open.
+        self.trace: int | None = None
+        self.open_run: int | None = None
+        self.runs = 0
+        self.transitions = 0
+        self._run_task = run_task
+        self._tasks: dict[str, int] = {}
+        # The first step initialises the chart (its preamble and initial states).
+        self._queued = True
+        self.api = PolicyAPI(self)
+        context = {
+            "config": config,
+            "definitions": dict(definitions),
+            "policy": self.api,
+            **helpers(seed, config, definitions),
+        }
+        try:
+            self.interpreter = Interpreter(
+                memoize_structure(chart.statechart()),
+                evaluator_klass=DeadlineEvaluator,
+                initial_context=context,
+                clock=clock,
+                ignore_contract=True,
+            )
+        except (CodeEvaluationError, SismicError) as exc:
+            raise self._chart_error(exc) from None
+        self.evaluator: DeadlineEvaluator = self.interpreter._evaluator
+        self._eventless = frozenset(t.source for t in self.interpreter.statechart.transitions if t.event is None)
+        self.last_change = clock.time
+
+    # -- what the chart asks of the runtime (through PolicyAPI) ---------------
+
+    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any]) -> None:
+        expressions = [expression] if isinstance(expression, str) else list(expression)
+        for text in expressions:
+            if not isinstance(text, str) or not text.strip():
+                raise self._config_error(text, f"expected an event filter expression for {role!r}, got {text!r}")
+            try:
+                self.bindings.append(Binding(role, text, attrs, self._matched, self.timers))
+            except FilterSyntaxError as exc:
+                raise self._config_error(text, str(exc)) from None
+
+    def unbind(self, role: str) -> None:
+        for binding in [b for b in self.bindings if b.role == role]:
+            binding.session.finalize()
+            self.bindings.remove(binding)
+
+    def start_task(self, task: str) -> None:
+        self._tasks[task] = self._tasks.get(task, 0) + 1
+        self._run_task(task, traces(self.trace))
+
+    # -- events in -------------------------------------------------------------
+
+    def handle(self, event: Event) -> None:
+        """Every bus event passes here; only bound or owed ones reach sismic."""
+        if type(event) is RunTaskCompletedEvent:
+            pending = self._tasks.get(event.task, 0)
+            if pending:
+                self._tasks[event.task] = pending - 1
+                self.send("task_completed", task=event.task, exitcodes=event.exitcodes, traceids=event.traceids)
+            return
+        for binding in self.bindings:
+            binding.session.handle(event)
+
+    def _matched(self, binding: Binding, event: Event, notrace: bool) -> None:
+        self.send(binding.role, source=event, traceids=event.traceids, notrace=notrace, **binding.attrs)
+
+    def send(self, name: str, **data: Any) -> None:
+        """Queue a statechart event; it is processed at the next ``step``."""
+        data.setdefault("traceids", frozenset())
+        data.setdefault("notrace", False)
+        # sismic probes every queued event for a delay; a missing one costs an exception with a repr.
+        data.setdefault("delay", 0)
+        self.interpreter.queue(ChartEvent(name, **data))
+        self._queued = True
+
+    # -- time and stepping -----------------------------------------------------
+
+    @property
+    def final(self) -> bool:
+        return self.interpreter.final
+
+    @property
+    def has_work(self) -> bool:
+        """An event is queued, or the chart has not been initialised yet."""
+        return self._queued
+
+    def due(self) -> bool:
+        """A time guard that failed at the last step would pass now."""
+        deadline = self.evaluator.deadline
+        return deadline is not None and self.clock.time >= deadline
+
+    def step(self) -> bool:
+        """Run the chart until it is stable; True when anything happened."""
+        self._queued = False
+        moved = False
+        while True:
+            self.evaluator.deadline = None
+            try:
+                macro = self.interpreter.execute_once()
+            except (CodeEvaluationError, SismicError) as exc:
+                raise self._chart_error(exc) from None
+            self.batch.flush()
+            if macro is None:
+                break
+            moved = True
+            self.transitions += len(macro.transitions)
+            if macro.entered_states or macro.exited_states:
+                self.last_change = self.clock.time
+            if not self._may_move():
+                self.evaluator.deadline = None
+                break
+        if self.final:
+            for binding in self.bindings:
+                binding.session.finalize()
+            self.bindings.clear()
+        return moved
+
+    def _may_move(self) -> bool:
+        """Whether another macro step could do anything: a queued event or an eventless transition.
+
+        Asking sismic costs a full transition selection; most steps end in a
+        state that only waits for events, where the answer is known.
+        """
+        interpreter = self.interpreter
+        return bool(interpreter._internal_queue or interpreter._external_queue) or not self._eventless.isdisjoint(interpreter._configuration)
+
+    def deadline(self) -> float | None:
+        """The earliest time at which the chart could move without any event."""
+        if self.final:
+            return None
+        stale = self.last_change + self.stale_timeout
+        due = self.evaluator.deadline
+        return stale if due is None else min(due, stale)
+
+    def check_stale(self) -> None:
+        """Send ``stalled`` when the chart has not changed state for the stale timeout."""
+        if not self.final and self.clock.time >= self.last_change + self.stale_timeout:
+            log.warning("%s: no state change for %gs, sending stalled", self.name, self.stale_timeout)
+            self.last_change = self.clock.time
+            self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
+            self.send("stalled")
+
+    # -- errors ----------------------------------------------------------------
+
+    def _config_error(self, value: Any, message: str) -> ConfigError:
+        """Point at the policy config entry that holds *value*, when one does."""
+        return error_at(self.config, value, message) or ConfigError(message, file=str(self.chart.path))
+
+    def _chart_error(self, exc: Exception) -> PerfchartError:
+        cause = exc.__cause__
+        while isinstance(cause, CodeEvaluationError) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        if isinstance(cause, PerfchartError):
+            return cause
+        return ConfigError(f"statechart code failed: {exc}", file=str(self.chart.path))
+

@@ -1,0 +1,361 @@
+"""A session: every policy of a test configuration, run to its end on one thread.
+
+The session owns the bus, the clock, the parameter batch, the channels, the
+tasks and the results, and turns one :class:`EventLoop` for all of it:
+session tasks, every policy's chart, ticks and stall checks. A real run uses
+the wall clock; a dry run the simulated clock, started at the wall time so
+its records read like real ones while their durations are simulated.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Protocol
+
+from sismic.clock import SimulatedClock, UtcClock
+
+from .. import __version__
+from ..channels.base import Channel, ChannelContext
+from ..channels.simulator import Simulator
+from ..channels.tasks import TaskRunner
+from ..config.loader import PolicySpec, TestConfig
+from ..errors import PerfchartError
+from ..results import Record, ResultsFiles, RunBook, Summary
+from .bus import EventBus
+from .events import (
+    Event,
+    InterruptEvent,
+    RestartEvent,
+    RunTaskCompletedEvent,
+    RunTaskEvent,
+    SessionEndEvent,
+    SessionStartEvent,
+    StalledEvent,
+    TickEvent,
+)
+from .loop import EventLoop
+from .parameters import ParameterBatch
+from .runner import PolicyRunner
+from .timers import Clock, Timer, Timers
+
+log = logging.getLogger("perfchart")
+
+EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+#: Seconds between TickEvents on the session clock (simulated in dry runs and tests).
+TICK_INTERVAL = 1.0
+
+
+class SessionUI(Protocol):
+    """What the session tells the terminal; ``interpreter.ui`` implements it."""
+
+    def session_started(self, total: int | None) -> None: ...
+    def policy_started(self, runner: PolicyRunner) -> None: ...
+    def run_opened(self, record: Record) -> None: ...
+    def run_closed(self, record: Record) -> None: ...
+    def session_finished(self, summary: Summary, results: Path, status: str) -> None: ...
+
+
+class Session:
+    def __init__(
+        self,
+        config: TestConfig,
+        *,
+        results_dir: Path,
+        dry_run: bool = False,
+        seed: int | None = None,
+        clock: Clock | None = None,
+        ui: SessionUI | None = None,
+        task_seconds: Mapping[str, float] | None = None,
+    ) -> None:
+        """Build everything and pre-flight every policy, so bad input fails before any run.
+
+        *task_seconds* tells a dry run how long (simulated) each named task takes.
+        """
+        self.config = config
+        self.results_dir = results_dir
+        self.dry_run = dry_run
+        self.seed = seed if seed is not None else config.seed if config.seed is not None else secrets.randbelow(2**31)
+        self.clock: Clock = clock if clock is not None else _simulated_now() if dry_run else UtcClock()
+        self.timers = Timers(self.clock)
+        self.bus = EventBus(self.clock)
+        self.loop = EventLoop(self.bus, self.timers)
+        self.batch = ParameterBatch(self.bus, config.parameter_defaults())
+        self.book = RunBook(dry_run=dry_run)
+        self.ui = ui
+        self.interrupted = False
+        self.channels: list[Channel] = []
+        self.tasks: TaskRunner | None = None
+        self.simulator: Simulator | None = None
+        if dry_run:
+            self.simulator = Simulator(self.bus, self.timers, task_seconds or {})
+        else:
+            defaults = config.parameter_defaults()
+            self.channels = [
+                spec.cls(spec.config, ChannelContext(self.bus, spec.name, config.definitions, defaults)) for spec in config.channels
+            ]
+            self.tasks = TaskRunner(config.tasks, self.bus, config.definitions)
+        self.runners = [self._runner(spec, 1) for spec in config.policies]
+
+    # -- building --------------------------------------------------------------
+
+    def _runner(self, spec: PolicySpec, repetition: int) -> PolicyRunner:
+        return PolicyRunner(
+            spec.chart,
+            spec.config,
+            bus=self.bus,
+            batch=self.batch,
+            clock=self.clock,
+            timers=self.timers,
+            definitions=self.config.definitions,
+            seed=self.seed,
+            repetition=repetition,
+            stale_timeout=self.config.stale_timeout,
+            run_task=self._start_task,
+        )
+
+    def _start_task(self, task: str, traceids: Iterable[int]) -> None:
+        self.bus.publish(RunTaskEvent(traceids=frozenset(traceids), task=task))
+        if self.simulator is not None:
+            self.simulator.run_task(task, traceids)
+        elif self.tasks is not None:
+            self.tasks.run(task, traceids, self.batch.current)
+
+    @property
+    def total_runs(self) -> int | None:
+        """Runs the whole session will make, when every policy announced its total."""
+        totals = [runner.total for runner in self.runners]
+        if any(total is None for total in totals):
+            return None
+        return sum(total for total in totals if total is not None) * self.config.repeat
+
+    # -- running ---------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run every policy; return the exit status. Finished runs are on disk whatever happens."""
+        files = ResultsFiles(self.results_dir, dry_run=self.dry_run)
+        book = self.book
+        book.on_close.append(files.write_run)
+        book.on_line.append(files.write_line)
+        if self.ui is not None:
+            book.on_open.append(self.ui.run_opened)
+            book.on_close.append(self.ui.run_closed)
+        self.bus.subscribe(book.handle, *RunBook.event_classes)
+        for channel in self.channels:
+            self.bus.subscribe(channel.handle, *channel.subscribes)
+        self.bus.subscribe(self._on_interrupt, InterruptEvent)
+        started = time.time()
+        files.write_meta(self._meta(started, "running", None), book.summary)
+        status, exit_status = "error", EXIT_BAD_INPUT
+        restore = self._install_signal_handlers()
+        try:
+            if self.ui is not None:
+                self.ui.session_started(self.total_runs)
+            self.bus.publish(SessionStartEvent())
+            self._tick(0)
+            self._session_task("setup")
+            self._repetitions()
+            self._session_task("teardown")
+            status = "interrupted" if self.interrupted else "finished"
+            if self.interrupted:
+                exit_status = EXIT_INTERRUPTED
+            else:
+                exit_status = EXIT_FAILED_RUNS if book.summary.failed else EXIT_OK
+            return exit_status
+        except KeyboardInterrupt:
+            status, exit_status = "interrupted", EXIT_INTERRUPTED
+            return exit_status
+        except PerfchartError as exc:
+            exit_status = exc.exit_status
+            raise
+        finally:
+            restore()
+            self._shutdown()
+            book.close_all(self.clock.time, status)
+            files.finish(self._meta(started, status, exit_status), book.summary)
+            if self.ui is not None:
+                self.ui.session_finished(book.summary, self.results_dir, status)
+
+    def _repetitions(self) -> None:
+        for repetition in range(1, self.config.repeat + 1):
+            if self.interrupted:
+                return
+            self._session_task("pretest")
+            for spec, first in zip(self.config.policies, self.runners):
+                if self.interrupted:
+                    return
+                runner = first if repetition == 1 else self._runner(spec, repetition)
+                if repetition > 1:
+                    self.bus.publish(RestartEvent(policy=runner.name, repetition=repetition))
+                    runner.send("restart")
+                self.drive(runner)
+            self._session_task("posttest")
+
+    def drive(self, runner: PolicyRunner) -> None:
+        """Run *runner*'s chart until it reaches a final state (or ignores an interrupt)."""
+        self.bus.subscribe(runner.handle)
+        if self.ui is not None:
+            self.ui.policy_started(runner)
+        simulator = self.simulator
+        hook = None
+        if simulator is not None:
+            hook = lambda: not self.interrupted and simulator.answer(runner)  # noqa: E731
+            self.loop.idle_hooks.append(hook)
+        self.loop.runners.append(runner)
+        interrupt_sent = False
+
+        def done() -> bool:
+            nonlocal interrupt_sent
+            if runner.final:
+                return True
+            if self.interrupted:
+                if not interrupt_sent:
+                    runner.send("interrupt")
+                    interrupt_sent = True
+                elif not runner.has_work:
+                    log.warning("%s has no transition for interrupt; stopping it", runner.name)
+                    return True
+            return False
+
+        try:
+            self.loop.run_until(done)
+        finally:
+            self.loop.runners.remove(runner)
+            if hook is not None:
+                self.loop.idle_hooks.remove(hook)
+            if runner.open_run is not None:
+                ended = "interrupted" if self.interrupted else None if runner.final else "error"
+                self.batch.end_run(runner.open_run, ended)
+                runner.open_run = None
+            self.batch.flush()
+            self.bus.dispatch(0.0)
+            self.bus.unsubscribe(runner.handle)
+
+    def _session_task(self, task: str) -> None:
+        """Run a session-level task (setup, pretest, ...) and turn the loop until it completes.
+
+        Ticks keep coming meanwhile, and a task that does not complete
+        within the stale timeout is reported as stalled (again after each
+        further timeout): a ``StalledEvent`` naming the task, and a warning.
+        """
+        if self.interrupted and task != "teardown":
+            return
+        done: list[Event] = []
+
+        def completed(event: Event) -> None:
+            if isinstance(event, RunTaskCompletedEvent) and event.task == task:
+                done.append(event)
+
+        watch: Timer | None = None
+
+        def stalled() -> None:
+            nonlocal watch
+            log.warning("task %s: not complete after %gs", task, self.config.stale_timeout)
+            self.bus.publish(StalledEvent(task=task))
+            watch = self.timers.call_later(self.config.stale_timeout, stalled)
+
+        self.bus.subscribe(completed, RunTaskCompletedEvent)
+        watch = self.timers.call_later(self.config.stale_timeout, stalled)
+        try:
+            self._start_task(task, ())
+            self.loop.run_until(lambda: bool(done) or (self.interrupted and task != "teardown"))
+        finally:
+            if watch is not None:
+                watch.cancel()
+            self.bus.unsubscribe(completed)
+
+    def _tick(self, count: int) -> None:
+        """Publish tick *count* and schedule the next: the clock events policies can pace by."""
+        if count:
+            self.bus.publish(TickEvent(count=count))
+        self.timers.call_later(TICK_INTERVAL, lambda: self._tick(count + 1))
+
+    # -- interruption and shutdown ---------------------------------------------
+
+    def interrupt(self) -> None:
+        """Ask the session to end cleanly: safe from a signal handler or another thread."""
+        self.bus.publish(InterruptEvent())
+
+    def _on_interrupt(self, event: Event) -> None:
+        if not self.interrupted:
+            log.warning("interrupted: ending the policy and keeping every finished run")
+        self.interrupted = True
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def on_signal(signum: int, frame: Any) -> None:
+            if self.interrupted:
+                raise KeyboardInterrupt
+            self.interrupted = True
+            self.interrupt()
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+    def _shutdown(self) -> None:
+        """Stop every channel and task, then deliver what they published on the way out."""
+        self.bus.publish(SessionEndEvent())
+        try:
+            for channel in self.channels:
+                channel.close()
+            if self.tasks is not None:
+                self.tasks.close()
+        finally:
+            self.bus.dispatch(0.0)
+
+    def _meta(self, started: float, status: str, exit_status: int | None) -> dict[str, Any]:
+        finished = time.time()
+        return {
+            "perfchart": __version__,
+            "title": self.config.title,
+            "config": str(self.config.path),
+            "config_sha256": self.config.sha256,
+            "seed": self.seed,
+            "repeat": self.config.repeat,
+            "policies": [spec.chart.name for spec in self.config.policies],
+            "definitions": self.config.definitions,
+            "meta": self.config.meta,
+            "status": status,
+            "exit_status": exit_status,
+            "started": _iso(started),
+            "finished": _iso(finished) if status != "running" else None,
+            "elapsed": round(finished - started, 6),
+            "versions": _versions(),
+        }
+
+
+def _simulated_now() -> SimulatedClock:
+    """A simulated clock that starts at the wall time, so a dry run's times read like a real run's."""
+    clock = SimulatedClock()
+    clock.time = time.time()
+    return clock
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+
+def _versions() -> Mapping[str, str]:
+    found = {"python": platform.python_version()}
+    for package in ("perfchart", "sismic", "pyyaml", "rich", "simpleeval", "jsonschema"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "unknown"
+    return found

@@ -1,0 +1,93 @@
+"""The results directory of a session: what a run's record becomes on disk.
+
+``runs.jsonl`` gets one line per run, appended and flushed the moment the
+run closes, so nothing finished is lost. Command output goes to
+``output.log``, each line tagged with its run. ``runs.csv`` is written at the
+end by streaming the JSONL file back, and ``meta.json`` is replaced
+atomically, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from ..engine.events import LogLineEvent
+from ..errors import UsageError
+from .records import Record, Summary
+
+FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes"]
+
+
+class ResultsFiles:
+    """Writes the records a RunBook closes into one results directory."""
+
+    def __init__(self, directory: Path, *, dry_run: bool = False) -> None:
+        self.directory = directory
+        self.jsonl_path = directory / "runs.jsonl"
+        self.csv_path = directory / "runs.csv"
+        self.meta_path = directory / "meta.json"
+        self.output_path = directory / "output.log"
+        if self.jsonl_path.exists():
+            raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
+        directory.mkdir(parents=True, exist_ok=True)
+        self._file = self.jsonl_path.open("a", encoding="utf-8")
+        self._output: IO[str] | None = None
+        self.dry_run = dry_run
+        self._parameter_columns: dict[str, None] = {}
+        self._flag_columns: dict[str, None] = {}
+
+    def write_run(self, record: Record) -> None:
+        """Append a closed run's record and flush it (and the output of its run)."""
+        for name in record["parameters"]:
+            self._parameter_columns.setdefault(name)
+        for name in record["flags"]:
+            if name != "status":
+                self._flag_columns.setdefault(name)
+        self._file.write(json.dumps(record, default=str) + "\n")
+        self._file.flush()
+        if self._output is not None:
+            self._output.flush()
+
+    def write_line(self, event: LogLineEvent, records: list[Record]) -> None:
+        """Append an output line to output.log under the runs it belongs to."""
+        if self._output is None:
+            self._output = self.output_path.open("a", encoding="utf-8")
+        tag = ",".join(f"run {record['index']}" for record in records) or "no run"
+        self._output.write(f"[{tag}] {event.source} {event.stream}: {event.line}\n")
+
+    def finish(self, meta: Mapping[str, Any], summary: Summary) -> None:
+        """Sync the JSONL file, then write runs.csv and meta.json beside it."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        if self._output is not None:
+            self._output.close()
+        self._write_csv()
+        self.write_meta(meta, summary)
+
+    def write_meta(self, meta: Mapping[str, Any], summary: Summary) -> None:
+        """Write meta.json atomically, so a crash never leaves half a file."""
+        counts = {status: stats.count for status, stats in summary.by_status.items()}
+        body = {**meta, "dry_run": self.dry_run, "runs": summary.runs, "ok": summary.ok, "by_status": counts}
+        tmp = self.meta_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
+        tmp.replace(self.meta_path)
+
+    def _write_csv(self) -> None:
+        parameters = list(self._parameter_columns)
+        flags = list(self._flag_columns)
+        with self.jsonl_path.open(encoding="utf-8") as source, self.csv_path.open("w", newline="", encoding="utf-8") as target:
+            writer = csv.writer(target)
+            writer.writerow(FIXED_COLUMNS + parameters + [f"flag:{name}" for name in flags])
+            for line in source:
+                record = json.loads(line)
+                row = [record.get(column) for column in FIXED_COLUMNS]
+                row[FIXED_COLUMNS.index("exitcodes")] = " ".join(str(code) for code in record["exitcodes"])
+                row += [record["parameters"].get(name) for name in parameters]
+                row += [record["flags"].get(name) for name in flags]
+                writer.writerow(row)
