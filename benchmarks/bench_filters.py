@@ -12,18 +12,23 @@ from __future__ import annotations
 import timeit
 from collections.abc import Callable
 
-from interpreter.events import Event, TickEvent
+from dataclasses import dataclass
+
+from interpreter.engine.events import Event, TickEvent
 from interpreter.filters import EventFilter
 
 EXPRESSION = "BenchExitEvent[exitcode=0, command~='make'] BenchLogEvent[line~='done']:notrace"
 
 
+@dataclass(eq=False, kw_only=True, repr=False)
 class BenchExitEvent(Event):
-    pass
+    exitcode: int
+    command: str
 
 
+@dataclass(eq=False, kw_only=True, repr=False)
 class BenchLogEvent(Event):
-    pass
+    line: str
 
 
 def per_call(function: Callable[[], object], repeat: int = 7) -> float:
@@ -36,10 +41,10 @@ def per_call(function: Callable[[], object], repeat: int = 7) -> float:
 def main() -> None:
     event_filter = EventFilter(EXPRESSION)
     session = event_filter.start([1], lambda event, notrace: None)
-    tick = TickEvent(traceids=[1], count=1)
-    match = BenchExitEvent(traceids=[1], exitcode=0, command="make all")
-    miss = BenchExitEvent(traceids=[1], exitcode=1, command="make all")
-    untraced = BenchExitEvent(traceids=[2], exitcode=0, command="make all")
+    tick = TickEvent(traceids=frozenset([1]), count=1)
+    match = BenchExitEvent(traceids=frozenset([1]), exitcode=0, command="make all")
+    miss = BenchExitEvent(traceids=frozenset([1]), exitcode=1, command="make all")
+    untraced = BenchExitEvent(traceids=frozenset([2]), exitcode=0, command="make all")
     figures = [
         ("reference: an empty Python call", per_call(lambda: None)),
         ("reject by class (TickEvent, no clause names it)", per_call(lambda: session.handle(tick))),

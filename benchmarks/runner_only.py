@@ -13,12 +13,9 @@ import time
 
 from sismic.clock import SimulatedClock
 
-from interpreter.bus import EventBus
-from interpreter.catalog import resolve
-from interpreter.parameters import ParameterBatch
-from interpreter.runner import PolicyRunner
-from interpreter.timers import Timers
-from interpreter.yamlsource import load_yaml
+from interpreter.charts import resolve
+from interpreter.config import load_yaml
+from interpreter.engine import EventBus, ParameterBatch, PolicyRunner, Timers
 
 POLICY = """
 matrix:
@@ -32,7 +29,7 @@ events:
 def main() -> None:
     permutations = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     clock = SimulatedClock()
-    bus = EventBus()
+    bus = EventBus(clock)
     runner = PolicyRunner(
         resolve("multivariable-explorer"),
         load_yaml(POLICY, "policy.yml"),

@@ -150,7 +150,9 @@ class PolicyRunner:
             raise self._chart_error(exc) from None
         self.evaluator: DeadlineEvaluator = self.interpreter._evaluator
         self._eventless = frozenset(t.source for t in self.interpreter.statechart.transitions if t.event is None)
+        #: When the chart last changed state; the stale timeout counts from here, and from its first step.
         self.last_change = clock.time
+        self._started = False
 
     # -- what the chart asks of the runtime (through PolicyAPI) ---------------
 
@@ -217,6 +219,10 @@ class PolicyRunner:
     def step(self) -> bool:
         """Run the chart until it is stable; True when anything happened."""
         self._queued = False
+        if not self._started:
+            # Setup tasks may have run since the runner was built: staleness counts from the start.
+            self._started = True
+            self.last_change = self.clock.time
         moved = False
         while True:
             self.evaluator.deadline = None
@@ -259,7 +265,7 @@ class PolicyRunner:
 
     def check_stale(self) -> None:
         """Send ``stalled`` when the chart has not changed state for the stale timeout."""
-        if not self.final and self.clock.time >= self.last_change + self.stale_timeout:
+        if self._started and not self.final and self.clock.time >= self.last_change + self.stale_timeout:
             log.warning("%s: no state change for %gs, sending stalled", self.name, self.stale_timeout)
             self.last_change = self.clock.time
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
