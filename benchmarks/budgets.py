@@ -1,0 +1,267 @@
+"""Every performance budget, each as a ratio to a baseline measured in this same run.
+
+    python benchmarks/budgets.py            # the full measurement (a few minutes)
+    python benchmarks/budgets.py --quick    # small N: a smoke test, as CI runs it
+
+Figures are CPU seconds of the process doing the work unless marked wall.
+Each budget prints its figure, its baseline and the ratio; docs/performance.md
+records them. Nothing here asserts a time: the budgets are read, not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sismic.clock import SimulatedClock
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import baseline  # noqa: E402
+
+from interpreter.channels.cmdline import CmdlineExitZeroEvent  # noqa: E402
+from interpreter.charts import resolve  # noqa: E402
+from interpreter.config import load_yaml  # noqa: E402
+from interpreter.engine import EventBus, EventLoop, ParameterBatch, ParameterUpdateEvent, PolicyRunner, RunTaskCompletedEvent, Timers  # noqa: E402
+from interpreter.engine.events import Event  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+DRY_RUN = HERE / "dry_run.yml"
+
+
+def matrix(permutations: int) -> dict[str, list[int]]:
+    """A 100 x N/100 matrix, as benchmarks/dry_run.yml builds it."""
+    return {"a": list(range(1, 101)), "b": list(range(1, permutations // 100 + 1))}
+
+
+def cpu(function: Callable[[], object]) -> float:
+    started = time.process_time()
+    function()
+    return time.process_time() - started
+
+
+def per_permutation(run: Callable[[int], object], small: int, large: int) -> float:
+    """Marginal CPU seconds per permutation: the difference of two sizes cancels fixed costs."""
+    return (cpu(lambda: run(large)) - cpu(lambda: run(small))) / (large - small)
+
+
+# ---------------------------------------------------------------- B1 engine
+
+POLICY = """
+matrix:
+  a: {type: range, min: 1, max: 100}
+  b: {type: range, min: 1, max: %d}
+events:
+  signal: {OK: CmdlineExitZeroEvent, FAILED: CmdlineExitNonzeroEvent}
+"""
+
+
+def engine(permutations: int) -> None:
+    """The bundled chart through runner, bus, parameter batch and loop, answered in process per run."""
+    clock = SimulatedClock()
+    timers = Timers(clock)
+    bus = EventBus(clock)
+    loop = EventLoop(bus, timers)
+
+    def answer(event: Event) -> None:
+        bus.publish(CmdlineExitZeroEvent(exitcode=0, source="bench", traceids=event.traceids))
+
+    runner = PolicyRunner(
+        resolve("multivariable-explorer"),
+        load_yaml(POLICY % (permutations // 100), "policy.yml"),
+        bus=bus,
+        batch=ParameterBatch(bus, {}),
+        clock=clock,
+        timers=timers,
+        definitions={},
+        seed=1,
+        run_task=lambda task, traceids: bus.publish(RunTaskCompletedEvent(task=task, traceids=frozenset(traceids))),
+    )
+    bus.subscribe(answer, ParameterUpdateEvent)
+    bus.subscribe(runner.handle)
+    loop.runners.append(runner)
+    loop.run_until(lambda: runner.final)
+    assert runner.runs == permutations
+
+
+def hand_written(permutations: int) -> None:
+    fsm = baseline.run(matrix(permutations), baseline.answer_ok)
+    assert fsm.progress == permutations  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- processes
+
+
+def perfchart(*args: str, stdout: Any = subprocess.DEVNULL) -> tuple[float, float]:
+    """Wall and CPU seconds (children included) of one perfchart process."""
+    return command([sys.executable, "-m", "interpreter", *args], stdout=stdout)
+
+
+def command(argv: list[str], stdout: Any = subprocess.DEVNULL) -> tuple[float, float]:
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=stdout, stderr=stdout)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(argv)}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def dry_run(permutations: int) -> tuple[float, float]:
+    """A dry run of a 100 x N/100 matrix (N < 100: N x 1)."""
+    a, b = (100, permutations // 100) if permutations >= 100 else (permutations, 1)
+    with tempfile.TemporaryDirectory() as results:
+        return perfchart("run", str(DRY_RUN), "--dry-run", "-q", "-D", f"a={a}", "-D", f"b={b}", "--results", f"{results}/r")
+
+
+def dry_run_rss(permutations: int) -> float:
+    """Peak RSS in MiB of a dry run of *permutations*."""
+    with tempfile.TemporaryDirectory() as results:
+        argv = [sys.executable, "-m", "interpreter", "run", str(DRY_RUN), "--dry-run", "-q", "-D", f"b={permutations // 100}", "--results", f"{results}/r"]
+        process = subprocess.Popen(argv)
+        _, _, usage = os.wait4(process.pid, 0)
+        return usage.ru_maxrss / 1024
+
+
+def on_a_terminal(argv: list[str]) -> float:
+    """CPU seconds of *argv* with its output on a pseudo-terminal, as a user at a terminal sees it."""
+    master, slave = pty.openpty()
+    drained = threading.Thread(target=_drain, args=(master,), daemon=True)
+    drained.start()
+    try:
+        process = subprocess.Popen(argv, stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+        _, _, usage = os.wait4(process.pid, 0)
+        return usage.ru_utime + usage.ru_stime
+    finally:
+        os.close(slave)
+        drained.join(timeout=5)
+        os.close(master)
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+
+
+COMMANDS = """
+policies:
+  - class: multivariable-explorer
+    matrix: {i: {type: range, min: 1, max: "{{n}}"}}
+    events: {signal: {OK: CmdlineExitZeroEvent, FAILED: CmdlineExitNonzeroEvent}}
+channels:
+  - class: cmdline
+    cmdline: true {{i}}
+"""
+
+
+def command_runs(runs: int, config: Path) -> float:
+    with tempfile.TemporaryDirectory() as results:
+        return perfchart("run", str(config), "-q", "-D", f"n={runs}", "--results", f"{results}/r")[0]
+
+
+def bare_loop(runs: int) -> float:
+    code = f"import subprocess\nfor i in range({runs}): subprocess.run(['true', str(i)])"
+    return command([sys.executable, "-c", code])[0]
+
+
+# ---------------------------------------------------------------- B4 irrelevant events
+
+
+def irrelevant_events(count: int) -> tuple[float, int]:
+    """CPU seconds per event no binding wants, published and delivered while the chart waits, and sismic steps taken."""
+    clock = SimulatedClock()
+    timers = Timers(clock)
+    bus = EventBus(clock)
+    runner = PolicyRunner(
+        resolve("multivariable-explorer"),
+        load_yaml(POLICY % 1, "policy.yml"),
+        bus=bus,
+        batch=ParameterBatch(bus, {}),
+        clock=clock,
+        timers=timers,
+        definitions={},
+        seed=1,
+        run_task=lambda task, traceids: None,
+    )
+    bus.subscribe(runner.handle)
+    runner.step()
+    bus.dispatch(0.0)
+    steps_before = runner.transitions
+    noise = [Event(traceids=frozenset((runner.trace or 0,))) for _ in range(count)]
+
+    def publish_all() -> None:
+        for event in noise:
+            bus.publish(event)
+        bus.dispatch(0.0)
+
+    seconds = cpu(publish_all)
+    assert not runner.has_work
+    return seconds / count, runner.transitions - steps_before
+
+
+# ---------------------------------------------------------------- the report
+
+
+def ratio_line(label: str, figure: float, base: float, unit: str, budget: str) -> None:
+    scale = {"µs": 1e6, "ms": 1e3, "s": 1.0}[unit]
+    print(f"{label:<44} {figure * scale:>10.1f} {unit:<2} vs {base * scale:>10.1f} {unit:<2}  ratio {figure / base:5.2f}  (budget {budget})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test of every budget, figures meaningless")
+    quick = parser.parse_args().quick
+    small, large = (200, 400) if quick else (2_000, 20_000)
+
+    hand = per_permutation(hand_written, small, large)
+    ratio_line("B1 engine (runner+bus+batch+loop)", per_permutation(engine, small, large), hand, "µs", "<= 1.1")
+
+    dry = (dry_run(large)[1] - dry_run(small)[1]) / (large - small)
+    ratio_line("B2 full dry run, marginal", dry, hand, "µs", "<= 1.5")
+
+    sizes = [1_000, 2_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
+    cpus = [dry_run(n)[1] for n in sizes]
+    rss = [dry_run_rss(n) for n in (sizes[0], sizes[-1])]
+    marginal = [(b - a) / (nb - na) for (na, a), (nb, b) in zip(zip(sizes, cpus), zip(sizes[1:], cpus[1:]))]
+    print(f"B3 scaling: marginal µs per permutation between sizes {sizes}: {[round(m * 1e6) for m in marginal]}; "
+          f"peak RSS {rss[0]:.1f} -> {rss[1]:.1f} MiB (budget: last within 1.1x of the first step; growth < 5 MB)")
+
+    per_event, steps = irrelevant_events(2_000 if quick else 200_000)
+    print(f"{'B4 irrelevant event, published + delivered':<44} {per_event * 1e6:>10.2f} µs; sismic steps they caused: {steps}  (budget <= 2 µs, 0 steps)")
+
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "commands.yml"
+        config.write_text(COMMANDS)
+        few, many = (20, 60) if quick else (300, 1_300)
+        ours = (command_runs(many, config) - command_runs(few, config)) / (many - few)
+        bare = (bare_loop(many) - bare_loop(few)) / (many - few)
+    ratio_line("B5 command run, marginal (wall)", ours, bare, "ms", "<= 1.15")
+
+    nothing = min(command([sys.executable, "-c", "pass"])[0] for _ in range(5))
+    help_wall = min(perfchart("--help")[0] for _ in range(5))
+    ten = min(dry_run(10)[0] for _ in range(3))
+    ratio_line("B6 start-up: --help (wall)", help_wall, nothing, "ms", "<= 2")
+    ratio_line("B6 start-up: 10-permutation dry run (wall)", ten, nothing, "ms", "<= 5")
+
+    n = 1_000 if quick else 20_000
+    with tempfile.TemporaryDirectory() as results:
+        argv = [sys.executable, "-m", "interpreter", "run", str(DRY_RUN), "--dry-run", "-D", f"b={n // 100}"]
+        bar = on_a_terminal([*argv, "--results", f"{results}/bar"])
+        plain = on_a_terminal([*argv, "-q", "--results", f"{results}/quiet"])
+    ratio_line("B7 progress bar on a terminal vs -q", bar, plain, "s", "<= 1.05")
+
+
+if __name__ == "__main__":
+    main()
