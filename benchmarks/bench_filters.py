@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import timeit
 from collections.abc import Callable
-
 from dataclasses import dataclass
 
 from interpreter.engine.events import Event, TickEvent
