@@ -126,6 +126,7 @@ class PolicyRunner:
         self.trace: int | None = None
         self.open_run: int | None = None
         self.runs = 0
+        #: Transitions taken so far (the dry-run simulator's progress mark).
         self.transitions = 0
         self._run_task = run_task
         self._tasks: dict[str, int] = {}
@@ -149,6 +150,11 @@ class PolicyRunner:
         except (CodeEvaluationError, SismicError) as exc:
             raise self._chart_error(exc) from None
         self.evaluator: DeadlineEvaluator = self.interpreter._evaluator
+        statechart = self.interpreter.statechart
+        #: Where the chart went: entries per state and firings per transition (by position in the chart).
+        self.entered: dict[str, int] = dict.fromkeys(statechart.states, 0)
+        self.fired: list[int] = [0] * len(statechart.transitions)
+        self._transition_index = {id(t): i for i, t in enumerate(statechart.transitions)}
         self._eventless = frozenset(t.source for t in self.interpreter.statechart.transitions if t.event is None)
         #: When the chart last changed state; the stale timeout counts from here, and from its first step.
         self.last_change = clock.time
@@ -234,7 +240,7 @@ class PolicyRunner:
             if macro is None:
                 break
             moved = True
-            self.transitions += len(macro.transitions)
+            self._count(macro)
             if macro.entered_states or macro.exited_states:
                 self.last_change = self.clock.time
             if not self._may_move():
@@ -245,6 +251,16 @@ class PolicyRunner:
                 binding.session.finalize()
             self.bindings.clear()
         return moved
+
+    def _count(self, macro: Any) -> None:
+        """Record a macro step's entered states and transitions: a few additions per step, nothing that grows."""
+        entered, fired, index = self.entered, self.fired, self._transition_index
+        for micro in macro.steps:
+            if micro.transition is not None:
+                fired[index[id(micro.transition)]] += 1
+                self.transitions += 1
+            for name in micro.entered_states:
+                entered[name] += 1
 
     def _may_move(self) -> bool:
         """Whether another macro step could do anything: a queued event or an eventless transition.

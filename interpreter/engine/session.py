@@ -29,7 +29,7 @@ from ..channels.simulator import Simulator
 from ..channels.tasks import TaskRunner
 from ..config.loader import PolicySpec, TestConfig
 from ..errors import PerfchartError
-from ..results import Record, ResultsFiles, RunBook, Summary
+from ..results import Record, ResultsFiles, RunBook, Summary, write_visits
 from .bus import EventBus
 from .events import (
     Event,
@@ -163,7 +163,7 @@ class Session:
             self.bus.publish(SessionStartEvent())
             self._tick(0)
             self._session_task("setup")
-            self._repetitions()
+            self._repetitions(files)
             self._session_task("teardown")
             status = "interrupted" if self.interrupted else "finished"
             if self.interrupted:
@@ -185,7 +185,7 @@ class Session:
             if self.ui is not None:
                 self.ui.session_finished(book.summary, self.results_dir, status)
 
-    def _repetitions(self) -> None:
+    def _repetitions(self, files: ResultsFiles) -> None:
         for repetition in range(1, self.config.repeat + 1):
             if self.interrupted:
                 return
@@ -197,7 +197,10 @@ class Session:
                 if repetition > 1:
                     self.bus.publish(RestartEvent(policy=runner.name, repetition=repetition))
                     runner.send("restart")
-                self.drive(runner)
+                try:
+                    self.drive(runner)
+                finally:
+                    write_visits(files.directory, spec.index, runner)
             self._session_task("posttest")
 
     def drive(self, runner: PolicyRunner) -> None:

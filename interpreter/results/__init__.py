@@ -1,6 +1,7 @@
-"""Results: run records built from bus events, and the files they are written to."""
+"""Results: run records built from bus events, the files they are written to, and where each chart went."""
 
 from .files import FIXED_COLUMNS, ResultsFiles
 from .records import Record, RunBook, Stats, Summary, run_ok
+from .visits import read_visits, write_visits
 
-__all__ = ["FIXED_COLUMNS", "Record", "ResultsFiles", "RunBook", "Stats", "Summary", "run_ok"]
+__all__ = ["FIXED_COLUMNS", "Record", "ResultsFiles", "RunBook", "Stats", "Summary", "read_visits", "run_ok", "write_visits"]
