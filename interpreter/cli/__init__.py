@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 
 from .. import __version__
 from ..errors import PerfchartError
+from . import draw
 
 EXIT_INTERNAL = 70
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     noise.add_argument("-q", "--quiet", action="store_true", help="errors only: no progress, plan or summary")
 
     commands.add_parser("policies", help="list the bundled policies", description="List the bundled policies.")
+    draw.add_parser(commands)
     return parser
 
 
@@ -42,6 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "policies":
             return list_policies()
+        if args.command == "draw":
+            return draw.draw(args)
         return run(args)
     except PerfchartError as exc:
         if verbose:

@@ -1,0 +1,249 @@
+"""``perfchart draw``: a policy, a configuration's policies or a finished run, as a diagram.
+
+Text formats need nothing but perfchart; SVG, PNG and HTML go through a
+renderer (:mod:`interpreter.diagrams.render`). ``--gallery`` regenerates
+the diagrams of every bundled policy that the documentation shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..charts import PolicyChart, bundled, load_chart, resolve
+from ..config.yamlsource import load_yaml_file
+from ..diagrams import FORMATS, TEXT_FORMATS, Diagram, Section, Visits, extract, render, to_dot, to_html, visits_for
+from ..diagrams.html import read_runs
+from ..errors import ConfigError, UsageError
+
+#: File extensions that choose a format when ``--format`` is not given.
+SUFFIXES = {
+    ".svg": "svg",
+    ".png": "png",
+    ".html": "html",
+    ".htm": "html",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+    ".puml": "plantuml",
+    ".plantuml": "plantuml",
+}
+EXTENSIONS = {"svg": ".svg", "png": ".png", "html": ".html", "dot": ".dot", "mermaid": ".mmd", "plantuml": ".puml"}
+
+
+def add_parser(commands: Any) -> None:
+    """Register ``draw`` on the command's subparsers."""
+    draw = commands.add_parser(
+        "draw",
+        help="draw a policy or a run as a diagram",
+        description="Draw a bundled policy, a chart file, every policy of a test configuration, or a finished run.",
+    )
+    draw.add_argument("target", nargs="?", metavar="TARGET", help="a bundled policy's name, a chart file or a test configuration (default with --run: the run's policies)")
+    draw.add_argument("--format", "-f", choices=FORMATS, help="output format (default: from -o's extension, else svg)")
+    draw.add_argument("-o", "--output", metavar="FILE", help="output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)")
+    draw.add_argument("--run", type=Path, metavar="RESULTS_DIR", help="colour what this run visited, with counts; grey what it never did")
+    draw.add_argument("--gallery", type=Path, metavar="DIR", help="write the diagram of every bundled policy, and a page showing them, into DIR")
+    draw.add_argument("-v", "--verbose", action="store_true", help="tracebacks on errors")
+
+
+@dataclass
+class Drawing:
+    """One policy to draw: its label in file names, its chart and diagram, and its visits if any."""
+
+    label: str
+    chart: PolicyChart
+    diagram: Diagram
+    visits: Visits | None = None
+
+
+def draw(args: argparse.Namespace) -> int:
+    if args.gallery is not None:
+        if args.target or args.run or args.output or args.format:
+            raise UsageError("--gallery takes only the directory")
+        for path in write_gallery(args.gallery):
+            print(f"wrote {path}", file=sys.stderr)
+        return 0
+    if args.target is None and args.run is None:
+        raise UsageError("draw needs a TARGET (a policy name, chart file or test configuration) or --run RESULTS_DIR")
+    fmt = choose_format(args.format, args.output)
+    drawings = targets(args.target) if args.target else run_targets(args.run)
+    if args.run is not None:
+        overlay(drawings, args.run, by_index=args.target is None or _is_config(args.target))
+    if fmt == "html":
+        runs = _runs(args.run, {d.chart.name for d in drawings}) if args.run else None
+        title = drawings[0].diagram.name if len(drawings) == 1 else Path(args.target or args.run).name
+        page = to_html(title, [Section(d.diagram, render(to_dot(d.diagram, d.visits), "svg").decode(), d.visits, d.label) for d in drawings], runs)
+        _write(page.encode(), args.output, drawings[0].label if len(drawings) == 1 else Path(title).stem, fmt)
+        return 0
+    to_stdout = args.output == "-" or (args.output is None and fmt in TEXT_FORMATS)
+    outputs = [(d, export(d.diagram, fmt, d.visits)) for d in drawings]
+    if to_stdout:
+        sys.stdout.buffer.write(b"\n".join(data for _, data in outputs))
+        sys.stdout.flush()
+        return 0
+    for d, data in outputs:
+        target = None
+        if args.output is not None:
+            target = Path(args.output)
+            if len(outputs) > 1:
+                target = target.with_name(f"{target.stem}-{d.label}{target.suffix}")
+        _write(data, None if target is None else str(target), d.label, fmt)
+    return 0
+
+
+def choose_format(given: str | None, output: str | None) -> str:
+    """``--format`` if given, else the output file's extension, else SVG."""
+    if given:
+        return given
+    if output and output != "-":
+        suffix = Path(output).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise UsageError(f"cannot tell the format from {output!r}: give --format ({', '.join(FORMATS)})")
+        return SUFFIXES[suffix]
+    return "svg"
+
+
+def export(diagram: Diagram, fmt: str, visits: Visits | None = None) -> bytes:
+    """*diagram* in *fmt* (any format but html) as bytes."""
+    if fmt in TEXT_FORMATS:
+        return TEXT_FORMATS[fmt](diagram, visits).encode()
+    return render(to_dot(diagram, visits), fmt)
+
+
+def targets(target: str) -> list[Drawing]:
+    """The policies TARGET names: a config's policies, a chart file, or a bundled policy."""
+    if _is_config(target):
+        from ..config import load_config
+
+        config = load_config(target)
+        labels: dict[str, int] = {}
+        drawings = []
+        for spec in config.policies:
+            name = spec.chart.name
+            labels[name] = labels.get(name, 0) + 1
+            label = name if labels[name] == 1 else f"{name}-{labels[name]}"
+            drawings.append(Drawing(label, spec.chart, extract(spec.chart.statechart())))
+        return drawings
+    chart = load_chart(Path(target)) if Path(target).is_file() else resolve(target)
+    return [Drawing(chart.name, chart, extract(chart.statechart()))]
+
+
+def run_targets(results: Path) -> list[Drawing]:
+    """The policies a run recorded visits of, from the chart files the run used."""
+    from ..results import read_visits
+
+    drawings: list[Drawing] = []
+    seen: set[int] = set()
+    for record in read_visits(results):
+        index = int(record.get("index", 0))
+        if index in seen:
+            continue
+        seen.add(index)
+        path = Path(str(record.get("chart", "")))
+        chart = load_chart(path) if path.is_file() else resolve(str(record.get("policy")))
+        label = chart.name if chart.name not in {d.label for d in drawings} else f"{chart.name}-{index}"
+        drawings.append(Drawing(label, chart, extract(chart.statechart())))
+    if not drawings:
+        raise UsageError(f"{results}: no recorded visits (visits-*.json); give a TARGET to draw without a run")
+    return drawings
+
+
+def overlay(drawings: Sequence[Drawing], results: Path, *, by_index: bool) -> None:
+    """Attach the run's visits to each drawing; a policy the run never ran is an error."""
+    from ..results import read_visits
+
+    records = list(read_visits(results))
+    indexes = _indexes(drawings, records) if by_index else [None] * len(drawings)
+    for d, index in zip(drawings, indexes):
+        d.visits = visits_for(d.diagram, d.chart.name, records, index)
+        if d.visits is None:
+            recorded = sorted({str(r.get("policy")) for r in records}) or ["none"]
+            raise UsageError(f"{results}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})")
+
+
+def _indexes(drawings: Sequence[Drawing], records: Sequence[Mapping[str, Any]]) -> list[int | None]:
+    """Each drawing's position among the run's policies, matched in order by chart name."""
+    positions = sorted({(int(r.get("index", 0)), str(r.get("policy"))) for r in records})
+    found: list[int | None] = []
+    for d in drawings:
+        match = next((i for i, policy in positions if policy == d.chart.name and i not in found), None)
+        found.append(match)
+    return found
+
+
+def _is_config(target: str) -> bool:
+    """A file whose top level has no ``statechart:`` is a test configuration."""
+    path = Path(target)
+    if not path.is_file():
+        return False
+    try:
+        data = load_yaml_file(path)
+    except ConfigError:
+        return False
+    return isinstance(data, Mapping) and "statechart" not in data
+
+
+def _runs(results: Path, policies: set[str]) -> list[dict[str, Any]]:
+    path = results / "runs.jsonl"
+    if not path.is_file():
+        return []
+    return [run for run in read_runs(path) if run.get("policy") in policies]
+
+
+def _write(data: bytes, output: str | None, label: str, fmt: str) -> None:
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    path = Path(output) if output else Path(f"{label}{EXTENSIONS[fmt]}")
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path}", file=sys.stderr)
+
+
+# -- the documentation's gallery ----------------------------------------------------
+
+
+def gallery_text(charts: Sequence[PolicyChart]) -> dict[str, str]:
+    """The gallery's text files: each chart's DOT (what the up-to-date test compares) and the page."""
+    files = {f"{chart.name}.dot": to_dot(extract(chart.statechart())) for chart in charts}
+    lines = [
+        "# Gallery of the bundled policies",
+        "",
+        "Generated by `perfchart draw --gallery docs/gallery`; do not edit. Each",
+        "diagram is drawn from the policy's statechart: states with their entry",
+        "code, internal transitions in the state's body, arrows labelled",
+        "`event [guard] / action`. In the SVG, hover a state or an arrow for its",
+        "full code. See [../drawing.md](../drawing.md) for how to draw your own.",
+    ]
+    for chart in charts:
+        diagram = extract(chart.statechart())
+        aliases = f" (also: {', '.join(f'`{a}`' for a in chart.aliases)})" if chart.aliases else ""
+        lines += ["", f"## {chart.name}", "", f"`perfchart draw {chart.name}`{aliases}", ""]
+        if diagram.description:
+            lines += [diagram.description, ""]
+        lines.append(f"![{chart.name}]({chart.name}.svg)")
+    files["README.md"] = "\n".join(lines) + "\n"
+    return files
+
+
+def write_gallery(directory: Path) -> list[Path]:
+    """Write every bundled chart's DOT and SVG, and the page, into *directory*."""
+    charts = bundled()
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in gallery_text(charts).items():
+        (directory / name).write_text(text, encoding="utf-8")
+        written.append(directory / name)
+    for chart in charts:
+        path = directory / f"{chart.name}.svg"
+        path.write_bytes(render(to_dot(extract(chart.statechart())), "svg"))
+        written.append(path)
+    return sorted(written)
