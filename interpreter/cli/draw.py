@@ -12,13 +12,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..charts import PolicyChart, bundled, load_chart, resolve
-from ..config.yamlsource import load_yaml_file
-from ..diagrams import FORMATS, TEXT_FORMATS, Diagram, Section, Visits, extract, render, to_dot, to_html, visits_for
-from ..diagrams.html import read_runs
 from ..errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from ..charts import PolicyChart
+    from ..diagrams import Diagram, Visits
+
+# Charts, sismic and the exporters are imported where they are used, so
+# `perfchart --version` and `perfchart run` start no slower for this command.
 
 #: File extensions that choose a format when ``--format`` is not given.
 SUFFIXES = {
@@ -34,6 +37,8 @@ SUFFIXES = {
     ".plantuml": "plantuml",
 }
 EXTENSIONS = {"svg": ".svg", "png": ".png", "html": ".html", "dot": ".dot", "mermaid": ".mmd", "plantuml": ".puml"}
+FORMATS = tuple(EXTENSIONS)
+TEXT_FORMATS = ("dot", "mermaid", "plantuml")
 
 
 def add_parser(commands: Any) -> None:
@@ -62,6 +67,8 @@ class Drawing:
 
 
 def draw(args: argparse.Namespace) -> int:
+    from ..diagrams import Section, render, to_dot, to_html
+
     if args.gallery is not None:
         if args.target or args.run or args.output or args.format:
             raise UsageError("--gallery takes only the directory")
@@ -110,13 +117,19 @@ def choose_format(given: str | None, output: str | None) -> str:
 
 def export(diagram: Diagram, fmt: str, visits: Visits | None = None) -> bytes:
     """*diagram* in *fmt* (any format but html) as bytes."""
-    if fmt in TEXT_FORMATS:
-        return TEXT_FORMATS[fmt](diagram, visits).encode()
+    from ..diagrams import TEXT_FORMATS as EXPORTERS
+    from ..diagrams import render, to_dot
+
+    if fmt in EXPORTERS:
+        return EXPORTERS[fmt](diagram, visits).encode()
     return render(to_dot(diagram, visits), fmt)
 
 
 def targets(target: str) -> list[Drawing]:
     """The policies TARGET names: a config's policies, a chart file, or a bundled policy."""
+    from ..charts import load_chart, resolve
+    from ..diagrams import extract
+
     if _is_config(target):
         from ..config import load_config
 
@@ -135,6 +148,8 @@ def targets(target: str) -> list[Drawing]:
 
 def run_targets(results: Path) -> list[Drawing]:
     """The policies a run recorded visits of, from the chart files the run used."""
+    from ..charts import load_chart, resolve
+    from ..diagrams import extract
     from ..results import read_visits
 
     drawings: list[Drawing] = []
@@ -155,6 +170,7 @@ def run_targets(results: Path) -> list[Drawing]:
 
 def overlay(drawings: Sequence[Drawing], results: Path, *, by_index: bool) -> None:
     """Attach the run's visits to each drawing; a policy the run never ran is an error."""
+    from ..diagrams import visits_for
     from ..results import read_visits
 
     records = list(read_visits(results))
@@ -178,6 +194,8 @@ def _indexes(drawings: Sequence[Drawing], records: Sequence[Mapping[str, Any]]) 
 
 def _is_config(target: str) -> bool:
     """A file whose top level has no ``statechart:`` is a test configuration."""
+    from ..config.yamlsource import load_yaml_file
+
     path = Path(target)
     if not path.is_file():
         return False
@@ -189,6 +207,8 @@ def _is_config(target: str) -> bool:
 
 
 def _runs(results: Path, policies: set[str]) -> list[dict[str, Any]]:
+    from ..diagrams.html import read_runs
+
     path = results / "runs.jsonl"
     if not path.is_file():
         return []
@@ -213,6 +233,8 @@ def _write(data: bytes, output: str | None, label: str, fmt: str) -> None:
 
 def gallery_text(charts: Sequence[PolicyChart]) -> dict[str, str]:
     """The gallery's text files: each chart's DOT (what the up-to-date test compares) and the page."""
+    from ..diagrams import extract, to_dot
+
     files = {f"{chart.name}.dot": to_dot(extract(chart.statechart())) for chart in charts}
     lines = [
         "# Gallery of the bundled policies",
@@ -236,6 +258,9 @@ def gallery_text(charts: Sequence[PolicyChart]) -> dict[str, str]:
 
 def write_gallery(directory: Path) -> list[Path]:
     """Write every bundled chart's DOT and SVG, and the page, into *directory*."""
+    from ..charts import bundled
+    from ..diagrams import extract, render, to_dot
+
     charts = bundled()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
