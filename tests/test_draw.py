@@ -353,3 +353,24 @@ def test_the_command_offers_exactly_the_exporters_formats() -> None:
     assert set(draw.FORMATS) == set(diagrams.FORMATS)
     assert set(draw.TEXT_FORMATS) == set(diagrams.TEXT_FORMATS)
     assert set(draw.SUFFIXES.values()) == set(diagrams.FORMATS)
+
+
+def test_regions_history_and_names_that_are_not_words(tmp_path: Path) -> None:
+    chart = load_chart(DATA / "parallel.yaml")
+    diagram = extract(chart.statechart())
+    assert diagram.state("both").kind == "orthogonal" and diagram.state("memory").kind == "shallow history"
+    ids = diagram.bare_ids()
+    assert len(set(ids.values())) == len(ids) == len(chart.statechart().states)
+    assert ids["left a"] != ids["left_a"] and ids["1st"] == "s_1st"
+    mermaid, plantuml, dot = to_mermaid(diagram), to_plantuml(diagram), to_dot(diagram)
+    for text in (mermaid, plantuml):
+        assert 'state "left a" as left_a_2' in text and 'state "left_a" as left_a' in text
+        assert "left_a_2 --> left_a : go" in text
+        assert 'state "memory (H)" as memory' in text
+        assert text.count("--\n") == 1  # the one separator between the two regions
+    assert 'subgraph "cluster_left-region"' in dot and 'style="dashed,rounded"' in dot
+    out = tmp_path / "parallel.svg"
+    done = perfchart("draw", str(DATA / "parallel.yaml"), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    text = " ".join(ET.parse(out).getroot().itertext())
+    assert all(state in text for state in chart.statechart().states)

@@ -106,6 +106,26 @@ class Diagram:
                 found[child.name] = state.name
         return found
 
+    def bare_ids(self) -> dict[str, str]:
+        """A distinct bare word per state, for formats whose ids are words (Mermaid, PlantUML).
+
+        Other characters become ``_``; a clash (``a-b`` and ``a_b``) gets a
+        numbered suffix, in chart order, so output stays deterministic.
+        """
+        ids: dict[str, str] = {}
+        taken: set[str] = set()
+        for state in self.states():
+            base = "".join(c if c.isalnum() or c == "_" else "_" for c in state.name)
+            if not base or base[0].isdigit():
+                base = f"s_{base}"
+            word, n = base, 1
+            while word in taken:
+                n += 1
+                word = f"{base}_{n}"
+            taken.add(word)
+            ids[state.name] = word
+        return ids
+
     def all_transitions(self) -> list[Transition]:
         """Every transition, internal ones included, in chart order."""
         internal = [t for state in self.states() for t in state.internal]

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from .graph import Diagram, State, Transition, Visits
 
+#: History states have no symbol of their own here: their name says what they are.
+_HISTORY = {"shallow history": " (H)", "deep history": " (H*)"}
+
 
 def to_plantuml(diagram: Diagram, visits: Visits | None = None) -> str:
     """The PlantUML text of *diagram*; the same input always gives the same text."""
@@ -24,47 +27,48 @@ def to_plantuml(diagram: Diagram, visits: Visits | None = None) -> str:
     if visits is not None:
         lines += ["  BackgroundColor<<unvisited>> #f5f5f5", "  FontColor<<unvisited>> #b0b0b0", "  BorderColor<<unvisited>> #b0b0b0"]
     lines.append("}")
-    _state(diagram.root, lines, 0, visits)
+    ids = diagram.bare_ids()
+    _state(diagram.root, lines, 0, visits, ids)
     for t in diagram.transitions:
-        lines.append(_arrow(t, visits))
+        lines.append(_arrow(t, visits, ids))
     lines.append("@enduml")
     return "\n".join(lines) + "\n"
 
 
-def _state(state: State, lines: list[str], depth: int, visits: Visits | None) -> None:
+def _state(state: State, lines: list[str], depth: int, visits: Visits | None, ids: dict[str, str]) -> None:
     pad = "  " * depth
-    title = state.name if visits is None else f"{state.name} ({visits.state(state.name)}x)"
+    title = state.name + _HISTORY.get(state.kind, "") if visits is None else f"{state.name} ({visits.state(state.name)}x)"
     stereotype = " <<final>>" if state.final else " <<unvisited>>" if visits is not None and not state.composite and visits.state(state.name) == 0 else ""
     opening = " {" if state.composite else ""
-    lines.append(f'{pad}state "{_text(title)}" as {_id(state.name)}{stereotype}{opening}')
+    lines.append(f'{pad}state "{_text(title)}" as {ids[state.name]}{stereotype}{opening}')
     inner = pad + "  " if state.composite else pad
     body = state.body()
     offset = len(body) - len(state.internal)
     for i, text in enumerate(body):
         if visits is not None and i >= offset:
             text = f"{text} ({visits.transition(state.internal[i - offset].index)}x)"
-        lines.append(f"{inner}{_id(state.name)} : {_text(text)}")
+        lines.append(f"{inner}{ids[state.name]} : {_text(text)}")
     if not state.composite:
         return
     if state.initial:
-        lines.append(f"{inner}[*] --> {_id(state.initial)}")
-    for child in state.children:
-        _state(child, lines, depth + 1, visits)
+        lines.append(f"{inner}[*] --> {ids[state.initial]}")
+    for i, child in enumerate(state.children):
+        if i and state.kind == "orthogonal":
+            lines.append(f"{inner}--")
+        _state(child, lines, depth + 1, visits, ids)
     lines.append(f"{pad}}}")
 
 
-def _arrow(t: Transition, visits: Visits | None) -> str:
+def _arrow(t: Transition, visits: Visits | None, ids: dict[str, str]) -> str:
     assert t.target is not None
     label = t.label()
+    arrow = "-->"
     if visits is not None:
-        label = f"{visits.transition(t.index)}x {label}".strip()
+        fired = visits.transition(t.index)
+        label = f"{fired}x {label}".strip()
+        arrow = "-[#08306b,bold]->" if fired else "-[#b0b0b0,dashed]->"
     text = f" : {_text(label)}" if label else ""
-    return f"{_id(t.source)} --> {_id(t.target)}{text}"
-
-
-def _id(name: str) -> str:
-    """PlantUML ids are bare words: anything else becomes an underscore."""
-    return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    return f"{ids[t.source]} {arrow} {ids[t.target]}{text}"
 
 
 def _text(text: str) -> str:
