@@ -6,8 +6,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -374,3 +376,31 @@ def test_regions_history_and_names_that_are_not_words(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = " ".join(ET.parse(out).getroot().itertext())
     assert all(state in text for state in chart.statechart().states)
+
+
+def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(tmp_path: Path) -> None:
+    config = tmp_path / "slow.yml"
+    config.write_text(
+        CONFIG.format(b=1, repeat=1).replace('cmdline: "true"', "cmdline: \"{{python}} -c 'import time; time.sleep(0 if {{a}} == 1 else 60)'\"")
+    )
+    results = tmp_path / "results"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interpreter", "run", str(config), "-D", f"python={sys.executable}", "-q", "--results", str(results)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    runs = results / "runs.jsonl"
+    deadline = time.monotonic() + 30
+    while not (runs.exists() and runs.read_text().count("\n") >= 1):
+        assert process.poll() is None and time.monotonic() < deadline, "the first run never finished"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    (record,) = read_visits(results)
+    assert record["final"] is True and record["states"]["Deploy"] == 2 and record["states"]["End"] == 1
+    fired = {(t["source"], t["event"]): t["count"] for t in record["transitions"]}
+    assert fired[("MultivariableExplorerPolicy", "interrupt")] == 1
+    done = perfchart("draw", str(config), "-D", f"python={sys.executable}", "--run", str(results), "--format", "dot")
+    assert done.returncode == 0, done.stderr
+    assert 'label="1x interrupt"' in done.stdout.decode()

@@ -51,6 +51,7 @@ def add_parser(commands: Any) -> None:
     draw.add_argument("target", nargs="?", metavar="TARGET", help="a bundled policy's name, a chart file or a test configuration (default with --run: the run's policies)")
     draw.add_argument("--format", "-f", choices=FORMATS, help="output format (default: from -o's extension, else svg)")
     draw.add_argument("-o", "--output", metavar="FILE", help="output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)")
+    draw.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a definition a configuration TARGET needs (as for run)")
     draw.add_argument("--run", type=Path, metavar="RESULTS_DIR", help="colour what this run visited, with counts; grey what it never did")
     draw.add_argument("--gallery", type=Path, metavar="DIR", help="write the diagram of every bundled policy, and a page showing them, into DIR")
     draw.add_argument("-v", "--verbose", action="store_true", help="tracebacks on errors")
@@ -78,7 +79,7 @@ def draw(args: argparse.Namespace) -> int:
     if args.target is None and args.run is None:
         raise UsageError("draw needs a TARGET (a policy name, chart file or test configuration) or --run RESULTS_DIR")
     fmt = choose_format(args.format, args.output)
-    drawings = targets(args.target) if args.target else run_targets(args.run)
+    drawings = targets(args.target, args.define) if args.target else run_targets(args.run)
     if args.run is not None:
         overlay(drawings, args.run, by_index=args.target is None or _is_config(args.target))
     if fmt == "html":
@@ -125,15 +126,19 @@ def export(diagram: Diagram, fmt: str, visits: Visits | None = None) -> bytes:
     return render(to_dot(diagram, visits), fmt)
 
 
-def targets(target: str) -> list[Drawing]:
-    """The policies TARGET names: a config's policies, a chart file, or a bundled policy."""
+def targets(target: str, defines: Sequence[str] = ()) -> list[Drawing]:
+    """The policies TARGET names: a config's policies, a chart file, or a bundled policy.
+
+    A configuration is loaded and checked whole, as ``run`` would, so its
+    macros need their definitions (*defines*, ``NAME=VALUE``).
+    """
     from ..charts import load_chart, resolve
     from ..diagrams import extract
 
     if _is_config(target):
-        from ..config import load_config
+        from ..config import load_config, parse_define
 
-        config = load_config(target)
+        config = load_config(target, dict(parse_define(text) for text in defines))
         labels: dict[str, int] = {}
         drawings = []
         for spec in config.policies:
