@@ -68,8 +68,6 @@ class Drawing:
 
 
 def draw(args: argparse.Namespace) -> int:
-    from ..diagrams import Section, render, to_dot, to_html
-
     if args.gallery is not None:
         if args.target or args.run or args.output or args.format:
             raise UsageError("--gallery takes only the directory")
@@ -83,12 +81,12 @@ def draw(args: argparse.Namespace) -> int:
     if args.run is not None:
         overlay(drawings, args.run, by_index=args.target is None or _is_config(args.target))
     if fmt == "html":
-        runs = _runs(args.run, {d.chart.name for d in drawings}) if args.run else None
-        title = drawings[0].diagram.name if len(drawings) == 1 else Path(args.target or args.run).name
-        page = to_html(title, [Section(d.diagram, render(to_dot(d.diagram, d.visits), "svg").decode(), d.visits, d.label) for d in drawings], runs)
-        _write(page.encode(), args.output, drawings[0].label if len(drawings) == 1 else Path(title).stem, fmt)
+        name = drawings[0].label if len(drawings) == 1 else Path(args.target or args.run).stem
+        _write(html_page(drawings, args.run).encode(), args.output, name, fmt)
         return 0
     to_stdout = args.output == "-" or (args.output is None and fmt in TEXT_FORMATS)
+    if to_stdout and len(drawings) > 1 and fmt not in TEXT_FORMATS:
+        raise UsageError(f"{len(drawings)} policies to draw as {fmt}: give -o FILE (one file per policy) or --format html (one page)")
     outputs = [(d, export(d.diagram, fmt, d.visits)) for d in drawings]
     if to_stdout:
         sys.stdout.buffer.write(b"\n".join(data for _, data in outputs))
@@ -102,6 +100,16 @@ def draw(args: argparse.Namespace) -> int:
                 target = target.with_name(f"{target.stem}-{d.label}{target.suffix}")
         _write(data, None if target is None else str(target), d.label, fmt)
     return 0
+
+
+def html_page(drawings: Sequence[Drawing], results: Path | None) -> str:
+    """One page with every drawing's SVG and, for a run, the run table of the policies drawn."""
+    from ..diagrams import Section, render, to_dot, to_html
+
+    runs = _runs(results, {d.chart.name for d in drawings}) if results is not None else None
+    title = drawings[0].diagram.name if len(drawings) == 1 else ", ".join(d.label for d in drawings)
+    sections = [Section(d.diagram, render(to_dot(d.diagram, d.visits), "svg").decode(), d.visits, d.label) for d in drawings]
+    return to_html(title, sections, runs)
 
 
 def choose_format(given: str | None, output: str | None) -> str:

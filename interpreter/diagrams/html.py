@@ -53,7 +53,7 @@ def to_html(title: str, sections: Sequence[Section], runs: Iterable[Mapping[str,
     ]
     for section in sections:
         d = section.diagram
-        if len(sections) > 1 or section.title:
+        if len(sections) > 1:
             parts.append(f"<h2>{_e(section.title or d.name)}</h2>")
         if d.description:
             parts.append(f'<p class="description">{_e(d.description)}</p>')
