@@ -27,6 +27,7 @@ from sismic.clock import SimulatedClock
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import baseline  # noqa: E402
+import recording  # noqa: E402
 
 from interpreter.channels.cmdline import CmdlineExitZeroEvent  # noqa: E402
 from interpreter.charts import resolve  # noqa: E402
@@ -261,6 +262,15 @@ def main() -> None:
         bar = on_a_terminal([*argv, "--results", f"{results}/bar"])
         plain = on_a_terminal([*argv, "-q", "--results", f"{results}/quiet"])
     ratio_line("B7 progress bar on a terminal vs -q", bar, plain, "s", "<= 1.05")
+
+    steps, runner = recording.one_permutation()
+    before, after = recording.per_step_cost(steps, runner)
+    ratio_line("B8 dry run + recording visits, marginal", dry + (after - before) * len(steps), dry, "µs", "<= 1.05")
+
+    with tempfile.TemporaryDirectory() as folder:
+        listed = min(perfchart("policies")[0] for _ in range(3))
+        drawn = min(perfchart("draw", "multivariable-explorer", "-o", f"{folder}/chart.svg")[0] for _ in range(3))
+    ratio_line("B9 draw to SVG vs policies (wall)", drawn, listed, "ms", "none; recorded")
 
 
 if __name__ == "__main__":
