@@ -404,3 +404,20 @@ def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(tmp_path: P
     done = perfchart("draw", str(config), "-D", f"python={sys.executable}", "--run", str(results), "--format", "dot")
     assert done.returncode == 0, done.stderr
     assert 'label="1x interrupt"' in done.stdout.decode()
+
+
+def test_quotes_markup_and_backslashes_survive_every_format(tmp_path: Path) -> None:
+    chart = DATA / "odd.yaml"
+    out = tmp_path / "odd.svg"
+    done = perfchart("draw", str(chart), "-o", str(out), env=no_dot_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    texts = list(ET.parse(out).getroot().itertext())
+    assert 'root "q"' in texts and "a\\b" in texts and "c&d <e>" in texts
+    # Graphviz reads \\ and \N as escapes even in HTML labels: the code must come out as written.
+    entry = next(text for text in texts if text.startswith("entry / "))
+    assert entry.startswith("entry / x = \"<&>\" + '\\\\N' + \"{}\"; y = 'é")
+    edge = next(text for text in texts if text.startswith("go ["))
+    assert edge == 'go [x != "<&>" and y] / print("\\\\n", x)'
+    for fmt in ("mermaid", "plantuml", "html"):
+        done = perfchart("draw", str(chart), "--format", fmt, "-o", "-", env=no_dot_env(tmp_path))
+        assert done.returncode == 0, done.stderr

@@ -187,7 +187,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _html(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text for an HTML-like label: Graphviz reads backslash escapes even there (``\\N`` is the node's name), so each is doubled."""
+    return html.escape(text, quote=True).replace("\\", "\\\\")
 
 
 def _quote(text: str) -> str:
