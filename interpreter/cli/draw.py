@@ -49,7 +49,7 @@ def add_parser(commands: Any) -> None:
         description="Draw a bundled policy, a chart file, every policy of a test configuration, or a finished run.",
     )
     draw.add_argument("target", nargs="?", metavar="TARGET", help="a bundled policy's name, a chart file or a test configuration (default with --run: the run's policies)")
-    draw.add_argument("--format", "-f", choices=FORMATS, help="output format (default: from -o's extension, else svg)")
+    draw.add_argument("--format", "-f", choices=FORMATS, metavar="FORMAT", help=f"{', '.join(FORMATS)} (default: from -o's extension, else svg)")
     draw.add_argument("-o", "--output", metavar="FILE", help="output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)")
     draw.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a definition a configuration TARGET needs (as for run)")
     draw.add_argument("--run", type=Path, metavar="RESULTS_DIR", help="colour what this run visited, with counts; grey what it never did")
