@@ -21,6 +21,7 @@ perfchart:
   name: explorer
   aliases: [policy.MultivariableExplorerPolicy, MultivariableExplorerPolicy]
   summary: One run per permutation.
+  parameters: ['matrix.*']
   config:
     type: object
     required: [matrix, events]
@@ -260,6 +261,32 @@ def test_channel_and_task_macros_may_be_parameters_or_matrix_keys(tmp_path: Path
     text += "tasks:\n  - at: intertest\n    cmdline: echo '{{apps}}'\n"
     config = load(tmp_path, text)
     assert config.channels[0].config["cmdline"] == "run {{apps}} {{size}}"
+
+
+def test_a_chart_header_says_where_its_block_names_the_parameters_it_sets(tmp_path: Path):
+    chart = EXPLORER.replace("name: explorer", "name: mine").replace("parameters: ['matrix.*']", "parameters: ['matrix.*', 'steps[].sets']")
+    chart = chart.replace("      matrix:\n", "      steps: {type: array}\n      matrix:\n", 1)
+    write(tmp_path / "mine.yaml", chart)
+    text = MINIMAL.replace("class: explorer", "statechart: mine.yaml") + "    steps: [{sets: users}, {sets: rate}, {other: x}]\n"
+    config = load(tmp_path, text + "channels:\n  - class: cmdline\n    cmdline: run {{apps}} {{users}} {{rate}}\n")
+    assert config.policies[0].chart.parameter_names(config.policies[0].config) == {"apps", "users", "rate"}
+    problem = error(tmp_path, text + "channels:\n  - class: cmdline\n    cmdline: run {{other}}\n")
+    assert "{{other}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets" in problem.message
+
+
+def test_a_chart_without_the_header_key_makes_no_names_known(tmp_path: Path):
+    write(tmp_path / "mine.yaml", EXPLORER.replace("name: explorer", "name: mine").replace("  parameters: ['matrix.*']\n", ""))
+    text = MINIMAL.replace("class: explorer", "statechart: mine.yaml") + "channels:\n  - class: cmdline\n    cmdline: run {{apps}}\n"
+    assert "{{apps}}" in error(tmp_path, text).message
+
+
+def test_header_warnings_apply_to_the_blocks_they_match(tmp_path: Path):
+    warning = "  warnings:\n    - if: {not: {required: [events]}}\n      message: no events, no end\n"
+    write(tmp_path / "mine.yaml", EXPLORER.replace("name: explorer", "name: mine").replace("  config:\n", warning + "  config:\n", 1).replace("required: [matrix, events]", "required: [matrix]"))
+    quiet = load(tmp_path, MINIMAL.replace("class: explorer", "statechart: mine.yaml"))
+    assert warnings_about(quiet, "no events") == []
+    loud = load(tmp_path, "policies:\n  - statechart: mine.yaml\n    matrix: {apps: {values: [1]}}\n")
+    assert warnings_about(loud, "no events") == [f"{tmp_path / 'test.yml'}:2: policies[0]: no events, no end"]
 
 
 def test_task_macros_are_checked_at_load_time(tmp_path: Path):

@@ -1,15 +1,16 @@
 """Policy charts: the bundled ones and the user's, found by name, alias or path.
 
 A policy file is a sismic YAML statechart with an optional top-level
-``perfchart:`` header (name, aliases, summary and a JSON Schema of the
-policy's block in a test configuration). Bundled and user charts go through
+``perfchart:`` header (name, aliases, summary, a JSON Schema of the
+policy's block in a test configuration, where that block names the
+parameters the policy sets, and load-time warnings about the block). Bundled and user charts go through
 the same loader, so a user chart is held to exactly the bundled rules.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from sismic.model import Statechart
 
-from ..config.schema import check_schema, load_schema, validate
+from ..config.schema import check_schema, load_schema, validate, validator_class
 from ..config.yamlsource import load_yaml_file
 from ..errors import ConfigError
 from .checks import build
@@ -34,6 +35,10 @@ class PolicyChart:
     aliases: tuple[str, ...] = ()
     summary: str = ""
     config_schema: Mapping[str, Any] | None = field(default=None, compare=False)
+    #: Paths in the policy's block that hold the names of the parameters it sets (``matrix.*``).
+    parameter_paths: tuple[str, ...] = ()
+    #: ``(schema, message)``: warn with *message* when the block validates against *schema*.
+    warnings: tuple[tuple[Any, str], ...] = field(default=(), compare=False)
     _cache: dict[str, Statechart] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def statechart(self) -> Statechart:
@@ -45,6 +50,36 @@ class PolicyChart:
     def names(self) -> tuple[str, ...]:
         """Every name that resolves to this chart."""
         return (self.name, *self.aliases)
+
+    def parameter_names(self, config: Any) -> set[str]:
+        """The parameters the policy block *config* says the policy sets, found along :attr:`parameter_paths`."""
+        found: set[str] = set()
+        for path in self.parameter_paths:
+            found.update(str(name) for name in _follow(config, path.split(".")) if isinstance(name, (str, int)))
+        return found
+
+    def warnings_for(self, config: Any) -> list[str]:
+        """The header's warnings that apply to the policy block *config*."""
+        return [message for schema, message in self.warnings if validator_class(schema)(schema).is_valid(config)]
+
+
+def _follow(node: Any, steps: list[str]) -> Iterator[Any]:
+    """The values at the end of a header path: ``key``, ``key[]`` (each item) and a final ``*`` (the keys)."""
+    if not steps:
+        yield node
+        return
+    step, rest = steps[0], steps[1:]
+    if step == "*":
+        if isinstance(node, Mapping):
+            yield from node
+        return
+    key, each = (step[:-2], True) if step.endswith("[]") else (step, False)
+    value = node.get(key) if isinstance(node, Mapping) else None
+    if each:
+        for item in value if isinstance(value, list) else ():
+            yield from _follow(item, rest)
+    elif value is not None:
+        yield from _follow(value, rest)
 
 
 def bundled() -> list[PolicyChart]:
@@ -104,6 +139,9 @@ def load_chart(path: Path) -> PolicyChart:
     schema = header.get("config")
     if schema is not None:
         check_schema(schema)
+    warnings = tuple((warning["if"], warning["message"]) for warning in header.get("warnings") or ())
+    for condition, _ in warnings:
+        check_schema(condition)
     summary = header.get("summary")
     if summary is None:
         summary = (statechart.description or "").strip().partition("\n")[0]
@@ -113,6 +151,8 @@ def load_chart(path: Path) -> PolicyChart:
         aliases=tuple(header.get("aliases") or ()),
         summary=summary,
         config_schema=schema,
+        parameter_paths=tuple(header.get("parameters") or ()),
+        warnings=warnings,
     )
     chart._cache["statechart"] = statechart
     return chart

@@ -146,13 +146,14 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     channels = [channel_spec(index, block) for index, block in enumerate(doc.get("channels") or ())]
     tasks = doc.get("tasks") or LocatedList()
     specs = task_specs(tasks)
-    known = set(values) | {p.name for p in parameters} | _matrix_keys(policies)
+    known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
     for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
         raise container.error(
             key,
-            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a matrix key; "
+            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets; "
             f"declare it or give it a default {{{{{name}|...}}}}",
         )
+    notes += [note for spec in policies for note in _policy_warnings(spec)]
 
     return TestConfig(
         path=path,
@@ -284,13 +285,17 @@ def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
     return ChannelSpec(index, cls, block)
 
 
-def _matrix_keys(policies: list[PolicySpec]) -> set[str]:
-    keys: set[str] = set()
+def _policy_parameters(policies: list[PolicySpec]) -> set[str]:
+    """The parameters the policies set, where each chart's header says its block names them."""
+    names: set[str] = set()
     for policy in policies:
-        matrix = policy.config.get("matrix")
-        if isinstance(matrix, Mapping):
-            keys.update(str(key) for key in matrix)
-    return keys
+        names |= policy.chart.parameter_names(policy.config)
+    return names
+
+
+def _policy_warnings(spec: PolicySpec) -> list[ConfigError]:
+    block = spec.config
+    return [ConfigError(message, file=block.file, line=block.line, key=block.path) for message in spec.chart.warnings_for(block)]
 
 
 def _unknown_macros(blocks: list[Any], known: set[str]) -> Iterator[tuple[Located, Any, str]]:
