@@ -3,6 +3,9 @@
 When the session has nothing else to do, the simulator gives each of the
 policy's bindings a traced OK answer, so a sweep runs through its whole
 plan under the simulated clock in a fraction of a second per thousand runs.
+A binding made with ``simulate=False`` (an event that ends a policy early)
+is answered only when the chart waits for nothing else: no other binding
+and no time guard.
 """
 
 from __future__ import annotations
@@ -56,7 +59,11 @@ class Simulator:
             self._fruitless = 0
         elif self._fruitless >= PATIENCE:
             return False
-        bindings = [b for b in runner.bindings if str(b.attrs.get("status", "OK")).upper() == "OK"]
+        answerable = [b for b in runner.bindings if str(b.attrs.get("status", "OK")).upper() == "OK"]
+        bindings = [b for b in answerable if b.simulate]
+        if not bindings and runner.evaluator.deadline is None:
+            # Only an event that cuts the policy short could move it now: make that up rather than stall.
+            bindings = answerable
         if not bindings:
             return False
         self._fruitless += 1

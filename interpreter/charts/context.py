@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config.durations import parse_duration
+from ..config.evolution import Evolution
 from ..config.expressions import evaluate as evaluate_expression
-from ..config.matrix import ParameterMatrix
+from ..config.matrix import ParameterMatrix, StepValues
 from ..config.yamlsource import error_at
 from ..errors import ConfigError
 
@@ -60,12 +61,15 @@ class PolicyAPI:
         """Run the named task; the chart receives ``task_completed`` (``event.task``) when it ends."""
         self._runner.start_task(name)
 
-    def bind(self, role: str, expression: str | Iterable[str], **attrs: Any) -> None:
+    def bind(self, role: str, expression: str | Iterable[str], *, simulate: bool = True, **attrs: Any) -> None:
         """Deliver bus events matching *expression* to the chart as events named *role*.
 
         Keyword *attrs* ride along on every delivered event (``status='OK'``).
+        ``simulate=False`` marks an event that cuts the policy short (an
+        early end): a dry run then makes it up only when the chart waits for
+        nothing else, so the plan shows the whole course.
         """
-        self._runner.bind(role, expression, attrs)
+        self._runner.bind(role, expression, attrs, simulate=simulate)
 
     def unbind(self, role: str) -> None:
         """Stop delivering events for *role*."""
@@ -82,9 +86,16 @@ class PolicyAPI:
         log.warning("%s: %s", self._runner.name, message)
 
 
-def traced(event: Any, trace: int | None) -> bool:
-    """True when *event* belongs to run *trace*, or its filter said ``:notrace``."""
-    return bool(getattr(event, "notrace", False)) or (trace is not None and trace in getattr(event, "traceids", ()))
+def traced(event: Any, trace: int | Iterable[int] | None) -> bool:
+    """True when *event* belongs to run *trace* (or to any of several runs), or its filter said ``:notrace``."""
+    if getattr(event, "notrace", False):
+        return True
+    if trace is None:
+        return False
+    carried = getattr(event, "traceids", ())
+    if isinstance(trace, int):
+        return trace in carried
+    return any(one in carried for one in trace)
 
 
 def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,8 +116,18 @@ def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]
                 raise located from None
             raise
 
+    def evolution(entries: Any) -> Evolution:
+        """The schedule of an ``evolve:`` list: who changes when, as exact offsets from the start."""
+        return Evolution(entries)
+
+    def step_values(entries: Any, key: str = "values") -> StepValues:
+        """The lazy product of a MultiStep step's ``values:`` list; samples use the session seed and *key*."""
+        return StepValues(entries, seed=seed, evaluate=evaluate, key=key)
+
     return {
         "matrix": matrix,
+        "evolution": evolution,
+        "step_values": step_values,
         "evaluate": evaluate,
         "traced": traced,
         "seconds": parse_duration,

@@ -81,10 +81,12 @@ def memoize_structure(statechart: Statechart) -> Statechart:
 class Binding:
     """A filter session feeding one statechart event name (its *role*)."""
 
-    def __init__(self, role: str, expression: str, attrs: Mapping[str, Any], deliver: Callable[..., None], timers: Timers) -> None:
+    def __init__(self, role: str, expression: str, attrs: Mapping[str, Any], deliver: Callable[..., None], timers: Timers, *, simulate: bool = True) -> None:
         self.role = role
         self.expression = expression
         self.attrs = dict(attrs)
+        #: False for an event that cuts the policy short: a dry run makes it up only as a last resort.
+        self.simulate = simulate
         self.filter = EventFilter(expression)
         self.session = self.filter.start(None, self._matched, timers=timers)
         self._deliver = deliver
@@ -162,13 +164,13 @@ class PolicyRunner:
 
     # -- what the chart asks of the runtime (through PolicyAPI) ---------------
 
-    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any]) -> None:
+    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any], *, simulate: bool = True) -> None:
         expressions = [expression] if isinstance(expression, str) else list(expression)
         for text in expressions:
             if not isinstance(text, str) or not text.strip():
                 raise self._config_error(text, f"expected an event filter expression for {role!r}, got {text!r}")
             try:
-                self.bindings.append(Binding(role, text, attrs, self._matched, self.timers))
+                self.bindings.append(Binding(role, text, attrs, self._matched, self.timers, simulate=simulate))
             except FilterSyntaxError as exc:
                 raise self._config_error(text, str(exc)) from None
 
