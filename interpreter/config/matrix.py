@@ -12,7 +12,7 @@ import math
 import operator
 import random
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -21,7 +21,7 @@ from typing import Any, overload
 from ..errors import ConfigError
 from .yamlsource import Located
 
-__all__ = ["ParameterMatrix", "RangeAxis"]
+__all__ = ["ParameterMatrix", "RangeAxis", "StepValues"]
 
 Number = int | float
 Seed = int | str
@@ -97,6 +97,17 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
             if not isinstance(name, str):
                 raise _error(spec, name, path, f"expected a parameter name, got {name!r}")
             axes[name] = _matrix_axis(spec, name, path, self.seed)
+        self._set_axes(axes)
+
+    @classmethod
+    def from_axes(cls, axes: Mapping[str, Sequence[Any]], *, seed: Seed) -> ParameterMatrix:
+        """The product of ready-made axes; no axes at all is one empty combination."""
+        matrix = cls.__new__(cls)
+        matrix.seed = seed
+        matrix._set_axes(dict(axes))
+        return matrix
+
+    def _set_axes(self, axes: dict[str, Sequence[Any]]) -> None:
         self.names: tuple[str, ...] = tuple(axes)
         self.axes: Mapping[str, Sequence[Any]] = MappingProxyType(axes)
         self._axes = tuple(axes.values())
@@ -140,6 +151,103 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
     def __repr__(self) -> str:
         shape = ", ".join(f"{name}={length}" for name, length in zip(self.names, self._lengths))
         return f"ParameterMatrix({shape}; {self.size} permutations, seed={self.seed!r})"
+
+
+class StepValues(Sequence[dict[str, Any]]):
+    """The runs of one MultiStep step: the product of its value kinds, in the order the step lists them.
+
+    Each entry of *entries* names a ``parameter`` and gives ``values`` (a
+    list), a range (``min``, ``max``, ``step``, ``inclusive``) or a sample of
+    a range (``sample: N`` distinct values, drawn with *seed*, in ascending
+    order, seeded by *seed*, *key* and the parameter); those are the axes. An entry with ``value`` is not an axis: it is
+    computed for each combination by *evaluate* over that combination (see
+    :func:`fixed_value`), in the order listed, so it may use the axes and
+    the fixed values before it.
+    """
+
+    def __init__(self, entries: Sequence[Mapping[str, Any]], *, seed: Seed, evaluate: Callable[[Any, Mapping[str, Any]], Any], key: str = "values") -> None:
+        path = getattr(entries, "path", "") or key
+        if not isinstance(entries, Sequence) or isinstance(entries, str) or not entries:
+            raise _at(entries, path, "expected a non-empty list of parameters")
+        axes: dict[str, Sequence[Any]] = {}
+        fixed: list[tuple[str, Any]] = []
+        for index, entry in enumerate(entries):
+            where = getattr(entry, "path", "") or f"{path}[{index}]"
+            name = entry.get("parameter") if isinstance(entry, Mapping) else None
+            if not isinstance(name, str):
+                raise _at(entry, where, "expected a mapping with a parameter name")
+            if name in axes or name in dict(fixed):
+                raise _at(entry, where, f"parameter {name!r} is listed twice in this step")
+            if "value" in entry:
+                fixed.append((name, entry["value"]))
+            elif "values" in entry:
+                axes[name] = _values(entry, where)
+            elif "sample" in entry:
+                axes[name] = _distinct_sample(entry, where, f"{seed}:{key}:{name}")
+            else:
+                axes[name] = _step_range(entry, where)
+        self.fixed: tuple[tuple[str, Any], ...] = tuple(fixed)
+        self.matrix = ParameterMatrix.from_axes(axes, seed=seed)
+        self.names = (*self.matrix.names, *(name for name, _ in self.fixed))
+        self._evaluate = evaluate
+
+    def __len__(self) -> int:
+        return len(self.matrix)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        return self._complete(self.matrix[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._complete, self.matrix)
+
+    def _complete(self, combination: dict[str, Any]) -> dict[str, Any]:
+        for name, expression in self.fixed:
+            combination[name] = fixed_value(expression, combination, self._evaluate)
+        return combination
+
+
+def fixed_value(expression: Any, names: Mapping[str, Any], evaluate: Callable[[Any, Mapping[str, Any]], Any]) -> Any:
+    """A ``value`` entry for one combination: an expression is evaluated, plain text and numbers stay.
+
+    Text that does not parse as an expression (``"1.2.3"``, ``"two words"``)
+    or is a single word that names nothing (``fast``) is taken as it is;
+    anything else is evaluated, and a failure names the config key.
+    """
+    from .expressions import check
+
+    if not isinstance(expression, str):
+        return expression
+    try:
+        check(expression)
+    except ConfigError:
+        return expression
+    word = expression.strip()
+    if word.isidentifier() and word not in names:
+        try:
+            return evaluate(expression, names)
+        except ConfigError:
+            return expression
+    return evaluate(expression, names)
+
+
+def _step_range(config: Mapping[str, Any], path: str) -> RangeAxis:
+    """A MultiStep range: min, min+step, ... up to max, or below it with ``inclusive: no``."""
+    low, high, step, digits = _bounds(config, path)
+    span = (_exact(high) - _exact(low)) / _exact(step)
+    inclusive = config.get("inclusive", True)
+    length = math.floor(span) + 1 if inclusive else math.ceil(span)
+    if length < 1:
+        raise _error(config, "max", path, f"the range from {low!r} to {high!r}, max excluded, has no values")
+    return RangeAxis(low, step, length, digits)
+
+
+def _distinct_sample(config: Mapping[str, Any], path: str, seed: str) -> tuple[Number, ...]:
+    population = _step_range(config, path)
+    count = _count(config, "sample", path)
+    if count > len(population):
+        raise _error(config, "sample", path, f"cannot draw {count} distinct values from a range of {len(population)}")
+    picked = sorted(random.Random(seed).sample(range(len(population)), count))
+    return tuple(population[i] for i in picked)
 
 
 def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Sequence[Any]:
