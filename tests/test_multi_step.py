@@ -192,7 +192,7 @@ def test_end_events_of_another_step_are_ignored() -> None:
 
 
 def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_runs_its_end_task() -> None:
-    extra = f"    end_condition: {{events: 1, linger: 20s}}\n    tasks: {{end: cleanup}}\n"
+    extra = "    end_condition: {events: 1, linger: 20s}\n    tasks: {end: cleanup}\n"
     h = multi(step("[{parameter: a, values: [1]}]", extra).replace(f"advance: {OK}", f"advance: {OK}, end: {END}"))
     advance(h)
     assert h.states[-1] == "AwaitEnd"

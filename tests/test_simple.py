@@ -63,7 +63,7 @@ def test_the_end_event_before_the_timeout_wins() -> None:
 
 
 def test_after_in_the_end_filter_waits_for_a_quiet_spell() -> None:
-    h = simple(f"parameters: {{apps: 1}}\nevents: {{end: \"LogLineEvent[line='busy']:after(5s)\"}}")
+    h = simple("parameters: {apps: 1}\nevents: {end: \"LogLineEvent[line='busy']:after(5s)\"}")
     for _ in range(3):
         h.publish(LogLineEvent(line="busy"))
         h.advance(4)
