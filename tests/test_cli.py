@@ -138,6 +138,15 @@ def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
     assert len(records) == 6 and all(r["status"] == "OK" for r in records)
 
 
+@pytest.mark.parametrize(("example", "runs"), [("time_evolution", 4), ("multi_step", 5), ("simple", 1)])
+def test_each_policy_example_runs_as_written(tmp_path: Path, example: str, runs: int) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    done = perfchart("run", f"{example}.yml", "--results", str(tmp_path / "r"), cwd=tmp_path / "examples")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
+    assert len(records) == runs and all(r["ok"] and r["exitcodes"] == [0] for r in records)
+
+
 def test_the_readme_test_command_is_what_ci_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     command = "pip install -e '.[test]' && pytest"

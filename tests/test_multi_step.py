@@ -208,6 +208,15 @@ def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_r
     assert h.final
 
 
+def test_an_end_condition_without_events_only_lingers() -> None:
+    h = multi(step("[{parameter: a, values: [1]}]", "    end_condition: {linger: 3}\n").replace(f"advance: {OK}", f"advance: {OK}, end: {END}"))
+    advance(h)
+    assert h.states[-1] == "Linger"
+    h.advance(3)
+    assert h.final
+    assert [(run["status"], run["duration"]) for run in h.runs] == [("OK", 3)]
+
+
 def test_a_step_that_stalls_completes_with_status_stalled() -> None:
     h = multi(step("[{parameter: a, values: [1]}]", "    end_condition: {events: 1}\n").replace(f"advance: {OK}", f"advance: {OK}, end: {END}"), stale_timeout=30)
     advance(h)

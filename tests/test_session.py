@@ -137,7 +137,8 @@ def test_a_dry_run_prints_the_plan_and_executes_nothing(sweep: dict[str, Any]) -
     assert session.run() == 0
     assert not sweep["calls"].exists()
     lines = plan.getvalue().splitlines()
-    assert [line.split(None, 2)[2] for line in lines] == [f"a={a} b={b}" for a in (1, 2, 3) for b in ("x", "y z")]
+    assert [line.split(None, 5)[5] for line in lines] == [f"a={a} b={b}" for a in (1, 2, 3) for b in ("x", "y z")]
+    assert [line.split()[:5] for line in lines][:2] == [["1", "multivariable-explorer", "+0:00:00", "0.0", "ms"], ["2", "multivariable-explorer", "+0:00:00", "0.0", "ms"]]
     runs = records(sweep["results"])
     assert len(runs) == 6
     assert all(r["dry_run"] and r["status"] == "OK" and r["exitcodes"] == [] for r in runs)

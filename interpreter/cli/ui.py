@@ -1,7 +1,9 @@
 """The terminal side of a session: a progress bar with ETA, a dry run's plan, a summary.
 
 Everything goes to stderr through one rich console, except the dry-run
-plan, which is the command's output and goes to stdout.
+plan, which is the command's output and goes to stdout: a line per run as
+it closes, with its start (from the first run) and duration on the
+simulated clock, and its parameters.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class ConsoleUI:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._not_ok: list[dict[str, Any]] = []
+        #: Session-clock time the first run started: the plan's time zero.
+        self._origin: float | None = None
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -64,12 +68,16 @@ class ConsoleUI:
             self._progress.update(self._task, description=f"{runner.name} #{runner.repetition}")
 
     def run_opened(self, record: dict[str, Any]) -> None:
-        if self.plan is not None:
-            self.plan.write(f"{record['index']:>6}  {record['policy']}  {format_parameters(record['parameters'])}\n")
+        if self._origin is None:
+            self._origin = record["start"]
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, parameters=format_parameters(record["parameters"]))
 
     def run_closed(self, record: dict[str, Any]) -> None:
+        if self.plan is not None:
+            # Written as each run closes, so the line carries its (simulated) start and duration.
+            at = _clock(record["start"] - (self._origin if self._origin is not None else record["start"]))
+            self.plan.write(f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n")
         if not record["ok"] and len(self._not_ok) < SHOW_NOT_OK:
             self._not_ok.append(record)
         if self._progress is not None and self._task is not None:
@@ -106,6 +114,15 @@ def _seconds(value: float) -> str:
     if value in (float("inf"), float("-inf")):
         return "-"
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _clock(seconds: float) -> str:
+    """An offset from the first run as ``+H:MM:SS`` (with milliseconds when it has any)."""
+    whole, fraction = divmod(round(seconds, 3), 1)
+    minutes, secs = divmod(int(whole), 60)
+    hours, minutes = divmod(minutes, 60)
+    text = f"+{hours}:{minutes:02}:{secs:02}"
+    return text + f".{round(fraction * 1000):03}" if fraction else text
 
 
 def stderr_console() -> Console:
