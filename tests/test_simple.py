@@ -73,6 +73,20 @@ def test_after_in_the_end_filter_waits_for_a_quiet_spell() -> None:
     assert h.runs[0]["duration"] == 13
 
 
+def test_last_in_the_end_filter_decides_at_the_timeout() -> None:
+    config = "parameters: {apps: 1}\nevents: {end: \"LogLineEvent[line='healthy']:last\"}\ntimeout: 30s"
+    seen, unseen = simple(config), simple(config)
+    for h in (seen, unseen):
+        h.advance(10)
+    seen.publish(LogLineEvent(line="healthy"))
+    assert not seen.final
+    for h in (seen, unseen):
+        h.advance(20)
+        assert h.final
+    assert (seen.statuses(), unseen.statuses()) == (["OK"], ["TIMEOUT"])
+    assert seen.runs[0]["duration"] == unseen.runs[0]["duration"] == 30
+
+
 def test_restart_skips_the_start_event() -> None:
     h = simple(f"parameters: {{apps: 1}}\nevents: {{start: {READY}}}\ntimeout: 5")
     h.runner.send("restart")

@@ -71,9 +71,14 @@ class PolicyAPI:
         """
         self._runner.bind(role, expression, attrs, simulate=simulate)
 
-    def unbind(self, role: str) -> None:
-        """Stop delivering events for *role*."""
-        self._runner.unbind(role)
+    def unbind(self, role: str) -> int:
+        """Stop delivering events for *role*.
+
+        A filter holding a match until it ends (``:last``) delivers it now;
+        the count of such events is returned, so a chart can act on a match
+        it would otherwise only receive after moving on.
+        """
+        return self._runner.unbind(role)
 
     def set_total(self, runs: int) -> None:
         """Announce how many runs this policy will make, for the progress bar and ETA."""

@@ -87,11 +87,14 @@ class Binding:
         self.attrs = dict(attrs)
         #: False for an event that cuts the policy short: a dry run makes it up only as a last resort.
         self.simulate = simulate
+        #: Events this binding has delivered to the chart.
+        self.delivered = 0
         self.filter = EventFilter(expression)
         self.session = self.filter.start(None, self._matched, timers=timers)
         self._deliver = deliver
 
     def _matched(self, event: Event, notrace: bool) -> None:
+        self.delivered += 1
         self._deliver(self, event, notrace)
 
 
@@ -174,10 +177,15 @@ class PolicyRunner:
             except FilterSyntaxError as exc:
                 raise self._config_error(text, str(exc)) from None
 
-    def unbind(self, role: str) -> None:
+    def unbind(self, role: str) -> int:
+        """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that delivered."""
+        flushed = 0
         for binding in [b for b in self.bindings if b.role == role]:
+            before = binding.delivered
             binding.session.finalize()
+            flushed += binding.delivered - before
             self.bindings.remove(binding)
+        return flushed
 
     def start_task(self, task: str) -> None:
         self._tasks[task] = self._tasks.get(task, 0) + 1
