@@ -64,6 +64,13 @@ def test_a_sample_draws_distinct_values_reproducibly() -> None:
     assert first.parameters() != other.parameters()
 
 
+def test_a_sample_honours_inclusive_no() -> None:
+    h = multi(step("[{parameter: n, min: 1, max: 5, sample: 4, inclusive: no}]"))
+    while not h.final:
+        advance(h)
+    assert h.parameters() == [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
+
+
 def test_a_sample_larger_than_its_range_is_an_error_before_any_run() -> None:
     with pytest.raises(ConfigError) as caught:
         multi(step("\n      - {parameter: n, min: 1, max: 5, sample: 6}"))

@@ -195,3 +195,12 @@ def test_a_dry_run_shows_the_simulated_intervals(tmp_path: Path) -> None:
     runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
     assert [(run["parameters"]["level"], run["duration"]) for run in runs] == [(1, 600), (3, 600), (5, 600)]
     assert not (tmp_path / "never.txt").exists()
+
+
+def test_a_dry_run_of_an_unbounded_evolution_ends_on_its_simulated_end_event(tmp_path: Path) -> None:
+    config = tmp_path / "evolve.yml"
+    config.write_text(CONFIG.replace("min: 1, max: 5}", "min: 1}\n    events: {end: CmdlineExitZeroEvent}"))
+    loaded = load_config(config, {"python": sys.executable, "log": str(tmp_path / "never.txt")})
+    assert Session(loaded, results_dir=tmp_path / "results", dry_run=True).run() == 0
+    runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
+    assert [(run["parameters"], run["status"]) for run in runs] == [({"level": 1}, "OK")]
