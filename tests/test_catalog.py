@@ -167,7 +167,26 @@ def test_bad_header_is_located(tmp_path: Path):
     path = write(tmp_path / "header.yaml", CHART.replace("  summary: Does nothing, then ends.\n", "  sumary: Does nothing.\n"))
     error = chart_error(path)
     assert (error.line, error.key) == (4, "perfchart.sumary")
-    assert error.message == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, config)"
+    assert error.message == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, config, parameters, warnings)"
+
+
+@pytest.mark.parametrize("path", ["matrix.*.type", "steps[0].name", "*", "a..b"])
+def test_a_bad_parameter_path_in_the_header_is_located(tmp_path: Path, path: str):
+    chart = write(tmp_path / "header.yaml", CHART.replace("  summary: Does nothing, then ends.\n", f"  summary: x\n  parameters: ['{path}']\n"))
+    error = chart_error(chart)
+    assert (error.line, error.key) == (5, "perfchart.parameters[0]")
+
+
+def test_parameter_paths_follow_keys_items_and_mapping_keys(tmp_path: Path):
+    chart = load_chart(write(tmp_path / "p.yaml", CHART.replace("  summary: Does nothing, then ends.\n", "  parameters: ['matrix.*', 'evolve[].parameter', 'steps[].values[].parameter', 'one']\n")))
+    block = {
+        "matrix": {"a": {}, "b": {}},
+        "evolve": [{"parameter": "c"}, {"other": "x"}],
+        "steps": [{"values": [{"parameter": "d"}]}, {"values": "not a list"}, {}],
+        "one": "e",
+    }
+    assert chart.parameter_names(block) == {"a", "b", "c", "d", "e"}
+    assert chart.parameter_names({"matrix": ["not", "a", "mapping"]}) == set()
 
 
 def test_invalid_config_schema_is_located(tmp_path: Path):
@@ -234,3 +253,5 @@ def test_every_bundled_chart_loads_with_a_unique_name_and_aliases():
     for chart in charts:
         assert isinstance(chart.statechart(), Statechart)
         assert resolve(chart.name) == chart
+        # Bundled charts are read lazily; in full, they pass every check a user chart must.
+        assert load_chart(chart.path) == chart

@@ -21,6 +21,10 @@ from ..errors import ConfigError
 
 _CODE_KEYS = {"guard": "eval", "action": "exec", "on entry": "exec", "on exit": "exec", "preamble": "exec"}
 _CONTRACT_KEYS = ("before", "after", "always")
+# Keys whose values sismic reads as text; YAML may have given a number or a boolean (``guard: True``).
+_CHART_TEXT = frozenset({"name", "description", "preamble"})
+_STATE_TEXT = frozenset({"name", "on entry", "on exit", "initial", "memory"})
+_TRANSITION_TEXT = frozenset({"target", "event", "guard", "action"})
 
 
 def build(path: Path, data: Mapping[str, Any]) -> Statechart:
@@ -30,10 +34,30 @@ def build(path: Path, data: Mapping[str, Any]) -> Statechart:
     _check_code(chart)
     _check_states(chart)
     try:
-        return import_from_dict({"statechart": chart})
+        # chart.schema.json has checked what sismic's own schema would; only its text conversion is left.
+        return import_from_dict({"statechart": _as_text(chart, _CHART_TEXT)}, ignore_schema=True)
     except StatechartError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
         raise ConfigError(f"invalid statechart: {exc}{cause}", file=str(path)) from None
+
+
+def _as_text(block: Mapping[str, Any], text: frozenset[str]) -> dict[str, Any]:
+    """A copy of a chart, state or transition mapping with its text values as ``str``, as sismic's schema would make them."""
+    out: dict[str, Any] = {}
+    for key, value in block.items():
+        if key in text and value is not None:
+            out[key] = str(value)
+        elif key in ("states", "parallel states") or key == "root state":
+            children = value if isinstance(value, list) else [value]
+            converted = [_as_text(child, _STATE_TEXT) for child in children]
+            out[key] = converted if isinstance(value, list) else converted[0]
+        elif key == "transitions":
+            out[key] = [_as_text(transition, _TRANSITION_TEXT) for transition in value]
+        elif key == "contract":
+            out[key] = [{name: str(code) for name, code in clause.items()} for clause in value]
+        else:
+            out[key] = value
+    return out
 
 
 def states(state: LocatedDict) -> Iterator[LocatedDict]:
