@@ -147,6 +147,23 @@ def test_each_policy_example_runs_as_written(tmp_path: Path, example: str, runs:
     assert len(records) == runs and all(r["ok"] and r["exitcodes"] == [0] for r in records)
 
 
+@pytest.mark.parametrize(
+    ("example", "timing"),
+    [
+        ("sweep", [("+0:00:00", "0.0 ms")] * 6),
+        ("time_evolution", [("+0:00:00", "1.00 s"), ("+0:00:01", "1.00 s"), ("+0:00:02", "1.00 s"), ("+0:00:03", "1.00 s")]),
+        ("multi_step", [("+0:00:00", "0.0 ms")] * 4 + [("+0:00:00", "500.0 ms")]),
+        ("simple", [("+0:00:00", "0.0 ms")]),
+    ],
+)
+def test_a_dry_run_prints_each_policys_plan_with_simulated_times(tmp_path: Path, example: str, timing: list[tuple[str, str]]) -> None:
+    done = perfchart("run", str(ROOT / "examples" / f"{example}.yml"), "--dry-run", "--results", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    lines = [line.split() for line in done.stdout.splitlines()]
+    assert [(line[2], " ".join(line[3:5])) for line in lines] == timing
+    assert [line[0] for line in lines] == [str(i) for i in range(1, len(timing) + 1)]
+
+
 def test_the_readme_test_command_is_what_ci_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     command = "pip install -e '.[test]' && pytest"

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interpreter.config.matrix import ParameterMatrix, RangeAxis
+from interpreter.config.expressions import evaluate
+from interpreter.config.matrix import ParameterMatrix, RangeAxis, StepValues, fixed_value
 from interpreter.config.yamlsource import load_yaml
 from interpreter.errors import ConfigError
 
@@ -315,3 +316,48 @@ def test_errors_from_yaml_point_at_file_and_line():
     )
     error = config_error(config["policies"][0]["matrix"])
     assert str(error) == "perf.yml:8: policies[0].matrix.size.step: expected a step greater than 0, got 0"
+
+
+# --- MultiStep values ---------------------------------------------------------
+
+
+def plain(expression, names):
+    return evaluate(expression, names)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(7, 7), ("n * 2", 6), ("fast", "fast"), ("n", 3), ("1.2.3", "1.2.3"), ("two words", "two words"), ("'quoted'", "quoted")],
+)
+def test_a_fixed_value_is_evaluated_only_when_it_is_an_expression_over_known_names(value, expected):
+    assert fixed_value(value, {"n": 3}, plain) == expected
+
+
+def test_a_fixed_value_naming_an_unknown_name_inside_an_expression_is_an_error():
+    with pytest.raises(ConfigError, match="nope"):
+        fixed_value("n + nope", {"n": 3}, plain)
+
+
+def test_step_values_are_lazy_and_indexable():
+    values = StepValues([{"parameter": "a", "min": 0, "max": 10**9}, {"parameter": "b", "values": ["x", "y"]}], seed=1, evaluate=plain)
+    assert len(values) == 2 * (10**9 + 1)
+    assert values[3] == {"a": 1, "b": "y"}
+    assert next(iter(values)) == {"a": 0, "b": "x"}
+
+
+def test_only_fixed_values_make_one_combination():
+    assert list(StepValues([{"parameter": "a", "value": "1 + 1"}], seed=1, evaluate=plain)) == [{"a": 2}]
+
+
+@pytest.mark.parametrize(
+    ("entries", "key", "words"),
+    [
+        ("[{parameter: a, min: 3, max: 3, inclusive: no}]", "values[0].max", "has no values"),
+        ("[{parameter: a, values: [1]}, {parameter: a, value: 2}]", "values[1]", "listed twice"),
+        ("[{parameter: a, min: 5, max: 1}]", "values[0].min", "greater than max"),
+    ],
+)
+def test_step_value_errors_name_their_key(entries, key, words):
+    with pytest.raises(ConfigError) as caught:
+        StepValues(load_yaml(f"values: {entries}", "v.yml")["values"], seed=1, evaluate=plain)
+    assert caught.value.key == key and words in caught.value.message
