@@ -86,6 +86,13 @@ def test_value_expressions_see_definitions_and_the_combination_whose_names_win()
     assert h.parameters() == [{"a": 1, "total": 10, "mode": "fast", "n": 7}, {"a": 2, "total": 20, "mode": "fast", "n": 7}]
 
 
+def test_a_step_of_fixed_values_is_one_run() -> None:
+    h = multi(step("[{parameter: a, value: 1}, {parameter: b, value: 'a + 1'}]"))
+    advance(h)
+    assert h.final
+    assert h.parameters() == [{"a": 1, "b": 2}]
+
+
 def test_a_broken_value_expression_names_its_key() -> None:
     with pytest.raises(ConfigError) as caught:
         multi(step("\n      - {parameter: a, value: 'nope + 1'}"))

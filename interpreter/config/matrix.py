@@ -135,6 +135,8 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         current = [axis[0] for axis in axes]
         while True:
             yield dict(zip(names, current))
+            if not axes:
+                return
             k = len(axes) - 1
             while True:
                 digit = digits[k] + 1
