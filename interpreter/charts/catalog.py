@@ -1,10 +1,11 @@
 """Policy charts: the bundled ones and the user's, found by name, alias or path.
 
 A policy file is a sismic YAML statechart with an optional top-level
-``perfchart:`` header (name, aliases, summary, a JSON Schema of the
+``perfchart:`` header: name, aliases, summary, a JSON Schema of the
 policy's block in a test configuration, where that block names the
-parameters the policy sets, and load-time warnings about the block). Bundled and user charts go through
-the same loader, so a user chart is held to exactly the bundled rules.
+parameters the policy sets, and load-time warnings about the block. Bundled
+and user charts go through the same loader, so a user chart is held to
+exactly the bundled rules.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _as_text(block: Mapping[str, Any], text: frozenset[str]) -> dict[str, Any]:
     for key, value in block.items():
         if key in text and value is not None:
             out[key] = str(value)
-        elif key in ("states", "parallel states") or key == "root state":
+        elif key in ("root state", "states", "parallel states"):
             children = value if isinstance(value, list) else [value]
             converted = [_as_text(child, _STATE_TEXT) for child in children]
             out[key] = converted if isinstance(value, list) else converted[0]

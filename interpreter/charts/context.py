@@ -7,7 +7,7 @@ chart does, a user's chart can do too. docs/authoring.md documents it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..config.durations import parse_duration
@@ -91,8 +91,8 @@ class PolicyAPI:
         log.warning("%s: %s", self._runner.name, message)
 
 
-def traced(event: Any, trace: int | Iterable[int] | None) -> bool:
-    """True when *event* belongs to run *trace* (or to any of several runs), or its filter said ``:notrace``."""
+def traced(event: Any, trace: int | Collection[int] | None) -> bool:
+    """True when *event* belongs to run *trace* (or to any run of a collection, say a set), or its filter said ``:notrace``."""
     if getattr(event, "notrace", False):
         return True
     if trace is None:
@@ -100,7 +100,8 @@ def traced(event: Any, trace: int | Iterable[int] | None) -> bool:
     carried = getattr(event, "traceids", ())
     if isinstance(trace, int):
         return trace in carried
-    return any(one in carried for one in trace)
+    # An event carries a trace or two; the collection may hold every run of a long step.
+    return any(one in trace for one in carried)
 
 
 def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any]:
