@@ -138,18 +138,19 @@ def test_an_interrupted_run_closes_as_interrupted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("entry", "key", "words"),
+    ("entries", "where", "words"),
     [
-        ("{parameter: a, min: 5, max: 1}", "evolve[0].max", "less than min"),
-        ("{parameter: a, interval: soon}", "evolve[0].interval", "duration"),
-        ("{parameter: a, step: 0}", "evolve[0].step", "0"),
-        ("{parameter: a, steps: 2}", "evolve[0]", "steps"),
+        ("{parameter: a, min: 5, max: 1}", "2: evolve[0].max", "less than min"),
+        ("{parameter: a, interval: soon}", "2: evolve[0].interval", "duration"),
+        ("{parameter: a, step: 0}", "2: evolve[0].step", "0"),
+        ("{parameter: a, steps: 2}", "2: evolve[0]", "steps"),
+        ("{parameter: a}\n  - {parameter: a, interval: 2}", "3: evolve[1].parameter", "twice"),
     ],
 )
-def test_bad_entries_name_file_line_and_key(entry: str, key: str, words: str) -> None:
+def test_bad_entries_name_file_line_and_key(entries: str, where: str, words: str) -> None:
     with pytest.raises(ConfigError) as caught:
-        evolve(f"evolve:\n  - {entry}\n")
-    assert str(caught.value).startswith(f"policy.yml:2: {key}")
+        evolve(f"evolve:\n  - {entries}\n")
+    assert str(caught.value).startswith(f"policy.yml:{where}")
     assert words in str(caught.value)
 
 

@@ -60,6 +60,9 @@ class Evolution:
             raise ConfigError("expected a non-empty list of parameters to evolve", key=key)
         self.axes = tuple(_axis(entry, f"{key}[{index}]") for index, entry in enumerate(entries))
         self.names = tuple(axis.name for axis in self.axes)
+        for index, name in enumerate(self.names):
+            if name in self.names[:index]:
+                raise _error(entries[index], "parameter", f"{key}[{index}]", f"parameter {name!r} evolves twice")
         ends = [axis.done for axis in self.axes]
         self._end = None if any(done is None for done in ends) else max(done for done in ends if done is not None)
         self.end: float | None = None if self._end is None else float(self._end)
