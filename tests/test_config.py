@@ -359,7 +359,7 @@ def test_unknown_channel_class_is_an_error_naming_the_known_ones(tmp_path: Path)
     assert (problem.line, problem.key) == (6, "channels[0].class")
     assert problem.message == (
         "unknown channel class 'channel.CmdLineChanel' (did you mean channel.CmdlineChannel? "
-        "known channels: CmdlineChannel, channel.CmdlineChannel, cmdline)"
+        "known channels: CmdlineChannel, HTTPChannel, channel.CmdlineChannel, channel.HTTPChannel, cmdline, http)"
     )
 
 

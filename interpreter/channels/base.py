@@ -56,6 +56,13 @@ class Channel(ABC):
         Called for dry and real runs alike, after the block passed ``schema``.
         """
 
+    @classmethod
+    def check_definitions(cls, block: Mapping[str, Any], definitions: Mapping[str, Any]) -> None:
+        """Load-time checks of what must come from the session's *definitions*, never from parameters.
+
+        Called after :meth:`check`, for dry and real runs alike; raise ConfigError naming the key.
+        """
+
     def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
         self.block = block
         self.context = context
@@ -68,8 +75,8 @@ class Channel(ABC):
         elif isinstance(event, SessionStartEvent):
             self.start()
 
-    #: The events :meth:`handle` must be subscribed to.
-    subscribes: ClassVar[tuple[type[Event], ...]] = (ParameterUpdateEvent, SessionStartEvent)
+    #: The events :meth:`handle` must be subscribed to; an instance may add those its block names.
+    subscribes: tuple[type[Event], ...] = (ParameterUpdateEvent, SessionStartEvent)
 
     def start(self) -> None:
         """The session started: launch whatever runs before the first update."""

@@ -23,7 +23,6 @@ GROUP = "perfchart.channels"
 ORIGINAL_ONLY = {
     name.casefold(): name
     for name in (
-        "channel.HTTPChannel",
         "channel.MarathonUpdateChannel",
         "channel.MarathonDeployChannel",
     )

@@ -153,6 +153,8 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
             f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets; "
             f"declare it or give it a default {{{{{name}|...}}}}",
         )
+    for channel in channels:
+        channel.cls.check_definitions(channel.config, values)
     notes += [note for spec in policies for note in _policy_warnings(spec)]
 
     return TestConfig(

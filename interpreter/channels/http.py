@@ -1,0 +1,530 @@
+"""A channel that applies parameters as HTTP requests and times every one.
+
+Each parameter update that touches a macro of the request sends it, ``repeat``
+times, paced by ``repeatInterval`` and ``repeatAfter``, with at most
+``concurrency`` requests in flight. A new update stops the previous one's
+remaining repeats; requests already in flight finish and report under their
+own trace.
+
+The client is the standard library's ``http.client``, imported only when a
+request is sent, with one keep-alive connection per worker thread and
+origin: see the README for why. Every request publishes four events
+(request start and end, response start and end, or an error in place of
+the last ones), each carrying the update's trace and plain fields (URL,
+verb, status, size, timings) that filters and trackers read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..config.schema import load_schema
+from ..engine.events import Event, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent
+from .base import Channel, ChannelContext
+from .commands import config_error
+from .httptemplate import Origin, Request, RequestTemplate
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+    from http.client import HTTPConnection
+
+    from ..filters.language import FilterSession
+
+log = logging.getLogger("perfchart")
+
+#: Bytes of a request or response body that events carry; ``size`` counts them all.
+BODY_CAP = 16384
+_CHUNK = 65536
+
+
+# -- events ----------------------------------------------------------------------
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPEvent(Event):
+    """Base of the HTTP channel's events: which request of which batch.
+
+    ``index`` counts the requests of one update from 0 and ``repeat`` is how
+    many it sends; ``source`` names the channel instance.
+    """
+
+    source: str = ""
+    url: str
+    verb: str
+    index: int = 0
+    repeat: int = 1
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPRequestEvent(HTTPEvent):
+    """Base of the request's start and end: its ``body`` (capped) and ``headers``."""
+
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPRequestStartEvent(HTTPRequestEvent):
+    """A request is about to be sent."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPRequestEndEvent(HTTPRequestEvent):
+    """A request was sent in full; ``sent`` is the seconds it took, connecting included."""
+
+    sent: float = 0.0
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPResponseStartEvent(HTTPEvent):
+    """The status line and headers arrived; ``ttfb`` is seconds from the request's start."""
+
+    status: int
+    ttfb: float
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPResponseEndEvent(OutcomeEvent, HTTPEvent):
+    """A response was read in full.
+
+    ``status`` is the HTTP status, ``size`` the body's bytes, ``body`` its
+    first bytes as text (capped), ``headers`` the response headers, ``ttfb``
+    and ``elapsed`` the seconds from the request's start to the first byte
+    and to the last. As an outcome its ``code`` is the status and it is
+    ``ok`` below 400 (redirects are not followed: a 3xx is an answer).
+    """
+
+    status: int | None = None
+    size: int = 0
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    ttfb: float | None = None
+    elapsed: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.code = self.status
+        self.ok = self.status is not None and self.status < 400
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPResponseErrorEvent(HTTPResponseEndEvent):
+    """A request failed without a response: ``error`` says why, ``timedout`` whether its timeout ran out.
+
+    As an outcome it is not ok and its ``code`` is None; ``status`` is None,
+    so ``HTTPResponseEndEvent[status<400]`` never matches it.
+    """
+
+    error: str
+    timedout: bool = False
+
+
+# The first and last request of a batch to reach each point publish a variant;
+# a batch of one publishes the "Only" variant, which is both first and last.
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPFirstRequestStartEvent(HTTPRequestStartEvent):
+    """The first request of a batch is starting."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPLastRequestStartEvent(HTTPRequestStartEvent):
+    """The last request of a batch is starting."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPOnlyRequestStartEvent(HTTPFirstRequestStartEvent, HTTPLastRequestStartEvent):
+    """The one request of a batch of one is starting."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPFirstRequestEndEvent(HTTPRequestEndEvent):
+    """The first request of a batch to be sent in full."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPLastRequestEndEvent(HTTPRequestEndEvent):
+    """The last request of a batch to be sent in full (missing if one failed before)."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPOnlyRequestEndEvent(HTTPFirstRequestEndEvent, HTTPLastRequestEndEvent):
+    """The one request of a batch of one was sent in full."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPFirstResponseStartEvent(HTTPResponseStartEvent):
+    """The first response of a batch to start."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPLastResponseStartEvent(HTTPResponseStartEvent):
+    """The last response of a batch to start (missing if a request failed before)."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPOnlyResponseStartEvent(HTTPFirstResponseStartEvent, HTTPLastResponseStartEvent):
+    """The one response of a batch of one is starting."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPFirstResponseEndEvent(HTTPResponseEndEvent):
+    """The first request of a batch to end, with a response or an error."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPLastResponseEndEvent(HTTPResponseEndEvent):
+    """The last request of a batch to end, with a response or an error: the batch is done."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPOnlyResponseEndEvent(HTTPFirstResponseEndEvent, HTTPLastResponseEndEvent):
+    """The one request of a batch of one ended with a response."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPFirstResponseErrorEvent(HTTPFirstResponseEndEvent, HTTPResponseErrorEvent):
+    """The first request of a batch to end did so with an error."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPLastResponseErrorEvent(HTTPLastResponseEndEvent, HTTPResponseErrorEvent):
+    """The last request of a batch to end did so with an error."""
+
+
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPOnlyResponseErrorEvent(HTTPOnlyResponseEndEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent):
+    """The one request of a batch of one ended with an error."""
+
+
+#: For each point of a request: its plain, first, last and only event classes.
+_REQUEST_START = (HTTPRequestStartEvent, HTTPFirstRequestStartEvent, HTTPLastRequestStartEvent, HTTPOnlyRequestStartEvent)
+_REQUEST_END = (HTTPRequestEndEvent, HTTPFirstRequestEndEvent, HTTPLastRequestEndEvent, HTTPOnlyRequestEndEvent)
+_RESPONSE_START = (HTTPResponseStartEvent, HTTPFirstResponseStartEvent, HTTPLastResponseStartEvent, HTTPOnlyResponseStartEvent)
+_RESPONSE_END = (HTTPResponseEndEvent, HTTPFirstResponseEndEvent, HTTPLastResponseEndEvent, HTTPOnlyResponseEndEvent)
+_RESPONSE_ERROR = (HTTPResponseErrorEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent, HTTPOnlyResponseErrorEvent)
+_POINTS = (_REQUEST_START, _REQUEST_END, _RESPONSE_START, _RESPONSE_END)
+
+
+def _text(data: bytes) -> str:
+    return data[:BODY_CAP].decode("utf-8", "replace")
+
+
+# -- one batch: the requests of one update ------------------------------------------
+
+
+class _Batch:
+    """The requests of one parameter update: which to send next, when, and which event variant each point gets."""
+
+    def __init__(self, request: Request, traceids: frozenset[int], interval: float, paced_by_events: bool) -> None:
+        self.request = request
+        self.traceids = traceids
+        self.interval = interval
+        self.paced_by_events = paced_by_events
+        self.after: FilterSession | None = None
+        self._cond = threading.Condition()
+        self._next = 0
+        self._next_send = 0.0
+        self._credits = 0
+        self._stopped = False
+        #: How many requests reached each point (request start, request end, response start, end).
+        self._reached = [0, 0, 0, 0]
+
+    def take(self) -> int | None:
+        """The next request to send, once its pacing allows; None when the batch is done or stopped."""
+        with self._cond:
+            while True:
+                if self._stopped or self._next >= self.request.repeat:
+                    return None
+                if self._next and self.paced_by_events and not self._credits:
+                    self._cond.wait()
+                    continue
+                now = time.monotonic()
+                if self._next and now < self._next_send:
+                    self._cond.wait(self._next_send - now)
+                    continue
+                break
+            index = self._next
+            self._next += 1
+            if index and self.paced_by_events:
+                self._credits -= 1
+            self._next_send = now + self.interval
+            return index
+
+    def credit(self, event: Event, notrace: bool) -> None:
+        """A ``repeatAfter`` event arrived: one more request may be sent."""
+        with self._cond:
+            self._credits += 1
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def publish(self, bus: Any, point: int, classes: tuple[type[Event], ...], **fields: Any) -> None:
+        """Publish the event for the next request to reach *point*, as its first, last, only or plain variant.
+
+        Counting and publishing under one lock keeps the bus order of concurrent requests that of their counts.
+        """
+        total = self.request.repeat
+        with self._cond:
+            self._reached[point] += 1
+            count = self._reached[point]
+            cls = classes[3] if total == 1 else classes[1] if count == 1 else classes[2] if count == total else classes[0]
+            bus.publish(cls(traceids=self.traceids, **fields))
+
+
+# -- the channel -------------------------------------------------------------------
+
+
+class HTTPChannel(Channel):
+    """Sends the configured request whenever a parameter it uses changes.
+
+    Macros that nothing can fill, a host that depends on a parameter and a
+    ``repeatAfter`` filter with ``:after`` are rejected when the
+    configuration loads.
+    """
+
+    names = ("channel.HTTPChannel", "HTTPChannel", "http")
+    schema = load_schema("http-channel")
+    events = (*_REQUEST_START, *_REQUEST_END, *_RESPONSE_START, *_RESPONSE_END, *_RESPONSE_ERROR)
+
+    @classmethod
+    def check(cls, block: Mapping[str, Any]) -> None:
+        RequestTemplate(block)
+        if "repeatAfter" in block:
+            cls._after_filter(block)
+
+    @classmethod
+    def check_definitions(cls, block: Mapping[str, Any], definitions: Mapping[str, Any]) -> None:
+        RequestTemplate(block).origin(definitions)
+
+    @staticmethod
+    def _after_filter(block: Mapping[str, Any]) -> Any:
+        from ..filters import EventFilter
+
+        after = EventFilter(block["repeatAfter"])
+        try:
+            after.start(None, lambda event, notrace: None)
+        except ValueError:
+            raise config_error(block, "repeatAfter", "':after' cannot pace a repeat: use repeatInterval for a delay") from None
+        return after
+
+    def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
+        super().__init__(block, context)
+        self.bus = context.bus
+        self.template = RequestTemplate(block)
+        self.origin: Origin = self.template.origin(context.definitions)
+        self.after = self._after_filter(block) if "repeatAfter" in block else None
+        if self.after is not None:
+            from .registry import event_catalogue
+
+            catalogue = event_catalogue()
+            self.subscribes = (*Channel.subscribes, *(catalogue[name] for name in sorted(self.after.class_names)))
+        self._lock = threading.Lock()
+        self._closed = False
+        self._current: _Batch | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        #: Every open connection, so close() can cut those in flight and release the rest.
+        self._connections: set[HTTPConnection] = set()
+        self._ssl_context: Any = None
+
+    def handle(self, event: Event) -> None:
+        """Updates and session start as every channel; any other event may pace a ``repeatAfter`` batch."""
+        if isinstance(event, (ParameterUpdateEvent, SessionStartEvent)):
+            super().handle(event)
+            return
+        batch = self._current
+        if batch is not None and batch.after is not None:
+            batch.after.handle(event)
+
+    def apply(self, update: ParameterUpdateEvent) -> None:
+        """Start the batch for *update* when it changes a name the request uses."""
+        if self.template.names.isdisjoint(update.changes):
+            return
+        request = self.template.render(self.origin, {**self.context.definitions, **update.parameters})
+        batch = _Batch(request, frozenset(update.traceids), self.template.interval, self.after is not None)
+        if self.after is not None:
+            batch.after = self.after.start(batch.traceids, batch.credit)
+        with self._lock:
+            if self._closed:
+                return
+            previous, self._current = self._current, batch
+            if previous is not None:
+                previous.stop()
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._executor = ThreadPoolExecutor(max_workers=self.template.concurrency, thread_name_prefix=f"perfchart-{self.name}")
+            for _ in range(min(self.template.concurrency, request.repeat)):
+                self._executor.submit(self._lane, batch)
+
+    def close(self) -> None:
+        """Stop sending, cut the requests in flight (each reports an error) and wait for every worker."""
+        with self._lock:
+            self._closed = True
+            if self._current is not None:
+                self._current.stop()
+            executor, connections = self._executor, list(self._connections)
+        for connection in connections:
+            _cut(connection)
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+
+    # -- worker threads ----------------------------------------------------------
+
+    def _lane(self, batch: _Batch) -> None:
+        """Send the batch's requests one after another until it is done; one of up to ``concurrency`` lanes."""
+        try:
+            while (index := batch.take()) is not None:
+                self._send(batch, index)
+        except Exception:
+            log.exception("%s: HTTP worker failed", self.name)
+
+    def _publish(self, batch: _Batch, point: int, classes: tuple[type[Event], ...], index: int, **fields: Any) -> None:
+        request = batch.request
+        batch.publish(self.bus, point, classes, source=self.name, url=request.url, verb=request.verb, index=index, repeat=request.repeat, **fields)
+
+    def _send(self, batch: _Batch, index: int) -> None:
+        """One request, timed: four events, or an error in place of the last ones."""
+        import http.client
+
+        request = batch.request
+        body_text = _text(request.body) if request.body else ""
+        self._publish(batch, 0, _REQUEST_START, index, body=body_text, headers=dict(request.headers))
+        started = time.perf_counter()
+        deadline = started + self.template.timeout
+        connection = None
+        try:
+            connection = self._connection()
+            connection.request(request.verb, request.target, body=request.body, headers=request.headers)
+            sent = time.perf_counter()
+            self._publish(batch, 1, _REQUEST_END, index, body=body_text, headers=dict(request.headers), sent=sent - started)
+            _limit(connection, deadline)
+            response = connection.getresponse()
+            first = time.perf_counter()
+            self._publish(batch, 2, _RESPONSE_START, index, status=response.status, ttfb=first - started)
+            head, size = b"", 0
+            while True:
+                _limit(connection, deadline)
+                chunk = response.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if len(head) < BODY_CAP:
+                    head += chunk[: BODY_CAP - len(head)]
+            ended = time.perf_counter()
+            if response.will_close:
+                self._drop(connection)
+            self._publish(
+                batch,
+                3,
+                _RESPONSE_END,
+                index,
+                status=response.status,
+                size=size,
+                body=_text(head),
+                headers=dict(response.getheaders()),
+                ttfb=first - started,
+                elapsed=ended - started,
+            )
+        except (OSError, http.client.HTTPException) as exc:
+            if connection is not None:
+                self._drop(connection)
+            timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
+            self._publish(
+                batch, 3, _RESPONSE_ERROR, index, error=self._describe(exc, timedout), timedout=timedout, elapsed=time.perf_counter() - started
+            )
+
+    def _describe(self, exc: BaseException, timedout: bool) -> str:
+        if timedout:
+            return f"timed out after {self.template.timeout:g}s"
+        if self._closed:
+            return "cut: the channel closed"
+        if isinstance(exc, ConnectionRefusedError):
+            return f"connection refused by {self.origin.text}"
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+    def _connection(self) -> HTTPConnection:
+        """This worker's keep-alive connection, or a new one when it has none or the server closed it."""
+        connection: HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is not None and connection.sock is not None and not _dropped(connection.sock):
+            connection.timeout = self.template.timeout
+            connection.sock.settimeout(self.template.timeout)
+            return connection
+        if connection is not None:
+            self._drop(connection)
+        connection = self._open()
+        with self._lock:
+            if self._closed:
+                raise ConnectionAbortedError("the channel closed")
+            self._connections.add(connection)
+        self._local.connection = connection
+        return connection
+
+    def _open(self) -> HTTPConnection:
+        import http.client
+
+        origin = self.origin
+        if origin.scheme == "https":
+            return http.client.HTTPSConnection(origin.host, origin.port, timeout=self.template.timeout, context=self._tls())
+        return http.client.HTTPConnection(origin.host, origin.port, timeout=self.template.timeout)
+
+    def _tls(self) -> Any:
+        import ssl
+
+        if self._ssl_context is None:
+            context = ssl.create_default_context()
+            if not self.template.verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self._ssl_context = context
+        return self._ssl_context
+
+    def _drop(self, connection: HTTPConnection) -> None:
+        connection.close()
+        with self._lock:
+            self._connections.discard(connection)
+        if getattr(self._local, "connection", None) is connection:
+            self._local.connection = None
+
+def _limit(connection: HTTPConnection, deadline: float) -> None:
+    """Let the next read wait only until the request's deadline."""
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        raise TimeoutError("deadline passed")
+    if connection.sock is not None:
+        connection.sock.settimeout(remaining)
+
+
+def _dropped(sock: Any) -> bool:
+    """Whether an idle keep-alive socket was closed by the server (it reads as ready)."""
+    import select
+
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _cut(connection: HTTPConnection) -> None:
+    """Unblock a worker waiting on *connection*: its read fails at once."""
+    import socket
+
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

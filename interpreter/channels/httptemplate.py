@@ -1,0 +1,263 @@
+"""The request an HTTP channel block describes: checked when loaded, rendered per parameter update.
+
+Substitution is safe by construction. The scheme, host and port are fixed
+for the session (literal or definitions), so a parameter never changes
+where requests go; a macro in the path or query is percent-encoded, so a
+value stays inside its segment; header names are literal and a value with a
+line break is refused, so a value never adds a header; a JSON body keeps
+each value a JSON value, so it never breaks out of the body's structure.
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from ..config.durations import parse_duration
+from ..config.expressions import check as check_expression
+from ..config.expressions import evaluate
+from ..config.macros import MACRO, MissingMacro, macro_names, render_string
+from ..errors import ConfigError
+from .commands import config_error
+
+#: Seconds a request may take when the block gives no ``timeout``.
+DEFAULT_TIMEOUT = 30.0
+
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<target>[^#]*)(?:#.*)?", re.DOTALL)
+_HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
+_BREAKS = re.compile(r"[\r\n\x00]")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One rendered request, sent ``repeat`` times."""
+
+    verb: str
+    #: The whole URL, for events and messages.
+    url: str
+    #: The request target sent on the request line: path and query.
+    target: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    repeat: int
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where requests go: fixed for the session."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @property
+    def text(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")
+
+
+def _to_text(value: Any) -> str:
+    """A parameter value as it appears inside text: YAML spellings for booleans and null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _percent(text: str) -> str:
+    return quote(text, safe="")
+
+
+def _split_url(block: Mapping[str, Any]) -> tuple[str, str, str]:
+    url = block["url"]
+    match = _URL.fullmatch(url.strip())
+    if match is None or match.group("scheme").lower() not in ("http", "https"):
+        raise config_error(block, "url", f"expected an http:// or https:// URL, got {url!r}")
+    if not match.group("authority"):
+        raise config_error(block, "url", f"expected a host after {match.group('scheme')}://, got {url!r}")
+    if MACRO.search(match.group("authority")) is None and "@" in match.group("authority"):
+        raise config_error(block, "url", "credentials in the URL are not sent: give them as a header, such as headers: {Authorization: ...}")
+    return match.group("scheme").lower(), match.group("authority"), match.group("target")
+
+
+def _json_slots(template: str) -> list[bool] | None:
+    """For each macro of a text body, whether it stands inside a JSON string; None when the body is not JSON.
+
+    The body counts as JSON when it parses once each macro is replaced by a
+    placeholder of its kind, so ``{"n": {{n}}, "id": "app-{{id}}"}`` is JSON.
+    """
+    inside: list[bool] = []
+    probe: list[str] = []
+    in_string, escaped, position = False, False, 0
+    for match in MACRO.finditer(template):
+        for char in template[position : match.start()]:
+            if escaped:
+                escaped = False
+            elif in_string and char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = not in_string
+        probe.append(template[position : match.start()])
+        probe.append("x" if in_string else "0")
+        inside.append(in_string)
+        position = match.end()
+    probe.append(template[position:])
+    if not inside:
+        return None
+    try:
+        json.loads("".join(probe))
+    except ValueError:
+        return None
+    return inside
+
+
+class RequestTemplate:
+    """The keys of an HTTP channel block: checked when the configuration loads, rendered per update."""
+
+    def __init__(self, block: Mapping[str, Any]) -> None:
+        self.block = block
+        self.scheme, self.authority, self.target = _split_url(block)
+        self.verb = str(block.get("verb", "GET")).upper()
+        self.headers: dict[str, str] = {}
+        for name, value in (block.get("headers") or {}).items():
+            if MACRO.search(str(name)) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", str(name)):
+                raise config_error(block.get("headers"), name, f"expected a header name (letters, digits, '-'; no macros), got {name!r}")
+            self.headers[str(name)] = _to_text(value)
+        self.body = block.get("body")
+        self.json_slots = _json_slots(self.body) if isinstance(self.body, str) else None
+        self.repeat = block.get("repeat", 1)
+        self.timeout = self._duration("timeout", DEFAULT_TIMEOUT)
+        self.interval = self._duration("repeatInterval", 0.0)
+        self.concurrency: int = block.get("concurrency", 1)
+        self.verify: bool = block.get("verify", True)
+        repeat_names: set[str] = set()
+        if isinstance(self.repeat, str) and not MACRO.fullmatch(self.repeat.strip()):
+            try:
+                repeat_names = set(check_expression(self.repeat))
+            except ConfigError as exc:
+                raise config_error(block, "repeat", exc.message) from None
+        #: Every macro or name whose change sends the request again.
+        self.names: frozenset[str] = frozenset(
+            macro_names(self.target) | macro_names(self.headers) | macro_names(self.body) | macro_names(self.repeat) | repeat_names
+        )
+
+    def _duration(self, key: str, default: float) -> float:
+        if key not in self.block:
+            return default
+        try:
+            seconds = parse_duration(self.block[key])
+        except ValueError as exc:
+            raise config_error(self.block, key, str(exc)) from None
+        if key == "timeout" and seconds <= 0:
+            raise config_error(self.block, key, f"expected a positive duration such as 10s, got {self.block[key]!r}")
+        return seconds
+
+    # -- the origin: definitions only -------------------------------------------
+
+    def origin(self, definitions: Mapping[str, Any]) -> Origin:
+        """Scheme, host and port, from the block and *definitions* alone: no parameter reaches them."""
+        try:
+            authority = render_string(self.authority, definitions, quote=_to_text)
+        except MissingMacro as exc:
+            raise config_error(
+                self.block,
+                "url",
+                f"macro {{{{{exc.name}}}}} in the URL's host must be a definition (define:, config.definitions or -D {exc.name}=...) "
+                f"or have a default: a parameter never changes where requests go",
+            ) from None
+        match = _HOST_PORT.fullmatch(authority)
+        port = int(match.group("port")) if match and match.group("port") else 443 if self.scheme == "https" else 80
+        if match is None or not 0 < port < 65536:
+            raise config_error(self.block, "url", f"expected host or host:port after {self.scheme}://, got {authority!r}")
+        return Origin(self.scheme, match.group("host").strip("[]"), port)
+
+    # -- per update ---------------------------------------------------------------
+
+    def render(self, origin: Origin, values: Mapping[str, Any]) -> Request:
+        """The request for one update; a macro without a value or a bad repeat is a ConfigError."""
+        target = self._text("url", self.target, values, _percent) or "/"
+        if not target.startswith("/"):
+            target = "/" + target
+        headers = {}
+        for name, text in self.headers.items():
+            value = self._text(name, text, values, _to_text, container=self.block.get("headers"))
+            if _BREAKS.search(value):
+                raise config_error(self.block.get("headers"), name, f"value {value!r} has a line break: a value never adds a header")
+            headers[name] = value
+        body = self._body(values)
+        if body is not None and self._is_json() and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
+        return Request(self.verb, origin.text + target, target, headers, body, self._repeat(values))
+
+    def _is_json(self) -> bool:
+        return isinstance(self.body, (Mapping, list)) or self.json_slots is not None
+
+    def _body(self, values: Mapping[str, Any]) -> bytes | None:
+        if self.body is None:
+            return None
+        if isinstance(self.body, (Mapping, list)):
+            return json.dumps(self._json_value(self.body, values), default=str).encode("utf-8")
+        if self.json_slots is None:
+            return self._text("body", self.body, values, _to_text).encode("utf-8")
+        slots = iter(self.json_slots)
+
+        def encode(match: re.Match[str]) -> str:
+            value = self._value("body", match.group(0), values)
+            if next(slots):
+                return json.dumps(_to_text(value))[1:-1]
+            return json.dumps(value, default=str)
+
+        return MACRO.sub(encode, self.body).encode("utf-8")
+
+    def _json_value(self, node: Any, values: Mapping[str, Any]) -> Any:
+        """A JSON body with its macros filled in: a lone macro keeps its value's type, other text stays text."""
+        if isinstance(node, str):
+            return self._value("body", node, values) if MACRO.fullmatch(node.strip()) else self._text("body", node, values, _to_text)
+        if isinstance(node, Mapping):
+            return {key: self._json_value(item, values) for key, item in node.items()}
+        if isinstance(node, list):
+            return [self._json_value(item, values) for item in node]
+        return node
+
+    def _repeat(self, values: Mapping[str, Any]) -> int:
+        repeat = self.repeat
+        if isinstance(repeat, str):
+            text = repeat.strip()
+            repeat = self._value("repeat", text, values) if MACRO.fullmatch(text) else text
+            if isinstance(repeat, str):
+                try:
+                    repeat = evaluate(repeat, values)
+                except ConfigError as exc:
+                    raise config_error(self.block, "repeat", exc.message) from None
+        if isinstance(repeat, float) and repeat.is_integer():
+            repeat = int(repeat)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise config_error(self.block, "repeat", f"expected a count of at least 1, got {repeat!r} from {self.repeat!r}")
+        return repeat
+
+    def _value(self, key: str, text: str, values: Mapping[str, Any]) -> Any:
+        try:
+            return render_string(text, values)
+        except MissingMacro as exc:
+            raise self._missing(self.block, key, exc.name) from None
+
+    def _text(self, key: str, text: str, values: Mapping[str, Any], encode: Any, container: Any = None) -> str:
+        try:
+            return str(render_string(text, values, quote=encode))
+        except MissingMacro as exc:
+            raise self._missing(self.block if container is None else container, key, exc.name) from None
+
+    @staticmethod
+    def _missing(container: Any, key: str, name: str) -> Exception:
+        return config_error(
+            container,
+            key,
+            f"macro {{{{{name}}}}} has no value: define it (define:, config.definitions or -D {name}=...), "
+            f"make it a parameter, or give a default {{{{{name}|...}}}}",
+        )

@@ -1,0 +1,120 @@
+"""A small HTTP/1.1 server on 127.0.0.1 for the HTTP channel's tests: records what it receives, answers on command.
+
+Paths: ``/status/N`` answers N; ``/hold`` answers only once ``release()`` is
+called (or after 5 s), for timeouts and cut requests; ``/gather/N`` answers
+once N requests are in flight together (or after 2 s), for concurrency;
+anything else echoes the request as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Seen:
+    """One request as the server received it."""
+
+    verb: str
+    target: str
+    headers: dict[str, str]
+    body: bytes
+    client: tuple[str, int]
+    at: float
+
+
+class Server:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.seen: list[Seen] = []
+        self.inflight = 0
+        self.most_inflight = 0
+        self._cond = threading.Condition()
+        self._released = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def handle_one(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                seen = Seen(self.command, self.path, dict(self.headers), body, self.client_address, time.monotonic())
+                with server._cond:
+                    server.seen.append(seen)
+                    server.inflight += 1
+                    server.most_inflight = max(server.most_inflight, server.inflight)
+                    server._cond.notify_all()
+                try:
+                    self.answer(seen)
+                finally:
+                    with server._cond:
+                        server.inflight -= 1
+
+            def answer(self, seen: Seen) -> None:
+                status, payload = 200, b""
+                path = self.path.split("?")[0]
+                if path.startswith("/status/"):
+                    status = int(path.split("/")[2])
+                    payload = f"status {status}".encode()
+                elif path == "/hold":
+                    server._released.wait(5.0)
+                    payload = b"held"
+                elif path.startswith("/gather/"):
+                    wanted = int(path.split("/")[2])
+                    with server._cond:
+                        server._cond.wait_for(lambda: server.inflight >= wanted, timeout=2.0)
+                    payload = b"gathered"
+                else:
+                    payload = json.dumps(
+                        {"verb": seen.verb, "target": seen.target, "headers": seen.headers, "body": seen.body.decode("utf-8", "replace")}
+                    ).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = handle_one
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.scheme = "https" if tls is not None else "http"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def release(self) -> None:
+        """Let every held request answer."""
+        self._released.set()
+
+    def wait_seen(self, count: int, timeout: float = 5.0) -> list[Seen]:
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(self.seen) >= count, timeout=timeout):
+                raise AssertionError(f"the server saw {len(self.seen)} requests, expected {count}")
+            return list(self.seen)
+
+
+@contextmanager
+def serving(tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """A running server, stopped (with held requests released) on the way out."""
+    server = Server(tls)
+    server._thread.start()
+    try:
+        yield server
+    finally:
+        server.release()
+        server.httpd.shutdown()
+        server.httpd.server_close()
