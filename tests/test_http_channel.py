@@ -336,11 +336,25 @@ channels:
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value).startswith(f"{path}:9: channels[0].url: macro {{{{host}}}} in the URL's host must be a definition")
+    assert str(caught.value).startswith(f"{path}:9: channels[0].url: macro {{{{host}}}} in the URL's scheme or host must be a definition")
     config = load_config(path, {"host": "127.0.0.1"})
     assert config.channels[0].cls is HTTPChannel
-    with pytest.raises(ConfigError, match="expected host or host:port after http://, got 'evil.example/x:8080'"):
-        load_config(path, {"host": "evil.example/x"})
+    with pytest.raises(ConfigError, match="expected host or host:port after http://, got 'evil example:8080'"):
+        load_config(path, {"host": "evil example"})
+
+
+def test_a_base_url_definition_may_bring_a_path(bus, make, server: Server) -> None:
+    make({"url": "{{base}}/items/{{id}}?q={{id}}"}, {"base": server.url + "/api/"})
+    recorder = Recorder(bus)
+    update(bus, 1, id="a/b")
+    (end,) = recorder.wait_ends()
+    assert echoed(end)["target"] == "/api/items/a%2Fb?q=a%2Fb"
+    assert end.url == server.url + "/api/items/a%2Fb?q=a%2Fb"
+
+
+def test_a_parameter_right_after_the_host_is_part_of_the_host(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"macro \{\{path\}\} in the URL's scheme or host must be a definition"):
+        HTTPChannel.check_definitions(load_yaml("url: '{{base}}{{path}}'", "perf.yaml"), {"base": "http://127.0.0.1"})
 
 
 # -- TLS ------------------------------------------------------------------------------
@@ -380,7 +394,7 @@ def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
     "text, key, message",
     [
         ("url: ftp://h/x", "url", "expected an http:// or https:// URL, got 'ftp://h/x'"),
-        ("url: 'http:///x'", "url", "expected a host after http://"),
+        ("url: 'http:///x'", "url", "expected host or host:port after http://, got ''"),
         ("url: 'http://u:p@h/x'", "url", "credentials in the URL are not sent"),
         ("url: http://h/\nheaders: {'X-{{n}}': 1}", "headers.X-{{n}}", "expected a header name"),
         ("url: http://h/\ntimeout: 0", "timeout", "expected a positive duration"),

@@ -54,11 +54,14 @@ class Origin:
     scheme: str
     host: str
     port: int
+    #: A path the URL's origin part brings (``http://h/api`` from a definition), put before the rest.
+    base: str = ""
 
     @property
     def text(self) -> str:
         default = 443 if self.scheme == "https" else 80
-        return f"{self.scheme}://{self.host}" + ("" if self.port == default else f":{self.port}")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
 
 
 def _to_text(value: Any) -> str:
@@ -74,16 +77,25 @@ def _percent(text: str) -> str:
     return quote(text, safe="")
 
 
-def _split_url(block: Mapping[str, Any]) -> tuple[str, str, str]:
-    url = block["url"]
-    match = _URL.fullmatch(url.strip())
-    if match is None or match.group("scheme").lower() not in ("http", "https"):
-        raise config_error(block, "url", f"expected an http:// or https:// URL, got {url!r}")
-    if not match.group("authority"):
-        raise config_error(block, "url", f"expected a host after {match.group('scheme')}://, got {url!r}")
-    if MACRO.search(match.group("authority")) is None and "@" in match.group("authority"):
-        raise config_error(block, "url", "credentials in the URL are not sent: give them as a header, such as headers: {Authorization: ...}")
-    return match.group("scheme").lower(), match.group("authority"), match.group("target")
+def _split_url(url: str) -> tuple[str, str]:
+    """The URL template's origin part (scheme, host, port, maybe a base path) and the rest (path and query).
+
+    The origin part ends at the first ``/``, ``?`` or ``#`` after the scheme
+    that no macro holds, so ``{{base}}/apps/{{id}}`` splits into ``{{base}}``
+    and ``/apps/{{id}}``, and ``http://{{host}}:8080/x`` after the port.
+    """
+    position, scheme_seen = 0, False
+    while position < len(url):
+        macro = MACRO.match(url, position)
+        if macro is not None:
+            position = macro.end()
+        elif not scheme_seen and url.startswith("://", position):
+            position, scheme_seen = position + 3, True
+        elif url[position] in "/?#":
+            break
+        else:
+            position += 1
+    return url[:position], url[position:]
 
 
 def _json_slots(template: str) -> list[bool] | None:
@@ -122,7 +134,9 @@ class RequestTemplate:
 
     def __init__(self, block: Mapping[str, Any]) -> None:
         self.block = block
-        self.scheme, self.authority, self.target = _split_url(block)
+        self.origin_template, self.target = _split_url(block["url"].strip())
+        if not MACRO.search(self.origin_template):
+            self.origin({})
         self.verb = str(block.get("verb", "GET")).upper()
         self.headers: dict[str, str] = {}
         for name, value in (block.get("headers") or {}).items():
@@ -161,27 +175,36 @@ class RequestTemplate:
     # -- the origin: definitions only -------------------------------------------
 
     def origin(self, definitions: Mapping[str, Any]) -> Origin:
-        """Scheme, host and port, from the block and *definitions* alone: no parameter reaches them."""
+        """Scheme, host, port and base path, from the block and *definitions* alone: no parameter reaches them."""
         try:
-            authority = render_string(self.authority, definitions, quote=_to_text)
+            rendered = str(render_string(self.origin_template, definitions, quote=_to_text))
         except MissingMacro as exc:
             raise config_error(
                 self.block,
                 "url",
-                f"macro {{{{{exc.name}}}}} in the URL's host must be a definition (define:, config.definitions or -D {exc.name}=...) "
+                f"macro {{{{{exc.name}}}}} in the URL's scheme or host must be a definition (define:, config.definitions or -D {exc.name}=...) "
                 f"or have a default: a parameter never changes where requests go",
             ) from None
-        match = _HOST_PORT.fullmatch(authority)
-        port = int(match.group("port")) if match and match.group("port") else 443 if self.scheme == "https" else 80
-        if match is None or not 0 < port < 65536:
-            raise config_error(self.block, "url", f"expected host or host:port after {self.scheme}://, got {authority!r}")
-        return Origin(self.scheme, match.group("host").strip("[]"), port)
+        match = _URL.fullmatch(rendered.strip())
+        if match is None or match.group("scheme").lower() not in ("http", "https"):
+            given = repr(self.block["url"]) + ("" if rendered == self.origin_template else f", which starts {rendered!r}")
+            raise config_error(self.block, "url", f"expected an http:// or https:// URL, got {given}")
+        scheme, authority, base = match.group("scheme").lower(), match.group("authority"), match.group("target")
+        if "@" in authority:
+            raise config_error(self.block, "url", "credentials in the URL are not sent: give them as a header, such as headers: {Authorization: ...}")
+        host_port = _HOST_PORT.fullmatch(authority)
+        port = int(host_port.group("port")) if host_port and host_port.group("port") else 443 if scheme == "https" else 80
+        if host_port is None or not 0 < port < 65536:
+            raise config_error(self.block, "url", f"expected host or host:port after {scheme}://, got {authority!r}")
+        if "?" in base:
+            raise config_error(self.block, "url", f"expected the query after the path, got {self.block['url']!r}, which starts {rendered!r}")
+        return Origin(scheme, host_port.group("host").strip("[]"), port, base.rstrip("/"))
 
     # -- per update ---------------------------------------------------------------
 
     def render(self, origin: Origin, values: Mapping[str, Any]) -> Request:
         """The request for one update; a macro without a value or a bad repeat is a ConfigError."""
-        target = self._text("url", self.target, values, _percent) or "/"
+        target = origin.base + self._text("url", self.target, values, _percent)
         if not target.startswith("/"):
             target = "/" + target
         headers = {}

@@ -1,0 +1,80 @@
+"""The HTTP channel through ``perfchart run``: a sweep against a real server on 127.0.0.1, results on disk."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.httpserver import serving
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SWEEP = """
+policies:
+  - class: policy.MultivariableExplorerPolicy
+    matrix:
+      code: {type: discrete, values: [200, 302, 404, 500]}
+    events:
+      signal:
+        OK: "HTTPResponseEndEvent[status<400]"
+        FAILED: "HTTPResponseEndEvent[status>=400] HTTPResponseErrorEvent"
+channels:
+  - class: channel.HTTPChannel
+    url: "{{base}}/status/{{code}}"
+    timeout: 5s
+"""
+
+
+def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def runs(results: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_sweep_records_each_status_and_outcome(tmp_path: Path) -> None:
+    config = tmp_path / "http.yml"
+    config.write_text(SWEEP)
+    with serving() as server:
+        done = perfchart("run", str(config), "-D", f"base={server.url}", "--results", str(tmp_path / "r"), "-q")
+    assert done.returncode == 1, done.stderr
+    records = runs(tmp_path / "r")
+    assert [(r["parameters"]["code"], r["status"], r["exitcodes"], r["ok"]) for r in records] == [
+        (200, "OK", [200], True),
+        (302, "OK", [302], True),
+        (404, "FAILED", [404], False),
+        (500, "FAILED", [500], False),
+    ]
+    assert [seen.target for seen in server.seen] == ["/status/200", "/status/302", "/status/404", "/status/500"]
+
+
+def test_requests_that_get_no_answer_fail_their_runs(tmp_path: Path) -> None:
+    config = tmp_path / "http.yml"
+    config.write_text(SWEEP)
+    done = perfchart("run", str(config), "-D", f"base=http://127.0.0.1:{free_port()}", "--results", str(tmp_path / "r"), "-q")
+    assert done.returncode == 1, done.stderr
+    assert [(r["status"], r["exitcodes"]) for r in runs(tmp_path / "r")] == [("FAILED", [None])] * 4
+
+
+def test_the_example_sweep_starts_and_stops_its_own_service(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    port = free_port()
+    done = perfchart("run", "examples/http-sweep.yml", "-D", f"port={port}", "-D", f"python={sys.executable}", "--results", "r", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    records = runs(tmp_path / "r")
+    assert len(records) == 6 and all(r["status"] == "OK" for r in records)
+    assert [len(r["exitcodes"]) for r in records] == [10, 40] * 3
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the teardown task left the service running"
