@@ -78,3 +78,20 @@ def test_the_example_sweep_starts_and_stops_its_own_service(tmp_path: Path) -> N
     assert [len(r["exitcodes"]) for r in records] == [10, 40] * 3
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the teardown task left the service running"
+
+
+def test_a_dry_run_answers_through_the_same_events(tmp_path: Path) -> None:
+    config = tmp_path / "http.yml"
+    config.write_text(
+        SWEEP.replace("    timeout: 5s\n", "    repeat: 3\n    simulate: {status: 'code if code != 302 else 200', duration: 'code / 1000'}\n")
+    )
+    done = perfchart("run", str(config), "--dry-run", "-D", "base=http://127.0.0.1:9", "--results", str(tmp_path / "r"), "-q")
+    assert done.returncode == 1, done.stderr
+    records = runs(tmp_path / "r")
+    assert [(r["status"], r["exitcodes"], r["dry_run"]) for r in records] == [
+        ("OK", [200], True),
+        ("OK", [200], True),
+        ("FAILED", [404], True),
+        ("FAILED", [500], True),
+    ]
+    assert [r["duration"] for r in records] == [0.2, 0.302, 0.404, 0.5]

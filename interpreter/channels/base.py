@@ -15,12 +15,15 @@ at once without any channel assuming it is alone.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..engine.bus import EventBus
 from ..engine.events import Event, ParameterUpdateEvent, SessionStartEvent
+
+#: A channel's dry-run stand-in: the events one update would cause, each with its delay in seconds.
+Simulation = Callable[[ParameterUpdateEvent], Iterable[tuple[float, Event]]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,17 @@ class Channel(ABC):
 
         Called after :meth:`check`, for dry and real runs alike; raise ConfigError naming the key.
         """
+
+    @classmethod
+    def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation | None:
+        """What the channel would publish in a dry run, or None to let the simulator answer for it.
+
+        The function it returns is called with each parameter update of a dry
+        run and yields ``(delay, event)`` pairs: each event is published that
+        many simulated seconds after the update, and reaches the policies
+        through the same filters as a real one.
+        """
+        return None
 
     def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
         self.block = block

@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config.schema import load_schema
 from ..engine.events import Event, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent
-from .base import Channel, ChannelContext
+from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
 from .httptemplate import Origin, Request, RequestTemplate
 
@@ -273,12 +273,35 @@ class _Batch:
 
         Counting and publishing under one lock keeps the bus order of concurrent requests that of their counts.
         """
-        total = self.request.repeat
         with self._cond:
             self._reached[point] += 1
-            count = self._reached[point]
-            cls = classes[3] if total == 1 else classes[1] if count == 1 else classes[2] if count == total else classes[0]
-            bus.publish(cls(traceids=self.traceids, **fields))
+            bus.publish(_variant(self._reached[point], self.request.repeat, classes)(traceids=self.traceids, **fields))
+
+
+def _variant(count: int, total: int, classes: tuple[type[Event], ...]) -> Callable[..., Event]:
+    """The class for the *count*-th request of *total* to reach a point: plain, first, last or only."""
+    if total == 1:
+        return classes[3]
+    return classes[1] if count == 1 else classes[2] if count == total else classes[0]
+
+
+def _simulated(source: str, template: RequestTemplate, request: Request, traceids: frozenset[int], status: int, duration: float) -> Iterator[tuple[float, Event]]:
+    """A dry run's events for one update: every request answered with *status* after *duration* seconds.
+
+    Requests go ``concurrency`` at a time, each round ``duration`` (or
+    ``repeatInterval`` if longer) after the last; ``repeatAfter`` does not
+    hold them back.
+    """
+    total = request.repeat
+    step = max(duration, template.interval)
+    for index in range(total):
+        start = (index // template.concurrency) * step
+        common = {"source": source, "url": request.url, "verb": request.verb, "index": index, "repeat": total, "traceids": traceids}
+        sent = {"body": _text(request.body) if request.body else "", "headers": dict(request.headers)}
+        yield start, _variant(index + 1, total, _REQUEST_START)(**common, **sent)
+        yield start, _variant(index + 1, total, _REQUEST_END)(**common, **sent)
+        yield start + duration, _variant(index + 1, total, _RESPONSE_START)(**common, status=status, ttfb=duration)
+        yield start + duration, _variant(index + 1, total, _RESPONSE_END)(**common, status=status, ttfb=duration, elapsed=duration)
 
 
 # -- the channel -------------------------------------------------------------------
@@ -316,6 +339,21 @@ class HTTPChannel(Channel):
         except ValueError:
             raise config_error(block, "repeatAfter", "':after' cannot pace a repeat: use repeatInterval for a delay") from None
         return after
+
+    @classmethod
+    def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation:
+        """A dry run's requests all get ``simulate.status`` (200) after ``simulate.duration`` (0 s)."""
+        template = RequestTemplate(block)
+        origin = template.origin(context.definitions)
+
+        def simulate(update: ParameterUpdateEvent) -> Iterator[tuple[float, Event]]:
+            if template.names.isdisjoint(update.changes):
+                return iter(())
+            values = {**context.definitions, **update.parameters}
+            status, duration = template.simulated(values)
+            return _simulated(context.name, template, template.render(origin, values), frozenset(update.traceids), status, duration)
+
+        return simulate
 
     def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
         super().__init__(block, context)

@@ -150,6 +150,10 @@ class RequestTemplate:
         self.interval = self._duration("repeatInterval", 0.0)
         self.concurrency: int = block.get("concurrency", 1)
         self.verify: bool = block.get("verify", True)
+        simulate = block.get("simulate") or {}
+        self.simulated_status: int | str = simulate.get("status", 200)
+        self.simulated_duration: float | str = self._simulated_duration(simulate)
+        self._check_simulated_status(simulate)
         repeat_names: set[str] = set()
         if isinstance(self.repeat, str) and not MACRO.fullmatch(self.repeat.strip()):
             try:
@@ -171,6 +175,44 @@ class RequestTemplate:
         if key == "timeout" and seconds <= 0:
             raise config_error(self.block, key, f"expected a positive duration such as 10s, got {self.block[key]!r}")
         return seconds
+
+    def _simulated_duration(self, simulate: Mapping[str, Any]) -> float | str:
+        """Seconds, or an expression that gives them per update."""
+        value = simulate.get("duration", 0.0)
+        try:
+            return parse_duration(value)
+        except ValueError:
+            if not isinstance(value, str):
+                raise config_error(simulate, "duration", f"expected a duration such as 20ms or an expression, got {value!r}") from None
+        try:
+            check_expression(value)
+        except ConfigError as exc:
+            raise config_error(simulate, "duration", f"expected a duration such as 20ms or an expression: {exc.message}") from None
+        return value
+
+    def _check_simulated_status(self, simulate: Mapping[str, Any]) -> None:
+        status = self.simulated_status
+        if isinstance(status, str):
+            try:
+                check_expression(status)
+            except ConfigError as exc:
+                raise config_error(simulate, "status", exc.message) from None
+        elif not 100 <= status <= 599:
+            raise config_error(simulate, "status", f"expected an HTTP status from 100 to 599, got {status!r}")
+
+    def simulated(self, values: Mapping[str, Any]) -> tuple[int, float]:
+        """The status and seconds a dry run pretends each request of an update gets."""
+        status, duration = self.simulated_status, self.simulated_duration
+        try:
+            status = evaluate(status, values)
+            duration = evaluate(duration, values)
+        except ConfigError as exc:
+            raise config_error(self.block.get("simulate"), "status" if status is self.simulated_status else "duration", exc.message) from None
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+            raise config_error(self.block.get("simulate"), "status", f"expected an HTTP status from 100 to 599, got {status!r}")
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0:
+            raise config_error(self.block.get("simulate"), "duration", f"expected seconds (0 or more), got {duration!r}")
+        return status, float(duration)
 
     # -- the origin: definitions only -------------------------------------------
 

@@ -1,11 +1,14 @@
 """The dry-run stand-in for every channel and task: it answers at once and runs nothing.
 
-When the session has nothing else to do, the simulator gives each of the
-policy's bindings a traced OK answer, so a sweep runs through its whole
-plan under the simulated clock in a fraction of a second per thousand runs.
-A binding made with ``simulate=False`` (an event that ends a policy early)
-is answered only when the chart waits for nothing else: no other binding
-and no time guard.
+A channel that can say what it would publish (``Channel.simulation``)
+gets its simulated events published at their simulated times, so the
+policy sees them through its filters as in a real run. When the session has
+nothing else to do and no such event is pending, the simulator gives each
+of the policy's bindings a traced OK answer, so a sweep runs through its
+whole plan under the simulated clock in a fraction of a second per
+thousand runs. A binding made with ``simulate=False`` (an event that ends
+a policy early) is answered only when the chart waits for nothing else: no
+other binding and no time guard.
 """
 
 from __future__ import annotations
@@ -41,6 +44,21 @@ class Simulator:
         self.task_seconds = dict(task_seconds)
         self._fruitless = 0
         self._progress_mark: tuple[Any, ...] = ()
+        #: Channel events scheduled and not yet published.
+        self._pending = 0
+
+    def publish_later(self, delay: float, event: Event) -> None:
+        """Publish a channel's simulated *event* after *delay* simulated seconds."""
+        if delay <= 0:
+            self.bus.publish(event)
+            return
+        self._pending += 1
+
+        def publish() -> None:
+            self._pending -= 1
+            self.bus.publish(event)
+
+        self.timers.call_later(delay, publish)
 
     def run_task(self, task: str, traceids: Iterable[int] = ()) -> None:
         """Complete a task after its simulated duration (at once by default), running none of its commands."""
@@ -52,7 +70,12 @@ class Simulator:
             self.bus.publish(completed)
 
     def answer(self, runner: PolicyRunner) -> bool:
-        """Give each OK (or status-less) binding one traced event; False when that stopped helping."""
+        """Give each OK (or status-less) binding one traced event; False when that stopped helping.
+
+        While channel events are pending it gives none, so time passes until they arrive.
+        """
+        if self._pending:
+            return False
         mark = (runner.trace, runner.last_change, runner.transitions)
         if mark != self._progress_mark:
             self._progress_mark = mark

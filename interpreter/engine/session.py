@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sismic.clock import SimulatedClock, UtcClock
 
 from .. import __version__
-from ..channels.base import Channel, ChannelContext
+from ..channels.base import Channel, ChannelContext, Simulation
 from ..channels.simulator import Simulator
 from ..channels.tasks import TaskRunner
 from ..config.loader import PolicySpec, TestConfig
@@ -34,6 +34,7 @@ from .bus import EventBus
 from .events import (
     Event,
     InterruptEvent,
+    ParameterUpdateEvent,
     RestartEvent,
     RunTaskCompletedEvent,
     RunTaskEvent,
@@ -96,10 +97,14 @@ class Session:
         self.channels: list[Channel] = []
         self.tasks: TaskRunner | None = None
         self.simulator: Simulator | None = None
+        defaults = config.parameter_defaults()
         if dry_run:
-            self.simulator = Simulator(self.bus, self.timers, task_seconds or {})
+            simulator = self.simulator = Simulator(self.bus, self.timers, task_seconds or {})
+            for spec in config.channels:
+                simulation = spec.cls.simulation(spec.config, ChannelContext(self.bus, spec.name, config.definitions, defaults))
+                if simulation is not None:
+                    self.bus.subscribe(_simulating(simulation, simulator), ParameterUpdateEvent)
         else:
-            defaults = config.parameter_defaults()
             self.channels = [
                 spec.cls(spec.config, ChannelContext(self.bus, spec.name, config.definitions, defaults)) for spec in config.channels
             ]
@@ -341,6 +346,17 @@ class Session:
             "elapsed": round(finished - started, 6),
             "versions": _versions(),
         }
+
+
+def _simulating(simulation: Simulation, simulator: Simulator) -> Callable[[Event], None]:
+    """The bus subscriber that plays a channel's simulation of each parameter update."""
+
+    def play(event: Event) -> None:
+        if isinstance(event, ParameterUpdateEvent):
+            for delay, simulated in simulation(event):
+                simulator.publish_later(delay, simulated)
+
+    return play
 
 
 def _simulated_now() -> SimulatedClock:
