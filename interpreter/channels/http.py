@@ -225,6 +225,9 @@ class _Batch:
     def __init__(self, request: Request, traceids: frozenset[int], interval: float, paced_by_events: bool) -> None:
         self.request = request
         self.traceids = traceids
+        #: What the request events carry, made once: events share it and must not change it.
+        self.body_text = _text(request.body) if request.body else ""
+        self.headers = dict(request.headers)
         self.interval = interval
         self.paced_by_events = paced_by_events
         self.after: FilterSession | None = None
@@ -437,11 +440,10 @@ class HTTPChannel(Channel):
 
     def _send(self, batch: _Batch, index: int) -> None:
         """One request, timed: four events, or an error in place of the last ones."""
-        import http.client
+        from http.client import HTTPException
 
         request = batch.request
-        body_text = _text(request.body) if request.body else ""
-        self._publish(batch, 0, _REQUEST_START, index, body=body_text, headers=dict(request.headers))
+        self._publish(batch, 0, _REQUEST_START, index, body=batch.body_text, headers=batch.headers)
         started = time.perf_counter()
         deadline = started + self.template.timeout
         connection = None
@@ -449,7 +451,7 @@ class HTTPChannel(Channel):
             connection = self._connection()
             connection.request(request.verb, request.target, body=request.body, headers=request.headers)
             sent = time.perf_counter()
-            self._publish(batch, 1, _REQUEST_END, index, body=body_text, headers=dict(request.headers), sent=sent - started)
+            self._publish(batch, 1, _REQUEST_END, index, body=batch.body_text, headers=batch.headers, sent=sent - started)
             _limit(connection, deadline)
             response = connection.getresponse()
             first = time.perf_counter()
@@ -478,7 +480,7 @@ class HTTPChannel(Channel):
                 ttfb=first - started,
                 elapsed=ended - started,
             )
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, HTTPException) as exc:
             if connection is not None:
                 self._drop(connection)
             timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
