@@ -189,6 +189,35 @@ def test_repeat_after_waits_for_one_event_of_the_run_per_resend(bus, make, serve
     assert isinstance(ends[2], HTTPLastResponseEndEvent)
 
 
+def test_repeat_after_may_wait_for_the_channels_own_events(bus, make, server: Server) -> None:
+    make({"url": server.url + "/own/{{x}}", "repeat": 3, "repeatAfter": "HTTPResponseEndEvent"})
+    recorder = Recorder(bus)
+    update(bus, 1, x=1)
+    assert [e.index for e in recorder.wait_ends(3)] == [0, 1, 2]
+
+
+def test_events_handed_over_together_keep_the_time_they_happened(bus, make, server: Server) -> None:
+    make({"url": server.url + "/ts/{{x}}", "repeat": 20})
+    recorder = Recorder(bus)
+    update(bus, 1, x=1)
+    recorder.wait_ends(20)
+    stamps = [e.ts for e in recorder.events if isinstance(e, HTTPEvent)]
+    assert stamps == sorted(stamps) and len(stamps) == 80
+    for end in recorder.ends():
+        (start,) = [e for e in recorder.of(HTTPRequestStartEvent) if e.index == end.index]  # type: ignore[attr-defined]
+        assert end.ts - start.ts == pytest.approx(end.elapsed, abs=0.002)
+
+
+def test_a_slow_response_does_not_hold_back_the_request_events(bus, make, server: Server) -> None:
+    make({"url": server.url + "/hold?x={{x}}"})
+    recorder = Recorder(bus)
+    update(bus, 1, x=1)
+    recorder.wait_for(lambda _: bool(recorder.of(HTTPRequestEndEvent)), timeout=1.0)
+    assert not recorder.ends()
+    server.release()
+    recorder.wait_ends()
+
+
 @pytest.mark.parametrize("concurrency", [1, 3])
 def test_concurrency_bounds_the_requests_in_flight(bus, make, server: Server, concurrency: int) -> None:
     make({"url": server.url + f"/gather/{concurrency}?x={{{{x}}}}", "repeat": 6, "concurrency": concurrency, "timeout": "10s"})

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config.schema import load_schema
+from ..engine.bus import EventBus
 from ..engine.events import Event, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent
 from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
@@ -39,6 +40,10 @@ log = logging.getLogger("perfchart")
 
 #: Bytes of a request or response body that events carry; ``size`` counts them all.
 BODY_CAP = 16384
+#: Seconds an event may wait to be handed to the bus with others (see _Batch).
+HOLD = 0.005
+#: A response body up to this many bytes is read before its ResponseStart event goes out; a longer one after.
+SMALL_BODY = 65536
 _CHUNK = 65536
 
 
@@ -220,9 +225,17 @@ def _text(data: bytes) -> str:
 
 
 class _Batch:
-    """The requests of one parameter update: which to send next, when, and which event variant each point gets."""
+    """The requests of one parameter update: which to send next, when, and the events they cause.
 
-    def __init__(self, request: Request, traceids: frozenset[int], interval: float, paced_by_events: bool) -> None:
+    Events are handed to the bus in groups: each wakes the session thread,
+    and one wake-up per event would cost more than a fast request. An event
+    waits at most :data:`HOLD` seconds (and never while a worker waits for
+    pacing), keeps the time it happened as its ``ts``, and the batch's last
+    response goes out at once with everything before it.
+    """
+
+    def __init__(self, bus: EventBus, request: Request, traceids: frozenset[int], interval: float, paced_by_events: bool) -> None:
+        self.bus = bus
         self.request = request
         self.traceids = traceids
         #: What the request events carry, made once: events share it and must not change it.
@@ -238,6 +251,10 @@ class _Batch:
         self._stopped = False
         #: How many requests reached each point (request start, request end, response start, end).
         self._reached = [0, 0, 0, 0]
+        #: Events not handed to the bus yet, in order, with their session-clock times.
+        self._held: list[tuple[Event, float]] = []
+        #: When (perf_counter) the oldest held event must go out.
+        self._due = 0.0
 
     def take(self) -> int | None:
         """The next request to send, once its pacing allows; None when the batch is done or stopped."""
@@ -246,10 +263,12 @@ class _Batch:
                 if self._stopped or self._next >= self.request.repeat:
                     return None
                 if self._next and self.paced_by_events and not self._credits:
+                    self._flush()
                     self._cond.wait()
                     continue
                 now = time.monotonic()
                 if self._next and now < self._next_send:
+                    self._flush()
                     self._cond.wait(self._next_send - now)
                     continue
                 break
@@ -271,14 +290,39 @@ class _Batch:
             self._stopped = True
             self._cond.notify_all()
 
-    def publish(self, bus: Any, point: int, classes: tuple[type[Event], ...], **fields: Any) -> None:
-        """Publish the event for the next request to reach *point*, as its first, last, only or plain variant.
+    def publish(self, point: int, classes: tuple[type[Event], ...], **fields: Any) -> None:
+        """The event for the next request to reach *point*, as its first, last, only or plain variant.
 
-        Counting and publishing under one lock keeps the bus order of concurrent requests that of their counts.
+        Counting and queueing under one lock keeps the bus order of concurrent requests that of their counts.
         """
+        total = self.request.repeat
         with self._cond:
             self._reached[point] += 1
-            bus.publish(_variant(self._reached[point], self.request.repeat, classes)(traceids=self.traceids, **fields))
+            count = self._reached[point]
+            if not self._held:
+                self._due = time.perf_counter() + HOLD
+            self._held.append((_variant(count, total, classes)(traceids=self.traceids, **fields), self.bus.clock.time))
+            if (point == 3 and count == total) or time.perf_counter() >= self._due:
+                self._flush()
+
+    def flush(self) -> None:
+        """Hand every held event to the bus now."""
+        with self._cond:
+            self._flush()
+
+    def _flush(self) -> None:
+        for event, at in self._held:
+            self.bus.publish(event, at)
+        self._held.clear()
+
+    def hold_until_readable(self, sock: Any) -> None:
+        """Wait for *sock* to have data, or until the held events are due: then hand them over and return."""
+        with self._cond:
+            if not self._held:
+                return
+            wait = self._due - time.perf_counter()
+        if wait <= 0 or not _readable(sock, wait):
+            self.flush()
 
 
 def _variant(count: int, total: int, classes: tuple[type[Event], ...]) -> Callable[..., Event]:
@@ -392,7 +436,7 @@ class HTTPChannel(Channel):
         if self.template.names.isdisjoint(update.changes):
             return
         request = self.template.render(self.origin, {**self.context.definitions, **update.parameters})
-        batch = _Batch(request, frozenset(update.traceids), self.template.interval, self.after is not None)
+        batch = _Batch(self.bus, request, frozenset(update.traceids), self.template.interval, self.after is not None)
         if self.after is not None:
             batch.after = self.after.start(batch.traceids, batch.credit)
         with self._lock:
@@ -433,10 +477,12 @@ class HTTPChannel(Channel):
                 self._send(batch, index)
         except Exception:
             log.exception("%s: HTTP worker failed", self.name)
+        finally:
+            batch.flush()
 
     def _publish(self, batch: _Batch, point: int, classes: tuple[type[Event], ...], index: int, **fields: Any) -> None:
         request = batch.request
-        batch.publish(self.bus, point, classes, source=self.name, url=request.url, verb=request.verb, index=index, repeat=request.repeat, **fields)
+        batch.publish(point, classes, source=self.name, url=request.url, verb=request.verb, index=index, repeat=request.repeat, **fields)
 
     def _send(self, batch: _Batch, index: int) -> None:
         """One request, timed: four events, or an error in place of the last ones."""
@@ -453,9 +499,12 @@ class HTTPChannel(Channel):
             sent = time.perf_counter()
             self._publish(batch, 1, _REQUEST_END, index, body=batch.body_text, headers=batch.headers, sent=sent - started)
             _limit(connection, deadline)
+            batch.hold_until_readable(connection.sock)
             response = connection.getresponse()
             first = time.perf_counter()
             self._publish(batch, 2, _RESPONSE_START, index, status=response.status, ttfb=first - started)
+            if response.length is None or response.length > SMALL_BODY:
+                batch.flush()
             head, size = b"", 0
             while True:
                 _limit(connection, deadline)
@@ -547,6 +596,17 @@ def _limit(connection: HTTPConnection, deadline: float) -> None:
         raise TimeoutError("deadline passed")
     if connection.sock is not None:
         connection.sock.settimeout(remaining)
+
+
+def _readable(sock: Any, timeout: float) -> bool:
+    """Whether *sock* has data to read within *timeout* seconds."""
+    import select
+
+    if getattr(sock, "pending", None) is not None and sock.pending():
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
 
 
 def _dropped(sock: Any) -> bool:

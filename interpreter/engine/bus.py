@@ -27,9 +27,13 @@ class EventBus:
         self._subscribers: list[tuple[Subscriber, tuple[type[Event], ...]]] = []
         self._routes: dict[type[Event], tuple[Subscriber, ...]] = {}
 
-    def publish(self, event: Event) -> None:
-        """Stamp *event* with the session clock and queue it for delivery; safe from any thread."""
-        event.ts = self.clock.time
+    def publish(self, event: Event, at: float | None = None) -> None:
+        """Stamp *event* with the session clock and queue it for delivery; safe from any thread.
+
+        *at* is when it happened, read from ``clock.time`` by a publisher
+        that hands events over in groups; by default it happens now.
+        """
+        event.ts = self.clock.time if at is None else at
         self._queue.put(event)
 
     def subscribe(self, callback: Subscriber, *classes: type[Event]) -> None:
