@@ -290,19 +290,22 @@ class _Batch:
             self._stopped = True
             self._cond.notify_all()
 
-    def publish(self, point: int, classes: tuple[type[Event], ...], **fields: Any) -> None:
+    def publish(self, point: int, classes: tuple[type[Event], ...], common: Mapping[str, Any], **fields: Any) -> None:
         """The event for the next request to reach *point*, as its first, last, only or plain variant.
 
-        Counting and queueing under one lock keeps the bus order of concurrent requests that of their counts.
+        *common* holds the fields every event of the request shares. Counting
+        and queueing under one lock keeps the bus order of concurrent
+        requests that of their counts.
         """
         total = self.request.repeat
         with self._cond:
             self._reached[point] += 1
             count = self._reached[point]
+            now = time.perf_counter()
             if not self._held:
-                self._due = time.perf_counter() + HOLD
-            self._held.append((_variant(count, total, classes)(traceids=self.traceids, **fields), self.bus.clock.time))
-            if (point == 3 and count == total) or time.perf_counter() >= self._due:
+                self._due = now + HOLD
+            self._held.append((_variant(count, total, classes)(**common, **fields), self.bus.clock.time))
+            if (point == 3 and count == total) or now >= self._due:
                 self._flush()
 
     def flush(self) -> None:
@@ -480,16 +483,13 @@ class HTTPChannel(Channel):
         finally:
             batch.flush()
 
-    def _publish(self, batch: _Batch, point: int, classes: tuple[type[Event], ...], index: int, **fields: Any) -> None:
-        request = batch.request
-        batch.publish(point, classes, source=self.name, url=request.url, verb=request.verb, index=index, repeat=request.repeat, **fields)
-
     def _send(self, batch: _Batch, index: int) -> None:
         """One request, timed: four events, or an error in place of the last ones."""
         from http.client import HTTPException
 
         request = batch.request
-        self._publish(batch, 0, _REQUEST_START, index, body=batch.body_text, headers=batch.headers)
+        common = {"source": self.name, "url": request.url, "verb": request.verb, "index": index, "repeat": request.repeat, "traceids": batch.traceids}
+        batch.publish(0, _REQUEST_START, common, body=batch.body_text, headers=batch.headers)
         started = time.perf_counter()
         deadline = started + self.template.timeout
         connection = None
@@ -497,12 +497,12 @@ class HTTPChannel(Channel):
             connection = self._connection()
             connection.request(request.verb, request.target, body=request.body, headers=request.headers)
             sent = time.perf_counter()
-            self._publish(batch, 1, _REQUEST_END, index, body=batch.body_text, headers=batch.headers, sent=sent - started)
+            batch.publish(1, _REQUEST_END, common, body=batch.body_text, headers=batch.headers, sent=sent - started)
             _limit(connection, deadline)
             batch.hold_until_readable(connection.sock)
             response = connection.getresponse()
             first = time.perf_counter()
-            self._publish(batch, 2, _RESPONSE_START, index, status=response.status, ttfb=first - started)
+            batch.publish(2, _RESPONSE_START, common, status=response.status, ttfb=first - started)
             if response.length is None or response.length > SMALL_BODY:
                 batch.flush()
             head, size = b"", 0
@@ -517,11 +517,10 @@ class HTTPChannel(Channel):
             ended = time.perf_counter()
             if response.will_close:
                 self._drop(connection)
-            self._publish(
-                batch,
+            batch.publish(
                 3,
                 _RESPONSE_END,
-                index,
+                common,
                 status=response.status,
                 size=size,
                 body=_text(head),
@@ -533,8 +532,8 @@ class HTTPChannel(Channel):
             if connection is not None:
                 self._drop(connection)
             timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
-            self._publish(
-                batch, 3, _RESPONSE_ERROR, index, error=self._describe(exc, timedout), timedout=timedout, elapsed=time.perf_counter() - started
+            batch.publish(
+                3, _RESPONSE_ERROR, common, error=self._describe(exc, timedout), timedout=timedout, elapsed=time.perf_counter() - started
             )
 
     def _describe(self, exc: BaseException, timedout: bool) -> str:
