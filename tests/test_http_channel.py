@@ -326,6 +326,15 @@ def test_a_header_value_never_adds_a_header(bus, make, server: Server) -> None:
     assert not server.seen
 
 
+def test_a_header_value_http_cannot_carry_is_an_error_event(bus, make, server: Server) -> None:
+    make({"url": server.url + "/h/{{x}}", "headers": {"X-Name": "{{x}}"}})
+    recorder = Recorder(bus)
+    update(bus, 1, x="名前")
+    (end,) = recorder.wait_ends()
+    assert isinstance(end, HTTPResponseErrorEvent) and end.error.startswith("UnicodeEncodeError") and not end.ok
+    assert not server.seen
+
+
 def test_json_bodies_keep_values_values(bus, make, server: Server) -> None:
     breakout = '", "admin": true, "x": "'
     make({"url": server.url + "/map/{{name}}", "verb": "POST", "body": {"name": "{{name}}", "n": "{{n}}"}})

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
     from http.client import HTTPConnection
 
-    from ..filters.language import FilterSession
+    from ..filters.language import EventFilter, FilterSession
 
 log = logging.getLogger("perfchart")
 
@@ -214,7 +214,6 @@ _REQUEST_END = (HTTPRequestEndEvent, HTTPFirstRequestEndEvent, HTTPLastRequestEn
 _RESPONSE_START = (HTTPResponseStartEvent, HTTPFirstResponseStartEvent, HTTPLastResponseStartEvent, HTTPOnlyResponseStartEvent)
 _RESPONSE_END = (HTTPResponseEndEvent, HTTPFirstResponseEndEvent, HTTPLastResponseEndEvent, HTTPOnlyResponseEndEvent)
 _RESPONSE_ERROR = (HTTPResponseErrorEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent, HTTPOnlyResponseErrorEvent)
-_POINTS = (_REQUEST_START, _REQUEST_END, _RESPONSE_START, _RESPONSE_END)
 
 
 def _text(data: bytes) -> str:
@@ -380,7 +379,7 @@ class HTTPChannel(Channel):
         RequestTemplate(block).origin(definitions)
 
     @staticmethod
-    def _after_filter(block: Mapping[str, Any]) -> Any:
+    def _after_filter(block: Mapping[str, Any]) -> EventFilter:
         from ..filters import EventFilter
 
         after = EventFilter(block["repeatAfter"])
@@ -484,7 +483,11 @@ class HTTPChannel(Channel):
             batch.flush()
 
     def _send(self, batch: _Batch, index: int) -> None:
-        """One request, timed: four events, or an error in place of the last ones."""
+        """One request, timed: four events, or an error in place of the last ones.
+
+        A ValueError is http.client refusing what it was given, such as a
+        header value that is not Latin-1: the request is not sent, and that is its error.
+        """
         from http.client import HTTPException
 
         request = batch.request
@@ -528,7 +531,7 @@ class HTTPChannel(Channel):
                 ttfb=first - started,
                 elapsed=ended - started,
             )
-        except (OSError, HTTPException) as exc:
+        except (OSError, HTTPException, ValueError) as exc:
             if connection is not None:
                 self._drop(connection)
             timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
