@@ -2,7 +2,8 @@
 
 A new channel is a :class:`Channel` subclass registered in the
 ``perfchart.channels`` entry point group (see :mod:`.registry`); the
-command-line channel in :mod:`.cmdline` is registered the same way. Tasks,
+command-line channel in :mod:`.cmdline` and the HTTP channel in :mod:`.http`
+are registered the same way. Tasks,
 command templates and child processes, which commands share, live here
 too, as does the dry-run :mod:`.simulator` that stands in for all of them.
 """
