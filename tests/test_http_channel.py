@@ -205,7 +205,7 @@ def test_events_handed_over_together_keep_the_time_they_happened(bus, make, serv
     assert stamps == sorted(stamps) and len(stamps) == 80
     for end in recorder.ends():
         (start,) = [e for e in recorder.of(HTTPRequestStartEvent) if e.index == end.index]  # type: ignore[attr-defined]
-        assert end.ts - start.ts == pytest.approx(end.elapsed, abs=0.002)
+        assert end.elapsed / 2 < end.ts - start.ts < end.elapsed + 0.05
 
 
 def test_a_slow_response_does_not_hold_back_the_request_events(bus, make, server: Server) -> None:
