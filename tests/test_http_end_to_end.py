@@ -58,14 +58,18 @@ def test_a_sweep_records_each_status_and_outcome(tmp_path: Path) -> None:
         (500, "FAILED", [500], False),
     ]
     assert [seen.target for seen in server.seen] == ["/status/200", "/status/302", "/status/404", "/status/500"]
+    assert [r["last_stderr"] for r in records] == [None, None, f"GET {server.url}/status/404: HTTP 404 Not Found", f"GET {server.url}/status/500: HTTP 500 Internal Server Error"]
 
 
 def test_requests_that_get_no_answer_fail_their_runs(tmp_path: Path) -> None:
     config = tmp_path / "http.yml"
     config.write_text(SWEEP)
-    done = perfchart("run", str(config), "-D", f"base=http://127.0.0.1:{free_port()}", "--results", str(tmp_path / "r"), "-q")
+    port = free_port()
+    done = perfchart("run", str(config), "-D", f"base=http://127.0.0.1:{port}", "--results", str(tmp_path / "r"), "-q")
     assert done.returncode == 1, done.stderr
-    assert [(r["status"], r["exitcodes"]) for r in runs(tmp_path / "r")] == [("FAILED", [None])] * 4
+    records = runs(tmp_path / "r")
+    assert [(r["status"], r["exitcodes"]) for r in records] == [("FAILED", [None])] * 4
+    assert records[0]["last_stderr"] == f"GET http://127.0.0.1:{port}/status/200: connection refused by http://127.0.0.1:{port}"
 
 
 def test_the_example_sweep_starts_and_stops_its_own_service(tmp_path: Path) -> None:

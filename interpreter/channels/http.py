@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.schema import load_schema
 from ..engine.bus import EventBus
-from ..engine.events import Event, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent
+from ..engine.events import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent
 from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
 from .httptemplate import Origin, Request, RequestTemplate
@@ -307,6 +307,11 @@ class _Batch:
             if (point == 3 and count == total) or now >= self._due:
                 self._flush()
 
+    def note(self, line: str, common: Mapping[str, Any]) -> None:
+        """A failure in words for the run's record (``last_stderr``) and output.log, ahead of the request's end event."""
+        with self._cond:
+            self._held.append((LogLineEvent(line=line, stream="stderr", source=common["source"], traceids=self.traceids), self.bus.clock.time))
+
     def flush(self) -> None:
         """Hand every held event to the bus now."""
         with self._cond:
@@ -366,7 +371,7 @@ class HTTPChannel(Channel):
 
     names = ("channel.HTTPChannel", "HTTPChannel", "http")
     schema = load_schema("http-channel")
-    events = (*_REQUEST_START, *_REQUEST_END, *_RESPONSE_START, *_RESPONSE_END, *_RESPONSE_ERROR)
+    events = (*_REQUEST_START, *_REQUEST_END, *_RESPONSE_START, *_RESPONSE_END, *_RESPONSE_ERROR, LogLineEvent)
 
     @classmethod
     def check(cls, block: Mapping[str, Any]) -> None:
@@ -520,6 +525,8 @@ class HTTPChannel(Channel):
             ended = time.perf_counter()
             if response.will_close:
                 self._drop(connection)
+            if response.status >= 400:
+                batch.note(f"{request.verb} {request.url}: HTTP {response.status} {response.reason}", common)
             batch.publish(
                 3,
                 _RESPONSE_END,
@@ -535,8 +542,10 @@ class HTTPChannel(Channel):
             if connection is not None:
                 self._drop(connection)
             timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
+            error = self._describe(exc, timedout)
+            batch.note(f"{request.verb} {request.url}: {error}", common)
             batch.publish(
-                3, _RESPONSE_ERROR, common, error=self._describe(exc, timedout), timedout=timedout, elapsed=time.perf_counter() - started
+                3, _RESPONSE_ERROR, common, error=error, timedout=timedout, elapsed=time.perf_counter() - started
             )
 
     def _describe(self, exc: BaseException, timedout: bool) -> str:
