@@ -23,6 +23,7 @@ from ..config.schema import check_schema, load_schema, validate, validator_class
 from ..config.yamlsource import load_yaml_file
 from ..errors import ConfigError
 from .checks import build
+from .source import ChartSource
 
 CHART_SUFFIXES = (".yaml", ".yml")
 
@@ -40,13 +41,19 @@ class PolicyChart:
     parameter_paths: tuple[str, ...] = ()
     #: ``(schema, message)``: warn with *message* when the block validates against *schema*.
     warnings: tuple[tuple[Any, str], ...] = field(default=(), compare=False)
-    _cache: dict[str, Statechart] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def statechart(self) -> Statechart:
         """The sismic model, built once: interpreters only read it."""
         if "statechart" not in self._cache:
             self._cache["statechart"] = build(self.path, load_yaml_file(self.path))
         return self._cache["statechart"]
+
+    def source(self) -> ChartSource:
+        """The chart's located YAML, to point errors at the lines the author wrote."""
+        if "source" not in self._cache:
+            self._cache["source"] = ChartSource(self.path, load_yaml_file(self.path))
+        return self._cache["source"]
 
     def names(self) -> tuple[str, ...]:
         """Every name that resolves to this chart."""
@@ -163,4 +170,5 @@ def load_chart(path: Path, *, check: bool = True) -> PolicyChart:
     )
     if statechart is not None:
         chart._cache["statechart"] = statechart
+        chart._cache["source"] = ChartSource(path, data)
     return chart

@@ -14,7 +14,7 @@ from ..config.durations import parse_duration
 from ..config.evolution import Evolution
 from ..config.expressions import evaluate as evaluate_expression
 from ..config.matrix import ParameterMatrix, StepValues
-from ..config.yamlsource import error_at
+from ..config.yamlsource import error_at, locate
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -91,6 +91,19 @@ class PolicyAPI:
         log.warning("%s: %s", self._runner.name, message)
 
 
+def config_origin(config: Any, value: Any, origins: Mapping[int, tuple[Any, Any]]) -> str | None:
+    """``file:line: key`` of the config entry *value* is, or was evaluated from; None for other values."""
+    noted = origins.get(id(value))
+    source = noted[1] if noted is not None and noted[0] is value else value
+    if source is None or isinstance(source, (bool, int, float)):
+        return None
+    found = locate(config, source)
+    if found is None:
+        return None
+    container, key = found
+    return f"{container.key_path(key)} ({container.file}:{container.line_of(key)})"
+
+
 def traced(event: Any, trace: int | Collection[int] | None) -> bool:
     """True when *event* belongs to run *trace* (or to any run of a collection, say a set), or its filter said ``:notrace``."""
     if getattr(event, "notrace", False):
@@ -104,8 +117,12 @@ def traced(event: Any, trace: int | Collection[int] | None) -> bool:
     return any(one in trace for one in carried)
 
 
-def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]) -> dict[str, Any]:
-    """The pure helpers of a chart's context, bound to the session's seed and definitions."""
+def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any], origins: dict[int, tuple[Any, Any]] | None = None) -> dict[str, Any]:
+    """The pure helpers of a chart's context, bound to the session's seed and definitions.
+
+    *origins* notes each value ``evaluate`` returned with the expression it
+    came from, so a chart error on that value can name the config entry.
+    """
 
     def matrix(spec: Mapping[str, Any]) -> ParameterMatrix:
         """The lazy product of a ``matrix:`` block, sampled with the session seed."""
@@ -115,12 +132,15 @@ def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]
         """Evaluate a config expression over definitions, *names* and keywords such as ``_i``."""
         scope = {**definitions, **(names or {}), **more}
         try:
-            return evaluate_expression(expression, scope)
+            value = evaluate_expression(expression, scope)
         except ConfigError as exc:
             located = error_at(config, expression, exc.message) if exc.file is None else None
             if located is not None:
                 raise located from None
             raise
+        if origins is not None and not isinstance(value, (bool, int, float)):
+            origins[id(value)] = (value, expression)
+        return value
 
     def evolution(entries: Any) -> Evolution:
         """The schedule of an ``evolve:`` list: who changes when, as exact offsets from the start."""

@@ -9,6 +9,7 @@ key before anything runs, for bundled and user charts alike.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from typing import Any
 
 from jsonschema import FormatChecker
@@ -24,16 +25,22 @@ CHECKER = FormatChecker(formats=())
 def _event_filter(value: Any) -> bool:
     """Compile the filter, and reject class names no event has: a typo would never match."""
     # Imported on use: channel modules load their schemas through this package.
-    from ..channels.registry import event_catalogue
     from ..filters import EventFilter
 
     if isinstance(value, str):
-        known = event_catalogue()
-        for name in sorted(EventFilter(value).class_names - known.keys()):
-            close = difflib.get_close_matches(name, known.keys(), n=1)
-            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
-            raise ConfigError(f"no event class is called {name!r} ({hint})")
+        check_class_names(EventFilter(value).class_names)
     return True
+
+
+def check_class_names(names: Iterable[str]) -> None:
+    """ConfigError with a did-you-mean for the first name no event class has: a filter naming it never matches."""
+    from ..channels.registry import event_catalogue
+
+    known = event_catalogue()
+    for name in sorted(set(names) - known.keys()):
+        close = difflib.get_close_matches(name, known.keys(), n=1)
+        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
+        raise ConfigError(f"no event class is called {name!r} ({hint})")
 
 
 @CHECKER.checks("duration", raises=ValueError)

@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sismic.code import PythonEvaluator
-from sismic.exceptions import CodeEvaluationError, SismicError
+from sismic.exceptions import CodeEvaluationError, NonDeterminismError, SismicError
 from sismic.interpreter import Interpreter
 from sismic.model import Event as ChartEvent
-from sismic.model import Statechart
+from sismic.model import MacroStep, Statechart, Transition
 
 from ..charts.catalog import PolicyChart
-from ..charts.context import PolicyAPI, helpers
+from ..charts.context import PolicyAPI, config_origin, helpers
+from ..charts.source import block_of, code_offset, describe_transition
+from ..config.formats import check_class_names
 from ..config.yamlsource import error_at
 from ..errors import ConfigError, PerfchartError
 from ..filters import EventFilter, FilterSyntaxError
@@ -42,6 +44,24 @@ class DeadlineEvaluator(PythonEvaluator):
     def __init__(self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None) -> None:
         super().__init__(interpreter, initial_context=initial_context)
         self.deadline: float | None = None
+        #: The code running now: its kind (preamble, guard, action, on entry, on exit) and transition or state.
+        self.where: tuple[str, Any] = ("preamble", None)
+
+    def execute_statechart(self, statechart: Statechart) -> list[ChartEvent]:
+        self.where = ("preamble", statechart)
+        return super().execute_statechart(statechart)
+
+    def execute_action(self, transition: Any, event: ChartEvent | None = None) -> list[ChartEvent]:
+        self.where = ("action", transition)
+        return super().execute_action(transition, event)
+
+    def execute_on_entry(self, state: Any) -> list[ChartEvent]:
+        self.where = ("on entry", state)
+        return super().execute_on_entry(state)
+
+    def execute_on_exit(self, state: Any) -> list[ChartEvent]:
+        self.where = ("on exit", state)
+        return super().execute_on_exit(state)
 
     def _note(self, due: float, now: float) -> bool:
         if due <= now:
@@ -51,6 +71,7 @@ class DeadlineEvaluator(PythonEvaluator):
         return False
 
     def evaluate_guard(self, transition: Any, event: ChartEvent | None = None) -> bool:
+        self.where = ("guard", transition)
         interpreter = self._interpreter
         source = transition.source
         now = interpreter.time
@@ -60,6 +81,24 @@ class DeadlineEvaluator(PythonEvaluator):
             "event": event,
         }
         return self._evaluate_code(transition.guard, additional_context=context)
+
+
+class NonDeterminism(SismicError):
+    """Two or more transitions were enabled at once: sismic refuses to choose, and so do we."""
+
+    def __init__(self, transitions: list[Transition]) -> None:
+        super().__init__("non-deterministic choice")
+        self.transitions = transitions
+
+
+class ChartInterpreter(Interpreter):
+    """sismic's interpreter, keeping the transitions of a non-deterministic choice to name them."""
+
+    def _sort_transitions(self, transitions: list[Transition]) -> list[Transition]:
+        try:
+            return super()._sort_transitions(transitions)
+        except NonDeterminismError:
+            raise NonDeterminism(transitions) from None
 
 
 _STRUCTURE = ("ancestors_for", "descendants_for", "depth_for", "least_common_ancestor")
@@ -138,23 +177,24 @@ class PolicyRunner:
         # The first step initialises the chart (its preamble and initial states).
         self._queued = True
         self.api = PolicyAPI(self)
+        self._origins: dict[int, tuple[Any, Any]] = {}
+        self.evaluator: DeadlineEvaluator
         context = {
             "config": config,
             "definitions": dict(definitions),
             "policy": self.api,
-            **helpers(seed, config, definitions),
+            **helpers(seed, config, definitions, self._origins),
         }
         try:
-            self.interpreter = Interpreter(
+            self.interpreter = ChartInterpreter(
                 memoize_structure(chart.statechart()),
-                evaluator_klass=DeadlineEvaluator,
+                evaluator_klass=self._evaluator_for,
                 initial_context=context,
                 clock=clock,
                 ignore_contract=True,
             )
         except (CodeEvaluationError, SismicError) as exc:
             raise self._chart_error(exc) from None
-        self.evaluator: DeadlineEvaluator = self.interpreter._evaluator
         statechart = self.interpreter.statechart
         #: Where the chart went: entries per state and firings per transition (by position in the chart).
         self.entered: dict[str, int] = dict.fromkeys(statechart.states, 0)
@@ -165,6 +205,11 @@ class PolicyRunner:
         self.last_change = clock.time
         self._started = False
 
+    def _evaluator_for(self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]) -> DeadlineEvaluator:
+        """Keep the evaluator before sismic runs the preamble, so a failing preamble can be located."""
+        self.evaluator = DeadlineEvaluator(interpreter, initial_context=initial_context)
+        return self.evaluator
+
     # -- what the chart asks of the runtime (through PolicyAPI) ---------------
 
     def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any], *, simulate: bool = True) -> None:
@@ -173,9 +218,11 @@ class PolicyRunner:
             if not isinstance(text, str) or not text.strip():
                 raise self._config_error(text, f"expected an event filter expression for {role!r}, got {text!r}")
             try:
-                self.bindings.append(Binding(role, text, attrs, self._matched, self.timers, simulate=simulate))
-            except FilterSyntaxError as exc:
-                raise self._config_error(text, str(exc)) from None
+                binding = Binding(role, text, attrs, self._matched, self.timers, simulate=simulate)
+                check_class_names(binding.filter.class_names)
+            except (FilterSyntaxError, ConfigError) as exc:
+                raise self._config_error(text, exc.message if isinstance(exc, ConfigError) else str(exc)) from None
+            self.bindings.append(binding)
 
     def unbind(self, role: str) -> int:
         """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that delivered."""
@@ -251,6 +298,8 @@ class PolicyRunner:
                 break
             moved = True
             self._count(macro)
+            if log.isEnabledFor(logging.DEBUG):
+                self._trace(macro)
             if macro.entered_states or macro.exited_states:
                 self.last_change = self.clock.time
             if not self._may_move():
@@ -271,6 +320,20 @@ class PolicyRunner:
                 self.transitions += 1
             for name in micro.entered_states:
                 entered[name] += 1
+
+    def _trace(self, macro: MacroStep) -> None:
+        """``-v``: what the chart received, which transitions it took, which states it left and entered."""
+        event = macro.event
+        if event is not None:
+            source = getattr(event, "source", None)
+            origin = f" ({type(source).__name__})" if source is not None else ""
+            log.debug("%s: event %s%s", self.name, event.name, origin)
+        for state in macro.exited_states:
+            log.debug("%s: exit %s", self.name, state)
+        for transition in macro.transitions:
+            log.debug("%s: transition %s", self.name, describe_transition(transition))
+        for state in macro.entered_states:
+            log.debug("%s: enter %s", self.name, state)
 
     def _may_move(self) -> bool:
         """Whether another macro step could do anything: a queued event or an eventless transition.
@@ -300,14 +363,54 @@ class PolicyRunner:
     # -- errors ----------------------------------------------------------------
 
     def _config_error(self, value: Any, message: str) -> ConfigError:
-        """Point at the policy config entry that holds *value*, when one does."""
-        return error_at(self.config, value, message) or ConfigError(message, file=str(self.chart.path))
+        """Point at the policy config entry that holds *value*; a literal in the chart is located later."""
+        return error_at(self.config, value, message) or ConfigError(message)
 
     def _chart_error(self, exc: Exception) -> PerfchartError:
-        cause = exc.__cause__
+        """The chart's file and line, state or transition, exception type and the line of code that failed."""
+        if isinstance(exc, NonDeterminism):
+            return self._nondeterminism(exc.transitions)
+        cause: BaseException = exc
         while isinstance(cause, CodeEvaluationError) and cause.__cause__ is not None:
             cause = cause.__cause__
-        if isinstance(cause, PerfchartError):
+        if isinstance(cause, PerfchartError) and getattr(cause, "file", None):
             return cause
-        return ConfigError(f"statechart code failed: {exc}", file=str(self.chart.path))
+        if cause is exc and not isinstance(exc, CodeEvaluationError):
+            return ConfigError(f"invalid statechart: {exc}", file=str(self.chart.path))
+        kind, obj = self.evaluator.where
+        block, key, place = block_of(self.chart.source(), self.chart.statechart(), kind, obj)
+        line, code = self.chart.source().code_line(block, key, code_offset(cause)) if block is not None else (None, "")
+        what = cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
+        origin = self._config_origin(code)
+        return ConfigError(f"{what} in `{code}`{origin}", file=str(self.chart.path), line=line, key=place)
+
+    def _config_origin(self, code: str) -> str:
+        """Name the config entry behind a value the failing line uses, when one is behind it."""
+        for name in _names(code):
+            value = self.evaluator.context.get(name)
+            origin = config_origin(self.config, value, self._origins)
+            if origin is not None:
+                return f"; {name} comes from {origin}"
+        return ""
+
+    def _nondeterminism(self, transitions: list[Transition]) -> ConfigError:
+        source = self.chart.source()
+        named = []
+        for transition in transitions:
+            entry = source.transition(self.chart.statechart(), transition)
+            line = entry.line if entry is not None else None
+            named.append(f"{describe_transition(transition)} (line {line})")
+        first = source.transition(self.chart.statechart(), transitions[0])
+        return ConfigError(
+            f"non-deterministic choice: {' and '.join(named)} are enabled at once; make their guards exclusive",
+            file=str(self.chart.path),
+            line=first.line if first is not None else None,
+        )
+
+
+def _names(code: str) -> list[str]:
+    """The plain names a line of code reads, in order."""
+    import re
+
+    return list(dict.fromkeys(re.findall(r"(?<![.\w])[A-Za-z_]\w*", code)))
 

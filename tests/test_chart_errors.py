@@ -1,0 +1,112 @@
+"""Chart code that fails at run time is reported at the chart's line, with state, transition and exception type."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from interpreter.channels.cmdline import CmdlineExitZeroEvent
+from interpreter.errors import ConfigError
+from interpreter.testing import PolicyHarness
+
+CHART = """\
+statechart:
+  name: Broken
+  preamble: |
+    n = config['from']
+    count = config.get('count', 1)
+  root state:
+    name: Root
+    initial: Next
+    states:
+      - name: Next
+        on entry: |
+          trace = policy.set_parameters({'n': n})
+          policy.bind('done', BIND)
+        transitions:
+          - target: Done
+            event: done
+            guard: traced(event, trace) and count > 0
+            action: |
+              policy.set_status('OK')
+              n = n + 1
+              n = n / ZERO
+      - name: Done
+        type: final
+"""
+
+
+def chart(tmp_path: Path, text: str = CHART, **replace: str) -> Path:
+    replace = {"BIND": "'CmdlineExitZeroEvent'", "ZERO": "1", **replace}
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = tmp_path / "broken.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def failure(path: Path, config: str = "from: 3", signal: bool = True) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        harness = PolicyHarness(path, config)
+        if signal:
+            harness.signal(CmdlineExitZeroEvent, exitcode=0)
+    return caught.value
+
+
+def test_the_harness_runs_the_intact_chart(tmp_path: Path) -> None:
+    harness = PolicyHarness(chart(tmp_path), "from: 3")
+    harness.signal(CmdlineExitZeroEvent, exitcode=0)
+    assert harness.final and harness.statuses() == ["OK"]
+
+
+def test_bind_with_a_typo_in_a_class_name_fails_at_the_call_with_a_hint(tmp_path: Path) -> None:
+    path = chart(tmp_path, BIND="'CmdlineExitZeroEvnt'")
+    error = failure(path, signal=False)
+    assert str(error).startswith(f"{path}:13: state Next (on entry): no event class is called 'CmdlineExitZeroEvnt'")
+    assert "did you mean CmdlineExitZeroEvent?" in str(error)
+    assert "policy.bind('done', 'CmdlineExitZeroEvnt')" in str(error)
+
+
+def test_bind_with_a_bad_filter_fails_at_the_call(tmp_path: Path) -> None:
+    error = failure(chart(tmp_path, BIND="'CmdlineExitZeroEvent['"), signal=False)
+    assert f"{tmp_path / 'broken.yaml'}:13: state Next (on entry): " in str(error)
+
+
+def test_a_failing_action_names_its_line_transition_and_exception_type(tmp_path: Path) -> None:
+    path = chart(tmp_path, ZERO="0")
+    error = failure(path)
+    assert str(error) == f"{path}:21: transition Next -> Done on done (action): ZeroDivisionError: division by zero in `n = n / 0`"
+
+
+def test_a_failing_guard_names_the_config_key_behind_the_value(tmp_path: Path) -> None:
+    path = chart(tmp_path)
+    error = failure(path, "from: 3\ncount: 'two'\n")
+    assert str(error).startswith(f"{path}:17: transition Next -> Done on done (guard): TypeError: ")
+    assert "in `traced(event, trace) and count > 0`; count comes from count (policy.yml:2)" in str(error)
+
+
+def test_a_failing_preamble_names_its_line(tmp_path: Path) -> None:
+    path = chart(tmp_path)
+    error = failure(path, "frm: 3", signal=False)
+    assert str(error) == f"{path}:4: preamble: KeyError: 'from' in `n = config['from']`"
+
+
+def test_a_failing_entry_names_its_state(tmp_path: Path) -> None:
+    path = chart(tmp_path, **{"{'n': n}": "{'n': valu}"})
+    error = failure(path, signal=False)
+    assert str(error) == f"{path}:12: state Next (on entry): NameError: name 'valu' is not defined in `trace = policy.set_parameters({{'n': valu}})`"
+
+
+def test_a_non_deterministic_choice_names_both_transitions_with_their_lines(tmp_path: Path) -> None:
+    text = CHART.replace(
+        "      - name: Done\n",
+        "          - target: Done\n            event: done\n      - name: Done\n",
+    )
+    path = chart(tmp_path, text)
+    error = failure(path)
+    assert str(error) == (
+        f"{path}:15: non-deterministic choice: Next -> Done on done (line 15) and Next -> Done on done (line 22) "
+        "are enabled at once; make their guards exclusive"
+    )
