@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import textwrap
 from pathlib import Path
 
@@ -61,12 +62,53 @@ def test_the_harness_runs_the_intact_chart(tmp_path: Path) -> None:
     assert harness.final and harness.statuses() == ["OK"]
 
 
-def test_bind_with_a_typo_in_a_class_name_fails_at_the_call_with_a_hint(tmp_path: Path) -> None:
-    path = chart(tmp_path, BIND="'CmdlineExitZeroEvnt'")
+def test_bind_of_a_computed_filter_naming_no_class_fails_at_the_call_with_a_hint(tmp_path: Path) -> None:
+    """A literal is caught when the chart loads (tests/test_check.py); a computed one when bind() runs."""
+    path = chart(tmp_path, BIND="'CmdlineExitZeroEv' + 'nt'")
     error = failure(path, signal=False)
-    assert str(error).startswith(f"{path}:13: state Next (on entry): no event class is called 'CmdlineExitZeroEvnt'")
-    assert "did you mean CmdlineExitZeroEvent?" in str(error)
-    assert "policy.bind('done', 'CmdlineExitZeroEvnt')" in str(error)
+    assert str(error) == (
+        f"{path}:13: state Next (on entry): no event class is called 'CmdlineExitZeroEvnt' (did you mean CmdlineExitZeroEvent?) "
+        "in `policy.bind('done', 'CmdlineExitZeroEv' + 'nt')`"
+    )
+
+
+def test_binding_the_same_role_and_filter_again_does_not_deliver_twice(tmp_path: Path) -> None:
+    again = {
+        "        transitions:\n          - target: Done": (
+            "        transitions:\n          - target: Next\n            event: done\n"
+            "            guard: traced(event, trace) and n == 3\n            action: n = 2\n          - target: Done"
+        ),
+        "and count > 0": "and n < 3",
+    }
+    harness = PolicyHarness(chart(tmp_path, **again), "from: 3")
+    harness.signal(CmdlineExitZeroEvent, exitcode=0)
+    assert (harness.states, harness.parameters()) == (["Root", "Next"], [{"n": 3}, {"n": 2}])
+    assert [b.expression for b in harness.runner.bindings] == ["CmdlineExitZeroEvent"]
+    harness.signal(CmdlineExitZeroEvent, exitcode=0)
+    assert harness.final and harness.statuses() == ["OK"]
+
+
+def test_waiting_names_the_state_the_roles_with_their_filters_and_the_time(tmp_path: Path) -> None:
+    harness = PolicyHarness(chart(tmp_path), "from: 3")
+    harness.advance(12)
+    assert harness.runner.waiting() == "in Next, waiting for done: CmdlineExitZeroEvent (12s of 60s before stalled)"
+
+
+def test_verbose_logs_events_transitions_and_states(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="perfchart.policy")
+    harness = PolicyHarness(chart(tmp_path), "from: 3")
+    harness.signal(CmdlineExitZeroEvent, exitcode=0)
+    lines = [record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG]
+    assert lines == [
+        "broken: enter Root",
+        "broken: enter Next",
+        "broken: event done (CmdlineExitZeroEvent)",
+        "broken: exit Next",
+        "broken: transition Next -> Done on done",
+        "broken: enter Done",
+        "broken: exit Done",  # sismic leaves every state once the root's final state is reached
+        "broken: exit Root",
+    ]
 
 
 def test_bind_with_a_bad_filter_fails_at_the_call(tmp_path: Path) -> None:

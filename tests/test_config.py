@@ -170,7 +170,7 @@ def test_defaults_of_a_minimal_config(tmp_path: Path):
     config = load(tmp_path, MINIMAL, name="my-sweep.yaml")
     assert config.title == "my-sweep"
     assert config.repeat == 1
-    assert config.stale_timeout == 1200.0
+    assert config.stale_timeout == 600.0
     assert config.seed is None
     assert config.parameters == config.channels == config.tasks == []
     assert config.meta == {}

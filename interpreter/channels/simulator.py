@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.bus import EventBus
 from ..engine.events import Event, RunTaskCompletedEvent, traces
 from ..engine.timers import Timers
+from ..errors import PerfchartError
 
 if TYPE_CHECKING:
     from ..engine.runner import PolicyRunner
@@ -43,6 +44,7 @@ class Simulator:
         self.timers = timers
         self.task_seconds = dict(task_seconds)
         self._fruitless = 0
+        self._stalls = 0
         self._progress_mark: tuple[Any, ...] = ()
         #: Channel events scheduled and not yet published.
         self._pending = 0
@@ -76,10 +78,13 @@ class Simulator:
         """
         if self._pending:
             return False
-        mark = (runner.trace, runner.last_change, runner.transitions)
+        mark = (runner.trace, runner.transitions)
         if mark != self._progress_mark:
             self._progress_mark = mark
             self._fruitless = 0
+            self._stalls = runner.stalls
+        elif runner.stalls > self._stalls:
+            raise PerfchartError(f"dry run: policy {runner.name} is stuck {runner.waiting()}: nothing this dry run sends moves it, not even stalled")
         elif self._fruitless >= PATIENCE:
             return False
         answerable = [b for b in runner.bindings if str(b.attrs.get("status", "OK")).upper() == "OK"]

@@ -23,6 +23,7 @@ from ..config.schema import check_schema, load_schema, validate, validator_class
 from ..config.yamlsource import load_yaml_file
 from ..errors import ConfigError
 from .checks import build
+from .lint import Finding, lint
 from .source import ChartSource
 
 CHART_SUFFIXES = (".yaml", ".yml")
@@ -41,6 +42,8 @@ class PolicyChart:
     parameter_paths: tuple[str, ...] = ()
     #: ``(schema, message)``: warn with *message* when the block validates against *schema*.
     warnings: tuple[tuple[Any, str], ...] = field(default=(), compare=False)
+    #: What ``perfchart check`` warns about in the chart; a run prints these before it starts.
+    findings: tuple[Finding, ...] = field(default=(), compare=False)
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def statechart(self) -> Statechart:
@@ -144,9 +147,30 @@ def load_chart(path: Path, *, check: bool = True) -> PolicyChart:
     valid. That is for the bundled charts, which the test suite loads in
     full: finding one by name then costs one chart's build, not all of them.
     """
+    chart, findings = inspect_chart(path, check=check)
+    for finding in findings:
+        if not finding.warning:
+            raise finding.error
+    assert chart is not None
+    return chart
+
+
+def inspect_chart(path: Path, *, check: bool = True) -> tuple[PolicyChart | None, list[Finding]]:
+    """The chart in *path* (None when it has errors) and everything ``perfchart check`` finds in it."""
     path = Path(path)
-    data = load_yaml_file(path)
-    statechart = build(path, data) if check else None
+    try:
+        data = load_yaml_file(path)
+        statechart = build(path, data) if check else None
+        findings = lint(path, data["statechart"]) if check else []
+        if any(not finding.warning for finding in findings):
+            return None, findings
+        chart = _chart(path, data, statechart, tuple(findings), check)
+    except ConfigError as exc:
+        return None, [Finding(exc)]
+    return chart, findings
+
+
+def _chart(path: Path, data: Any, statechart: Statechart | None, findings: tuple[Finding, ...], check: bool) -> PolicyChart:
     header = data.get("perfchart") or {}
     if "perfchart" in data:
         validate(data["perfchart"], load_schema("chart-header"))
@@ -167,6 +191,7 @@ def load_chart(path: Path, *, check: bool = True) -> PolicyChart:
         config_schema=schema,
         parameter_paths=tuple(header.get("parameters") or ()),
         warnings=warnings,
+        findings=findings,
     )
     if statechart is not None:
         chart._cache["statechart"] = statechart

@@ -31,6 +31,7 @@ def build(path: Path, data: Mapping[str, Any]) -> Statechart:
     """Check the ``statechart:`` part where we can name a line, then let sismic build it."""
     validate(data, load_schema("chart"), default_file=str(path))
     chart = data["statechart"]
+    _check_booleans(chart)
     _check_code(chart)
     _check_states(chart)
     try:
@@ -66,6 +67,21 @@ def states(state: LocatedDict) -> Iterator[LocatedDict]:
     for key in ("states", "parallel states"):
         for child in state.get(key) or ():
             yield from states(child)
+
+
+_BOOLEANS = {True: ("on, yes or true", "on"), False: ("off, no or false", "off")}
+
+
+def _check_booleans(chart: LocatedDict) -> None:
+    """``name: on`` is the boolean True in YAML 1.1: the chart would silently get a state called True."""
+    for state in states(chart["root state"]):
+        entries: list[tuple[LocatedDict, str]] = [(state, "name"), (state, "initial")]
+        entries.extend((t, key) for t in state.get("transitions") or () for key in ("event", "target"))
+        for block, key in entries:
+            value = block.get(key)
+            if isinstance(value, bool):
+                words, example = _BOOLEANS[value]
+                raise block.error(key, f"YAML reads {words} as a boolean, not a name: quote it, e.g. {key}: '{example}'")
 
 
 def _check_code(chart: LocatedDict) -> None:

@@ -13,7 +13,7 @@ from rich.logging import RichHandler
 
 from .. import __version__
 from ..errors import PerfchartError
-from . import draw
+from . import check, draw
 
 EXIT_INTERNAL = 70
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("policies", help="list the bundled policies", description="List the bundled policies.")
     draw.add_parser(commands)
+    check.add_parser(commands)
     return parser
 
 
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_policies()
         if args.command == "draw":
             return draw.draw(args)
+        if args.command == "check":
+            return check.check(args)
         return run(args)
     except PerfchartError as exc:
         if verbose:
@@ -85,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     defines = dict(parse_define(text) for text in args.define)
     config = load_config(args.config, defines)
-    for warning in config.warnings:
+    for warning in [*config.warnings, *{str(w.error): None for spec in config.policies for w in spec.chart.findings}]:
         log.warning(warning)
     results = args.results or default_results_dir(args.config)
     ui = ConsoleUI(console, quiet=args.quiet, plan=sys.stdout if args.dry_run and not args.quiet else None)

@@ -17,12 +17,15 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from ..engine.runner import PolicyRunner
 from ..results import Summary
@@ -45,6 +48,8 @@ class ConsoleUI:
         self._not_ok: list[dict[str, Any]] = []
         #: Session-clock time the first run started: the plan's time zero.
         self._origin: float | None = None
+        #: The policy running now, whose wait the progress line shows.
+        self.runner: PolicyRunner | None = None
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -57,6 +62,7 @@ class ConsoleUI:
             TextColumn("ETA"),
             TimeRemainingColumn(),
             TextColumn("{task.fields[parameters]}", style="dim"),
+            WaitingColumn(self),
             console=self.console,
             transient=True,
         )
@@ -64,6 +70,7 @@ class ConsoleUI:
         self._task = self._progress.add_task("runs", total=total, parameters="")
 
     def policy_started(self, runner: PolicyRunner) -> None:
+        self.runner = runner
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=f"{runner.name} #{runner.repetition}")
 
@@ -108,6 +115,23 @@ class ConsoleUI:
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
         self.console.print(f"results: {results}")
+
+
+class WaitingColumn(ProgressColumn):
+    """The active state, the roles the chart waits for with their filters, and how long it has waited."""
+
+    def __init__(self, ui: ConsoleUI) -> None:
+        super().__init__()
+        self.ui = ui
+
+    def render(self, task: Task) -> Text:
+        runner = self.ui.runner
+        if runner is None or runner.final:
+            return Text("")
+        try:
+            return Text(runner.waiting(), style="cyan")
+        except (RuntimeError, KeyError):  # the chart moved while this thread read it; the next refresh shows it
+            return Text("")
 
 
 def _seconds(value: float) -> str:

@@ -30,7 +30,8 @@ from .macros import MACRO, render
 from .schema import describe, load_schema, validate
 from .yamlsource import Located, LocatedDict, LocatedList, load_yaml, read_text
 
-DEFAULT_STALE_TIMEOUT = 1200.0
+#: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
+DEFAULT_STALE_TIMEOUT = 600.0
 
 CONFIG_KEYS = ("title", "repeat", "runs", "staleTimeout", "seed", "parameters", "definitions", "meta")
 #: Keys and sections of the original format that perfchart reads past with a warning.

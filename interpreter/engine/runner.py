@@ -152,7 +152,7 @@ class PolicyRunner:
         definitions: Mapping[str, Any],
         seed: int,
         repetition: int = 1,
-        stale_timeout: float = 1200.0,
+        stale_timeout: float = 600.0,
         run_task: Callable[[str, Iterable[int]], None],
     ) -> None:
         self.chart = chart
@@ -172,6 +172,8 @@ class PolicyRunner:
         self.runs = 0
         #: Transitions taken so far (the dry-run simulator's progress mark).
         self.transitions = 0
+        #: How many times the chart was sent ``stalled``.
+        self.stalls = 0
         self._run_task = run_task
         self._tasks: dict[str, int] = {}
         # The first step initialises the chart (its preamble and initial states).
@@ -217,6 +219,8 @@ class PolicyRunner:
         for text in expressions:
             if not isinstance(text, str) or not text.strip():
                 raise self._config_error(text, f"expected an event filter expression for {role!r}, got {text!r}")
+            if any(b.role == role and b.expression == text and b.attrs == attrs for b in self.bindings):
+                continue  # binding again in a state entered again changes nothing
             try:
                 binding = Binding(role, text, attrs, self._matched, self.timers, simulate=simulate)
                 check_class_names(binding.filter.class_names)
@@ -328,12 +332,13 @@ class PolicyRunner:
             source = getattr(event, "source", None)
             origin = f" ({type(source).__name__})" if source is not None else ""
             log.debug("%s: event %s%s", self.name, event.name, origin)
-        for state in macro.exited_states:
-            log.debug("%s: exit %s", self.name, state)
-        for transition in macro.transitions:
-            log.debug("%s: transition %s", self.name, describe_transition(transition))
-        for state in macro.entered_states:
-            log.debug("%s: enter %s", self.name, state)
+        for step in macro.steps:
+            for state in step.exited_states:
+                log.debug("%s: exit %s", self.name, state)
+            if step.transition is not None:
+                log.debug("%s: transition %s", self.name, describe_transition(step.transition))
+            for state in step.entered_states:
+                log.debug("%s: enter %s", self.name, state)
 
     def _may_move(self) -> bool:
         """Whether another macro step could do anything: a queued event or an eventless transition.
@@ -343,6 +348,21 @@ class PolicyRunner:
         """
         interpreter = self.interpreter
         return bool(interpreter._internal_queue or interpreter._external_queue) or not self._eventless.isdisjoint(interpreter._configuration)
+
+    def waiting(self) -> str:
+        """What the chart waits in now: its active states, the roles it listens for and for how long.
+
+        Read by the progress line from its own thread, so it only reads, and copies first.
+        """
+        configuration = list(self.interpreter.configuration)
+        statechart = self.interpreter.statechart
+        leaves = [name for name in configuration if not any(child in configuration for child in statechart.children_for(name))]
+        roles: dict[str, list[str]] = {}
+        for binding in list(self.bindings):
+            roles.setdefault(binding.role, []).append(binding.expression)
+        listening = "; ".join(f"{role}: {' | '.join(filters)}" for role, filters in roles.items()) or "no bound events"
+        waited = max(0.0, self.clock.time - self.last_change)
+        return f"in {', '.join(leaves)}, waiting for {listening} ({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
 
     def deadline(self) -> float | None:
         """The earliest time at which the chart could move without any event."""
@@ -357,6 +377,7 @@ class PolicyRunner:
         if self._started and not self.final and self.clock.time >= self.last_change + self.stale_timeout:
             log.warning("%s: no state change for %gs, sending stalled", self.name, self.stale_timeout)
             self.last_change = self.clock.time
+            self.stalls += 1
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
             self.send("stalled")
 

@@ -47,6 +47,7 @@ from .loop import EventLoop
 from .parameters import ParameterBatch
 from .runner import PolicyRunner
 from .timers import Clock, Timer, Timers
+from .usage import UnusedParameters
 
 log = logging.getLogger("perfchart")
 
@@ -158,6 +159,7 @@ class Session:
         for channel in self.channels:
             self.bus.subscribe(channel.handle, *channel.subscribes)
         self.bus.subscribe(self._on_interrupt, InterruptEvent)
+        self.bus.subscribe(UnusedParameters(self.config).handle, ParameterUpdateEvent)
         started = time.time()
         files.write_meta(self._meta(started, "running", None), book.summary)
         status, exit_status = "error", EXIT_BAD_INPUT

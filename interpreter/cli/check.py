@@ -1,0 +1,71 @@
+"""``perfchart check FILE...``: validate policy charts and test configurations without running anything.
+
+A file with a top-level ``statechart:`` is a chart; anything else is a test
+configuration, checked with every chart it uses, exactly as ``run`` loads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..charts.lint import Finding
+from ..errors import ConfigError
+
+EXIT_CLEAN, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 2
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    check = commands.add_parser(
+        "check",
+        help="check policy charts and test configurations",
+        description="Check policy charts and test configurations (with the charts they use) without running anything. "
+        "Exit status: 0 clean, 1 warnings with --strict, 2 errors.",
+    )
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a policy chart or a test configuration (YAML)")
+    check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
+    check.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a definition a configuration requires")
+
+
+def check(args: argparse.Namespace) -> int:
+    """Print every finding, one line each, and a count; the exit status says the worst."""
+    findings: list[Finding] = []
+    for path in args.files:
+        findings.extend(check_file(path, args.define))
+    # A chart given by itself and used by a given configuration is reported once.
+    findings = list({str(finding): finding for finding in findings}.values())
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    failed = sum(not finding.warning for finding in findings)
+    warned = len(findings) - failed
+    files = f"{len(args.files)} file{'s' if len(args.files) != 1 else ''}"
+    print(f"{files} checked: {failed} error{'s' if failed != 1 else ''}, {warned} warning{'s' if warned != 1 else ''}", file=sys.stderr)
+    if failed:
+        return EXIT_ERRORS
+    return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
+
+
+def check_file(path: Path, define: list[str]) -> list[Finding]:
+    """What checking one file finds: a chart's findings, or a configuration's and its charts' warnings."""
+    from ..charts.catalog import inspect_chart
+    from ..config import load_config, parse_define
+    from ..config.yamlsource import load_yaml_file
+
+    try:
+        data = load_yaml_file(path)
+    except ConfigError as exc:
+        return [Finding(exc)]
+    if isinstance(data, dict) and "statechart" in data:
+        return inspect_chart(path)[1]
+    try:
+        config = load_config(path, dict(parse_define(text) for text in define))
+    except ConfigError as exc:
+        return [Finding(exc)]
+    found = [Finding(ConfigError(warning), warning=True) for warning in config.warnings]
+    seen: set[Path] = set()
+    for spec in config.policies:
+        if spec.chart.path not in seen:
+            seen.add(spec.chart.path)
+            found.extend(spec.chart.findings)
+    return found
