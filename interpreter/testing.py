@@ -51,7 +51,8 @@ class PolicyHarness:
     *chart* is a bundled policy's name or alias, a chart file's path, or a
     loaded :class:`PolicyChart`; *config* is the policy's block (YAML text or
     a mapping), checked against the chart's schema unless *validate_config*
-    is false. Tasks the chart runs are recorded in :attr:`tasks` and complete
+    is false; then ``bind()`` also accepts event classes only the test
+    defines. Tasks the chart runs are recorded in :attr:`tasks` and complete
     only when the test says so (:meth:`complete`).
     """
 
@@ -97,6 +98,7 @@ class PolicyHarness:
             seed=seed,
             stale_timeout=stale_timeout,
             run_task=lambda task, traceids: self.tasks.append((task, tuple(sorted(traceids)))),
+            check_classes=validate_config,
         )
         self.bus.subscribe(self.runner.handle)
         self.loop.runners.append(self.runner)

@@ -152,3 +152,12 @@ def test_a_non_deterministic_choice_names_both_transitions_with_their_lines(tmp_
         f"{path}:15: non-deterministic choice: Next -> Done on done (line 15) and Next -> Done on done (line 22) "
         "are enabled at once; make their guards exclusive"
     )
+
+
+def test_set_result_takes_json_data_only(tmp_path: Path) -> None:
+    path = chart(tmp_path, **{"policy.set_status('OK')": "policy.set_result('answer', {1, 2})"})
+    error = failure(path)
+    assert str(error) == (
+        f"{path}:20: transition Next -> Done on done (action): set_result('answer', ...): expected JSON data "
+        "(numbers, text, lists, mappings), got {1, 2} in `policy.set_result('answer', {1, 2})`"
+    )

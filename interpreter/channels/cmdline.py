@@ -9,14 +9,15 @@ one starts, and the events of one run never interleave with the next's.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config.schema import load_schema
 from ..engine.events import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent
-from .base import Channel, ChannelContext
+from .base import Channel, ChannelContext, Simulation
 from .commands import Command, CommandTemplate, config_error, read_bool
+from .whatif import WhatIf
 
 if TYPE_CHECKING:
     from .process import ChildProcess
@@ -120,6 +121,31 @@ class CmdlineChannel(Channel):
     def start(self) -> None:
         if self.atstart:
             self._run({**self.context.definitions, **self.context.defaults}, ())
+
+    @classmethod
+    def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation | None:
+        """With a ``simulate:`` block, a dry run's commands start at once and print and exit as it says.
+
+        Without one the channel publishes nothing in a dry run and the simulator answers the policy.
+        """
+        if "simulate" not in block:
+            return None
+        command, _, _ = cls._settings(block)
+        what_if = WhatIf(block["simulate"], context.definitions)
+        source = context.name
+
+        def simulate(update: ParameterUpdateEvent) -> Iterator[tuple[float, Event]]:
+            if command.macros.isdisjoint(update.changes):
+                return
+            traceids = frozenset(update.traceids)
+            outcome = what_if.outcome(update.parameters)
+            yield 0.0, CmdlineStartedEvent(pid=None, argv=[command.cmdline], source=source, traceids=traceids)
+            for line in outcome.lines:
+                yield outcome.seconds, LogLineEvent(line=line, source=source, traceids=traceids)
+            exit_class = CmdlineExitZeroEvent if outcome.exitcode == 0 else CmdlineExitNonzeroEvent
+            yield outcome.seconds, exit_class(exitcode=outcome.exitcode, source=source, traceids=traceids)
+
+        return simulate
 
     def apply(self, update: ParameterUpdateEvent) -> None:
         """Run the command for *update* when it changes a macro the command uses."""

@@ -3,8 +3,8 @@
 A channel that can say what it would publish (``Channel.simulation``)
 gets its simulated events published at their simulated times, so the
 policy sees them through its filters as in a real run. When the session has
-nothing else to do and no such event is pending, the simulator gives each
-of the policy's bindings a traced OK answer, so a sweep runs through its
+nothing else to do and no such event is pending, the simulator gives the
+policy's bindings a traced OK answer, one at a time, so a sweep runs through its
 whole plan under the simulated clock in a fraction of a second per
 thousand runs. A binding made with ``simulate=False`` (an event that ends
 a policy early) is answered only when the chart waits for nothing else: no
@@ -72,9 +72,11 @@ class Simulator:
             self.bus.publish(completed)
 
     def answer(self, runner: PolicyRunner) -> bool:
-        """Give each OK (or status-less) binding one traced event; False when that stopped helping.
+        """Give one OK (or status-less) binding a traced event; False when answering stopped helping.
 
-        While channel events are pending it gives none, so time passes until they arrive.
+        Bindings with an explicit OK status come first, then by role and
+        filter, and take turns while answers move nothing. While channel
+        events are pending it gives none, so time passes until they arrive.
         """
         if self._pending:
             return False
@@ -85,23 +87,27 @@ class Simulator:
             self._stalls = runner.stalls
         elif runner.stalls > self._stalls:
             raise PerfchartError(f"dry run: policy {runner.name} is stuck {runner.waiting()}: nothing this dry run sends moves it, not even stalled")
-        elif self._fruitless >= PATIENCE:
+        if self._fruitless >= PATIENCE:
             return False
-        answerable = [b for b in runner.bindings if str(b.attrs.get("status", "OK")).upper() == "OK"]
+        answerable = sorted(
+            (b for b in runner.bindings if str(b.attrs.get("status", "OK")).upper() == "OK"),
+            key=lambda b: ("status" not in b.attrs, b.role, b.expression),
+        )
         bindings = [b for b in answerable if b.simulate]
         if not bindings and runner.evaluator.deadline is None:
             # Only an event that cuts the policy short could move it now: make that up rather than stall.
             bindings = answerable
         if not bindings:
             return False
+        # One answer at a time, taking turns in an order of their own, so the plan never depends on the order of bind() calls.
+        binding = bindings[self._fruitless % len(bindings)]
         self._fruitless += 1
         traceids = traces(runner.trace)
-        for binding in bindings:
-            runner.send(
-                binding.role,
-                source=SimulatedEvent(traceids=traceids, expression=binding.expression),
-                traceids=traceids,
-                notrace=False,
-                **binding.attrs,
-            )
+        runner.send(
+            binding.role,
+            source=SimulatedEvent(traceids=traceids, expression=binding.expression),
+            traceids=traceids,
+            notrace=False,
+            **binding.attrs,
+        )
         return True

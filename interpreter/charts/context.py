@@ -6,6 +6,7 @@ chart does, a user's chart can do too. docs/authoring.md documents it.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,15 @@ class PolicyAPI:
         it would otherwise only receive after moving on.
         """
         return self._runner.unbind(role)
+
+    def set_result(self, name: str, value: Any) -> None:
+        """Record the policy's answer (``largest_ok``): it goes into meta.json and the summary, not into a run."""
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"set_result({name!r}, ...): expected JSON data (numbers, text, lists, mappings), got {value!r}") from None
+        self._runner.results[str(name)] = value
+        log.info("%s: %s = %r", self._runner.name, name, value)
 
     def set_total(self, runs: int) -> None:
         """Announce how many runs this policy will make, for the progress bar and ETA."""

@@ -50,6 +50,7 @@ class ConsoleUI:
         self._origin: float | None = None
         #: The policy running now, whose wait the progress line shows.
         self.runner: PolicyRunner | None = None
+        self._policies: dict[str, PolicyRunner] = {}
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -71,6 +72,7 @@ class ConsoleUI:
 
     def policy_started(self, runner: PolicyRunner) -> None:
         self.runner = runner
+        self._policies[runner.name] = runner
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=f"{runner.name} #{runner.repetition}")
 
@@ -114,6 +116,9 @@ class ConsoleUI:
             self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
+        for name, runner in self._policies.items():
+            for key, value in runner.results.items():
+                self.console.print(f"{name}: {key} = {value!r}", markup=False)
         self.console.print(f"results: {results}")
 
 

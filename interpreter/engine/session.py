@@ -111,6 +111,8 @@ class Session:
             ]
             self.tasks = TaskRunner(config.tasks, self.bus, config.definitions)
         self.runners = [self._runner(spec, 1) for spec in config.policies]
+        #: Each policy's answers (``policy.set_result``), the latest repetition's last.
+        self.policy_results: dict[str, dict[str, Any]] = {}
 
     # -- building --------------------------------------------------------------
 
@@ -249,6 +251,8 @@ class Session:
             self.batch.flush()
             self.bus.dispatch(0.0)
             self.bus.unsubscribe(runner.handle)
+            if runner.results:
+                self.policy_results.setdefault(runner.name, {}).update(runner.results)
 
     def _session_task(self, task: str) -> None:
         """Run a session-level task (setup, pretest, ...) and turn the loop until it completes.
@@ -339,6 +343,7 @@ class Session:
             "seed": self.seed,
             "repeat": self.config.repeat,
             "policies": [spec.chart.name for spec in self.config.policies],
+            "results": self.policy_results,
             "definitions": self.config.definitions,
             "meta": self.config.meta,
             "status": status,

@@ -1,0 +1,85 @@
+"""The tutorial policy of docs/authoring.md (examples/ramp_bisect.yaml): real command, what-if dry run, results."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+PLAN = [1, 2, 4, 8, 16, 32, 64, 48, 40, 36, 38, 37]
+
+
+def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def results(directory: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    meta = json.loads((directory / "meta.json").read_text())
+    runs = [json.loads(line) for line in (directory / "runs.jsonl").read_text().splitlines()]
+    return meta, runs
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    for name in ("ramp.yml", "ramp_bisect.yaml"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    return tmp_path
+
+
+def test_the_tutorial_finds_the_boundary_against_a_real_command(examples: Path) -> None:
+    done = perfchart("run", "ramp.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=examples)
+    assert done.returncode == 1, done.stderr  # the failing runs above the boundary are not OK
+    meta, runs = results(examples / "r")
+    assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}}
+    assert [run["parameters"]["load"] for run in runs] == PLAN
+    assert [run["status"] for run in runs] == ["OK" if load <= 37 else "FAILED" for load in PLAN]
+    assert "ramp-bisect: largest_ok = 37" in done.stderr
+
+
+def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(examples: Path) -> None:
+    started = time.monotonic()
+    done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", cwd=examples)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1, done.stderr
+    assert [int(line.split("load=")[1]) for line in done.stdout.splitlines()] == PLAN
+    meta, runs = results(examples / "d")
+    assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}} and meta["dry_run"] is True
+    # Each run lasts what the channel's simulate: says, on the simulated clock, and prints its simulated line.
+    assert [round(run["duration"], 6) for run in runs] == [round(0.5 + load / 100, 6) for load in PLAN]
+    assert [run["exitcodes"] for run in runs] == [[int(load > 37)] for load in PLAN]
+    assert elapsed < 10  # seconds of simulated runs take no real time; most of this is interpreter start-up
+
+
+def test_a_dry_run_without_simulate_is_all_ok_whatever_the_order_of_bind_calls(examples: Path) -> None:
+    config = examples / "ramp.yml"
+    config.write_text(config.read_text().split("    simulate:")[0])
+    chart = examples / "ramp_bisect.yaml"
+    text = chart.read_text()
+    bind_ok = "    policy.bind('ok', config['events']['ok'])\n"
+    bind_failed = "    policy.bind('failed', config['events']['failed'])\n"
+    plans = []
+    for order in ((bind_ok, bind_failed), (bind_failed, bind_ok)):
+        chart.write_text(text.replace(bind_ok + bind_failed, "".join(order)))
+        done = perfchart("run", "ramp.yml", "--dry-run", "--results", f"d{len(plans)}", cwd=examples)
+        assert done.returncode == 0, done.stderr
+        plans.append(done.stdout)
+        assert results(examples / f"d{len(plans) - 1}")[0]["results"] == {"ramp-bisect": {"largest_ok": 1024}}
+    assert plans[0] == plans[1]
+    assert [int(line.split("load=")[1]) for line in plans[0].splitlines()] == [2**i for i in range(11)]
+
+
+def test_a_bad_simulate_expression_is_reported_at_load(examples: Path) -> None:
+    config = examples / "ramp.yml"
+    config.write_text(config.read_text().replace('exitcode: "load > capacity"', 'exitcode: "load >> > capacity"'))
+    done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", cwd=examples)
+    assert done.returncode == 2
+    assert done.stderr.startswith("perfchart: error: ramp.yml:28: channels[0].simulate.exitcode: ")
+    assert not (examples / "d").exists()
