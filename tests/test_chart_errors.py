@@ -158,6 +158,6 @@ def test_set_result_takes_json_data_only(tmp_path: Path) -> None:
     path = chart(tmp_path, **{"policy.set_status('OK')": "policy.set_result('answer', {1, 2})"})
     error = failure(path)
     assert str(error) == (
-        f"{path}:20: transition Next -> Done on done (action): set_result('answer', ...): expected JSON data "
+        f"{path}:19: transition Next -> Done on done (action): set_result('answer', ...): expected JSON data "
         "(numbers, text, lists, mappings), got {1, 2} in `policy.set_result('answer', {1, 2})`"
     )
