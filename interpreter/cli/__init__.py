@@ -13,7 +13,7 @@ from rich.logging import RichHandler
 
 from .. import __version__
 from ..errors import PerfchartError
-from . import check, draw
+from . import check, draw, new, schema
 
 EXIT_INTERNAL = 70
 
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("policies", help="list the bundled policies", description="List the bundled policies.")
     draw.add_parser(commands)
     check.add_parser(commands)
+    schema.add_parser(commands)
+    new.add_parser(commands)
     return parser
 
 
@@ -49,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return draw.draw(args)
         if args.command == "check":
             return check.check(args)
+        if args.command == "schema":
+            return schema.print_schema(args)
+        if args.command == "new":
+            return new.new(args)
         return run(args)
     except PerfchartError as exc:
         if verbose:

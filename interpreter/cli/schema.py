@@ -1,0 +1,83 @@
+"""``perfchart schema config|statechart``: JSON Schemas for editors, complete with every plugin's block.
+
+The shipped schemas check structure; this adds what the loader checks
+block by block: each bundled policy's block (selected by its ``class:``),
+each registered channel's block and the task schema, so an editor using
+the YAML language server flags a typo'd key as you type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+ID = "https://perfchart.invalid/schemas/"
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of test configurations or policy charts",
+        description="Print a JSON Schema for editors: 'config' for test configurations (with every bundled policy's "
+        "and registered channel's block), 'statechart' for policy chart files. Wire it into an editor with a "
+        "'# yaml-language-server: $schema=FILE' comment at the top of the YAML file.",
+    )
+    schema.add_argument("kind", choices=("config", "statechart"), help="which schema")
+
+
+def print_schema(args: argparse.Namespace) -> int:
+    document = config_schema() if args.kind == "config" else statechart_schema()
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+def _embedded(schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] = ()) -> Any:
+    """*schema* as a resource of its own (so its ``#`` references stay its own), also allowing keys *allow*."""
+    if isinstance(schema, bool):
+        return schema
+    out = copy.deepcopy(dict(schema))
+    out.pop("$schema", None)
+    out["$id"] = f"{ID}{name}.json"
+    if allow:
+        out["properties"] = {**{key: True for key in allow}, **out.get("properties", {})}
+    return out
+
+
+def _by_class(choices: Iterable[tuple[tuple[str, ...], Any]]) -> list[dict[str, Any]]:
+    """``if class is one of these names then this block's schema`` for each choice."""
+    return [
+        {"if": {"required": ["class"], "properties": {"class": {"enum": list(names)}}}, "then": then}
+        for names, then in choices
+    ]
+
+
+def config_schema() -> dict[str, Any]:
+    """config.schema.json with each bundled policy's, each channel's and the task block filled in."""
+    from ..channels.registry import channel_classes
+    from ..charts.catalog import bundled
+    from ..config.schema import load_schema
+
+    schema = load_schema("config")
+    schema["$id"] = f"{ID}config.json"
+    defs = schema["$defs"]
+    policies = [(chart.names(), _embedded(chart.config_schema, f"policy-{chart.name}", ("class",))) for chart in bundled() if chart.config_schema is not None]
+    defs["policy"] = {**defs["policy"], "allOf": _by_class(policies)}
+    channels = {cls: cls.names for cls in channel_classes().values()}
+    defs["channel"] = {**defs["channel"], "allOf": _by_class((names, _embedded(cls.schema, f"channel-{names[-1]}", ("class",))) for cls, names in channels.items())}
+    defs["task"] = _embedded(load_schema("task"), "task")
+    schema["properties"]["tasks"] = {**schema["properties"]["tasks"], "items": {"$ref": "#/$defs/task"}}
+    return schema
+
+
+def statechart_schema() -> dict[str, Any]:
+    """chart.schema.json (sismic's format) with the ``perfchart:`` header's schema in place."""
+    from ..config.schema import load_schema
+
+    schema = load_schema("chart")
+    schema["$id"] = f"{ID}statechart.json"
+    schema["$defs"]["header"] = _embedded(load_schema("chart-header"), "chart-header")
+    schema["properties"]["perfchart"] = {"$ref": "#/$defs/header"}
+    return schema
