@@ -177,6 +177,11 @@ class PolicyHarness:
         return self.runner.final
 
     @property
+    def results(self) -> dict[str, Any]:
+        """The policy's answers so far (``policy.set_result``)."""
+        return dict(self.runner.results)
+
+    @property
     def open_runs(self) -> list[Record]:
         """Records of runs still in progress."""
         return self.book.open_runs

@@ -90,3 +90,11 @@ def test_the_statechart_schema_checks_the_header_too() -> None:
     chart = yaml.safe_load(charts[0].read_text())
     chart["perfchart"]["summry"] = chart["perfchart"].pop("summary")
     assert problems(validator, chart) == ["Additional properties are not allowed ('summry' was unexpected)"]
+
+
+def test_the_readme_names_the_authoring_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for line in ("perfchart check FILE... [--strict]", "perfchart new NAME [--dir DIR]", "perfchart schema config|statechart", "perfchart new foo && pytest foo/"):
+        assert line in readme
+    usage = perfchart("--help").stdout
+    assert all(command in usage for command in ("check", "new", "schema"))
