@@ -41,7 +41,7 @@ def new(args: argparse.Namespace) -> int:
         raise UsageError(f"{target} already exists and is not empty; choose another NAME or --dir")
     target.mkdir(parents=True, exist_ok=True)
     cls = "".join(part.capitalize() for part in name.split("_"))
-    templates = files("interpreter.templates")
+    templates = files("interpreter.cli").joinpath("templates")
     for template, output in TEMPLATES.items():
         text = templates.joinpath(template).read_text(encoding="utf-8")
         (target / output.replace("NAME", name)).write_text(text.replace("CLASS", cls).replace("NAME", name), encoding="utf-8")
