@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import textwrap
 from pathlib import Path
@@ -161,3 +162,17 @@ def test_set_result_takes_json_data_only(tmp_path: Path) -> None:
         f"{path}:19: transition Next -> Done on done (action): set_result('answer', ...): expected JSON data "
         "(numbers, text, lists, mappings), got {1, 2} in `policy.set_result('answer', {1, 2})`"
     )
+
+
+def test_the_progress_line_shows_what_the_chart_waits_for(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from interpreter.cli.ui import ConsoleUI, WaitingColumn
+
+    harness = PolicyHarness(chart(tmp_path), "from: 3")
+    harness.advance(5)
+    ui = ConsoleUI(Console(file=io.StringIO()))
+    column = WaitingColumn(ui)
+    assert column.render(None).plain == ""  # type: ignore[arg-type]
+    ui.policy_started(harness.runner)
+    assert column.render(None).plain == "in Next, waiting for done: CmdlineExitZeroEvent (5s of 60s before stalled)"  # type: ignore[arg-type]

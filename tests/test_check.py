@@ -187,3 +187,23 @@ def test_a_used_parameter_is_not_warned_about(tmp_path: Path) -> None:
     done = perfchart("run", "config.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr
+
+
+def test_a_config_value_that_breaks_bundled_chart_code_is_named_with_its_key(tmp_path: Path) -> None:
+    from interpreter.charts import bundled
+
+    (explorer,) = [chart for chart in bundled() if chart.name == "multivariable-explorer"]
+    config = tmp_path / "two.yml"
+    config.write_text(
+        "policies:\n  - class: multivariable-explorer\n    matrix:\n      a: {type: discrete, values: [1, 2]}\n"
+        "    events:\n      signalEventCount: \"'two'\"\n      signal:\n        OK: CmdlineExitZeroEvent\n"
+        "channels:\n  - class: cmdline\n    cmdline: 'true {{a}}'\n"
+    )
+    done = perfchart("run", "two.yml", "--dry-run", "--results", "r", "-q", cwd=tmp_path)
+    assert done.returncode == 2
+    line = explorer.source().chart["root state"]["states"][2]["states"][0]["transitions"][1].line_of("guard")
+    assert done.stderr == (
+        f"perfchart: error: {explorer.path}:{line}: transition Waiting (internal) on signal (guard): "
+        "TypeError: '>' not supported between instances of 'str' and 'int' in `traced(event, trace) and remaining > 1`; "
+        "remaining comes from policies[0].events.signalEventCount (two.yml:6)\n"
+    )
