@@ -44,24 +44,6 @@ class DeadlineEvaluator(PythonEvaluator):
     def __init__(self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None) -> None:
         super().__init__(interpreter, initial_context=initial_context)
         self.deadline: float | None = None
-        #: The code running now: its kind (preamble, guard, action, on entry, on exit) and transition or state.
-        self.where: tuple[str, Any] = ("preamble", None)
-
-    def execute_statechart(self, statechart: Statechart) -> list[ChartEvent]:
-        self.where = ("preamble", statechart)
-        return super().execute_statechart(statechart)
-
-    def execute_action(self, transition: Any, event: ChartEvent | None = None) -> list[ChartEvent]:
-        self.where = ("action", transition)
-        return super().execute_action(transition, event)
-
-    def execute_on_entry(self, state: Any) -> list[ChartEvent]:
-        self.where = ("on entry", state)
-        return super().execute_on_entry(state)
-
-    def execute_on_exit(self, state: Any) -> list[ChartEvent]:
-        self.where = ("on exit", state)
-        return super().execute_on_exit(state)
 
     def _note(self, due: float, now: float) -> bool:
         if due <= now:
@@ -71,7 +53,6 @@ class DeadlineEvaluator(PythonEvaluator):
         return False
 
     def evaluate_guard(self, transition: Any, event: ChartEvent | None = None) -> bool:
-        self.where = ("guard", transition)
         interpreter = self._interpreter
         source = transition.source
         now = interpreter.time
@@ -404,7 +385,7 @@ class PolicyRunner:
             return cause
         if cause is exc and not isinstance(exc, CodeEvaluationError):
             return ConfigError(f"invalid statechart: {exc}", file=str(self.chart.path))
-        kind, obj = self.evaluator.where
+        kind, obj = _running(exc)
         block, key, place = block_of(self.chart.source(), self.chart.statechart(), kind, obj)
         line, code = self.chart.source().code_line(block, key, code_offset(cause)) if block is not None else (None, "")
         what = cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
@@ -433,6 +414,32 @@ class PolicyRunner:
             file=str(self.chart.path),
             line=first.line if first is not None else None,
         )
+
+
+#: sismic's evaluator methods that run chart code, and the kind of code each runs.
+_CODE_RUNNERS = {
+    "execute_statechart": "preamble",
+    "evaluate_guard": "guard",
+    "execute_action": "action",
+    "execute_on_entry": "on entry",
+    "execute_on_exit": "on exit",
+}
+
+
+def _running(exc: BaseException) -> tuple[str, Any]:
+    """The kind of chart code that raised *exc*, and its transition or state, read from sismic's frames.
+
+    Found after the fact, so running chart code costs nothing extra.
+    """
+    found: tuple[str, Any] = ("preamble", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        kind = _CODE_RUNNERS.get(tb.tb_frame.f_code.co_name)
+        if kind is not None:
+            local = tb.tb_frame.f_locals
+            found = (kind, local.get("transition", local.get("state")))
+        tb = tb.tb_next
+    return found
 
 
 def _names(code: str) -> list[str]:
