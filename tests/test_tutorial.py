@@ -83,3 +83,16 @@ def test_a_bad_simulate_expression_is_reported_at_load(examples: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("perfchart: error: ramp.yml:28: channels[0].simulate.exitcode: ")
     assert not (examples / "d").exists()
+
+
+def test_verbose_traces_what_the_chart_receives_and_does(examples: Path) -> None:
+    done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", "-v", cwd=examples)
+    said = [" ".join(line.split()[1:]) for line in done.stderr.splitlines() if line.startswith("DEBUG")]
+    first_run = said.index("ramp-bisect: event ok (CmdlineExitZeroEvent)")
+    assert said[first_run : first_run + 4] == [
+        "ramp-bisect: event ok (CmdlineExitZeroEvent)",
+        "ramp-bisect: exit Try",
+        "ramp-bisect: transition Try -> Next on ok",
+        "ramp-bisect: enter Next",
+    ]
+    assert "ramp-bisect: event failed (CmdlineExitNonzeroEvent)" in said
