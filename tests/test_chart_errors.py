@@ -176,3 +176,11 @@ def test_the_progress_line_shows_what_the_chart_waits_for(tmp_path: Path) -> Non
     assert column.render(None).plain == ""  # type: ignore[arg-type]
     ui.policy_started(harness.runner)
     assert column.render(None).plain == "in Next, waiting for done: CmdlineExitZeroEvent (5s of 60s before stalled)"  # type: ignore[arg-type]
+
+
+def test_bind_of_a_config_filter_naming_no_class_points_at_the_config_entry(tmp_path: Path) -> None:
+    """A chart whose schema has no `format: event-filter` still fails at once, at the config's line."""
+    path = chart(tmp_path, BIND="config['ok']")
+    with pytest.raises(ConfigError) as caught:
+        PolicyHarness(path, "from: 3\nok: CmdlineExitNonZeroEvent\n")
+    assert str(caught.value) == "policy.yml:2: ok: no event class is called 'CmdlineExitNonZeroEvent' (did you mean CmdlineExitNonzeroEvent?)"
