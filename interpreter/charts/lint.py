@@ -20,12 +20,13 @@ from ..config.yamlsource import LocatedDict
 from ..errors import ConfigError
 from ..filters import EventFilter, FilterSyntaxError
 from .checks import states
+from .context import helpers
 
 #: Events the runtime sends a chart without a binding (docs/authoring.md, "Events the chart receives").
 LIFECYCLE_EVENTS = frozenset({"interrupt", "restart", "stalled", "task_completed"})
-#: Names chart code sees: the runtime contract (charts/context.py) and sismic's own.
+#: Names chart code sees: the runtime contract (charts/context.py, helpers included) and sismic's own.
 CONTEXT_NAMES = frozenset(
-    {"config", "definitions", "policy", "matrix", "evaluate", "traced", "seconds"}
+    {"config", "definitions", "policy", *helpers(0, {}, {})}
     | {"event", "after", "idle", "active", "time", "send", "notify", "setdefault"}
 )
 _CODE_KEYS = ("preamble", "on entry", "on exit", "guard", "action")
