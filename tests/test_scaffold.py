@@ -75,7 +75,7 @@ def test_the_config_schema_knows_every_bundled_policy_and_channel_block() -> Non
     sweep = yaml.safe_load((ROOT / "examples" / "sweep.yml").read_text())
     sweep["policies"][0]["matrx"] = sweep["policies"][0].pop("matrix")
     sweep["channels"][0]["timeot"] = sweep["channels"][0].pop("timeout")
-    sweep["simulate"] = {"outcom": 1}
+    sweep["channels"][0]["simulate"] = {"outcom": 1}
     found = problems(validator, sweep)
     assert any("'matrx' was unexpected" in message for message in found)
     assert any("'timeot' was unexpected" in message for message in found)
