@@ -25,10 +25,13 @@ from rich.progress import (
 from rich.table import Table
 
 from ..engine.runner import PolicyRunner
+from ..metrics import Summaries
 from ..results import Summary
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
 SHOW_NOT_OK = 5
+#: Parameter sets shown in the metrics table: this many from the top and as many from the bottom.
+SHOW_SETS = 10
 
 
 def format_parameters(parameters: dict[str, Any]) -> str:
@@ -45,6 +48,7 @@ class ConsoleUI:
         self._not_ok: list[dict[str, Any]] = []
         #: Session-clock time the first run started: the plan's time zero.
         self._origin: float | None = None
+        self._summaries: Summaries | None = None
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -83,6 +87,9 @@ class ConsoleUI:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
+    def summarized(self, summaries: Summaries) -> None:
+        self._summaries = summaries
+
     def session_finished(self, summary: Summary, results: Path, status: str) -> None:
         if self._progress is not None:
             self._progress.stop()
@@ -107,7 +114,46 @@ class ConsoleUI:
             self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
+        if self._summaries is not None and self._summaries.groups:
+            self.console.print(metrics_table(self._summaries, results))
         self.console.print(f"results: {results}")
+
+
+def metrics_table(summaries: Summaries, results: Path) -> Table:
+    """One row per parameter set: mean ± σ and min … max of each metric, like hyperfine.
+
+    Past ``2 * SHOW_SETS`` sets, the middle ones are left to summary.csv.
+    """
+    shown = summaries.varied or summaries.parameter_names
+    table = Table(title="metrics per parameter set: mean ± σ, min … max", title_justify="left")
+    table.add_column("parameters", no_wrap=True)
+    table.add_column("runs", justify="right")
+    for spec in summaries.metrics:
+        units = f" ({spec.units})" if spec.units else ""
+        table.add_column(f"{spec.name}{units}", justify="right")
+    groups = list(summaries.groups.values())
+    skipped = 0
+    if len(groups) > 2 * SHOW_SETS:
+        skipped = len(groups) - 2 * SHOW_SETS
+        groups = groups[:SHOW_SETS] + groups[-SHOW_SETS:]
+    for position, group in enumerate(groups):
+        if skipped and position == SHOW_SETS:
+            table.add_row(f"… {skipped} more in {results / 'summary.csv'}", "", *([""] * len(summaries.metrics)), style="dim")
+        cells = [format_parameters({name: group.parameters.get(name) for name in shown}), str(group.runs)]
+        for spec in summaries.metrics:
+            acc = group.accumulators[spec.name]
+            show = _seconds if spec.units == "s" else _number
+            if not acc.count:
+                cells.append("-")
+                continue
+            spread = f" ± {show(acc.stddev)}" if acc.stddev is not None else ""
+            cells.append(f"{show(acc.mean)}{spread}\n{show(acc.low)} … {show(acc.high)}")
+        table.add_row(*cells)
+    return table
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"
 
 
 def _seconds(value: float) -> str:
