@@ -153,17 +153,18 @@ class _CountRun(TrackerRun):
     def __init__(self, tracker: CountTracker, traceids: frozenset[int], emit: Emit) -> None:
         self.tracker = tracker
         self.emit = emit
-        self.total = 0.0
+        self.total: float = 0  # stays an int while every step is one: a count reads as 3, not 3.0
         self.session = tracker.filter.start(traceids, self._count, tracker.timers)
 
     def _count(self, event: Event, notrace: bool) -> None:
         step = self.tracker.step
         if isinstance(step, str):
             try:
-                value = number(evaluate(step, {**event.attributes(), "event": event}, key="step"))
+                raw = evaluate(step, {**event.attributes(), "event": event}, key="step")
             except ConfigError as exc:
                 self.tracker.warner.warn("step", str(exc))
                 return
+            value = raw if isinstance(raw, int) and not isinstance(raw, bool) else number(raw)
             if value is None:
                 self.tracker.warner.warn("number", f"step {step!r} is not a number for {event!r}")
                 return

@@ -19,7 +19,7 @@ from .base import MetricSpec, Tracker, TrackerRun
 
 def aggregate(values: Sequence[float], how: str) -> float:
     """A run's value of a metric from the values its trackers emitted in the run."""
-    if how == "first":
+    if how == "first" or len(values) == 1:
         return values[0]
     if how == "last":
         return values[-1]
