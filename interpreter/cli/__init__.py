@@ -14,6 +14,7 @@ from rich.logging import RichHandler
 from .. import __version__
 from ..errors import PerfchartError
 from . import draw
+from . import report
 
 EXIT_INTERNAL = 70
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("policies", help="list the bundled policies", description="List the bundled policies.")
     draw.add_parser(commands)
+    report.add_commands(commands)
     return parser
 
 
@@ -46,6 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_policies()
         if args.command == "draw":
             return draw.draw(args)
+        if hasattr(args, "handler"):
+            return args.handler(args)
         return run(args)
     except PerfchartError as exc:
         if verbose:
