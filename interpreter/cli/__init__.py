@@ -13,8 +13,7 @@ from rich.logging import RichHandler
 
 from .. import __version__
 from ..errors import PerfchartError
-from . import draw
-from . import report
+from . import draw, report
 
 EXIT_INTERNAL = 70
 

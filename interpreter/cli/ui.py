@@ -25,13 +25,11 @@ from rich.progress import (
 from rich.table import Table
 
 from ..engine.runner import PolicyRunner
-from ..metrics import Summaries
+from ..metrics import SummaryView
 from ..results import Summary
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
 SHOW_NOT_OK = 5
-#: Parameter sets shown in the metrics table: this many from the top and as many from the bottom.
-SHOW_SETS = 10
 
 
 def format_parameters(parameters: dict[str, Any]) -> str:
@@ -48,7 +46,7 @@ class ConsoleUI:
         self._not_ok: list[dict[str, Any]] = []
         #: Session-clock time the first run started: the plan's time zero.
         self._origin: float | None = None
-        self._summaries: Summaries | None = None
+        self._summary: SummaryView | None = None
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -87,8 +85,8 @@ class ConsoleUI:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
-    def summarized(self, summaries: Summaries) -> None:
-        self._summaries = summaries
+    def summarized(self, summary: SummaryView) -> None:
+        self._summary = summary
 
     def session_finished(self, summary: Summary, results: Path, status: str) -> None:
         if self._progress is not None:
@@ -114,33 +112,30 @@ class ConsoleUI:
             self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
-        if self._summaries is not None and self._summaries.groups:
-            self.console.print(metrics_table(self._summaries, results))
+        if self._summary is not None and self._summary.count:
+            self.console.print(metrics_table(self._summary, results))
         self.console.print(f"results: {results}")
 
 
-def metrics_table(summaries: Summaries, results: Path) -> Table:
+def metrics_table(summary: SummaryView, results: Path) -> Table:
     """One row per parameter set: mean ± σ and min … max of each metric, like hyperfine.
 
-    Past ``2 * SHOW_SETS`` sets, the middle ones are left to summary.csv.
+    Past the first and last few sets, the middle ones are left to summary.csv.
     """
-    shown = summaries.varied or summaries.parameter_names
+    shown = summary.varied or summary.parameter_names
     table = Table(title="metrics per parameter set: mean ± σ, min … max", title_justify="left")
     table.add_column("parameters", no_wrap=True)
     table.add_column("runs", justify="right")
-    for spec in summaries.metrics:
+    for spec in summary.metrics:
         units = f" ({spec.units})" if spec.units else ""
         table.add_column(f"{spec.name}{units}", justify="right")
-    groups = list(summaries.groups.values())
-    skipped = 0
-    if len(groups) > 2 * SHOW_SETS:
-        skipped = len(groups) - 2 * SHOW_SETS
-        groups = groups[:SHOW_SETS] + groups[-SHOW_SETS:]
+    groups = summary.head + summary.tail
+    skipped = summary.count - len(groups)
     for position, group in enumerate(groups):
-        if skipped and position == SHOW_SETS:
-            table.add_row(f"… {skipped} more in {results / 'summary.csv'}", "", *([""] * len(summaries.metrics)), style="dim")
+        if skipped and position == len(summary.head):
+            table.add_row(f"… {skipped} more in {results / 'summary.csv'}", "", *([""] * len(summary.metrics)), style="dim")
         cells = [format_parameters({name: group.parameters.get(name) for name in shown}), str(group.runs)]
-        for spec in summaries.metrics:
+        for spec in summary.metrics:
             acc = group.accumulators[spec.name]
             show = _seconds if spec.units == "s" else _number
             if not acc.count:

@@ -5,22 +5,24 @@
   entry point group.
 - :class:`MetricSpec`: a metric declared in ``config.metrics``.
 - :class:`RunMetrics`: puts each run's values into its record.
-- :class:`Summaries`: statistics per parameter set, written to summary.json/csv.
+- :func:`write_summary`: statistics per parameter set, streamed from runs.jsonl to summary.json/csv.
 """
 
 from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
 from .collect import RunMetrics
 from .registry import tracker_class, tracker_classes
 from .stats import Accumulator, Summarizer, summarizers
-from .summary import DURATION, Summaries, read_runs, read_summary
+from .summary import DURATION, Group, Grouping, SummaryView, read_runs, read_summary, write_summary
 
 __all__ = [
     "AGGREGATES",
     "DURATION",
     "Accumulator",
     "MetricSpec",
+    "Group",
+    "Grouping",
     "RunMetrics",
-    "Summaries",
+    "SummaryView",
     "Summarizer",
     "Tracker",
     "TrackerRun",
@@ -29,4 +31,5 @@ __all__ = [
     "summarizers",
     "tracker_class",
     "tracker_classes",
+    "write_summary",
 ]

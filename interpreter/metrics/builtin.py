@@ -29,6 +29,14 @@ log = logging.getLogger("perfchart")
 
 def number(value: Any) -> float | None:
     """*value* as a float, or None when it is not a finite number (or text of one)."""
+    kind = type(value)
+    if kind is float or kind is int or kind is str:
+        # The common cases, without the cost of the numbers ABC.
+        try:
+            result = float(value)
+        except ValueError:
+            return None
+        return result if result - result == 0 else None
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, numbers.Real):
@@ -196,7 +204,7 @@ class _Extraction:
         if self.attrib is not None:
             raw = event
             for step in self.attrib:
-                raw = raw.get(step) if isinstance(raw, Mapping) else getattr(raw, step, None)
+                raw = raw.get(step) if isinstance(raw, dict) else getattr(raw, step, None)
                 if raw is None:
                     warner.warn(f"{self.metric}:missing", f"{event.event_name} has no {'.'.join(self.attrib)!r}")
                     return None

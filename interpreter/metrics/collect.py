@@ -67,7 +67,7 @@ class RunMetrics:
             wanted = self._wanted[cls] = any(f.selects(cls) for f in self._filters)
         if not wanted:
             return
-        for run in list(self._open.values()):
+        for run in self._open.values():
             for watch in run.watches:
                 watch.handle(event)
 

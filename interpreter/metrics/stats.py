@@ -97,9 +97,9 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-@dataclass
+@dataclass(slots=True)
 class Accumulator:
-    """Running statistics of one metric in one group of runs."""
+    """Running statistics of one metric in one group of runs; slotted, as a session may hold one per parameter set."""
 
     keep_values: bool = False
     count: int = 0

@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import UsageError
 from ..metrics.base import MetricSpec
 from ..metrics.stats import DEFAULT_SUMMARIZERS, summarizers
-from ..metrics.summary import DURATION, Summaries, read_runs, read_summary
+from ..metrics.summary import DURATION, Group, Grouping, read_runs, read_summary
 
 
 @dataclass
@@ -35,13 +35,14 @@ class Results:
     def runs(self) -> Any:
         return read_runs(self.directory)
 
-    def spreads(self) -> Summaries:
-        """Mean, σ, min and max per parameter set and metric, recomputed from runs.jsonl whatever each metric summarizes."""
+    def spreads(self) -> tuple[list[MetricSpec], list[str], list[Group]]:
+        """The metrics, the varied parameters and every group with mean, σ, min and max, from runs.jsonl.
+
+        Recomputed whatever each metric summarizes, since a plot needs exactly these.
+        """
         specs = [
             DURATION if m["name"] == DURATION.name else MetricSpec(m["name"], summarizers(DEFAULT_SUMMARIZERS), m.get("units"), m.get("desc"))
             for m in self.summary["metrics"]
         ]
-        summaries = Summaries(specs)
-        for record in self.runs():
-            summaries.add(record)
-        return summaries
+        with Grouping.of(self.runs(), specs) as grouping:
+            return specs, grouping.varied, list(grouping.groups())

@@ -120,7 +120,7 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
     """Write the report page (``report.html`` in *directory* by default) and its plots; return their paths."""
     results = Results.read(directory)
     output = output if output is not None else directory / "report.html"
-    figures = plots(results.spreads())
+    figures = plots(*results.spreads())
     plot_dir = output.parent / "plots"
     written: list[Path] = []
     if figures:

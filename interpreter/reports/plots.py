@@ -16,7 +16,7 @@ from numbers import Real
 from typing import Any
 
 from ..metrics.base import MetricSpec
-from ..metrics.summary import Group, Summaries
+from ..metrics.summary import Group
 
 #: A numeric axis spanning this ratio or more of positive values is drawn on a log scale.
 LOG_RATIO = 100
@@ -47,15 +47,14 @@ def _numeric(values: Iterable[Any]) -> bool:
     return all(isinstance(v, Real) and not isinstance(v, bool) for v in values)
 
 
-def plots(summaries: Summaries) -> list[Plot]:
+def plots(metrics: Iterable[MetricSpec], varied: list[str], groups: list[Group]) -> list[Plot]:
     """Every metric with a value against every varied parameter."""
-    varied = summaries.varied
     found: list[Plot] = []
-    for spec in summaries.metrics:
-        if not any(group.accumulators[spec.name].count for group in summaries.groups.values()):
+    for spec in metrics:
+        if not any(group.accumulators[spec.name].count for group in groups):
             continue
         for parameter in varied:
-            found.append(Plot(spec.name, parameter, _figure(spec, parameter, [p for p in varied if p != parameter], list(summaries.groups.values()))))
+            found.append(Plot(spec.name, parameter, _figure(spec, parameter, [p for p in varied if p != parameter], groups)))
     return found
 
 
