@@ -285,3 +285,47 @@ def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_
     assert shown == [*range(1, 11), *range(991, 1001)]
     assert f"… 980 more in {results / 'summary.csv'}" in " ".join(done.stderr.split())
     assert len((results / "summary.csv").read_text().splitlines()) == 1001
+
+
+def test_a_tracker_sees_only_its_runs_events_unless_notrace(tmp_path: Path) -> None:
+    text = """
+config:
+  metrics: [{name: traced_ticks}, {name: ticks}, {name: lines}]
+policies:
+  - class: multivariable-explorer
+    matrix: {n: {type: discrete, values: [1]}}
+    events: {signal: {OK: CmdlineExitZeroEvent}}
+channels:
+  - class: channel.CmdlineChannel
+    cmdline: "{{python}} -c 'import time; print({{n}}); time.sleep(1.3)'"
+trackers:
+  - {class: count, metric: traced_ticks, events: TickEvent}
+  - {class: count, metric: ticks, events: "TickEvent:notrace"}
+  - {class: count, metric: lines, events: LogLineEvent}
+"""
+    status, results = run(tmp_path, text)
+    assert status == 0
+    (record,) = records(results)
+    # Session ticks carry no trace: only a :notrace clause counts them (one per second of the run).
+    assert record["metrics"]["traced_ticks"] == 0
+    assert 1 <= record["metrics"]["ticks"] <= math.ceil(record["duration"])
+    assert record["metrics"]["lines"] == 1
+
+
+def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> None:
+    config = tmp_path / "plain.yml"
+    config.write_text(
+        "config:\n  metrics: [{name: m}]\npolicies:\n  - class: multivariable-explorer\n    matrix: {a: {type: discrete, values: [1, 2]}}\n"
+        "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
+    )
+    code = (
+        "import sys\n"
+        "from interpreter.cli import main\n"
+        f"status = main(['run', {str(config)!r}, '--dry-run', '-q', '--results', {str(tmp_path / 'r')!r}])\n"
+        "assert status == 0, status\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('matplotlib', 'numpy')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+    assert (tmp_path / "r" / "summary.json").is_file()
