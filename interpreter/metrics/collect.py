@@ -52,24 +52,25 @@ class RunMetrics:
         self.metrics = list(metrics)
         self.trackers = list(trackers)
         self._open: dict[int, _OpenRun] = {}
-        self._filters = [f for tracker in self.trackers for f in tracker.filters]
-        self._wanted: dict[type, bool] = {}
+        #: Per event class, the positions of the trackers whose filters can select it: the others never see it.
+        self._routes: dict[type, tuple[int, ...]] = {}
 
     def handle(self, event: Event) -> None:
-        """The bus subscriber: opens a run on its parameter update, then shows every open run the event."""
+        """The bus subscriber: opens a run on its parameter update, then shows the event to the trackers that want it."""
         if isinstance(event, ParameterUpdateEvent) and event.traceids:
             run = _OpenRun()
             run.watches = [tracker.start(event.traceids, run.emit) for tracker in self.trackers]
             self._open[min(event.traceids)] = run
         cls = type(event)
-        wanted = self._wanted.get(cls)
-        if wanted is None:
-            wanted = self._wanted[cls] = any(f.selects(cls) for f in self._filters)
-        if not wanted:
+        route = self._routes.get(cls)
+        if route is None:
+            route = self._routes[cls] = tuple(i for i, tracker in enumerate(self.trackers) if any(f.selects(cls) for f in tracker.filters))
+        if not route:
             return
         for run in self._open.values():
-            for watch in run.watches:
-                watch.handle(event)
+            watches = run.watches
+            for index in route:
+                watches[index].handle(event)
 
     def close(self, record: dict[str, Any]) -> None:
         """Finish the run's watches and record each declared metric: its value, or None when it has none.
