@@ -86,7 +86,10 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
     summary = json.loads((baseline / "summary.json").read_text())
     assert summary["varied"] == ["size", "workers"]
     expected = {f"{metric} by {parameter}" for metric in ("hash_time", "throughput", "duration") for parameter in ("size", "workers")}
-    assert sorted(image["alt"] or "" for image in checker.images) == sorted(expected)
+    alts = [image["alt"] or "" for image in checker.images]
+    assert sorted(alt for alt in alts if " by " in alt) == sorted(expected)
+    # The policy's diagram, coloured by the session's visits.
+    assert [alt for alt in alts if " by " not in alt] == ["policy diagram: multivariable-explorer"]
     # The same plots, as files to paste elsewhere; each one is well-formed SVG.
     files = sorted((page.parent / "plots").glob("*.svg"))
     assert [f.name for f in files] == sorted(f"{name.replace(' by ', '-by-')}.svg" for name in expected)

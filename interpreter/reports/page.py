@@ -2,7 +2,8 @@
 
 The page holds the session's meta, the summary table, one plot per metric
 and varied parameter (SVG, inlined as data URIs and also written to
-``plots/`` for pasting elsewhere) and every run. It loads nothing: no
+``plots/`` for pasting elsewhere), each policy's diagram coloured by what
+the session visited, and every run. It loads nothing: no
 script, stylesheet, font or image from anywhere.
 """
 
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import PerfchartError
 from .data import Results
 from .plots import plots
 
@@ -116,6 +118,24 @@ def _runs_section(results: Results) -> str:
     return _table(header, rows, classes=classes)
 
 
+def _image(svg: str, alt: str) -> str:
+    return f'<figure><img alt="{_e(alt)}" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode("utf-8")).decode("ascii")}"></figure>'
+
+
+def _diagrams_section(directory: Path) -> str:
+    """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or why there is none."""
+    from ..cli.draw import overlay, run_targets
+    from ..diagrams import render, to_dot
+
+    try:
+        drawings = run_targets(directory)
+        overlay(drawings, directory, by_index=True)
+        images = [_image(render(to_dot(d.diagram, d.visits), "svg").decode("utf-8"), f"policy diagram: {d.label}") for d in drawings]
+    except PerfchartError as exc:
+        return f"<p>No diagram: {_e(exc)}</p>"
+    return f'<div class="plots">{"".join(images)}</div>'
+
+
 def write_report(directory: Path, output: Path | None = None) -> tuple[Path, list[Path]]:
     """Write the report page (``report.html`` in *directory* by default) and its plots; return their paths."""
     results = Results.read(directory)
@@ -129,11 +149,7 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
         path = plot_dir / figure.filename
         path.write_text(figure.svg, encoding="utf-8")
         written.append(path)
-    images = "".join(
-        f'<figure><img alt="{_e(f.metric)} by {_e(f.parameter)}" '
-        f'src="data:image/svg+xml;base64,{base64.b64encode(f.svg.encode("utf-8")).decode("ascii")}"></figure>'
-        for f in figures
-    )
+    images = "".join(_image(f.svg, f"{f.metric} by {f.parameter}") for f in figures)
     no_plots = "<p>No parameter took more than one value, so there is nothing to plot against.</p>"
     title = _e(results.meta.get("title") or directory.name)
     page = (
@@ -144,6 +160,7 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
         f"<h2>Session</h2>{_meta_section(results)}"
         f"<h2>Summary per parameter set</h2>{_summary_section(results.summary)}"
         f'<h2>Plots</h2><div class="plots">{images}</div>{"" if figures else no_plots}'
+        f"<h2>Policies</h2>{_diagrams_section(directory)}"
         f"<h2>Runs</h2>{_runs_section(results)}"
         "</body></html>\n"
     )
