@@ -161,7 +161,7 @@ def test_each_policy_example_runs_as_written(tmp_path: Path, example: str, runs:
 @pytest.mark.parametrize(
     ("example", "timing"),
     [
-        ("sweep", [("+0:00:00", "0.0 ms")] * 6),
+        ("sweep", [("+0:00:00", "0.0 ms")] * 18),  # 6 permutations, repeat: 3
         ("time_evolution", [("+0:00:00", "1.00 s"), ("+0:00:01", "1.00 s"), ("+0:00:02", "1.00 s"), ("+0:00:03", "1.00 s")]),
         ("multi_step", [("+0:00:00", "0.0 ms")] * 4 + [("+0:00:00", "500.0 ms")]),
         ("simple", [("+0:00:00", "0.0 ms")]),
