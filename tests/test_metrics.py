@@ -329,3 +329,37 @@ def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
     assert (tmp_path / "r" / "summary.json").is_file()
+
+
+def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(tmp_path: Path) -> None:
+    """The HTTP example's `simulate:` (status 200 after 0.001 + kib/100000 s, 4 in flight) drives the trackers."""
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    text = (examples / "http-sweep.yml").read_text()
+    assert "      default: 1\n" in text and "trackers:" not in text
+    text = text.replace(
+        "      default: 1\n",
+        "      default: 1\n  metrics:\n    - {name: latency, units: s}\n    - {name: answered}\n    - {name: batch_time, units: s}\n",
+        1,
+    )
+    text += """
+trackers:
+  - class: attribute
+    event: HTTPResponseEndEvent
+    extract: [{metric: latency, attrib: elapsed}]
+  - {class: count, metric: answered, events: "HTTPResponseEndEvent[status=200]"}
+  - class: duration
+    metric: batch_time
+    events: {start: ParameterUpdateEvent, end: HTTPLastResponseEndEvent}
+"""
+    config = tmp_path / "http-sweep.yml"
+    config.write_text(text)
+    done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"))
+    assert done.returncode == 0, done.stderr
+    runs = records(tmp_path / "r")
+    assert sorted((r["parameters"]["kib"], r["parameters"]["requests"]) for r in runs) == [(k, n) for k in (1, 64, 1024) for n in (10, 40)]
+    for record in runs:
+        kib, requests = record["parameters"]["kib"], record["parameters"]["requests"]
+        each = 0.001 + kib / 100000
+        assert record["metrics"]["latency"] == pytest.approx(each)
+        assert record["metrics"]["answered"] == requests
+        assert record["metrics"]["batch_time"] == pytest.approx(math.ceil(requests / 4) * each, abs=1e-6)
