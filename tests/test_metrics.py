@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 
+from interpreter.channels.cmdline import CmdlineExitEvent
 from interpreter.config import load_config
+from interpreter.engine.events import FlagUpdateEvent, LogLineEvent, OutcomeEvent, TickEvent
 from interpreter.engine.session import Session
 from interpreter.errors import ConfigError
+from interpreter.filters import EventFilter
 from interpreter.metrics.stats import Accumulator, summarizers
 
 WORKLOAD = """
@@ -363,3 +366,12 @@ trackers:
         assert record["metrics"]["latency"] == pytest.approx(each)
         assert record["metrics"]["answered"] == requests
         assert record["metrics"]["batch_time"] == pytest.approx(math.ceil(requests / 4) * each, abs=1e-6)
+
+
+def test_a_filter_says_which_event_classes_it_can_select() -> None:
+    assert EventFilter("LogLineEvent[stream=stderr]").selects(LogLineEvent)
+    assert not EventFilter("LogLineEvent[stream=stderr]").selects(TickEvent)
+    assert EventFilter("OutcomeEvent").selects(CmdlineExitEvent)  # a subclass of a named class
+    assert not EventFilter("CmdlineExitEvent").selects(OutcomeEvent)
+    assert EventFilter("*[name=status]").selects(FlagUpdateEvent) and EventFilter("*").selects(TickEvent)
+    assert EventFilter(":not(LogLineEvent)").selects(TickEvent)
