@@ -135,7 +135,18 @@ def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
     (results,) = (tmp_path / "perfchart-results").iterdir()
     assert results.name.startswith("sweep-")
     records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
-    assert len(records) == 6 and all(r["status"] == "OK" for r in records)
+    assert len(records) == 18 and all(r["status"] == "OK" for r in records)
+    # The metrics are what the workload printed, read here from output.log independently of the trackers.
+    printed: dict[int, dict[str, float]] = {}
+    for line in (results / "output.log").read_text().splitlines():
+        run = int(line.split("]")[0].removeprefix("[run "))
+        words = line.split()
+        if "hashed" in words:
+            printed.setdefault(run, {})["hash_time"] = float(words[words.index("ms") - 1])
+        elif "throughput=" in line:
+            printed.setdefault(run, {})["throughput"] = float(line.split("throughput=")[1].split()[0])
+    assert {r["index"]: r["metrics"] for r in records} == printed
+    assert all(value > 0 for metrics in printed.values() for value in metrics.values())
 
 
 @pytest.mark.parametrize(("example", "runs"), [("time_evolution", 4), ("multi_step", 5), ("simple", 1)])
@@ -150,7 +161,7 @@ def test_each_policy_example_runs_as_written(tmp_path: Path, example: str, runs:
 @pytest.mark.parametrize(
     ("example", "timing"),
     [
-        ("sweep", [("+0:00:00", "0.0 ms")] * 6),
+        ("sweep", [("+0:00:00", "0.0 ms")] * 18),  # 6 permutations, repeat: 3
         ("time_evolution", [("+0:00:00", "1.00 s"), ("+0:00:01", "1.00 s"), ("+0:00:02", "1.00 s"), ("+0:00:03", "1.00 s")]),
         ("multi_step", [("+0:00:00", "0.0 ms")] * 4 + [("+0:00:00", "500.0 ms")]),
         ("simple", [("+0:00:00", "0.0 ms")]),

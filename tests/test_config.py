@@ -312,7 +312,7 @@ def test_parse_define_rejects_bad_forms(text: str):
 # --- unsupported and unknown things warn exactly once ---------------------------
 
 
-@pytest.mark.parametrize("section", ["observers", "trackers", "reporters"])
+@pytest.mark.parametrize("section", ["observers", "reporters"])
 def test_unsupported_section_warns_once(tmp_path: Path, section: str):
     config = load(tmp_path, MINIMAL + f"{section}:\n  - class: whatever\n")
     assert len(config.warnings) == 1
@@ -320,7 +320,7 @@ def test_unsupported_section_warns_once(tmp_path: Path, section: str):
     assert config.warnings[0].startswith(f"{tmp_path / 'test.yml'}:5: ")
 
 
-@pytest.mark.parametrize("key", ["metrics", "indicators"])
+@pytest.mark.parametrize("key", ["indicators"])
 def test_unsupported_config_key_warns_once(tmp_path: Path, key: str):
     config = load(tmp_path, f"config:\n  {key}:\n    - name: x\n      desc: '{{{{undefined}}}}'\n" + MINIMAL)
     assert len(config.warnings) == 1
@@ -340,9 +340,9 @@ def test_unknown_section_is_an_error_with_a_hint(tmp_path: Path):
 
 
 def test_sections_and_keys_of_the_original_not_supported_yet_warn(tmp_path: Path):
-    config = load(tmp_path, "config:\n  metrics: [{name: rps}]\n" + MINIMAL + "reporters: []\n")
+    config = load(tmp_path, "config:\n  indicators: [{name: rps}]\n" + MINIMAL + "reporters: []\n")
     assert len(config.warnings) == 2
-    assert len(warnings_about(config, "metrics is not supported yet")) == 1
+    assert len(warnings_about(config, "indicators is not supported yet")) == 1
     assert len(warnings_about(config, "the reporters section is not supported yet")) == 1
 
 

@@ -345,7 +345,7 @@ def test_the_readme_draw_commands_run_as_written(tmp_path: Path) -> None:
         outputs.append(done.stdout.decode())
     ET.parse(tmp_path / "multivariable-explorer.svg")
     assert outputs[1].startswith("stateDiagram-v2")
-    assert "<svg" in (tmp_path / "run.html").read_text() and "<h2>Runs (6)</h2>" in (tmp_path / "run.html").read_text()
+    assert "<svg" in (tmp_path / "run.html").read_text() and "<h2>Runs (18)</h2>" in (tmp_path / "run.html").read_text()  # the example sweep: 6 permutations, repeat: 3
 
 
 def test_the_command_offers_exactly_the_exporters_formats() -> None:

@@ -13,7 +13,7 @@ from rich.logging import RichHandler
 
 from .. import __version__
 from ..errors import PerfchartError
-from . import check, draw, new, schema
+from . import check, draw, new, report, schema
 
 EXIT_INTERNAL = 70
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_parser(commands)
     schema.add_parser(commands)
     new.add_parser(commands)
+    report.add_commands(commands)
     return parser
 
 
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return schema.print_schema(args)
         if args.command == "new":
             return new.new(args)
+        if hasattr(args, "handler"):
+            return args.handler(args)
         return run(args)
     except PerfchartError as exc:
         if verbose:

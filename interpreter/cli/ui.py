@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine.runner import PolicyRunner
+from ..metrics import SummaryView
 from ..results import Summary
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
@@ -51,6 +52,7 @@ class ConsoleUI:
         #: The policy running now, whose wait the progress line shows.
         self.runner: PolicyRunner | None = None
         self._policies: dict[str, PolicyRunner] = {}
+        self._summary: SummaryView | None = None
 
     def session_started(self, total: int | None) -> None:
         if self.quiet:
@@ -92,6 +94,9 @@ class ConsoleUI:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
+    def summarized(self, summary: SummaryView) -> None:
+        self._summary = summary
+
     def session_finished(self, summary: Summary, results: Path, status: str) -> None:
         if self._progress is not None:
             self._progress.stop()
@@ -119,6 +124,8 @@ class ConsoleUI:
         for name, runner in self._policies.items():
             for key, value in runner.results.items():
                 self.console.print(f"{name}: {key} = {value!r}", markup=False)
+        if self._summary is not None and self._summary.count:
+            self.console.print(metrics_table(self._summary, results))
         self.console.print(f"results: {results}")
 
 
@@ -137,6 +144,40 @@ class WaitingColumn(ProgressColumn):
             return Text(runner.waiting(), style="cyan")
         except (RuntimeError, KeyError):  # the chart moved while this thread read it; the next refresh shows it
             return Text("")
+
+
+def metrics_table(summary: SummaryView, results: Path) -> Table:
+    """One row per parameter set: mean ± σ and min … max of each metric, like hyperfine.
+
+    Past the first and last few sets, the middle ones are left to summary.csv.
+    """
+    shown = summary.varied or summary.parameter_names
+    table = Table(title="metrics per parameter set: mean ± σ, min … max", title_justify="left")
+    table.add_column("parameters", no_wrap=True)
+    table.add_column("runs", justify="right")
+    for spec in summary.metrics:
+        units = f" ({spec.units})" if spec.units else ""
+        table.add_column(f"{spec.name}{units}", justify="right")
+    groups = summary.head + summary.tail
+    skipped = summary.count - len(groups)
+    for position, group in enumerate(groups):
+        if skipped and position == len(summary.head):
+            table.add_row(f"… {skipped} more in {results / 'summary.csv'}", "", *([""] * len(summary.metrics)), style="dim")
+        cells = [format_parameters({name: group.parameters.get(name) for name in shown}), str(group.runs)]
+        for spec in summary.metrics:
+            acc = group.accumulators[spec.name]
+            show = _seconds if spec.units == "s" else _number
+            if not acc.count:
+                cells.append("-")
+                continue
+            spread = f" ± {show(acc.stddev)}" if acc.stddev is not None else ""
+            cells.append(f"{show(acc.mean)}{spread}\n{show(acc.low)} … {show(acc.high)}")
+        table.add_row(*cells)
+    return table
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.3e}"
 
 
 def _seconds(value: float) -> str:

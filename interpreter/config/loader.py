@@ -25,6 +25,10 @@ from ..channels.registry import channel_class
 from ..channels.tasks import TaskSpec, task_specs
 from ..charts.catalog import PolicyChart, chart_file, resolve
 from ..errors import ConfigError, UsageError
+from ..metrics.base import MetricSpec, Tracker
+from ..metrics.registry import tracker_class
+from ..metrics.stats import check_summarize
+from ..metrics.summary import DURATION
 from .durations import parse_duration
 from .macros import MACRO, render
 from .schema import describe, load_schema, validate
@@ -33,11 +37,11 @@ from .yamlsource import Located, LocatedDict, LocatedList, load_yaml, read_text
 #: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
 DEFAULT_STALE_TIMEOUT = 600.0
 
-CONFIG_KEYS = ("title", "repeat", "runs", "staleTimeout", "seed", "parameters", "definitions", "meta")
+CONFIG_KEYS = ("title", "repeat", "runs", "staleTimeout", "seed", "parameters", "definitions", "meta", "metrics")
 #: Keys and sections of the original format that perfchart reads past with a warning.
-UNSUPPORTED_CONFIG_KEYS = ("metrics", "indicators")
-SECTIONS = ("config", "define", "policies", "channels", "tasks")
-UNSUPPORTED_SECTIONS = ("observers", "trackers", "reporters")
+UNSUPPORTED_CONFIG_KEYS = ("indicators",)
+SECTIONS = ("config", "define", "policies", "channels", "tasks", "trackers")
+UNSUPPORTED_SECTIONS = ("observers", "reporters")
 NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 
@@ -69,6 +73,13 @@ class ChannelSpec:
 
 
 @dataclass
+class TrackerSpec:
+    index: int
+    cls: type[Tracker]
+    config: LocatedDict
+
+
+@dataclass
 class TestConfig:
     __test__ = False  # not a pytest test class, despite the name
 
@@ -84,6 +95,8 @@ class TestConfig:
     policies: list[PolicySpec] = field(default_factory=list)
     channels: list[ChannelSpec] = field(default_factory=list)
     tasks: list[TaskSpec] = field(default_factory=list)
+    metrics: list[MetricSpec] = field(default_factory=list)
+    trackers: list[TrackerSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def parameter_defaults(self) -> dict[str, Any]:
@@ -147,6 +160,8 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     channels = [channel_spec(index, block) for index, block in enumerate(doc.get("channels") or ())]
     tasks = doc.get("tasks") or LocatedList()
     specs = task_specs(tasks)
+    metrics = _metrics(settings)
+    trackers = [tracker_spec(index, block, metrics) for index, block in enumerate(doc.get("trackers") or ())]
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
     for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
         raise container.error(
@@ -171,6 +186,8 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
         policies=policies,
         channels=channels,
         tasks=specs,
+        metrics=list(metrics.values()),
+        trackers=trackers,
         warnings=[str(note) for note in sorted(notes + _config_warnings(settings), key=lambda note: note.line or 0)],
     )
 
@@ -286,6 +303,36 @@ def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
     validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
     cls.check(block)
     return ChannelSpec(index, cls, block)
+
+
+def _metrics(settings: LocatedDict) -> dict[str, MetricSpec]:
+    """``config.metrics``: names unique, summarizers known; ``duration`` is every run's own."""
+    declared = settings.get("metrics") or LocatedList()
+    specs: dict[str, MetricSpec] = {}
+    for index, entry in enumerate(declared):
+        name = entry["name"]
+        if name in specs:
+            raise declared.error(index, f"metric {name!r} is declared twice")
+        if name == DURATION.name:
+            raise entry.error("name", "'duration' is recorded for every run already; give this metric another name")
+        summarize = check_summarize(entry.get("summarize"), entry, "summarize")
+        specs[name] = MetricSpec(name, summarize, entry.get("units"), entry.get("desc"), entry.get("aggregate", "mean"))
+    return specs
+
+
+def tracker_spec(index: int, block: LocatedDict, metrics: Mapping[str, MetricSpec]) -> TrackerSpec:
+    """The registered tracker *block* names, its block checked, every metric it writes declared."""
+    try:
+        cls = tracker_class(block["class"])
+    except ConfigError as exc:
+        raise block.error("class", exc.message) from None
+    validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
+    cls.check(block)
+    for container, key, name in cls.metric_keys(block):
+        if name not in metrics:
+            declared = ", ".join(metrics) or "none"
+            raise container.error(key, f"metric {name!r} is not declared in config.metrics (declared: {declared})")
+    return TrackerSpec(index, cls, block)
 
 
 def _policy_parameters(policies: list[PolicySpec]) -> set[str]:

@@ -29,6 +29,8 @@ from ..channels.simulator import Simulator
 from ..channels.tasks import TaskRunner
 from ..config.loader import PolicySpec, TestConfig
 from ..errors import PerfchartError
+from ..metrics import RunMetrics, SummaryView, read_runs, write_summary
+from ..metrics.summary import metric_meta, with_duration
 from ..results import Record, ResultsFiles, RunBook, Summary, write_visits
 from .bus import EventBus
 from .events import (
@@ -64,6 +66,7 @@ class SessionUI(Protocol):
     def policy_started(self, runner: PolicyRunner) -> None: ...
     def run_opened(self, record: Record) -> None: ...
     def run_closed(self, record: Record) -> None: ...
+    def summarized(self, summary: SummaryView) -> None: ...
     def session_finished(self, summary: Summary, results: Path, status: str) -> None: ...
 
 
@@ -93,6 +96,7 @@ class Session:
         self.loop = EventLoop(self.bus, self.timers)
         self.batch = ParameterBatch(self.bus, config.parameter_defaults())
         self.book = RunBook(dry_run=dry_run)
+        self.run_metrics = RunMetrics(config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers])
         self.ui = ui
         self.interrupted = False
         self.channels: list[Channel] = []
@@ -150,13 +154,18 @@ class Session:
 
     def run(self) -> int:
         """Run every policy; return the exit status. Finished runs are on disk whatever happens."""
-        files = ResultsFiles(self.results_dir, dry_run=self.dry_run)
+        files = ResultsFiles(self.results_dir, dry_run=self.dry_run, metrics=[m.name for m in self.config.metrics])
         book = self.book
+        # Metrics first: the record carries them before it is written.
+        book.on_close.append(self.run_metrics.close)
         book.on_close.append(files.write_run)
         book.on_line.append(files.write_line)
         if self.ui is not None:
             book.on_open.append(self.ui.run_opened)
             book.on_close.append(self.ui.run_closed)
+        if self.run_metrics.trackers:
+            # Before the book, so trackers see a RunEndEvent before its record closes.
+            self.bus.subscribe(self.run_metrics.handle)
         self.bus.subscribe(book.handle, *RunBook.event_classes)
         for channel in self.channels:
             self.bus.subscribe(channel.handle, *channel.subscribes)
@@ -191,7 +200,9 @@ class Session:
             self._shutdown()
             book.close_all(self.clock.time, status)
             files.finish(self._meta(started, status, exit_status), book.summary)
+            view = write_summary(self.results_dir, read_runs(self.results_dir), self.config.metrics)
             if self.ui is not None:
+                self.ui.summarized(view)
                 self.ui.session_finished(book.summary, self.results_dir, status)
 
     def _repetitions(self, files: ResultsFiles) -> None:
@@ -346,6 +357,7 @@ class Session:
             "results": self.policy_results,
             "definitions": self.config.definitions,
             "meta": self.config.meta,
+            "metrics": [metric_meta(spec) for spec in with_duration(self.config.metrics)],
             "status": status,
             "exit_status": exit_status,
             "started": _iso(started),

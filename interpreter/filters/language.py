@@ -567,6 +567,11 @@ class EventFilter:
             raise ValueError(f"filter {self.expression!r} uses ':after' and needs timers")
         return FilterSession(self, traceids, callback, timers)
 
+    def selects(self, cls: type) -> bool:
+        """Whether an event of class *cls* can match at all: lets a subscriber skip the others cheaply."""
+        route = self._routes.get(cls)
+        return bool(self._route(cls) if route is None else route)
+
     def _route(self, cls: type) -> _Route:
         """The rules that can apply to *cls*, with what they still check; cached per class."""
         names = getattr(cls, "names", None) or frozenset({cls.__name__})

@@ -2,7 +2,8 @@
 
 ``runs.jsonl`` gets one line per run, appended and flushed the moment the
 run closes, so nothing finished is lost. Command output goes to
-``output.log``, each line tagged with its run. ``runs.csv`` is written at the
+``output.log``, each line tagged with its run. A run's metrics become
+``metric:NAME`` columns of runs.csv, empty where the run produced none. ``runs.csv`` is written at the
 end by streaming the JSONL file back, and ``meta.json`` is replaced
 atomically, so a crash never leaves half a file.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +27,7 @@ FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok"
 class ResultsFiles:
     """Writes the records a RunBook closes into one results directory."""
 
-    def __init__(self, directory: Path, *, dry_run: bool = False) -> None:
+    def __init__(self, directory: Path, *, dry_run: bool = False, metrics: Sequence[str] = ()) -> None:
         self.directory = directory
         self.jsonl_path = directory / "runs.jsonl"
         self.csv_path = directory / "runs.csv"
@@ -40,6 +41,8 @@ class ResultsFiles:
         self.dry_run = dry_run
         self._parameter_columns: dict[str, None] = {}
         self._flag_columns: dict[str, None] = {}
+        #: Declared metrics, one ``metric:NAME`` column each (empty where a run produced none).
+        self.metrics = list(metrics)
 
     def write_run(self, record: Record) -> None:
         """Append a closed run's record and flush it (and the output of its run)."""
@@ -83,11 +86,13 @@ class ResultsFiles:
         flags = list(self._flag_columns)
         with self.jsonl_path.open(encoding="utf-8") as source, self.csv_path.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
-            writer.writerow(FIXED_COLUMNS + parameters + [f"flag:{name}" for name in flags])
+            writer.writerow(FIXED_COLUMNS + parameters + [f"flag:{name}" for name in flags] + [f"metric:{name}" for name in self.metrics])
             for line in source:
                 record = json.loads(line)
                 row = [record.get(column) for column in FIXED_COLUMNS]
                 row[FIXED_COLUMNS.index("exitcodes")] = " ".join(str(code) for code in record["exitcodes"])
                 row += [record["parameters"].get(name) for name in parameters]
                 row += [record["flags"].get(name) for name in flags]
+                values = record.get("metrics") or {}
+                row += [values.get(name) for name in self.metrics]
                 writer.writerow(row)

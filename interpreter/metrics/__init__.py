@@ -1,0 +1,35 @@
+"""Metrics: trackers that turn bus events into per-run values, and summaries per parameter set.
+
+- :class:`Tracker` / :class:`TrackerRun`: the plugin protocol; built-ins in
+  :mod:`.builtin`, found by :func:`tracker_class` in the ``perfchart.trackers``
+  entry point group.
+- :class:`MetricSpec`: a metric declared in ``config.metrics``.
+- :class:`RunMetrics`: puts each run's values into its record.
+- :func:`write_summary`: statistics per parameter set, streamed from runs.jsonl to summary.json/csv.
+"""
+
+from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
+from .collect import RunMetrics
+from .registry import tracker_class, tracker_classes
+from .stats import Accumulator, Summarizer, summarizers
+from .summary import DURATION, Group, Grouping, SummaryView, read_runs, read_summary, write_summary
+
+__all__ = [
+    "AGGREGATES",
+    "DURATION",
+    "Accumulator",
+    "MetricSpec",
+    "Group",
+    "Grouping",
+    "RunMetrics",
+    "SummaryView",
+    "Summarizer",
+    "Tracker",
+    "TrackerRun",
+    "read_runs",
+    "read_summary",
+    "summarizers",
+    "tracker_class",
+    "tracker_classes",
+    "write_summary",
+]

@@ -1,0 +1,11 @@
+"""Reports on finished sessions: a self-contained HTML page with plots, and comparing two sessions.
+
+Both read a results directory back (meta.json, runs.jsonl, summary.json);
+neither needs the configuration or anything on the network. The plotting
+library is imported only here, so ``perfchart run`` never pays for it.
+"""
+
+from .compare import Comparison, Threshold, compare, parse_threshold
+from .page import write_report
+
+__all__ = ["Comparison", "Threshold", "compare", "parse_threshold", "write_report"]
