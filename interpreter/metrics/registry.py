@@ -6,11 +6,9 @@ Built-in and third-party trackers register the same way, in the
 
 from __future__ import annotations
 
-import difflib
 import functools
-from importlib.metadata import entry_points
 
-from ..errors import ConfigError, PerfchartError
+from ..plugins import find_plugin, load_plugins
 from .base import Tracker
 
 GROUP = "perfchart.trackers"
@@ -19,28 +17,9 @@ GROUP = "perfchart.trackers"
 @functools.cache
 def tracker_classes() -> dict[str, type[Tracker]]:
     """Every registered tracker class by each of its names, case-folded."""
-    found: dict[str, type[Tracker]] = {}
-    for entry in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        try:
-            cls = entry.load()
-        except Exception as exc:
-            raise PerfchartError(f"tracker plugin {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}") from exc
-        if not (isinstance(cls, type) and issubclass(cls, Tracker)):
-            raise PerfchartError(f"tracker plugin {entry.name!r} ({entry.value}) is not a perfchart Tracker class")
-        for name in cls.names:
-            found.setdefault(name.casefold(), cls)
-    if not found:
-        raise PerfchartError(f"no tracker is registered in the {GROUP!r} entry points: is perfchart installed (pip install -e .)?")
-    return found
+    return load_plugins(GROUP, Tracker, "tracker")  # type: ignore[type-abstract]  # the base is only checked against
 
 
 def tracker_class(name: str) -> type[Tracker]:
     """The tracker class a config's ``class:`` names; ConfigError (without a location) if none."""
-    classes = tracker_classes()
-    cls = classes.get(name.casefold())
-    if cls is not None:
-        return cls
-    known = ", ".join(sorted({n for c in classes.values() for n in c.names}))
-    close = difflib.get_close_matches(name.casefold(), list(classes), n=1)
-    hint = f"did you mean {classes[close[0]].names[0]}? " if close else ""
-    raise ConfigError(f"unknown tracker class {name!r} ({hint}known trackers: {known})")
+    return find_plugin(tracker_classes(), name, "tracker")

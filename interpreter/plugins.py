@@ -1,0 +1,51 @@
+"""Plugins found through Python entry points: channels and trackers register and resolve alike.
+
+A plugin class lists the ``names`` a config's ``class:`` may use (the
+original driver's first). Built-in plugins register in the same entry point
+groups as third-party ones, so nothing in perfchart names a plugin.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from importlib.metadata import entry_points
+from typing import TypeVar
+
+from .errors import ConfigError, PerfchartError
+
+Plugin = TypeVar("Plugin")
+
+
+def load_plugins(group: str, base: type[Plugin], kind: str) -> dict[str, type[Plugin]]:
+    """Every class registered in entry point *group*, by each of its names case-folded; each must subclass *base*."""
+    found: dict[str, type[Plugin]] = {}
+    for entry in sorted(entry_points(group=group), key=lambda e: e.name):
+        try:
+            cls = entry.load()
+        except Exception as exc:
+            raise PerfchartError(f"{kind} plugin {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}") from exc
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise PerfchartError(f"{kind} plugin {entry.name!r} ({entry.value}) is not a perfchart {base.__name__} class")
+        for name in getattr(cls, "names"):
+            found.setdefault(name.casefold(), cls)
+    if not found:
+        raise PerfchartError(f"no {kind} is registered in the {group!r} entry points: is perfchart installed (pip install -e .)?")
+    return found
+
+
+def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str, unimplemented: Mapping[str, str] | None = None) -> type[Plugin]:
+    """The class *name* resolves to; a ConfigError (without a location) naming the known ones if none.
+
+    *unimplemented* maps folded names of the original driver's classes that
+    perfchart does not implement to their spelling, for a message of their own.
+    """
+    cls = classes.get(name.casefold())
+    if cls is not None:
+        return cls
+    known = ", ".join(sorted({n for c in classes.values() for n in getattr(c, "names")}))
+    if unimplemented and name.casefold() in unimplemented:
+        raise ConfigError(f"{unimplemented[name.casefold()]} is a {kind} of the original driver that perfchart does not implement (known {kind}s: {known})")
+    close = difflib.get_close_matches(name.casefold(), list(classes), n=1)
+    hint = f"did you mean {getattr(classes[close[0]], 'names')[0]}? " if close else ""
+    raise ConfigError(f"unknown {kind} class {name!r} ({hint}known {kind}s: {known})")
