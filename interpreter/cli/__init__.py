@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rich.logging import RichHandler
-
 from .. import __version__
 from ..errors import PerfchartError
 from . import check, draw, new, report, schema
@@ -85,6 +83,8 @@ def list_policies() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.logging import RichHandler  # only a run logs; --help and the other commands start without it
+
     from ..config import load_config, parse_define
     from ..engine.session import Session
     from .ui import ConsoleUI, stderr_console
