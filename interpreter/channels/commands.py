@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,13 +94,109 @@ def _verbatim(text: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class ShellScript:
+    """A ``shell: yes`` command line in which no value is ever pasted.
+
+    Each macro became a reference to an environment variable that holds its
+    value when the command runs, written for the quoting it stands in: a
+    value is expanded by the shell as data, never read as shell code, so
+    quotes, ``$(...)``, backticks and newlines in a value do nothing.
+    """
+
+    #: The command line with every macro replaced by a variable reference.
+    text: str
+    #: Variable name -> the macro (``{{name|default}}``) whose value it holds.
+    variables: Mapping[str, str]
+
+
+def _variable(macro: re.Match[str], taken: dict[str, str]) -> str:
+    """The environment variable carrying *macro*'s value: readable, and one per distinct macro."""
+    text = macro.group(0)
+    for name, known in taken.items():
+        if known == text:
+            return name
+    base = "PERFCHART_" + re.sub(r"\W", "_", macro.group(1))
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken[name] = text
+    return name
+
+
+def shell_script(config: Mapping[str, Any], cmdline: str) -> ShellScript:
+    """Replace each macro of a shell command line by a quoted variable reference.
+
+    A small scanner follows the shell's quoting (single and double quotes,
+    backslashes, ``$(...)`` and backticks) to write the reference each place
+    needs: ``"${V}"`` outside quotes, ``${V}`` inside double quotes, and
+    ``'"${V}"'`` inside single quotes, which closes and reopens them. Were
+    the scanner ever wrong about the context, the worst outcome is a value
+    split into words or shown literally; it is still never executed. A
+    macro in a here-document is refused: its quoting cannot be read safely.
+    """
+    taken: dict[str, str] = {}
+    out: list[str] = []
+    stack = [""]
+    i, n = 0, len(cmdline)
+    heredoc = False
+    while i < n:
+        macro = MACRO.match(cmdline, i)
+        top = stack[-1]
+        if macro is not None:
+            if heredoc:
+                raise config_error(
+                    config,
+                    "cmdline",
+                    f"macro {macro.group(0)} is in a here-document, where its quoting cannot be made safe; "
+                    "pass the value with stdin: or env: instead",
+                )
+            ref = "${" + _variable(macro, taken) + "}"
+            out.append({"'": f"'\"{ref}\"'", '"': ref, "`": ref}.get(top, f'"{ref}"'))
+            i = macro.end()
+            continue
+        c = cmdline[i]
+        out.append(c)
+        i += 1
+        if top == "'":
+            if c == "'":
+                stack.pop()
+        elif c == "\\":
+            if i < n:
+                out.append(cmdline[i])
+                i += 1
+        elif top == '"' and c == '"':
+            stack.pop()
+        elif top == "`" and c == "`":
+            stack.pop()
+        elif c == "`":
+            stack.append("`")
+        elif c == "$" and cmdline.startswith("(", i):
+            out.append("(")
+            i += 1
+            stack.append("(")
+        elif top == '"':
+            continue
+        elif c == ")" and top == "(":
+            stack.pop()
+        elif c == "(":
+            stack.append("(")
+        elif c in "'\"":
+            stack.append(c)
+        elif c == "<" and cmdline.startswith("<", i):
+            heredoc = True
+    return ShellScript("".join(out), taken)
+
+
 class CommandTemplate:
     """The command keys channels and tasks share: checked when loaded, rendered per run.
 
     Without shell the command line is split into arguments first and macros
     are filled inside each argument, so a value with spaces stays one
-    argument. With ``shell: yes`` every value is shell-quoted instead, which
-    means a macro must not be put inside quotes in the command line.
+    argument. With ``shell: yes`` no value enters the script: each macro is
+    a quoted reference to an environment variable holding the value (see
+    :func:`shell_script`), so a value is data wherever the macro stands.
 
     A block loaded from a file runs in that file's directory, and a relative
     ``cwd`` is taken from there, so ``./workload.py`` next to the config
@@ -125,6 +221,7 @@ class CommandTemplate:
         self.env = self._read_env()
         self.timeout = self._read_timeout()
         self.words = None if self.shell else _split_template(config, cmdline)
+        self.script = shell_script(config, cmdline) if self.shell else None
         #: Every macro the command uses, with or without a default.
         self.macros: frozenset[str] = frozenset(m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text))
 
@@ -164,15 +261,18 @@ class CommandTemplate:
 
     def render(self, values: Mapping[str, Any]) -> Command:
         """The command with *values* filled in; a macro without a value is a ConfigError."""
-        if self.words is not None:
-            args: list[str] | str = [self._render(self.config, "cmdline", word, values) for word in self.words]
+        env = {name: self._render(self.config.get("env"), name, text, values) for name, text in self.env.items()}
+        if self.script is not None:
+            args: list[str] | str = self.script.text
+            env.update((name, self._render(self.config, "cmdline", macro, values)) for name, macro in self.script.variables.items())
         else:
-            args = self._render(self.config, "cmdline", self.cmdline, values, quote=shlex.quote)
+            assert self.words is not None
+            args = [self._render(self.config, "cmdline", word, values) for word in self.words]
         return Command(
             args,
             shell=self.shell,
             cwd=self._cwd(values),
-            env={name: self._render(self.config.get("env"), name, text, values) for name, text in self.env.items()},
+            env=env,
             stdin=None if self.stdin is None else self._render(self.config, "stdin", self.stdin, values),
             timeout=self.timeout,
         )
@@ -184,9 +284,9 @@ class CommandTemplate:
         return os.path.join(self.base_dir, cwd) if self.base_dir else cwd
 
     @staticmethod
-    def _render(container: Any, key: str, text: str, values: Mapping[str, Any], quote: Callable[[str], str] = _verbatim) -> str:
+    def _render(container: Any, key: str, text: str, values: Mapping[str, Any]) -> str:
         try:
-            return str(render_string(text, values, quote=quote))
+            return str(render_string(text, values, quote=_verbatim))
         except MissingMacro as exc:
             raise config_error(
                 container,

@@ -65,8 +65,8 @@ class ChildProcess:
         self.timedout = False
         #: :meth:`kill` stopped it.
         self.killed = False
-        #: Why the command could not be launched.
-        self.error: OSError | None = None
+        #: Why the command could not be launched (an OSError, or ValueError for a NUL byte in a value).
+        self.error: OSError | ValueError | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
         self._on_start = on_start
@@ -109,7 +109,7 @@ class ChildProcess:
                 stderr=subprocess.PIPE,
                 start_new_session=True,
             )
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             self.error = exc
             self.returncode = 126 if isinstance(exc, PermissionError) else 127
             self._publish_line(f"cannot run {command.argv[0]}: {exc}", "stderr")
