@@ -153,16 +153,15 @@ class CmdlineChannel(Channel):
             self._run({**self.context.definitions, **update.parameters}, update.traceids)
 
     def close(self) -> None:
-        """Kill what still runs and wait until its exit is reported; nothing starts after."""
+        """End every process group a run started and wait until each exit is reported; nothing starts after."""
+        from .process import stop_all
+
         with self._lock:
             self._closed = True
             if self._current is not None:
                 self._current.cancel_relaunch()
-            active, processes = self._active, list(self._processes)
-        if active is not None:
-            active.kill()
-        for process in processes:
-            process.join()
+            processes = list(self._processes)
+        stop_all(processes)
 
     def _run(self, values: Mapping[str, Any], traceids: Iterable[int]) -> None:
         run = _Run(self.command.render(values), frozenset(traceids))
@@ -190,7 +189,11 @@ class CmdlineChannel(Channel):
             on_exit=lambda process: self._exited(run, process),
         )
         self._active = process
-        self._processes = [p for p in self._processes if not p.finished]
+        # The runs before this one are over: what they left running goes too.
+        for previous in self._processes:
+            if previous.finished:
+                previous.kill()
+        self._processes = [p for p in self._processes if not p.finished or p.group_alive()]
         self._processes.append(process)
         process.start()
 

@@ -5,10 +5,17 @@ runs in its own process group, so a kill or a timeout takes its grandchildren
 with it; its output becomes :class:`LogLineEvent` events; and its exit is
 reported only after its output, so a policy never sees a line of a run after
 that run's exit.
+
+Every process group started here is remembered until it is seen empty, so
+:func:`stop_all` and :func:`kill_all` can end whatever a run left behind,
+also descendants that ignore SIGTERM and closed their output: what ends a
+run is the process group, not its pipes. :func:`kill_all` also runs when
+perfchart exits, because a SIGKILL timer on a daemon thread dies with it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -25,6 +32,88 @@ from .commands import Command
 KILL_GRACE = 2.0
 #: Seconds to wait, after the command exits, for descendants that still hold its output.
 DRAIN_GRACE = 1.0
+#: Seconds between two looks at a process group that is being stopped.
+POLL = 0.02
+
+#: Process groups started by this perfchart and not yet seen empty. Only
+#: atomic set operations touch it, so a signal handler may read it.
+_groups: set[int] = set()
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether process group *pgid* still has a member that is not a zombie.
+
+    A zombie cannot do anything, and in a container whose first process
+    does not reap orphans it would never go away.
+    """
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_all() -> None:
+    """SIGKILL every process group perfchart started that may still have members.
+
+    Safe in a signal handler: no lock, one atomic copy of the set.
+    """
+    for pgid in tuple(_groups):
+        _killpg(pgid, signal.SIGKILL)
+
+
+atexit.register(kill_all)
+
+
+def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> None:
+    """End *processes* and everything left in their process groups, then wait for their exit reports.
+
+    SIGTERM to every group still alive, SIGKILL after *grace* to any that
+    is not empty by then. Returns once every group is empty (or, for a
+    process stuck in the kernel, a second after SIGKILL) and every exit is
+    reported, so nothing a run started outlives it.
+    """
+    processes = list(processes)
+    for process in processes:
+        process.mark_killed()
+    alive = [p.pid for p in processes if p.pid is not None and group_alive(p.pid)]
+    for pgid in alive:
+        _killpg(pgid, signal.SIGTERM)
+    for sig, wait in ((signal.SIGKILL, grace), (None, 1.0)):
+        deadline = time.monotonic() + wait
+        while alive and time.monotonic() < deadline:
+            time.sleep(POLL)
+            alive = [pgid for pgid in alive if group_alive(pgid)]
+        if sig is not None:
+            for pgid in alive:
+                _killpg(pgid, sig)
+    for process in processes:
+        if process.pid is not None and process.pid not in alive:
+            _groups.discard(process.pid)
+        process.join()
 
 
 class ChildProcess:
@@ -116,6 +205,7 @@ class ChildProcess:
             self._waiter = self._thread(self._finish, "exit")
             return
         self.pid = self._popen.pid
+        _groups.add(self.pid)
         if self._on_start is not None:
             self._on_start(self)
         assert self._popen.stdout is not None and self._popen.stderr is not None
@@ -133,14 +223,25 @@ class ChildProcess:
     def kill(self) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after the grace.
 
-        Does not wait. Descendants left running after the command exited by
-        itself are not its run any more and are left alone.
+        Does not wait. After the command exited by itself, this ends what it
+        left running in its process group, if anything.
         """
         with self._lock:
-            if self._popen is None or self._reaped:
+            if self._popen is None or (self._reaped and not group_alive(self._popen.pid)):
                 return
-            self.killed = True
+            if not self._reaped:
+                self.killed = True
             self._terminate()
+
+    def mark_killed(self) -> None:
+        """Record that the command is being stopped, unless it already exited by itself."""
+        with self._lock:
+            if self._popen is not None and not self._reaped:
+                self.killed = True
+
+    def group_alive(self) -> bool:
+        """Whether anything of this run is still running in its process group."""
+        return self.pid is not None and group_alive(self.pid)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the exit has been reported; False when *timeout* ran out first.
@@ -192,6 +293,8 @@ class ChildProcess:
                 self._timer.cancel()
         self._drained.wait(self.drain_grace)
         self._finish()
+        if not group_alive(self._popen.pid):
+            _groups.discard(self._popen.pid)
 
     def _finish(self) -> None:
         with self._lock:
@@ -223,13 +326,13 @@ class ChildProcess:
         force.start()
 
     def _force_kill(self) -> None:
-        with self._lock:
-            if not (self._reaped and self._drained.is_set()):
-                self._signal(signal.SIGKILL)
+        """SIGKILL whatever is left in the group, whether or not the leader exited and the pipes closed."""
+        assert self.pid is not None
+        if group_alive(self.pid):
+            _killpg(self.pid, signal.SIGKILL)
+        else:
+            _groups.discard(self.pid)
 
     def _signal(self, sig: int) -> None:
         assert self.pid is not None
-        try:
-            os.killpg(self.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+        _killpg(self.pid, sig)

@@ -78,7 +78,8 @@ class TaskRunner:
         self._specs = list(specs)
         self._lock = threading.Lock()
         self._closed = False
-        self._running: set[ChildProcess] = set()
+        #: Every process started, until its process group is seen empty: a task may leave a server running until the session ends.
+        self._started: list[ChildProcess] = []
 
     def run(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None) -> None:
         """Start the entries of *task* and return at once.
@@ -100,14 +101,13 @@ class TaskRunner:
         self._complete(sequence)
 
     def close(self) -> None:
-        """Kill what runs and wait for it; sequences stop without completing."""
+        """End what runs and what finished tasks left running, and wait; sequences stop without completing."""
+        from .process import stop_all
+
         with self._lock:
             self._closed = True
-            running = list(self._running)
-        for process in running:
-            process.kill()
-        for process in running:
-            process.join()
+            started = list(self._started)
+        stop_all(started)
 
     def _start(self, sequence: _Sequence) -> None:
         """Start the next command of *sequence*; called with the lock held."""
@@ -120,13 +120,13 @@ class TaskRunner:
             traceids=sequence.traceids,
             on_exit=lambda process: self._exited(sequence, process),
         )
-        self._running.add(process)
+        self._started = [p for p in self._started if not p.finished or p.group_alive()]
+        self._started.append(process)
         process.start()
 
     def _exited(self, sequence: _Sequence, process: ChildProcess) -> None:
         assert process.returncode is not None
         with self._lock:
-            self._running.discard(process)
             sequence.exitcodes.append(process.returncode)
             if self._closed:
                 return
