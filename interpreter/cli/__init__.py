@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -102,6 +103,10 @@ def run(args: argparse.Namespace) -> int:
     results = args.results or default_results_dir(args.config)
     ui = ConsoleUI(console, quiet=args.quiet, plan=sys.stdout if args.dry_run and not args.quiet else None)
     session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui)
+    # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
+    # after that must not kill a command that is only returning the status it already has.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     return session.run()
 
 

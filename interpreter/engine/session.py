@@ -99,6 +99,10 @@ class Session:
         self.run_metrics = RunMetrics(config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers])
         self.ui = ui
         self.interrupted = False
+        #: A second signal: stop now, without waiting for the charts or the commands' grace.
+        self.hurried = False
+        self._finishing = False
+        self._hurry_told = False
         self.channels: list[Channel] = []
         self.tasks: TaskRunner | None = None
         self.simulator: Simulator | None = None
@@ -196,14 +200,18 @@ class Session:
             exit_status = exc.exit_status
             raise
         finally:
-            restore()
-            self._shutdown()
-            book.close_all(self.clock.time, status)
-            files.finish(self._meta(started, status, exit_status), book.summary)
-            view = write_summary(self.results_dir, read_runs(self.results_dir), self.config.metrics)
-            if self.ui is not None:
-                self.ui.summarized(view)
-                self.ui.session_finished(book.summary, self.results_dir, status)
+            # From here on a signal only hurries the shutdown: the files must be complete.
+            self._finishing = True
+            try:
+                self._shutdown()
+                book.close_all(self.clock.time, status)
+                files.finish(self._meta(started, status, exit_status), book.summary)
+                view = write_summary(self.results_dir, read_runs(self.results_dir), self.config.metrics)
+                if self.ui is not None:
+                    self.ui.summarized(view)
+                    self.ui.session_finished(book.summary, self.results_dir, status)
+            finally:
+                restore()
 
     def _repetitions(self, files: ResultsFiles) -> None:
         for repetition in range(1, self.config.repeat + 1):
@@ -238,7 +246,7 @@ class Session:
 
         def done() -> bool:
             nonlocal interrupt_sent
-            if runner.final:
+            if runner.final or self.hurried:
                 return True
             if self.interrupted:
                 if not interrupt_sent:
@@ -272,7 +280,7 @@ class Session:
         within the stale timeout is reported as stalled (again after each
         further timeout): a ``StalledEvent`` naming the task, and a warning.
         """
-        if self.interrupted and task != "teardown":
+        if self.hurried or (self.interrupted and task != "teardown"):
             return
         done: list[Event] = []
 
@@ -292,7 +300,7 @@ class Session:
         watch = self.timers.call_later(self.config.stale_timeout, stalled)
         try:
             self._start_task(task, ())
-            self.loop.run_until(lambda: bool(done) or (self.interrupted and task != "teardown"))
+            self.loop.run_until(lambda: bool(done) or self.hurried or (self.interrupted and task != "teardown"))
         finally:
             if watch is not None:
                 watch.cancel()
@@ -312,17 +320,34 @@ class Session:
 
     def _on_interrupt(self, event: Event) -> None:
         if not self.interrupted:
-            log.warning("interrupted: ending the policy and keeping every finished run")
+            log.warning("interrupted: ending the policy and keeping every finished run (again to stop at once)")
+        elif self.hurried and not self._hurry_told:
+            self._hurry_told = True
+            log.warning("interrupted again: killing every command and stopping now")
         self.interrupted = True
 
     def _install_signal_handlers(self) -> Callable[[], None]:
+        """SIGINT or SIGTERM: the first ends the policy cleanly, the second stops at once.
+
+        The second SIGKILLs every process group and ends the charts without
+        waiting, but the files are still completed: a handler never raises
+        while they are written. Only a third signal raises
+        KeyboardInterrupt, to break out of chart code that never returns.
+        """
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
+        from ..channels.process import kill_all
+
+        signals = 0
 
         def on_signal(signum: int, frame: Any) -> None:
-            if self.interrupted:
+            nonlocal signals
+            signals += 1
+            if signals > 2 and not self._finishing:
                 raise KeyboardInterrupt
-            self.interrupted = True
+            if signals == 2:
+                self.hurried = True
+                kill_all()
             self.interrupt()
 
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -336,6 +361,10 @@ class Session:
     def _shutdown(self) -> None:
         """Stop every channel and task, then deliver what they published on the way out."""
         self.bus.publish(SessionEndEvent())
+        if self.hurried:
+            from ..channels.process import kill_all
+
+            kill_all()
         try:
             for channel in self.channels:
                 channel.close()
