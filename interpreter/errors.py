@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+#: Characters of a message shown at most: a hostile value must not turn one line into megabytes.
+MAX_MESSAGE = 1000
+
+
+def shorten(text: str, limit: int) -> str:
+    """*text*, cut to about *limit* characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
 
 class PerfchartError(Exception):
     """Base of errors that end the command with a message instead of a traceback."""
@@ -27,7 +37,7 @@ class ConfigError(PerfchartError):
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}"
+        return f"{where}{shorten(key, 200)}{shorten(self.message, MAX_MESSAGE)}"
 
 
 class UsageError(PerfchartError):

@@ -100,18 +100,38 @@ def test_range_axis_indexing_is_like_a_sequence():
     assert list(axis[::-4]) == [9, 5, 1]
 
 
-def test_sample_draws_snapped_values_within_bounds():
-    axis = ParameterMatrix({"s": {"type": "sample", "min": 3, "max": 100, "step": 5, "samples": 50}}, seed=7).axes["s"]
-    assert len(axis) == 50
-    assert all(3 <= v <= 100 for v in axis)
-    assert all(v % 5 == 0 or v in (3, 100) for v in axis)
+def test_sample_draws_distinct_multiples_of_step_within_bounds():
+    axis = ParameterMatrix({"s": {"type": "sample", "min": 3, "max": 100, "step": 5, "samples": 15}}, seed=7).axes["s"]
+    assert len(axis) == 15
+    assert len(set(axis)) == 15
+    assert all(3 <= v <= 100 and v % 5 == 0 for v in axis)
     assert all(type(v) is int for v in axis)
 
 
-def test_sample_defaults_to_ten_values_in_0_to_1():
+def test_more_samples_than_values_uses_each_value_once_and_says_so(caplog: pytest.LogCaptureFixture):
     axis = ParameterMatrix({"s": {"type": "sample"}}, seed=1).axes["s"]
-    assert len(axis) == 10
-    assert set(axis) <= {0, 1}
+    assert sorted(axis) == [0, 1]
+    assert "10 asked, but only 2 distinct multiples of 1 lie in [0, 1]; each is used once" in caplog.text
+
+
+def test_a_trillion_samples_cost_no_memory():
+    matrix = ParameterMatrix({"s": {"min": 0, "max": 10**13, "samples": 10**12}}, seed=3)
+    assert len(matrix) == 10**12
+    axis = matrix.axes["s"]
+    picked = [axis[i] for i in (0, 1, 10**6, 10**12 - 1)]
+    assert len(set(picked)) == 4 and all(0 <= v <= 10**13 for v in picked)
+    assert picked == [ParameterMatrix({"s": {"min": 0, "max": 10**13, "samples": 10**12}}, seed=3).axes["s"][i] for i in (0, 1, 10**6, 10**12 - 1)]
+
+
+def test_a_sample_without_a_multiple_of_step_in_bounds_is_an_error():
+    with pytest.raises(ConfigError, match=r"matrix.s.step: no multiple of step 5 lies between min 3 and max 4"):
+        ParameterMatrix({"s": {"min": 3, "max": 4, "step": 5}})
+
+
+def test_a_matrix_too_large_to_count_is_an_error_naming_it():
+    axis = {"type": "range", "min": 1, "max": 10**7}
+    with pytest.raises(ConfigError, match=r"matrix: 10000000 x 10000000 x 10000000 = 1e\+21 permutations, more than"):
+        ParameterMatrix({"a": axis, "b": axis, "c": axis}).check_countable()
 
 
 def test_missing_type_means_sample():

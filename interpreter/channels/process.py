@@ -32,6 +32,8 @@ from .commands import Command
 KILL_GRACE = 2.0
 #: Seconds to wait, after the command exits, for descendants that still hold its output.
 DRAIN_GRACE = 1.0
+#: Bytes of output one LogLineEvent carries at most: a longer line arrives in pieces, so memory stays bounded.
+MAX_LINE = 64 * 1024
 #: Seconds between two looks at a process group that is being stopped.
 POLL = 0.02
 
@@ -266,7 +268,7 @@ class ChildProcess:
 
     def _read(self, pipe: IO[bytes], stream: str) -> None:
         with pipe:
-            for raw in pipe:
+            for raw in iter(lambda: pipe.readline(MAX_LINE), b""):
                 if raw.endswith(b"\n"):
                     raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
                 self._publish_line(raw.decode("utf-8", errors="replace"), stream)

@@ -135,8 +135,10 @@ def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]
     """
 
     def matrix(spec: Mapping[str, Any]) -> ParameterMatrix:
-        """The lazy product of a ``matrix:`` block, sampled with the session seed."""
-        return ParameterMatrix(spec, seed=seed)
+        """The lazy product of a ``matrix:`` block, sampled with the session seed; ``len()`` works on it."""
+        permutations = ParameterMatrix(spec, seed=seed)
+        permutations.check_countable()
+        return permutations
 
     def evaluate(expression: Any, names: Mapping[str, Any] | None = None, **more: Any) -> Any:
         """Evaluate a config expression over definitions, *names* and keywords such as ``_i``."""

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
-from ..errors import PerfchartError
+from ..errors import MAX_MESSAGE, PerfchartError, shorten
 from . import check, draw, new, report, schema
 
 EXIT_INTERNAL = 70
@@ -61,10 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PerfchartError as exc:
         if verbose:
             logging.getLogger("perfchart").exception("error")
-        print(f"perfchart: error: {exc}", file=sys.stderr)
+        print(f"perfchart: error: {shorten(str(exc), MAX_MESSAGE + 400)}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output left (``perfchart policies | head -1``): that is not a failure.
+        from .ui import silence_stdout
+
+        silence_stdout()
+        return 0
     except Exception as exc:
         if verbose:
             raise

@@ -8,6 +8,7 @@ simulated clock, and its parameters.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,15 +29,18 @@ from rich.table import Table
 from rich.text import Text
 
 from ..engine.runner import PolicyRunner
+from ..errors import shorten
 from ..metrics import SummaryView
 from ..results import Summary
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
 SHOW_NOT_OK = 5
+#: Characters of a run's last stderr line shown in the summary; output.log has it whole.
+SHOWN_STDERR = 200
 
 
 def format_parameters(parameters: dict[str, Any]) -> str:
-    return " ".join(f"{name}={value}" for name, value in parameters.items())
+    return shorten(" ".join(f"{name}={value}" for name, value in parameters.items()), SHOWN_STDERR)
 
 
 class ConsoleUI:
@@ -78,6 +82,18 @@ class ConsoleUI:
         if self._progress is not None and self._task is not None:
             self._progress.update(self._task, description=f"{runner.name} #{runner.repetition}")
 
+    def _write_plan(self, text: str) -> None:
+        """Write to the plan; a reader that went away (``| head``) ends the plan, not the run."""
+        if self.plan is None:
+            return
+        try:
+            self.plan.write(text)
+            if not text:
+                self.plan.flush()
+        except BrokenPipeError:
+            self.plan = None
+            silence_stdout()
+
     def run_opened(self, record: dict[str, Any]) -> None:
         if self._origin is None:
             self._origin = record["start"]
@@ -88,7 +104,7 @@ class ConsoleUI:
         if self.plan is not None:
             # Written as each run closes, so the line carries its (simulated) start and duration.
             at = _clock(record["start"] - (self._origin if self._origin is not None else record["start"]))
-            self.plan.write(f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n")
+            self._write_plan(f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n")
         if not record["ok"] and len(self._not_ok) < SHOW_NOT_OK:
             self._not_ok.append(record)
         if self._progress is not None and self._task is not None:
@@ -101,8 +117,7 @@ class ConsoleUI:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
-        if self.plan is not None:
-            self.plan.flush()
+        self._write_plan("")
         if self.quiet:
             return
         table = Table(title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})", title_justify="left")
@@ -117,7 +132,7 @@ class ConsoleUI:
         if summary.runs:
             self.console.print(table)
         for record in self._not_ok:
-            why = f": {record['last_stderr']}" if record.get("last_stderr") else ""
+            why = f": {shorten(record['last_stderr'], SHOWN_STDERR)}" if record.get("last_stderr") else ""
             self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
@@ -197,3 +212,12 @@ def _clock(seconds: float) -> str:
 
 def stderr_console() -> Console:
     return Console(file=sys.stderr)
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null once its reader is gone, so the final flush at exit cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)

@@ -21,15 +21,52 @@ from simpleeval import (
     AttributeDoesNotExist,
     NameNotDefined,
     SimpleEval,
-    safe_power,
+    safe_mult,
 )
 
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 
 __all__ = ["FUNCTIONS", "check", "evaluate"]
 
 Where = tuple[str | None, int | None]
 """File and line of the configuration value, as far as known."""
+
+#: Bits an integer an expression computes may have: a count or a size is far smaller,
+#: and beyond this one multiplication or power could take seconds and gigabytes.
+MAX_BITS = 100_000
+#: Characters an expression may have; its error messages show at most SHOWN of them.
+MAX_LENGTH = 10_000
+SHOWN = 120
+
+
+class TooCostly(ArithmeticError):
+    """An operation whose result would be too large to compute in bounded time and memory."""
+
+
+def _int_bits(value: Any) -> float:
+    return float(abs(value).bit_length()) if isinstance(value, int) else 0.0
+
+
+def bounded_power(base: Any, exponent: Any) -> Any:
+    """``base ** exponent``, refused when the result would exceed MAX_BITS bits.
+
+    simpleeval only caps the operands (``3999999 ** 3999999`` passes and
+    takes half a minute); the size of the result is what costs.
+    """
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+        if exponent * math.log2(abs(base)) > MAX_BITS:
+            raise TooCostly(f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than {MAX_BITS} bits")
+    return base**exponent
+
+
+def bounded_mult(left: Any, right: Any) -> Any:
+    """``left * right``, refused when an integer product would exceed MAX_BITS bits."""
+    if isinstance(left, int) and isinstance(right, int) and _int_bits(left) + _int_bits(right) > MAX_BITS:
+        raise TooCostly(f"a product would have more than {MAX_BITS} bits")
+    return safe_mult(left, right)
+
+
+OPERATORS = {**DEFAULT_OPERATORS, ast.Pow: bounded_power, ast.Mult: bounded_mult}
 
 FUNCTIONS: Mapping[str, Any] = {
     "abs": abs,
@@ -46,7 +83,7 @@ FUNCTIONS: Mapping[str, Any] = {
     "log2": math.log2,
     "log10": math.log10,
     "exp": math.exp,
-    "pow": safe_power,
+    "pow": bounded_power,
 }
 
 _ALLOWED_NODES = (
@@ -152,6 +189,8 @@ def _parse(expression: str) -> _Parsed:
     text = expression.strip()
     if not text:
         raise _Invalid("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise _Invalid(f"the expression has {len(text)} characters, more than {MAX_LENGTH}")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -163,7 +202,7 @@ def _parse(expression: str) -> _Parsed:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
             raise _Invalid(f"{_describe(node)} is not allowed")
-        if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in DEFAULT_OPERATORS:
+        if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in OPERATORS:
             raise _Invalid(f"operator {type(node).__name__} is not allowed")
         if isinstance(node, ast.Name):
             if node.id.startswith("__"):
@@ -200,7 +239,7 @@ def _evaluator() -> SimpleEval:
     """One evaluator per thread: building one costs more than evaluating."""
     evaluator = getattr(_local, "evaluator", None)
     if evaluator is None:
-        evaluator = _local.evaluator = SimpleEval(functions=dict(FUNCTIONS))
+        evaluator = _local.evaluator = SimpleEval(operators=dict(OPERATORS), functions=dict(FUNCTIONS))
     return evaluator
 
 
@@ -224,4 +263,4 @@ def _cause(exc: Exception) -> str:
 
 def _error(expression: str, cause: str, key: str | None, where: Where | None) -> ConfigError:
     file, line = where if where is not None else (None, None)
-    return ConfigError(f'cannot evaluate "{expression.strip()}": {cause}', file=file, line=line, key=key)
+    return ConfigError(f'cannot evaluate "{shorten(expression.strip(), SHOWN)}": {cause}', file=file, line=line, key=key)

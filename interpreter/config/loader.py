@@ -30,7 +30,7 @@ from ..metrics.registry import tracker_class
 from ..metrics.stats import check_summarize
 from ..metrics.summary import DURATION
 from .durations import parse_duration
-from .macros import MACRO, render
+from .macros import MACRO, render_entry
 from .schema import describe, load_schema, validate
 from .yamlsource import Located, LocatedDict, LocatedList, load_yaml, read_text
 
@@ -149,7 +149,7 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
         elif key == "config" and isinstance(value, Mapping):
             doc[key] = _render_config(value, values)
         elif key in SECTIONS:
-            doc[key] = render(value, values)
+            doc[key] = render_entry(raw, key, value, values)
         else:
             doc[key] = value
     validate(doc, schema)
@@ -220,7 +220,7 @@ def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> Lo
     out = LocatedDict(file=getattr(settings, "file", None), line=getattr(settings, "line", None), path=getattr(settings, "path", "config"))
     out.lines = dict(getattr(settings, "lines", {}))
     for key, value in settings.items():
-        out[key] = render(value, values) if key in CONFIG_KEYS and key != "definitions" else value
+        out[key] = render_entry(settings, key, value, values) if key in CONFIG_KEYS and key != "definitions" else value
     return out
 
 

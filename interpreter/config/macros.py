@@ -91,6 +91,11 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
     return value
 
 
+def render_entry(container: Any, key: Any, item: Any, values: Mapping[str, Any]) -> Any:
+    """Render entry *key* of *container*; a macro without a value is a ConfigError naming that entry."""
+    return _render_entry(container, key, item, values)
+
+
 def _render_entry(container: Any, key: Any, item: Any, values: Mapping[str, Any]) -> Any:
     try:
         return render(item, values)

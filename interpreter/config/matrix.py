@@ -8,10 +8,13 @@ a ``range`` axis computes each value from its index.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
 import operator
 import random
 import secrets
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -21,7 +24,9 @@ from typing import Any, overload
 from ..errors import ConfigError
 from .yamlsource import Located
 
-__all__ = ["ParameterMatrix", "RangeAxis", "StepValues"]
+__all__ = ["ParameterMatrix", "RangeAxis", "SampleAxis", "StepValues"]
+
+log = logging.getLogger("perfchart")
 
 Number = int | float
 Seed = int | str
@@ -92,6 +97,7 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
             got = "no parameters" if isinstance(spec, Mapping) else _shown(spec)
             raise _at(spec, path, f"expected a mapping of parameter names to axes, got {got}")
         self.seed: Seed = secrets.randbits(32) if seed is None else seed
+        self._spec, self._path = spec, path
         axes: dict[str, Sequence[Any]] = {}
         for name, config in spec.items():
             if not isinstance(name, str):
@@ -116,6 +122,12 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
 
     def __len__(self) -> int:
         return self.size
+
+    def check_countable(self) -> None:
+        """Raise a ConfigError naming the matrix when it has more permutations than ``len()`` can count."""
+        if self.size > sys.maxsize:
+            shape = " x ".join(str(length) for length in self._lengths)
+            raise _at(self._spec, self._path, f"{shape} = {self.size:.3g} permutations, more than the {sys.maxsize} a sweep can count")
 
     def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
         rest = operator.index(index)
@@ -281,14 +293,70 @@ def _range(config: Mapping[str, Any], path: str) -> RangeAxis:
     return RangeAxis(low, step, length, digits)
 
 
-def _sample(config: Mapping[str, Any], path: str, seed: str) -> tuple[Number, ...]:
+class SampleAxis(Sequence[Number]):
+    """*count* distinct multiples of *step*, drawn by the seed from those in [min, max], computed from their index.
+
+    Value *i* is multiple number ``perm(i)`` of a seeded permutation of the
+    *space* multiples (a Feistel network walked back into range), so the
+    values are distinct, reproducible, and a billion of them cost no memory.
+    """
+
+    __slots__ = ("first", "step", "space", "_length", "_digits", "_key", "_half")
+
+    def __init__(self, first: int, step: Number, space: int, count: int, seed: str, digits: int | None = None) -> None:
+        self.first, self.step, self.space, self._length, self._digits = first, step, space, count, digits
+        self._key = hashlib.blake2b(seed.encode("utf-8"), digest_size=16).digest()
+        self._half = max(1, ((space - 1).bit_length() + 1) // 2)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> Number:  # type: ignore[override]
+        i = operator.index(index)
+        if i < 0:
+            i += self._length
+        if not 0 <= i < self._length:
+            raise IndexError("sample axis index out of range")
+        k = self._permute(i)
+        while k >= self.space:
+            k = self._permute(k)
+        value = (self.first + k) * self.step
+        return value if self._digits is None else round(float(value), self._digits)
+
+    def __iter__(self) -> Iterator[Number]:
+        return map(self.__getitem__, range(self._length))
+
+    def _permute(self, x: int) -> int:
+        """A keyed bijection of [0, 4**half): four Feistel rounds."""
+        half = self._half
+        mask = (1 << half) - 1
+        left, right = x >> half, x & mask
+        for round_ in range(4):
+            digest = hashlib.blake2b(right.to_bytes(16, "big"), digest_size=16, key=self._key, person=bytes([round_]) * 16).digest()
+            left, right = right, left ^ (int.from_bytes(digest, "big") & mask)
+        return (left << half) | right
+
+    def __repr__(self) -> str:
+        return f"SampleAxis(step={self.step!r}, space={self.space}, length={self._length})"
+
+
+def _sample(config: Mapping[str, Any], path: str, seed: str) -> SampleAxis:
+    """``samples`` distinct values; when fewer exist, each of them once, with a warning saying so."""
     low, high, step, digits = _bounds(config, path)
-    rng = random.Random(seed)
-    values = []
-    for _ in range(_count(config, "samples", path, default=10)):
-        value = min(max(round(rng.uniform(low, high) / step) * step, low), high)
-        values.append(value if digits is None else round(float(value), digits))
-    return tuple(values)
+    first = math.ceil(_exact(low) / _exact(step))
+    space = math.floor(_exact(high) / _exact(step)) - first + 1
+    if space < 1:
+        raise _error(config, "step", path, f"no multiple of step {step!r} lies between min {low!r} and max {high!r}")
+    count = _count(config, "samples", path, default=10)
+    if count > space:
+        file, line = (config.file, config.line_of("samples")) if isinstance(config, Located) else (None, None)
+        where = f"{file}:{line}: " if file and line else ""
+        log.warning(
+            "%s%s.samples: %d asked, but only %d distinct multiples of %r lie in [%r, %r]; each is used once",
+            where, path, count, space, step, low, high,
+        )
+        count = space
+    return SampleAxis(first, step, space, count, seed, digits)
 
 
 def _bounds(config: Mapping[str, Any], path: str) -> tuple[Number, Number, Number, int | None]:

@@ -54,12 +54,60 @@ class LocatedList(list, Located):
         self._init_location(file, line, path)
 
 
+#: Nesting a configuration or chart may have; far deeper than any real one, and shallow enough
+#: that no recursive walk over it (schema checks, rendering) can exhaust Python's stack.
+MAX_DEPTH = 100
+#: Values a document may hold once its aliases are expanded; an alias bomb of a few hundred
+#: bytes would otherwise expand to billions.
+MAX_VALUES = 100_000
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader whose containers are Located, and which rejects duplicate keys.
+    """A safe loader whose containers are Located, and which rejects duplicate keys (deep nesting and alias bombs: _check_expansion).
 
     libyaml's parser when PyYAML has it: parsing a chart or a config is most
     of what loading one costs, and libyaml does it several times faster.
     """
+
+
+def _check_expansion(node: yaml.Node, file: str | None) -> None:
+    """Refuse a document whose aliases expand it beyond MAX_VALUES values or MAX_DEPTH levels, or into itself.
+
+    Each node's expanded size and depth is computed once, so the check
+    costs the size of the document as written, not as expanded.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+    active: set[int] = set()
+
+    def measure(current: yaml.Node, level: int) -> tuple[int, int]:
+        line = current.start_mark.line + 1
+        if level > MAX_DEPTH:
+            raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", file=file, line=line)
+        known = sizes.get(id(current))
+        if known is not None:
+            return known
+        if id(current) in active:
+            raise ConfigError("an alias refers to the value that contains it", file=file, line=line)
+        active.add(id(current))
+        size, depth = 1, 1
+        children: list[yaml.Node] = []
+        if isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            children = [part for pair in current.value for part in pair]
+        for child in children:
+            child_size, child_depth = measure(child, level + 1)
+            size += child_size
+            depth = max(depth, child_depth + 1)
+            if size > MAX_VALUES:
+                raise ConfigError(f"anchors and aliases expand this to more than {MAX_VALUES} values", file=file, line=line)
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"anchors and aliases nest this more than {MAX_DEPTH} levels deep", file=file, line=line)
+        active.discard(id(current))
+        sizes[id(current)] = size, depth
+        return size, depth
+
+    measure(node, 1)
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
@@ -67,6 +115,13 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
     result = LocatedDict(file=loader.name, line=node.start_mark.line + 1)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            kind = "a mapping" if isinstance(key, Mapping) else "a list" if isinstance(key, list) else type(key).__name__
+            raise ConfigError(
+                f"a key must be a plain value such as a name or a number, not {kind}", file=loader.name, line=key_node.start_mark.line + 1
+            ) from None
         if key in result:
             raise ConfigError(f"duplicate key {key!r}", file=loader.name, line=key_node.start_mark.line + 1)
         result[key] = loader.construct_object(value_node, deep=True)
@@ -99,14 +154,18 @@ def load_yaml(text: str, file: str | None = None) -> Any:
     loader = _Loader(text)
     loader.name = file
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(node, file)
+        data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise ConfigError(
-            f"invalid YAML: {exc.problem or exc.context}",
-            file=file,
-            line=mark.line + 1 if mark else None,
-        ) from None
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
+            # The end of the file is where the scanner noticed; the opening quote is what to fix.
+            found = f" ({exc.problem} at line {exc.problem_mark.line + 1})" if exc.problem_mark is not None else ""
+            mark, message = exc.context_mark, f"invalid YAML: the quoted string that starts here is never closed{found}"
+        raise ConfigError(message, file=file, line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
     finally:

@@ -35,8 +35,11 @@ class ResultsFiles:
         self.output_path = directory / "output.log"
         if self.jsonl_path.exists():
             raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
-        directory.mkdir(parents=True, exist_ok=True)
-        self._file = self.jsonl_path.open("a", encoding="utf-8")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._file = self.jsonl_path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{directory}: cannot write results there: {_reason(exc)}; choose another --results directory") from None
         self._output: IO[str] | None = None
         self.dry_run = dry_run
         self._parameter_columns: dict[str, None] = {}
@@ -96,3 +99,13 @@ class ResultsFiles:
                 values = record.get("metrics") or {}
                 row += [values.get(name) for name in self.metrics]
                 writer.writerow(row)
+
+
+def _reason(exc: OSError) -> str:
+    """Why a results directory cannot be used, in words: the path in the OSError may be a parent's."""
+    if isinstance(exc, FileExistsError):
+        return "it is a file"
+    if isinstance(exc, NotADirectoryError):
+        return "a part of the path is a file"
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"

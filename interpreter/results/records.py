@@ -18,8 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.events import Event, FlagUpdateEvent, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, RunEndEvent
+from ..errors import shorten
 
 Record = dict[str, Any]
+
+#: Characters of a run's last stderr line kept in its record; output.log has the whole line.
+LAST_STDERR = 1000
 
 
 def run_ok(status: Any, outcomes_ok: bool) -> bool:
@@ -91,7 +95,7 @@ class RunBook:
             records = self._records(event)
             if event.stream == "stderr":
                 for record in records:
-                    record["last_stderr"] = event.line
+                    record["last_stderr"] = shorten(event.line, LAST_STDERR)
             for callback in self.on_line:
                 callback(event, records)
 
