@@ -213,7 +213,7 @@ def test_a_bad_count_expression_is_reported_at_load(config: Path, tmp_path: Path
 
 
 def test_bad_input_found_mid_session_keeps_the_finished_runs(config: Path, tmp_path: Path) -> None:
-    config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: '1 / (a - 2) + 1'\n"))
+    config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: '1 / (a - 2) + 2'\n"))
     results = tmp_path / "r"
     done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(results), "-q")
     assert done.returncode == 2

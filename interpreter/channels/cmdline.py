@@ -48,7 +48,6 @@ class CmdlineExitEvent(OutcomeEvent):
     """
 
     exitcode: int
-    timedout: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -203,7 +203,7 @@ class ChildProcess:
         except (OSError, ValueError) as exc:
             self.error = exc
             self.returncode = 126 if isinstance(exc, PermissionError) else 127
-            self._publish_line(f"cannot run {command.argv[0]}: {exc}", "stderr")
+            self._publish_line(self._why_not(exc), "stderr")
             self._waiter = self._thread(self._finish, "exit")
             return
         self.pid = self._popen.pid
@@ -221,6 +221,14 @@ class ChildProcess:
             self._timer.daemon = True
             self._timer.start()
         self._waiter = self._thread(self._wait, "exit")
+
+    def _why_not(self, exc: OSError | ValueError) -> str:
+        """Why the command could not be launched, blaming the working directory when that is what is missing."""
+        cwd = self.command.cwd
+        if isinstance(exc, OSError) and cwd is not None and not os.path.isdir(cwd):
+            state = "is not a directory" if os.path.exists(cwd) else "does not exist"
+            return f"cannot run {self.command.argv[0]}: its working directory (cwd) {cwd} {state}"
+        return f"cannot run {self.command.argv[0]}: {exc}"
 
     def kill(self) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after the grace.

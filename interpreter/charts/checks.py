@@ -116,9 +116,6 @@ def _check_states(chart: LocatedDict) -> None:
             raise state.error("parallel states", "a state cannot have both 'states' and 'parallel states'")
         if state.get("type") is not None and state.get("transitions"):
             raise state.error("transitions", f"a {state['type']} state cannot have transitions")
-    if not any(state.get("type") == "final" for state in found):
-        root = chart["root state"]
-        raise root.error("name", "the chart has no final state, so the policy could never end: add a state with type: final")
     for state in found:
         children = {str(child["name"]) for child in state.get("states") or ()}
         if state.get("initial") is not None and str(state["initial"]) not in children:
@@ -127,3 +124,6 @@ def _check_states(chart: LocatedDict) -> None:
             target = transition.get("target")
             if target is not None and str(target) not in seen:
                 raise transition.error("target", f"unknown target state {target!r}")
+    if not any(state.get("type") == "final" for state in found):
+        root = chart["root state"]
+        raise root.error("name", "the chart has no final state, so the policy could never end: add a state with type: final")

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.durations import parse_duration
 from ..config.evolution import Evolution
+from ..config.expressions import SHOWN
 from ..config.expressions import evaluate as evaluate_expression
 from ..config.matrix import ParameterMatrix, StepValues
 from ..config.yamlsource import error_at, locate
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 
 if TYPE_CHECKING:
     from ..engine.runner import PolicyRunner
@@ -162,11 +163,23 @@ def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any]
         """The lazy product of a MultiStep step's ``values:`` list; samples use the session seed and *key*."""
         return StepValues(entries, seed=seed, evaluate=evaluate, key=key)
 
+    def evaluate_count(expression: Any, names: Mapping[str, Any] | None = None, **more: Any) -> int:
+        """Evaluate a config expression that counts something (events, steps): a whole number of at least 1."""
+        value = evaluate(expression, names, **more)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            shown = f'"{shorten(expression.strip(), SHOWN)}" gave' if isinstance(expression, str) else "got"
+            message = f"expected a whole number of at least 1; {shown} {shorten(repr(value), SHOWN)}"
+            raise error_at(config, expression, message) or ConfigError(message)
+        return value
+
     return {
         "matrix": matrix,
         "evolution": evolution,
         "step_values": step_values,
         "evaluate": evaluate,
+        "evaluate_count": evaluate_count,
         "traced": traced,
         "seconds": parse_duration,
     }

@@ -123,7 +123,7 @@ def known_keys_hint(key: str, allowed: list[str]) -> str:
     return f" ({guess}expected one of: {', '.join(allowed)})"
 
 
-def explain(error: ValidationError) -> tuple[str, list[Any]]:
+def explain(error: ValidationError | jsonschema.SchemaError) -> tuple[str, list[Any]]:
     """A short "expected ..." message for *error*, and path steps to add.
 
     The extra steps point an unknown key's error at the key's own line.
@@ -142,7 +142,7 @@ def explain(error: ValidationError) -> tuple[str, list[Any]]:
     return _explain_value(error), []
 
 
-def _explain_value(error: ValidationError) -> str:
+def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
     """The message for an error about one value (no path steps needed)."""
     kind: Any = error.validator
     value: Any = error.validator_value
@@ -160,6 +160,21 @@ def _explain_value(error: ValidationError) -> str:
         checker = jsonschema.Draft202012Validator.TYPE_CHECKER
         if not any(checker.is_type(instance, name) for name in types):
             return f"expected {_types(dict.fromkeys(types))}, got {describe(instance)}"
+    if kind in ("anyOf", "oneOf") and error.context:
+        # Explain the failure of the form the value was meant to have (a string, a list ...), not "no form matched".
+        checker = jsonschema.Draft202012Validator.TYPE_CHECKER
+
+        def fits(branch: Any) -> bool:
+            wanted = branch.get("type") if isinstance(branch, Mapping) else None
+            if wanted is None:
+                return True
+            return any(checker.is_type(instance, name) for name in ([wanted] if isinstance(wanted, str) else wanted))
+
+        fitting = [sub for sub in error.context if sub.relative_schema_path and fits(value[sub.relative_schema_path[0]])]
+        if fitting:
+            best = best_match(fitting, key=_RELEVANCE)
+            if best is not None:
+                return _explain_value(best)
     if kind == "required":
         missing = [key for key in value if key not in instance]
         return "missing required " + ("key " if len(missing) == 1 else "keys ") + ", ".join(repr(key) for key in missing)
@@ -211,5 +226,5 @@ def check_schema(schema: Any) -> None:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         file, line, key = locate(schema, exc.absolute_path)
-        raise ConfigError(f"invalid JSON Schema: {exc.message}", file=file, line=line, key=key) from None
+        raise ConfigError(f"invalid JSON Schema: {explain(exc)[0]}", file=file, line=line, key=key) from None
 

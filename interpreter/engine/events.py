@@ -142,12 +142,14 @@ class OutcomeEvent(Event):
     Every channel reports through this class (or a subclass), so results
     need to know no channel: ``code`` is recorded with the run (a command's
     exit code, an HTTP status), and a run without a status is OK only when
-    every outcome was ``ok``. ``source`` names the channel instance.
+    every outcome was ``ok``. ``source`` names the channel instance;
+    ``timedout`` says the channel gave up on it after its timeout.
     """
 
     source: str = ""
     code: int | None = None
     ok: bool = True
+    timedout: bool = False
 
 
 @dataclass(eq=False, kw_only=True, repr=False)

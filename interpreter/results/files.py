@@ -21,7 +21,7 @@ from ..engine.events import LogLineEvent
 from ..errors import UsageError
 from .records import Record, Summary
 
-FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes"]
+FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes", "timedout"]
 
 
 class ResultsFiles:

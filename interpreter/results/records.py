@@ -22,6 +22,8 @@ from ..errors import shorten
 
 Record = dict[str, Any]
 
+#: The status of a run that failed because a channel's timeout ended it.
+TIMEOUT = "TIMEOUT"
 #: Characters of a run's last stderr line kept in its record; output.log has the whole line.
 LAST_STDERR = 1000
 
@@ -91,6 +93,7 @@ class RunBook:
             for record in self._records(event):
                 record["exitcodes"].append(event.code)
                 record["_outcomes_ok"] = record["_outcomes_ok"] and event.ok
+                record["timedout"] = record["timedout"] or event.timedout
         elif isinstance(event, LogLineEvent):
             records = self._records(event)
             if event.stream == "stderr":
@@ -120,6 +123,7 @@ class RunBook:
             "flags": {},
             "start": event.ts,
             "exitcodes": [],
+            "timedout": False,
             "last_stderr": None,
             "_outcomes_ok": True,
         }
@@ -139,6 +143,9 @@ class RunBook:
             record["flags"].setdefault("status", status)
         record["status"] = record["flags"].get("status")
         record["ok"] = run_ok(record["status"], record.pop("_outcomes_ok"))
+        if record["timedout"] and not record["ok"]:
+            # The chart saw a failure; the record says why, whatever status the chart gave it.
+            record["status"] = TIMEOUT
         record["end"] = ts
         record["duration"] = round(ts - record["start"], 6)
         if self.dry_run:
