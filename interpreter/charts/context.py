@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config.durations import parse_duration
 from ..config.evolution import Evolution
 from ..config.expressions import SHOWN
 from ..config.expressions import evaluate as evaluate_expression
-from ..config.matrix import ParameterMatrix, StepValues
+from ..config.matrix import ParameterMatrix, Remaining, StepValues
 from ..config.yamlsource import error_at, locate
 from ..errors import ConfigError, shorten
 
@@ -128,18 +128,27 @@ def traced(event: Any, trace: int | Collection[int] | None) -> bool:
     return any(one in trace for one in carried)
 
 
-def helpers(seed: int, config: Mapping[str, Any], definitions: Mapping[str, Any], origins: dict[int, tuple[Any, Any]] | None = None) -> dict[str, Any]:
+def helpers(
+    seed: int,
+    config: Mapping[str, Any],
+    definitions: Mapping[str, Any],
+    origins: dict[int, tuple[Any, Any]] | None = None,
+    done: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """The pure helpers of a chart's context, bound to the session's seed and definitions.
 
     *origins* notes each value ``evaluate`` returned with the expression it
     came from, so a chart error on that value can name the config entry.
+
+    *done* holds the parameters of runs a resumed session already has:
+    ``matrix()`` leaves them out, so the chart runs only the rest.
     """
 
-    def matrix(spec: Mapping[str, Any]) -> ParameterMatrix:
+    def matrix(spec: Mapping[str, Any]) -> ParameterMatrix | Remaining:
         """The lazy product of a ``matrix:`` block, sampled with the session seed; ``len()`` works on it."""
         permutations = ParameterMatrix(spec, seed=seed)
         permutations.check_countable()
-        return permutations
+        return permutations.without(done) if done else permutations
 
     def evaluate(expression: Any, names: Mapping[str, Any] | None = None, **more: Any) -> Any:
         """Evaluate a config expression over definitions, *names* and keywords such as ``_i``."""

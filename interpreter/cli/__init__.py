@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
-from ..errors import MAX_MESSAGE, PerfchartError, shorten
+from ..errors import MAX_MESSAGE, PerfchartError, UsageError, shorten
 from . import check, draw, new, report, schema
 
 EXIT_INTERNAL = 70
@@ -25,7 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run a test configuration", description="Run every policy of a test configuration.")
     run.add_argument("config", type=Path, metavar="CONFIG", help="the test configuration (YAML)")
     run.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set or override a definition (repeatable)")
-    run.add_argument("--results", type=Path, metavar="DIR", help="results directory (default: perfchart-results/<config>-<UTC time>/)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--results", type=Path, metavar="DIR", help="results directory (default: perfchart-results/<config>-<UTC time>/)")
+    where.add_argument("--resume", type=Path, metavar="DIR", help="continue the session that wrote DIR: skip its finished runs, append the rest")
+    run.add_argument("--force", action="store_true", help="with --resume: continue although the configuration, definitions or seed changed")
     run.add_argument("--dry-run", action="store_true", help="simulate: print the plan and write results, execute nothing")
     run.add_argument("--seed", type=int, metavar="N", help="seed for sampled parameters (default: config's seed, else random)")
     noise = run.add_mutually_exclusive_group()
@@ -94,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..config import load_config, parse_define
     from ..engine.session import Session
+    from ..results.resume import load_previous
     from .ui import ConsoleUI, stderr_console
 
     console = stderr_console()
@@ -106,9 +110,16 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config, defines)
     for warning in [*config.warnings, *{str(w.error): None for spec in config.policies for w in spec.chart.findings}]:
         log.warning(warning)
-    results = args.results or default_results_dir(args.config)
+    previous = None
+    if args.resume is not None:
+        previous = load_previous(
+            args.resume, config_sha256=config.sha256, definitions=config.definitions, seed=args.seed, dry_run=args.dry_run, force=args.force
+        )
+    elif args.force:
+        raise UsageError("--force only goes with --resume")
+    results = args.resume or args.results or default_results_dir(args.config)
     ui = ConsoleUI(console, quiet=args.quiet, plan=sys.stdout if args.dry_run and not args.quiet else None)
-    session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui)
+    session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous)
     # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
     # after that must not kill a command that is only returning the status it already has.
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,7 @@ a ``range`` axis computes each value from its index.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import math
@@ -15,7 +16,7 @@ import operator
 import random
 import secrets
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
@@ -24,7 +25,7 @@ from typing import Any, overload
 from ..errors import ConfigError
 from .yamlsource import Located
 
-__all__ = ["ParameterMatrix", "RangeAxis", "SampleAxis", "StepValues"]
+__all__ = ["ParameterMatrix", "RangeAxis", "Remaining", "SampleAxis", "StepValues"]
 
 log = logging.getLogger("perfchart")
 
@@ -77,6 +78,13 @@ class RangeAxis(Sequence[Number]):
     def _value(self, i: int) -> Number:
         value = self.start + i * self.step
         return value if self._digits is None else round(value, self._digits)
+
+    def find(self, value: Any) -> int | None:
+        """The index of *value*, by arithmetic, or None when the axis does not hold it."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return None
+        i = round((value - self.start) / self.step)
+        return i if 0 <= i < self._length and self._value(i) == value else None
 
     def __repr__(self) -> str:
         return f"RangeAxis(start={self.start!r}, step={self.step!r}, length={self._length})"
@@ -161,6 +169,30 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
                 k -= 1
                 if k < 0:
                     return
+
+    def position(self, parameters: Mapping[str, Any]) -> int:
+        """The position of the permutation whose values *parameters* holds (other keys are ignored).
+
+        Computed per axis, so it costs nothing like a search of the product.
+        Raises ValueError when no permutation matches.
+        """
+        position = 0
+        for name, axis, length in zip(self.names, self._axes, self._lengths):
+            found = _find(axis, parameters[name]) if name in parameters else None
+            if found is None:
+                raise ValueError(f"no permutation has {name}={parameters.get(name)!r}")
+            position = position * length + found
+        return position
+
+    def without(self, done: Iterable[Mapping[str, Any]]) -> Remaining:
+        """This matrix less the permutations *done* names: what a resumed session still has to run."""
+        skipped: set[int] = set()
+        for parameters in done:
+            try:
+                skipped.add(self.position(parameters))
+            except ValueError:
+                continue
+        return Remaining(self, skipped)
 
     def __repr__(self) -> str:
         shape = ", ".join(f"{name}={length}" for name, length in zip(self.names, self._lengths))
@@ -264,6 +296,62 @@ def _distinct_sample(config: Mapping[str, Any], path: str, seed: str) -> tuple[N
     return tuple(population[i] for i in picked)
 
 
+def _find(axis: Sequence[Any], value: Any) -> int | None:
+    """The index of *value* on *axis*, or None."""
+    if isinstance(axis, (RangeAxis, SampleAxis)):
+        return axis.find(value)
+    for i, item in enumerate(axis):
+        if item == value and type(item) is type(value):
+            return i
+    return None
+
+
+class Remaining(Sequence[dict[str, Any]]):
+    """A parameter matrix less some permutations, in the same order, still lazy.
+
+    ``len()`` is exact and permutation *i* is found by bisecting the skipped
+    positions, so resuming a huge sweep costs memory for the runs already
+    done only.
+    """
+
+    def __init__(self, matrix: ParameterMatrix, skipped: set[int]) -> None:
+        self.matrix = matrix
+        self.names = matrix.names
+        self.axes = matrix.axes
+        self.seed = matrix.seed
+        self.skipped = len(skipped)
+        self._skipped = sorted(skipped)
+        self._set = skipped
+        self.size = matrix.size - len(skipped)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def check_countable(self) -> None:
+        self.matrix.check_countable()
+
+    def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
+        i = operator.index(index)
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError("parameter matrix index out of range")
+        position = i
+        while True:
+            before = bisect.bisect_right(self._skipped, position)
+            if position - before == i and position not in self._set:
+                return self.matrix[position]
+            position = i + before
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if not self._set:
+            return iter(self.matrix)
+        return (parameters for position, parameters in enumerate(self.matrix) if position not in self._set)
+
+    def __repr__(self) -> str:
+        return f"Remaining({self.matrix!r}, {self.skipped} done)"
+
+
 def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Sequence[Any]:
     config, path = spec[name], f"{top}.{name}"
     if not isinstance(config, Mapping):
@@ -326,15 +414,37 @@ class SampleAxis(Sequence[Number]):
     def __iter__(self) -> Iterator[Number]:
         return map(self.__getitem__, range(self._length))
 
+    def _round(self, round_: int, half: int) -> int:
+        digest = hashlib.blake2b(half.to_bytes(16, "big"), digest_size=16, key=self._key, person=bytes([round_]) * 16).digest()
+        return int.from_bytes(digest, "big") & ((1 << self._half) - 1)
+
     def _permute(self, x: int) -> int:
         """A keyed bijection of [0, 4**half): four Feistel rounds."""
         half = self._half
-        mask = (1 << half) - 1
-        left, right = x >> half, x & mask
+        left, right = x >> half, x & ((1 << half) - 1)
         for round_ in range(4):
-            digest = hashlib.blake2b(right.to_bytes(16, "big"), digest_size=16, key=self._key, person=bytes([round_]) * 16).digest()
-            left, right = right, left ^ (int.from_bytes(digest, "big") & mask)
+            left, right = right, left ^ self._round(round_, right)
         return (left << half) | right
+
+    def _unpermute(self, y: int) -> int:
+        """The inverse of :meth:`_permute`: the rounds backwards."""
+        half = self._half
+        left, right = y >> half, y & ((1 << half) - 1)
+        for round_ in reversed(range(4)):
+            left, right = right ^ self._round(round_, left), left
+        return (left << half) | right
+
+    def find(self, value: Any) -> int | None:
+        """The index of *value*, by inverting the permutation, or None when it was not drawn."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return None
+        k = round(value / self.step) - self.first
+        if not 0 <= k < self.space:
+            return None
+        i = self._unpermute(k)
+        while i >= self.space:
+            i = self._unpermute(i)
+        return i if i < self._length and self[i] == value else None
 
     def __repr__(self) -> str:
         return f"SampleAxis(step={self.step!r}, space={self.space}, length={self._length})"

@@ -20,10 +20,10 @@ from .events import Event, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, t
 class ParameterBatch:
     """Collects one step's parameter changes under a fresh trace id."""
 
-    def __init__(self, bus: EventBus, defaults: Mapping[str, Any]) -> None:
+    def __init__(self, bus: EventBus, defaults: Mapping[str, Any], first_trace: int = 1) -> None:
         self.bus = bus
         self.current: dict[str, Any] = dict(defaults)
-        self._traces = itertools.count(1)
+        self._traces = itertools.count(first_trace)
         self._changes: dict[str, Any] | None = None
         self._trace: int | None = None
         self._info: dict[str, Any] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sismic.code import PythonEvaluator
@@ -136,7 +136,11 @@ class PolicyRunner:
         stale_timeout: float = 600.0,
         run_task: Callable[[str, Iterable[int]], None],
         check_classes: bool = True,
+        done: Sequence[Mapping[str, Any]] = (),
+        last_run: int = 0,
     ) -> None:
+        """A resumed session gives *done*, the parameters of this policy's runs in this repetition it
+        already has, and *last_run*, the highest run number recorded, so numbers continue after it."""
         self.chart = chart
         self.name = chart.name
         self.config = config
@@ -153,7 +157,8 @@ class PolicyRunner:
         #: The trace of the latest run the chart started; ``open_run`` while its record is open.
         self.trace: int | None = None
         self.open_run: int | None = None
-        self.runs = 0
+        #: Runs started; a resumed repetition counts on from the runs it already has.
+        self.runs = last_run
         #: Transitions taken so far (the dry-run simulator's progress mark).
         self.transitions = 0
         #: The policy's answers, by name (``policy.set_result``).
@@ -171,7 +176,7 @@ class PolicyRunner:
             "config": config,
             "definitions": dict(definitions),
             "policy": self.api,
-            **helpers(seed, config, definitions, self._origins),
+            **helpers(seed, config, definitions, self._origins, done),
         }
         try:
             self.interpreter = ChartInterpreter(

@@ -32,6 +32,7 @@ from ..errors import PerfchartError
 from ..metrics import RunMetrics, SummaryView, read_runs, write_summary
 from ..metrics.summary import metric_meta, with_duration
 from ..results import Record, ResultsFiles, RunBook, Summary, write_visits
+from ..results.resume import Previous
 from .bus import EventBus
 from .events import (
     Event,
@@ -81,21 +82,27 @@ class Session:
         clock: Clock | None = None,
         ui: SessionUI | None = None,
         task_seconds: Mapping[str, float] | None = None,
+        previous: Previous | None = None,
     ) -> None:
         """Build everything and pre-flight every policy, so bad input fails before any run.
 
         *task_seconds* tells a dry run how long (simulated) each named task takes.
+        *previous* resumes the session that wrote it: same seed, same files,
+        and the runs it has are not run again.
         """
         self.config = config
         self.results_dir = results_dir
         self.dry_run = dry_run
+        self.previous = previous
+        if previous is not None and isinstance(previous.meta.get("seed"), int):
+            seed = previous.meta["seed"]
         self.seed = seed if seed is not None else config.seed if config.seed is not None else secrets.randbelow(2**31)
         self.clock: Clock = clock if clock is not None else _simulated_now() if dry_run else UtcClock()
         self.timers = Timers(self.clock)
         self.bus = EventBus(self.clock)
         self.loop = EventLoop(self.bus, self.timers)
-        self.batch = ParameterBatch(self.bus, config.parameter_defaults())
-        self.book = RunBook(dry_run=dry_run)
+        self.batch = ParameterBatch(self.bus, config.parameter_defaults(), first_trace=previous.highest("trace") + 1 if previous else 1)
+        self.book = RunBook(dry_run=dry_run, previous=previous.records if previous else ())
         self.run_metrics = RunMetrics(config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers])
         self.ui = ui
         self.interrupted = False
@@ -137,6 +144,8 @@ class Session:
             repetition=repetition,
             stale_timeout=self.config.stale_timeout,
             run_task=self._start_task,
+            done=self.previous.done(spec.chart.name, repetition) if self.previous else (),
+            last_run=self.previous.last_run(spec.chart.name, repetition) if self.previous else 0,
         )
 
     def _start_task(self, task: str, traceids: Iterable[int]) -> None:
@@ -158,7 +167,7 @@ class Session:
 
     def run(self) -> int:
         """Run every policy; return the exit status. Finished runs are on disk whatever happens."""
-        files = ResultsFiles(self.results_dir, dry_run=self.dry_run, metrics=[m.name for m in self.config.metrics])
+        files = ResultsFiles(self.results_dir, dry_run=self.dry_run, metrics=[m.name for m in self.config.metrics], previous=self.previous)
         book = self.book
         # Metrics first: the record carries them before it is written.
         book.on_close.append(self.run_metrics.close)
@@ -176,6 +185,8 @@ class Session:
         self.bus.subscribe(self._on_interrupt, InterruptEvent)
         self.bus.subscribe(UnusedParameters(self.config).handle, ParameterUpdateEvent)
         started = time.time()
+        if self.previous is not None:
+            log.info("resuming %s: %d runs already done are skipped", self.results_dir, self.previous.skipped)
         files.write_meta(self._meta(started, "running", None), book.summary)
         status, exit_status = "error", EXIT_BAD_INPUT
         restore = self._install_signal_handlers()
@@ -375,6 +386,16 @@ class Session:
 
     def _meta(self, started: float, status: str, exit_status: int | None) -> dict[str, Any]:
         finished = time.time()
+        meta = self._session_meta(started, finished, status, exit_status)
+        previous = self.previous
+        if previous is not None:
+            # The first session's start stays; each resume is listed, so the history of the directory is kept.
+            meta["started"] = previous.meta.get("started", meta["started"])
+            resume = {"at": _iso(started), "skipped": previous.skipped, "forced": previous.forced, "config_sha256": self.config.sha256}
+            meta["resumes"] = [*previous.meta.get("resumes", []), resume]
+        return meta
+
+    def _session_meta(self, started: float, finished: float, status: str, exit_status: int | None) -> dict[str, Any]:
         return {
             "perfchart": __version__,
             "title": self.config.title,

@@ -20,6 +20,7 @@ from typing import IO, Any
 from ..engine.events import LogLineEvent
 from ..errors import UsageError
 from .records import Record, Summary
+from .resume import Previous
 
 FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes", "timedout"]
 
@@ -27,13 +28,14 @@ FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok"
 class ResultsFiles:
     """Writes the records a RunBook closes into one results directory."""
 
-    def __init__(self, directory: Path, *, dry_run: bool = False, metrics: Sequence[str] = ()) -> None:
+    def __init__(self, directory: Path, *, dry_run: bool = False, metrics: Sequence[str] = (), previous: Previous | None = None) -> None:
+        """Open *directory*; with *previous* (a resumed session) its files are appended to, not refused."""
         self.directory = directory
         self.jsonl_path = directory / "runs.jsonl"
         self.csv_path = directory / "runs.csv"
         self.meta_path = directory / "meta.json"
         self.output_path = directory / "output.log"
-        if self.jsonl_path.exists():
+        if previous is None and self.jsonl_path.exists():
             raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -46,14 +48,19 @@ class ResultsFiles:
         self._flag_columns: dict[str, None] = {}
         #: Declared metrics, one ``metric:NAME`` column each (empty where a run produced none).
         self.metrics = list(metrics)
+        for record in previous.records if previous is not None else ():
+            self._add_columns(record)
+
+    def _add_columns(self, record: Record) -> None:
+        for name in record.get("parameters") or {}:
+            self._parameter_columns.setdefault(name)
+        for name in record.get("flags") or {}:
+            if name != "status":
+                self._flag_columns.setdefault(name)
 
     def write_run(self, record: Record) -> None:
         """Append a closed run's record and flush it (and the output of its run)."""
-        for name in record["parameters"]:
-            self._parameter_columns.setdefault(name)
-        for name in record["flags"]:
-            if name != "status":
-                self._flag_columns.setdefault(name)
+        self._add_columns(record)
         self._file.write(json.dumps(record, default=str) + "\n")
         self._file.flush()
         if self._output is not None:
@@ -93,9 +100,9 @@ class ResultsFiles:
             for line in source:
                 record = json.loads(line)
                 row = [record.get(column) for column in FIXED_COLUMNS]
-                row[FIXED_COLUMNS.index("exitcodes")] = " ".join(str(code) for code in record["exitcodes"])
-                row += [record["parameters"].get(name) for name in parameters]
-                row += [record["flags"].get(name) for name in flags]
+                row[FIXED_COLUMNS.index("exitcodes")] = " ".join(str(code) for code in record.get("exitcodes") or ())
+                row += [(record.get("parameters") or {}).get(name) for name in parameters]
+                row += [(record.get("flags") or {}).get(name) for name in flags]
                 values = record.get("metrics") or {}
                 row += [values.get(name) for name in self.metrics]
                 writer.writerow(row)

@@ -13,7 +13,7 @@ and running totals are kept.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,11 +68,14 @@ class RunBook:
     #: The events a RunBook must be subscribed to.
     event_classes: tuple[type[Event], ...] = (ParameterUpdateEvent, FlagUpdateEvent, RunEndEvent, OutcomeEvent, LogLineEvent)
 
-    def __init__(self, *, dry_run: bool = False) -> None:
+    def __init__(self, *, dry_run: bool = False, previous: Sequence[Record] = ()) -> None:
+        """*previous* records (of a resumed session) count in the summary, and indexes continue after theirs."""
         self.dry_run = dry_run
         self.summary = Summary()
+        for record in previous:
+            self._count(record)
         self._open: dict[int, Record] = {}
-        self._opened = 0
+        self._opened = max((int(record.get("index") or 0) for record in previous), default=0)
         self.on_open: list[Callable[[Record], None]] = []
         self.on_close: list[Callable[[Record], None]] = []
         #: Called with each output line and the records of the runs it belongs to.
@@ -150,9 +153,12 @@ class RunBook:
         record["duration"] = round(ts - record["start"], 6)
         if self.dry_run:
             record["dry_run"] = True
-        summary = self.summary
-        summary.runs += 1
-        summary.ok += record["ok"]
-        summary.by_status.setdefault(str(record["status"]), Stats()).add(record["duration"])
+        self._count(record)
         for callback in self.on_close:
             callback(record)
+
+    def _count(self, record: Record) -> None:
+        summary = self.summary
+        summary.runs += 1
+        summary.ok += bool(record.get("ok"))
+        summary.by_status.setdefault(str(record.get("status")), Stats()).add(float(record.get("duration") or 0.0))
