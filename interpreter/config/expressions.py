@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import math
 import threading
+import warnings
 from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
@@ -192,7 +193,10 @@ def _parse(expression: str) -> _Parsed:
     if len(text) > MAX_LENGTH:
         raise _Invalid(f"the expression has {len(text)} characters, more than {MAX_LENGTH}")
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # Python's own hints ("invalid decimal literal") would reach the terminal as noise; errors say enough.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         syntax = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
         raise _Invalid(_statement(text) or syntax) from None

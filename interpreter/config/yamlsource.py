@@ -151,7 +151,11 @@ def _assign_paths(value: Any, path: str) -> None:
 
 def load_yaml(text: str, file: str | None = None) -> Any:
     """Parse *text*; a syntax error becomes a ConfigError with file and line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ConfigError(f"invalid YAML: character {exc.character:#x} is not allowed in a YAML file", file=file, line=line) from None
     loader.name = file
     try:
         node = loader.get_single_node()
