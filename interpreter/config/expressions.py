@@ -193,10 +193,7 @@ def _parse(expression: str) -> _Parsed:
     if len(text) > MAX_LENGTH:
         raise _Invalid(f"the expression has {len(text)} characters, more than {MAX_LENGTH}")
     try:
-        with warnings.catch_warnings():
-            # Python's own hints ("invalid decimal literal") would reach the terminal as noise; errors say enough.
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, mode="eval")
+        tree = _quiet_parse(text, "eval")
     except SyntaxError as exc:
         syntax = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
         raise _Invalid(_statement(text) or syntax) from None
@@ -221,10 +218,17 @@ def _parse(expression: str) -> _Parsed:
     return _Parsed(tree.body, frozenset(names - called))
 
 
+def _quiet_parse(text: str, mode: str) -> Any:
+    """ast.parse without Python's SyntaxWarnings ("invalid decimal literal"): on a terminal they are noise; errors say enough."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, mode=mode)
+
+
 def _statement(text: str) -> str | None:
     """Why a text that is not an expression was refused, when it is a statement."""
     try:
-        body = ast.parse(text, mode="exec").body
+        body = _quiet_parse(text, "exec").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if len(body) != 1:
