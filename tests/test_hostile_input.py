@@ -99,6 +99,22 @@ def test_a_huge_expression_is_not_repeated_in_its_error(tmp_path: Path) -> None:
     assert "characters, more than 10000" in line
 
 
+def test_a_bad_type_in_a_chart_header_schema_says_what_is_expected(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text(
+        "perfchart:\n  name: mine\n  config:\n    type: object\n    properties:\n      x: {type: strin}\n"
+        "statechart:\n  name: S\n  root state:\n    name: R\n    initial: E\n    states:\n      - name: E\n        type: final\n"
+    )
+    line = rejected(tmp_path, BASE.replace("class: multivariable-explorer", "statechart: mine.yaml"), "--dry-run")
+    assert line.endswith(
+        "mine.yaml:6: perfchart.config.properties.x.type: invalid JSON Schema: expected one of: array, boolean, integer, null, number, object, string; got 'strin'"
+    )
+
+
+def test_a_misspelt_config_key_is_an_error_even_with_q(tmp_path: Path) -> None:
+    line = rejected(tmp_path, BASE.replace("title: hostile", "titel: hostile"), "--dry-run", "-q")
+    assert "c.yml:2: config.titel: unknown key 'titel' (did you mean title?" in line
+
+
 def test_a_chart_without_a_final_state_is_refused_at_load(tmp_path: Path) -> None:
     (tmp_path / "loop.yaml").write_text("statechart:\n  name: Loop\n  root state:\n    name: R\n    initial: A\n    states:\n      - name: A\n")
     line = rejected(tmp_path, BASE.replace("class: multivariable-explorer", "statechart: loop.yaml"), "--dry-run")
