@@ -19,7 +19,7 @@ from typing import Any
 from ..config.durations import parse_duration
 from ..engine.events import Event
 from ..engine.timers import Timer, Timers
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 
 __all__ = ["EventFilter", "FilterSession", "FilterSyntaxError"]
 
@@ -51,6 +51,10 @@ MAX_NESTING = 16
 _MISSING: Any = object()
 
 
+#: Characters of an expression an error shows around its fault.
+SHOWN_FILTER = 160
+
+
 class FilterSyntaxError(ConfigError):
     """An expression that does not compile; the message marks where it goes wrong.
 
@@ -72,7 +76,14 @@ class FilterSyntaxError(ConfigError):
         self.position = position
         # One character per character keeps the caret under the fault even when the expression spans lines.
         shown = "".join(" " if char.isspace() else char for char in expression)
-        message = f"at position {position}: {reason}\n    {shown}\n    {' ' * position}^"
+        column = position
+        if len(shown) > SHOWN_FILTER:
+            # A hostile expression may be megabytes: show the stretch around the fault.
+            start = max(0, position - SHOWN_FILTER // 2)
+            end = start + SHOWN_FILTER
+            column = position - start + (1 if start else 0)
+            shown = ("…" if start else "") + shown[start:end] + ("…" if end < len(shown) else "")
+        message = f"at position {position}: {reason}\n    {shown}\n    {' ' * column}^"
         super().__init__(message, file=file, line=line, key=key)
 
 
@@ -524,12 +535,12 @@ class _Parser:
         except ValueError:
             n = 0
         if n < 1:
-            raise self.fail(f"':nth' needs a positive whole number, got {count.strip()!r}", start)
+            raise self.fail(f"':nth' needs a positive whole number, got {shorten(repr(count.strip()), 40)}", start)
         if not rest:
             return n, None
         group = rest[0].strip()
         if not _IDENT.fullmatch(group):
-            raise self.fail(f"':nth' group must be a name, got {group!r}", start + len(count) + 1)
+            raise self.fail(f"':nth' group must be a name, got {shorten(repr(group), 40)}", start + len(count) + 1)
         return n, group
 
     def after(self, text: str, start: int) -> float:
@@ -538,7 +549,7 @@ class _Parser:
         except (ValueError, ArithmeticError):
             seconds = math.nan
         if not math.isfinite(seconds):
-            raise self.fail(f"bad time {text.strip()!r} in ':after': expected a duration such as 1.5s, 500ms or 2m", start)
+            raise self.fail(f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such as 1.5s, 500ms or 2m", start)
         return seconds
 
 
