@@ -154,8 +154,7 @@ def load_yaml(text: str, file: str | None = None) -> Any:
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        raise ConfigError(f"invalid YAML: character {exc.character:#x} is not allowed in a YAML file", file=file, line=line) from None
+        raise _reader_error(exc, text, file) from None
     loader.name = file
     try:
         node = loader.get_single_node()
@@ -170,12 +169,22 @@ def load_yaml(text: str, file: str | None = None) -> Any:
             found = f" ({exc.problem} at line {exc.problem_mark.line + 1})" if exc.problem_mark is not None else ""
             mark, message = exc.context_mark, f"invalid YAML: the quoted string that starts here is never closed{found}"
         raise ConfigError(message, file=file, line=mark.line + 1 if mark else None) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
+    except RecursionError:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", file=file) from None
     finally:
         loader.dispose()
     _assign_paths(data, "")
     return data
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str | None) -> ConfigError:
+    """A character YAML does not allow, at its line."""
+    line = text.count("\n", 0, exc.position) + 1
+    return ConfigError(f"invalid YAML: character {exc.character:#x} is not allowed in a YAML file", file=file, line=line)
 
 
 def read_text(path: str | Path) -> str:
