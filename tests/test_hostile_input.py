@@ -196,3 +196,13 @@ def test_a_missing_cwd_is_blamed_on_the_cwd(tmp_path: Path) -> None:
     assert done.returncode == 1
     record = json.loads((tmp_path / "r" / "runs.jsonl").read_text().splitlines()[0])
     assert record["last_stderr"] == f"cannot run echo: its working directory (cwd) {tmp_path / 'no-such-dir'} does not exist"
+
+
+def test_failing_chart_code_is_one_line_naming_the_line_that_failed(tmp_path: Path) -> None:
+    body = "".join(f"    x{i} = {i}\n" for i in range(200)) + "    1 / 0\n"
+    (tmp_path / "boom.yaml").write_text(
+        "statechart:\n  name: Boom\n  preamble: |\n" + body + "  root state:\n    name: R\n    initial: E\n    states:\n      - name: E\n        type: final\n"
+    )
+    config = BASE.replace("class: multivariable-explorer", "statechart: boom.yaml").replace("echo {{a}}", "echo x")
+    line = rejected(tmp_path, config, "--dry-run", "-q")
+    assert "boom.yaml:204: " in line and "ZeroDivisionError: division by zero in `1 / 0`" in line

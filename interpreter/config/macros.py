@@ -39,7 +39,8 @@ def render_string(text: str, values: Mapping[str, Any], quote: Any = str) -> Any
 
     A string that is exactly one macro takes the value's own type, so
     ``repeat: "{{runs|2}}"`` gives an int. *quote* turns each substituted
-    value into text (``shlex.quote`` for shell command lines).
+    value into text; a shell command line never gets values pasted in
+    (see ``channels.commands.shell_script``).
     """
     whole = MACRO.fullmatch(text.strip())
     if whole and quote is str:
