@@ -119,7 +119,7 @@ def test_a_misspelt_config_key_is_an_error_even_with_q(tmp_path: Path) -> None:
 def test_a_chart_without_a_final_state_is_refused_at_load(tmp_path: Path) -> None:
     (tmp_path / "loop.yaml").write_text("statechart:\n  name: Loop\n  root state:\n    name: R\n    initial: A\n    states:\n      - name: A\n")
     line = rejected(tmp_path, BASE.replace("class: multivariable-explorer", "statechart: loop.yaml"), "--dry-run")
-    assert line.endswith("loop.yaml:4: statechart.root state.name: the chart has no final state, so the policy could never end: add a state with type: final")
+    assert line.endswith("loop.yaml:4: no final state of the root state is reachable: the policy could never end")
 
 
 @pytest.mark.parametrize(

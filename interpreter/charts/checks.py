@@ -124,6 +124,3 @@ def _check_states(chart: LocatedDict) -> None:
             target = transition.get("target")
             if target is not None and str(target) not in seen:
                 raise transition.error("target", f"unknown target state {target!r}")
-    if not any(state.get("type") == "final" for state in found):
-        root = chart["root state"]
-        raise root.error("name", "the chart has no final state, so the policy could never end: add a state with type: final")
