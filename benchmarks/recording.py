@@ -15,27 +15,13 @@ in the same invocation.
 from __future__ import annotations
 
 import sys
-import time
 import timeit
 from typing import Any
 
 from dry_run import measure
-from sismic.clock import SimulatedClock
+from runner_only import explorer_runner, per_permutation
 
-from interpreter.charts import resolve
-from interpreter.config import load_yaml
-from interpreter.engine.bus import EventBus
-from interpreter.engine.parameters import ParameterBatch
 from interpreter.engine.runner import PolicyRunner
-from interpreter.engine.timers import Timers
-
-POLICY = """
-matrix:
-  a: {type: range, min: 1, max: 1000}
-  b: {type: range, min: 1, max: 1000}
-events:
-  signal: {OK: CmdlineExitZeroEvent, FAILED: CmdlineExitNonzeroEvent}
-"""
 
 RECORDING = PolicyRunner._count
 
@@ -43,33 +29,6 @@ RECORDING = PolicyRunner._count
 def count_transitions_only(self: PolicyRunner, macro: Any) -> None:
     """The step's bookkeeping before visits were recorded."""
     self.transitions += len(macro.transitions)
-
-
-def per_permutation(permutations: int) -> float:
-    """CPU seconds per permutation of sismic plus the runner."""
-    clock = SimulatedClock()
-    bus = EventBus()
-    runner = PolicyRunner(
-        resolve("multivariable-explorer"),
-        load_yaml(POLICY, "policy.yml"),
-        bus=bus,
-        batch=ParameterBatch(bus, {}),
-        clock=clock,
-        timers=Timers(clock),
-        definitions={},
-        seed=1,
-        run_task=lambda task, traceids: None,
-    )
-    runner.step()
-    bus.dispatch(0.0)
-    started = time.process_time()
-    for _ in range(permutations):
-        runner.send("signal", traceids=frozenset([runner.trace]), status="OK")
-        runner.step()
-        runner.send("task_completed", task="intertest")
-        runner.step()
-        bus.dispatch(0.0)
-    return (time.process_time() - started) / permutations
 
 
 def per_step_cost(steps: list[Any], runner: PolicyRunner) -> tuple[float, float]:
@@ -95,21 +54,7 @@ def one_permutation() -> tuple[list[Any], PolicyRunner]:
         per_permutation(3)
     finally:
         PolicyRunner._count = RECORDING  # type: ignore[method-assign]
-    runner_steps = captured[-2:]
-    clock = SimulatedClock()
-    bus = EventBus()
-    runner = PolicyRunner(
-        resolve("multivariable-explorer"),
-        load_yaml(POLICY, "policy.yml"),
-        bus=bus,
-        batch=ParameterBatch(bus, {}),
-        clock=clock,
-        timers=Timers(clock),
-        definitions={},
-        seed=1,
-        run_task=lambda task, traceids: None,
-    )
-    return runner_steps, runner
+    return captured[-2:], explorer_runner()
 
 
 def main() -> None:
