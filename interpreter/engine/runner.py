@@ -30,6 +30,7 @@ from .bus import EventBus
 from .events import Event, RunTaskCompletedEvent, StalledEvent, traces
 from .parameters import ParameterBatch
 from .timers import Clock, Timers
+from .tuned import TunedInterpreter
 
 log = logging.getLogger("perfchart.policy")
 
@@ -44,24 +45,39 @@ class DeadlineEvaluator(PythonEvaluator):
     def __init__(self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None) -> None:
         super().__init__(interpreter, initial_context=initial_context)
         self.deadline: float | None = None
+        #: The source state of the guard being evaluated: what ``after`` and ``idle`` count from.
+        self._source = ""
 
-    def _note(self, due: float, now: float) -> bool:
-        if due <= now:
+    def _note(self, due: float) -> bool:
+        if due <= self._interpreter.time:
             return True
         if self.deadline is None or due < self.deadline:
             self.deadline = due
         return False
 
+    def _after(self, seconds: float) -> bool:
+        return self._note(self._interpreter._entry_time[self._source] + seconds)
+
+    def _idle(self, seconds: float) -> bool:
+        return self._note(self._interpreter._idle_time[self._source] + seconds)
+
+    def _active(self, name: str) -> bool:
+        return name in self._interpreter._configuration
+
     def evaluate_guard(self, transition: Any, event: ChartEvent | None = None) -> bool:
-        interpreter = self._interpreter
-        source = transition.source
-        now = interpreter.time
-        context = {
-            "after": lambda seconds: self._note(interpreter._entry_time[source] + seconds, now),
-            "idle": lambda seconds: self._note(interpreter._idle_time[source] + seconds, now),
-            "event": event,
-        }
-        return self._evaluate_code(transition.guard, additional_context=context)
+        """sismic's guard evaluation with the same names in scope, built without a closure per call."""
+        code = transition.guard
+        if code is None:
+            return True
+        compiled = self._evaluable_code.get(code)
+        if compiled is None:
+            compiled = self._evaluable_code.setdefault(code, compile(code, "<string>", "eval"))
+        self._source = transition.source
+        exposed = {"active": self._active, "time": self._interpreter.time, "after": self._after, "idle": self._idle, "event": event}
+        try:
+            return bool(eval(compiled, exposed, self._context))
+        except Exception as exc:
+            raise CodeEvaluationError(f"'{exc}' occurred while evaluating '{code}'") from exc
 
 
 class NonDeterminism(SismicError):
@@ -72,8 +88,8 @@ class NonDeterminism(SismicError):
         self.transitions = transitions
 
 
-class ChartInterpreter(Interpreter):
-    """sismic's interpreter, keeping the transitions of a non-deterministic choice to name them."""
+class ChartInterpreter(TunedInterpreter):
+    """The tuned sismic interpreter, keeping the transitions of a non-deterministic choice to name them."""
 
     def _sort_transitions(self, transitions: list[Transition]) -> list[Transition]:
         try:
