@@ -22,6 +22,7 @@ from interpreter.engine.session import Session
 from interpreter.errors import ConfigError
 from interpreter.filters import EventFilter
 from interpreter.metrics.stats import Accumulator, summarizers
+from interpreter.metrics.summary import Grouping, read_runs, with_duration
 
 WORKLOAD = """
 import sys, time
@@ -136,6 +137,9 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     # No values: count 0 and empty statistics, never zeros.
     assert groups[0]["metrics"]["value"] == {"mean": None, "max": None, "p50": None}
     assert table[0]["value:mean"] == ""
+    # Filed run by run as the session went, the summary is what the finished runs.jsonl gives.
+    with Grouping.of(read_runs(results), with_duration(load_config(results / ".." / "metrics.yml", {"python": "", "workload": ""}).metrics)) as grouping:
+        assert [g.row(grouping.metrics) for g in grouping.groups()] == summary["groups"]
 
 
 def test_accumulator_matches_the_statistics_module() -> None:

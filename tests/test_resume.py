@@ -89,6 +89,9 @@ def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(sweep:
     (resume,) = meta["resumes"]
     assert resume["skipped"] == sum(1 for r in before if r["status"] != "interrupted") and resume["forced"] is False
     assert len((results / "runs.csv").read_text().splitlines()) == len(after) + 1
+    groups = json.loads((results / "summary.json").read_text())["groups"]
+    assert sum(g["runs"] for g in groups) == len(after), "the summary counts the runs of both sessions"
+    assert sum(g["ok"] for g in groups) == sum(1 for r in after if r["ok"])
 
 
 def test_resuming_a_finished_directory_runs_nothing(sweep: Path, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from ..channels.simulator import Simulator
 from ..channels.tasks import TaskRunner
 from ..config.loader import PolicySpec, TestConfig
 from ..errors import PerfchartError
-from ..metrics import RunMetrics, SummaryView, read_runs, write_summary
+from ..metrics import Grouping, RunMetrics, SummaryView, write_summary
 from ..metrics.summary import metric_meta, with_duration
 from ..results import Record, ResultsFiles, RunBook, Summary, write_visits
 from ..results.resume import Previous
@@ -172,6 +172,10 @@ class Session:
         # Metrics first: the record carries them before it is written.
         book.on_close.append(self.run_metrics.close)
         book.on_close.append(files.write_run)
+        grouping = Grouping.open(with_duration(self.config.metrics))
+        for record in self.previous.records if self.previous is not None else ():
+            grouping.add(record)
+        book.on_close.append(grouping.add)
         book.on_line.append(files.write_line)
         if self.ui is not None:
             book.on_open.append(self.ui.run_opened)
@@ -217,7 +221,7 @@ class Session:
                 self._shutdown()
                 book.close_all(self.clock.time, status)
                 files.finish(self._meta(started, status, exit_status), book.summary)
-                view = write_summary(self.results_dir, read_runs(self.results_dir), self.config.metrics)
+                view = write_summary(self.results_dir, grouping)
                 if self.ui is not None:
                     self.ui.summarized(view)
                     self.ui.session_finished(book.summary, self.results_dir, status)

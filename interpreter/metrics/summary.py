@@ -1,12 +1,14 @@
 """Summaries per parameter set: each metric over the runs (and repeats) that share one.
 
-Runs with the same parameters form a group. When the session ends, the
-groups are built from ``runs.jsonl`` through a temporary SQLite file, so
-memory stays flat however many runs and parameter sets a session has: one
-pass files each run's values under its group, a second reads them back
-group by group, in the order the groups first ran, into running
-:class:`Accumulator` statistics, and each group is written out and
-dropped. Every run's ``duration`` is summarized as a metric of its own.
+Runs with the same parameters form a group. Groups are built through a
+temporary SQLite file, so memory stays flat however many runs and
+parameter sets a session has: each run's values are filed under its group
+as the run closes (a report files a results directory's ``runs.jsonl``
+instead), and when the session ends SQLite groups them and they are read
+back group by group, in the order the groups first ran, into running
+:class:`Accumulator` statistics; each group is written out and dropped.
+The end of a session reads no run record back. Every run's ``duration``
+is summarized as a metric of its own.
 
 ``summary.json`` and ``summary.csv`` are written beside ``runs.csv``; the
 report and compare commands read them back with :func:`read_summary`.
@@ -79,9 +81,20 @@ def _differ(a: Any, b: Any) -> bool:
     return bool(a != b)
 
 
+#: Parameter values that JSON gives back as they are; anything else is normalised as runs.jsonl holds it.
+_PLAIN = (str, int, float, bool, type(None))
+#: Runs filed per SQLite insert: memory stays flat, the insert cost is amortised.
+BATCH = 1000
+
+
 @dataclass
 class Grouping:
-    """The groups of a stream of run records, read back one at a time from a temporary SQLite file."""
+    """The groups of a stream of run records, read back one at a time from a temporary SQLite file.
+
+    A session files each record as its run closes (:meth:`add`), so the end
+    of the session only asks SQLite to group what is already on disk; a
+    report files a results directory's records in one go (:meth:`of`).
+    """
 
     metrics: list[MetricSpec]
     parameter_names: list[str] = field(default_factory=list)
@@ -89,47 +102,77 @@ class Grouping:
     count: int = 0
     _db: sqlite3.Connection | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _insert: str = ""
+    _batch: list[tuple[Any, ...]] = field(default_factory=list)
+    _names: dict[str, None] = field(default_factory=dict)
+    _varied: dict[str, None] = field(default_factory=dict)
+    _first: Mapping[str, Any] | None = None
+    _seq: int = 0
+    _grouped: bool = False
 
     @classmethod
-    def of(cls, records: Iterable[Mapping[str, Any]], metrics: Sequence[MetricSpec]) -> Grouping:
-        """File every record under its parameter set: one row per run on disk; only parameter names are kept in memory."""
+    def open(cls, metrics: Sequence[MetricSpec]) -> Grouping:
+        """An empty grouping on a fresh temporary SQLite file, ready for :meth:`add`."""
         grouping = cls(list(metrics))
         grouping._tmp = tempfile.TemporaryDirectory(prefix="perfchart-summary-")
-        db = grouping._db = sqlite3.connect(Path(grouping._tmp.name) / "groups.sqlite")
+        db = grouping._db = sqlite3.connect(Path(grouping._tmp.name) / "groups.sqlite", check_same_thread=False)
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         values = [f"m{index}" for index in range(len(metrics))]
         db.execute(f"CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER{''.join(f', {v} REAL' for v in values)})")
-        insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
-        names: dict[str, None] = {}
-        varied: dict[str, None] = {}
-        first: Mapping[str, Any] | None = None
-        batch: list[tuple[Any, ...]] = []
-        for seq, record in enumerate(records):
-            parameters = record.get("parameters") or {}
-            key = json.dumps(parameters, sort_keys=True, default=str)
-            batch.append((seq, key, int(bool(record.get("ok"))), *(_value(record, spec) for spec in metrics)))
-            if len(batch) >= 1000:
-                db.executemany(insert, batch)
-                batch.clear()
-            for name in parameters:
-                if name not in names:
-                    names[name] = None
-                    if first is not None:
-                        varied[name] = None
-            if first is None:
-                first = parameters
-            elif len(varied) < len(names):
-                for name in names:
-                    if name not in varied and _differ(parameters.get(name), first.get(name)):
-                        varied[name] = None
-        db.executemany(insert, batch)
+        grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
+        return grouping
+
+    @classmethod
+    def of(cls, records: Iterable[Mapping[str, Any]], metrics: Sequence[MetricSpec]) -> Grouping:
+        """File every record under its parameter set: one row per run on disk; only parameter names are kept in memory."""
+        grouping = cls.open(metrics)
+        for record in records:
+            grouping.add(record)
+        grouping.group()
+        return grouping
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """File one run's record: a row in the next batch, its parameter names noted."""
+        parameters = record.get("parameters") or {}
+        if not all(type(value) in _PLAIN for value in parameters.values()):
+            parameters = json.loads(json.dumps(parameters, default=str))
+        key = json.dumps(parameters, sort_keys=True, default=str)
+        self._batch.append((self._seq, key, int(bool(record.get("ok"))), *(_value(record, spec) for spec in self.metrics)))
+        self._seq += 1
+        if len(self._batch) >= BATCH:
+            self._flush()
+        names, varied, first = self._names, self._varied, self._first
+        for name in parameters:
+            if name not in names:
+                names[name] = None
+                if first is not None:
+                    varied[name] = None
+        if first is None:
+            self._first = parameters
+        elif len(varied) < len(names):
+            for name in names:
+                if name not in varied and _differ(parameters.get(name), first.get(name)):
+                    varied[name] = None
+
+    def _flush(self) -> None:
+        assert self._db is not None
+        self._db.executemany(self._insert, self._batch)
+        self._batch.clear()
+
+    def group(self) -> None:
+        """Group the filed runs by parameter set (once); after this, :meth:`groups` reads them back."""
+        assert self._db is not None
+        if self._grouped:
+            return
+        self._grouped = True
+        self._flush()
+        db = self._db
         db.execute("CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS ok FROM runs GROUP BY key")
         db.execute("CREATE UNIQUE INDEX groups_key ON groups (key)")
-        grouping.count = db.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
-        grouping.parameter_names = list(names)
-        grouping.varied = [name for name in names if name in varied]
-        return grouping
+        self.count = db.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
+        self.parameter_names = list(self._names)
+        self.varied = [name for name in self._names if name in self._varied]
 
     def groups(self) -> Iterator[Group]:
         """Every group in the order it first ran, its statistics complete; one group in memory at a time."""
@@ -182,10 +225,14 @@ class SummaryView:
     tail: list[Group]
 
 
-def write_summary(directory: Path, records: Iterable[Mapping[str, Any]], metrics: Sequence[MetricSpec], show: int = 10) -> SummaryView:
-    """Write summary.json and summary.csv from the session's run records, a group at a time; each file replaced atomically."""
-    metrics = with_duration(metrics)
-    with Grouping.of(records, metrics) as grouping:
+def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> SummaryView:
+    """Write summary.json and summary.csv from the runs *grouping* filed, a group at a time; each file replaced atomically.
+
+    The grouping is closed afterwards.
+    """
+    metrics = grouping.metrics
+    grouping.group()
+    with grouping:
         header: dict[str, Any] = {"metrics": [metric_meta(m) for m in metrics], "parameters": grouping.parameter_names, "varied": grouping.varied}
         head: list[Group] = []
         tail: collections.deque[Group] = collections.deque(maxlen=show)
