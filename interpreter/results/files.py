@@ -1,19 +1,28 @@
 """The results directory of a session: what a run's record becomes on disk.
 
-``runs.jsonl`` gets one line per run, appended and flushed the moment the
-run closes, so nothing finished is lost. Command output goes to
-``output.log``, each line tagged with its run. A run's metrics become
-``metric:NAME`` columns of runs.csv, empty where the run produced none. ``runs.csv`` is written at the
-end by streaming the JSONL file back, and ``meta.json`` is replaced
-atomically, so a crash never leaves half a file.
+When a run closes, its row is appended to ``runs.csv`` and its record to
+``runs.jsonl``, and both (with ``output.log``, where command output goes,
+each line tagged with its run) are flushed once, there: a crash or Ctrl-C
+leaves every finished run in both files, and the session's end has no pass
+over the runs to make, only syncs.
+
+runs.csv has a column per parameter and flag, discovered as records arrive,
+and a ``metric:NAME`` column per declared metric, empty where a run produced
+none. A record bringing a column no earlier record had makes the file be
+rewritten from runs.jsonl, the earlier rows' new cells empty: at most once
+per distinct column, never per run. A resumed session rewrites it from the
+records it continues, so a crash's leftovers never stay. Rewrites and
+``meta.json`` replace their file atomically, so a crash never leaves half a
+file.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +32,9 @@ from .records import Record, Summary
 from .resume import Previous
 
 FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes", "timedout"]
+#: Cell values written as they are; anything else is written as runs.jsonl holds it.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_EXITCODES = FIXED_COLUMNS.index("exitcodes")
 
 
 class ResultsFiles:
@@ -37,31 +49,53 @@ class ResultsFiles:
         self.output_path = directory / "output.log"
         if previous is None and self.jsonl_path.exists():
             raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._file = self.jsonl_path.open("a", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"{directory}: cannot write results there: {_reason(exc)}; choose another --results directory") from None
+        #: One encoder for every record: ``json.dumps`` with ``default`` builds a new one per call.
+        self._encode = json.JSONEncoder(default=str).encode
         self._output: IO[str] | None = None
         self.dry_run = dry_run
         self._parameter_columns: dict[str, None] = {}
         self._flag_columns: dict[str, None] = {}
         #: Declared metrics, one ``metric:NAME`` column each (empty where a run produced none).
         self.metrics = list(metrics)
-        for record in previous.records if previous is not None else ():
+        records = previous.records if previous is not None else []
+        for record in records:
             self._add_columns(record)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._file = self.jsonl_path.open("a", encoding="utf-8")
+            self._csv = self._rewrite_csv(records)
+        except OSError as exc:
+            raise UsageError(f"{directory}: cannot write results there: {_reason(exc)}; choose another --results directory") from None
+        self._rows = csv.writer(self._csv)
 
-    def _add_columns(self, record: Record) -> None:
-        for name in record.get("parameters") or {}:
-            self._parameter_columns.setdefault(name)
-        for name in record.get("flags") or {}:
-            if name != "status":
-                self._flag_columns.setdefault(name)
+    def _add_columns(self, record: Record) -> bool:
+        """Add the columns *record* brings; whether any is new."""
+        new = False
+        for name in record.get("parameters") or ():
+            if name not in self._parameter_columns:
+                self._parameter_columns[name] = None
+                new = True
+        for name in record.get("flags") or ():
+            if name != "status" and name not in self._flag_columns:
+                self._flag_columns[name] = None
+                new = True
+        return new
 
     def write_run(self, record: Record) -> None:
-        """Append a closed run's record and flush it (and the output of its run)."""
-        self._add_columns(record)
-        self._file.write(json.dumps(record, default=str) + "\n")
+        """Append a closed run's row, then its record, and flush them and the output of its run.
+
+        The row goes first, so a crash between the two never leaves runs.csv
+        without a run that runs.jsonl has (a resume rewrites runs.csv anyway).
+        """
+        if self._add_columns(record):
+            rewritten = self._rewrite_csv(itertools.chain(self._read_jsonl(), (record,)))
+            self._csv.close()
+            self._csv = rewritten
+            self._rows = csv.writer(rewritten)
+        else:
+            self._rows.writerow(self._row(record))
+            self._csv.flush()
+        self._file.write(self._encode(record) + "\n")
         self._file.flush()
         if self._output is not None:
             self._output.flush()
@@ -74,13 +108,13 @@ class ResultsFiles:
         self._output.write(f"[{tag}] {event.source} {event.stream}: {event.line}\n")
 
     def finish(self, meta: Mapping[str, Any], summary: Summary) -> None:
-        """Sync the JSONL file, then write runs.csv and meta.json beside it."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        """Sync runs.jsonl and runs.csv, which already hold every run, then write meta.json beside them."""
+        for handle in (self._file, self._csv):
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
         if self._output is not None:
             self._output.close()
-        self._write_csv()
         self.write_meta(meta, summary)
 
     def write_meta(self, meta: Mapping[str, Any], summary: Summary) -> None:
@@ -91,21 +125,33 @@ class ResultsFiles:
         tmp.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
         tmp.replace(self.meta_path)
 
-    def _write_csv(self) -> None:
-        parameters = list(self._parameter_columns)
-        flags = list(self._flag_columns)
-        with self.jsonl_path.open(encoding="utf-8") as source, self.csv_path.open("w", newline="", encoding="utf-8") as target:
+    def _row(self, record: Record) -> list[Any]:
+        """*record*'s runs.csv row: every cell as runs.jsonl holds it."""
+        row = list(map(record.get, FIXED_COLUMNS))
+        row[_EXITCODES] = " ".join(map(str, record.get("exitcodes") or ()))
+        row += map((record.get("parameters") or {}).get, self._parameter_columns)
+        row += map((record.get("flags") or {}).get, self._flag_columns)
+        row += map((record.get("metrics") or {}).get, self.metrics)
+        if _PLAIN.issuperset(map(type, row)):
+            return row
+        return [cell if type(cell) in _PLAIN else json.loads(self._encode(cell)) for cell in row]
+
+    def _rewrite_csv(self, records: Iterable[Record]) -> IO[str]:
+        """Replace runs.csv with the header of today's columns and *records*' rows; the file, open to append to."""
+        tmp = self.csv_path.with_suffix(".csv.tmp")
+        with tmp.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
-            writer.writerow(FIXED_COLUMNS + parameters + [f"flag:{name}" for name in flags] + [f"metric:{name}" for name in self.metrics])
+            writer.writerow(
+                FIXED_COLUMNS + list(self._parameter_columns) + [f"flag:{name}" for name in self._flag_columns] + [f"metric:{name}" for name in self.metrics]
+            )
+            writer.writerows(self._row(record) for record in records)
+        tmp.replace(self.csv_path)
+        return self.csv_path.open("a", newline="", encoding="utf-8")
+
+    def _read_jsonl(self) -> Iterator[Record]:
+        with self.jsonl_path.open(encoding="utf-8") as source:
             for line in source:
-                record = json.loads(line)
-                row = [record.get(column) for column in FIXED_COLUMNS]
-                row[FIXED_COLUMNS.index("exitcodes")] = " ".join(str(code) for code in record.get("exitcodes") or ())
-                row += [(record.get("parameters") or {}).get(name) for name in parameters]
-                row += [(record.get("flags") or {}).get(name) for name in flags]
-                values = record.get("metrics") or {}
-                row += [values.get(name) for name in self.metrics]
-                writer.writerow(row)
+                yield json.loads(line)
 
 
 def _reason(exc: OSError) -> str:

@@ -1,0 +1,48 @@
+"""What writing results costs: per closed run, and at the end of a session.
+
+    python benchmarks/results_files.py [N]      (default: 100000 runs)
+
+Feeds N records shaped like a dry run's (two parameters, a status flag)
+through ``ResultsFiles.write_run`` into a temporary directory, then times
+``finish``. The per-run figure is CPU seconds per ``write_run``; the end
+figure is the CPU and wall seconds of ``finish`` alone, the session-end
+phase budget B3 wants free of any pass over the runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from interpreter.results import ResultsFiles, Summary
+
+
+def record(index: int) -> dict[str, object]:
+    """A closed run's record as a dry run of benchmarks/dry_run.yml makes it."""
+    return {
+        "index": index, "repetition": 1, "policy": "multivariable-explorer", "run": index, "trace": index,
+        "parameters": {"a": index % 100 + 1, "b": index // 100 + 1}, "flags": {"status": "OK"},
+        "start": 1796082730.3941755, "exitcodes": [], "timedout": False, "last_stderr": None, "status": "OK",
+        "ok": True, "end": 1796082730.3941755, "duration": 0.0, "dry_run": True, "metrics": {},
+    }
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    records = [record(i) for i in range(1, runs + 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        files = ResultsFiles(Path(folder) / "r", dry_run=True)
+        started = time.process_time()
+        for one in records:
+            files.write_run(one)
+        writing = time.process_time() - started
+        cpu, wall = time.process_time(), time.perf_counter()
+        files.finish({}, Summary(runs=runs, ok=runs))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"{runs} runs: write_run {writing / runs * 1e6:.1f} µs CPU per run; finish {cpu:.3f} s CPU, {wall:.3f} s wall")
+
+
+if __name__ == "__main__":
+    main()
