@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import sys
 import threading
@@ -222,8 +223,10 @@ def test_children_share_one_watcher_thread(bus: EventBus) -> None:
     assert all(p.finished and p.killed for p in processes)
 
 
-def test_without_a_pidfd_the_exit_still_follows_the_output(bus: EventBus, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_pidfd_or_epoll_the_exit_still_follows_the_output(bus: EventBus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a system without Linux's pidfd and epoll: a thread waits for the exit, the watcher is woken to watch."""
     monkeypatch.setattr(process_module, "_pidfd", lambda pid: None)
+    monkeypatch.setattr(process_module, "_watcher", process_module._Watcher(selectors.PollSelector()))
     launch(bus, Command([PY, "-c", "for i in range(200): print(i)\nraise SystemExit(5)"]))
     events = Recorder(bus).wait_for(has_exit)
     exit_index = next(i for i, e in enumerate(events) if is_exit(e))

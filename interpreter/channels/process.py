@@ -147,13 +147,15 @@ class _Call:
 class _Watcher:
     """The one thread that watches every child: its pipes, its exit and its timers.
 
-    Only this thread touches the selector and the timer heap; other threads
-    hand it work with :meth:`call_soon`, which never blocks, so a child's
-    exit callback may start the next child from this very thread.
+    Only this thread runs callbacks and touches the timer heap; other
+    threads hand it work with :meth:`call_soon`, which never blocks, so a
+    child's exit callback may start the next child from this very thread.
     """
 
-    def __init__(self) -> None:
-        self._selector = selectors.DefaultSelector()
+    def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
+        self._selector = selector if selector is not None else selectors.DefaultSelector()
+        #: epoll takes a registration while another thread waits in it, so watching a child needs no wake-up.
+        self._live = isinstance(self._selector, getattr(selectors, "EpollSelector", ()))
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
@@ -179,8 +181,15 @@ class _Watcher:
         return call
 
     def watch(self, fd: int, events: int, callback: Callable[[int], object]) -> None:
-        """Call *callback* with the ready events whenever *fd* is ready; on the watcher thread only."""
-        self._selector.register(fd, events, callback)
+        """Call *callback* on the watcher thread with the ready events whenever *fd* is ready; safe from any thread.
+
+        With epoll the registration is immediate: waking the watcher for it
+        cost each run a hand-off of the interpreter lock between threads.
+        """
+        if self._live:
+            self._selector.register(fd, events, callback)
+        else:
+            self.call_soon(lambda: self._selector.register(fd, events, callback))
 
     def unwatch(self, fd: int) -> None:
         self._selector.unregister(fd)
@@ -337,14 +346,14 @@ class ChildProcess:
         if self._on_start is not None:
             self._on_start(self)
         pidfd = _pidfd(popen.pid)
-        watcher.call_soon(lambda: self._watch(pidfd))
+        self._watch(pidfd)
         if command.timeout is not None:
             self._timer = watcher.call_later(command.timeout, self._expire)
         if pidfd is None:
             threading.Thread(target=self._wait, name=f"{self.source}:exit", daemon=True).start()
 
     def _watch(self, pidfd: int | None) -> None:
-        """Register the child's pipes (and pidfd) with the watcher; on the watcher thread."""
+        """Hand the child's pipes (and pidfd) to the watcher."""
         popen, watcher = self._popen, self._watcher
         assert popen is not None and popen.stdout is not None and popen.stderr is not None and watcher is not None
         for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
