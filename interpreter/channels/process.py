@@ -196,6 +196,8 @@ class _Watcher:
 
     def _serve(self) -> None:
         while True:
+            while self._timers and self._timers[0][2].cancelled:
+                heapq.heappop(self._timers)  # a cancelled timer must not wake the thread
             timeout = None
             if self._timers:
                 timeout = max(0.0, self._timers[0][0] - time.monotonic())
@@ -299,6 +301,7 @@ class ChildProcess:
         self._popen: subprocess.Popen[bytes] | None = None
         self._watcher: _Watcher | None = None
         self._timer: _Call | None = None
+        self._drain_timer: _Call | None = None
         self._terminating = False
         self._reaped = False
         self._muted = False
@@ -441,13 +444,15 @@ class ChildProcess:
         if self._open_streams == 0:
             self._report()
         else:
-            self._watcher.call_later(self.drain_grace, self._report)
+            self._drain_timer = self._watcher.call_later(self.drain_grace, self._report)
 
     def _report(self) -> None:
         """Report the exit exactly once, then forget the process group if it is empty."""
         if self._reported:
             return
         self._reported = True
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
         self._finish()
         if self._popen is not None and not group_alive(self._popen.pid):
             _groups.discard(self._popen.pid)
