@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import sys
+import threading
 import time
 
 import pytest
 
+from interpreter.channels import process as process_module
 from interpreter.channels.commands import Command
-from interpreter.channels.process import ChildProcess
+from interpreter.channels.process import MAX_LINE, ChildProcess, stop_all
 from interpreter.engine.bus import EventBus
 from interpreter.engine.events import Event, LogLineEvent
 from tests.harness import OpenEvent, Recorder
@@ -186,6 +189,63 @@ def test_kill_after_exit_and_join_are_harmless(bus: EventBus) -> None:
     assert process.join(timeout=5)
     process.kill()
     assert process.finished and not process.killed and process.returncode == 0
+
+
+def test_a_long_line_arrives_in_pieces_of_max_line(bus: EventBus) -> None:
+    code = f"import sys; sys.stdout.write('x' * {2 * MAX_LINE + 10} + '\\n' + 'end')"
+    launch(bus, Command([PY, "-c", code]))
+    events = Recorder(bus).wait_for(has_exit)
+    assert [len(line) for line in lines(events)] == [MAX_LINE, MAX_LINE, 10, 3]
+
+
+def test_stdin_larger_than_a_pipe_is_fed_whole(bus: EventBus) -> None:
+    text = "y" * (1 << 20)
+    launch(bus, Command([PY, "-c", "import sys; print(len(sys.stdin.read()))"], stdin=text))
+    events = Recorder(bus).wait_for(has_exit)
+    assert lines(events) == [str(len(text))]
+
+
+def test_a_command_that_exits_without_reading_its_stdin_is_not_an_error(bus: EventBus) -> None:
+    launch(bus, Command([PY, "-c", "print('done')"], stdin="z" * (1 << 20)))
+    events = Recorder(bus).wait_for(has_exit)
+    assert lines(events) == ["done"]
+    assert [e.exitcode for e in events if is_exit(e)] == [0]
+
+
+def test_children_share_one_watcher_thread(bus: EventBus) -> None:
+    launch(bus, Command([PY, "-c", "pass"])).join(timeout=5)
+    before = threading.active_count()
+    processes = [launch(bus, Command(["sleep", "30"])) for _ in range(10)]
+    try:
+        assert threading.active_count() == before
+    finally:
+        stop_all(processes, grace=0.5)
+    assert all(p.finished and p.killed for p in processes)
+
+
+def test_without_pidfd_or_epoll_the_exit_still_follows_the_output(bus: EventBus, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a system without Linux's pidfd and epoll: a thread waits for the exit, the watcher is woken to watch."""
+    monkeypatch.setattr(process_module, "_pidfd", lambda pid: None)
+    monkeypatch.setattr(process_module, "_watcher", process_module._Watcher(selectors.PollSelector()))
+    launch(bus, Command([PY, "-c", "for i in range(200): print(i)\nraise SystemExit(5)"]))
+    events = Recorder(bus).wait_for(has_exit)
+    exit_index = next(i for i, e in enumerate(events) if is_exit(e))
+    assert lines(events[:exit_index]) == [str(i) for i in range(200)]
+    assert events[exit_index].exitcode == 5
+
+
+def test_a_failing_exit_callback_leaves_the_other_children_watched(bus: EventBus, caplog: pytest.LogCaptureFixture) -> None:
+    def fail(process: ChildProcess) -> None:
+        raise RuntimeError("broken callback")
+
+    broken = ChildProcess(Command([PY, "-c", "pass"]), bus, source="broken", on_exit=fail)
+    with caplog.at_level("ERROR", logger="perfchart"):
+        broken.start()
+        assert broken.join(timeout=5)
+        launch(bus, Command([PY, "-c", "raise SystemExit(2)"]))
+        events = Recorder(bus).wait_for(has_exit)
+    assert [e.exitcode for e in events if is_exit(e)] == [2]
+    assert "broken callback" in caplog.text
 
 
 def test_command_shape_is_checked() -> None:

@@ -200,11 +200,17 @@ class CmdlineChannel(Channel):
         self.bus.publish(CmdlineStartedEvent(pid=process.pid, argv=process.command.argv, source=self.name, traceids=process.traceids))
 
     def _exited(self, run: _Run, process: ChildProcess) -> None:
-        """Report the exit, then start what waited for it or restart the same run."""
+        """Report the exit, then start what waited for it or restart the same run.
+
+        The exit is published and the channel freed under one lock: a policy
+        that answers the exit with the next update finds the channel free and
+        starts that run itself, instead of killing a finished process and
+        leaving the start to the watcher thread.
+        """
         assert process.returncode is not None
         exit_class = CmdlineExitZeroEvent if process.returncode == 0 else CmdlineExitNonzeroEvent
-        self.bus.publish(exit_class(exitcode=process.returncode, timedout=process.timedout, source=self.name, traceids=process.traceids))
         with self._lock:
+            self.bus.publish(exit_class(exitcode=process.returncode, timedout=process.timedout, source=self.name, traceids=process.traceids))
             self._active = None
             current = self._current
             if self._closed or current is None:

@@ -6,23 +6,33 @@ with it; its output becomes :class:`LogLineEvent` events; and its exit is
 reported only after its output, so a policy never sees a line of a run after
 that run's exit.
 
+One watcher thread serves every child: it reads their output, feeds their
+stdin, reaps their exits (through a pidfd, so no thread waits per child;
+only where the system has no pidfd does a thread per child wait for its
+exit) and keeps their timeouts. Threads per child made each run pay for three
+thread starts and their hand-offs, several times the cost of the command.
+
 Every process group started here is remembered until it is seen empty, so
 :func:`stop_all` and :func:`kill_all` can end whatever a run left behind,
 also descendants that ignore SIGTERM and closed their output: what ends a
 run is the process group, not its pipes. :func:`kill_all` also runs when
-perfchart exits, because a SIGKILL timer on a daemon thread dies with it.
+perfchart exits, because a SIGKILL timer on the watcher thread, a daemon, dies with it.
 """
 
 from __future__ import annotations
 
 import atexit
+import heapq
+import itertools
+import logging
 import os
+import selectors
 import signal
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import IO, Any
+from typing import IO
 
 from ..engine.bus import EventBus
 from ..engine.events import LogLineEvent
@@ -36,6 +46,8 @@ DRAIN_GRACE = 1.0
 MAX_LINE = 64 * 1024
 #: Seconds between two looks at a process group that is being stopped.
 POLL = 0.02
+
+log = logging.getLogger("perfchart")
 
 #: Process groups started by this perfchart and not yet seen empty. Only
 #: atomic set operations touch it, so a signal handler may read it.
@@ -118,18 +130,141 @@ def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> No
         process.join()
 
 
+class _Call:
+    """A callback the watcher runs at *when*; ``cancel()`` from any thread stops it."""
+
+    __slots__ = ("when", "callback", "cancelled")
+
+    def __init__(self, when: float, callback: Callable[[], object]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Watcher:
+    """The one thread that watches every child: its pipes, its exit and its timers.
+
+    Only this thread runs callbacks and touches the timer heap; other
+    threads hand it work with :meth:`call_soon`, which never blocks, so a
+    child's exit callback may start the next child from this very thread.
+    """
+
+    def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
+        self._selector = selector if selector is not None else selectors.DefaultSelector()
+        #: epoll takes a registration while another thread waits in it, so watching a child needs no wake-up.
+        self._live = isinstance(self._selector, getattr(selectors, "EpollSelector", ()))
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ, None)
+        self._lock = threading.Lock()
+        self._soon: list[Callable[[], object]] = []
+        self._timers: list[tuple[float, int, _Call]] = []
+        self._order = itertools.count()
+        threading.Thread(target=self._serve, name="perfchart:children", daemon=True).start()
+
+    def call_soon(self, callback: Callable[[], object]) -> None:
+        """Run *callback* on the watcher thread; safe from any thread, including that one."""
+        with self._lock:
+            self._soon.append(callback)
+        try:
+            os.write(self._wake_write, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full of wake-ups already: the thread is awake
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> _Call:
+        call = _Call(time.monotonic() + delay, callback)
+        self.call_soon(lambda: heapq.heappush(self._timers, (call.when, next(self._order), call)))
+        return call
+
+    def watch(self, fd: int, events: int, callback: Callable[[int], object]) -> None:
+        """Call *callback* on the watcher thread with the ready events whenever *fd* is ready; safe from any thread.
+
+        With epoll the registration is immediate: waking the watcher for it
+        cost each run a hand-off of the interpreter lock between threads.
+        """
+        if self._live:
+            self._selector.register(fd, events, callback)
+        else:
+            self.call_soon(lambda: self._selector.register(fd, events, callback))
+
+    def unwatch(self, fd: int) -> None:
+        self._selector.unregister(fd)
+
+    def _serve(self) -> None:
+        while True:
+            while self._timers and self._timers[0][2].cancelled:
+                heapq.heappop(self._timers)  # a cancelled timer must not wake the thread
+            timeout = None
+            if self._timers:
+                timeout = max(0.0, self._timers[0][0] - time.monotonic())
+            for key, events in self._selector.select(timeout):
+                if key.data is None:
+                    self._drain_wake_ups()
+                else:
+                    self._run(lambda: key.data(events))
+            with self._lock:
+                soon, self._soon = self._soon, []
+            for callback in soon:
+                self._run(callback)
+            now = time.monotonic()
+            while self._timers and self._timers[0][0] <= now:
+                _, _, call = heapq.heappop(self._timers)
+                if not call.cancelled:
+                    self._run(call.callback)
+
+    def _drain_wake_ups(self) -> None:
+        try:
+            while os.read(self._wake_read, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    @staticmethod
+    def _run(callback: Callable[[], object]) -> None:
+        """Run one callback; a failing one is logged, so the other children stay watched."""
+        try:
+            callback()
+        except Exception:
+            log.exception("watching a child process failed")
+
+
+_watcher: _Watcher | None = None
+_watcher_lock = threading.Lock()
+
+
+def _the_watcher() -> _Watcher:
+    """The watcher thread, started with the first child."""
+    global _watcher
+    with _watcher_lock:
+        if _watcher is None:
+            _watcher = _Watcher()
+        return _watcher
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when *pid* exits, or None where the system has none (Linux before 5.3)."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 class ChildProcess:
-    """One run of a :class:`Command`, watched by threads so nobody has to poll.
+    """One run of a :class:`Command`, watched by the shared watcher thread so nobody has to poll.
 
     *on_start* runs on the launching thread before any output is read, so
     whatever it publishes comes before the first log line. *on_exit* runs on
-    the waiter thread once the command has exited and its output is drained;
-    it is also called when the command cannot be launched at all (exit code
-    127, or 126 when permission is denied, like a shell), so every started
-    ChildProcess reports exactly one exit. A descendant that the command
-    left running in the background (a daemon) is not waited for beyond
-    *drain_grace*; its later output is read and dropped, so it neither
-    blocks on a full pipe nor dies of SIGPIPE.
+    the watcher thread once the command has exited and its output is
+    drained; it is also called when the command cannot be launched at all
+    (exit code 127, or 126 when permission is denied, like a shell), so
+    every started ChildProcess reports exactly one exit. A descendant that
+    the command left running in the background (a daemon) is not waited for
+    beyond *drain_grace*; its later output is read and dropped, so it
+    neither blocks on a full pipe nor dies of SIGPIPE.
     """
 
     def __init__(
@@ -164,13 +299,15 @@ class ChildProcess:
         self._on_exit = on_exit
         self._lock = threading.Lock()
         self._popen: subprocess.Popen[bytes] | None = None
-        self._waiter: threading.Thread | None = None
-        self._timer: threading.Timer | None = None
+        self._watcher: _Watcher | None = None
+        self._timer: _Call | None = None
+        self._drain_timer: _Call | None = None
         self._terminating = False
         self._reaped = False
         self._muted = False
+        #: Output streams not yet at end of file; only the watcher thread counts them.
         self._open_streams = 2
-        self._drained = threading.Event()
+        self._reported = False
         self._done = threading.Event()
 
     @property
@@ -186,12 +323,13 @@ class ChildProcess:
 
     def start(self) -> None:
         """Launch the command; returns at once, whatever the command does."""
-        if self._waiter is not None:
+        if self._watcher is not None:
             raise RuntimeError("a ChildProcess starts only once")
+        watcher = self._watcher = _the_watcher()
         command = self.command
         self.started_at = time.monotonic()
         try:
-            self._popen = subprocess.Popen(
+            popen = self._popen = subprocess.Popen(
                 command.argv,
                 cwd=command.cwd,
                 env={**os.environ, **command.env} if command.env else None,
@@ -204,23 +342,43 @@ class ChildProcess:
             self.error = exc
             self.returncode = 126 if isinstance(exc, PermissionError) else 127
             self._publish_line(self._why_not(exc), "stderr")
-            self._waiter = self._thread(self._finish, "exit")
+            watcher.call_soon(self._report)
             return
-        self.pid = self._popen.pid
+        self.pid = popen.pid
         _groups.add(self.pid)
         if self._on_start is not None:
             self._on_start(self)
-        assert self._popen.stdout is not None and self._popen.stderr is not None
-        self._thread(self._read, "stdout", self._popen.stdout, "stdout")
-        self._thread(self._read, "stderr", self._popen.stderr, "stderr")
-        if command.stdin is not None:
-            assert self._popen.stdin is not None
-            self._thread(self._write, "stdin", self._popen.stdin, command.stdin)
+        pidfd = _pidfd(popen.pid)
+        self._watch(pidfd)
         if command.timeout is not None:
-            self._timer = threading.Timer(command.timeout, self._expire)
-            self._timer.daemon = True
-            self._timer.start()
-        self._waiter = self._thread(self._wait, "exit")
+            self._timer = watcher.call_later(command.timeout, self._expire)
+        if pidfd is None:
+            threading.Thread(target=self._wait, name=f"{self.source}:exit", daemon=True).start()
+
+    def _watch(self, pidfd: int | None) -> None:
+        """Hand the child's pipes (and pidfd) to the watcher."""
+        popen, watcher = self._popen, self._watcher
+        assert popen is not None and popen.stdout is not None and popen.stderr is not None and watcher is not None
+        for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
+            os.set_blocking(pipe.fileno(), False)
+            watcher.watch(pipe.fileno(), selectors.EVENT_READ, _Reader(self, pipe, stream))
+        if popen.stdin is not None and self.command.stdin is not None:
+            os.set_blocking(popen.stdin.fileno(), False)
+            watcher.watch(popen.stdin.fileno(), selectors.EVENT_WRITE, _Writer(watcher, popen.stdin, self.command.stdin))
+        if pidfd is not None:
+
+            def exited(events: int) -> None:
+                watcher.unwatch(pidfd)
+                os.close(pidfd)
+                self._reap()
+
+            watcher.watch(pidfd, selectors.EVENT_READ, exited)
+
+    def _wait(self) -> None:
+        """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the watcher."""
+        assert self._popen is not None and self._watcher is not None
+        self._popen.wait()
+        self._watcher.call_soon(self._reap)
 
     def _why_not(self, exc: OSError | ValueError) -> str:
         """Why the command could not be launched, blaming the working directory when that is what is missing."""
@@ -256,54 +414,47 @@ class ChildProcess:
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the exit has been reported; False when *timeout* ran out first.
 
-        Bounded once the command is killed: a reader still blocked by a
-        descendant that left the process group is a daemon thread and is not
-        waited for.
+        Bounded once the command is killed: output still held open by a
+        descendant that left the process group is not waited for beyond
+        the drain grace.
         """
-        if self._waiter is None:
+        if self._watcher is None:
             raise RuntimeError("join() before start()")
         return self._done.wait(timeout)
-
-    def _thread(self, target: Callable[..., object], role: str, *args: Any) -> threading.Thread:
-        thread = threading.Thread(target=target, args=args, name=f"{self.source}:{role}", daemon=True)
-        thread.start()
-        return thread
 
     def _publish_line(self, line: str, stream: str) -> None:
         with self._lock:
             if not self._muted:
                 self.bus.publish(LogLineEvent(line=line, stream=stream, source=self.source, traceids=self.traceids))
 
-    def _read(self, pipe: IO[bytes], stream: str) -> None:
-        with pipe:
-            for raw in iter(lambda: pipe.readline(MAX_LINE), b""):
-                if raw.endswith(b"\n"):
-                    raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-                self._publish_line(raw.decode("utf-8", errors="replace"), stream)
-        with self._lock:
-            self._open_streams -= 1
-            if self._open_streams == 0:
-                self._drained.set()
+    def _stream_closed(self) -> None:
+        """One output stream reached end of file; once both have and the command was reaped, report."""
+        self._open_streams -= 1
+        if self._open_streams == 0 and self._reaped:
+            self._report()
 
-    @staticmethod
-    def _write(pipe: IO[bytes], text: str) -> None:
-        """Feed stdin; a command that exits without reading it all is not an error."""
-        try:
-            with pipe:
-                pipe.write(text.encode("utf-8"))
-        except OSError:
-            pass
-
-    def _wait(self) -> None:
-        assert self._popen is not None
-        self._popen.wait()
+    def _reap(self) -> None:
+        """The command exited: collect its status, then report once its output is drained or the grace ran out."""
+        assert self._popen is not None and self._watcher is not None
+        self._popen.wait()  # the exit was seen: this returns at once
         with self._lock:
             self._reaped = True
             if self._timer is not None:
                 self._timer.cancel()
-        self._drained.wait(self.drain_grace)
+        if self._open_streams == 0:
+            self._report()
+        else:
+            self._drain_timer = self._watcher.call_later(self.drain_grace, self._report)
+
+    def _report(self) -> None:
+        """Report the exit exactly once, then forget the process group if it is empty."""
+        if self._reported:
+            return
+        self._reported = True
+        if self._drain_timer is not None:
+            self._drain_timer.cancel()
         self._finish()
-        if not group_alive(self._popen.pid):
+        if self._popen is not None and not group_alive(self._popen.pid):
             _groups.discard(self._popen.pid)
 
     def _finish(self) -> None:
@@ -331,9 +482,8 @@ class ChildProcess:
             return
         self._terminating = True
         self._signal(signal.SIGTERM)
-        force = threading.Timer(self.grace, self._force_kill)
-        force.daemon = True
-        force.start()
+        assert self._watcher is not None
+        self._watcher.call_later(self.grace, self._force_kill)
 
     def _force_kill(self) -> None:
         """SIGKILL whatever is left in the group, whether or not the leader exited and the pipes closed."""
@@ -346,3 +496,71 @@ class ChildProcess:
     def _signal(self, sig: int) -> None:
         assert self.pid is not None
         _killpg(self.pid, sig)
+
+
+class _Reader:
+    """Splits one output stream into lines as ``readline(MAX_LINE)`` would, without a thread blocked in it."""
+
+    def __init__(self, process: ChildProcess, pipe: IO[bytes], stream: str) -> None:
+        self.process = process
+        self.pipe = pipe
+        self.stream = stream
+        self.pending = b""
+
+    def __call__(self, events: int) -> None:
+        try:
+            data = os.read(self.pipe.fileno(), 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.pending += data
+            self._publish(final=False)
+            return
+        self._publish(final=True)
+        assert self.process._watcher is not None
+        self.process._watcher.unwatch(self.pipe.fileno())
+        self.pipe.close()
+        self.process._stream_closed()
+
+    def _publish(self, *, final: bool) -> None:
+        pending = self.pending
+        start = 0
+        while True:
+            newline = pending.find(b"\n", start, start + MAX_LINE)
+            if newline >= 0:
+                end = newline + 1
+            elif len(pending) - start >= MAX_LINE:
+                end = start + MAX_LINE
+            elif final and start < len(pending):
+                end = len(pending)
+            else:
+                break
+            raw = pending[start:end]
+            start = end
+            if raw.endswith(b"\n"):
+                raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+            self.process._publish_line(raw.decode("utf-8", errors="replace"), self.stream)
+        self.pending = pending[start:]
+
+
+class _Writer:
+    """Feeds stdin as the command reads it; a command that exits without reading it all is not an error."""
+
+    def __init__(self, watcher: _Watcher, pipe: IO[bytes], text: str) -> None:
+        self.watcher = watcher
+        self.pipe = pipe
+        self.data = memoryview(text.encode("utf-8"))
+
+    def __call__(self, events: int) -> None:
+        try:
+            written = os.write(self.pipe.fileno(), self.data[:65536])
+        except BlockingIOError:
+            return
+        except OSError:
+            written = len(self.data)
+        self.data = self.data[written:]
+        if not self.data:
+            self.watcher.unwatch(self.pipe.fileno())
+            self.pipe.close()
