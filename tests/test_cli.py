@@ -125,6 +125,36 @@ def test_the_console_script_and_the_module_agree() -> None:
     assert done.stdout == perfchart("--version").stdout
 
 
+#: Modules that only running, checking or drawing needs; help must start without them.
+HEAVY = ("jsonschema", "sismic", "rich", "yaml", "ruamel", "matplotlib", "importlib.metadata", "logging", "interpreter.config", "interpreter.engine", "interpreter.charts")
+
+
+def loaded_after(argv: list[str]) -> set[str]:
+    """The HEAVY modules in sys.modules after the command's main ran *argv* in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        "from interpreter.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        f"print('loaded:', *sorted(name for name in sys.modules if any(name == h or name.startswith(h + '.') for h in {HEAVY!r})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.splitlines()[-1].split()[1:])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["run", "--help"], ["check", "--help"], ["draw", "--help"], ["report", "--help"]])
+def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
+    assert loaded_after(argv) == set()
+
+
+def test_the_laziness_check_sees_what_a_command_imports() -> None:
+    """The check above would pass vacuously if it could not see imports: listing the policies loads the charts."""
+    assert {"interpreter.charts", "sismic"} <= loaded_after(["policies"])
+
+
 def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
     """The README's first command, after its install step: `perfchart run examples/sweep.yml`."""
     readme = (ROOT / "README.md").read_text()

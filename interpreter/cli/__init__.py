@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
 from ..errors import MAX_MESSAGE, PerfchartError, UsageError, shorten
 from . import check, draw, new, report, schema
+
+# Only the parsers are built at start: each command imports what it needs
+# (logging, rich, jsonschema, sismic ...) when it runs, so ``--help`` starts fast.
 
 EXIT_INTERNAL = 70
 
@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except PerfchartError as exc:
         if verbose:
+            import logging
+
             logging.getLogger("perfchart").exception("error")
         print(f"perfchart: error: {shorten(str(exc), MAX_MESSAGE + 400)}", file=sys.stderr)
         return exc.exit_status
@@ -93,6 +95,9 @@ def list_policies() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
     from rich.logging import RichHandler  # only a run logs; --help and the other commands start without it
 
     from ..config import load_config, parse_define
@@ -128,5 +133,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def default_results_dir(config: Path) -> Path:
+    from datetime import datetime, timezone
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return Path("perfchart-results") / f"{config.stem}-{stamp}"
