@@ -98,16 +98,15 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from rich.logging import RichHandler  # only a run logs; --help and the other commands start without it
-
     from ..config import load_config, parse_define
     from ..engine.session import Session
     from ..results.resume import load_previous
-    from .ui import ConsoleUI, stderr_console
+    from .logs import RichWhenNeeded, stderr_console
 
-    console = stderr_console()
+    # A quiet run shows nothing but errors, so it needs no console until one is logged.
+    console = None if args.quiet else stderr_console()
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    handler = RichWhenNeeded() if console is None else RichWhenNeeded(lambda: console)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     log = logging.getLogger("perfchart")
 
@@ -123,7 +122,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.force:
         raise UsageError("--force only goes with --resume")
     results = args.resume or args.results or default_results_dir(args.config)
-    ui = ConsoleUI(console, quiet=args.quiet, plan=sys.stdout if args.dry_run and not args.quiet else None)
+    ui = None
+    if console is not None:
+        from .ui import ConsoleUI
+
+        ui = ConsoleUI(console, plan=sys.stdout if args.dry_run else None)
     session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous)
     # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
     # after that must not kill a command that is only returning the status it already has.

@@ -55,9 +55,10 @@ def format_parameters(parameters: dict[str, Any]) -> str:
 
 
 class ConsoleUI:
-    def __init__(self, console: Console, *, quiet: bool = False, plan: TextIO | None = None) -> None:
+    """What a run that is not quiet shows; a quiet run has none (-q)."""
+
+    def __init__(self, console: Console, *, plan: TextIO | None = None) -> None:
         self.console = console
-        self.quiet = quiet
         self.plan = plan
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -75,8 +76,6 @@ class ConsoleUI:
         self._summary: SummaryView | None = None
 
     def session_started(self, total: int | None) -> None:
-        if self.quiet:
-            return
         self._progress = CountingProgress(
             self,
             TextColumn("[bold]{task.description}"),
@@ -143,8 +142,6 @@ class ConsoleUI:
             self._progress.stop()  # its last drawing shows the final counts
             self._progress = None
         self._write_plan(flush=True)
-        if self.quiet:
-            return
         table = Table(title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})", title_justify="left")
         table.add_column("status")
         table.add_column("runs", justify="right")
@@ -245,10 +242,6 @@ def _clock(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     text = f"+{hours}:{minutes:02}:{secs:02}"
     return text + f".{round(fraction * 1000):03}" if fraction else text
-
-
-def stderr_console() -> Console:
-    return Console(file=sys.stderr)
 
 
 def silence_stdout() -> None:
