@@ -125,6 +125,66 @@ def test_the_console_script_and_the_module_agree() -> None:
     assert done.stdout == perfchart("--version").stdout
 
 
+#: Modules that only running, checking or drawing needs; help must start without them.
+HEAVY = ("jsonschema", "sismic", "rich", "yaml", "ruamel", "matplotlib", "importlib.metadata", "logging", "interpreter.config", "interpreter.engine", "interpreter.charts")
+
+
+def loaded_after(argv: list[str]) -> set[str]:
+    """The HEAVY modules in sys.modules after the command's main ran *argv* in a fresh interpreter."""
+    code = (
+        "import sys\n"
+        "from interpreter.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code\n"
+        f"print('loaded:', *sorted(name for name in sys.modules if any(name == h or name.startswith(h + '.') for h in {HEAVY!r})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.splitlines()[-1].split()[1:])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["run", "--help"], ["check", "--help"], ["draw", "--help"], ["report", "--help"]])
+def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
+    assert loaded_after(argv) == set()
+
+
+def test_the_laziness_check_sees_what_a_command_imports() -> None:
+    """The check above would pass vacuously if it could not see imports: listing the policies loads the charts."""
+    assert {"interpreter.charts", "sismic"} <= loaded_after(["policies"])
+
+
+def test_a_quiet_dry_run_never_loads_rich(config: Path, tmp_path: Path) -> None:
+    """A quiet run shows nothing unless it logs an error, so its console is not even imported."""
+    loaded = loaded_after(["run", str(config), "--dry-run", "-q", "-D", f"python={sys.executable}", "--results", str(tmp_path / "r")])
+    assert "interpreter.engine" in loaded and not any(name.startswith("rich") for name in loaded)
+    assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
+
+
+def test_the_run_log_handler_makes_its_console_at_the_first_record() -> None:
+    import io
+    import logging
+
+    from rich.console import Console
+
+    from interpreter.cli.logs import RichWhenNeeded
+
+    made: list[Console] = []
+
+    def console() -> Console:
+        made.append(Console(file=io.StringIO(), width=100))
+        return made[-1]
+
+    handler = RichWhenNeeded(console)
+    assert made == []
+    for message in ("first", "second"):
+        handler.handle(logging.LogRecord("perfchart", logging.ERROR, __file__, 1, message, None, None))
+    assert len(made) == 1
+    output = made[0].file.getvalue()  # type: ignore[attr-defined]
+    assert [line.split() for line in output.splitlines()] == [["ERROR", "first"], ["ERROR", "second"]]
+
+
 def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
     """The README's first command, after its install step: `perfchart run examples/sweep.yml`."""
     readme = (ROOT / "README.md").read_text()

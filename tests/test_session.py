@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from interpreter.config import load_config
 from interpreter.engine.events import Event, LogLineEvent, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
 from interpreter.engine.session import Session
 from interpreter.errors import ConfigError
+from interpreter.results import Summary
 
 WORKER = """
 import sys
@@ -233,6 +235,41 @@ def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
     cpu = time.process_time() - cpu
     assert wall >= 1.0
     assert cpu < 0.25 * wall, f"the session used {cpu:.2f}s of CPU while waiting {wall:.2f}s"
+
+
+def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs only bump counters; the drawing the bar makes (each redraw, and the last one at stop) reads them."""
+    from rich.progress import Progress
+
+    touched: list[str] = []
+    main = threading.current_thread()
+    for name in ("update", "advance"):
+        original = getattr(Progress, name)
+
+        def spy(self: Progress, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+            if threading.current_thread() is main:
+                touched.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(Progress, name, spy)
+    plan = io.StringIO()
+    console = Console(file=io.StringIO(), width=200)
+    ui = ConsoleUI(console, plan=plan)
+    ui.session_started(7)
+    touched.clear()  # starting draws the bar once, from this thread; the runs must not
+    for index in range(1, 6):
+        record = {"index": index, "policy": "p", "start": float(index), "duration": 0.5, "parameters": {"a": index}, "ok": True}
+        ui.run_opened(record)
+        ui.run_closed(record)
+    assert touched == []
+    assert plan.getvalue() == ""  # kept in a batch until the session ends
+    progress = ui._progress
+    assert progress is not None
+    with console.capture() as drawn:
+        console.print(progress.get_renderable())
+    assert "5/7" in drawn.get() and "a=5" in drawn.get()
+    ui.session_finished(Summary(), Path("results"), "finished")
+    assert [line.split()[0] for line in plan.getvalue().splitlines()] == ["1", "2", "3", "4", "5"]
 
 
 def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> None:

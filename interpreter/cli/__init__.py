@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import __version__
 from ..errors import MAX_MESSAGE, PerfchartError, UsageError, shorten
 from . import check, draw, new, report, schema
+
+# Only the parsers are built at start: each command imports what it needs
+# (logging, rich, jsonschema, sismic ...) when it runs, so ``--help`` starts fast.
 
 EXIT_INTERNAL = 70
 
@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except PerfchartError as exc:
         if verbose:
+            import logging
+
             logging.getLogger("perfchart").exception("error")
         print(f"perfchart: error: {shorten(str(exc), MAX_MESSAGE + 400)}", file=sys.stderr)
         return exc.exit_status
@@ -93,16 +95,18 @@ def list_policies() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.logging import RichHandler  # only a run logs; --help and the other commands start without it
+    import logging
+    import signal
 
     from ..config import load_config, parse_define
     from ..engine.session import Session
     from ..results.resume import load_previous
-    from .ui import ConsoleUI, stderr_console
+    from .logs import RichWhenNeeded, stderr_console
 
-    console = stderr_console()
+    # A quiet run shows nothing but errors, so it needs no console until one is logged.
+    console = None if args.quiet else stderr_console()
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    handler = RichHandler(console=console, show_path=False, show_time=False, markup=False)
+    handler = RichWhenNeeded() if console is None else RichWhenNeeded(lambda: console)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     log = logging.getLogger("perfchart")
 
@@ -118,7 +122,11 @@ def run(args: argparse.Namespace) -> int:
     elif args.force:
         raise UsageError("--force only goes with --resume")
     results = args.resume or args.results or default_results_dir(args.config)
-    ui = ConsoleUI(console, quiet=args.quiet, plan=sys.stdout if args.dry_run and not args.quiet else None)
+    ui = None
+    if console is not None:
+        from .ui import ConsoleUI
+
+        ui = ConsoleUI(console, plan=sys.stdout if args.dry_run else None)
     session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous)
     # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
     # after that must not kill a command that is only returning the status it already has.
@@ -128,5 +136,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def default_results_dir(config: Path) -> Path:
+    from datetime import datetime, timezone
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return Path("perfchart-results") / f"{config.stem}-{stamp}"

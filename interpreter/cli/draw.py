@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,14 +56,17 @@ def add_parser(commands: Any) -> None:
     draw.add_argument("-v", "--verbose", action="store_true", help="tracebacks on errors")
 
 
-@dataclass
 class Drawing:
-    """One policy to draw: its label in file names, its chart and diagram, and its visits if any."""
+    """One policy to draw: its label in file names, its chart and diagram, and its visits if any.
 
-    label: str
-    chart: PolicyChart
-    diagram: Diagram
-    visits: Visits | None = None
+    A plain class, not a dataclass: importing dataclasses would slow every command's start.
+    """
+
+    def __init__(self, label: str, chart: PolicyChart, diagram: Diagram, visits: Visits | None = None) -> None:
+        self.label = label
+        self.chart = chart
+        self.diagram = diagram
+        self.visits = visits
 
 
 def draw(args: argparse.Namespace) -> int:

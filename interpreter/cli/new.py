@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from importlib.resources import files
 from pathlib import Path
 
 from ..errors import UsageError
@@ -41,6 +40,8 @@ def new(args: argparse.Namespace) -> int:
         raise UsageError(f"{target} already exists and is not empty; choose another NAME or --dir")
     target.mkdir(parents=True, exist_ok=True)
     cls = "".join(part.capitalize() for part in name.split("_"))
+    from importlib.resources import files
+
     templates = files("interpreter.cli").joinpath("templates")
     for template, output in TEMPLATES.items():
         text = templates.joinpath(template).read_text(encoding="utf-8")

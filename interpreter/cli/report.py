@@ -7,7 +7,6 @@ parsers cost ``perfchart run`` nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,6 +92,8 @@ def run_compare(args: argparse.Namespace) -> int:
         if sets:
             console.print(f"{len(sets)} parameter sets {label}, not compared", markup=False)
     if args.json is not None:
+        import json
+
         args.json.write_text(json.dumps(result.document(), indent=2, default=str) + "\n", encoding="utf-8")
     regressions = result.regressions
     if regressions:

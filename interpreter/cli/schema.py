@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,6 +28,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def print_schema(args: argparse.Namespace) -> int:
+    import json
+
     document = config_schema() if args.kind == "config" else statechart_schema()
     print(json.dumps(document, indent=2))
     return 0

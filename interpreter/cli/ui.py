@@ -4,12 +4,18 @@ Everything goes to stderr through one rich console, except the dry-run
 plan, which is the command's output and goes to stdout: a line per run as
 it closes, with its start (from the first run) and duration on the
 simulated clock, and its parameters.
+
+A run costs the display next to nothing: closing one bumps a counter and
+keeps its plan line in a batch. The bar reads the counters when rich
+redraws it, a few times a second and once more when it stops, so the
+last drawing shows the true totals.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,6 +25,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    RenderableType,
     Task,
     TaskID,
     TextColumn,
@@ -37,6 +44,10 @@ from ..results import Summary
 SHOW_NOT_OK = 5
 #: Characters of a run's last stderr line shown in the summary; output.log has it whole.
 SHOWN_STDERR = 200
+#: Redraws of the progress bar per second: often enough for a live count and ETA.
+REFRESHES_PER_SECOND = 4
+#: Plan lines kept before they are written: one write per batch, not one per run.
+PLAN_BATCH = 256
 
 
 def format_parameters(parameters: dict[str, Any]) -> str:
@@ -44,12 +55,18 @@ def format_parameters(parameters: dict[str, Any]) -> str:
 
 
 class ConsoleUI:
-    def __init__(self, console: Console, *, quiet: bool = False, plan: TextIO | None = None) -> None:
+    """What a run that is not quiet shows; a quiet run has none (-q)."""
+
+    def __init__(self, console: Console, *, plan: TextIO | None = None) -> None:
         self.console = console
-        self.quiet = quiet
         self.plan = plan
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        #: What the bar shows, kept as plain values: the bar copies them when it redraws.
+        self.closed = 0
+        self._description = "runs"
+        self._parameters: dict[str, Any] | None = None
+        self._plan_lines: list[str] = []
         self._not_ok: list[dict[str, Any]] = []
         #: Session-clock time the first run started: the plan's time zero.
         self._origin: float | None = None
@@ -59,9 +76,8 @@ class ConsoleUI:
         self._summary: SummaryView | None = None
 
     def session_started(self, total: int | None) -> None:
-        if self.quiet:
-            return
-        self._progress = Progress(
+        self._progress = CountingProgress(
+            self,
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -72,54 +88,60 @@ class ConsoleUI:
             WaitingColumn(self),
             console=self.console,
             transient=True,
+            refresh_per_second=REFRESHES_PER_SECOND,
         )
+        self._task = self._progress.add_task(self._description, total=total, parameters="")
         self._progress.start()
-        self._task = self._progress.add_task("runs", total=total, parameters="")
+
+    def sync(self) -> None:
+        """Copy the counters into the bar; the bar calls this before each drawing, so runs need not."""
+        if self._progress is None or self._task is None:
+            return
+        parameters = format_parameters(self._parameters) if self._parameters is not None else ""
+        self._progress.update(self._task, completed=self.closed, description=self._description, parameters=parameters)
 
     def policy_started(self, runner: PolicyRunner) -> None:
         self.runner = runner
         self._policies[runner.name] = runner
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, description=f"{runner.name} #{runner.repetition}")
+        self._description = f"{runner.name} #{runner.repetition}"
 
-    def _write_plan(self, text: str) -> None:
-        """Write to the plan; a reader that went away (``| head``) ends the plan, not the run."""
+    def _write_plan(self, flush: bool = False) -> None:
+        """Write the kept plan lines; a reader that went away (``| head``) ends the plan, not the run."""
         if self.plan is None:
             return
         try:
-            self.plan.write(text)
-            if not text:
+            self.plan.write("".join(self._plan_lines))
+            if flush:
                 self.plan.flush()
         except BrokenPipeError:
             self.plan = None
             silence_stdout()
+        self._plan_lines.clear()
 
     def run_opened(self, record: dict[str, Any]) -> None:
         if self._origin is None:
             self._origin = record["start"]
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, parameters=format_parameters(record["parameters"]))
+        self._parameters = record["parameters"]
 
     def run_closed(self, record: dict[str, Any]) -> None:
         if self.plan is not None:
-            # Written as each run closes, so the line carries its (simulated) start and duration.
+            # Made as each run closes, so the line carries its (simulated) start and duration.
             at = _clock(record["start"] - (self._origin if self._origin is not None else record["start"]))
-            self._write_plan(f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n")
+            self._plan_lines.append(f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n")
+            if len(self._plan_lines) >= PLAN_BATCH:
+                self._write_plan()
         if not record["ok"] and len(self._not_ok) < SHOW_NOT_OK:
             self._not_ok.append(record)
-        if self._progress is not None and self._task is not None:
-            self._progress.advance(self._task)
+        self.closed += 1
 
     def summarized(self, summary: SummaryView) -> None:
         self._summary = summary
 
     def session_finished(self, summary: Summary, results: Path, status: str) -> None:
         if self._progress is not None:
-            self._progress.stop()
+            self._progress.stop()  # its last drawing shows the final counts
             self._progress = None
-        self._write_plan("")
-        if self.quiet:
-            return
+        self._write_plan(flush=True)
         table = Table(title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})", title_justify="left")
         table.add_column("status")
         table.add_column("runs", justify="right")
@@ -142,6 +164,18 @@ class ConsoleUI:
         if self._summary is not None and self._summary.count:
             self.console.print(metrics_table(self._summary, results))
         self.console.print(f"results: {results}")
+
+
+class CountingProgress(Progress):
+    """A rich progress display that brings its task up to date from the UI's counters before it draws."""
+
+    def __init__(self, ui: ConsoleUI, *columns: str | ProgressColumn, **options: Any) -> None:
+        self.ui = ui  # first: rich may draw while it sets itself up
+        super().__init__(*columns, **options)
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        self.ui.sync()
+        yield from super().get_renderables()
 
 
 class WaitingColumn(ProgressColumn):
@@ -208,10 +242,6 @@ def _clock(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     text = f"+{hours}:{minutes:02}:{secs:02}"
     return text + f".{round(fraction * 1000):03}" if fraction else text
-
-
-def stderr_console() -> Console:
-    return Console(file=sys.stderr)
 
 
 def silence_stdout() -> None:

@@ -9,19 +9,17 @@ key before anything runs, for bundled and user charts alike.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from typing import Any
-
-from jsonschema import FormatChecker
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from .durations import parse_duration
 from .expressions import check as check_expression
 
-CHECKER = FormatChecker(formats=())
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker
 
 
-@CHECKER.checks("event-filter", raises=ConfigError)
 def _event_filter(value: Any) -> bool:
     """Compile the filter, and reject class names no event has: a typo would never match."""
     # Imported on use: channel modules load their schemas through this package.
@@ -43,14 +41,30 @@ def check_class_names(names: Iterable[str]) -> None:
         raise ConfigError(f"no event class is called {name!r} ({hint})")
 
 
-@CHECKER.checks("duration", raises=ValueError)
 def _duration(value: Any) -> bool:
     if isinstance(value, (str, int, float)):
         parse_duration(value)
     return True
 
 
-@CHECKER.checks("expression", raises=ConfigError)
 def _expression(value: Any) -> bool:
     check_expression(value)
     return True
+
+
+#: Each format: the function that checks a value, and the error that means "not this format".
+FORMATS: dict[str, tuple[Callable[[Any], bool], type[Exception]]] = {
+    "event-filter": (_event_filter, ConfigError),
+    "duration": (_duration, ValueError),
+    "expression": (_expression, ConfigError),
+}
+
+
+def format_checker() -> FormatChecker:
+    """The formats as jsonschema checks them, made when jsonschema is first needed."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    for name, (function, raises) in FORMATS.items():
+        checker.checks(name, raises=raises)(function)
+    return checker

@@ -14,23 +14,37 @@ import json
 import re
 from collections.abc import Mapping
 from importlib.resources import files
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match, by_relevance
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
-from .formats import CHECKER
+from .formats import format_checker
+from .quickcheck import verdict
 from .yamlsource import Located
 
-# A misspelt key also makes a required one "missing"; naming the typo explains both.
-_RELEVANCE = by_relevance(strong=frozenset({"additionalProperties", "unevaluatedProperties"}))
+if TYPE_CHECKING:  # jsonschema is imported only when input is invalid or the quick check cannot tell
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+
+
+@functools.cache
+def _relevance() -> Any:
+    """best_match's ranking: a misspelt key also makes a required one "missing"; naming the typo explains both."""
+    from jsonschema.exceptions import by_relevance
+
+    return by_relevance(strong=frozenset({"additionalProperties", "unevaluatedProperties"}))
+
+
+@functools.cache
+def _checker() -> Any:
+    return format_checker()
 
 
 def validator_class(schema: Any) -> type[Validator]:
     """The validator the schema asks for with ``$schema``, draft 2020-12 otherwise."""
+    import jsonschema
+    from jsonschema.validators import validator_for
+
     if isinstance(schema, Mapping):
         return validator_for(schema, default=jsonschema.Draft202012Validator)
     return jsonschema.Draft202012Validator
@@ -48,7 +62,11 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: s
     The error names the file and line of the deepest located entry on the
     error's path, its dotted key path, and what was expected, in words.
     """
-    error = best_match(validator_class(schema)(schema, format_checker=CHECKER).iter_errors(instance), key=_RELEVANCE)
+    if verdict(instance, schema) is True:
+        return
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance), key=_relevance())
     if error is None:
         return
     message, extra = explain(error)
@@ -144,6 +162,9 @@ def explain(error: ValidationError | jsonschema.SchemaError) -> tuple[str, list[
 
 def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
     """The message for an error about one value (no path steps needed)."""
+    import jsonschema
+    from jsonschema.exceptions import best_match
+
     kind: Any = error.validator
     value: Any = error.validator_value
     instance: Any = error.instance
@@ -172,7 +193,7 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
 
         fitting = [sub for sub in error.context if sub.relative_schema_path and fits(value[sub.relative_schema_path[0]])]
         if fitting:
-            best = best_match(fitting, key=_RELEVANCE)
+            best = best_match(fitting, key=_relevance())
             if best is not None:
                 return _explain_value(best)
     if kind == "required":
@@ -221,6 +242,8 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
 
 
 def check_schema(schema: Any) -> None:
+    import jsonschema
+
     cls = validator_class(schema)
     try:
         cls.check_schema(schema)

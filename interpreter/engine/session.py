@@ -9,6 +9,7 @@ its records read like real ones while their durations are simulated.
 
 from __future__ import annotations
 
+import functools
 import logging
 import platform
 import secrets
@@ -443,7 +444,9 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
 
 
+@functools.cache
 def _versions() -> Mapping[str, str]:
+    """Looked up once per process: each lookup reads package metadata, and meta.json is written at start and end."""
     found = {"python": platform.python_version()}
     for package in ("perfchart", "sismic", "pyyaml", "rich", "simpleeval", "jsonschema"):
         try:

@@ -1,0 +1,37 @@
+"""A run's log handler, which imports rich only when the first record comes.
+
+A quiet run logs errors only and usually none: it then starts and ends
+without loading rich at all, which is most of its start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stderr)
+
+
+class RichWhenNeeded(logging.Handler):
+    """Hands each record to a rich handler on *console*, both made at the first record."""
+
+    def __init__(self, console: Callable[[], Console] = stderr_console) -> None:
+        super().__init__()
+        self._console = console
+        self._rich: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._rich is None:
+            from rich.logging import RichHandler
+
+            self._rich = RichHandler(console=self._console(), show_path=False, show_time=False, markup=False)
+        self._rich.emit(record)
