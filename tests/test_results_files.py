@@ -142,7 +142,7 @@ class RowsSeen(ConsoleUI):
     """A terminal UI that, as each run closes, reads runs.csv as another program would."""
 
     def __init__(self, results: Path) -> None:
-        super().__init__(Console(file=io.StringIO()), quiet=True)
+        super().__init__(Console(file=io.StringIO()))
         self.results = results
         self.seen: list[list[str]] = []
 
