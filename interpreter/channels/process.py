@@ -36,6 +36,7 @@ from typing import IO
 
 from ..engine.bus import EventBus
 from ..engine.events import LogLineEvent
+from ..engine.timers import Timer
 from .commands import Command
 
 #: Seconds between SIGTERM and SIGKILL when a run is stopped.
@@ -130,20 +131,6 @@ def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> No
         process.join()
 
 
-class _Call:
-    """A callback the watcher runs at *when*; ``cancel()`` from any thread stops it."""
-
-    __slots__ = ("when", "callback", "cancelled")
-
-    def __init__(self, when: float, callback: Callable[[], object]) -> None:
-        self.when = when
-        self.callback = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
 class _Watcher:
     """The one thread that watches every child: its pipes, its exit and its timers.
 
@@ -162,7 +149,7 @@ class _Watcher:
         self._selector.register(self._wake_read, selectors.EVENT_READ, None)
         self._lock = threading.Lock()
         self._soon: list[Callable[[], object]] = []
-        self._timers: list[tuple[float, int, _Call]] = []
+        self._timers: list[tuple[float, int, Timer]] = []
         self._order = itertools.count()
         threading.Thread(target=self._serve, name="perfchart:children", daemon=True).start()
 
@@ -175,8 +162,8 @@ class _Watcher:
         except BlockingIOError:
             pass  # the pipe is full of wake-ups already: the thread is awake
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> _Call:
-        call = _Call(time.monotonic() + delay, callback)
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
+        call = Timer(time.monotonic() + delay, callback)
         self.call_soon(lambda: heapq.heappush(self._timers, (call.when, next(self._order), call)))
         return call
 
@@ -300,8 +287,8 @@ class ChildProcess:
         self._lock = threading.Lock()
         self._popen: subprocess.Popen[bytes] | None = None
         self._watcher: _Watcher | None = None
-        self._timer: _Call | None = None
-        self._drain_timer: _Call | None = None
+        self._timer: Timer | None = None
+        self._drain_timer: Timer | None = None
         self._terminating = False
         self._reaped = False
         self._muted = False
