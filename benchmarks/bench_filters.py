@@ -13,7 +13,7 @@ import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from interpreter.engine.events import Event, TickEvent
+from interpreter.core import Event, TickEvent
 from interpreter.filters import EventFilter
 
 EXPRESSION = "BenchExitEvent[exitcode=0, command~='make'] BenchLogEvent[line~='done']:notrace"

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
-from interpreter.config import load_config
-from interpreter.engine.events import Event, LogLineEvent, ParameterUpdateEvent, RunEndEvent
+from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RunEndEvent
 from interpreter.metrics import RunMetrics, write_summary
 from interpreter.results import RunBook
+from interpreter.session import load_config
 
 CONFIG = Path(__file__).with_name("bench_trackers.yml")
 

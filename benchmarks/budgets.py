@@ -32,8 +32,8 @@ import recording  # noqa: E402
 from interpreter.channels.cmdline import CmdlineExitZeroEvent  # noqa: E402
 from interpreter.charts import resolve  # noqa: E402
 from interpreter.config import load_yaml  # noqa: E402
-from interpreter.engine import EventBus, EventLoop, ParameterBatch, ParameterUpdateEvent, PolicyRunner, RunTaskCompletedEvent, Timers  # noqa: E402
-from interpreter.engine.events import Event  # noqa: E402
+from interpreter.core import Event, EventBus, ParameterUpdateEvent, RunTaskCompletedEvent, Timers
+from interpreter.engine import EventLoop, ParameterBatch, PolicyRunner
 
 HERE = Path(__file__).resolve().parent
 DRY_RUN = HERE / "dry_run.yml"

@@ -32,13 +32,10 @@ from pathlib import Path
 
 from sismic.clock import SimulatedClock
 
-from interpreter.charts import catalog
-from interpreter.charts.catalog import PolicyChart, bundled, load_chart, resolve
-from interpreter.config.yamlsource import load_yaml
-from interpreter.engine.bus import EventBus
-from interpreter.engine.parameters import ParameterBatch
-from interpreter.engine.runner import PolicyRunner
-from interpreter.engine.timers import Timers
+from interpreter.charts import PolicyChart, bundled, catalog, load_chart, resolve
+from interpreter.config import load_yaml
+from interpreter.core import EventBus, Timers
+from interpreter.engine import ParameterBatch, PolicyRunner
 
 BASELINE = "multivariable-explorer"
 

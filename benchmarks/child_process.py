@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from interpreter.channels.commands import Command
 from interpreter.channels.process import ChildProcess
-from interpreter.engine.bus import EventBus
+from interpreter.core import EventBus
 
 
 def measure(label: str, one: Callable[[int], object], children: int) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from dry_run import measure
 from runner_only import explorer_runner, per_permutation
 
-from interpreter.engine.runner import PolicyRunner
+from interpreter.engine import PolicyRunner
 
 RECORDING = PolicyRunner._count
 

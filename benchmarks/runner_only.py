@@ -15,7 +15,8 @@ from sismic.clock import SimulatedClock
 
 from interpreter.charts import resolve
 from interpreter.config import load_yaml
-from interpreter.engine import EventBus, ParameterBatch, PolicyRunner, Timers
+from interpreter.core import EventBus, Timers
+from interpreter.engine import ParameterBatch, PolicyRunner
 
 POLICY = """
 matrix:

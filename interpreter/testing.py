@@ -28,16 +28,11 @@ from typing import Any
 
 from sismic.clock import SimulatedClock
 
-from .charts.catalog import PolicyChart, resolve
-from .config.schema import validate
-from .config.yamlsource import LocatedDict, load_yaml
-from .engine.bus import EventBus
-from .engine.events import Event, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunTaskCompletedEvent, traces
-from .engine.loop import EventLoop
-from .engine.parameters import ParameterBatch
-from .engine.runner import PolicyRunner
-from .engine.timers import Timers
-from .results.records import Record, RunBook
+from .charts import PolicyChart, resolve
+from .config import LocatedDict, load_yaml, validate
+from .core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunTaskCompletedEvent, Timers, traces
+from .engine import EventLoop, ParameterBatch, PolicyRunner
+from .results import Record, RunBook
 
 __all__ = ["PolicyHarness"]
 

@@ -7,8 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import Event
+from interpreter.core import Event, EventBus
 
 
 class OpenEvent(Event):

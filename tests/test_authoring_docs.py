@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from interpreter.channels.cmdline import CmdlineExitZeroEvent
-from interpreter.config import load_config
 from interpreter.errors import ConfigError
+from interpreter.session import load_config
 from interpreter.testing import PolicyHarness
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from sismic.model import Statechart
 
-from interpreter.charts import catalog
-from interpreter.charts.catalog import PolicyChart, bundled, load_chart, resolve
+from interpreter.charts import PolicyChart, bundled, catalog, load_chart, resolve
 from interpreter.errors import ConfigError
 
 CHART = """\

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.channels.base import ChannelContext
+from interpreter.channels import ChannelContext
 from interpreter.channels.cmdline import (
     CmdlineChannel,
     CmdlineExitEvent,
@@ -20,15 +20,10 @@ from interpreter.channels.cmdline import (
     CmdlineStartedEvent,
     LogLineEvent,
 )
-from interpreter.config.loader import channel_spec
-from interpreter.config.yamlsource import load_yaml, load_yaml_file
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import (
-    Event,
-    ParameterUpdateEvent,
-    SessionStartEvent,
-)
+from interpreter.config import load_yaml, load_yaml_file
+from interpreter.core import Event, EventBus, ParameterUpdateEvent, SessionStartEvent
 from interpreter.errors import ConfigError
+from interpreter.session.loader import channel_spec
 from tests import harness
 from tests.harness import py
 

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from interpreter.channels.cmdline import CmdlineChannel
-from interpreter.charts import catalog
-from interpreter.charts.catalog import PolicyChart, load_chart
-from interpreter.config import ParameterSpec, load_config, parse_define
+from interpreter.charts import PolicyChart, catalog, load_chart
 from interpreter.errors import ConfigError, UsageError
+from interpreter.session import ParameterSpec, load_config, parse_define
 
 # A stand-in for the bundled MultivariableExplorer chart, so these tests do not
 # depend on the shipped chart's exact schema.

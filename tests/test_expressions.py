@@ -3,8 +3,8 @@ import threading
 
 import pytest
 
-from interpreter.config import expressions
-from interpreter.config.expressions import check, evaluate
+from interpreter.config import check_expression as check
+from interpreter.config import evaluate, expressions
 from interpreter.errors import ConfigError
 
 NAMES = {"apps": 4, "size": 10, "_i": 3}

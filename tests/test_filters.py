@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from sismic.clock import SimulatedClock
 
-from interpreter.engine.events import Event, TickEvent
-from interpreter.engine.timers import Timers
+from interpreter.core import Event, TickEvent, Timers
 from interpreter.errors import ConfigError
 from interpreter.filters import EventFilter, FilterSyntaxError
 from tests.harness import OpenEvent

@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sismic.clock import SimulatedClock
 
-from interpreter.engine.events import Event, TickEvent
-from interpreter.engine.timers import Timers
+from interpreter.core import Event, TickEvent, Timers
 from interpreter.filters import EventFilter, FilterSyntaxError
 from tests.harness import OpenEvent
 

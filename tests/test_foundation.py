@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from interpreter.config import load_config
-from interpreter.engine.events import Event, RunTaskCompletedEvent, StalledEvent, TickEvent
-from interpreter.engine.session import Session
+from interpreter.core import Event, RunTaskCompletedEvent, StalledEvent, TickEvent
+from interpreter.session import Session, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +30,7 @@ PLUGIN = '''
 from dataclasses import dataclass
 
 from interpreter.channels import Channel
-from interpreter.engine.events import OutcomeEvent
+from interpreter.core.events import OutcomeEvent
 
 
 @dataclass(eq=False, kw_only=True, repr=False)
@@ -142,7 +141,7 @@ def test_dry_and_real_runs_reject_the_same_input_the_same_way(tmp_path: Path, ol
 def test_loading_a_config_imports_no_process_machinery(tmp_path: Path) -> None:
     config = tmp_path / "c.yml"
     config.write_text(BASE)
-    code = f"import sys, interpreter.config as c; c.load_config({str(config)!r}); print('subprocess' in sys.modules)"
+    code = f"import sys, interpreter.session as c; c.load_config({str(config)!r}); print('subprocess' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

@@ -11,11 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from interpreter.channels.commands import CommandTemplate
-from interpreter.config import load_config
-from interpreter.config.expressions import evaluate
-from interpreter.config.macros import render
-from interpreter.config.yamlsource import load_yaml
+from interpreter.config import evaluate, load_yaml, render
 from interpreter.errors import PerfchartError
+from interpreter.session import load_config
 
 VALID = """\
 config:

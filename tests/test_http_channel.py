@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.channels.base import ChannelContext
+from interpreter.channels import ChannelContext
 from interpreter.channels.http import (
     HTTPChannel,
     HTTPEvent,
@@ -29,11 +29,10 @@ from interpreter.channels.http import (
     HTTPResponseErrorEvent,
     HTTPResponseStartEvent,
 )
-from interpreter.config.loader import channel_spec
-from interpreter.config.yamlsource import load_yaml
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import Event, FlagUpdateEvent, ParameterUpdateEvent
+from interpreter.config import load_yaml
+from interpreter.core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent
 from interpreter.errors import ConfigError
+from interpreter.session.loader import channel_spec
 from tests import harness
 from tests.httpserver import Server, serving
 
@@ -357,7 +356,7 @@ def test_a_text_body_that_is_not_json_is_sent_as_written(bus, make, server: Serv
 
 
 def test_the_host_comes_from_definitions_only(tmp_path: Path) -> None:
-    from interpreter.config.loader import load_config
+    from interpreter.session import load_config
 
     text = """\
 config:
@@ -463,9 +462,9 @@ def test_a_bad_repeat_value_at_run_time_names_the_key(bus, make, server: Server)
 
 def test_loading_a_config_without_http_does_not_import_the_client() -> None:
     code = (
-        "import sys; from interpreter.config.loader import load_config; "
+        "import sys; from interpreter.session.loader import load_config; "
         f"load_config({str(ROOT / 'examples' / 'sweep.yml')!r}); "
-        "import interpreter.engine.session, interpreter.cli; "
+        "import interpreter.session.session, interpreter.cli; "
         "print(sorted(m for m in ('http.client', 'ssl', 'concurrent.futures') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)

@@ -10,13 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interpreter.channels.base import ChannelContext
+from interpreter.channels import ChannelContext, TaskRunner, task_specs
 from interpreter.channels.cmdline import CmdlineChannel, CmdlineExitEvent
 from interpreter.channels.commands import Command, CommandTemplate
-from interpreter.channels.tasks import TaskRunner, task_specs
-from interpreter.config.yamlsource import load_yaml
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import LogLineEvent, ParameterUpdateEvent, RunTaskCompletedEvent
+from interpreter.config import load_yaml
+from interpreter.core import EventBus, LogLineEvent, ParameterUpdateEvent, RunTaskCompletedEvent
 from interpreter.errors import ConfigError
 from tests.harness import Recorder
 

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interpreter.config.expressions import evaluate
+from interpreter.config import evaluate, load_yaml
 from interpreter.config.matrix import ParameterMatrix, RangeAxis, StepValues, fixed_value
-from interpreter.config.yamlsource import load_yaml
 from interpreter.errors import ConfigError
 
 

@@ -16,13 +16,11 @@ from typing import Any
 import pytest
 
 from interpreter.channels.cmdline import CmdlineExitEvent
-from interpreter.config import load_config
-from interpreter.engine.events import FlagUpdateEvent, LogLineEvent, OutcomeEvent, TickEvent
-from interpreter.engine.session import Session
+from interpreter.core import FlagUpdateEvent, LogLineEvent, OutcomeEvent, TickEvent
 from interpreter.errors import ConfigError
 from interpreter.filters import EventFilter
-from interpreter.metrics.stats import Accumulator, summarizers
-from interpreter.metrics.summary import Grouping, read_runs, with_duration
+from interpreter.metrics import Accumulator, Grouping, read_runs, summarizers, with_duration
+from interpreter.session import Session, load_config
 
 WORKLOAD = """
 import sys, time

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from interpreter.charts.catalog import resolve
-from interpreter.config import load_config
-from interpreter.config.yamlsource import load_yaml
-from interpreter.engine.events import LogLineEvent
-from interpreter.engine.runner import PolicyRunner
-from interpreter.engine.session import Session
+from interpreter.charts import resolve
+from interpreter.config import load_yaml
+from interpreter.core import LogLineEvent
+from interpreter.engine import PolicyRunner
 from interpreter.errors import ConfigError
+from interpreter.session import Session, load_config
 from interpreter.testing import PolicyHarness
 
 OK = "\"LogLineEvent[line='ok']\""

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from interpreter.charts.catalog import resolve
-from interpreter.engine.events import Event, StalledEvent
+from interpreter.charts import resolve
+from interpreter.core import Event, StalledEvent
 from interpreter.errors import ConfigError
 from interpreter.testing import PolicyHarness
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import Event, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent
-from interpreter.engine.parameters import ParameterBatch
+from interpreter.core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent
+from interpreter.engine import ParameterBatch
 
 
 def published(bus: EventBus) -> list[Event]:

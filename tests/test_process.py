@@ -14,8 +14,7 @@ import pytest
 from interpreter.channels import process as process_module
 from interpreter.channels.commands import Command
 from interpreter.channels.process import MAX_LINE, ChildProcess, stop_all
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import Event, LogLineEvent
+from interpreter.core import Event, EventBus, LogLineEvent
 from tests.harness import OpenEvent, Recorder
 
 PY = sys.executable

@@ -6,12 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from interpreter.channels.base import ChannelContext
+from interpreter.channels import ChannelContext, TaskRunner, task_specs
 from interpreter.channels.cmdline import CmdlineChannel, CmdlineExitEvent
 from interpreter.channels.commands import Command
-from interpreter.channels.tasks import TaskRunner, task_specs
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import LogLineEvent, ParameterUpdateEvent, RunTaskCompletedEvent
+from interpreter.core import EventBus, LogLineEvent, ParameterUpdateEvent, RunTaskCompletedEvent
 from tests.harness import Recorder
 from tests.test_process import gone, has_exit, launch, lines, wait_gone
 

@@ -10,13 +10,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from interpreter.channels.registry import channel_classes
+from interpreter.channels import channel_classes
 from interpreter.charts import bundled
-from interpreter.config.formats import format_checker
+from interpreter.config import format_checker, load_schema, load_yaml_file
 from interpreter.config.quickcheck import verdict
-from interpreter.config.schema import load_schema
-from interpreter.config.yamlsource import load_yaml_file
-from interpreter.metrics.registry import tracker_classes
+from interpreter.metrics import tracker_classes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.y*ml"))

@@ -15,10 +15,8 @@ from typing import Any
 from rich.console import Console
 
 from interpreter.cli.ui import ConsoleUI
-from interpreter.config import load_config
-from interpreter.engine.session import Session
-from interpreter.results import FIXED_COLUMNS, Record, ResultsFiles, Summary
-from interpreter.results.resume import Previous
+from interpreter.results import FIXED_COLUMNS, Previous, Record, ResultsFiles, Summary
+from interpreter.session import Session, load_config
 
 DRY_RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "dry_run.yml"
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interpreter.config.matrix import ParameterMatrix
+from interpreter.config import ParameterMatrix
 
 #: No seed in the file: a resumed session must take the seed its samples were drawn with from meta.json.
 SWEEP = """

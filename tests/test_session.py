@@ -18,11 +18,10 @@ from sismic.clock import SimulatedClock
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
 from interpreter.cli.ui import ConsoleUI
-from interpreter.config import load_config
-from interpreter.engine.events import Event, LogLineEvent, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
-from interpreter.engine.session import Session
+from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
 from interpreter.errors import ConfigError
 from interpreter.results import Summary
+from interpreter.session import Session, load_config
 
 WORKER = """
 import sys

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from interpreter.charts.catalog import resolve
-from interpreter.config import load_config
-from interpreter.engine.events import LogLineEvent
-from interpreter.engine.session import Session
+from interpreter.charts import resolve
+from interpreter.core import LogLineEvent
+from interpreter.session import Session, load_config
 from interpreter.testing import PolicyHarness
 
 READY = "\"LogLineEvent[line='ready']\""

@@ -8,10 +8,9 @@ import time
 
 import pytest
 
-from interpreter.channels.tasks import TaskRunner, task_specs
-from interpreter.config.yamlsource import load_yaml, load_yaml_file
-from interpreter.engine.bus import EventBus
-from interpreter.engine.events import Event, LogLineEvent, RunTaskCompletedEvent
+from interpreter.channels import TaskRunner, task_specs
+from interpreter.config import load_yaml, load_yaml_file
+from interpreter.core import Event, EventBus, LogLineEvent, RunTaskCompletedEvent
 from interpreter.errors import ConfigError
 from tests import harness
 from tests.harness import py

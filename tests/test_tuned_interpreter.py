@@ -86,7 +86,7 @@ def test_every_example_session_steps_alike_on_stock_and_tuned_sismic(config: Pat
 
 
 def test_the_examples_cover_every_bundled_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from interpreter.charts.catalog import bundled
+    from interpreter.charts import bundled
 
     names = {chart.name for chart in bundled()}
     used: set[str] = set()

@@ -19,8 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..engine.bus import EventBus
-from ..engine.events import Event, ParameterUpdateEvent, SessionStartEvent
+from ..core import Event, EventBus, ParameterUpdateEvent, SessionStartEvent
 
 #: A channel's dry-run stand-in: the events one update would cause, each with its delay in seconds.
 Simulation = Callable[[ParameterUpdateEvent], Iterable[tuple[float, Event]]]

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..config.schema import load_schema
-from ..engine.events import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent
+from ..config import load_schema
+from ..core import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent
 from .base import Channel, ChannelContext, Simulation
 from .commands import Command, CommandTemplate, config_error, read_bool
 from .whatif import WhatIf

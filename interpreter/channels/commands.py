@@ -15,9 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config.durations import parse_duration
-from ..config.macros import MACRO, MissingMacro, render_string
-from ..config.yamlsource import Located
+from ..config import MACRO, Located, MissingMacro, render_string
+from ..core import parse_duration
 from ..errors import ConfigError
 
 

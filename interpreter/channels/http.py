@@ -23,9 +23,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config.schema import load_schema
-from ..engine.bus import EventBus
-from ..engine.events import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent
+from ..config import load_schema
+from ..core import Event, EventBus, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent, event_catalogue
 from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
 from .httptemplate import Origin, Request, RequestTemplate
@@ -34,7 +33,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
     from http.client import HTTPConnection
 
-    from ..filters.language import EventFilter, FilterSession
+    from ..filters import EventFilter, FilterSession
 
 log = logging.getLogger("perfchart")
 
@@ -403,8 +402,6 @@ class HTTPChannel(Channel):
         self.origin: Origin = self.template.origin(context.definitions)
         self.after = self._after_filter(block) if "repeatAfter" in block else None
         if self.after is not None:
-            from .registry import event_catalogue
-
             catalogue = event_catalogue()
             self.subscribes = (*Channel.subscribes, *(catalogue[name] for name in sorted(self.after.class_names)))
         self._lock = threading.Lock()

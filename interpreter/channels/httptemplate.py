@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..config.durations import parse_duration
-from ..config.expressions import check as check_expression
-from ..config.expressions import evaluate
-from ..config.macros import MACRO, MissingMacro, macro_names, render_string
+from ..config import MACRO, MissingMacro, check_expression, evaluate, macro_names, render_string
+from ..core import parse_duration
 from ..errors import ConfigError
 from .commands import config_error
 

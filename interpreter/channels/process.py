@@ -34,9 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO
 
-from ..engine.bus import EventBus
-from ..engine.events import LogLineEvent
-from ..engine.timers import Timer
+from ..core import EventBus, LogLineEvent, Timer
 from .commands import Command
 
 #: Seconds between SIGTERM and SIGKILL when a run is stopped.

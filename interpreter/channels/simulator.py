@@ -14,26 +14,16 @@ other binding and no time guard.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine.bus import EventBus
-from ..engine.events import Event, RunTaskCompletedEvent, traces
-from ..engine.timers import Timers
+from ..core import Event, EventBus, RunTaskCompletedEvent, SimulatedEvent, Timers, traces
 from ..errors import PerfchartError
 
 if TYPE_CHECKING:
-    from ..engine.runner import PolicyRunner
+    from ..engine import PolicyRunner
 
 #: Answers in a row that moved nothing before the simulator lets time pass instead.
 PATIENCE = 100
-
-
-@dataclass(eq=False, kw_only=True, repr=False)
-class SimulatedEvent(Event):
-    """What a dry run delivers in place of a real event: the ``expression`` of the binding it answers."""
-
-    expression: str
 
 
 class Simulator:

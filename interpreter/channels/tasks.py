@@ -13,9 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config.schema import load_schema, validate
-from ..engine.bus import EventBus
-from ..engine.events import RunTaskCompletedEvent
+from ..config import load_schema, validate
+from ..core import EventBus, RunTaskCompletedEvent
 from ..errors import ConfigError
 from .commands import Command, CommandTemplate, config_error
 

@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.expressions import evaluate
-from ..config.macros import render
+from ..config import evaluate, render
 from ..errors import ConfigError
 
 

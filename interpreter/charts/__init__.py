@@ -1,10 +1,28 @@
-"""Charts: finding and checking policy statecharts, and the context their code sees.
+"""Charts: finding and checking policy statecharts, and the pure helpers their code sees.
 
 A new chart helper belongs in :mod:`.context`, where bundled and user charts
-alike get it; a new check of chart files belongs in :mod:`.checks`.
+alike get it; a new check of chart files belongs in :mod:`.checks` (load
+errors) or :mod:`.lint` (what ``perfchart check`` warns about). The
+``policy`` object itself is the engine's: it drives a running chart.
 """
 
-from .catalog import PolicyChart, bundled, chart_file, load_chart, resolve
-from .context import PolicyAPI, helpers, traced
+from .catalog import PolicyChart, bundled, chart_file, inspect_chart, load_chart, resolve
+from .context import config_origin, helpers, traced
+from .lint import Finding
+from .source import block_of, code_offset, describe_transition
 
-__all__ = ["PolicyAPI", "PolicyChart", "bundled", "chart_file", "helpers", "load_chart", "resolve", "traced"]
+__all__ = [
+    "Finding",
+    "PolicyChart",
+    "block_of",
+    "bundled",
+    "chart_file",
+    "code_offset",
+    "config_origin",
+    "describe_transition",
+    "helpers",
+    "inspect_chart",
+    "load_chart",
+    "resolve",
+    "traced",
+]

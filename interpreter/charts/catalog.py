@@ -19,8 +19,7 @@ from typing import Any
 
 from sismic.model import Statechart
 
-from ..config.schema import check_schema, load_schema, validate, validator_class
-from ..config.yamlsource import load_yaml_file
+from ..config import check_schema, load_schema, load_yaml_file, validate, validator_class
 from ..errors import ConfigError
 from .checks import build
 from .lint import Finding, lint

@@ -15,8 +15,7 @@ from sismic.exceptions import StatechartError
 from sismic.io.datadict import import_from_dict
 from sismic.model import Statechart
 
-from ..config.schema import load_schema, validate
-from ..config.yamlsource import LocatedDict
+from ..config import LocatedDict, load_schema, validate
 from ..errors import ConfigError
 
 _CODE_KEYS = {"guard": "eval", "action": "exec", "on entry": "exec", "on exit": "exec", "preamble": "exec"}

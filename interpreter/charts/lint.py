@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config.yamlsource import LocatedDict
+from ..config import LocatedDict
 from ..errors import ConfigError
 from ..filters import EventFilter, FilterSyntaxError
 from .checks import states
@@ -112,7 +112,7 @@ def _literal(node: ast.AST) -> list[str] | None:
 
 def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[str], bool]:
     """Roles bound and events sent by literal name; checks literal filters. False when a role is computed."""
-    from ..config.formats import check_class_names
+    from ..core import check_class_names
 
     roles: set[str] = set()
     sent: set[str] = set()

@@ -13,7 +13,7 @@ from typing import Any
 
 from sismic.model import Statechart, Transition
 
-from ..config.yamlsource import LocatedDict
+from ..config import LocatedDict
 from .checks import states
 
 #: The file name sismic gives the code it compiles: frames with it run chart code.

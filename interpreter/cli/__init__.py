@@ -16,6 +16,8 @@ from . import check, draw, new, report, schema
 
 EXIT_INTERNAL = 70
 
+__all__ = ["EXIT_INTERNAL", "build_parser", "main"]
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="perfchart", description="Run performance tests whose policies are statecharts.")
@@ -98,9 +100,9 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from ..config import load_config, parse_define
-    from ..engine.session import Session
-    from ..results.resume import load_previous
+    from ..session import load_config, parse_define
+    from ..results import load_previous
+    from ..session import Session
     from .logs import RichWhenNeeded, stderr_console
 
     # A quiet run shows nothing but errors, so it needs no console until one is logged.

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError
 
 if TYPE_CHECKING:  # imported when checking: `perfchart --help` must not load sismic
-    from ..charts.lint import Finding
+    from ..charts import Finding
 
 EXIT_CLEAN, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 2
 
@@ -51,10 +51,9 @@ def check(args: argparse.Namespace) -> int:
 
 def check_file(path: Path, define: list[str]) -> list[Finding]:
     """What checking one file finds: a chart's findings, or a configuration's and its charts' warnings."""
-    from ..charts.catalog import inspect_chart
-    from ..charts.lint import Finding
-    from ..config import load_config, parse_define
-    from ..config.yamlsource import load_yaml_file
+    from ..charts import Finding, inspect_chart
+    from ..config import load_yaml_file
+    from ..session import load_config, parse_define
 
     try:
         data = load_yaml_file(path)

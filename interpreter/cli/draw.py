@@ -17,7 +17,7 @@ from ..errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from ..charts import PolicyChart
-    from ..diagrams import Diagram, Visits
+    from ..diagrams import Diagram, Drawing, Visits
 
 # Charts, sismic and the exporters are imported where they are used, so
 # `perfchart --version` and `perfchart run` start no slower for this command.
@@ -56,19 +56,6 @@ def add_parser(commands: Any) -> None:
     draw.add_argument("-v", "--verbose", action="store_true", help="tracebacks on errors")
 
 
-class Drawing:
-    """One policy to draw: its label in file names, its chart and diagram, and its visits if any.
-
-    A plain class, not a dataclass: importing dataclasses would slow every command's start.
-    """
-
-    def __init__(self, label: str, chart: PolicyChart, diagram: Diagram, visits: Visits | None = None) -> None:
-        self.label = label
-        self.chart = chart
-        self.diagram = diagram
-        self.visits = visits
-
-
 def draw(args: argparse.Namespace) -> int:
     if args.gallery is not None:
         if args.target or args.run or args.output or args.format:
@@ -78,6 +65,8 @@ def draw(args: argparse.Namespace) -> int:
         return 0
     if args.target is None and args.run is None:
         raise UsageError("draw needs a TARGET (a policy name, chart file or test configuration) or --run RESULTS_DIR")
+    from ..diagrams import overlay, run_targets
+
     fmt = choose_format(args.format, args.output)
     drawings = targets(args.target, args.define) if args.target else run_targets(args.run)
     if args.run is not None:
@@ -143,10 +132,10 @@ def targets(target: str, defines: Sequence[str] = ()) -> list[Drawing]:
     macros need their definitions (*defines*, ``NAME=VALUE``).
     """
     from ..charts import load_chart, resolve
-    from ..diagrams import extract
+    from ..diagrams import Drawing, extract
 
     if _is_config(target):
-        from ..config import load_config, parse_define
+        from ..session import load_config, parse_define
 
         config = load_config(target, dict(parse_define(text) for text in defines))
         labels: dict[str, int] = {}
@@ -161,55 +150,9 @@ def targets(target: str, defines: Sequence[str] = ()) -> list[Drawing]:
     return [Drawing(chart.name, chart, extract(chart.statechart()))]
 
 
-def run_targets(results: Path) -> list[Drawing]:
-    """The policies a run recorded visits of, from the chart files the run used."""
-    from ..charts import load_chart, resolve
-    from ..diagrams import extract
-    from ..results import read_visits
-
-    drawings: list[Drawing] = []
-    seen: set[int] = set()
-    for record in read_visits(results):
-        index = int(record.get("index", 0))
-        if index in seen:
-            continue
-        seen.add(index)
-        path = Path(str(record.get("chart", "")))
-        chart = load_chart(path) if path.is_file() else resolve(str(record.get("policy")))
-        label = chart.name if chart.name not in {d.label for d in drawings} else f"{chart.name}-{index}"
-        drawings.append(Drawing(label, chart, extract(chart.statechart())))
-    if not drawings:
-        raise UsageError(f"{results}: no recorded visits (visits-*.json); give a TARGET to draw without a run")
-    return drawings
-
-
-def overlay(drawings: Sequence[Drawing], results: Path, *, by_index: bool) -> None:
-    """Attach the run's visits to each drawing; a policy the run never ran is an error."""
-    from ..diagrams import visits_for
-    from ..results import read_visits
-
-    records = list(read_visits(results))
-    indexes = _indexes(drawings, records) if by_index else [None] * len(drawings)
-    for d, index in zip(drawings, indexes):
-        d.visits = visits_for(d.diagram, d.chart.name, records, index)
-        if d.visits is None:
-            recorded = sorted({str(r.get("policy")) for r in records}) or ["none"]
-            raise UsageError(f"{results}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})")
-
-
-def _indexes(drawings: Sequence[Drawing], records: Sequence[Mapping[str, Any]]) -> list[int | None]:
-    """Each drawing's position among the run's policies, matched in order by chart name."""
-    positions = sorted({(int(r.get("index", 0)), str(r.get("policy"))) for r in records})
-    found: list[int | None] = []
-    for d in drawings:
-        match = next((i for i, policy in positions if policy == d.chart.name and i not in found), None)
-        found.append(match)
-    return found
-
-
 def _is_config(target: str) -> bool:
     """A file whose top level has no ``statechart:`` is a test configuration."""
-    from ..config.yamlsource import load_yaml_file
+    from ..config import load_yaml_file
 
     path = Path(target)
     if not path.is_file():

@@ -58,8 +58,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from ..reports import compare, parse_threshold
-    from ..reports.data import Results
+    from ..reports import Results, compare, parse_threshold
 
     thresholds = [parse_threshold(text) for text in args.fail_if]
     baseline, candidate = Results.read(args.baseline), Results.read(args.candidate)

@@ -57,9 +57,9 @@ def _by_class(choices: Iterable[tuple[tuple[str, ...], Any]]) -> list[dict[str, 
 
 def config_schema() -> dict[str, Any]:
     """config.schema.json with each bundled policy's, each channel's and the task block filled in."""
-    from ..channels.registry import channel_classes
-    from ..charts.catalog import bundled
-    from ..config.schema import load_schema
+    from ..channels import channel_classes
+    from ..charts import bundled
+    from ..config import load_schema
 
     schema = load_schema("config")
     schema["$id"] = f"{ID}config.json"
@@ -75,7 +75,7 @@ def config_schema() -> dict[str, Any]:
 
 def statechart_schema() -> dict[str, Any]:
     """chart.schema.json (sismic's format) with the ``perfchart:`` header's schema in place."""
-    from ..config.schema import load_schema
+    from ..config import load_schema
 
     schema = load_schema("chart")
     schema["$id"] = f"{ID}statechart.json"

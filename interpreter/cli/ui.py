@@ -35,7 +35,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ..engine.runner import PolicyRunner
+from ..engine import PolicyRunner
 from ..errors import shorten
 from ..metrics import SummaryView
 from ..results import Summary

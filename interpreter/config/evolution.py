@@ -15,8 +15,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from ..core import parse_duration
 from ..errors import ConfigError
-from .durations import parse_duration
 from .yamlsource import Located
 
 __all__ = ["Evolution"]

@@ -8,12 +8,11 @@ key before anything runs, for bundled and user charts alike.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..core import check_class_names, parse_duration
 from ..errors import ConfigError
-from .durations import parse_duration
 from .expressions import check as check_expression
 
 if TYPE_CHECKING:
@@ -28,17 +27,6 @@ def _event_filter(value: Any) -> bool:
     if isinstance(value, str):
         check_class_names(EventFilter(value).class_names)
     return True
-
-
-def check_class_names(names: Iterable[str]) -> None:
-    """ConfigError with a did-you-mean for the first name no event class has: a filter naming it never matches."""
-    from ..channels.registry import event_catalogue
-
-    known = event_catalogue()
-    for name in sorted(set(names) - known.keys()):
-        close = difflib.get_close_matches(name, known.keys(), n=1)
-        hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
-        raise ConfigError(f"no event class is called {name!r} ({hint})")
 
 
 def _duration(value: Any) -> bool:

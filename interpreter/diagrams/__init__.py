@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .dot import to_dot
+from .drawings import Drawing, overlay, run_targets
 from .extract import extract
 from .graph import Diagram, State, Transition, Visits
 from .html import Section, to_html
@@ -29,6 +30,7 @@ __all__ = [
     "FORMATS",
     "TEXT_FORMATS",
     "Diagram",
+    "Drawing",
     "NoRenderer",
     "Section",
     "State",
@@ -36,7 +38,9 @@ __all__ = [
     "Visits",
     "extract",
     "find_renderer",
+    "overlay",
     "render",
+    "run_targets",
     "to_dot",
     "to_html",
     "to_mermaid",

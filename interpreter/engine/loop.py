@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 
 from sismic.clock import SimulatedClock
 
-from .bus import EventBus
-from .timers import Timers
+from ..core import EventBus, Timers
 
 if TYPE_CHECKING:
     from .runner import PolicyRunner

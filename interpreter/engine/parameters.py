@@ -13,8 +13,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from .bus import EventBus
-from .events import Event, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, traces
+from ..core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, traces
 
 
 class ParameterBatch:

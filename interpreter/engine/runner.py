@@ -19,17 +19,13 @@ from sismic.interpreter import Interpreter
 from sismic.model import Event as ChartEvent
 from sismic.model import MacroStep, Statechart, Transition
 
-from ..charts.catalog import PolicyChart
-from ..charts.context import PolicyAPI, config_origin, helpers
-from ..charts.source import block_of, code_offset, describe_transition
-from ..config.formats import check_class_names
-from ..config.yamlsource import error_at
+from ..charts import PolicyChart, block_of, code_offset, config_origin, describe_transition, helpers
+from ..config import error_at
+from ..core import Clock, Event, EventBus, RunTaskCompletedEvent, StalledEvent, Timers, check_class_names, traces
 from ..errors import ConfigError, PerfchartError
 from ..filters import EventFilter, FilterSyntaxError
-from .bus import EventBus
-from .events import Event, RunTaskCompletedEvent, StalledEvent, traces
 from .parameters import ParameterBatch
-from .timers import Clock, Timers
+from .policy import PolicyAPI
 from .tuned import TunedInterpreter
 
 log = logging.getLogger("perfchart.policy")

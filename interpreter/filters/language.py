@@ -16,9 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.durations import parse_duration
-from ..engine.events import Event
-from ..engine.timers import Timer, Timers
+from ..core import Event, Timer, Timers, parse_duration
 from ..errors import ConfigError, shorten
 
 __all__ = ["EventFilter", "FilterSession", "FilterSyntaxError"]

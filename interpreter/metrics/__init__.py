@@ -11,11 +11,12 @@
 from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
 from .collect import RunMetrics
 from .registry import tracker_class, tracker_classes
-from .stats import Accumulator, Summarizer, summarizers
-from .summary import DURATION, Group, Grouping, SummaryView, read_runs, read_summary, write_summary
+from .stats import DEFAULT_SUMMARIZERS, Accumulator, Summarizer, check_summarize, summarizers
+from .summary import DURATION, Group, Grouping, SummaryView, metric_meta, read_runs, read_summary, with_duration, write_summary
 
 __all__ = [
     "AGGREGATES",
+    "DEFAULT_SUMMARIZERS",
     "DURATION",
     "Accumulator",
     "MetricSpec",
@@ -26,10 +27,13 @@ __all__ = [
     "Summarizer",
     "Tracker",
     "TrackerRun",
+    "check_summarize",
+    "metric_meta",
     "read_runs",
     "read_summary",
     "summarizers",
     "tracker_class",
     "tracker_classes",
+    "with_duration",
     "write_summary",
 ]

@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..engine.events import Event
-from ..engine.timers import Timers
+from ..core import Event, Timers
 from ..filters import EventFilter
 from .stats import Summarizer
 

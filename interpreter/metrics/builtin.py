@@ -15,11 +15,8 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..config.expressions import check as check_expression
-from ..config.expressions import evaluate
-from ..config.schema import load_schema
-from ..engine.events import Event
-from ..engine.timers import Timers
+from ..config import check_expression, evaluate, load_schema
+from ..core import Event, Timers
 from ..errors import ConfigError
 from ..filters import EventFilter
 from .base import Emit, Tracker, TrackerRun

@@ -13,7 +13,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine.events import Event, ParameterUpdateEvent
+from ..core import Event, ParameterUpdateEvent
 from .base import MetricSpec, Tracker, TrackerRun
 
 

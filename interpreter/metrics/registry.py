@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import functools
 
-from ..plugins import find_plugin, load_plugins
+from ..core import TRACKERS, find_plugin, load_plugins
 from .base import Tracker
-
-GROUP = "perfchart.trackers"
 
 
 @functools.cache
 def tracker_classes() -> dict[str, type[Tracker]]:
     """Every registered tracker class by each of its names, case-folded."""
-    return load_plugins(GROUP, Tracker, "tracker")  # type: ignore[type-abstract]  # the base is only checked against
+    return load_plugins(TRACKERS, Tracker, "tracker")  # type: ignore[type-abstract]  # the base is only checked against
 
 
 def tracker_class(name: str) -> type[Tracker]:

@@ -6,6 +6,7 @@ library is imported only here, so ``perfchart run`` never pays for it.
 """
 
 from .compare import Comparison, Threshold, compare, parse_threshold
+from .data import Results
 from .page import write_report
 
-__all__ = ["Comparison", "Threshold", "compare", "parse_threshold", "write_report"]
+__all__ = ["Comparison", "Results", "Threshold", "compare", "parse_threshold", "write_report"]

@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..metrics.base import MetricSpec
-from ..metrics.stats import DEFAULT_SUMMARIZERS, summarizers
-from ..metrics.summary import DURATION, Group, Grouping, read_runs, read_summary
+from ..metrics import DEFAULT_SUMMARIZERS, DURATION, Group, Grouping, MetricSpec, read_runs, read_summary, summarizers
 
 
 @dataclass

@@ -124,8 +124,7 @@ def _image(svg: str, alt: str) -> str:
 
 def _diagrams_section(directory: Path) -> str:
     """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or why there is none."""
-    from ..cli.draw import overlay, run_targets
-    from ..diagrams import render, to_dot
+    from ..diagrams import overlay, render, run_targets, to_dot
 
     try:
         drawings = run_targets(directory)

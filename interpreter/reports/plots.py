@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-from ..metrics.base import MetricSpec
-from ..metrics.summary import Group
+from ..metrics import Group, MetricSpec
 
 #: A numeric axis spanning this ratio or more of positive values is drawn on a log scale.
 LOG_RATIO = 100

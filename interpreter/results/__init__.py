@@ -2,6 +2,7 @@
 
 from .files import FIXED_COLUMNS, ResultsFiles
 from .records import Record, RunBook, Stats, Summary, run_ok
+from .resume import Previous, load_previous
 from .visits import read_visits, write_visits
 
-__all__ = ["FIXED_COLUMNS", "Record", "ResultsFiles", "RunBook", "Stats", "Summary", "read_visits", "run_ok", "write_visits"]
+__all__ = ["FIXED_COLUMNS", "Previous", "Record", "ResultsFiles", "RunBook", "Stats", "Summary", "load_previous", "read_visits", "run_ok", "write_visits"]

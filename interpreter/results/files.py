@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..engine.events import LogLineEvent
+from ..core import LogLineEvent
 from ..errors import UsageError
 from .records import Record, Summary
 from .resume import Previous

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.events import Event, FlagUpdateEvent, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, RunEndEvent
+from ..core import Event, FlagUpdateEvent, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, RunEndEvent
 from ..errors import shorten
 
 Record = dict[str, Any]

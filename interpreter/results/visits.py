@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..engine.runner import PolicyRunner
+    from ..engine import PolicyRunner
 
 PATTERN = "visits-*.json"
 

@@ -20,19 +20,12 @@ from typing import Any
 
 import yaml
 
-from ..channels.base import Channel
-from ..channels.registry import channel_class
-from ..channels.tasks import TaskSpec, task_specs
-from ..charts.catalog import PolicyChart, chart_file, resolve
+from ..channels import Channel, TaskSpec, channel_class, task_specs
+from ..charts import PolicyChart, chart_file, resolve
+from ..config import MACRO, Located, LocatedDict, LocatedList, describe, load_schema, load_yaml, read_text, render_entry, validate
+from ..core import parse_duration
 from ..errors import ConfigError, UsageError
-from ..metrics.base import MetricSpec, Tracker
-from ..metrics.registry import tracker_class
-from ..metrics.stats import check_summarize
-from ..metrics.summary import DURATION
-from .durations import parse_duration
-from .macros import MACRO, render_entry
-from .schema import describe, load_schema, validate
-from .yamlsource import Located, LocatedDict, LocatedList, load_yaml, read_text
+from ..metrics import DURATION, MetricSpec, Tracker, check_summarize, tracker_class
 
 #: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
 DEFAULT_STALE_TIMEOUT = 600.0

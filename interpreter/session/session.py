@@ -25,18 +25,11 @@ from typing import Any, Protocol
 from sismic.clock import SimulatedClock, UtcClock
 
 from .. import __version__
-from ..channels.base import Channel, ChannelContext, Simulation
-from ..channels.simulator import Simulator
-from ..channels.tasks import TaskRunner
-from ..config.loader import PolicySpec, TestConfig
-from ..errors import PerfchartError
-from ..metrics import Grouping, RunMetrics, SummaryView, write_summary
-from ..metrics.summary import metric_meta, with_duration
-from ..results import Record, ResultsFiles, RunBook, Summary, write_visits
-from ..results.resume import Previous
-from .bus import EventBus
-from .events import (
+from ..channels import Channel, ChannelContext, Simulation, Simulator, TaskRunner
+from ..core import (
+    Clock,
     Event,
+    EventBus,
     InterruptEvent,
     ParameterUpdateEvent,
     RestartEvent,
@@ -46,11 +39,14 @@ from .events import (
     SessionStartEvent,
     StalledEvent,
     TickEvent,
+    Timer,
+    Timers,
 )
-from .loop import EventLoop
-from .parameters import ParameterBatch
-from .runner import PolicyRunner
-from .timers import Clock, Timer, Timers
+from ..engine import EventLoop, ParameterBatch, PolicyRunner
+from ..errors import PerfchartError
+from ..metrics import Grouping, RunMetrics, SummaryView, metric_meta, with_duration, write_summary
+from ..results import Previous, Record, ResultsFiles, RunBook, Summary, write_visits
+from .loader import PolicySpec, TestConfig
 from .usage import UnusedParameters
 
 log = logging.getLogger("perfchart")

@@ -171,7 +171,18 @@ class SessionEndEvent(Event):
     """The session is ending: channels stop what they still run."""
 
 
-#: The runtime's own events; channels add theirs through the registry.
+@dataclass(eq=False, kw_only=True, repr=False)
+class SimulatedEvent(Event):
+    """What a dry run publishes in place of a real event: it answers the binding whose filter is ``expression``.
+
+    The dry-run channel publishes it on the bus like any channel's event; a
+    filter selects it only when it answers that filter's own expression.
+    """
+
+    expression: str
+
+
+#: The runtime's own events; channels add theirs through the event catalogue.
 CORE_EVENTS: tuple[type[Event], ...] = (
     Event,
     RestartEvent,
@@ -187,6 +198,7 @@ CORE_EVENTS: tuple[type[Event], ...] = (
     LogLineEvent,
     SessionStartEvent,
     SessionEndEvent,
+    SimulatedEvent,
 )
 
 

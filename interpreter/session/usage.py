@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from ..config.loader import TestConfig
-from ..config.macros import macro_names
-from .events import Event, ParameterUpdateEvent
+from ..config import macro_names
+from ..core import Event, ParameterUpdateEvent
+from .loader import TestConfig
 
 log = logging.getLogger("perfchart")
 

@@ -13,12 +13,17 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import ConfigError, PerfchartError
+from ..errors import ConfigError, PerfchartError
 
 if TYPE_CHECKING:  # what entry_points() returns before Python 3.12; it selects by group as EntryPoints does
     from importlib.metadata import SelectableGroups
 
 Plugin = TypeVar("Plugin")
+
+#: The entry point group channels register in.
+CHANNELS = "perfchart.channels"
+#: The entry point group trackers register in.
+TRACKERS = "perfchart.trackers"
 
 
 def load_plugins(group: str, base: type[Plugin], kind: str) -> dict[str, type[Plugin]]:

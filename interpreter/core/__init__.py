@@ -1,0 +1,65 @@
+"""The ground floor: events, the bus, the clock and its timers, durations, the event catalogue, plugins.
+
+Every other room stands on this one, and it stands on nothing of
+perfchart's but :mod:`interpreter.errors`. With ``channels.Channel`` and
+``metrics.Tracker`` it is all a third-party channel or tracker imports.
+"""
+
+from .bus import EventBus, Subscriber
+from .catalogue import check_class_names, event_catalogue
+from .durations import parse_duration
+from .events import (
+    CORE_EVENTS,
+    Event,
+    FlagUpdateEvent,
+    InterruptEvent,
+    LogLineEvent,
+    OutcomeEvent,
+    ParameterUpdateEvent,
+    RestartEvent,
+    RunEndEvent,
+    RunTaskCompletedEvent,
+    RunTaskEvent,
+    SessionEndEvent,
+    SessionStartEvent,
+    SimulatedEvent,
+    StalledEvent,
+    TickEvent,
+    catalogue,
+    traces,
+)
+from .plugins import CHANNELS, TRACKERS, find_plugin, load_plugins
+from .timers import Clock, Timer, Timers
+
+__all__ = [
+    "CHANNELS",
+    "CORE_EVENTS",
+    "TRACKERS",
+    "Clock",
+    "Event",
+    "EventBus",
+    "FlagUpdateEvent",
+    "InterruptEvent",
+    "LogLineEvent",
+    "OutcomeEvent",
+    "ParameterUpdateEvent",
+    "RestartEvent",
+    "RunEndEvent",
+    "RunTaskCompletedEvent",
+    "RunTaskEvent",
+    "SessionEndEvent",
+    "SessionStartEvent",
+    "SimulatedEvent",
+    "StalledEvent",
+    "Subscriber",
+    "TickEvent",
+    "Timer",
+    "Timers",
+    "catalogue",
+    "check_class_names",
+    "event_catalogue",
+    "find_plugin",
+    "load_plugins",
+    "parse_duration",
+    "traces",
+]
