@@ -100,9 +100,8 @@ def run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
-    from ..session import load_config, parse_define
     from ..results import load_previous
-    from ..session import Session
+    from ..session import Session, load_config, parse_define
     from .logs import RichWhenNeeded, stderr_console
 
     # A quiet run shows nothing but errors, so it needs no console until one is logged.
