@@ -33,7 +33,7 @@ from interpreter.channels.cmdline import CmdlineExitZeroEvent  # noqa: E402
 from interpreter.charts import resolve  # noqa: E402
 from interpreter.config import load_yaml  # noqa: E402
 from interpreter.core import Event, EventBus, ParameterUpdateEvent, RunTaskCompletedEvent, Timers
-from interpreter.engine import EventLoop, ParameterBatch, PolicyRunner
+from interpreter.engine import Cursor, EventLoop, ParameterBatch, PolicyRunner
 
 HERE = Path(__file__).resolve().parent
 DRY_RUN = HERE / "dry_run.yml"
@@ -80,7 +80,8 @@ def engine(permutations: int) -> None:
         resolve("multivariable-explorer"),
         load_yaml(POLICY % (permutations // 100), "policy.yml"),
         bus=bus,
-        batch=ParameterBatch(bus, {}),
+        batch=(batch := ParameterBatch(bus, {})),
+        cursor=Cursor(batch, "multivariable-explorer", 1),
         clock=clock,
         timers=timers,
         definitions={},
@@ -91,7 +92,7 @@ def engine(permutations: int) -> None:
     bus.subscribe(runner.handle)
     loop.runners.append(runner)
     loop.run_until(lambda: runner.final)
-    assert runner.runs == permutations
+    assert runner.cursor.runs == permutations
 
 
 def hand_written(permutations: int) -> None:
@@ -189,7 +190,8 @@ def irrelevant_events(count: int) -> tuple[float, int]:
         resolve("multivariable-explorer"),
         load_yaml(POLICY % 1, "policy.yml"),
         bus=bus,
-        batch=ParameterBatch(bus, {}),
+        batch=(batch := ParameterBatch(bus, {})),
+        cursor=Cursor(batch, "multivariable-explorer", 1),
         clock=clock,
         timers=timers,
         definitions={},

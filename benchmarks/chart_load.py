@@ -35,7 +35,7 @@ from sismic.clock import SimulatedClock
 from interpreter.charts import PolicyChart, bundled, catalog, load_chart, resolve
 from interpreter.config import load_yaml
 from interpreter.core import EventBus, Timers
-from interpreter.engine import ParameterBatch, PolicyRunner
+from interpreter.engine import Cursor, ParameterBatch, PolicyRunner
 
 BASELINE = "multivariable-explorer"
 
@@ -76,7 +76,7 @@ def start(chart: PolicyChart) -> PolicyRunner:
     clock = SimulatedClock()
     bus = EventBus(clock)
     runner = PolicyRunner(
-        chart, load_yaml(BLOCKS[chart.name], "policy.yml"), bus=bus, batch=ParameterBatch(bus, {}), clock=clock,
+        chart, load_yaml(BLOCKS[chart.name], "policy.yml"), bus=bus, batch=(batch := ParameterBatch(bus, {})), cursor=Cursor(batch, chart.name, 1), clock=clock,
         timers=Timers(clock), definitions={}, seed=1, run_task=lambda task, traces: None,
     )
     runner.step()

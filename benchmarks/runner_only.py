@@ -16,7 +16,7 @@ from sismic.clock import SimulatedClock
 from interpreter.charts import resolve
 from interpreter.config import load_yaml
 from interpreter.core import EventBus, Timers
-from interpreter.engine import ParameterBatch, PolicyRunner
+from interpreter.engine import Cursor, ParameterBatch, PolicyRunner
 
 POLICY = """
 matrix:
@@ -35,7 +35,8 @@ def explorer_runner() -> PolicyRunner:
         resolve("multivariable-explorer"),
         load_yaml(POLICY, "policy.yml"),
         bus=bus,
-        batch=ParameterBatch(bus, {}),
+        batch=(batch := ParameterBatch(bus, {})),
+        cursor=Cursor(batch, "multivariable-explorer", 1),
         clock=clock,
         timers=Timers(clock),
         definitions={},

@@ -31,8 +31,7 @@ from sismic.clock import SimulatedClock
 from .charts import PolicyChart, resolve
 from .config import LocatedDict, load_yaml, validate
 from .core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunTaskCompletedEvent, Timers, traces
-from .engine import EventLoop, ParameterBatch, PolicyRunner
-from .results import Record, RunBook
+from .engine import EventLoop, ParameterBatch, PolicyRunner, Record, RunLedger, RunListener
 
 __all__ = ["PolicyHarness"]
 
@@ -71,11 +70,10 @@ class PolicyHarness:
         self.bus = EventBus(self.clock)
         self.loop = EventLoop(self.bus, self.timers)
         self.batch = ParameterBatch(self.bus, parameters or {})
-        self.book = RunBook(dry_run=True)
-        self.bus.subscribe(self.book.handle, *RunBook.event_classes)
+        self.ledger = RunLedger(self.bus, self.batch, dry_run=True)
         #: Every run record closed so far, in order.
         self.runs: list[Record] = []
-        self.book.on_close.append(self.runs.append)
+        self.ledger.add(_Closed(self.runs))
         self.updates: list[ParameterUpdateEvent] = []
         self.flags: list[FlagUpdateEvent] = []
         self.run_ends: list[RunEndEvent] = []
@@ -85,6 +83,7 @@ class PolicyHarness:
         self.runner = PolicyRunner(
             self.chart,
             block if isinstance(block, LocatedDict) else LocatedDict(block),
+            cursor=self.ledger.cursor(self.chart.name, 1),
             bus=self.bus,
             batch=self.batch,
             clock=self.clock,
@@ -179,7 +178,7 @@ class PolicyHarness:
     @property
     def open_runs(self) -> list[Record]:
         """Records of runs still in progress."""
-        return self.book.open_runs
+        return self.ledger.open_runs
 
     def statuses(self) -> list[Any]:
         """Every ``status`` flag the chart set, in order."""
@@ -188,3 +187,13 @@ class PolicyHarness:
     def parameters(self) -> list[dict[str, Any]]:
         """The parameters each run changed, in order."""
         return [dict(update.changes) for update in self.updates]
+
+
+class _Closed(RunListener):
+    """Keeps every closed record, in order."""
+
+    def __init__(self, runs: list[Record]) -> None:
+        self.runs = runs
+
+    def closed(self, record: Record) -> None:
+        self.runs.append(record)

@@ -243,7 +243,7 @@ def test_two_multi_step_policies_on_one_bus_never_advance_each_other() -> None:
     other = PolicyRunner(
         resolve("multi-step"),
         load_yaml(step("[{parameter: b, values: [1, 2]}]"), "other.yml"),
-        bus=h.bus, batch=h.batch, clock=h.clock, timers=h.timers, definitions={}, seed=1, run_task=lambda task, traces: None,
+        bus=h.bus, batch=h.batch, cursor=h.ledger.cursor("multi-step", 1), clock=h.clock, timers=h.timers, definitions={}, seed=1, run_task=lambda task, traces: None,
     )
     h.bus.subscribe(other.handle)
     h.loop.runners.append(other)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interpreter.core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent
+from interpreter.core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunKey
 from interpreter.engine import ParameterBatch
 
 
@@ -16,7 +16,7 @@ def published(bus: EventBus) -> list[Event]:
 def test_changes_in_one_step_become_one_update_with_one_trace() -> None:
     bus = EventBus()
     batch = ParameterBatch(bus, {"apps": 1, "size": 0, "mode": "fast"})
-    first, new = batch.set({"apps": 4}, policy="p")
+    first, new = batch.set({"apps": 4}, RunKey(policy="p", number=1))
     again, new_again = batch.set({"size": 8})
     assert (new, new_again) == (True, False)
     assert first == again
@@ -27,7 +27,7 @@ def test_changes_in_one_step_become_one_update_with_one_trace() -> None:
     assert update.parameters == {"apps": 4, "size": 8, "mode": "fast"}
     assert update.previous == {"apps": 1, "size": 0, "mode": "fast"}
     assert update.changes == {"apps": 4, "size": 8}
-    assert update.policy == "p"
+    assert update.run == RunKey(policy="p", repetition=1, number=1, lane=0)
 
 
 def test_each_step_gets_a_fresh_trace_and_sees_the_previous_set() -> None:

@@ -15,14 +15,34 @@ from typing import Any
 from rich.console import Console
 
 from interpreter.cli.ui import ConsoleUI
-from interpreter.results import FIXED_COLUMNS, Previous, Record, ResultsFiles, Summary
+from interpreter.engine import Record
+from interpreter.metrics import DEFAULT_SUMMARIZERS, MetricSpec, summarizers
+from interpreter.results import FIXED_COLUMNS, ExportContext, Previous, open_exports
 from interpreter.session import Session, load_config
 
 DRY_RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "dry_run.yml"
 
 
+class ResultsFiles:
+    """Every registered exporter of a results directory, fed records the way the run ledger closes them."""
+
+    def __init__(self, directory: Path, *, metrics: list[str] = (), previous: Previous | None = None) -> None:  # type: ignore[assignment]
+        specs = [MetricSpec(name, summarizers(DEFAULT_SUMMARIZERS)) for name in metrics]
+        self.exports = open_exports(ExportContext(directory, specs, previous=previous))
+        self.exports.started({"status": "running"})
+
+    def write_run(self, record: Record) -> None:
+        for exporter in self.exports.exporters:
+            exporter.finish(record)
+        for exporter in self.exports.exporters:
+            exporter.closed(record)
+
+    def finish(self, meta: dict[str, Any]) -> None:
+        self.exports.finished(meta)
+
+
 def closed(index: int, parameters: dict[str, Any], flags: dict[str, Any] | None = None, **fields: Any) -> Record:
-    """A record as RunBook closes it."""
+    """A record as the run ledger closes it."""
     record: Record = {
         "index": index, "repetition": 1, "policy": "p", "run": index, "trace": index, "parameters": parameters,
         "flags": {"status": "OK", **(flags or {})}, "start": 10.0 + index, "exitcodes": [0], "timedout": False,
@@ -101,7 +121,7 @@ def test_runs_csv_holds_what_runs_jsonl_holds_cell_for_cell(tmp_path: Path) -> N
     for record in tricky:
         files.write_run(record)
         assert raw(results) == csv_from_jsonl(results, metrics)
-    files.finish({}, Summary(runs=4))
+    files.finish({})
     assert raw(results) == csv_from_jsonl(results, metrics)
 
 
@@ -112,9 +132,9 @@ def test_finish_completes_runs_csv_without_reading_runs_jsonl(tmp_path: Path) ->
         files.write_run(closed(index, {"a": index}))
     # The session's end must not read the runs back: with runs.jsonl gone from the directory, it still completes.
     (results / "runs.jsonl").unlink()
-    files.finish({"status": "finished"}, Summary(runs=5, ok=5))
+    files.finish({"status": "finished", "runs": 5})
     assert [row[0] for row in table(results)[1:]] == ["1", "2", "3", "4", "5"]
-    assert json.loads((results / "meta.json").read_text())["runs"] == 5
+    assert json.loads((results / "meta.json").read_text()) == {"status": "finished", "runs": 5}
 
 
 def test_a_resumed_session_rewrites_runs_csv_from_the_runs_it_continues_then_appends(tmp_path: Path) -> None:
@@ -122,7 +142,7 @@ def test_a_resumed_session_rewrites_runs_csv_from_the_runs_it_continues_then_app
     first = ResultsFiles(results)
     first.write_run(closed(1, {"a": 1}, {"reason": "slow"}))
     first.write_run(closed(2, {"a": 2}, status="interrupted"))
-    first.finish({}, Summary(runs=2))
+    first.finish({})
     (results / "runs.csv").write_text("left by a crash, half a row\n1,1,p")
     records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
     resumed = ResultsFiles(results, previous=Previous(results, {}, records))
@@ -131,7 +151,7 @@ def test_a_resumed_session_rewrites_runs_csv_from_the_runs_it_continues_then_app
     assert [row[0] for row in rows[1:]] == ["1", "2"]
     resumed.write_run(closed(3, {"a": 2}))
     resumed.write_run(closed(4, {"a": 3, "b": 0}))
-    resumed.finish({}, Summary(runs=4))
+    resumed.finish({})
     assert raw(results) == csv_from_jsonl(results, [])
     assert [row[len(FIXED_COLUMNS):] for row in table(results)[1:]] == [["1", "", "slow"], ["2", "", ""], ["2", "", ""], ["3", "0", ""]]
 

@@ -19,8 +19,8 @@ from sismic.clock import SimulatedClock
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
 from interpreter.cli.ui import ConsoleUI
 from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
+from interpreter.engine import Summary
 from interpreter.errors import ConfigError
-from interpreter.results import Summary
 from interpreter.session import Session, load_config
 
 WORKER = """

@@ -1,43 +1,97 @@
-"""The dry-run stand-in for every channel and task: it answers at once and runs nothing.
+"""The dry run's channel: it stands in for every channel and task, answers at once and runs nothing.
+
+It is one more implementation of the channel seam (as a mock executor is
+one more executor): it is subscribed to parameter updates like any channel
+and publishes its answers on the bus, where the policies' bindings select
+them through their filters exactly as they select a real channel's events.
 
 A channel that can say what it would publish (``Channel.simulation``)
-gets its simulated events published at their simulated times, so the
-policy sees them through its filters as in a real run. When the session has
-nothing else to do and no such event is pending, the simulator gives the
-policy's bindings a traced OK answer, one at a time, so a sweep runs through its
-whole plan under the simulated clock in a fraction of a second per
-thousand runs. A binding made with ``simulate=False`` (an event that ends
-a policy early) is answered only when the chart waits for nothing else: no
-other binding and no time guard.
+gets its simulated events published at their simulated times. When the
+session has nothing else to do and no such event is pending, the simulator
+publishes a traced :class:`SimulatedEvent` answering one of the policy's OK
+bindings, one at a time, so a sweep runs through its whole plan under the
+simulated clock in a fraction of a second per thousand runs. A binding made
+with ``simulate=False`` (an event that ends a policy early) is answered only
+when the chart waits for nothing else: no other binding and no time guard.
+Tasks complete after their simulated duration, running none of their commands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol
 
-from ..core import Event, EventBus, RunTaskCompletedEvent, SimulatedEvent, Timers, traces
+from ..core import Event, ParameterUpdateEvent, RunTaskCompletedEvent, SimulatedEvent, Timers, traces
 from ..errors import PerfchartError
-
-if TYPE_CHECKING:
-    from ..engine import PolicyRunner
+from .base import Channel, ChannelContext, Simulation
 
 #: Answers in a row that moved nothing before the simulator lets time pass instead.
 PATIENCE = 100
 
 
-class Simulator:
-    """Answers for every channel and task of a dry run; *task_seconds* says how long a named task takes."""
+class Bound(Protocol):
+    """A binding as the simulator sees it: the role and filter a chart bound, with its attributes."""
 
-    def __init__(self, bus: EventBus, timers: Timers, task_seconds: Mapping[str, float]) -> None:
-        self.bus = bus
+    @property
+    def role(self) -> str: ...
+    @property
+    def expression(self) -> str: ...
+    @property
+    def attrs(self) -> Mapping[str, Any]: ...
+    @property
+    def simulate(self) -> bool: ...
+
+
+class Waiting(Protocol):
+    """A policy as the simulator sees it: what it is bound to, and marks of its progress."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def bindings(self) -> Sequence[Bound]: ...
+    @property
+    def trace(self) -> int | None: ...
+    @property
+    def transitions(self) -> int: ...
+    @property
+    def stalls(self) -> int: ...
+    @property
+    def timed(self) -> bool: ...
+
+    def waiting(self) -> str: ...
+
+
+class Simulator(Channel):
+    """Answers for every channel and task of a dry run; *task_seconds* says how long a named task takes.
+
+    *simulations* are the configured channels' own stand-ins (``Channel.simulation``).
+    """
+
+    names: ClassVar[tuple[str, ...]] = ()
+    schema: ClassVar[Mapping[str, Any]] = {}
+    events: ClassVar[tuple[type[Event], ...]] = (SimulatedEvent, RunTaskCompletedEvent)
+    subscribes = (ParameterUpdateEvent,)
+
+    def __init__(self, context: ChannelContext, timers: Timers, simulations: Sequence[Simulation] = (), task_seconds: Mapping[str, float] | None = None) -> None:
+        super().__init__({}, context)
+        self.bus = context.bus
         self.timers = timers
-        self.task_seconds = dict(task_seconds)
+        self.simulations = list(simulations)
+        self.task_seconds = dict(task_seconds or {})
         self._fruitless = 0
         self._stalls = 0
         self._progress_mark: tuple[Any, ...] = ()
         #: Channel events scheduled and not yet published.
         self._pending = 0
+
+    def apply(self, update: ParameterUpdateEvent) -> None:
+        """Play each configured channel's simulation of *update*."""
+        for simulation in self.simulations:
+            for delay, event in simulation(update):
+                self.publish_later(delay, event)
+
+    def close(self) -> None:
+        """Nothing runs, so nothing is left to stop."""
 
     def publish_later(self, delay: float, event: Event) -> None:
         """Publish a channel's simulated *event* after *delay* simulated seconds."""
@@ -52,8 +106,11 @@ class Simulator:
 
         self.timers.call_later(delay, publish)
 
-    def run_task(self, task: str, traceids: Iterable[int] = ()) -> None:
-        """Complete a task after its simulated duration (at once by default), running none of its commands."""
+    def run(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None) -> None:
+        """Complete a task after its simulated duration (at once by default), running none of its commands.
+
+        The same call as ``TaskRunner.run``, so the session starts tasks one way in dry and real runs.
+        """
         completed = RunTaskCompletedEvent(traceids=frozenset(traceids), task=task)
         seconds = self.task_seconds.get(task, 0.0)
         if seconds > 0:
@@ -61,8 +118,8 @@ class Simulator:
         else:
             self.bus.publish(completed)
 
-    def answer(self, runner: PolicyRunner) -> bool:
-        """Give one OK (or status-less) binding a traced event; False when answering stopped helping.
+    def answer(self, runner: Waiting) -> bool:
+        """Publish a traced answer to one OK (or status-less) binding; False when answering stopped helping.
 
         Bindings with an explicit OK status come first, then by role and
         filter, and take turns while answers move nothing. While channel
@@ -84,7 +141,7 @@ class Simulator:
             key=lambda b: ("status" not in b.attrs, b.role, b.expression),
         )
         bindings = [b for b in answerable if b.simulate]
-        if not bindings and runner.evaluator.deadline is None:
+        if not bindings and not runner.timed:
             # Only an event that cuts the policy short could move it now: make that up rather than stall.
             bindings = answerable
         if not bindings:
@@ -92,12 +149,5 @@ class Simulator:
         # One answer at a time, taking turns in an order of their own, so the plan never depends on the order of bind() calls.
         binding = bindings[self._fruitless % len(bindings)]
         self._fruitless += 1
-        traceids = traces(runner.trace)
-        runner.send(
-            binding.role,
-            source=SimulatedEvent(traceids=traceids, expression=binding.expression),
-            traceids=traceids,
-            notrace=False,
-            **binding.attrs,
-        )
+        self.bus.publish(SimulatedEvent(traceids=traces(runner.trace), expression=binding.expression, role=binding.role))
         return True

@@ -35,10 +35,9 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from ..engine import PolicyRunner
+from ..engine import PolicyRunner, Summary
 from ..errors import shorten
 from ..metrics import SummaryView
-from ..results import Summary
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
 SHOW_NOT_OK = 5

@@ -103,21 +103,29 @@ class TickEvent(Event):
     count: int
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunKey:
+    """Whose run a parameter update starts: the policy, its repetition, the run's number in it, and its lane."""
+
+    policy: str
+    repetition: int = 1
+    number: int = 1
+    lane: int = 0
+
+
 @dataclass(eq=False, kw_only=True, repr=False)
 class ParameterUpdateEvent(Event):
     """The parameters of the test changed: one per policy step that set parameters, and one run.
 
     ``parameters`` is the full set, ``previous`` the full set before and
-    ``changes`` what the policy set in that step. ``policy``, ``repetition``
-    and ``run`` say whose run it is.
+    ``changes`` what the policy set in that step. ``run`` says whose run it
+    is (None for an update no policy made, as in a test).
     """
 
     parameters: Mapping[str, Any]
     previous: Mapping[str, Any] = field(default_factory=dict)
     changes: Mapping[str, Any] = field(default_factory=dict)
-    policy: str | None = None
-    repetition: int = 1
-    run: int | None = None
+    run: RunKey | None = None
 
 
 @dataclass(eq=False, kw_only=True, repr=False)
@@ -173,13 +181,14 @@ class SessionEndEvent(Event):
 
 @dataclass(eq=False, kw_only=True, repr=False)
 class SimulatedEvent(Event):
-    """What a dry run publishes in place of a real event: it answers the binding whose filter is ``expression``.
+    """What a dry run publishes in place of a real event: it answers the binding of ``role`` whose filter is ``expression``.
 
     The dry-run channel publishes it on the bus like any channel's event; a
     filter selects it only when it answers that filter's own expression.
     """
 
     expression: str
+    role: str = ""
 
 
 #: The runtime's own events; channels add theirs through the event catalogue.

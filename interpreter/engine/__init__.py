@@ -2,13 +2,29 @@
 
 :class:`PolicyRunner` runs one policy's chart in a sismic interpreter and
 gives its code the :class:`PolicyAPI` (``policy``); :class:`ParameterBatch`
-turns one step's parameter changes into one run; :class:`EventLoop` is the
+turns one step's parameter changes into one run, and :class:`RunLedger`
+owns every run from its update to its closed record; :class:`EventLoop` is the
 one loop that sessions, dry runs, session tasks and the test harness turn.
 """
 
+from .ledger import TIMEOUT, Cursor, Record, RunLedger, RunListener, Stats, Summary, run_ok
 from .loop import EventLoop
 from .parameters import ParameterBatch
 from .policy import PolicyAPI
 from .runner import Binding, PolicyRunner
 
-__all__ = ["Binding", "EventLoop", "ParameterBatch", "PolicyAPI", "PolicyRunner"]
+__all__ = [
+    "TIMEOUT",
+    "Binding",
+    "Cursor",
+    "EventLoop",
+    "ParameterBatch",
+    "PolicyAPI",
+    "PolicyRunner",
+    "Record",
+    "RunLedger",
+    "RunListener",
+    "Stats",
+    "Summary",
+    "run_ok",
+]

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, traces
+from ..core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunKey, traces
 
 
 class ParameterBatch:
@@ -25,14 +25,14 @@ class ParameterBatch:
         self._traces = itertools.count(first_trace)
         self._changes: dict[str, Any] | None = None
         self._trace: int | None = None
-        self._info: dict[str, Any] = {}
+        self._run: RunKey | None = None
         self._pending: list[Event | None] = []
 
-    def set(self, parameters: Mapping[str, Any], *, replaces: int | None = None, **info: Any) -> tuple[int, bool]:
+    def set(self, parameters: Mapping[str, Any], run: RunKey | None = None, *, replaces: int | None = None) -> tuple[int, bool]:
         """Add *parameters* to this step's run; return its trace and whether it is new.
 
-        A new run first ends run *replaces* (the policy's open run, if any).
-        *info* (policy, repetition, run) rides on the update.
+        A new run first ends run *replaces* (the policy's open run, if any);
+        *run* says whose run it is, and rides on the update.
         """
         new = self._changes is None
         if new:
@@ -40,7 +40,7 @@ class ParameterBatch:
                 self.end_run(replaces)
             self._changes = {}
             self._trace = next(self._traces)
-            self._info = info
+            self._run = run
             self._pending.append(None)
         assert self._changes is not None and self._trace is not None
         self._changes.update(parameters)
@@ -70,7 +70,7 @@ class ParameterBatch:
             parameters=self.current,
             previous=previous,
             changes=self._changes,
-            **self._info,
+            run=self._run,
         )
         self._changes = None
         return update

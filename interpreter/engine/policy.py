@@ -1,8 +1,10 @@
 """The ``policy`` object in a statechart's context: what chart code asks of the runtime.
 
-It stands beside the runner it drives and goes through the runner's public
-methods only; bundled and user charts get the same object, so anything a
-bundled chart does, a user's chart can do too. docs/authoring.md documents it.
+It stands beside the runner it drives: runs go through the run ledger's
+cursor, bindings and tasks through the runner's public methods, as
+:class:`ChartHost` states them. Bundled and user charts get the same object,
+so anything a bundled chart does, a user's chart can do too.
+docs/authoring.md documents it.
 """
 
 from __future__ import annotations
@@ -10,20 +12,31 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from .runner import PolicyRunner
+from .ledger import Cursor
 
 log = logging.getLogger("perfchart.policy")
+
+
+class ChartHost(Protocol):
+    """What the ``policy`` object drives: a :class:`PolicyRunner` is one."""
+
+    name: str
+    cursor: Cursor
+    results: dict[str, Any]
+    total: int | None
+
+    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any], *, simulate: bool = True) -> None: ...
+    def unbind(self, role: str) -> int: ...
+    def start_task(self, task: str) -> None: ...
 
 
 class PolicyAPI:
     """The ``policy`` object in a statechart's context."""
 
-    def __init__(self, runner: PolicyRunner) -> None:
+    def __init__(self, runner: ChartHost) -> None:
         self._runner = runner
 
     def set_parameters(self, parameters: Mapping[str, Any]) -> int:
@@ -31,12 +44,7 @@ class PolicyAPI:
 
         Returns the run's trace id: every event the change causes carries it.
         """
-        runner = self._runner
-        trace, new = runner.batch.set(parameters, replaces=runner.open_run, policy=runner.name, repetition=runner.repetition, run=runner.runs + 1)
-        if new:
-            runner.runs += 1
-            runner.trace = runner.open_run = trace
-        return trace
+        return self._runner.cursor.set_parameters(parameters)
 
     def set_status(self, status: Any) -> None:
         """Set the ``status`` flag of the current run (``OK`` counts as success)."""
@@ -44,15 +52,11 @@ class PolicyAPI:
 
     def set_flag(self, name: str, value: Any) -> None:
         """Set a flag on the current run; it lands in the run's results record."""
-        runner = self._runner
-        runner.batch.flag(name, value, runner.trace)
+        self._runner.cursor.set_flag(name, value)
 
     def end_run(self) -> None:
         """Close the current run's record now (its end time is this moment)."""
-        runner = self._runner
-        if runner.open_run is not None:
-            runner.batch.end_run(runner.open_run)
-            runner.open_run = None
+        self._runner.cursor.end_run()
 
     def run_task(self, name: str) -> None:
         """Run the named task; the chart receives ``task_completed`` (``event.task``) when it ends."""

@@ -21,9 +21,10 @@ from sismic.model import MacroStep, Statechart, Transition
 
 from ..charts import PolicyChart, block_of, code_offset, config_origin, describe_transition, helpers
 from ..config import error_at
-from ..core import Clock, Event, EventBus, RunTaskCompletedEvent, StalledEvent, Timers, check_class_names, traces
+from ..core import Clock, Event, EventBus, RunTaskCompletedEvent, SimulatedEvent, StalledEvent, Timers, check_class_names, traces
 from ..errors import ConfigError, PerfchartError
 from ..filters import EventFilter, FilterSyntaxError
+from .ledger import Cursor
 from .parameters import ParameterBatch
 from .policy import PolicyAPI
 from .tuned import TunedInterpreter
@@ -126,6 +127,8 @@ class Binding:
         self._deliver = deliver
 
     def _matched(self, event: Event, notrace: bool) -> None:
+        if type(event) is SimulatedEvent and event.role != self.role:
+            return  # a dry run's answer to another role bound to the same filter
         self.delivered += 1
         self._deliver(self, event, notrace)
 
@@ -138,39 +141,33 @@ class PolicyRunner:
         chart: PolicyChart,
         config: Mapping[str, Any],
         *,
+        cursor: Cursor,
         bus: EventBus,
         batch: ParameterBatch,
         clock: Clock,
         timers: Timers,
         definitions: Mapping[str, Any],
         seed: int,
-        repetition: int = 1,
         stale_timeout: float = 600.0,
         run_task: Callable[[str, Iterable[int]], None],
         check_classes: bool = True,
         done: Sequence[Mapping[str, Any]] = (),
-        last_run: int = 0,
     ) -> None:
-        """A resumed session gives *done*, the parameters of this policy's runs in this repetition it
-        already has, and *last_run*, the highest run number recorded, so numbers continue after it."""
+        """*cursor* is where the policy's runs stand in the run ledger; a resumed session gives *done*,
+        the parameters of this policy's runs in this repetition it already has."""
         self.chart = chart
         self.name = chart.name
         self.config = config
+        self.cursor = cursor
         self.bus = bus
         self.batch = batch
         self.clock = clock
         self.timers = timers
-        self.repetition = repetition
         self.stale_timeout = stale_timeout
         self.bindings: list[Binding] = []
         #: Reject bind() filters naming a class no event has (a test may bind its own event classes).
         self.check_classes = check_classes
         self.total: int | None = None
-        #: The trace of the latest run the chart started; ``open_run`` while its record is open.
-        self.trace: int | None = None
-        self.open_run: int | None = None
-        #: Runs started; a resumed repetition counts on from the runs it already has.
-        self.runs = last_run
         #: Transitions taken so far (the dry-run simulator's progress mark).
         self.transitions = 0
         #: The policy's answers, by name (``policy.set_result``).
@@ -184,31 +181,48 @@ class PolicyRunner:
         self.api = PolicyAPI(self)
         self._origins: dict[int, tuple[Any, Any]] = {}
         self.evaluator: DeadlineEvaluator
-        context = {
+        self.interpreter = self._interpreter({
             "config": config,
             "definitions": dict(definitions),
             "policy": self.api,
             **helpers(seed, config, definitions, self._origins, done),
-        }
-        try:
-            self.interpreter = ChartInterpreter(
-                memoize_structure(chart.statechart()),
-                evaluator_klass=self._evaluator_for,
-                initial_context=context,
-                clock=clock,
-                ignore_contract=True,
-            )
-        except (CodeEvaluationError, SismicError) as exc:
-            raise self._chart_error(exc) from None
+        })
         statechart = self.interpreter.statechart
         #: Where the chart went: entries per state and firings per transition (by position in the chart).
         self.entered: dict[str, int] = dict.fromkeys(statechart.states, 0)
         self.fired: list[int] = [0] * len(statechart.transitions)
         self._transition_index = {id(t): i for i, t in enumerate(statechart.transitions)}
-        self._eventless = frozenset(t.source for t in self.interpreter.statechart.transitions if t.event is None)
+        self._eventless = frozenset(t.source for t in statechart.transitions if t.event is None)
         #: When the chart last changed state; the stale timeout counts from here, and from its first step.
         self.last_change = clock.time
         self._started = False
+
+    def _interpreter(self, context: Mapping[str, Any]) -> ChartInterpreter:
+        """The chart's interpreter on the session clock; a failing preamble is reported at its line."""
+        try:
+            return ChartInterpreter(
+                memoize_structure(self.chart.statechart()),
+                evaluator_klass=self._evaluator_for,
+                initial_context=context,
+                clock=self.clock,
+                ignore_contract=True,
+            )
+        except (CodeEvaluationError, SismicError) as exc:
+            raise self._chart_error(exc) from None
+
+    @property
+    def repetition(self) -> int:
+        return self.cursor.repetition
+
+    @property
+    def trace(self) -> int | None:
+        """The trace of the latest run the chart started."""
+        return self.cursor.trace
+
+    @property
+    def timed(self) -> bool:
+        """A time guard failed at the last step: time passing alone may move the chart."""
+        return self.evaluator.deadline is not None
 
     def _evaluator_for(self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]) -> DeadlineEvaluator:
         """Keep the evaluator before sismic runs the preamble, so a failing preamble can be located."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import Event, Timer, Timers, parse_duration
+from ..core import Event, SimulatedEvent, Timer, Timers, parse_duration
 from ..errors import ConfigError, shorten
 
 __all__ = ["EventFilter", "FilterSession", "FilterSyntaxError"]
@@ -584,7 +584,8 @@ class EventFilter:
     def _route(self, cls: type) -> _Route:
         """The rules that can apply to *cls*, with what they still check; cached per class."""
         names = getattr(cls, "names", None) or frozenset({cls.__name__})
-        route = tuple((rule, plan) for rule in self._rules if (plan := _plan(rule.node, names)) is not None)
+        # A dry run's answer is selected by the filter it answers, whole, never by its rules (see FilterSession.handle).
+        route = () if cls is SimulatedEvent else tuple((rule, plan) for rule in self._rules if (plan := _plan(rule.node, names)) is not None)
         self._routes[cls] = route
         return route
 
@@ -615,13 +616,22 @@ class FilterSession:
         self._states = [_RuleState(rule) for rule in event_filter._rules]
         self._groups = dict.fromkeys(event_filter._groups, 0)
         self._closed = False
+        self._expression = event_filter.expression
 
     def handle(self, event: Event) -> None:
-        """Run every rule on *event*; deliver it at most once, as the first delivering clause."""
+        """Run every rule on *event*; deliver it at most once, as the first delivering clause.
+
+        A dry run's :class:`SimulatedEvent` stands for a match of one whole
+        expression: it is delivered by the session of that expression, when
+        its traces are the session's, and by no other.
+        """
         route = self._routes.get(type(event))
         if route is None:
             route = self._route(type(event))
         if not route or self._closed:
+            if type(event) is SimulatedEvent and not self._closed and event.expression == self._expression:
+                if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
+                    self._callback(event, False)
             return
         traceids = self._traceids
         states = self._states

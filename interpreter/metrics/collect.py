@@ -1,10 +1,12 @@
 """Per-run metric values: every tracker watches each open run, and the run's record gets the values.
 
-:class:`RunMetrics` is subscribed to the bus *before* the RunBook, so a
-tracker sees a run's ``RunEndEvent`` before the record closes, and it
-opens its own watch on the run's ``ParameterUpdateEvent`` so that event can
-start a duration. Its :meth:`RunMetrics.close` is the RunBook's first
-``on_close`` callback: the record carries its metrics before anyone writes it.
+:class:`RunMetrics` is a listener of the run ledger. It opens its trackers'
+watches when a run opens, before the run's ``ParameterUpdateEvent`` is
+shown to them, so that event can start a duration; the ledger shows every
+event (a run's ``RunEndEvent`` too) before the run closes; and its
+:meth:`RunMetrics.finish` puts the values into the record in the ledger's
+``finish`` phase, before any listener receives the record complete. No
+part of this depends on when RunMetrics was added to the ledger.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from ..core import Event, ParameterUpdateEvent
+from ..core import Event
+from ..engine import Record, RunListener
 from .base import MetricSpec, Tracker, TrackerRun
 
 
@@ -45,22 +48,29 @@ class _OpenRun:
         self.values.setdefault(metric, []).append(value)
 
 
-class RunMetrics:
+class RunMetrics(RunListener):
     """Runs the session's trackers over each open run and writes their values into its record."""
 
     def __init__(self, metrics: Sequence[MetricSpec], trackers: Sequence[Tracker]) -> None:
         self.metrics = list(metrics)
         self.trackers = list(trackers)
+        #: With no tracker, no event needs to reach this listener.
+        self.events = (Event,) if self.trackers else ()
         self._open: dict[int, _OpenRun] = {}
         #: Per event class, the positions of the trackers whose filters can select it: the others never see it.
         self._routes: dict[type, tuple[int, ...]] = {}
 
-    def handle(self, event: Event) -> None:
-        """The bus subscriber: opens a run on its parameter update, then shows the event to the trackers that want it."""
-        if isinstance(event, ParameterUpdateEvent) and event.traceids:
-            run = _OpenRun()
-            run.watches = [tracker.start(event.traceids, run.emit) for tracker in self.trackers]
-            self._open[min(event.traceids)] = run
+    def opened(self, record: Record) -> None:
+        """Start every tracker's watch on the new run."""
+        if not self.trackers:
+            return
+        run = _OpenRun()
+        traceids = frozenset((record["trace"],))
+        run.watches = [tracker.start(traceids, run.emit) for tracker in self.trackers]
+        self._open[record["trace"]] = run
+
+    def observe(self, event: Event, records: Sequence[Record]) -> None:
+        """Show *event* to the trackers that want its class, in every open run (each watch checks its trace)."""
         cls = type(event)
         route = self._routes.get(cls)
         if route is None:
@@ -72,7 +82,7 @@ class RunMetrics:
             for index in route:
                 watches[index].handle(event)
 
-    def close(self, record: dict[str, Any]) -> None:
+    def finish(self, record: Record) -> None:
         """Finish the run's watches and record each declared metric: its value, or None when it has none.
 
         A metric that received several values keeps them all under ``samples``.

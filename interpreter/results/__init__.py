@@ -1,8 +1,32 @@
-"""Results: run records built from bus events, the files they are written to, and where each chart went."""
+"""Results: the files a session writes, one exporter each, and a session's directory read back.
 
-from .files import FIXED_COLUMNS, ResultsFiles
-from .records import Record, RunBook, Stats, Summary, run_ok
+Every results file (runs.jsonl, runs.csv, output.log, summary.json/csv,
+visits, meta.json) is an :class:`Exporter`, a listener of the run ledger,
+registered in :mod:`.registry`; a new export goes there.
+"""
+
+from .export import ExportContext, Exporter, Exports
+from .files import FIXED_COLUMNS, MetaFile, OutputLog, RunsCsv, RunsJsonl
+from .registry import EXPORTERS, open_exports
 from .resume import Previous, load_previous
-from .visits import read_visits, write_visits
+from .summary import SummaryFiles
+from .visits import VisitsFiles, read_visits, write_visits
 
-__all__ = ["FIXED_COLUMNS", "Previous", "Record", "ResultsFiles", "RunBook", "Stats", "Summary", "load_previous", "read_visits", "run_ok", "write_visits"]
+__all__ = [
+    "EXPORTERS",
+    "FIXED_COLUMNS",
+    "ExportContext",
+    "Exporter",
+    "Exports",
+    "MetaFile",
+    "OutputLog",
+    "Previous",
+    "RunsCsv",
+    "RunsJsonl",
+    "SummaryFiles",
+    "VisitsFiles",
+    "load_previous",
+    "open_exports",
+    "read_visits",
+    "write_visits",
+]

@@ -26,46 +26,35 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from ..core import LogLineEvent
+from ..core import Event, LogLineEvent
+from ..engine import Record
 from ..errors import UsageError
-from .records import Record, Summary
-from .resume import Previous
+from .export import ExportContext, Exporter
 
 FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes", "timedout"]
 #: Cell values written as they are; anything else is written as runs.jsonl holds it.
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _EXITCODES = FIXED_COLUMNS.index("exitcodes")
+#: One encoder for every record: ``json.dumps`` with ``default`` builds a new one per call.
+_ENCODER = json.JSONEncoder(default=str)
 
 
-class ResultsFiles:
-    """Writes the records a RunBook closes into one results directory."""
+class RunsCsv(Exporter):
+    """runs.csv: a row per closed run, appended and flushed as it closes; a new column rewrites the file once."""
 
-    def __init__(self, directory: Path, *, dry_run: bool = False, metrics: Sequence[str] = (), previous: Previous | None = None) -> None:
-        """Open *directory*; with *previous* (a resumed session) its files are appended to, not refused."""
-        self.directory = directory
-        self.jsonl_path = directory / "runs.jsonl"
-        self.csv_path = directory / "runs.csv"
-        self.meta_path = directory / "meta.json"
-        self.output_path = directory / "output.log"
-        if previous is None and self.jsonl_path.exists():
-            raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
-        #: One encoder for every record: ``json.dumps`` with ``default`` builds a new one per call.
-        self._encode = json.JSONEncoder(default=str).encode
-        self._output: IO[str] | None = None
-        self.dry_run = dry_run
+    def __init__(self, context: ExportContext) -> None:
+        super().__init__(context)
+        self.path = context.directory / "runs.csv"
+        self._jsonl = context.directory / RunsJsonl.name
+        self._encode = _ENCODER.encode
         self._parameter_columns: dict[str, None] = {}
         self._flag_columns: dict[str, None] = {}
         #: Declared metrics, one ``metric:NAME`` column each (empty where a run produced none).
-        self.metrics = list(metrics)
-        records = previous.records if previous is not None else []
+        self.metrics = [spec.name for spec in context.metrics]
+        records = context.previous.records if context.previous is not None else []
         for record in records:
             self._add_columns(record)
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._file = self.jsonl_path.open("a", encoding="utf-8")
-            self._csv = self._rewrite_csv(records)
-        except OSError as exc:
-            raise UsageError(f"{directory}: cannot write results there: {_reason(exc)}; choose another --results directory") from None
+        self._csv = self._rewrite(records)
         self._rows = csv.writer(self._csv)
 
     def _add_columns(self, record: Record) -> bool:
@@ -81,49 +70,23 @@ class ResultsFiles:
                 new = True
         return new
 
-    def write_run(self, record: Record) -> None:
-        """Append a closed run's row, then its record, and flush them and the output of its run.
+    def closed(self, record: Record) -> None:
+        """Append the run's row and flush it; a row bringing a new column rewrites the file with it.
 
-        The row goes first, so a crash between the two never leaves runs.csv
-        without a run that runs.jsonl has (a resume rewrites runs.csv anyway).
+        The exporters before runs.jsonl's write first, so a crash between the
+        two never leaves runs.csv without a run that runs.jsonl has.
         """
         if self._add_columns(record):
-            rewritten = self._rewrite_csv(itertools.chain(self._read_jsonl(), (record,)))
+            rewritten = self._rewrite(itertools.chain(self._read_jsonl(), (record,)))
             self._csv.close()
             self._csv = rewritten
             self._rows = csv.writer(rewritten)
         else:
             self._rows.writerow(self._row(record))
             self._csv.flush()
-        self._file.write(self._encode(record) + "\n")
-        self._file.flush()
-        if self._output is not None:
-            self._output.flush()
 
-    def write_line(self, event: LogLineEvent, records: list[Record]) -> None:
-        """Append an output line to output.log under the runs it belongs to."""
-        if self._output is None:
-            self._output = self.output_path.open("a", encoding="utf-8")
-        tag = ",".join(f"run {record['index']}" for record in records) or "no run"
-        self._output.write(f"[{tag}] {event.source} {event.stream}: {event.line}\n")
-
-    def finish(self, meta: Mapping[str, Any], summary: Summary) -> None:
-        """Sync runs.jsonl and runs.csv, which already hold every run, then write meta.json beside them."""
-        for handle in (self._file, self._csv):
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-        if self._output is not None:
-            self._output.close()
-        self.write_meta(meta, summary)
-
-    def write_meta(self, meta: Mapping[str, Any], summary: Summary) -> None:
-        """Write meta.json atomically, so a crash never leaves half a file."""
-        counts = {status: stats.count for status, stats in summary.by_status.items()}
-        body = {**meta, "dry_run": self.dry_run, "runs": summary.runs, "ok": summary.ok, "by_status": counts}
-        tmp = self.meta_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(body, indent=2, default=str) + "\n", encoding="utf-8")
-        tmp.replace(self.meta_path)
+    def finished(self, meta: Mapping[str, Any]) -> None:
+        _sync(self._csv)
 
     def _row(self, record: Record) -> list[Any]:
         """*record*'s runs.csv row: every cell as runs.jsonl holds it."""
@@ -136,22 +99,108 @@ class ResultsFiles:
             return row
         return [cell if type(cell) in _PLAIN else json.loads(self._encode(cell)) for cell in row]
 
-    def _rewrite_csv(self, records: Iterable[Record]) -> IO[str]:
+    def _rewrite(self, records: Iterable[Record]) -> IO[str]:
         """Replace runs.csv with the header of today's columns and *records*' rows; the file, open to append to."""
-        tmp = self.csv_path.with_suffix(".csv.tmp")
+        tmp = self.path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
             writer.writerow(
                 FIXED_COLUMNS + list(self._parameter_columns) + [f"flag:{name}" for name in self._flag_columns] + [f"metric:{name}" for name in self.metrics]
             )
             writer.writerows(self._row(record) for record in records)
-        tmp.replace(self.csv_path)
-        return self.csv_path.open("a", newline="", encoding="utf-8")
+        tmp.replace(self.path)
+        return self.path.open("a", newline="", encoding="utf-8")
 
     def _read_jsonl(self) -> Iterator[Record]:
-        with self.jsonl_path.open(encoding="utf-8") as source:
+        with self._jsonl.open(encoding="utf-8") as source:
             for line in source:
                 yield json.loads(line)
+
+
+class RunsJsonl(Exporter):
+    """runs.jsonl: each closed run's record appended and flushed, with the output its run printed."""
+
+    name = "runs.jsonl"
+
+    def __init__(self, context: ExportContext) -> None:
+        super().__init__(context)
+        self.path = context.directory / self.name
+        self._encode = _ENCODER.encode
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def closed(self, record: Record) -> None:
+        self._file.write(self._encode(record) + "\n")
+        self._file.flush()
+
+    def finished(self, meta: Mapping[str, Any]) -> None:
+        _sync(self._file)
+
+
+class OutputLog(Exporter):
+    """output.log: every line the commands printed, tagged with the runs it belongs to.
+
+    Opened at the first line; flushed as each run closes, just before its
+    record is written, so a finished run's output is on disk with it.
+    """
+
+    events = (LogLineEvent,)
+
+    def __init__(self, context: ExportContext) -> None:
+        super().__init__(context)
+        self.path = context.directory / "output.log"
+        self._file: IO[str] | None = None
+
+    def observe(self, event: Event, records: Sequence[Record]) -> None:
+        assert isinstance(event, LogLineEvent)
+        if self._file is None:
+            self._file = self.path.open("a", encoding="utf-8")
+        tag = ",".join(f"run {record['index']}" for record in records) or "no run"
+        self._file.write(f"[{tag}] {event.source} {event.stream}: {event.line}\n")
+
+    def closed(self, record: Record) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def finished(self, meta: Mapping[str, Any]) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class MetaFile(Exporter):
+    """meta.json: the session's description, written when it starts and again when it ends, atomically."""
+
+    def __init__(self, context: ExportContext) -> None:
+        super().__init__(context)
+        self.path = context.directory / "meta.json"
+
+    def started(self, meta: Mapping[str, Any]) -> None:
+        self._write(meta)
+
+    def finished(self, meta: Mapping[str, Any]) -> None:
+        self._write(meta)
+
+    def _write(self, meta: Mapping[str, Any]) -> None:
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+        tmp.replace(self.path)
+
+
+def open_directory(directory: Path, *, resuming: bool) -> None:
+    """Make *directory* ready for a session's files; a fresh session refuses one that already holds results."""
+    if not resuming and (directory / RunsJsonl.name).exists():
+        raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / RunsJsonl.name
+        probe.open("a", encoding="utf-8").close()
+    except OSError as exc:
+        raise UsageError(f"{directory}: cannot write results there: {_reason(exc)}; choose another --results directory") from None
+
+
+def _sync(handle: IO[str]) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
 
 
 def _reason(exc: OSError) -> str:

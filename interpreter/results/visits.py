@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from .export import Exporter
 
 if TYPE_CHECKING:
     from ..engine import PolicyRunner
@@ -47,6 +48,13 @@ def write_visits(directory: Path, index: int, runner: PolicyRunner) -> Path:
     tmp.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+class VisitsFiles(Exporter):
+    """Writes each policy's visits when it ends a repetition."""
+
+    def policy_ended(self, index: int, runner: PolicyRunner) -> None:
+        write_visits(self.context.directory, index, runner)
 
 
 def read_visits(directory: Path) -> Iterator[dict[str, Any]]:

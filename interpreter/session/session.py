@@ -1,10 +1,12 @@
 """A session: every policy of a test configuration, run to its end on one thread.
 
-The session owns the bus, the clock, the parameter batch, the channels, the
-tasks and the results, and turns one :class:`EventLoop` for all of it:
-session tasks, every policy's chart, ticks and stall checks. A real run uses
-the wall clock; a dry run the simulated clock, started at the wall time so
-its records read like real ones while their durations are simulated.
+The session owns the bus, the clock, the run ledger, the channels, the
+tasks and the results files, and turns one :class:`EventLoop` for all of
+it: session tasks, every policy's chart, ticks and stall checks. A real run
+uses the wall clock; a dry run the simulated clock, started at the wall
+time so its records read like real ones while their durations are
+simulated, and the dry run's :class:`Simulator` in place of every channel
+and task: the rest of the session cannot tell them apart.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Protocol
 from sismic.clock import SimulatedClock, UtcClock
 
 from .. import __version__
-from ..channels import Channel, ChannelContext, Simulation, Simulator, TaskRunner
+from ..channels import Channel, ChannelContext, Simulator, TaskRunner
 from ..core import (
     Clock,
     Event,
@@ -42,10 +44,10 @@ from ..core import (
     Timer,
     Timers,
 )
-from ..engine import EventLoop, ParameterBatch, PolicyRunner
+from ..engine import EventLoop, ParameterBatch, PolicyRunner, Record, RunLedger, RunListener, Summary
 from ..errors import PerfchartError
-from ..metrics import Grouping, RunMetrics, SummaryView, metric_meta, with_duration, write_summary
-from ..results import Previous, Record, ResultsFiles, RunBook, Summary, write_visits
+from ..metrics import RunMetrics, SummaryView, metric_meta, with_duration
+from ..results import ExportContext, Exports, Previous, SummaryFiles, open_exports
 from .loader import PolicySpec, TestConfig
 from .usage import UnusedParameters
 
@@ -99,7 +101,7 @@ class Session:
         self.bus = EventBus(self.clock)
         self.loop = EventLoop(self.bus, self.timers)
         self.batch = ParameterBatch(self.bus, config.parameter_defaults(), first_trace=previous.highest("trace") + 1 if previous else 1)
-        self.book = RunBook(dry_run=dry_run, previous=previous.records if previous else ())
+        self.ledger = RunLedger(self.bus, self.batch, dry_run=dry_run, previous=previous.records if previous else ())
         self.run_metrics = RunMetrics(config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers])
         self.ui = ui
         self.interrupted = False
@@ -107,20 +109,15 @@ class Session:
         self.hurried = False
         self._finishing = False
         self._hurry_told = False
-        self.channels: list[Channel] = []
-        self.tasks: TaskRunner | None = None
         self.simulator: Simulator | None = None
-        defaults = config.parameter_defaults()
+        self.channels: list[Channel]
+        self.tasks: TaskRunner | Simulator
         if dry_run:
-            simulator = self.simulator = Simulator(self.bus, self.timers, task_seconds or {})
-            for spec in config.channels:
-                simulation = spec.cls.simulation(spec.config, ChannelContext(self.bus, spec.name, config.definitions, defaults))
-                if simulation is not None:
-                    self.bus.subscribe(_simulating(simulation, simulator), ParameterUpdateEvent)
+            self.simulator = self._simulator(task_seconds or {})
+            self.channels = [self.simulator]
+            self.tasks = self.simulator
         else:
-            self.channels = [
-                spec.cls(spec.config, ChannelContext(self.bus, spec.name, config.definitions, defaults)) for spec in config.channels
-            ]
+            self.channels = [spec.cls(spec.config, self._context(spec.name)) for spec in config.channels]
             self.tasks = TaskRunner(config.tasks, self.bus, config.definitions)
         self.runners = [self._runner(spec, 1) for spec in config.policies]
         #: Each policy's answers (``policy.set_result``), the latest repetition's last.
@@ -128,29 +125,35 @@ class Session:
 
     # -- building --------------------------------------------------------------
 
+    def _context(self, name: str) -> ChannelContext:
+        return ChannelContext(self.bus, name, self.config.definitions, self.config.parameter_defaults())
+
+    def _simulator(self, task_seconds: Mapping[str, float]) -> Simulator:
+        """The dry run's channel, playing each configured channel's own simulation where it has one."""
+        simulations = [spec.cls.simulation(spec.config, self._context(spec.name)) for spec in self.config.channels]
+        return Simulator(self._context("dry-run"), self.timers, [s for s in simulations if s is not None], task_seconds)
+
     def _runner(self, spec: PolicySpec, repetition: int) -> PolicyRunner:
+        name = spec.chart.name
+        previous = self.previous
         return PolicyRunner(
             spec.chart,
             spec.config,
+            cursor=self.ledger.cursor(name, repetition, previous.last_run(name, repetition) if previous else 0),
             bus=self.bus,
             batch=self.batch,
             clock=self.clock,
             timers=self.timers,
             definitions=self.config.definitions,
             seed=self.seed,
-            repetition=repetition,
             stale_timeout=self.config.stale_timeout,
             run_task=self._start_task,
-            done=self.previous.done(spec.chart.name, repetition) if self.previous else (),
-            last_run=self.previous.last_run(spec.chart.name, repetition) if self.previous else 0,
+            done=previous.done(name, repetition) if previous else (),
         )
 
     def _start_task(self, task: str, traceids: Iterable[int]) -> None:
         self.bus.publish(RunTaskEvent(traceids=frozenset(traceids), task=task))
-        if self.simulator is not None:
-            self.simulator.run_task(task, traceids)
-        elif self.tasks is not None:
-            self.tasks.run(task, traceids, self.batch.current)
+        self.tasks.run(task, traceids, self.batch.current)
 
     @property
     def total_runs(self) -> int | None:
@@ -164,46 +167,18 @@ class Session:
 
     def run(self) -> int:
         """Run every policy; return the exit status. Finished runs are on disk whatever happens."""
-        files = ResultsFiles(self.results_dir, dry_run=self.dry_run, metrics=[m.name for m in self.config.metrics], previous=self.previous)
-        book = self.book
-        # Metrics first: the record carries them before it is written.
-        book.on_close.append(self.run_metrics.close)
-        book.on_close.append(files.write_run)
-        grouping = Grouping.open(with_duration(self.config.metrics))
-        for record in self.previous.records if self.previous is not None else ():
-            grouping.add(record)
-        book.on_close.append(grouping.add)
-        book.on_line.append(files.write_line)
-        if self.ui is not None:
-            book.on_open.append(self.ui.run_opened)
-            book.on_close.append(self.ui.run_closed)
-        if self.run_metrics.trackers:
-            # Before the book, so trackers see a RunEndEvent before its record closes.
-            self.bus.subscribe(self.run_metrics.handle)
-        self.bus.subscribe(book.handle, *RunBook.event_classes)
-        for channel in self.channels:
-            self.bus.subscribe(channel.handle, *channel.subscribes)
-        self.bus.subscribe(self._on_interrupt, InterruptEvent)
-        self.bus.subscribe(UnusedParameters(self.config).handle, ParameterUpdateEvent)
+        exports = open_exports(ExportContext(self.results_dir, self.config.metrics, self.dry_run, self.previous))
+        self._wire(exports)
         started = time.time()
         if self.previous is not None:
             log.info("resuming %s: %d runs already done are skipped", self.results_dir, self.previous.skipped)
-        files.write_meta(self._meta(started, "running", None), book.summary)
+        exports.started(self._meta(started, "running", None))
         status, exit_status = "error", EXIT_BAD_INPUT
         restore = self._install_signal_handlers()
         try:
-            if self.ui is not None:
-                self.ui.session_started(self.total_runs)
-            self.bus.publish(SessionStartEvent())
-            self._tick(0)
-            self._session_task("setup")
-            self._repetitions(files)
-            self._session_task("teardown")
+            self._run_all(exports)
             status = "interrupted" if self.interrupted else "finished"
-            if self.interrupted:
-                exit_status = EXIT_INTERRUPTED
-            else:
-                exit_status = EXIT_FAILED_RUNS if book.summary.failed else EXIT_OK
+            exit_status = EXIT_INTERRUPTED if self.interrupted else EXIT_FAILED_RUNS if self.ledger.summary.failed else EXIT_OK
             return exit_status
         except KeyboardInterrupt:
             status, exit_status = "interrupted", EXIT_INTERRUPTED
@@ -215,17 +190,43 @@ class Session:
             # From here on a signal only hurries the shutdown: the files must be complete.
             self._finishing = True
             try:
-                self._shutdown()
-                book.close_all(self.clock.time, status)
-                files.finish(self._meta(started, status, exit_status), book.summary)
-                view = write_summary(self.results_dir, grouping)
-                if self.ui is not None:
-                    self.ui.summarized(view)
-                    self.ui.session_finished(book.summary, self.results_dir, status)
+                self._finish(exports, started, status, exit_status)
             finally:
                 restore()
 
-    def _repetitions(self, files: ResultsFiles) -> None:
+    def _wire(self, exports: Exports) -> None:
+        """Listeners of the ledger (in any order: it calls them in phases) and the bus's other subscribers."""
+        self.ledger.add(self.run_metrics)
+        for exporter in exports.exporters:
+            self.ledger.add(exporter)
+        if self.ui is not None:
+            self.ledger.add(_Shown(self.ui))
+        for channel in self.channels:
+            self.bus.subscribe(channel.handle, *channel.subscribes)
+        self.bus.subscribe(self._on_interrupt, InterruptEvent)
+        self.bus.subscribe(UnusedParameters(self.config).handle, ParameterUpdateEvent)
+
+    def _run_all(self, exports: Exports) -> None:
+        if self.ui is not None:
+            self.ui.session_started(self.total_runs)
+        self.bus.publish(SessionStartEvent())
+        self._tick(0)
+        self._session_task("setup")
+        self._repetitions(exports)
+        self._session_task("teardown")
+
+    def _finish(self, exports: Exports, started: float, status: str, exit_status: int | None) -> None:
+        """Stop the channels, close the runs still open and complete every file; then tell the terminal."""
+        self._shutdown()
+        self.ledger.close_all(self.clock.time, status)
+        exports.finished(self._meta(started, status, exit_status))
+        if self.ui is not None:
+            summary_files = exports.get(SummaryFiles)
+            if summary_files is not None and summary_files.view is not None:
+                self.ui.summarized(summary_files.view)
+            self.ui.session_finished(self.ledger.summary, self.results_dir, status)
+
+    def _repetitions(self, exports: Exports) -> None:
         for repetition in range(1, self.config.repeat + 1):
             if self.interrupted:
                 return
@@ -240,7 +241,7 @@ class Session:
                 try:
                     self.drive(runner)
                 finally:
-                    write_visits(files.directory, spec.index, runner)
+                    exports.policy_ended(spec.index, runner)
             self._session_task("posttest")
 
     def drive(self, runner: PolicyRunner) -> None:
@@ -275,10 +276,7 @@ class Session:
             self.loop.runners.remove(runner)
             if hook is not None:
                 self.loop.idle_hooks.remove(hook)
-            if runner.open_run is not None:
-                ended = "interrupted" if self.interrupted else None if runner.final else "error"
-                self.batch.end_run(runner.open_run, ended)
-                runner.open_run = None
+            runner.cursor.end_run("interrupted" if self.interrupted else None if runner.final else "error")
             self.batch.flush()
             self.bus.dispatch(0.0)
             self.bus.unsubscribe(runner.handle)
@@ -380,8 +378,7 @@ class Session:
         try:
             for channel in self.channels:
                 channel.close()
-            if self.tasks is not None:
-                self.tasks.close()
+            self.tasks.close()
         finally:
             self.bus.dispatch(0.0)
 
@@ -415,18 +412,26 @@ class Session:
             "finished": _iso(finished) if status != "running" else None,
             "elapsed": round(finished - started, 6),
             "versions": _versions(),
+            "dry_run": self.dry_run,
+            **self._counts(),
         }
 
+    def _counts(self) -> dict[str, Any]:
+        summary = self.ledger.summary
+        return {"runs": summary.runs, "ok": summary.ok, "by_status": {status: stats.count for status, stats in summary.by_status.items()}}
 
-def _simulating(simulation: Simulation, simulator: Simulator) -> Callable[[Event], None]:
-    """The bus subscriber that plays a channel's simulation of each parameter update."""
 
-    def play(event: Event) -> None:
-        if isinstance(event, ParameterUpdateEvent):
-            for delay, simulated in simulation(event):
-                simulator.publish_later(delay, simulated)
+class _Shown(RunListener):
+    """The terminal's view of the runs: each one as it opens and closes."""
 
-    return play
+    def __init__(self, ui: SessionUI) -> None:
+        self.ui = ui
+
+    def opened(self, record: Record) -> None:
+        self.ui.run_opened(record)
+
+    def closed(self, record: Record) -> None:
+        self.ui.run_closed(record)
 
 
 def _simulated_now() -> SimulatedClock:

@@ -32,7 +32,7 @@ class UnusedParameters:
                 self.warned.add(name)
                 log.warning(
                     "%s sets parameter %r, which no channel or task uses (no {{%s}} in channels: or tasks:): every run tests the same thing",
-                    event.policy or "a policy",
+                    event.run.policy if event.run is not None else "a policy",
                     name,
                     name,
                 )
