@@ -156,7 +156,8 @@ class RunLedger:
         self._listeners: list[RunListener] = []
         #: Per event class, the listeners that observe it: decided once per class.
         self._routes: dict[type, tuple[RunListener, ...]] = {}
-        self._subscribed: tuple[type[Event], ...] = ()
+        self._subscribed = self.event_classes
+        bus.subscribe(self.handle, *self._subscribed)
 
     def add(self, listener: RunListener) -> None:
         """Tell *listener* about every run from now on; the bus delivers it the events it asks for."""
