@@ -4,7 +4,7 @@
 
 Each run is what the example sweep's runs put on the bus: a parameter
 update, a started command, ten output lines, an exit and the run's end.
-The baseline feeds them to a RunBook (the run records every session
+The baseline feeds them to a run ledger (the run records every session
 keeps); the measured case adds RunMetrics with the trackers of
 ``bench_trackers.yml`` (an attribute tracker reading two numbers from the
 output with ``match:``, a count of lines, a duration from update to exit),
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
-from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RunEndEvent
-from interpreter.metrics import RunMetrics, write_summary
-from interpreter.results import RunBook
+from interpreter.core import Event, EventBus, LogLineEvent, ParameterUpdateEvent, RunEndEvent, RunKey
+from interpreter.engine import ParameterBatch, Record, RunLedger, RunListener
+from interpreter.metrics import Grouping, RunMetrics, with_duration, write_summary
 from interpreter.session import load_config
 
 CONFIG = Path(__file__).with_name("bench_trackers.yml")
@@ -35,7 +35,7 @@ def events(runs: int) -> list[Event]:
     for trace in range(1, runs + 1):
         t = frozenset((trace,))
         size = 4096 * (1 + trace % 3)
-        out.append(ParameterUpdateEvent(traceids=t, parameters={"size": size, "workers": 1 + trace % 2}, run=trace, ts=trace))
+        out.append(ParameterUpdateEvent(traceids=t, parameters={"size": size, "workers": 1 + trace % 2}, run=RunKey(policy="p", number=trace), ts=trace))
         out.append(CmdlineStartedEvent(traceids=t, source="channels[0]", argv=["python3", "workload.py"], pid=1, ts=trace + 0.01))
         for line in range(8):
             out.append(LogLineEvent(traceids=t, line=f"progress {line}/8", source="channels[0]", ts=trace + 0.02))
@@ -46,30 +46,36 @@ def events(runs: int) -> list[Event]:
     return out
 
 
-def subscribers(with_trackers: bool) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The bus subscribers of one session, in the session's order, and where closed records go."""
-    book = RunBook()
-    closed: list[dict[str, Any]] = []
-    route = [book.handle]
+class Closed(RunListener):
+    """Where closed records go."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+
+    def closed(self, record: Record) -> None:
+        self.records.append(record)
+
+
+def ledger(with_trackers: bool) -> tuple[RunLedger, list[Record]]:
+    """A session's run ledger, with the trackers as its listener or without; and where closed records go."""
+    bus = EventBus()
+    book = RunLedger(bus, ParameterBatch(bus, {}))
     if with_trackers:
         config = load_config(CONFIG)
-        metrics = RunMetrics(config.metrics, [spec.cls(spec.config, None) for spec in config.trackers])
-        book.on_close.append(metrics.close)
-        route.insert(0, metrics.handle)
-    book.on_close.append(closed.append)
-    return route, closed
+        book.add(RunMetrics(config.metrics, [spec.cls(spec.config, None) for spec in config.trackers]))
+    closed = Closed()
+    book.add(closed)
+    return book, closed.records
 
 
-def run(stream: list[Event], with_trackers: bool) -> tuple[float, list[dict[str, Any]]]:
-    route, closed = subscribers(with_trackers)
-    wanted = RunBook.event_classes
+def run(stream: list[Event], with_trackers: bool) -> tuple[float, list[Record]]:
+    book, closed = ledger(with_trackers)
+    # The bus hands the ledger only the classes it subscribed to: every event with trackers, its own without.
+    wanted = book._subscribed
     started = time.perf_counter()
     for event in stream:
-        for index, handle in enumerate(route):
-            # The bus only hands the RunBook the classes it subscribed to; RunMetrics gets every event.
-            if index == len(route) - 1 and not isinstance(event, wanted):
-                continue
-            handle(event)
+        if isinstance(event, wanted):
+            book.handle(event)
     return time.perf_counter() - started, closed
 
 
@@ -90,13 +96,13 @@ def main() -> None:
     for _ in range(5):
         with tempfile.TemporaryDirectory() as directory:
             started = time.perf_counter()
-            view = write_summary(Path(directory), records, config.metrics)
+            view = write_summary(Path(directory), Grouping.of(records, with_duration(config.metrics)))
             summary_times.append(time.perf_counter() - started)
     assert view.count == 6
     per = 1e6 / runs
     print(f"runs: {runs}, 13 events each")
-    print(f"RunBook alone (baseline):        {base * per:7.1f} µs per run")
-    print(f"RunBook + 3 trackers, 4 metrics: {tracked * per:7.1f} µs per run  ({tracked / base:.2f}× the baseline)")
+    print(f"run ledger alone (baseline):     {base * per:7.1f} µs per run")
+    print(f"ledger + 3 trackers, 4 metrics:  {tracked * per:7.1f} µs per run  ({tracked / base:.2f}× the baseline)")
     print(f"trackers' own cost:              {(tracked - base) * per:7.1f} µs per run")
     print(f"summary.json + summary.csv:      {min(summary_times) * per:7.1f} µs per run, at the end of the session")
 

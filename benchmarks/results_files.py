@@ -3,10 +3,11 @@
     python benchmarks/results_files.py [N]      (default: 100000 runs)
 
 Feeds N records shaped like a dry run's (two parameters, a status flag)
-through ``ResultsFiles.write_run`` into a temporary directory, then times
-``finish``. The per-run figure is CPU seconds per ``write_run``; the end
-figure is the CPU and wall seconds of ``finish`` alone, the session-end
-phase budget B3 wants free of any pass over the runs.
+to every registered exporter, as the run ledger closes them, into a
+temporary directory, then times ``finished``. The per-run figure is CPU
+seconds per closed run; the end figure is the CPU and wall seconds of
+``finished`` alone, the session-end phase budget B3 wants free of any pass
+over the runs (the summary groups what it filed as runs closed).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from interpreter.results import ResultsFiles, Summary
+from interpreter.results import ExportContext, open_exports
 
 
 def record(index: int) -> dict[str, object]:
@@ -33,15 +34,19 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     records = [record(i) for i in range(1, runs + 1)]
     with tempfile.TemporaryDirectory() as folder:
-        files = ResultsFiles(Path(folder) / "r", dry_run=True)
+        exports = open_exports(ExportContext(Path(folder) / "r", dry_run=True))
+        exporters = exports.exporters
         started = time.process_time()
         for one in records:
-            files.write_run(one)
+            for exporter in exporters:
+                exporter.finish(one)
+            for exporter in exporters:
+                exporter.closed(one)
         writing = time.process_time() - started
         cpu, wall = time.process_time(), time.perf_counter()
-        files.finish({}, Summary(runs=runs, ok=runs))
+        exports.finished({"runs": runs, "ok": runs})
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"{runs} runs: write_run {writing / runs * 1e6:.1f} µs CPU per run; finish {cpu:.3f} s CPU, {wall:.3f} s wall")
+    print(f"{runs} runs: exporters {writing / runs * 1e6:.1f} µs CPU per run; finish {cpu:.3f} s CPU, {wall:.3f} s wall")
 
 
 if __name__ == "__main__":
