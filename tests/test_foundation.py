@@ -238,3 +238,10 @@ def test_ci_checks_types_and_lint() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert "mypy interpreter" in script
     assert "ruff check interpreter tests" in script
+
+
+def test_ci_checks_the_wheel_the_readme_says_it_does() -> None:
+    command = "bash .ci/wheel-check"
+    assert command in (ROOT / "README.md").read_text()
+    assert command in (ROOT / ".ci" / "run").read_text()
+    assert (ROOT / ".ci" / "wheel-check").stat().st_mode & 0o111
