@@ -125,10 +125,12 @@ def _image(svg: str, alt: str) -> str:
 def _diagrams_section(directory: Path) -> str:
     """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or why there is none."""
     from ..diagrams import overlay, render, run_targets, to_dot
+    from ..results import SessionReader
 
     try:
-        drawings = run_targets(directory)
-        overlay(drawings, directory, by_index=True)
+        results = SessionReader(directory)
+        drawings = run_targets(results)
+        overlay(drawings, results, by_index=True)
         images = [_image(render(to_dot(d.diagram, d.visits), "svg").decode("utf-8"), f"policy diagram: {d.label}") for d in drawings]
     except PerfchartError as exc:
         return f"<p>No diagram: {_e(exc)}</p>"

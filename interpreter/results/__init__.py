@@ -4,6 +4,6 @@ from .files import FIXED_COLUMNS, ResultsFiles
 from .reader import SessionReader
 from .records import Record, RunBook, Stats, Summary, run_ok
 from .resume import Previous, load_previous
-from .visits import read_visits, write_visits
+from .visits import write_visits
 
-__all__ = ["FIXED_COLUMNS", "Previous", "Record", "ResultsFiles", "RunBook", "SessionReader", "Stats", "Summary", "load_previous", "read_visits", "run_ok", "write_visits"]
+__all__ = ["FIXED_COLUMNS", "Previous", "Record", "ResultsFiles", "RunBook", "SessionReader", "Stats", "Summary", "load_previous", "run_ok", "write_visits"]
