@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..metrics import DEFAULT_SUMMARIZERS, DURATION, Group, Grouping, MetricSpec, summarizers
-from ..results import Record, SessionReader
+from ..results import SessionReader
 
 
 @dataclass
@@ -25,7 +25,7 @@ class Results:
         summary = reader.summary  # first: a directory that holds no finished session says so
         return cls(reader, reader.meta, summary)
 
-    def runs(self) -> Iterator[Record]:
+    def runs(self) -> Iterator[dict[str, Any]]:
         return self.reader.runs()
 
     def spreads(self) -> tuple[list[MetricSpec], list[str], list[Group]]:

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .records import Record
 from .visits import PATTERN
 
 log = logging.getLogger("perfchart")
@@ -65,7 +64,7 @@ class SessionReader:
             raise UsageError(f"{path}: not a perfchart summary")
         return document
 
-    def runs(self, *, missing_ok: bool = False, resuming: bool = False) -> Iterator[Record]:
+    def runs(self, *, missing_ok: bool = False, resuming: bool = False) -> Iterator[dict[str, Any]]:
         """The records of runs.jsonl in the order they were written, streamed.
 
         Without runs.jsonl: an error, or no runs with *missing_ok*. A last line
