@@ -19,7 +19,7 @@ from interpreter.charts import bundled, load_chart
 from interpreter.cli.draw import gallery_text
 from interpreter.diagrams import NoRenderer, Visits, extract, find_renderer, to_dot, to_mermaid, to_plantuml, visits_for
 from interpreter.errors import UsageError
-from interpreter.results import read_visits
+from interpreter.results import SessionReader
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "draw"
@@ -226,7 +226,7 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_pat
 
 def test_every_policy_and_repetition_records_its_visits(tmp_path: Path) -> None:
     results = dry_run(tmp_path, b=4, repeat=2)
-    records = list(read_visits(results))
+    records = SessionReader(results).visits()
     assert [(r["policy"], r["index"], r["repetition"]) for r in records] == [("multivariable-explorer", 0, 1), ("multivariable-explorer", 0, 2)]
     assert sorted(p.name for p in results.glob("visits-*.json")) == ["visits-0-multivariable-explorer-1.json", "visits-0-multivariable-explorer-2.json"]
     runs = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
@@ -300,6 +300,23 @@ def test_html_is_one_self_contained_page_with_the_run_table(tmp_path: Path) -> N
     rows = re.findall(r"<tr(?: class=\"notok\")?><td class=\"num\">(\d+)</td>", page)
     assert [int(r) for r in rows] == [run["index"] for run in runs]
     assert f"<h2>Runs ({len(runs)})</h2>" in page
+
+
+def test_the_run_table_skips_a_last_line_cut_off_mid_write_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    results = dry_run(tmp_path, b=2)
+    jsonl = results / "runs.jsonl"
+    whole = jsonl.read_text()
+    runs = [json.loads(line) for line in whole.splitlines()]
+    jsonl.write_text(whole + '{"index": 99')
+    out = tmp_path / "run.html"
+    done = perfchart("draw", "--run", str(results), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().splitlines()[0] == f"{jsonl}: skipping its last line, cut off mid-write (12 bytes)"
+    assert f"<h2>Runs ({len(runs)})</h2>" in out.read_text()
+    jsonl.write_text(whole.replace("\n", "\n\n", 1))
+    done = perfchart("draw", "--run", str(results), "-o", str(out))
+    assert done.returncode == 2
+    assert done.stderr.decode() == f"perfchart: error: {jsonl}:2: not a run record\n"
 
 
 # -- the documentation's gallery ----------------------------------------------------------
@@ -397,7 +414,7 @@ def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(tmp_path: P
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
-    (record,) = read_visits(results)
+    (record,) = SessionReader(results).visits()
     assert record["final"] is True and record["states"]["Deploy"] == 2 and record["states"]["End"] == 1
     fired = {(t["source"], t["event"]): t["count"] for t in record["transitions"]}
     assert fired[("MultivariableExplorerPolicy", "interrupt")] == 1

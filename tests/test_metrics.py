@@ -19,7 +19,8 @@ from interpreter.channels.cmdline import CmdlineExitEvent
 from interpreter.core import FlagUpdateEvent, LogLineEvent, OutcomeEvent, TickEvent
 from interpreter.errors import ConfigError
 from interpreter.filters import EventFilter
-from interpreter.metrics import Accumulator, Grouping, read_runs, summarizers, with_duration
+from interpreter.metrics import Accumulator, Grouping, summarizers, with_duration
+from interpreter.results import SessionReader
 from interpreter.session import Session, load_config
 
 WORKLOAD = """
@@ -136,7 +137,7 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     assert groups[0]["metrics"]["value"] == {"mean": None, "max": None, "p50": None}
     assert table[0]["value:mean"] == ""
     # Filed run by run as the session went, the summary is what the finished runs.jsonl gives.
-    with Grouping.of(read_runs(results), with_duration(load_config(results / ".." / "metrics.yml", {"python": "", "workload": ""}).metrics)) as grouping:
+    with Grouping.of(SessionReader(results).runs(), with_duration(load_config(results / ".." / "metrics.yml", {"python": "", "workload": ""}).metrics)) as grouping:
         assert [g.row(grouping.metrics) for g in grouping.groups()] == summary["groups"]
 
 

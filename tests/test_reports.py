@@ -102,6 +102,31 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
         assert f"{record['metrics']['hash_time']:.6g}" in text
 
 
+def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(baseline: Path, tmp_path: Path) -> None:
+    """A last line cut off mid-write is skipped with a warning; any other bad line is one located error, exit 2."""
+    damaged = tmp_path / "damaged"
+    shutil.copytree(baseline, damaged)
+    jsonl = damaged / "runs.jsonl"
+    whole = jsonl.read_text()
+    jsonl.write_text(whole + '{"index": 99, "pol')
+    done = perfchart("report", str(damaged), "-o", str(tmp_path / "report.html"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"{jsonl}: skipping its last line, cut off mid-write (18 bytes)\n"
+    assert jsonl.read_text() == whole + '{"index": 99, "pol'
+    lines = whole.splitlines(keepends=True)
+    lines[4] = "garbage\n"
+    jsonl.write_text("".join(lines))
+    done = perfchart("report", str(damaged), "-o", str(tmp_path / "report.html"))
+    assert done.returncode == 2
+    assert done.stderr == f"perfchart: error: {jsonl}:5: not a run record\n"
+    # compare reads the summaries only: the damaged runs.jsonl is not its concern.
+    assert perfchart("compare", str(baseline), str(damaged)).returncode == 0
+    (damaged / "meta.json").write_text("[]")
+    done = perfchart("compare", str(baseline), str(damaged))
+    assert done.returncode == 2
+    assert done.stderr == f"perfchart: error: {damaged / 'meta.json'}: not the meta.json of a session\n"
+
+
 SERVICE = """
 import sys, time
 delay = float(sys.argv[2])

@@ -18,6 +18,7 @@ from ..errors import ConfigError, UsageError
 if TYPE_CHECKING:
     from ..charts import PolicyChart
     from ..diagrams import Diagram, Drawing, Visits
+    from ..results import SessionReader
 
 # Charts, sismic and the exporters are imported where they are used, so
 # `perfchart --version` and `perfchart run` start no slower for this command.
@@ -68,12 +69,21 @@ def draw(args: argparse.Namespace) -> int:
     from ..diagrams import overlay, run_targets
 
     fmt = choose_format(args.format, args.output)
-    drawings = targets(args.target, args.define) if args.target else run_targets(args.run)
+    results = None
     if args.run is not None:
-        overlay(drawings, args.run, by_index=args.target is None or _is_config(args.target))
+        from ..results import SessionReader
+
+        results = SessionReader(args.run)
+    if args.target:
+        drawings = targets(args.target, args.define)
+    else:
+        assert results is not None  # without a TARGET, --run (checked above)
+        drawings = run_targets(results)
+    if results is not None:
+        overlay(drawings, results, by_index=args.target is None or _is_config(args.target))
     if fmt == "html":
         name = drawings[0].label if len(drawings) == 1 else Path(args.target or args.run).stem
-        _write(html_page(drawings, args.run).encode(), args.output, name, fmt)
+        _write(html_page(drawings, results).encode(), args.output, name, fmt)
         return 0
     to_stdout = args.output == "-" or (args.output is None and fmt in TEXT_FORMATS)
     if to_stdout and len(drawings) > 1 and fmt not in TEXT_FORMATS:
@@ -93,11 +103,14 @@ def draw(args: argparse.Namespace) -> int:
     return 0
 
 
-def html_page(drawings: Sequence[Drawing], results: Path | None) -> str:
+def html_page(drawings: Sequence[Drawing], results: SessionReader | None) -> str:
     """One page with every drawing's SVG and, for a run, the run table of the policies drawn."""
     from ..diagrams import Section, render, to_dot, to_html
 
-    runs = _runs(results, {d.chart.name for d in drawings}) if results is not None else None
+    runs = None
+    if results is not None:
+        policies = {d.chart.name for d in drawings}
+        runs = [run for run in results.runs(missing_ok=True) if run.get("policy") in policies]
     title = drawings[0].diagram.name if len(drawings) == 1 else ", ".join(d.label for d in drawings)
     sections = [Section(d.diagram, render(to_dot(d.diagram, d.visits), "svg").decode(), d.visits, d.label) for d in drawings]
     return to_html(title, sections, runs)
@@ -162,15 +175,6 @@ def _is_config(target: str) -> bool:
     except ConfigError:
         return False
     return isinstance(data, Mapping) and "statechart" not in data
-
-
-def _runs(results: Path, policies: set[str]) -> list[dict[str, Any]]:
-    from ..diagrams.html import read_runs
-
-    path = results / "runs.jsonl"
-    if not path.is_file():
-        return []
-    return [run for run in read_runs(path) if run.get("policy") in policies]
 
 
 def _write(data: bytes, output: str | None, label: str, fmt: str) -> None:

@@ -18,6 +18,7 @@ from .overlay import visits_for
 
 if TYPE_CHECKING:
     from ..charts import PolicyChart
+    from ..results import SessionReader
 
 
 class Drawing:
@@ -33,14 +34,13 @@ class Drawing:
         self.visits = visits
 
 
-def run_targets(results: Path) -> list[Drawing]:
+def run_targets(results: SessionReader) -> list[Drawing]:
     """The policies a run recorded visits of, from the chart files the run used."""
     from ..charts import load_chart, resolve
-    from ..results import read_visits
 
     drawings: list[Drawing] = []
     seen: set[int] = set()
-    for record in read_visits(results):
+    for record in results.visits():
         index = int(record.get("index", 0))
         if index in seen:
             continue
@@ -50,21 +50,19 @@ def run_targets(results: Path) -> list[Drawing]:
         label = chart.name if chart.name not in {d.label for d in drawings} else f"{chart.name}-{index}"
         drawings.append(Drawing(label, chart, extract(chart.statechart())))
     if not drawings:
-        raise UsageError(f"{results}: no recorded visits (visits-*.json); give a TARGET to draw without a run")
+        raise UsageError(f"{results.directory}: no recorded visits (visits-*.json); give a TARGET to draw without a run")
     return drawings
 
 
-def overlay(drawings: Sequence[Drawing], results: Path, *, by_index: bool) -> None:
+def overlay(drawings: Sequence[Drawing], results: SessionReader, *, by_index: bool) -> None:
     """Attach the run's visits to each drawing; a policy the run never ran is an error."""
-    from ..results import read_visits
-
-    records = list(read_visits(results))
+    records = results.visits()
     indexes = _indexes(drawings, records) if by_index else [None] * len(drawings)
     for d, index in zip(drawings, indexes):
         d.visits = visits_for(d.diagram, d.chart.name, records, index)
         if d.visits is None:
             recorded = sorted({str(r.get("policy")) for r in records}) or ["none"]
-            raise UsageError(f"{results}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})")
+            raise UsageError(f"{results.directory}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})")
 
 
 def _indexes(drawings: Sequence[Drawing], records: Sequence[Mapping[str, Any]]) -> list[int | None]:

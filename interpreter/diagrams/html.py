@@ -8,11 +8,9 @@ DTD) is dropped. Full guard and action code is in the SVG's tooltips.
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .graph import Diagram, Visits
@@ -74,18 +72,6 @@ def inline_svg(svg: str) -> str:
     svg = re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.S)
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
     return svg.strip()
-
-
-def read_runs(path: Path) -> list[dict[str, Any]]:
-    """The records of a ``runs.jsonl``; a half-written last line (a crash) is skipped."""
-    runs = []
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                runs.append(json.loads(line))
-            except ValueError:
-                continue
-    return runs
 
 
 def _run_table(runs: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -12,7 +12,7 @@ from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
 from .collect import RunMetrics
 from .registry import tracker_class, tracker_classes
 from .stats import DEFAULT_SUMMARIZERS, Accumulator, Summarizer, check_summarize, summarizers
-from .summary import DURATION, Group, Grouping, SummaryView, metric_meta, read_runs, read_summary, with_duration, write_summary
+from .summary import DURATION, Group, Grouping, SummaryView, metric_meta, with_duration, write_summary
 
 __all__ = [
     "AGGREGATES",
@@ -29,8 +29,6 @@ __all__ = [
     "TrackerRun",
     "check_summarize",
     "metric_meta",
-    "read_runs",
-    "read_summary",
     "summarizers",
     "tracker_class",
     "tracker_classes",

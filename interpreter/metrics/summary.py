@@ -11,7 +11,8 @@ The end of a session reads no run record back. Every run's ``duration``
 is summarized as a metric of its own.
 
 ``summary.json`` and ``summary.csv`` are written beside ``runs.csv``; the
-report and compare commands read them back with :func:`read_summary`.
+report and compare commands read them back (``SessionReader.summary``, in
+the results room).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
 from .base import MetricSpec
 from .stats import DEFAULT_SUMMARIZERS, Accumulator, summarizers
 
@@ -272,29 +272,3 @@ def summary_csv_row(header: Mapping[str, Any], row: Mapping[str, Any], columns: 
 
 def _cell(value: Any) -> Any:
     return "" if value is None else value
-
-
-def read_summary(directory: Path) -> dict[str, Any]:
-    """summary.json of a results directory; UsageError when it is not one."""
-    path = directory / "summary.json"
-    if not path.is_file():
-        what = "a results directory from an older perfchart or an unfinished session" if (directory / "runs.jsonl").is_file() else "not a results directory"
-        raise UsageError(f"{directory}: no summary.json ({what})")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot be read: {exc}") from None
-    if not isinstance(document, dict) or not {"metrics", "groups", "parameters"} <= document.keys():
-        raise UsageError(f"{path}: not a perfchart summary")
-    return document
-
-
-def read_runs(directory: Path) -> Iterator[dict[str, Any]]:
-    """The records of runs.jsonl, streamed."""
-    path = directory / "runs.jsonl"
-    if not path.is_file():
-        raise UsageError(f"{directory}: no runs.jsonl (not a results directory)")
-    with path.open(encoding="utf-8") as source:
-        for line in source:
-            if line.strip():
-                yield json.loads(line)

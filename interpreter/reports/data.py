@@ -1,37 +1,32 @@
-"""A finished session read back from its results directory."""
+"""A finished session read back from its results directory, through the results room's reader."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..metrics import DEFAULT_SUMMARIZERS, DURATION, Group, Grouping, MetricSpec, read_runs, read_summary, summarizers
+from ..metrics import DEFAULT_SUMMARIZERS, DURATION, Group, Grouping, MetricSpec, summarizers
+from ..results import SessionReader
 
 
 @dataclass
 class Results:
-    """What a report or a comparison needs of one session."""
+    """What a report or a comparison needs of one session: its summary and meta, read up front, and its runs."""
 
-    directory: Path
+    reader: SessionReader
     meta: dict[str, Any]
     summary: dict[str, Any]
 
     @classmethod
     def read(cls, directory: Path) -> Results:
-        if not directory.is_dir():
-            raise UsageError(f"{directory}: no such results directory")
-        summary = read_summary(directory)
-        try:
-            meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{directory / 'meta.json'}: cannot be read: {exc}") from None
-        return cls(directory, meta, summary)
+        reader = SessionReader(directory)
+        summary = reader.summary  # first: a directory that holds no finished session says so
+        return cls(reader, reader.meta, summary)
 
-    def runs(self) -> Any:
-        return read_runs(self.directory)
+    def runs(self) -> Iterator[dict[str, Any]]:
+        return self.reader.runs()
 
     def spreads(self) -> tuple[list[MetricSpec], list[str], list[Group]]:
         """The metrics, the varied parameters and every group with mean, σ, min and max, from runs.jsonl.

@@ -122,13 +122,13 @@ def _image(svg: str, alt: str) -> str:
     return f'<figure><img alt="{_e(alt)}" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode("utf-8")).decode("ascii")}"></figure>'
 
 
-def _diagrams_section(directory: Path) -> str:
+def _diagrams_section(results: Results) -> str:
     """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or why there is none."""
     from ..diagrams import overlay, render, run_targets, to_dot
 
     try:
-        drawings = run_targets(directory)
-        overlay(drawings, directory, by_index=True)
+        drawings = run_targets(results.reader)
+        overlay(drawings, results.reader, by_index=True)
         images = [_image(render(to_dot(d.diagram, d.visits), "svg").decode("utf-8"), f"policy diagram: {d.label}") for d in drawings]
     except PerfchartError as exc:
         return f"<p>No diagram: {_e(exc)}</p>"
@@ -159,7 +159,7 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
         f"<h2>Session</h2>{_meta_section(results)}"
         f"<h2>Summary per parameter set</h2>{_summary_section(results.summary)}"
         f'<h2>Plots</h2><div class="plots">{images}</div>{"" if figures else no_plots}'
-        f"<h2>Policies</h2>{_diagrams_section(directory)}"
+        f"<h2>Policies</h2>{_diagrams_section(results)}"
         f"<h2>Runs</h2>{_runs_section(results)}"
         "</body></html>\n"
     )

@@ -2,15 +2,18 @@
 
 Every results file (runs.jsonl, runs.csv, output.log, summary.json/csv,
 visits, meta.json) is an :class:`Exporter`, a listener of the run ledger,
-registered in :mod:`.registry`; a new export goes there.
+registered in :mod:`.registry`; a new export goes there. Reading a
+session back (report, compare, draw --run, --resume) goes through one
+:class:`SessionReader`.
 """
 
 from .export import ExportContext, Exporter, Exports
 from .files import FIXED_COLUMNS, MetaFile, OutputLog, RunsCsv, RunsJsonl
+from .reader import SessionReader
 from .registry import EXPORTERS, open_exports
 from .resume import Previous, load_previous
 from .summary import SummaryFiles
-from .visits import VisitsFiles, read_visits, write_visits
+from .visits import VisitsFiles, write_visits
 
 __all__ = [
     "EXPORTERS",
@@ -23,10 +26,10 @@ __all__ = [
     "Previous",
     "RunsCsv",
     "RunsJsonl",
+    "SessionReader",
     "SummaryFiles",
     "VisitsFiles",
     "load_previous",
     "open_exports",
-    "read_visits",
     "write_visits",
 ]

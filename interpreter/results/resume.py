@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .reader import SessionReader
 
 log = logging.getLogger("perfchart")
 
@@ -76,15 +76,10 @@ def load_previous(
     *force* is given. A last line cut off mid-write (a crash, a power cut)
     is removed with a warning; any other unreadable line is refused.
     """
-    meta_path = directory / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{directory}: no results to resume (no meta.json); give the directory a session wrote") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{meta_path}: cannot read it: {exc}") from None
-    if not isinstance(meta, dict):
-        raise UsageError(f"{meta_path}: not the meta.json of a session")
+    if not (directory / "meta.json").exists():
+        raise UsageError(f"{directory}: no results to resume (no meta.json); give the directory a session wrote")
+    reader = SessionReader(directory)
+    meta = reader.meta
     changes = []
     if meta.get("config_sha256") != config_sha256:
         changes.append(f"the configuration file changed (sha256 {str(meta.get('config_sha256'))[:12]}…, now {config_sha256[:12]}…)")
@@ -98,31 +93,4 @@ def load_previous(
         raise UsageError(f"{directory}: cannot resume: {'; '.join(changes)}; give --force to resume anyway")
     for change in changes:
         log.warning("resuming although %s (--force)", change)
-    return Previous(directory, meta, _read_records(directory / "runs.jsonl"), forced=bool(changes))
-
-
-def _read_records(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it: {exc.strerror}") from None
-    lines = data.split(b"\n")
-    if lines[-1]:
-        # No newline at the end: the last record was being written when the session died.
-        log.warning("%s: dropping its last line, cut off mid-write (%d bytes)", path, len(lines[-1]))
-        with path.open("r+b") as handle:
-            handle.truncate(len(data) - len(lines[-1]))
-            handle.flush()
-            os.fsync(handle.fileno())
-    records = []
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if not isinstance(record, dict):
-            raise UsageError(f"{path}:{number}: not a run record; this file cannot be resumed")
-        records.append(record)
-    return records
+    return Previous(directory, meta, list(reader.runs(missing_ok=True, resuming=True)), forced=bool(changes))

@@ -2,19 +2,18 @@
 
 Written when the policy ends (finished, interrupted or stopped by an
 error), so ``perfchart draw --run`` can colour the diagram by what the runs
-did. Counts only: the file's size depends on the chart, never on the runs.
-*n* is the policy's position in the configuration, so two policies using
-the same chart keep separate files.
+did; :meth:`.SessionReader.visits` reads them back. Counts only: the
+file's size depends on the chart, never on the runs. *n* is the policy's
+position in the configuration, so two policies using the same chart keep
+separate files.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
 from .export import Exporter
 
 if TYPE_CHECKING:
@@ -56,16 +55,3 @@ class VisitsFiles(Exporter):
     def policy_ended(self, index: int, runner: PolicyRunner) -> None:
         write_visits(self.context.directory, index, runner)
 
-
-def read_visits(directory: Path) -> Iterator[dict[str, Any]]:
-    """Every visits record of a results directory, in policy then repetition order."""
-    if not directory.is_dir():
-        raise UsageError(f"{directory}: no such results directory")
-    records = []
-    for path in directory.glob(PATTERN):
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: unreadable visits record ({exc})") from None
-        records.append(record)
-    yield from sorted(records, key=lambda r: (r.get("index", 0), r.get("repetition", 0)))

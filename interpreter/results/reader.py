@@ -1,0 +1,142 @@
+"""A session's results directory read back: the one place its files are read, with one set of rules.
+
+``perfchart report``, ``perfchart compare``, ``perfchart draw --run`` and
+``perfchart run --resume`` all read through :class:`SessionReader`:
+
+- ``meta.json``: :attr:`SessionReader.meta`;
+- ``runs.jsonl``: :meth:`SessionReader.runs`, streamed, one record per line.
+  A last line without its newline is a record a crash (or a session still
+  running) cut off mid-write: it is skipped with a warning, and only a
+  resumed session, which appends after it, truncates it from the file. Any
+  other line that is not a JSON object is refused, naming its line;
+- ``summary.json``: :attr:`SessionReader.summary`;
+- ``visits-*.json``: :meth:`SessionReader.visits`.
+
+Every problem is a :class:`UsageError` of one line naming the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from .visits import PATTERN
+
+log = logging.getLogger("perfchart")
+
+
+class SessionReader:
+    """The files of one results directory, read on demand; :attr:`meta` and :attr:`summary` once each."""
+
+    def __init__(self, directory: Path) -> None:
+        if not directory.is_dir():
+            raise UsageError(f"{directory}: no such results directory")
+        self.directory = directory
+        self.runs_path = directory / "runs.jsonl"
+        self._warned = False  # about a cut-off last line: once, however many times the runs are read
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        """meta.json: the session's configuration, seed, versions, counts and status."""
+        path = self.directory / "meta.json"
+        if not path.exists():
+            raise UsageError(f"{self.directory}: no meta.json (not a results directory)")
+        meta = _read_json(path)
+        if not isinstance(meta, dict):
+            raise UsageError(f"{path}: not the meta.json of a session")
+        return meta
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """summary.json: each metric's statistics per parameter set, written when the session ended."""
+        path = self.directory / "summary.json"
+        if not path.is_file():
+            what = "a results directory from an older perfchart or an unfinished session" if self.runs_path.is_file() else "not a results directory"
+            raise UsageError(f"{self.directory}: no summary.json ({what})")
+        document = _read_json(path)
+        if not isinstance(document, dict) or not {"metrics", "groups", "parameters"} <= document.keys():
+            raise UsageError(f"{path}: not a perfchart summary")
+        return document
+
+    def runs(self, *, missing_ok: bool = False, resuming: bool = False) -> Iterator[dict[str, Any]]:
+        """The records of runs.jsonl in the order they were written, streamed.
+
+        Without runs.jsonl: an error, or no runs with *missing_ok*. A last line
+        without its newline is skipped, with one warning per reader; *resuming*
+        cuts it from the file instead, so that the records appended next start
+        on a line of their own. Any other line that is not a JSON object is
+        refused, with its line number.
+        """
+        path = self.runs_path
+        try:
+            source = path.open("rb")
+        except FileNotFoundError:
+            if missing_ok:
+                return
+            raise UsageError(f"{self.directory}: no runs.jsonl (not a results directory)") from None
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot be read: {_reason(exc)}") from None
+        complete = 0  # bytes of whole lines
+        cut_off = b""
+        with source:
+            for number, line in enumerate(source, 1):
+                if not line.endswith(b"\n"):
+                    cut_off = line
+                    break
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict):
+                    why = "; this file cannot be resumed" if resuming else ""
+                    raise UsageError(f"{path}:{number}: not a run record{why}")
+                complete += len(line)
+                yield record
+        if cut_off:
+            # No newline at the end: the last record was being written when the session died (or is being written now).
+            if not resuming:
+                if not self._warned:
+                    self._warned = True
+                    log.warning("%s: skipping its last line, cut off mid-write (%d bytes)", path, len(cut_off))
+                return
+            log.warning("%s: dropping its last line, cut off mid-write (%d bytes)", path, len(cut_off))
+            try:
+                with path.open("r+b") as handle:
+                    handle.truncate(complete)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise UsageError(f"{path}: cannot drop its cut-off last line: {_reason(exc)}") from None
+
+    def visits(self) -> list[dict[str, Any]]:
+        """Every ``visits-*.json`` record, in policy (position in the configuration) then repetition order."""
+        records = []
+        for path in self.directory.glob(PATTERN):
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"{path}: unreadable visits record ({exc})") from None
+            if not isinstance(record, dict):
+                raise UsageError(f"{path}: unreadable visits record (not a JSON object)")
+            records.append(record)
+        return sorted(records, key=lambda r: (r.get("index", 0), r.get("repetition", 0)))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read: {_reason(exc)}") from None
+    except ValueError as exc:
+        raise UsageError(f"{path}: cannot be read: {exc}") from None
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError in words, without the path it repeats."""
+    return exc.strerror or str(exc)
