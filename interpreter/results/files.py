@@ -22,7 +22,7 @@ import csv
 import itertools
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +30,7 @@ from ..core import Event, LogLineEvent
 from ..engine import Record
 from ..errors import UsageError
 from .export import ExportContext, Exporter
+from .reader import SessionReader
 
 FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes", "timedout"]
 #: Cell values written as they are; anything else is written as runs.jsonl holds it.
@@ -45,7 +46,7 @@ class RunsCsv(Exporter):
     def __init__(self, context: ExportContext) -> None:
         super().__init__(context)
         self.path = context.directory / "runs.csv"
-        self._jsonl = context.directory / RunsJsonl.name
+        self._written = SessionReader(context.directory)
         self._encode = _ENCODER.encode
         self._parameter_columns: dict[str, None] = {}
         self._flag_columns: dict[str, None] = {}
@@ -77,7 +78,7 @@ class RunsCsv(Exporter):
         two never leaves runs.csv without a run that runs.jsonl has.
         """
         if self._add_columns(record):
-            rewritten = self._rewrite(itertools.chain(self._read_jsonl(), (record,)))
+            rewritten = self._rewrite(itertools.chain(self._written.runs(), (record,)))
             self._csv.close()
             self._csv = rewritten
             self._rows = csv.writer(rewritten)
@@ -110,11 +111,6 @@ class RunsCsv(Exporter):
             writer.writerows(self._row(record) for record in records)
         tmp.replace(self.path)
         return self.path.open("a", newline="", encoding="utf-8")
-
-    def _read_jsonl(self) -> Iterator[Record]:
-        with self._jsonl.open(encoding="utf-8") as source:
-            for line in source:
-                yield json.loads(line)
 
 
 class RunsJsonl(Exporter):
