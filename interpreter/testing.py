@@ -30,7 +30,16 @@ from sismic.clock import SimulatedClock
 
 from .charts import PolicyChart, resolve
 from .config import LocatedDict, load_yaml, validate
-from .core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunTaskCompletedEvent, Timers, traces
+from .core import (
+    Event,
+    EventBus,
+    FlagUpdateEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunTaskCompletedEvent,
+    Timers,
+    traces,
+)
 from .engine import EventLoop, ParameterBatch, PolicyRunner, Record, RunLedger, RunListener
 
 __all__ = ["PolicyHarness"]

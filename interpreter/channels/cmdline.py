@@ -102,7 +102,9 @@ class CmdlineChannel(Channel):
         command = CommandTemplate(block)
         atstart = read_bool(block, "atstart")
         if "restart" in block and "relaunch" in block:
-            raise config_error(block, "relaunch", "relaunch is the former name of restart; give only restart")
+            raise config_error(
+                block, "relaunch", "relaunch is the former name of restart; give only restart"
+            )
         return command, atstart, read_bool(block, "relaunch" if "relaunch" in block else "restart")
 
     def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
@@ -138,11 +140,19 @@ class CmdlineChannel(Channel):
                 return
             traceids = frozenset(update.traceids)
             outcome = what_if.outcome(update.parameters)
-            yield 0.0, CmdlineStartedEvent(pid=None, argv=[command.cmdline], source=source, traceids=traceids)
+            yield (
+                0.0,
+                CmdlineStartedEvent(
+                    pid=None, argv=[command.cmdline], source=source, traceids=traceids
+                ),
+            )
             for line in outcome.lines:
                 yield outcome.seconds, LogLineEvent(line=line, source=source, traceids=traceids)
             exit_class = CmdlineExitZeroEvent if outcome.exitcode == 0 else CmdlineExitNonzeroEvent
-            yield outcome.seconds, exit_class(exitcode=outcome.exitcode, source=source, traceids=traceids)
+            yield (
+                outcome.seconds,
+                exit_class(exitcode=outcome.exitcode, source=source, traceids=traceids),
+            )
 
         return simulate
 
@@ -197,7 +207,14 @@ class CmdlineChannel(Channel):
         process.start()
 
     def _started(self, process: ChildProcess) -> None:
-        self.bus.publish(CmdlineStartedEvent(pid=process.pid, argv=process.command.argv, source=self.name, traceids=process.traceids))
+        self.bus.publish(
+            CmdlineStartedEvent(
+                pid=process.pid,
+                argv=process.command.argv,
+                source=self.name,
+                traceids=process.traceids,
+            )
+        )
 
     def _exited(self, run: _Run, process: ChildProcess) -> None:
         """Report the exit, then start what waited for it or restart the same run.
@@ -210,14 +227,23 @@ class CmdlineChannel(Channel):
         assert process.returncode is not None
         exit_class = CmdlineExitZeroEvent if process.returncode == 0 else CmdlineExitNonzeroEvent
         with self._lock:
-            self.bus.publish(exit_class(exitcode=process.returncode, timedout=process.timedout, source=self.name, traceids=process.traceids))
+            self.bus.publish(
+                exit_class(
+                    exitcode=process.returncode,
+                    timedout=process.timedout,
+                    source=self.name,
+                    traceids=process.traceids,
+                )
+            )
             self._active = None
             current = self._current
             if self._closed or current is None:
                 return
             if current is not run:
                 self._launch(current)
-            elif self.restart and not (process.killed or process.timedout or process.error is not None):
+            elif self.restart and not (
+                process.killed or process.timedout or process.error is not None
+            ):
                 delay = self._backoff(run, process)
                 if delay:
                     run.relaunch = threading.Timer(delay, self._relaunch, (run,))

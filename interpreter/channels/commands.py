@@ -84,7 +84,11 @@ def _split_template(config: Mapping[str, Any], cmdline: str) -> list[str]:
     try:
         words = shlex.split(MACRO.sub(hide, cmdline))
     except ValueError as exc:
-        raise config_error(config, "cmdline", f"cannot split into arguments: {exc}; fix the quoting or set shell: yes") from None
+        raise config_error(
+            config,
+            "cmdline",
+            f"cannot split into arguments: {exc}; fix the quoting or set shell: yes",
+        ) from None
     return [_HIDDEN.sub(lambda m: macros[int(m.group(1))], word) for word in words]
 
 
@@ -209,10 +213,18 @@ class CommandTemplate:
         file = getattr(config, "file", None)
         self.base_dir: str | None = os.path.dirname(os.path.abspath(file)) if file else None
         if "cmdline" not in config:
-            raise config_error(config, "cmdline", "missing: the command to run, such as cmdline: ./load --rate {{rate}}")
+            raise config_error(
+                config,
+                "cmdline",
+                "missing: the command to run, such as cmdline: ./load --rate {{rate}}",
+            )
         cmdline = config["cmdline"]
         if not isinstance(cmdline, str) or not cmdline.strip():
-            raise config_error(config, "cmdline", f"expected the command to run as a non-empty string, got {cmdline!r}")
+            raise config_error(
+                config,
+                "cmdline",
+                f"expected the command to run as a non-empty string, got {cmdline!r}",
+            )
         self.cmdline: str = cmdline
         self.shell = read_bool(config, "shell")
         self.cwd = _optional_str(config, "cwd")
@@ -222,20 +234,30 @@ class CommandTemplate:
         self.words = None if self.shell else _split_template(config, cmdline)
         self.script = shell_script(config, cmdline) if self.shell else None
         #: Every macro the command uses, with or without a default.
-        self.macros: frozenset[str] = frozenset(m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text))
+        self.macros: frozenset[str] = frozenset(
+            m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text)
+        )
 
     def _read_env(self) -> dict[str, str]:
         env = self.config.get("env")
         if env is None:
             return {}
         if not isinstance(env, Mapping):
-            raise config_error(self.config, "env", f"expected a mapping of variable names to values, got {env!r}")
+            raise config_error(
+                self.config, "env", f"expected a mapping of variable names to values, got {env!r}"
+            )
         result = {}
         for name, value in env.items():
             if not isinstance(name, str) or not name or "=" in name:
-                raise config_error(env, name, f"expected an environment variable name, got {name!r}")
+                raise config_error(
+                    env, name, f"expected an environment variable name, got {name!r}"
+                )
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                raise config_error(env, name, f"expected a string or a number, got {value!r}; quote it to pass it as text")
+                raise config_error(
+                    env,
+                    name,
+                    f"expected a string or a number, got {value!r}; quote it to pass it as text",
+                )
             result[name] = str(value)
         return result
 
@@ -248,22 +270,34 @@ class CommandTemplate:
         except ValueError as exc:
             raise config_error(self.config, "timeout", str(exc)) from None
         if seconds <= 0:
-            raise config_error(self.config, "timeout", f"expected a positive duration such as 30s, got {value!r}")
+            raise config_error(
+                self.config, "timeout", f"expected a positive duration such as 30s, got {value!r}"
+            )
         return seconds
 
     def _texts(self) -> list[tuple[Any, str, str]]:
         """Each templated text with the container and key to blame when it goes wrong."""
         texts: list[tuple[Any, str, str]] = [(self.config, "cmdline", self.cmdline)]
-        texts += [(self.config, key, text) for key, text in (("cwd", self.cwd), ("stdin", self.stdin)) if text is not None]
+        texts += [
+            (self.config, key, text)
+            for key, text in (("cwd", self.cwd), ("stdin", self.stdin))
+            if text is not None
+        ]
         texts += [(self.config.get("env"), name, text) for name, text in self.env.items()]
         return texts
 
     def render(self, values: Mapping[str, Any]) -> Command:
         """The command with *values* filled in; a macro without a value is a ConfigError."""
-        env = {name: self._render(self.config.get("env"), name, text, values) for name, text in self.env.items()}
+        env = {
+            name: self._render(self.config.get("env"), name, text, values)
+            for name, text in self.env.items()
+        }
         if self.script is not None:
             args: list[str] | str = self.script.text
-            env.update((name, self._render(self.config, "cmdline", macro, values)) for name, macro in self.script.variables.items())
+            env.update(
+                (name, self._render(self.config, "cmdline", macro, values))
+                for name, macro in self.script.variables.items()
+            )
         else:
             assert self.words is not None
             args = [self._render(self.config, "cmdline", word, values) for word in self.words]
@@ -272,7 +306,9 @@ class CommandTemplate:
             shell=self.shell,
             cwd=self._cwd(values),
             env=env,
-            stdin=None if self.stdin is None else self._render(self.config, "stdin", self.stdin, values),
+            stdin=None
+            if self.stdin is None
+            else self._render(self.config, "stdin", self.stdin, values),
             timeout=self.timeout,
         )
 

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import load_schema
-from ..core import Event, EventBus, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent, event_catalogue
+from ..core import (
+    Event,
+    EventBus,
+    LogLineEvent,
+    OutcomeEvent,
+    ParameterUpdateEvent,
+    SessionStartEvent,
+    event_catalogue,
+)
 from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
 from .httptemplate import Origin, Request, RequestTemplate
@@ -190,16 +198,43 @@ class HTTPLastResponseErrorEvent(HTTPLastResponseEndEvent, HTTPResponseErrorEven
     """The last request of a batch to end did so with an error."""
 
 
-class HTTPOnlyResponseErrorEvent(HTTPOnlyResponseEndEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent):
+class HTTPOnlyResponseErrorEvent(
+    HTTPOnlyResponseEndEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent
+):
     """The one request of a batch of one ended with an error."""
 
 
 #: For each point of a request: its plain, first, last and only event classes.
-_REQUEST_START = (HTTPRequestStartEvent, HTTPFirstRequestStartEvent, HTTPLastRequestStartEvent, HTTPOnlyRequestStartEvent)
-_REQUEST_END = (HTTPRequestEndEvent, HTTPFirstRequestEndEvent, HTTPLastRequestEndEvent, HTTPOnlyRequestEndEvent)
-_RESPONSE_START = (HTTPResponseStartEvent, HTTPFirstResponseStartEvent, HTTPLastResponseStartEvent, HTTPOnlyResponseStartEvent)
-_RESPONSE_END = (HTTPResponseEndEvent, HTTPFirstResponseEndEvent, HTTPLastResponseEndEvent, HTTPOnlyResponseEndEvent)
-_RESPONSE_ERROR = (HTTPResponseErrorEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent, HTTPOnlyResponseErrorEvent)
+_REQUEST_START = (
+    HTTPRequestStartEvent,
+    HTTPFirstRequestStartEvent,
+    HTTPLastRequestStartEvent,
+    HTTPOnlyRequestStartEvent,
+)
+_REQUEST_END = (
+    HTTPRequestEndEvent,
+    HTTPFirstRequestEndEvent,
+    HTTPLastRequestEndEvent,
+    HTTPOnlyRequestEndEvent,
+)
+_RESPONSE_START = (
+    HTTPResponseStartEvent,
+    HTTPFirstResponseStartEvent,
+    HTTPLastResponseStartEvent,
+    HTTPOnlyResponseStartEvent,
+)
+_RESPONSE_END = (
+    HTTPResponseEndEvent,
+    HTTPFirstResponseEndEvent,
+    HTTPLastResponseEndEvent,
+    HTTPOnlyResponseEndEvent,
+)
+_RESPONSE_ERROR = (
+    HTTPResponseErrorEvent,
+    HTTPFirstResponseErrorEvent,
+    HTTPLastResponseErrorEvent,
+    HTTPOnlyResponseErrorEvent,
+)
 
 
 def _text(data: bytes) -> str:
@@ -219,7 +254,14 @@ class _Batch:
     response goes out at once with everything before it.
     """
 
-    def __init__(self, bus: EventBus, request: Request, traceids: frozenset[int], interval: float, paced_by_events: bool) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        request: Request,
+        traceids: frozenset[int],
+        interval: float,
+        paced_by_events: bool,
+    ) -> None:
         self.bus = bus
         self.request = request
         self.traceids = traceids
@@ -275,7 +317,9 @@ class _Batch:
             self._stopped = True
             self._cond.notify_all()
 
-    def publish(self, point: int, classes: tuple[type[Event], ...], common: Mapping[str, Any], **fields: Any) -> None:
+    def publish(
+        self, point: int, classes: tuple[type[Event], ...], common: Mapping[str, Any], **fields: Any
+    ) -> None:
         """The event for the next request to reach *point*, as its first, last, only or plain variant.
 
         *common* holds the fields every event of the request shares. Counting
@@ -289,14 +333,23 @@ class _Batch:
             now = time.perf_counter()
             if not self._held:
                 self._due = now + HOLD
-            self._held.append((_variant(count, total, classes)(**common, **fields), self.bus.clock.time))
+            self._held.append(
+                (_variant(count, total, classes)(**common, **fields), self.bus.clock.time)
+            )
             if (point == 3 and count == total) or now >= self._due:
                 self._flush()
 
     def note(self, line: str, common: Mapping[str, Any]) -> None:
         """A failure in words for the run's record (``last_stderr``) and output.log, ahead of the request's end event."""
         with self._cond:
-            self._held.append((LogLineEvent(line=line, stream="stderr", source=common["source"], traceids=self.traceids), self.bus.clock.time))
+            self._held.append(
+                (
+                    LogLineEvent(
+                        line=line, stream="stderr", source=common["source"], traceids=self.traceids
+                    ),
+                    self.bus.clock.time,
+                )
+            )
 
     def flush(self) -> None:
         """Hand every held event to the bus now."""
@@ -325,7 +378,14 @@ def _variant(count: int, total: int, classes: tuple[type[Event], ...]) -> Callab
     return classes[1] if count == 1 else classes[2] if count == total else classes[0]
 
 
-def _simulated(source: str, template: RequestTemplate, request: Request, traceids: frozenset[int], status: int, duration: float) -> Iterator[tuple[float, Event]]:
+def _simulated(
+    source: str,
+    template: RequestTemplate,
+    request: Request,
+    traceids: frozenset[int],
+    status: int,
+    duration: float,
+) -> Iterator[tuple[float, Event]]:
     """A dry run's events for one update: every request answered with *status* after *duration* seconds.
 
     Requests go ``concurrency`` at a time, each round ``duration`` (or
@@ -336,12 +396,30 @@ def _simulated(source: str, template: RequestTemplate, request: Request, traceid
     step = max(duration, template.interval)
     for index in range(total):
         start = (index // template.concurrency) * step
-        common = {"source": source, "url": request.url, "verb": request.verb, "index": index, "repeat": total, "traceids": traceids}
-        sent = {"body": _text(request.body) if request.body else "", "headers": dict(request.headers)}
+        common = {
+            "source": source,
+            "url": request.url,
+            "verb": request.verb,
+            "index": index,
+            "repeat": total,
+            "traceids": traceids,
+        }
+        sent = {
+            "body": _text(request.body) if request.body else "",
+            "headers": dict(request.headers),
+        }
         yield start, _variant(index + 1, total, _REQUEST_START)(**common, **sent)
         yield start, _variant(index + 1, total, _REQUEST_END)(**common, **sent)
-        yield start + duration, _variant(index + 1, total, _RESPONSE_START)(**common, status=status, ttfb=duration)
-        yield start + duration, _variant(index + 1, total, _RESPONSE_END)(**common, status=status, ttfb=duration, elapsed=duration)
+        yield (
+            start + duration,
+            _variant(index + 1, total, _RESPONSE_START)(**common, status=status, ttfb=duration),
+        )
+        yield (
+            start + duration,
+            _variant(index + 1, total, _RESPONSE_END)(
+                **common, status=status, ttfb=duration, elapsed=duration
+            ),
+        )
 
 
 # -- the channel -------------------------------------------------------------------
@@ -357,7 +435,14 @@ class HTTPChannel(Channel):
 
     names = ("channel.HTTPChannel", "HTTPChannel", "http")
     schema = load_schema("http-channel")
-    events = (*_REQUEST_START, *_REQUEST_END, *_RESPONSE_START, *_RESPONSE_END, *_RESPONSE_ERROR, LogLineEvent)
+    events = (
+        *_REQUEST_START,
+        *_REQUEST_END,
+        *_RESPONSE_START,
+        *_RESPONSE_END,
+        *_RESPONSE_ERROR,
+        LogLineEvent,
+    )
 
     @classmethod
     def check(cls, block: Mapping[str, Any]) -> None:
@@ -377,7 +462,11 @@ class HTTPChannel(Channel):
         try:
             after.start(None, lambda event, notrace: None)
         except ValueError:
-            raise config_error(block, "repeatAfter", "':after' cannot pace a repeat: use repeatInterval for a delay") from None
+            raise config_error(
+                block,
+                "repeatAfter",
+                "':after' cannot pace a repeat: use repeatInterval for a delay",
+            ) from None
         return after
 
     @classmethod
@@ -391,7 +480,14 @@ class HTTPChannel(Channel):
                 return iter(())
             values = {**context.definitions, **update.parameters}
             status, duration = template.simulated(values)
-            return _simulated(context.name, template, template.render(origin, values), frozenset(update.traceids), status, duration)
+            return _simulated(
+                context.name,
+                template,
+                template.render(origin, values),
+                frozenset(update.traceids),
+                status,
+                duration,
+            )
 
         return simulate
 
@@ -403,7 +499,10 @@ class HTTPChannel(Channel):
         self.after = self._after_filter(block) if "repeatAfter" in block else None
         if self.after is not None:
             catalogue = event_catalogue()
-            self.subscribes = (*Channel.subscribes, *(catalogue[name] for name in sorted(self.after.class_names)))
+            self.subscribes = (
+                *Channel.subscribes,
+                *(catalogue[name] for name in sorted(self.after.class_names)),
+            )
         self._lock = threading.Lock()
         self._closed = False
         self._current: _Batch | None = None
@@ -426,8 +525,16 @@ class HTTPChannel(Channel):
         """Start the batch for *update* when it changes a name the request uses."""
         if self.template.names.isdisjoint(update.changes):
             return
-        request = self.template.render(self.origin, {**self.context.definitions, **update.parameters})
-        batch = _Batch(self.bus, request, frozenset(update.traceids), self.template.interval, self.after is not None)
+        request = self.template.render(
+            self.origin, {**self.context.definitions, **update.parameters}
+        )
+        batch = _Batch(
+            self.bus,
+            request,
+            frozenset(update.traceids),
+            self.template.interval,
+            self.after is not None,
+        )
         if self.after is not None:
             batch.after = self.after.start(batch.traceids, batch.credit)
         with self._lock:
@@ -439,7 +546,10 @@ class HTTPChannel(Channel):
             if self._executor is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                self._executor = ThreadPoolExecutor(max_workers=self.template.concurrency, thread_name_prefix=f"perfchart-{self.name}")
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.template.concurrency,
+                    thread_name_prefix=f"perfchart-{self.name}",
+                )
             for _ in range(min(self.template.concurrency, request.repeat)):
                 self._executor.submit(self._lane, batch)
 
@@ -480,16 +590,32 @@ class HTTPChannel(Channel):
         from http.client import HTTPException
 
         request = batch.request
-        common = {"source": self.name, "url": request.url, "verb": request.verb, "index": index, "repeat": request.repeat, "traceids": batch.traceids}
+        common = {
+            "source": self.name,
+            "url": request.url,
+            "verb": request.verb,
+            "index": index,
+            "repeat": request.repeat,
+            "traceids": batch.traceids,
+        }
         batch.publish(0, _REQUEST_START, common, body=batch.body_text, headers=batch.headers)
         started = time.perf_counter()
         deadline = started + self.template.timeout
         connection = None
         try:
             connection = self._connection()
-            connection.request(request.verb, request.target, body=request.body, headers=request.headers)
+            connection.request(
+                request.verb, request.target, body=request.body, headers=request.headers
+            )
             sent = time.perf_counter()
-            batch.publish(1, _REQUEST_END, common, body=batch.body_text, headers=batch.headers, sent=sent - started)
+            batch.publish(
+                1,
+                _REQUEST_END,
+                common,
+                body=batch.body_text,
+                headers=batch.headers,
+                sent=sent - started,
+            )
             _limit(connection, deadline)
             batch.hold_until_readable(connection.sock)
             response = connection.getresponse()
@@ -510,7 +636,10 @@ class HTTPChannel(Channel):
             if response.will_close:
                 self._drop(connection)
             if response.status >= 400:
-                batch.note(f"{request.verb} {request.url}: HTTP {response.status} {response.reason}", common)
+                batch.note(
+                    f"{request.verb} {request.url}: HTTP {response.status} {response.reason}",
+                    common,
+                )
             batch.publish(
                 3,
                 _RESPONSE_END,
@@ -529,7 +658,12 @@ class HTTPChannel(Channel):
             error = self._describe(exc, timedout)
             batch.note(f"{request.verb} {request.url}: {error}", common)
             batch.publish(
-                3, _RESPONSE_ERROR, common, error=error, timedout=timedout, elapsed=time.perf_counter() - started
+                3,
+                _RESPONSE_ERROR,
+                common,
+                error=error,
+                timedout=timedout,
+                elapsed=time.perf_counter() - started,
             )
 
     def _describe(self, exc: BaseException, timedout: bool) -> str:
@@ -563,7 +697,9 @@ class HTTPChannel(Channel):
 
         origin = self.origin
         if origin.scheme == "https":
-            return http.client.HTTPSConnection(origin.host, origin.port, timeout=self.template.timeout, context=self._tls())
+            return http.client.HTTPSConnection(
+                origin.host, origin.port, timeout=self.template.timeout, context=self._tls()
+            )
         return http.client.HTTPConnection(origin.host, origin.port, timeout=self.template.timeout)
 
     def _tls(self) -> Any:
@@ -583,6 +719,7 @@ class HTTPChannel(Channel):
             self._connections.discard(connection)
         if getattr(self._local, "connection", None) is connection:
             self._local.connection = None
+
 
 def _limit(connection: HTTPConnection, deadline: float) -> None:
     """Let the next read wait only until the request's deadline."""

@@ -343,13 +343,22 @@ class ChildProcess:
     def _watch(self, pidfd: int | None) -> None:
         """Hand the child's pipes (and pidfd) to the watcher."""
         popen, watcher = self._popen, self._watcher
-        assert popen is not None and popen.stdout is not None and popen.stderr is not None and watcher is not None
+        assert (
+            popen is not None
+            and popen.stdout is not None
+            and popen.stderr is not None
+            and watcher is not None
+        )
         for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
             os.set_blocking(pipe.fileno(), False)
             watcher.watch(pipe.fileno(), selectors.EVENT_READ, _Reader(self, pipe, stream))
         if popen.stdin is not None and self.command.stdin is not None:
             os.set_blocking(popen.stdin.fileno(), False)
-            watcher.watch(popen.stdin.fileno(), selectors.EVENT_WRITE, _Writer(watcher, popen.stdin, self.command.stdin))
+            watcher.watch(
+                popen.stdin.fileno(),
+                selectors.EVENT_WRITE,
+                _Writer(watcher, popen.stdin, self.command.stdin),
+            )
         if pidfd is not None:
 
             def exited(events: int) -> None:
@@ -410,7 +419,11 @@ class ChildProcess:
     def _publish_line(self, line: str, stream: str) -> None:
         with self._lock:
             if not self._muted:
-                self.bus.publish(LogLineEvent(line=line, stream=stream, source=self.source, traceids=self.traceids))
+                self.bus.publish(
+                    LogLineEvent(
+                        line=line, stream=stream, source=self.source, traceids=self.traceids
+                    )
+                )
 
     def _stream_closed(self) -> None:
         """One output stream reached end of file; once both have and the command was reaped, report."""

@@ -21,7 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
-from ..core import Event, ParameterUpdateEvent, RunTaskCompletedEvent, SimulatedEvent, Timers, traces
+from ..core import (
+    Event,
+    ParameterUpdateEvent,
+    RunTaskCompletedEvent,
+    SimulatedEvent,
+    Timers,
+    traces,
+)
 from ..errors import PerfchartError
 from .base import Channel, ChannelContext, Simulation
 
@@ -72,7 +79,13 @@ class Simulator(Channel):
     events: ClassVar[tuple[type[Event], ...]] = (SimulatedEvent, RunTaskCompletedEvent)
     subscribes = (ParameterUpdateEvent,)
 
-    def __init__(self, context: ChannelContext, timers: Timers, simulations: Sequence[Simulation] = (), task_seconds: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        context: ChannelContext,
+        timers: Timers,
+        simulations: Sequence[Simulation] = (),
+        task_seconds: Mapping[str, float] | None = None,
+    ) -> None:
         super().__init__({}, context)
         self.bus = context.bus
         self.timers = timers
@@ -106,7 +119,9 @@ class Simulator(Channel):
 
         self.timers.call_later(delay, publish)
 
-    def run(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None) -> None:
+    def run(
+        self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None
+    ) -> None:
         """Complete a task after its simulated duration (at once by default), running none of its commands.
 
         The same call as ``TaskRunner.run``, so the session starts tasks one way in dry and real runs.
@@ -133,7 +148,9 @@ class Simulator(Channel):
             self._fruitless = 0
             self._stalls = runner.stalls
         elif runner.stalls > self._stalls:
-            raise PerfchartError(f"dry run: policy {runner.name} is stuck {runner.waiting()}: nothing this dry run sends moves it, not even stalled")
+            raise PerfchartError(
+                f"dry run: policy {runner.name} is stuck {runner.waiting()}: nothing this dry run sends moves it, not even stalled"
+            )
         if self._fruitless >= PATIENCE:
             return False
         answerable = sorted(
@@ -149,5 +166,9 @@ class Simulator(Channel):
         # One answer at a time, taking turns in an order of their own, so the plan never depends on the order of bind() calls.
         binding = bindings[self._fruitless % len(bindings)]
         self._fruitless += 1
-        self.bus.publish(SimulatedEvent(traceids=traces(runner.trace), expression=binding.expression, role=binding.role))
+        self.bus.publish(
+            SimulatedEvent(
+                traceids=traces(runner.trace), expression=binding.expression, role=binding.role
+            )
+        )
         return True

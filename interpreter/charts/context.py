@@ -91,8 +91,14 @@ def helpers(
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            shown = f'"{shorten(expression.strip(), SHOWN)}" gave' if isinstance(expression, str) else "got"
-            message = f"expected a whole number of at least 1; {shown} {shorten(repr(value), SHOWN)}"
+            shown = (
+                f'"{shorten(expression.strip(), SHOWN)}" gave'
+                if isinstance(expression, str)
+                else "got"
+            )
+            message = (
+                f"expected a whole number of at least 1; {shown} {shorten(repr(value), SHOWN)}"
+            )
             raise error_at(config, expression, message) or ConfigError(message)
         return value
 

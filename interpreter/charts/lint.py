@@ -55,7 +55,9 @@ def _place(state: LocatedDict, transition: LocatedDict | None = None) -> str:
     """``state Next`` or ``transition Next -> Done on done``, as authors name them."""
     if transition is None:
         return f"state {state['name']}"
-    target = f" -> {transition['target']}" if transition.get("target") is not None else " (internal)"
+    target = (
+        f" -> {transition['target']}" if transition.get("target") is not None else " (internal)"
+    )
     event = f" on {transition['event']}" if transition.get("event") is not None else ""
     return f"transition {state['name']}{target}{event}"
 
@@ -78,14 +80,19 @@ def _code(path: Path, chart: LocatedDict) -> Iterator[_Code]:
     blocks: list[tuple[LocatedDict, str]] = [(chart, "")]
     for state in states(chart["root state"]):
         blocks.append((state, _place(state)))
-        blocks.extend((transition, _place(state, transition)) for transition in state.get("transitions") or ())
+        blocks.extend(
+            (transition, _place(state, transition)) for transition in state.get("transitions") or ()
+        )
     for block, place in blocks:
         for key in _CODE_KEYS:
             value = block.get(key)
             if value is None or (block is not chart and key == "preamble"):
                 continue
             line = block.line_of(key) or 1
-            if 0 < line <= len(lines) and lines[line - 1].split(":", 1)[-1].strip()[:1] in ("|", ">"):
+            if 0 < line <= len(lines) and lines[line - 1].split(":", 1)[-1].strip()[:1] in (
+                "|",
+                ">",
+            ):
                 line += 1
             try:
                 tree = ast.parse(str(value).strip(), mode="eval" if key == "guard" else "exec")
@@ -125,7 +132,12 @@ def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[s
             if isinstance(func, ast.Name) and func.id == "send":
                 name = _literal(node.args[0])
                 sent.update(name or ())
-            if not (isinstance(func, ast.Attribute) and func.attr == "bind" and isinstance(func.value, ast.Name) and func.value.id == "policy"):
+            if not (
+                isinstance(func, ast.Attribute)
+                and func.attr == "bind"
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "policy"
+            ):
                 continue
             role = _literal(node.args[0])
             if role is None or len(role) != 1:
@@ -154,16 +166,27 @@ def _names(code: list[_Code]) -> Iterator[Finding]:
             elif isinstance(node, ast.arg):
                 assigned.add(node.arg)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                assigned.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+                assigned.update(
+                    (alias.asname or alias.name).partition(".")[0] for alias in node.names
+                )
             elif isinstance(node, ast.ExceptHandler) and node.name:
                 assigned.add(node.name)
     known = CONTEXT_NAMES | assigned | set(dir(builtins))
     for block in code:
         for node in ast.walk(block.tree):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in known:
+            if (
+                isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)
+                and node.id not in known
+            ):
                 close = difflib.get_close_matches(node.id, sorted(known - set(dir(builtins))), n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
-                yield _at(block, node, f"name {node.id!r} is not in the chart's context, assigned in its code, or a builtin{hint}", True)
+                yield _at(
+                    block,
+                    node,
+                    f"name {node.id!r} is not in the chart's context, assigned in its code, or a builtin{hint}",
+                    True,
+                )
 
 
 def _structure(chart: LocatedDict) -> Iterator[Finding]:
@@ -182,7 +205,11 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
             yield name
 
     def targets(name: str) -> list[str]:
-        return [str(t["target"]) for t in found[name].get("transitions") or () if t.get("target") is not None]
+        return [
+            str(t["target"])
+            for t in found[name].get("transitions") or ()
+            if t.get("target") is not None
+        ]
 
     def entered(name: str) -> list[str]:
         """States active on entering *name*: its ancestors, itself, and its initial or parallel descendants."""
@@ -207,11 +234,28 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
             todo.extend(entered(target))
     for name, state in found.items():
         if name not in reachable:
-            yield Finding(_error(state, "name", f"state {name!r} is unreachable: no transition leads to it and it is no initial state"), True)
+            yield Finding(
+                _error(
+                    state,
+                    "name",
+                    f"state {name!r} is unreachable: no transition leads to it and it is no initial state",
+                ),
+                True,
+            )
 
-    ends = {name for name in reachable if found[name].get("type") == "final" and parent.get(name) == root}
+    ends = {
+        name
+        for name in reachable
+        if found[name].get("type") == "final" and parent.get(name) == root
+    }
     if not ends:
-        yield Finding(_error(chart["root state"], "name", "no final state of the root state is reachable: the policy could never end"))
+        yield Finding(
+            _error(
+                chart["root state"],
+                "name",
+                "no final state of the root state is reachable: the policy could never end",
+            )
+        )
         return
     finishing = set(ends)
     changed = True
@@ -219,9 +263,17 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
         changed = False
         for name in reachable - finishing:
             state = found[name]
-            children = [str(c["name"]) for key in ("states", "parallel states") for c in state.get(key) or ()]
+            children = [
+                str(c["name"])
+                for key in ("states", "parallel states")
+                for c in state.get(key) or ()
+            ]
             if (
-                any(target in finishing for scope in (name, *ancestors(name)) for target in targets(scope))
+                any(
+                    target in finishing
+                    for scope in (name, *ancestors(name))
+                    for target in targets(scope)
+                )
                 or (state.get("initial") is not None and str(state["initial"]) in finishing)
                 or any(child in finishing for child in children)
             ):
@@ -229,7 +281,13 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
                 changed = True
     for name in sorted(reachable - finishing, key=lambda n: found[n].line or 0):
         if found[name].get("type") != "final":
-            yield Finding(_error(found[name], "name", f"from state {name!r} no transition leads to a final state: the policy would never end"))
+            yield Finding(
+                _error(
+                    found[name],
+                    "name",
+                    f"from state {name!r} no transition leads to a final state: the policy would never end",
+                )
+            )
 
 
 def _error(block: LocatedDict, key: str, message: str) -> ConfigError:
@@ -255,4 +313,3 @@ def _unsent(chart: LocatedDict, known: set[str]) -> Iterator[Finding]:
                 ),
                 True,
             )
-

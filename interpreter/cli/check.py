@@ -26,9 +26,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Check policy charts and test configurations (with the charts they use) without running anything. "
         "Exit status: 0 clean, 1 warnings with --strict, 2 errors.",
     )
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a policy chart or a test configuration (YAML)")
+    check.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="a policy chart or a test configuration (YAML)",
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
-    check.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a definition a configuration requires")
+    check.add_argument(
+        "-D",
+        "--define",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a definition a configuration requires",
+    )
 
 
 def check(args: argparse.Namespace) -> int:
@@ -43,7 +56,10 @@ def check(args: argparse.Namespace) -> int:
     failed = sum(not finding.warning for finding in findings)
     warned = len(findings) - failed
     files = f"{len(args.files)} file{'s' if len(args.files) != 1 else ''}"
-    print(f"{files} checked: {failed} error{'s' if failed != 1 else ''}, {warned} warning{'s' if warned != 1 else ''}", file=sys.stderr)
+    print(
+        f"{files} checked: {failed} error{'s' if failed != 1 else ''}, {warned} warning{'s' if warned != 1 else ''}",
+        file=sys.stderr,
+    )
     if failed:
         return EXIT_ERRORS
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN

@@ -50,7 +50,10 @@ def _embedded(schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] 
 def _by_class(choices: Iterable[tuple[tuple[str, ...], Any]]) -> list[dict[str, Any]]:
     """``if class is one of these names then this block's schema`` for each choice."""
     return [
-        {"if": {"required": ["class"], "properties": {"class": {"enum": list(names)}}}, "then": then}
+        {
+            "if": {"required": ["class"], "properties": {"class": {"enum": list(names)}}},
+            "then": then,
+        }
         for names, then in choices
     ]
 
@@ -64,12 +67,25 @@ def config_schema() -> dict[str, Any]:
     schema = load_schema("config")
     schema["$id"] = f"{ID}config.json"
     defs = schema["$defs"]
-    policies = [(chart.names(), _embedded(chart.config_schema, f"policy-{chart.name}", ("class",))) for chart in bundled() if chart.config_schema is not None]
+    policies = [
+        (chart.names(), _embedded(chart.config_schema, f"policy-{chart.name}", ("class",)))
+        for chart in bundled()
+        if chart.config_schema is not None
+    ]
     defs["policy"] = {**defs["policy"], "allOf": _by_class(policies)}
     channels = {cls: cls.names for cls in channel_classes().values()}
-    defs["channel"] = {**defs["channel"], "allOf": _by_class((names, _embedded(cls.schema, f"channel-{names[-1]}", ("class",))) for cls, names in channels.items())}
+    defs["channel"] = {
+        **defs["channel"],
+        "allOf": _by_class(
+            (names, _embedded(cls.schema, f"channel-{names[-1]}", ("class",)))
+            for cls, names in channels.items()
+        ),
+    }
     defs["task"] = _embedded(load_schema("task"), "task")
-    schema["properties"]["tasks"] = {**schema["properties"]["tasks"], "items": {"$ref": "#/$defs/task"}}
+    schema["properties"]["tasks"] = {
+        **schema["properties"]["tasks"],
+        "items": {"$ref": "#/$defs/task"},
+    }
     return schema
 
 

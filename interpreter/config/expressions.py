@@ -56,13 +56,19 @@ def bounded_power(base: Any, exponent: Any) -> Any:
     """
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
         if exponent * math.log2(abs(base)) > MAX_BITS:
-            raise TooCostly(f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than {MAX_BITS} bits")
+            raise TooCostly(
+                f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than {MAX_BITS} bits"
+            )
     return base**exponent
 
 
 def bounded_mult(left: Any, right: Any) -> Any:
     """``left * right``, refused when an integer product would exceed MAX_BITS bits."""
-    if isinstance(left, int) and isinstance(right, int) and _int_bits(left) + _int_bits(right) > MAX_BITS:
+    if (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and _int_bits(left) + _int_bits(right) > MAX_BITS
+    ):
         raise TooCostly(f"a product would have more than {MAX_BITS} bits")
     return safe_mult(left, right)
 
@@ -137,7 +143,9 @@ class _Parsed:
         self.tree, self.names = tree, names
 
 
-def evaluate(expression: Any, names: Mapping[str, Any], *, key: str | None = None, where: Where | None = None) -> Any:
+def evaluate(
+    expression: Any, names: Mapping[str, Any], *, key: str | None = None, where: Where | None = None
+) -> Any:
     """The value of *expression* over *names*; a value that is not a string is already one.
 
     Every failure is a ConfigError naming *key* (and *where*: file, line)
@@ -164,7 +172,11 @@ def evaluate(expression: Any, names: Mapping[str, Any], *, key: str | None = Non
 
 
 def check(
-    expression: Any, names: Collection[str] | None = None, *, key: str | None = None, where: Where | None = None
+    expression: Any,
+    names: Collection[str] | None = None,
+    *,
+    key: str | None = None,
+    where: Where | None = None,
 ) -> frozenset[str]:
     """Validate *expression* when the configuration loads, before any value is known.
 
@@ -213,7 +225,9 @@ def _parse(expression: str) -> _Parsed:
             raise _Invalid(f"attribute {node.attr!r} is not allowed")
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise _Invalid(f"calling {ast.unparse(node.func)!r} is not allowed (functions: {', '.join(FUNCTIONS)})")
+                raise _Invalid(
+                    f"calling {ast.unparse(node.func)!r} is not allowed (functions: {', '.join(FUNCTIONS)})"
+                )
             called.add(node.func.id)
     return _Parsed(tree.body, frozenset(names - called))
 
@@ -247,7 +261,9 @@ def _evaluator() -> SimpleEval:
     """One evaluator per thread: building one costs more than evaluating."""
     evaluator = getattr(_local, "evaluator", None)
     if evaluator is None:
-        evaluator = _local.evaluator = SimpleEval(operators=dict(OPERATORS), functions=dict(FUNCTIONS))
+        evaluator = _local.evaluator = SimpleEval(
+            operators=dict(OPERATORS), functions=dict(FUNCTIONS)
+        )
     return evaluator
 
 
@@ -271,4 +287,9 @@ def _cause(exc: Exception) -> str:
 
 def _error(expression: str, cause: str, key: str | None, where: Where | None) -> ConfigError:
     file, line = where if where is not None else (None, None)
-    return ConfigError(f'cannot evaluate "{shorten(expression.strip(), SHOWN)}": {cause}', file=file, line=line, key=key)
+    return ConfigError(
+        f'cannot evaluate "{shorten(expression.strip(), SHOWN)}": {cause}',
+        file=file,
+        line=line,
+        key=key,
+    )

@@ -21,7 +21,9 @@ from .formats import format_checker
 from .quickcheck import verdict
 from .yamlsource import Located
 
-if TYPE_CHECKING:  # jsonschema is imported only when input is invalid or the quick check cannot tell
+if (
+    TYPE_CHECKING
+):  # jsonschema is imported only when input is invalid or the quick check cannot tell
     import jsonschema
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
@@ -53,10 +55,18 @@ def validator_class(schema: Any) -> type[Validator]:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``interpreter.schemas`` (``name`` without ``.schema.json``)."""
-    return json.loads(files("interpreter.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
+    return json.loads(
+        files("interpreter.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    )
 
 
-def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: str | None = None, default_key: str | None = None) -> None:
+def validate(
+    instance: Any,
+    schema: Mapping[str, Any] | bool,
+    *,
+    default_file: str | None = None,
+    default_key: str | None = None,
+) -> None:
     """Validate *instance* (loaded YAML) and raise the single most relevant error.
 
     The error names the file and line of the deepest located entry on the
@@ -66,7 +76,10 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: s
         return
     from jsonschema.exceptions import best_match
 
-    error = best_match(validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance), key=_relevance())
+    error = best_match(
+        validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance),
+        key=_relevance(),
+    )
     if error is None:
         return
     message, extra = explain(error)
@@ -76,7 +89,11 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: s
 
 def locate(root: Any, path: Any) -> tuple[str | None, int | None, str | None]:
     """File, line and dotted key of the deepest located entry along *path*."""
-    file, line, key = getattr(root, "file", None), getattr(root, "line", None), getattr(root, "path", "") or None
+    file, line, key = (
+        getattr(root, "file", None),
+        getattr(root, "line", None),
+        getattr(root, "path", "") or None,
+    )
     node = root
     for step in path:
         if isinstance(node, Located):
@@ -154,9 +171,15 @@ def explain(error: ValidationError | jsonschema.SchemaError) -> tuple[str, list[
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         allowed = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
-        extras = [key for key in instance if key not in allowed and not any(re.search(p, str(key)) for p in patterns)]
+        extras = [
+            key
+            for key in instance
+            if key not in allowed and not any(re.search(p, str(key)) for p in patterns)
+        ]
         if extras:
-            return f"unknown key {extras[0]!r}{known_keys_hint(str(extras[0]), allowed)}", [extras[0]]
+            return f"unknown key {extras[0]!r}{known_keys_hint(str(extras[0]), allowed)}", [
+                extras[0]
+            ]
     return _explain_value(error), []
 
 
@@ -174,7 +197,9 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
     if kind == "format" and error.cause is not None:
         cause = error.cause
         return cause.message if isinstance(cause, ConfigError) else str(cause)
-    if kind in ("anyOf", "oneOf") and all(isinstance(branch, Mapping) and "type" in branch for branch in value):
+    if kind in ("anyOf", "oneOf") and all(
+        isinstance(branch, Mapping) and "type" in branch for branch in value
+    ):
         types: list[str] = []
         for branch in value:
             types.extend([branch["type"]] if isinstance(branch["type"], str) else branch["type"])
@@ -189,16 +214,27 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
             wanted = branch.get("type") if isinstance(branch, Mapping) else None
             if wanted is None:
                 return True
-            return any(checker.is_type(instance, name) for name in ([wanted] if isinstance(wanted, str) else wanted))
+            return any(
+                checker.is_type(instance, name)
+                for name in ([wanted] if isinstance(wanted, str) else wanted)
+            )
 
-        fitting = [sub for sub in error.context if sub.relative_schema_path and fits(value[sub.relative_schema_path[0]])]
+        fitting = [
+            sub
+            for sub in error.context
+            if sub.relative_schema_path and fits(value[sub.relative_schema_path[0]])
+        ]
         if fitting:
             best = best_match(fitting, key=_relevance())
             if best is not None:
                 return _explain_value(best)
     if kind == "required":
         missing = [key for key in value if key not in instance]
-        return "missing required " + ("key " if len(missing) == 1 else "keys ") + ", ".join(repr(key) for key in missing)
+        return (
+            "missing required "
+            + ("key " if len(missing) == 1 else "keys ")
+            + ", ".join(repr(key) for key in missing)
+        )
     if kind == "enum":
         return f"expected one of: {', '.join(map(str, value))}; got {instance!r}"
     if kind == "const":
@@ -207,15 +243,27 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
     if kind in bounds:
         return f"expected a number {bounds[kind]} {value}, got {instance!r}"
     if kind == "minItems":
-        return "expected a non-empty list" if value == 1 else f"expected at least {_plural(value, 'item')}"
+        return (
+            "expected a non-empty list"
+            if value == 1
+            else f"expected at least {_plural(value, 'item')}"
+        )
     if kind == "maxItems":
         return f"expected at most {_plural(value, 'item')}"
     if kind == "minLength":
-        return "expected a non-empty string" if value == 1 else f"expected at least {_plural(value, 'character')}"
+        return (
+            "expected a non-empty string"
+            if value == 1
+            else f"expected at least {_plural(value, 'character')}"
+        )
     if kind == "maxLength":
         return f"expected at most {_plural(value, 'character')}"
     if kind == "minProperties":
-        return "expected a non-empty mapping" if value == 1 else f"expected at least {_plural(value, 'key')}"
+        return (
+            "expected a non-empty mapping"
+            if value == 1
+            else f"expected at least {_plural(value, 'key')}"
+        )
     if kind == "maxProperties":
         return f"expected at most {_plural(value, 'key')}"
     if kind == "pattern":
@@ -249,5 +297,6 @@ def check_schema(schema: Any) -> None:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         file, line, key = locate(schema, exc.absolute_path)
-        raise ConfigError(f"invalid JSON Schema: {explain(exc)[0]}", file=file, line=line, key=key) from None
-
+        raise ConfigError(
+            f"invalid JSON Schema: {explain(exc)[0]}", file=file, line=line, key=key
+        ) from None

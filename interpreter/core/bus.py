@@ -48,7 +48,9 @@ class EventBus:
     def _route(self, cls: type[Event]) -> tuple[Subscriber, ...]:
         route = self._routes.get(cls)
         if route is None:
-            route = tuple(cb for cb, classes in self._subscribers if not classes or issubclass(cls, classes))
+            route = tuple(
+                cb for cb, classes in self._subscribers if not classes or issubclass(cls, classes)
+            )
             self._routes[cls] = route
         return route
 

@@ -36,7 +36,9 @@ class Event:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.names = frozenset(c.__name__ for c in cls.__mro__ if isinstance(c, type) and issubclass(c, Event))
+        cls.names = frozenset(
+            c.__name__ for c in cls.__mro__ if isinstance(c, type) and issubclass(c, Event)
+        )
 
     def __post_init__(self) -> None:
         if not isinstance(self.traceids, frozenset):

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import ConfigError, PerfchartError
 
-if TYPE_CHECKING:  # what entry_points() returns before Python 3.12; it selects by group as EntryPoints does
+if (
+    TYPE_CHECKING
+):  # what entry_points() returns before Python 3.12; it selects by group as EntryPoints does
     from importlib.metadata import SelectableGroups
 
 Plugin = TypeVar("Plugin")
@@ -33,13 +35,19 @@ def load_plugins(group: str, base: type[Plugin], kind: str) -> dict[str, type[Pl
         try:
             cls = entry.load()
         except Exception as exc:
-            raise PerfchartError(f"{kind} plugin {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}") from exc
+            raise PerfchartError(
+                f"{kind} plugin {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}"
+            ) from exc
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise PerfchartError(f"{kind} plugin {entry.name!r} ({entry.value}) is not a perfchart {base.__name__} class")
+            raise PerfchartError(
+                f"{kind} plugin {entry.name!r} ({entry.value}) is not a perfchart {base.__name__} class"
+            )
         for name in getattr(cls, "names"):
             found.setdefault(name.casefold(), cls)
     if not found:
-        raise PerfchartError(f"no {kind} is registered in the {group!r} entry points: is perfchart installed (pip install -e .)?")
+        raise PerfchartError(
+            f"no {kind} is registered in the {group!r} entry points: is perfchart installed (pip install -e .)?"
+        )
     return found
 
 
@@ -49,7 +57,12 @@ def _registered() -> SelectableGroups:
     return entry_points()
 
 
-def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str, unimplemented: Mapping[str, str] | None = None) -> type[Plugin]:
+def find_plugin(
+    classes: Mapping[str, type[Plugin]],
+    name: str,
+    kind: str,
+    unimplemented: Mapping[str, str] | None = None,
+) -> type[Plugin]:
     """The class *name* resolves to; a ConfigError (without a location) naming the known ones if none.
 
     *unimplemented* maps folded names of the original driver's classes that
@@ -60,7 +73,9 @@ def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str, unimp
         return cls
     known = ", ".join(sorted({n for c in classes.values() for n in getattr(c, "names")}))
     if unimplemented and name.casefold() in unimplemented:
-        raise ConfigError(f"{unimplemented[name.casefold()]} is a {kind} of the original driver that perfchart does not implement (known {kind}s: {known})")
+        raise ConfigError(
+            f"{unimplemented[name.casefold()]} is a {kind} of the original driver that perfchart does not implement (known {kind}s: {known})"
+        )
     close = difflib.get_close_matches(name.casefold(), list(classes), n=1)
     hint = f"did you mean {getattr(classes[close[0]], 'names')[0]}? " if close else ""
     raise ConfigError(f"unknown {kind} class {name!r} ({hint}known {kind}s: {known})")

@@ -25,7 +25,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core import Event, EventBus, FlagUpdateEvent, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, RunEndEvent, RunKey
+from ..core import (
+    Event,
+    EventBus,
+    FlagUpdateEvent,
+    LogLineEvent,
+    OutcomeEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunKey,
+)
 from ..errors import shorten
 from .parameters import ParameterBatch
 
@@ -75,7 +84,9 @@ class Summary:
     def count(self, record: Mapping[str, Any]) -> None:
         self.runs += 1
         self.ok += bool(record.get("ok"))
-        self.by_status.setdefault(str(record.get("status")), Stats()).add(float(record.get("duration") or 0.0))
+        self.by_status.setdefault(str(record.get("status")), Stats()).add(
+            float(record.get("duration") or 0.0)
+        )
 
 
 class RunListener:
@@ -106,7 +117,9 @@ class Cursor:
     A resumed repetition counts on from *runs*, the runs it already has.
     """
 
-    def __init__(self, batch: ParameterBatch, policy: str, repetition: int, runs: int = 0, lane: int = 0) -> None:
+    def __init__(
+        self, batch: ParameterBatch, policy: str, repetition: int, runs: int = 0, lane: int = 0
+    ) -> None:
         self._batch = batch
         self.policy = policy
         self.repetition = repetition
@@ -119,7 +132,9 @@ class Cursor:
 
     def set_parameters(self, parameters: Mapping[str, Any]) -> int:
         """Add *parameters* to this step's run (a new one on the step's first call); return its trace."""
-        key = RunKey(policy=self.policy, repetition=self.repetition, number=self.runs + 1, lane=self.lane)
+        key = RunKey(
+            policy=self.policy, repetition=self.repetition, number=self.runs + 1, lane=self.lane
+        )
         trace, new = self._batch.set(parameters, key, replaces=self.open_run)
         if new:
             self.runs += 1
@@ -141,9 +156,22 @@ class RunLedger:
     """Opens, fills and closes every run's record, and tells its listeners in phases."""
 
     #: The events the ledger needs for records of its own.
-    event_classes: tuple[type[Event], ...] = (ParameterUpdateEvent, FlagUpdateEvent, RunEndEvent, OutcomeEvent, LogLineEvent)
+    event_classes: tuple[type[Event], ...] = (
+        ParameterUpdateEvent,
+        FlagUpdateEvent,
+        RunEndEvent,
+        OutcomeEvent,
+        LogLineEvent,
+    )
 
-    def __init__(self, bus: EventBus, batch: ParameterBatch, *, dry_run: bool = False, previous: Sequence[Record] = ()) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        batch: ParameterBatch,
+        *,
+        dry_run: bool = False,
+        previous: Sequence[Record] = (),
+    ) -> None:
         """*previous* records (of a resumed session) count in the summary, and indexes continue after theirs."""
         self.bus = bus
         self.batch = batch
@@ -163,7 +191,11 @@ class RunLedger:
         """Tell *listener* about every run from now on; the bus delivers it the events it asks for."""
         self._listeners.append(listener)
         self._routes.clear()
-        wanted = tuple(dict.fromkeys([*self.event_classes, *(cls for each in self._listeners for cls in each.events)]))
+        wanted = tuple(
+            dict.fromkeys(
+                [*self.event_classes, *(cls for each in self._listeners for cls in each.events)]
+            )
+        )
         if wanted != self._subscribed:
             self.bus.unsubscribe(self.handle)
             self.bus.subscribe(self.handle, *wanted)
@@ -198,7 +230,9 @@ class RunLedger:
                     record["last_stderr"] = shorten(event.line, LAST_STDERR)
         route = self._routes.get(cls)
         if route is None:
-            route = self._routes[cls] = tuple(each for each in self._listeners if each.events and issubclass(cls, each.events))
+            route = self._routes[cls] = tuple(
+                each for each in self._listeners if each.events and issubclass(cls, each.events)
+            )
         for listener in route:
             listener.observe(event, records)
         if isinstance(event, RunEndEvent):
@@ -254,4 +288,3 @@ class RunLedger:
         self.summary.count(record)
         for listener in self._listeners:
             listener.closed(record)
-

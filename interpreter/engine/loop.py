@@ -58,7 +58,9 @@ class EventLoop:
         clock = self.timers.clock
         if isinstance(clock, SimulatedClock):
             if deadline is None:
-                raise RuntimeError("the simulated clock has nothing to wait for: the loop would spin forever")
+                raise RuntimeError(
+                    "the simulated clock has nothing to wait for: the loop would spin forever"
+                )
             if deadline > clock.time:
                 clock.time = deadline
             return

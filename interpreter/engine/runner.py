@@ -21,7 +21,17 @@ from sismic.model import MacroStep, Statechart, Transition
 
 from ..charts import PolicyChart, block_of, code_offset, config_origin, describe_transition, helpers
 from ..config import error_at
-from ..core import Clock, Event, EventBus, RunTaskCompletedEvent, SimulatedEvent, StalledEvent, Timers, check_class_names, traces
+from ..core import (
+    Clock,
+    Event,
+    EventBus,
+    RunTaskCompletedEvent,
+    SimulatedEvent,
+    StalledEvent,
+    Timers,
+    check_class_names,
+    traces,
+)
 from ..errors import ConfigError, PerfchartError
 from ..filters import EventFilter, FilterSyntaxError
 from .ledger import Cursor
@@ -39,7 +49,9 @@ class DeadlineEvaluator(PythonEvaluator):
     so the session sleeps exactly until then instead of polling.
     """
 
-    def __init__(self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(interpreter, initial_context=initial_context)
         self.deadline: float | None = None
         #: The source state of the guard being evaluated: what ``after`` and ``idle`` count from.
@@ -70,7 +82,13 @@ class DeadlineEvaluator(PythonEvaluator):
         if compiled is None:
             compiled = self._evaluable_code.setdefault(code, compile(code, "<string>", "eval"))
         self._source = transition.source
-        exposed = {"active": self._active, "time": self._interpreter.time, "after": self._after, "idle": self._idle, "event": event}
+        exposed = {
+            "active": self._active,
+            "time": self._interpreter.time,
+            "after": self._after,
+            "idle": self._idle,
+            "event": event,
+        }
         try:
             return bool(eval(compiled, exposed, self._context))
         except Exception as exc:
@@ -114,7 +132,16 @@ def memoize_structure(statechart: Statechart) -> Statechart:
 class Binding:
     """A filter session feeding one statechart event name (its *role*)."""
 
-    def __init__(self, role: str, expression: str, attrs: Mapping[str, Any], deliver: Callable[..., None], timers: Timers, *, simulate: bool = True) -> None:
+    def __init__(
+        self,
+        role: str,
+        expression: str,
+        attrs: Mapping[str, Any],
+        deliver: Callable[..., None],
+        timers: Timers,
+        *,
+        simulate: bool = True,
+    ) -> None:
         self.role = role
         self.expression = expression
         self.attrs = dict(attrs)
@@ -181,12 +208,14 @@ class PolicyRunner:
         self.api = PolicyAPI(self)
         self._origins: dict[int, tuple[Any, Any]] = {}
         self.evaluator: DeadlineEvaluator
-        self.interpreter = self._interpreter({
-            "config": config,
-            "definitions": dict(definitions),
-            "policy": self.api,
-            **helpers(seed, config, definitions, self._origins, done),
-        })
+        self.interpreter = self._interpreter(
+            {
+                "config": config,
+                "definitions": dict(definitions),
+                "policy": self.api,
+                **helpers(seed, config, definitions, self._origins, done),
+            }
+        )
         statechart = self.interpreter.statechart
         #: Where the chart went: entries per state and firings per transition (by position in the chart).
         self.entered: dict[str, int] = dict.fromkeys(statechart.states, 0)
@@ -224,26 +253,41 @@ class PolicyRunner:
         """A time guard failed at the last step: time passing alone may move the chart."""
         return self.evaluator.deadline is not None
 
-    def _evaluator_for(self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]) -> DeadlineEvaluator:
+    def _evaluator_for(
+        self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]
+    ) -> DeadlineEvaluator:
         """Keep the evaluator before sismic runs the preamble, so a failing preamble can be located."""
         self.evaluator = DeadlineEvaluator(interpreter, initial_context=initial_context)
         return self.evaluator
 
     # -- what the chart asks of the runtime (through PolicyAPI) ---------------
 
-    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any], *, simulate: bool = True) -> None:
+    def bind(
+        self,
+        role: str,
+        expression: str | Iterable[str],
+        attrs: Mapping[str, Any],
+        *,
+        simulate: bool = True,
+    ) -> None:
         expressions = [expression] if isinstance(expression, str) else list(expression)
         for text in expressions:
             if not isinstance(text, str) or not text.strip():
-                raise self._config_error(text, f"expected an event filter expression for {role!r}, got {text!r}")
-            if any(b.role == role and b.expression == text and b.attrs == attrs for b in self.bindings):
+                raise self._config_error(
+                    text, f"expected an event filter expression for {role!r}, got {text!r}"
+                )
+            if any(
+                b.role == role and b.expression == text and b.attrs == attrs for b in self.bindings
+            ):
                 continue  # binding again in a state entered again changes nothing
             try:
                 binding = Binding(role, text, attrs, self._matched, self.timers, simulate=simulate)
                 if self.check_classes:
                     check_class_names(binding.filter.class_names)
             except (FilterSyntaxError, ConfigError) as exc:
-                raise self._config_error(text, exc.message if isinstance(exc, ConfigError) else str(exc)) from None
+                raise self._config_error(
+                    text, exc.message if isinstance(exc, ConfigError) else str(exc)
+                ) from None
             self.bindings.append(binding)
 
     def unbind(self, role: str) -> int:
@@ -268,13 +312,20 @@ class PolicyRunner:
             pending = self._tasks.get(event.task, 0)
             if pending:
                 self._tasks[event.task] = pending - 1
-                self.send("task_completed", task=event.task, exitcodes=event.exitcodes, traceids=event.traceids)
+                self.send(
+                    "task_completed",
+                    task=event.task,
+                    exitcodes=event.exitcodes,
+                    traceids=event.traceids,
+                )
             return
         for binding in self.bindings:
             binding.session.handle(event)
 
     def _matched(self, binding: Binding, event: Event, notrace: bool) -> None:
-        self.send(binding.role, source=event, traceids=event.traceids, notrace=notrace, **binding.attrs)
+        self.send(
+            binding.role, source=event, traceids=event.traceids, notrace=notrace, **binding.attrs
+        )
 
     def send(self, name: str, **data: Any) -> None:
         """Queue a statechart event; it is processed at the next ``step``."""
@@ -365,7 +416,9 @@ class PolicyRunner:
         state that only waits for events, where the answer is known.
         """
         interpreter = self.interpreter
-        return bool(interpreter._internal_queue or interpreter._external_queue) or not self._eventless.isdisjoint(interpreter._configuration)
+        return bool(
+            interpreter._internal_queue or interpreter._external_queue
+        ) or not self._eventless.isdisjoint(interpreter._configuration)
 
     def waiting(self) -> str:
         """What the chart waits in now: its active states, the roles it listens for and for how long.
@@ -374,11 +427,18 @@ class PolicyRunner:
         """
         configuration = list(self.interpreter.configuration)
         statechart = self.interpreter.statechart
-        leaves = [name for name in configuration if not any(child in configuration for child in statechart.children_for(name))]
+        leaves = [
+            name
+            for name in configuration
+            if not any(child in configuration for child in statechart.children_for(name))
+        ]
         roles: dict[str, list[str]] = {}
         for binding in list(self.bindings):
             roles.setdefault(binding.role, []).append(binding.expression)
-        listening = "; ".join(f"{role}: {' | '.join(filters)}" for role, filters in roles.items()) or "no bound events"
+        listening = (
+            "; ".join(f"{role}: {' | '.join(filters)}" for role, filters in roles.items())
+            or "no bound events"
+        )
         waited = max(0.0, self.clock.time - self.last_change)
         return f"in {', '.join(leaves)}, waiting for {listening} ({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
 
@@ -392,8 +452,14 @@ class PolicyRunner:
 
     def check_stale(self) -> None:
         """Send ``stalled`` when the chart has not changed state for the stale timeout."""
-        if self._started and not self.final and self.clock.time >= self.last_change + self.stale_timeout:
-            log.warning("%s: no state change for %gs, sending stalled", self.name, self.stale_timeout)
+        if (
+            self._started
+            and not self.final
+            and self.clock.time >= self.last_change + self.stale_timeout
+        ):
+            log.warning(
+                "%s: no state change for %gs, sending stalled", self.name, self.stale_timeout
+            )
             self.last_change = self.clock.time
             self.stalls += 1
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
@@ -418,10 +484,18 @@ class PolicyRunner:
             return ConfigError(f"invalid statechart: {exc}", file=str(self.chart.path))
         kind, obj = _running(exc)
         block, key, place = block_of(self.chart.source(), self.chart.statechart(), kind, obj)
-        line, code = self.chart.source().code_line(block, key, code_offset(cause)) if block is not None else (None, "")
-        what = cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
+        line, code = (
+            self.chart.source().code_line(block, key, code_offset(cause))
+            if block is not None
+            else (None, "")
+        )
+        what = (
+            cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
+        )
         origin = self._config_origin(code)
-        return ConfigError(f"{what} in `{code}`{origin}", file=str(self.chart.path), line=line, key=place)
+        return ConfigError(
+            f"{what} in `{code}`{origin}", file=str(self.chart.path), line=line, key=place
+        )
 
     def _config_origin(self, code: str) -> str:
         """Name the config entry behind a value the failing line uses, when one is behind it."""
@@ -478,4 +552,3 @@ def _names(code: str) -> list[str]:
     import re
 
     return list(dict.fromkeys(re.findall(r"(?<![.\w])[A-Za-z_]\w*", code)))
-

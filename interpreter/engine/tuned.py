@@ -22,7 +22,16 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from sismic.interpreter import Interpreter
-from sismic.model import DeepHistoryState, Event, InternalEvent, MacroStep, MicroStep, ShallowHistoryState, Statechart, Transition
+from sismic.model import (
+    DeepHistoryState,
+    Event,
+    InternalEvent,
+    MacroStep,
+    MicroStep,
+    ShallowHistoryState,
+    Statechart,
+    Transition,
+)
 from sismic.utilities import sorted_groupby
 
 #: The transitions one source state offers an event, grouped by priority, highest first.
@@ -42,9 +51,16 @@ class TunedInterpreter(Interpreter):
         self._stabilisations: dict[frozenset[str], tuple[list[str], list[str]] | None] = {}
         self._moves: dict[tuple[int, frozenset[str]], tuple[list[str], list[str]]] = {}
         #: History states remember configurations, so their stabilisation is not a function of the shape.
-        self._history = any(isinstance(statechart.state_for(name), (ShallowHistoryState, DeepHistoryState)) for name in statechart.states)
+        self._history = any(
+            isinstance(statechart.state_for(name), (ShallowHistoryState, DeepHistoryState))
+            for name in statechart.states
+        )
         super().__init__(statechart, **kwargs)
-        self._plain = self._ignore_contract and not self._history and not hasattr(self._evaluator, "on_step_starts")
+        self._plain = (
+            self._ignore_contract
+            and not self._history
+            and not hasattr(self._evaluator, "on_step_starts")
+        )
 
     # -- the macro step --------------------------------------------------------
 
@@ -89,7 +105,13 @@ class TunedInterpreter(Interpreter):
         for event in sent:
             self._raise_event(cast(Any, event))
             self._sent_events.append(event)
-        return MicroStep(event=step.event, transition=transition, entered_states=step.entered_states, exited_states=step.exited_states, sent_events=sent)
+        return MicroStep(
+            event=step.event,
+            transition=transition,
+            entered_states=step.entered_states,
+            exited_states=step.exited_states,
+            sent_events=sent,
+        )
 
     def _queue_event(self, event: Event) -> None:
         """Append an external event that is due no earlier than the last queued one: where stock bisection puts it."""
@@ -103,10 +125,19 @@ class TunedInterpreter(Interpreter):
 
     # -- structural answers, cached ------------------------------------------
 
-    def _select_transitions(self, event: Event | None, states: set[str], *, eventless_first: bool = True, inner_first: bool = True) -> list[Transition]:
+    def _select_transitions(
+        self,
+        event: Event | None,
+        states: set[str],
+        *,
+        eventless_first: bool = True,
+        inner_first: bool = True,
+    ) -> list[Transition]:
         """Try guards in the stock order, which depends only on the event's name and the configuration."""
         if not (eventless_first and inner_first):
-            return super()._select_transitions(event, states, eventless_first=eventless_first, inner_first=inner_first)
+            return super()._select_transitions(
+                event, states, eventless_first=eventless_first, inner_first=inner_first
+            )
         key = (getattr(event, "name", None), frozenset(states))
         plan = self._plans.get(key)
         if plan is None:
@@ -137,18 +168,33 @@ class TunedInterpreter(Interpreter):
     def _plan(self, name: str | None, states: frozenset[str]) -> Plan:
         """The stock selection's grouping (eventless first, inner first, by source, by priority), once."""
         statechart = self._statechart
-        considered = [t for t in statechart.transitions if t.source in states and (t.event is None or t.event == name)]
+        considered = [
+            t
+            for t in statechart.transitions
+            if t.source in states and (t.event is None or t.event == name)
+        ]
         plan = []
         for has_event, transitions in sorted_groupby(considered, key=lambda t: t.event is not None):
             sources: list[SourcePlan] = []
-            for _, by_depth in sorted_groupby(transitions, key=lambda t: statechart.depth_for(t.source), reverse=True):
+            for _, by_depth in sorted_groupby(
+                transitions, key=lambda t: statechart.depth_for(t.source), reverse=True
+            ):
                 for source, by_source in sorted_groupby(by_depth, key=lambda t: t.source):
-                    priorities = tuple(tuple(group) for _, group in sorted_groupby(by_source, key=lambda t: t.priority, reverse=True))
-                    sources.append((source, frozenset(statechart.ancestors_for(source)), priorities))
+                    priorities = tuple(
+                        tuple(group)
+                        for _, group in sorted_groupby(
+                            by_source, key=lambda t: t.priority, reverse=True
+                        )
+                    )
+                    sources.append(
+                        (source, frozenset(statechart.ancestors_for(source)), priorities)
+                    )
             plan.append((has_event, tuple(sources)))
         return tuple(plan)
 
-    def _create_steps(self, event: Event | None, transitions: Iterable[Transition]) -> list[MicroStep]:
+    def _create_steps(
+        self, event: Event | None, transitions: Iterable[Transition]
+    ) -> list[MicroStep]:
         """States left and entered by each transition, computed once per transition and configuration."""
         configuration = frozenset(self._configuration)
         steps = []
@@ -162,7 +208,14 @@ class TunedInterpreter(Interpreter):
                 stock = super()._create_steps(event, [transition])[0]
                 move = self._moves[key] = (stock.entered_states, stock.exited_states)
                 _bound(self._moves)
-            steps.append(MicroStep(event=event, transition=transition, entered_states=list(move[0]), exited_states=list(move[1])))
+            steps.append(
+                MicroStep(
+                    event=event,
+                    transition=transition,
+                    entered_states=list(move[0]),
+                    exited_states=list(move[1]),
+                )
+            )
         return steps
 
     def _create_stabilization_step(self, names: Iterable[str]) -> MicroStep | None:
@@ -174,7 +227,9 @@ class TunedInterpreter(Interpreter):
             cached = self._stabilisations[key]
         else:
             stock = super()._create_stabilization_step(key)
-            cached = self._stabilisations[key] = None if stock is None else (stock.entered_states, stock.exited_states)
+            cached = self._stabilisations[key] = (
+                None if stock is None else (stock.entered_states, stock.exited_states)
+            )
             _bound(self._stabilisations)
         if cached is None:
             return None

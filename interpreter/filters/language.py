@@ -177,7 +177,9 @@ def _condition(path: tuple[tuple[bool, str], ...], test: Condition) -> Condition
     """A missing step makes the condition false rather than raising; one-step paths skip the loop."""
     if len(path) == 1 and not path[0][0]:
         name = path[0][1]
-        return lambda event: (value := getattr(event, name, _MISSING)) is not _MISSING and test(value)
+        return lambda event: (
+            (value := getattr(event, name, _MISSING)) is not _MISSING and test(value)
+        )
     resolve = _resolver(path)
     return lambda event: (value := resolve(event)) is not _MISSING and test(value)
 
@@ -297,7 +299,9 @@ class _Parser:
         if char in ("]", ")"):
             return self.fail(f"unbalanced {char!r}")
         if char == "[":
-            return self.fail("unexpected '[': a clause has one condition list, right after its class name")
+            return self.fail(
+                "unexpected '[': a clause has one condition list, right after its class name"
+            )
         return self.fail(f"unexpected {char!r} (clauses are separated by whitespace)")
 
     def unbalanced(self, opening: str, position: int) -> FilterSyntaxError:
@@ -344,7 +348,9 @@ class _Parser:
                 raise self.fail("':not(...)' must wrap the whole expression")
             node = self.negation(depth + 1) if nested else self.clause()
             if self.peek() == ":":
-                raise self.fail("selectors are not allowed inside ':not(...)'; put them after its ')'")
+                raise self.fail(
+                    "selectors are not allowed inside ':not(...)'; put them after its ')'"
+                )
             alternatives.append(node)
             if not self.skip_space() and not self.at_end() and self.peek() != ")":
                 raise self.unexpected()
@@ -395,7 +401,9 @@ class _Parser:
             elif not char:
                 raise self.unbalanced("[", opening)
             else:
-                raise self.fail(f"expected ',' or ']', found {char!r} (quote values that contain spaces)")
+                raise self.fail(
+                    f"expected ',' or ']', found {char!r} (quote values that contain spaces)"
+                )
 
     # condition := path op value;  path := Name ('.' (Name | quoted))*
 
@@ -533,12 +541,18 @@ class _Parser:
         except ValueError:
             n = 0
         if n < 1:
-            raise self.fail(f"':nth' needs a positive whole number, got {shorten(repr(count.strip()), 40)}", start)
+            raise self.fail(
+                f"':nth' needs a positive whole number, got {shorten(repr(count.strip()), 40)}",
+                start,
+            )
         if not rest:
             return n, None
         group = rest[0].strip()
         if not _IDENT.fullmatch(group):
-            raise self.fail(f"':nth' group must be a name, got {shorten(repr(group), 40)}", start + len(count) + 1)
+            raise self.fail(
+                f"':nth' group must be a name, got {shorten(repr(group), 40)}",
+                start + len(count) + 1,
+            )
         return n, group
 
     def after(self, text: str, start: int) -> float:
@@ -547,7 +561,10 @@ class _Parser:
         except (ValueError, ArithmeticError):
             seconds = math.nan
         if not math.isfinite(seconds):
-            raise self.fail(f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such as 1.5s, 500ms or 2m", start)
+            raise self.fail(
+                f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such as 1.5s, 500ms or 2m",
+                start,
+            )
         return seconds
 
 
@@ -562,7 +579,9 @@ class EventFilter:
             raise TypeError(f"a filter expression is a string, not {type(expression).__name__}")
         self.expression = expression
         self._rules = tuple(_Parser(expression).parse())
-        self.class_names: frozenset[str] = frozenset(name for rule in self._rules for name in _names(rule.node))
+        self.class_names: frozenset[str] = frozenset(
+            name for rule in self._rules for name in _names(rule.node)
+        )
         self._needs_timers = any(rule.after is not None for rule in self._rules)
         self._groups = frozenset(rule.group for rule in self._rules if rule.group is not None)
         self._routes: dict[type, _Route] = {}
@@ -570,7 +589,9 @@ class EventFilter:
     def __repr__(self) -> str:
         return f"EventFilter({self.expression!r})"
 
-    def start(self, traceids: Iterable[int] | None, callback: Callback, timers: Timers | None = None) -> FilterSession:
+    def start(
+        self, traceids: Iterable[int] | None, callback: Callback, timers: Timers | None = None
+    ) -> FilterSession:
         """A fresh session; *traceids* None means no trace restriction."""
         if self._needs_timers and timers is None:
             raise ValueError(f"filter {self.expression!r} uses ':after' and needs timers")
@@ -585,7 +606,15 @@ class EventFilter:
         """The rules that can apply to *cls*, with what they still check; cached per class."""
         names = getattr(cls, "names", None) or frozenset({cls.__name__})
         # A dry run's answer is selected by the filter it answers, whole, never by its rules (see FilterSession.handle).
-        route = () if cls is SimulatedEvent else tuple((rule, plan) for rule in self._rules if (plan := _plan(rule.node, names)) is not None)
+        route = (
+            ()
+            if cls is SimulatedEvent
+            else tuple(
+                (rule, plan)
+                for rule in self._rules
+                if (plan := _plan(rule.node, names)) is not None
+            )
+        )
         self._routes[cls] = route
         return route
 
@@ -607,7 +636,13 @@ class _RuleState:
 class FilterSession:
     """One run of a filter: owns the counts, :last candidates and :after timers."""
 
-    def __init__(self, event_filter: EventFilter, traceids: Iterable[int] | None, callback: Callback, timers: Timers | None) -> None:
+    def __init__(
+        self,
+        event_filter: EventFilter,
+        traceids: Iterable[int] | None,
+        callback: Callback,
+        timers: Timers | None,
+    ) -> None:
         self._routes = event_filter._routes
         self._route = event_filter._route
         self._traceids = None if traceids is None else frozenset(traceids)
@@ -629,7 +664,11 @@ class FilterSession:
         if route is None:
             route = self._route(type(event))
         if not route or self._closed:
-            if type(event) is SimulatedEvent and not self._closed and event.expression == self._expression:
+            if (
+                type(event) is SimulatedEvent
+                and not self._closed
+                and event.expression == self._expression
+            ):
                 if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
                     self._callback(event, False)
             return
@@ -653,7 +692,9 @@ class FilterSession:
                         bumped = {}
                     position = bumped.get(rule.group, 0)
                     if not position:
-                        position = bumped[rule.group] = self._groups[rule.group] = self._groups[rule.group] + 1
+                        position = bumped[rule.group] = self._groups[rule.group] = (
+                            self._groups[rule.group] + 1
+                        )
                 if self._accept(state, event, position) and chosen is None:
                     chosen = rule
         if chosen is not None:

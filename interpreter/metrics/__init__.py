@@ -12,7 +12,17 @@ from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
 from .collect import RunMetrics
 from .registry import tracker_class, tracker_classes
 from .stats import DEFAULT_SUMMARIZERS, Accumulator, Summarizer, check_summarize, summarizers
-from .summary import DURATION, Group, Grouping, SummaryView, metric_meta, read_runs, read_summary, with_duration, write_summary
+from .summary import (
+    DURATION,
+    Group,
+    Grouping,
+    SummaryView,
+    metric_meta,
+    read_runs,
+    read_summary,
+    with_duration,
+    write_summary,
+)
 
 __all__ = [
     "AGGREGATES",

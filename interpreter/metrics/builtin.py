@@ -192,7 +192,9 @@ class _Extraction:
 
     def __init__(self, item: Mapping[str, Any]) -> None:
         self.metric = str(item["metric"])
-        self.attrib: tuple[str, ...] | None = tuple(str(item["attrib"]).split(".")) if "attrib" in item else None
+        self.attrib: tuple[str, ...] | None = (
+            tuple(str(item["attrib"]).split(".")) if "attrib" in item else None
+        )
         self.expression: str | None = item.get("eval")
         self.pattern = compile_match(item["match"]) if "match" in item else None
 
@@ -203,7 +205,10 @@ class _Extraction:
             for step in self.attrib:
                 raw = raw.get(step) if isinstance(raw, dict) else getattr(raw, step, None)
                 if raw is None:
-                    warner.warn(f"{self.metric}:missing", f"{event.event_name} has no {'.'.join(self.attrib)!r}")
+                    warner.warn(
+                        f"{self.metric}:missing",
+                        f"{event.event_name} has no {'.'.join(self.attrib)!r}",
+                    )
                     return None
         else:
             assert self.expression is not None
@@ -231,7 +236,9 @@ def compile_match(source: str) -> re.Pattern[str]:
         raise ValueError(f"bad regular expression {source!r}: {exc}") from None
     if "value" not in pattern.groupindex and pattern.groups != 1:
         found = f"{pattern.groups} groups" if pattern.groups else "no group"
-        raise ValueError(f"regular expression {source!r} has {found}: name the number's group (?P<value>...) or use exactly one group")
+        raise ValueError(
+            f"regular expression {source!r} has {found}: name the number's group (?P<value>...) or use exactly one group"
+        )
     return pattern
 
 
@@ -247,7 +254,11 @@ class EventAttributeTracker(Tracker):
         for index, item in enumerate(items):
             if ("attrib" in item) == ("eval" in item):
                 where = getattr(items, "error", None)
-                message = "give either attrib or eval, not both" if "attrib" in item else "missing key 'attrib' (an attribute of the event) or 'eval' (an expression over it)"
+                message = (
+                    "give either attrib or eval, not both"
+                    if "attrib" in item
+                    else "missing key 'attrib' (an attribute of the event) or 'eval' (an expression over it)"
+                )
                 raise where(index, message) if where else ConfigError(message)
             for key in ("match", "eval"):
                 if key not in item:
@@ -282,7 +293,9 @@ class EventAttributeTracker(Tracker):
 
 
 class _AttributeRun(TrackerRun):
-    def __init__(self, tracker: EventAttributeTracker, traceids: frozenset[int], emit: Emit) -> None:
+    def __init__(
+        self, tracker: EventAttributeTracker, traceids: frozenset[int], emit: Emit
+    ) -> None:
         self.tracker = tracker
         self.emit = emit
         self.session = tracker.filter.start(traceids, self._extract, tracker.timers)

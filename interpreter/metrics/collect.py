@@ -74,7 +74,11 @@ class RunMetrics(RunListener):
         cls = type(event)
         route = self._routes.get(cls)
         if route is None:
-            route = self._routes[cls] = tuple(i for i, tracker in enumerate(self.trackers) if any(f.selects(cls) for f in tracker.filters))
+            route = self._routes[cls] = tuple(
+                i
+                for i, tracker in enumerate(self.trackers)
+                if any(f.selects(cls) for f in tracker.filters)
+            )
         if not route:
             return
         for run in self._open.values():

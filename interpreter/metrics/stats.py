@@ -59,19 +59,25 @@ def summarizer(entry: Any) -> Summarizer:
         if cls == "summarize.percentilesummarizer":
             pct = entry.get("percentile")
             if not isinstance(pct, (int, float)) or isinstance(pct, bool) or not 0 <= pct <= 100:
-                raise ValueError(f"a PercentileSummarizer needs percentile: a number from 0 to 100, got {pct!r}")
+                raise ValueError(
+                    f"a PercentileSummarizer needs percentile: a number from 0 to 100, got {pct!r}"
+                )
             return Summarizer(str(entry.get("name") or f"p{pct:g}"), "percentile", float(pct))
         if cls in ORIGINAL_CLASSES:
             kind = ORIGINAL_CLASSES[cls]
             return Summarizer(str(entry.get("name") or kind), kind)
-        raise ValueError(f"unknown summarizer class {entry.get('class')!r} (expected summarize.PercentileSummarizer or a name such as mean)")
+        raise ValueError(
+            f"unknown summarizer class {entry.get('class')!r} (expected summarize.PercentileSummarizer or a name such as mean)"
+        )
     text = str(entry)
     if text in PLAIN:
         return Summarizer(text, text)
     match = PERCENTILE.fullmatch(text)
     if match:
         return Summarizer(text, "percentile", float(match.group(1)))
-    raise ValueError(f"unknown summarizer {text!r} (expected one of: {', '.join(PLAIN)}, or a percentile such as p95)")
+    raise ValueError(
+        f"unknown summarizer {text!r} (expected one of: {', '.join(PLAIN)}, or a percentile such as p95)"
+    )
 
 
 def summarizers(entries: Sequence[Any] | None) -> tuple[Summarizer, ...]:
@@ -79,7 +85,9 @@ def summarizers(entries: Sequence[Any] | None) -> tuple[Summarizer, ...]:
     found = [summarizer(entry) for entry in (entries if entries else DEFAULT_SUMMARIZERS)]
     if any(s.kind == "mean_err" for s in found) and not any(s.kind == "mean" for s in found):
         # The original's mean_err reports the mean with its error: both columns.
-        found.insert(next(i for i, s in enumerate(found) if s.kind == "mean_err"), Summarizer("mean", "mean"))
+        found.insert(
+            next(i for i, s in enumerate(found) if s.kind == "mean_err"), Summarizer("mean", "mean")
+        )
     names = [s.name for s in found]
     for name in names:
         if names.count(name) > 1:

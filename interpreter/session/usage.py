@@ -20,8 +20,12 @@ class UnusedParameters:
     """Warns on the first update that sets a parameter no channel or task block names."""
 
     def __init__(self, config: TestConfig) -> None:
-        blocks = [spec.config for spec in config.channels] + [task.command.config for task in config.tasks]
-        self.used: set[str] = set().union(*(macro_names(dict(block)) for block in blocks)) if blocks else set()
+        blocks = [spec.config for spec in config.channels] + [
+            task.command.config for task in config.tasks
+        ]
+        self.used: set[str] = (
+            set().union(*(macro_names(dict(block)) for block in blocks)) if blocks else set()
+        )
         self.warned: set[str] = set()
 
     def handle(self, event: Event) -> None:
