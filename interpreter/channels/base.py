@@ -42,9 +42,12 @@ class ChannelContext:
 
 
 class Channel(ABC):
-    """Base of every channel. Subclasses set the three class attributes and implement apply and close."""
+    """Base of every channel. Subclasses set the three class attributes and implement apply and
+    close.
+    """
 
-    #: Every name a config's ``class:`` may use, the original driver's first (``channel.CmdlineChannel``).
+    #: Every name a config's ``class:`` may use, the original driver's first
+    #: (``channel.CmdlineChannel``).
     names: ClassVar[tuple[str, ...]]
     #: JSON Schema of the channel's block in a test configuration, ``class`` excluded.
     schema: ClassVar[Mapping[str, Any]]
@@ -60,7 +63,8 @@ class Channel(ABC):
 
     @classmethod
     def check_definitions(cls, block: Mapping[str, Any], definitions: Mapping[str, Any]) -> None:
-        """Load-time checks of what must come from the session's *definitions*, never from parameters.
+        """Load-time checks of what must come from the session's *definitions*, never from
+        parameters.
 
         Called after :meth:`check`, for dry and real runs alike; raise ConfigError naming the key.
         """
@@ -82,7 +86,9 @@ class Channel(ABC):
         self.name = context.name
 
     def handle(self, event: Event) -> None:
-        """The bus subscriber the session registers for :attr:`subscribes`: routes to start and apply."""
+        """The bus subscriber the session registers for :attr:`subscribes`: routes to start and
+        apply.
+        """
         if isinstance(event, ParameterUpdateEvent):
             self.apply(event)
         elif isinstance(event, SessionStartEvent):

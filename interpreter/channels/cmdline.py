@@ -98,7 +98,9 @@ class CmdlineChannel(Channel):
 
     @staticmethod
     def _settings(block: Mapping[str, Any]) -> tuple[CommandTemplate, bool, bool]:
-        """The command, ``atstart`` and ``restart``; ConfigError naming the key when one is wrong."""
+        """The command, ``atstart`` and ``restart``; ConfigError
+        naming the key when one is wrong.
+        """
         command = CommandTemplate(block)
         atstart = read_bool(block, "atstart")
         if "restart" in block and "relaunch" in block:
@@ -125,7 +127,8 @@ class CmdlineChannel(Channel):
 
     @classmethod
     def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation | None:
-        """With a ``simulate:`` block, a dry run's commands start at once and print and exit as it says.
+        """With a ``simulate:`` block, a dry run's commands start at once and print and exit as it
+        says.
 
         Without one the channel publishes nothing in a dry run and the simulator answers the policy.
         """
@@ -162,7 +165,9 @@ class CmdlineChannel(Channel):
             self._run({**self.context.definitions, **update.parameters}, update.traceids)
 
     def close(self) -> None:
-        """End every process group a run started and wait until each exit is reported; nothing starts after."""
+        """End every process group a run started and wait until each exit is reported; nothing
+        starts after.
+        """
         from .process import stop_all
 
         with self._lock:

@@ -152,7 +152,8 @@ def shell_script(config: Mapping[str, Any], cmdline: str) -> ShellScript:
                 raise config_error(
                     config,
                     "cmdline",
-                    f"macro {macro.group(0)} is in a here-document, where its quoting cannot be made safe; "
+                    f"macro {macro.group(0)} is in a here-document, where its quoting cannot be "
+                    "made safe; "
                     "pass the value with stdin: or env: instead",
                 )
             ref = "${" + _variable(macro, taken) + "}"
@@ -326,6 +327,7 @@ class CommandTemplate:
             raise config_error(
                 container,
                 key,
-                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or -D {exc.name}=...), "
+                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or "
+                f"-D {exc.name}=...), "
                 f"make it a parameter, or give a default {{{{{exc.name}|...}}}}",
             ) from None

@@ -49,7 +49,8 @@ log = logging.getLogger("perfchart")
 BODY_CAP = 16384
 #: Seconds an event may wait to be handed to the bus with others (see _Batch).
 HOLD = 0.005
-#: A response body up to this many bytes is read before its ResponseStart event goes out; a longer one after.
+#: A response body up to this many bytes is read before its ResponseStart event goes out; a longer
+#: one after.
 SMALL_BODY = 65536
 _CHUNK = 65536
 
@@ -125,7 +126,8 @@ class HTTPResponseEndEvent(OutcomeEvent, HTTPEvent):
 
 @dataclass(eq=False, kw_only=True, repr=False)
 class HTTPResponseErrorEvent(HTTPResponseEndEvent):
-    """A request failed without a response: ``error`` says why, ``timedout`` whether its timeout ran out.
+    """A request failed without a response: ``error`` says why, ``timedout`` whether its timeout ran
+    out.
 
     As an outcome it is not ok and its ``code`` is None; ``status`` is None,
     so ``HTTPResponseEndEvent[status<400]`` never matches it.
@@ -284,7 +286,9 @@ class _Batch:
         self._due = 0.0
 
     def take(self) -> int | None:
-        """The next request to send, once its pacing allows; None when the batch is done or stopped."""
+        """The next request to send, once its pacing allows; None
+        when the batch is done or stopped.
+        """
         with self._cond:
             while True:
                 if self._stopped or self._next >= self.request.repeat:
@@ -320,7 +324,8 @@ class _Batch:
     def publish(
         self, point: int, classes: tuple[type[Event], ...], common: Mapping[str, Any], **fields: Any
     ) -> None:
-        """The event for the next request to reach *point*, as its first, last, only or plain variant.
+        """The event for the next request to reach *point*, as its first, last, only or plain
+        variant.
 
         *common* holds the fields every event of the request shares. Counting
         and queueing under one lock keeps the bus order of concurrent
@@ -340,7 +345,9 @@ class _Batch:
                 self._flush()
 
     def note(self, line: str, common: Mapping[str, Any]) -> None:
-        """A failure in words for the run's record (``last_stderr``) and output.log, ahead of the request's end event."""
+        """A failure in words for the run's record (``last_stderr``) and output.log, ahead of the
+        request's end event.
+        """
         with self._cond:
             self._held.append(
                 (
@@ -362,7 +369,9 @@ class _Batch:
         self._held.clear()
 
     def hold_until_readable(self, sock: Any) -> None:
-        """Wait for *sock* to have data, or until the held events are due: then hand them over and return."""
+        """Wait for *sock* to have data, or until the held events are due: then hand them over and
+        return.
+        """
         with self._cond:
             if not self._held:
                 return
@@ -372,7 +381,9 @@ class _Batch:
 
 
 def _variant(count: int, total: int, classes: tuple[type[Event], ...]) -> Callable[..., Event]:
-    """The class for the *count*-th request of *total* to reach a point: plain, first, last or only."""
+    """The class for the *count*-th request of *total* to reach a
+    point: plain, first, last or only.
+    """
     if total == 1:
         return classes[3]
     return classes[1] if count == 1 else classes[2] if count == total else classes[0]
@@ -386,7 +397,8 @@ def _simulated(
     status: int,
     duration: float,
 ) -> Iterator[tuple[float, Event]]:
-    """A dry run's events for one update: every request answered with *status* after *duration* seconds.
+    """A dry run's events for one update: every request answered with *status* after *duration*
+    seconds.
 
     Requests go ``concurrency`` at a time, each round ``duration`` (or
     ``repeatInterval`` if longer) after the last; ``repeatAfter`` does not
@@ -471,7 +483,9 @@ class HTTPChannel(Channel):
 
     @classmethod
     def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation:
-        """A dry run's requests all get ``simulate.status`` (200) after ``simulate.duration`` (0 s)."""
+        """A dry run's requests all get ``simulate.status`` (200)
+        after ``simulate.duration`` (0 s).
+        """
         template = RequestTemplate(block)
         origin = template.origin(context.definitions)
 
@@ -513,7 +527,9 @@ class HTTPChannel(Channel):
         self._ssl_context: Any = None
 
     def handle(self, event: Event) -> None:
-        """Updates and session start as every channel; any other event may pace a ``repeatAfter`` batch."""
+        """Updates and session start as every channel; any other event may pace a ``repeatAfter``
+        batch.
+        """
         if isinstance(event, (ParameterUpdateEvent, SessionStartEvent)):
             super().handle(event)
             return
@@ -554,7 +570,9 @@ class HTTPChannel(Channel):
                 self._executor.submit(self._lane, batch)
 
     def close(self) -> None:
-        """Stop sending, cut the requests in flight (each reports an error) and wait for every worker."""
+        """Stop sending, cut the requests in flight (each reports an error) and wait for every
+        worker.
+        """
         with self._lock:
             self._closed = True
             if self._current is not None:
@@ -572,7 +590,9 @@ class HTTPChannel(Channel):
     # -- worker threads ----------------------------------------------------------
 
     def _lane(self, batch: _Batch) -> None:
-        """Send the batch's requests one after another until it is done; one of up to ``concurrency`` lanes."""
+        """Send the batch's requests one after another until it is done; one of up to
+        ``concurrency`` lanes.
+        """
         try:
             while (index := batch.take()) is not None:
                 self._send(batch, index)
@@ -676,7 +696,9 @@ class HTTPChannel(Channel):
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
     def _connection(self) -> HTTPConnection:
-        """This worker's keep-alive connection, or a new one when it has none or the server closed it."""
+        """This worker's keep-alive connection, or a new one when it has none or the server closed
+        it.
+        """
         connection: HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is not None and connection.sock is not None and not _dropped(connection.sock):
             connection.timeout = self.template.timeout

@@ -57,7 +57,8 @@ class Origin:
     scheme: str
     host: str
     port: int
-    #: A path the URL's origin part brings (``http://h/api`` from a definition), put before the rest.
+    #: A path the URL's origin part brings (``http://h/api`` from a definition), put before the
+    #: rest.
     base: str = ""
 
     @property
@@ -81,7 +82,8 @@ def _percent(text: str) -> str:
 
 
 def _split_url(url: str) -> tuple[str, str]:
-    """The URL template's origin part (scheme, host, port, maybe a base path) and the rest (path and query).
+    """The URL template's origin part (scheme, host, port, maybe a base path) and the rest (path and
+    query).
 
     The origin part ends at the first ``/``, ``?`` or ``#`` after the scheme
     that no macro holds, so ``{{base}}/apps/{{id}}`` splits into ``{{base}}``
@@ -102,7 +104,8 @@ def _split_url(url: str) -> tuple[str, str]:
 
 
 def _json_slots(template: str) -> list[bool] | None:
-    """For each macro of a text body, whether it stands inside a JSON string; None when the body is not JSON.
+    """For each macro of a text body, whether it stands inside a JSON string; None when the body is
+    not JSON.
 
     The body counts as JSON when it parses once each macro is replaced by a
     placeholder of its kind, so ``{"n": {{n}}, "id": "app-{{id}}"}`` is JSON.
@@ -133,7 +136,9 @@ def _json_slots(template: str) -> list[bool] | None:
 
 
 class RequestTemplate:
-    """The keys of an HTTP channel block: checked when the configuration loads, rendered per update."""
+    """The keys of an HTTP channel block: checked when the
+    configuration loads, rendered per update.
+    """
 
     def __init__(self, block: Mapping[str, Any]) -> None:
         self.block = block
@@ -256,14 +261,17 @@ class RequestTemplate:
     # -- the origin: definitions only -------------------------------------------
 
     def origin(self, definitions: Mapping[str, Any]) -> Origin:
-        """Scheme, host, port and base path, from the block and *definitions* alone: no parameter reaches them."""
+        """Scheme, host, port and base path, from the block and *definitions* alone: no parameter
+        reaches them.
+        """
         try:
             rendered = str(render_string(self.origin_template, definitions, quote=_to_text))
         except MissingMacro as exc:
             raise config_error(
                 self.block,
                 "url",
-                f"macro {{{{{exc.name}}}}} in the URL's scheme or host must be a definition (define:, config.definitions or -D {exc.name}=...) "
+                f"macro {{{{{exc.name}}}}} in the URL's scheme or host must be a definition "
+                f"(define:, config.definitions or -D {exc.name}=...) "
                 f"or have a default: a parameter never changes where requests go",
             ) from None
         match = _URL.fullmatch(rendered.strip())
@@ -283,7 +291,8 @@ class RequestTemplate:
             raise config_error(
                 self.block,
                 "url",
-                "credentials in the URL are not sent: give them as a header, such as headers: {Authorization: ...}",
+                "credentials in the URL are not sent: give them as a header, such as headers: "
+                "{Authorization: ...}",
             )
         host_port = _HOST_PORT.fullmatch(authority)
         port = (
@@ -303,7 +312,8 @@ class RequestTemplate:
             raise config_error(
                 self.block,
                 "url",
-                f"expected the query after the path, got {self.block['url']!r}, which starts {rendered!r}",
+                f"expected the query after the path, got {self.block['url']!r}, which starts "
+                f"{rendered!r}",
             )
         return Origin(scheme, host_port.group("host").strip("[]"), port, base.rstrip("/"))
 
@@ -354,7 +364,9 @@ class RequestTemplate:
         return MACRO.sub(encode, self.body).encode("utf-8")
 
     def _json_value(self, node: Any, values: Mapping[str, Any]) -> Any:
-        """A JSON body with its macros filled in: a lone macro keeps its value's type, other text stays text."""
+        """A JSON body with its macros filled in: a lone macro keeps its value's type, other text
+        stays text.
+        """
         if isinstance(node, str):
             return (
                 self._value("body", node, values)
@@ -408,6 +420,7 @@ class RequestTemplate:
         return config_error(
             container,
             key,
-            f"macro {{{{{name}}}}} has no value: define it (define:, config.definitions or -D {name}=...), "
+            f"macro {{{{{name}}}}} has no value: define it (define:, config.definitions or -D "
+            f"{name}=...), "
             f"make it a parameter, or give a default {{{{{name}|...}}}}",
         )

@@ -41,7 +41,8 @@ from .commands import Command
 KILL_GRACE = 2.0
 #: Seconds to wait, after the command exits, for descendants that still hold its output.
 DRAIN_GRACE = 1.0
-#: Bytes of output one LogLineEvent carries at most: a longer line arrives in pieces, so memory stays bounded.
+#: Bytes of output one LogLineEvent carries at most: a longer line arrives in pieces, so memory
+#: stays bounded.
 MAX_LINE = 64 * 1024
 #: Seconds between two looks at a process group that is being stopped.
 POLL = 0.02
@@ -102,7 +103,8 @@ atexit.register(kill_all)
 
 
 def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> None:
-    """End *processes* and everything left in their process groups, then wait for their exit reports.
+    """End *processes* and everything left in their process groups, then wait for their exit
+    reports.
 
     SIGTERM to every group still alive, SIGKILL after *grace* to any that
     is not empty by then. Returns once every group is empty (or, for a
@@ -139,7 +141,8 @@ class _Watcher:
 
     def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
         self._selector = selector if selector is not None else selectors.DefaultSelector()
-        #: epoll takes a registration while another thread waits in it, so watching a child needs no wake-up.
+        #: epoll takes a registration while another thread waits in it, so watching a child needs
+        #: no wake-up.
         self._live = isinstance(self._selector, getattr(selectors, "EpollSelector", ()))
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
@@ -166,7 +169,8 @@ class _Watcher:
         return call
 
     def watch(self, fd: int, events: int, callback: Callable[[int], object]) -> None:
-        """Call *callback* on the watcher thread with the ready events whenever *fd* is ready; safe from any thread.
+        """Call *callback* on the watcher thread with the ready events whenever *fd* is ready; safe
+        from any thread.
 
         With epoll the registration is immediate: waking the watcher for it
         cost each run a hand-off of the interpreter lock between threads.
@@ -231,7 +235,9 @@ def _the_watcher() -> _Watcher:
 
 
 def _pidfd(pid: int) -> int | None:
-    """A descriptor that becomes readable when *pid* exits, or None where the system has none (Linux before 5.3)."""
+    """A descriptor that becomes readable when *pid* exits, or None where the system has none (Linux
+    before 5.3).
+    """
     try:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -276,7 +282,8 @@ class ChildProcess:
         self.timedout = False
         #: :meth:`kill` stopped it.
         self.killed = False
-        #: Why the command could not be launched (an OSError, or ValueError for a NUL byte in a value).
+        #: Why the command could not be launched (an OSError, or ValueError for a NUL byte in a
+        #: value).
         self.error: OSError | ValueError | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -369,13 +376,17 @@ class ChildProcess:
             watcher.watch(pidfd, selectors.EVENT_READ, exited)
 
     def _wait(self) -> None:
-        """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the watcher."""
+        """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the
+        watcher.
+        """
         assert self._popen is not None and self._watcher is not None
         self._popen.wait()
         self._watcher.call_soon(self._reap)
 
     def _why_not(self, exc: OSError | ValueError) -> str:
-        """Why the command could not be launched, blaming the working directory when that is what is missing."""
+        """Why the command could not be launched, blaming the working directory when that is what is
+        missing.
+        """
         cwd = self.command.cwd
         if isinstance(exc, OSError) and cwd is not None and not os.path.isdir(cwd):
             state = "is not a directory" if os.path.exists(cwd) else "does not exist"
@@ -426,13 +437,17 @@ class ChildProcess:
                 )
 
     def _stream_closed(self) -> None:
-        """One output stream reached end of file; once both have and the command was reaped, report."""
+        """One output stream reached end of file; once both have
+        and the command was reaped, report.
+        """
         self._open_streams -= 1
         if self._open_streams == 0 and self._reaped:
             self._report()
 
     def _reap(self) -> None:
-        """The command exited: collect its status, then report once its output is drained or the grace ran out."""
+        """The command exited: collect its status, then report once its output is drained or the
+        grace ran out.
+        """
         assert self._popen is not None and self._watcher is not None
         self._popen.wait()  # the exit was seen: this returns at once
         with self._lock:
@@ -484,7 +499,9 @@ class ChildProcess:
         self._watcher.call_later(self.grace, self._force_kill)
 
     def _force_kill(self) -> None:
-        """SIGKILL whatever is left in the group, whether or not the leader exited and the pipes closed."""
+        """SIGKILL whatever is left in the group, whether or not the leader exited and the pipes
+        closed.
+        """
         assert self.pid is not None
         if group_alive(self.pid):
             _killpg(self.pid, signal.SIGKILL)
@@ -497,7 +514,9 @@ class ChildProcess:
 
 
 class _Reader:
-    """Splits one output stream into lines as ``readline(MAX_LINE)`` would, without a thread blocked in it."""
+    """Splits one output stream into lines as ``readline(MAX_LINE)`` would, without a thread blocked
+    in it.
+    """
 
     def __init__(self, process: ChildProcess, pipe: IO[bytes], stream: str) -> None:
         self.process = process
@@ -544,7 +563,9 @@ class _Reader:
 
 
 class _Writer:
-    """Feeds stdin as the command reads it; a command that exits without reading it all is not an error."""
+    """Feeds stdin as the command reads it; a command that exits without reading it all is not an
+    error.
+    """
 
     def __init__(self, watcher: _Watcher, pipe: IO[bytes], text: str) -> None:
         self.watcher = watcher

@@ -34,7 +34,9 @@ class TaskSpec:
 
 
 def task_specs(entries: Any) -> list[TaskSpec]:
-    """Check the ``tasks:`` list against the task schema and beyond; ConfigError naming the entry and key."""
+    """Check the ``tasks:`` list against the task schema and beyond; ConfigError naming the entry
+    and key.
+    """
     if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
         raise ConfigError(f"expected a list of tasks, got {entries!r}", key="tasks")
     schema = load_schema("task")
@@ -63,7 +65,8 @@ def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
         raise config_error(
             entry,
             "at",
-            f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or a name:",
+            f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or "
+            "a name:",
         )
     return TaskSpec(frozenset(names), CommandTemplate(entry))
 
@@ -89,7 +92,8 @@ class TaskRunner:
         self._specs = list(specs)
         self._lock = threading.Lock()
         self._closed = False
-        #: Every process started, until its process group is seen empty: a task may leave a server running until the session ends.
+        #: Every process started, until its process group is seen empty: a task may leave a server
+        #: running until the session ends.
         self._started: list[ChildProcess] = []
 
     def run(
@@ -114,7 +118,9 @@ class TaskRunner:
         self._complete(sequence)
 
     def close(self) -> None:
-        """End what runs and what finished tasks left running, and wait; sequences stop without completing."""
+        """End what runs and what finished tasks left running, and wait; sequences stop without
+        completing.
+        """
         from .process import stop_all
 
         with self._lock:

@@ -21,7 +21,9 @@ from ..errors import ConfigError
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one simulated run does: its exit code (0 is OK), how long it takes and what it prints."""
+    """What one simulated run does: its exit code (0 is OK), how
+    long it takes and what it prints.
+    """
 
     exitcode: int
     seconds: float
@@ -36,7 +38,9 @@ class WhatIf:
         self.definitions = dict(definitions)
 
     def outcome(self, parameters: Mapping[str, Any]) -> Outcome:
-        """Evaluate the expressions for a run with *parameters*; a bad value is a ConfigError at its key."""
+        """Evaluate the expressions for a run with *parameters*; a bad value is a ConfigError at its
+        key.
+        """
         names = {**self.definitions, **parameters}
         code = self._value("exitcode", names, 0)
         if not isinstance(code, (bool, int)):

@@ -62,7 +62,9 @@ class PolicyChart:
         return (self.name, *self.aliases)
 
     def parameter_names(self, config: Any) -> set[str]:
-        """The parameters the policy block *config* says the policy sets, found along :attr:`parameter_paths`."""
+        """The parameters the policy block *config* says the policy sets, found along
+        :attr:`parameter_paths`.
+        """
         found: set[str] = set()
         for path in self.parameter_paths:
             found.update(
@@ -82,7 +84,9 @@ class PolicyChart:
 
 
 def _follow(node: Any, steps: list[str]) -> Iterator[Any]:
-    """The values at the end of a header path: ``key``, ``key[]`` (each item) and a final ``*`` (the keys)."""
+    """The values at the end of a header path: ``key``, ``key[]`` (each item) and a final ``*`` (the
+    keys).
+    """
     if not steps:
         yield node
         return
@@ -107,7 +111,8 @@ def bundled() -> list[PolicyChart]:
 
 @functools.cache
 def _bundled() -> tuple[PolicyChart, ...]:
-    # Loaded once per process: the package files do not change while it runs. Each is built when used.
+    # Loaded once per process: the package files do not change while it runs. Each is built when
+    # used.
     package = files("interpreter.statecharts")
     charts = [
         load_chart(Path(str(entry)), check=False)
@@ -169,7 +174,9 @@ def load_chart(path: Path, *, check: bool = True) -> PolicyChart:
 
 
 def inspect_chart(path: Path, *, check: bool = True) -> tuple[PolicyChart | None, list[Finding]]:
-    """The chart in *path* (None when it has errors) and everything ``perfchart check`` finds in it."""
+    """The chart in *path* (None when it has errors) and
+    everything ``perfchart check`` finds in it.
+    """
     path = Path(path)
     try:
         data = load_yaml_file(path)

@@ -26,7 +26,8 @@ _CODE_KEYS = {
     "preamble": "exec",
 }
 _CONTRACT_KEYS = ("before", "after", "always")
-# Keys whose values sismic reads as text; YAML may have given a number or a boolean (``guard: True``).
+# Keys whose values sismic reads as text; YAML may have given a number or a boolean (``guard:
+# True``).
 _CHART_TEXT = frozenset({"name", "description", "preamble"})
 _STATE_TEXT = frozenset({"name", "on entry", "on exit", "initial", "memory"})
 _TRANSITION_TEXT = frozenset({"target", "event", "guard", "action"})
@@ -40,7 +41,8 @@ def build(path: Path, data: Mapping[str, Any]) -> Statechart:
     _check_code(chart)
     _check_states(chart)
     try:
-        # chart.schema.json has checked what sismic's own schema would; only its text conversion is left.
+        # chart.schema.json has checked what sismic's own schema would; only its text conversion is
+        # left.
         return import_from_dict({"statechart": _as_text(chart, _CHART_TEXT)}, ignore_schema=True)
     except StatechartError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
@@ -48,7 +50,9 @@ def build(path: Path, data: Mapping[str, Any]) -> Statechart:
 
 
 def _as_text(block: Mapping[str, Any], text: frozenset[str]) -> dict[str, Any]:
-    """A copy of a chart, state or transition mapping with its text values as ``str``, as sismic's schema would make them."""
+    """A copy of a chart, state or transition mapping with its text values as ``str``, as sismic's
+    schema would make them.
+    """
     out: dict[str, Any] = {}
     for key, value in block.items():
         if key in text and value is not None:
@@ -78,7 +82,9 @@ _BOOLEANS = {True: ("on, yes or true", "on"), False: ("off, no or false", "off")
 
 
 def _check_booleans(chart: LocatedDict) -> None:
-    """``name: on`` is the boolean True in YAML 1.1: the chart would silently get a state called True."""
+    """``name: on`` is the boolean True in YAML 1.1: the chart would silently get a state called
+    True.
+    """
     for state in states(chart["root state"]):
         entries: list[tuple[LocatedDict, str]] = [(state, "name"), (state, "initial")]
         entries.extend(
@@ -90,7 +96,8 @@ def _check_booleans(chart: LocatedDict) -> None:
                 words, example = _BOOLEANS[value]
                 raise block.error(
                     key,
-                    f"YAML reads {words} as a boolean, not a name: quote it, e.g. {key}: '{example}'",
+                    f"YAML reads {words} as a boolean, not a name: quote it, e.g. {key}: "
+                    f"'{example}'",
                 )
 
 

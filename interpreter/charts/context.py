@@ -16,7 +16,9 @@ from ..errors import ConfigError, shorten
 
 
 def config_origin(config: Any, value: Any, origins: Mapping[int, tuple[Any, Any]]) -> str | None:
-    """``file:line: key`` of the config entry *value* is, or was evaluated from; None for other values."""
+    """``file:line: key`` of the config entry *value* is, or was evaluated from; None for other
+    values.
+    """
     noted = origins.get(id(value))
     source = noted[1] if noted is not None and noted[0] is value else value
     if source is None or isinstance(source, (bool, int, float)):
@@ -29,7 +31,9 @@ def config_origin(config: Any, value: Any, origins: Mapping[int, tuple[Any, Any]
 
 
 def traced(event: Any, trace: int | Collection[int] | None) -> bool:
-    """True when *event* belongs to run *trace* (or to any run of a collection, say a set), or its filter said ``:notrace``."""
+    """True when *event* belongs to run *trace* (or to any run of a collection, say a set), or its
+    filter said ``:notrace``.
+    """
     if getattr(event, "notrace", False):
         return True
     if trace is None:
@@ -58,7 +62,9 @@ def helpers(
     """
 
     def matrix(spec: Mapping[str, Any]) -> ParameterMatrix | Remaining:
-        """The lazy product of a ``matrix:`` block, sampled with the session seed; ``len()`` works on it."""
+        """The lazy product of a ``matrix:`` block, sampled with the session seed; ``len()`` works
+        on it.
+        """
         permutations = ParameterMatrix(spec, seed=seed)
         permutations.check_countable()
         return permutations.without(done) if done else permutations
@@ -78,15 +84,21 @@ def helpers(
         return value
 
     def evolution(entries: Any) -> Evolution:
-        """The schedule of an ``evolve:`` list: who changes when, as exact offsets from the start."""
+        """The schedule of an ``evolve:`` list: who changes when,
+        as exact offsets from the start.
+        """
         return Evolution(entries)
 
     def step_values(entries: Any, key: str = "values") -> StepValues:
-        """The lazy product of a MultiStep step's ``values:`` list; samples use the session seed and *key*."""
+        """The lazy product of a MultiStep step's ``values:`` list; samples use the session seed and
+        *key*.
+        """
         return StepValues(entries, seed=seed, evaluate=evaluate, key=key)
 
     def evaluate_count(expression: Any, names: Mapping[str, Any] | None = None, **more: Any) -> int:
-        """Evaluate a config expression that counts something (events, steps): a whole number of at least 1."""
+        """Evaluate a config expression that counts something (events, steps): a whole number of at
+        least 1.
+        """
         value = evaluate(expression, names, **more)
         if isinstance(value, float) and value.is_integer():
             value = int(value)

@@ -22,9 +22,11 @@ from ..filters import EventFilter, FilterSyntaxError
 from .checks import states
 from .context import helpers
 
-#: Events the runtime sends a chart without a binding (docs/authoring.md, "Events the chart receives").
+#: Events the runtime sends a chart without a binding (docs/authoring.md, "Events the chart
+#: receives").
 LIFECYCLE_EVENTS = frozenset({"interrupt", "restart", "stalled", "task_completed"})
-#: Names chart code sees: the runtime contract (charts/context.py, helpers included) and sismic's own.
+#: Names chart code sees: the runtime contract (charts/context.py, helpers included) and sismic's
+#: own.
 CONTEXT_NAMES = frozenset(
     {"config", "definitions", "policy", *helpers(0, {}, {})}
     | {"event", "after", "idle", "active", "time", "send", "notify", "setdefault"}
@@ -118,7 +120,9 @@ def _literal(node: ast.AST) -> list[str] | None:
 
 
 def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[str], bool]:
-    """Roles bound and events sent by literal name; checks literal filters. False when a role is computed."""
+    """Roles bound and events sent by literal name; checks literal filters. False when a role is
+    computed.
+    """
     from ..core import check_class_names
 
     roles: set[str] = set()
@@ -155,7 +159,9 @@ def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[s
 
 
 def _names(code: list[_Code]) -> Iterator[Finding]:
-    """Names read that nothing defines: not the contract, not assigned in chart code, not a builtin."""
+    """Names read that nothing defines: not the contract, not
+    assigned in chart code, not a builtin.
+    """
     assigned: set[str] = set()
     for block in code:
         for node in ast.walk(block.tree):
@@ -184,13 +190,16 @@ def _names(code: list[_Code]) -> Iterator[Finding]:
                 yield _at(
                     block,
                     node,
-                    f"name {node.id!r} is not in the chart's context, assigned in its code, or a builtin{hint}",
+                    f"name {node.id!r} is not in the chart's context, assigned in its code, or a "
+                    f"builtin{hint}",
                     True,
                 )
 
 
 def _structure(chart: LocatedDict) -> Iterator[Finding]:
-    """Unreachable states warn; a chart whose reachable states cannot all reach a final state is an error."""
+    """Unreachable states warn; a chart whose reachable states cannot all reach a final state is an
+    error.
+    """
     found = {str(state["name"]): state for state in states(chart["root state"])}
     root = str(chart["root state"]["name"])
     parent: dict[str, str] = {}
@@ -212,7 +221,9 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
         ]
 
     def entered(name: str) -> list[str]:
-        """States active on entering *name*: its ancestors, itself, and its initial or parallel descendants."""
+        """States active on entering *name*: its ancestors, itself, and its initial or parallel
+        descendants.
+        """
         out = [name, *ancestors(name)]
         state = found[name]
         if state.get("type") in ("shallow history", "deep history") and name in parent:
@@ -238,7 +249,8 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
                 _error(
                     state,
                     "name",
-                    f"state {name!r} is unreachable: no transition leads to it and it is no initial state",
+                    f"state {name!r} is unreachable: no transition leads to it and it is no "
+                    "initial state",
                 ),
                 True,
             )
@@ -285,7 +297,8 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
                 _error(
                     found[name],
                     "name",
-                    f"from state {name!r} no transition leads to a final state: the policy would never end",
+                    f"from state {name!r} no transition leads to a final state: the policy would "
+                    "never end",
                 )
             )
 
@@ -296,7 +309,9 @@ def _error(block: LocatedDict, key: str, message: str) -> ConfigError:
 
 
 def _unsent(chart: LocatedDict, known: set[str]) -> Iterator[Finding]:
-    """Transitions on an event no binding delivers and the runtime never sends: they can never fire."""
+    """Transitions on an event no binding delivers and the
+    runtime never sends: they can never fire.
+    """
     for state in states(chart["root state"]):
         for transition in state.get("transitions") or ():
             event = transition.get("event")
@@ -309,7 +324,8 @@ def _unsent(chart: LocatedDict, known: set[str]) -> Iterator[Finding]:
                 _error(
                     transition,
                     "event",
-                    f"{_place(state, transition)}: nothing sends {event!r}: it is no lifecycle event and no bind() gives this role ({hint}known: {', '.join(candidates)})",
+                    f"{_place(state, transition)}: nothing sends {event!r}: it is no lifecycle "
+                    f"event and no bind() gives this role ({hint}known: {', '.join(candidates)})",
                 ),
                 True,
             )

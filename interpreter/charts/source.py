@@ -52,7 +52,9 @@ class ChartSource:
         return entries[index] if index is not None and index < len(entries) else None
 
     def code_start(self, block: LocatedDict, key: str) -> int | None:
-        """The file line of the first line of code under *key* (the next line for ``|`` and ``>`` blocks)."""
+        """The file line of the first line of code under *key* (the next line for ``|`` and ``>``
+        blocks).
+        """
         line = block.line_of(key)
         if line is None:
             return None

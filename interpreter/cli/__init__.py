@@ -124,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verbose:
             raise
         print(
-            f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)",
+            f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the "
+            "traceback)",
             file=sys.stderr,
         )
         return EXIT_INTERNAL

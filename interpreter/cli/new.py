@@ -28,7 +28,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     new = commands.add_parser(
         "new",
         help="scaffold a policy chart, a config that runs it and its test",
-        description="Create DIR/NAME/ with NAME.yaml (a minimal working chart with guidance), NAME.yml (a test "
+        description="Create DIR/NAME/ with NAME.yaml (a minimal working chart with guidance), "
+        "NAME.yml (a test "
         "configuration running it through the cmdline channel) and test_NAME.py (its pytest test).",
     )
     new.add_argument(
@@ -49,7 +50,8 @@ def new(args: argparse.Namespace) -> int:
     name: str = args.name
     if not NAME.fullmatch(name):
         raise UsageError(
-            f"policy name {name!r}: expected letters, digits and '_', starting with a letter (it names files and a Python test)"
+            f"policy name {name!r}: expected letters, digits and '_', starting with a letter (it "
+            "names files and a Python test)"
         )
     target = args.dir / name
     if target.exists() and any(target.iterdir()):
@@ -65,7 +67,8 @@ def new(args: argparse.Namespace) -> int:
             text.replace("CLASS", cls).replace("NAME", name), encoding="utf-8"
         )
     print(
-        f"created {target}/: {name}.yaml (the policy), {name}.yml (runs it), test_{name}.py (tests it)",
+        f"created {target}/: {name}.yaml (the policy), {name}.yml (runs it), test_{name}.py (tests "
+        "it)",
         file=sys.stderr,
     )
     print(f"next: perfchart check {target / (name + '.yaml')} && pytest {target}", file=sys.stderr)

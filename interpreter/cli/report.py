@@ -15,11 +15,14 @@ EXIT_OK, EXIT_REGRESSION = 0, 1
 
 
 def add_commands(commands: Any) -> None:
-    """Add ``report`` and ``compare`` to the ``perfchart`` subcommands; each sets its ``handler``."""
+    """Add ``report`` and ``compare`` to the ``perfchart`` subcommands; each sets its
+    ``handler``.
+    """
     report = commands.add_parser(
         "report",
         help="write an HTML report of a finished session",
-        description="Write one self-contained HTML page about a finished session (meta, summary, plots, runs); plots also go to plots/*.svg beside it.",
+        description="Write one self-contained HTML page about a finished session (meta, summary, "
+        "plots, runs); plots also go to plots/*.svg beside it.",
     )
     report.add_argument(
         "results", type=Path, metavar="RESULTS_DIR", help="a session's results directory"
@@ -36,7 +39,8 @@ def add_commands(commands: Any) -> None:
     compare = commands.add_parser(
         "compare",
         help="compare two sessions' metrics per parameter set",
-        description="Print each metric's change from BASELINE_DIR to CANDIDATE_DIR for every parameter set both ran. "
+        description="Print each metric's change from BASELINE_DIR to CANDIDATE_DIR for every "
+        "parameter set both ran. "
         "Exit status 1 when a --fail-if threshold is met (a regression), 0 otherwise.",
     )
     compare.add_argument("baseline", type=Path, metavar="BASELINE_DIR")
@@ -46,7 +50,8 @@ def add_commands(commands: Any) -> None:
         action="append",
         default=[],
         metavar="COND",
-        help="[METRIC:]STAT OP CHANGE, e.g. 'p95 > +10%%' or 'rps:mean < -5%%'; a percentage is relative to the baseline (repeatable)",
+        help="[METRIC:]STAT OP CHANGE, e.g. 'p95 > +10%%' or 'rps:mean < -5%%'; a percentage is "
+        "relative to the baseline (repeatable)",
     )
     compare.add_argument(
         "--stat",

@@ -1,4 +1,5 @@
-"""``perfchart schema config|statechart``: JSON Schemas for editors, complete with every plugin's block.
+"""``perfchart schema config|statechart``: JSON Schemas for editors, complete with every plugin's
+block.
 
 The shipped schemas check structure; this adds what the loader checks
 block by block: each bundled policy's block (selected by its ``class:``),
@@ -20,8 +21,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     schema = commands.add_parser(
         "schema",
         help="print the JSON Schema of test configurations or policy charts",
-        description="Print a JSON Schema for editors: 'config' for test configurations (with every bundled policy's "
-        "and registered channel's block), 'statechart' for policy chart files. Wire it into an editor with a "
+        description="Print a JSON Schema for editors: 'config' for test configurations "
+        "(with every bundled policy's "
+        "and registered channel's block), 'statechart' for policy chart files. Wire it into an "
+        "editor with a "
         "'# yaml-language-server: $schema=FILE' comment at the top of the YAML file.",
     )
     schema.add_argument("kind", choices=("config", "statechart"), help="which schema")
@@ -36,7 +39,9 @@ def print_schema(args: argparse.Namespace) -> int:
 
 
 def _embedded(schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] = ()) -> Any:
-    """*schema* as a resource of its own (so its ``#`` references stay its own), also allowing keys *allow*."""
+    """*schema* as a resource of its own (so its ``#`` references stay its own), also allowing keys
+    *allow*.
+    """
     if isinstance(schema, bool):
         return schema
     out = copy.deepcopy(dict(schema))
@@ -59,7 +64,9 @@ def _by_class(choices: Iterable[tuple[tuple[str, ...], Any]]) -> list[dict[str, 
 
 
 def config_schema() -> dict[str, Any]:
-    """config.schema.json with each bundled policy's, each channel's and the task block filled in."""
+    """config.schema.json with each bundled policy's, each
+    channel's and the task block filled in.
+    """
     from ..channels import channel_classes
     from ..charts import bundled
     from ..config import load_schema

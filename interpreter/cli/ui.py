@@ -93,7 +93,9 @@ class ConsoleUI:
         self._progress.start()
 
     def sync(self) -> None:
-        """Copy the counters into the bar; the bar calls this before each drawing, so runs need not."""
+        """Copy the counters into the bar; the bar calls this
+        before each drawing, so runs need not.
+        """
         if self._progress is None or self._task is None:
             return
         parameters = format_parameters(self._parameters) if self._parameters is not None else ""
@@ -107,7 +109,9 @@ class ConsoleUI:
         self._description = f"{runner.name} #{runner.repetition}"
 
     def _write_plan(self, flush: bool = False) -> None:
-        """Write the kept plan lines; a reader that went away (``| head``) ends the plan, not the run."""
+        """Write the kept plan lines; a reader that went away (``| head``) ends the plan, not the
+        run.
+        """
         if self.plan is None:
             return
         try:
@@ -131,7 +135,8 @@ class ConsoleUI:
                 record["start"] - (self._origin if self._origin is not None else record["start"])
             )
             self._plan_lines.append(
-                f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n"
+                f"{record['index']:>6}  {record['policy']}  {at:>9}  "
+                f"{_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n"
             )
             if len(self._plan_lines) >= PLAN_BATCH:
                 self._write_plan()
@@ -174,7 +179,8 @@ class ConsoleUI:
                 else ""
             )
             self.console.print(
-                f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}",
+                f"  not OK: run {record['index']} ({record['status']}) "
+                f"{format_parameters(record['parameters'])}{why}",
                 markup=False,
             )
         if summary.failed > len(self._not_ok):
@@ -188,7 +194,9 @@ class ConsoleUI:
 
 
 class CountingProgress(Progress):
-    """A rich progress display that brings its task up to date from the UI's counters before it draws."""
+    """A rich progress display that brings its task up to date from the UI's counters before it
+    draws.
+    """
 
     def __init__(self, ui: ConsoleUI, *columns: str | ProgressColumn, **options: Any) -> None:
         self.ui = ui  # first: rich may draw while it sets itself up
@@ -200,7 +208,9 @@ class CountingProgress(Progress):
 
 
 class WaitingColumn(ProgressColumn):
-    """The active state, the roles the chart waits for with their filters, and how long it has waited."""
+    """The active state, the roles the chart waits for with their filters, and how long it has
+    waited.
+    """
 
     def __init__(self, ui: ConsoleUI) -> None:
         super().__init__()
@@ -277,7 +287,9 @@ def _clock(seconds: float) -> str:
 
 
 def silence_stdout() -> None:
-    """Point standard output at /dev/null once its reader is gone, so the final flush at exit cannot fail."""
+    """Point standard output at /dev/null once its reader is gone, so the final flush at exit cannot
+    fail.
+    """
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())

@@ -1,4 +1,5 @@
-"""Configuration's input language: YAML with lines, schemas and formats, expressions, macros, the matrix.
+"""Configuration's input language: YAML with lines, schemas and formats, expressions, macros, the
+matrix.
 
 YAML is read with the line of every value (:mod:`.yamlsource`), macros are
 rendered (:mod:`.macros`), and blocks are validated against JSON Schemas

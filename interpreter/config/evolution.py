@@ -45,7 +45,8 @@ class _Axis:
 
 
 class Evolution:
-    """Parameters that each step by ``step`` every ``interval`` from ``min``, up to ``max`` if given.
+    """Parameters that each step by ``step`` every ``interval`` from ``min``, up to ``max`` if
+    given.
 
     ``start()`` is the first run's values, ``changes(at)`` those changing at
     offset *at*, ``next(after)`` the next offset at which anything happens
@@ -90,7 +91,9 @@ class Evolution:
         return found
 
     def next(self, after: float) -> float | None:
-        """The first offset later than *after* at which a parameter changes or the evolution ends."""
+        """The first offset later than *after* at which a
+        parameter changes or the evolution ends.
+        """
         now = _moment(after)
         due = [self._end] if self._end is not None and self._end > now else []
         for axis in self.axes:

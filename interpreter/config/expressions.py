@@ -57,7 +57,8 @@ def bounded_power(base: Any, exponent: Any) -> Any:
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
         if exponent * math.log2(abs(base)) > MAX_BITS:
             raise TooCostly(
-                f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than {MAX_BITS} bits"
+                f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than "
+                f"{MAX_BITS} bits"
             )
     return base**exponent
 
@@ -226,14 +227,17 @@ def _parse(expression: str) -> _Parsed:
         elif isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 raise _Invalid(
-                    f"calling {ast.unparse(node.func)!r} is not allowed (functions: {', '.join(FUNCTIONS)})"
+                    f"calling {ast.unparse(node.func)!r} is not allowed (functions: "
+                    f"{', '.join(FUNCTIONS)})"
                 )
             called.add(node.func.id)
     return _Parsed(tree.body, frozenset(names - called))
 
 
 def _quiet_parse(text: str, mode: str) -> Any:
-    """ast.parse without Python's SyntaxWarnings ("invalid decimal literal"): on a terminal they are noise; errors say enough."""
+    """ast.parse without Python's SyntaxWarnings ("invalid decimal literal"): on a terminal they are
+    noise; errors say enough.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(text, mode=mode)
@@ -278,7 +282,9 @@ def _undefined(name: str, names: Collection[str]) -> str:
 
 
 def _cause(exc: Exception) -> str:
-    """The exception's own words, with its kind where they alone say too little (``KeyError: 'x'``)."""
+    """The exception's own words, with its kind where they alone
+    say too little (``KeyError: 'x'``).
+    """
     text = str(exc)
     if text and not isinstance(exc, LookupError):
         return text

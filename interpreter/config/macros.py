@@ -101,7 +101,9 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
 
 
 def render_entry(container: Any, key: Any, item: Any, values: Mapping[str, Any]) -> Any:
-    """Render entry *key* of *container*; a macro without a value is a ConfigError naming that entry."""
+    """Render entry *key* of *container*; a macro without a value is a ConfigError naming that
+    entry.
+    """
     return _render_entry(container, key, item, values)
 
 
@@ -112,6 +114,7 @@ def _render_entry(container: Any, key: Any, item: Any, values: Mapping[str, Any]
         if isinstance(item, str) and isinstance(container, Located):
             raise container.error(
                 key,
-                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or -D {exc.name}=...) or give a default {{{{{exc.name}|...}}}}",
+                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or "
+                f"-D {exc.name}=...) or give a default {{{{{exc.name}|...}}}}",
             ) from None
         raise

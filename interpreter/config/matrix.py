@@ -144,13 +144,16 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return self.size
 
     def check_countable(self) -> None:
-        """Raise a ConfigError naming the matrix when it has more permutations than ``len()`` can count."""
+        """Raise a ConfigError naming the matrix when it has more permutations than ``len()`` can
+        count.
+        """
         if self.size > sys.maxsize:
             shape = " x ".join(str(length) for length in self._lengths)
             raise _at(
                 self._spec,
                 self._path,
-                f"{shape} = {self.size:.3g} permutations, more than the {sys.maxsize} a sweep can count",
+                f"{shape} = {self.size:.3g} permutations, more than the {sys.maxsize} a sweep can "
+                "count",
             )
 
     def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
@@ -201,7 +204,9 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return position
 
     def without(self, done: Iterable[Mapping[str, Any]]) -> Remaining:
-        """This matrix less the permutations *done* names: what a resumed session still has to run."""
+        """This matrix less the permutations *done* names: what a
+        resumed session still has to run.
+        """
         skipped: set[int] = set()
         for parameters in done:
             try:
@@ -216,12 +221,14 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
 
 
 class StepValues(Sequence[dict[str, Any]]):
-    """The runs of one MultiStep step: the product of its value kinds, in the order the step lists them.
+    """The runs of one MultiStep step: the product of its value kinds, in the order the step lists
+    them.
 
     Each entry of *entries* names a ``parameter`` and gives ``values`` (a
     list), a range (``min``, ``max``, ``step``, ``inclusive``) or a sample of
     a range (``sample: N`` distinct values, drawn with *seed*, in ascending
-    order, seeded by *seed*, *key* and the parameter); those are the axes. An entry with ``value`` is not an axis: it is
+    order, seeded by *seed*, *key* and the parameter); those are the axes. An entry with ``value``
+    is not an axis: it is
     computed for each combination by *evaluate* over that combination (see
     :func:`fixed_value`), in the order listed, so it may use the axes and
     the fixed values before it.
@@ -278,7 +285,8 @@ class StepValues(Sequence[dict[str, Any]]):
 def fixed_value(
     expression: Any, names: Mapping[str, Any], evaluate: Callable[[Any, Mapping[str, Any]], Any]
 ) -> Any:
-    """A ``value`` entry for one combination: an expression is evaluated, plain text and numbers stay.
+    """A ``value`` entry for one combination: an expression is evaluated, plain text and numbers
+    stay.
 
     Text that does not parse as an expression (``"1.2.3"``, ``"two words"``)
     or is a single word that names nothing (``fast``) is taken as it is;
@@ -425,7 +433,8 @@ def _range(config: Mapping[str, Any], path: str) -> RangeAxis:
 
 
 class SampleAxis(Sequence[Number]):
-    """*count* distinct multiples of *step*, drawn by the seed from those in [min, max], computed from their index.
+    """*count* distinct multiples of *step*, drawn by the seed from those in [min, max], computed
+    from their index.
 
     Value *i* is multiple number ``perm(i)`` of a seeded permutation of the
     *space* multiples (a Feistel network walked back into range), so the
@@ -508,7 +517,9 @@ class SampleAxis(Sequence[Number]):
 
 
 def _sample(config: Mapping[str, Any], path: str, seed: str) -> SampleAxis:
-    """``samples`` distinct values; when fewer exist, each of them once, with a warning saying so."""
+    """``samples`` distinct values; when fewer exist, each of
+    them once, with a warning saying so.
+    """
     low, high, step, digits = _bounds(config, path)
     first = math.ceil(_exact(low) / _exact(step))
     space = math.floor(_exact(high) / _exact(step)) - first + 1
@@ -528,7 +539,8 @@ def _sample(config: Mapping[str, Any], path: str, seed: str) -> SampleAxis:
         )
         where = f"{file}:{line}: " if file and line else ""
         log.warning(
-            "%s%s.samples: %d asked, but only %d distinct multiples of %r lie in [%r, %r]; each is used once",
+            "%s%s.samples: %d asked, but only %d distinct multiples of %r lie in [%r, %r]; each is "
+            "used once",
             where,
             path,
             count,
@@ -542,7 +554,9 @@ def _sample(config: Mapping[str, Any], path: str, seed: str) -> SampleAxis:
 
 
 def _bounds(config: Mapping[str, Any], path: str) -> tuple[Number, Number, Number, int | None]:
-    """min, max and step with their defaults, and the decimals the floats among them were written with."""
+    """min, max and step with their defaults, and the decimals the floats among them were written
+    with.
+    """
     low, high, step = (
         _number(config, name, default, path)
         for name, default in (("min", 0), ("max", 1), ("step", 1))

@@ -80,7 +80,8 @@ KEYWORDS = frozenset(
     }
 )
 
-#: Every other keyword jsonschema gives a meaning to (in any draft, to be safe); the rest it ignores.
+#: Every other keyword jsonschema gives a meaning to (in any draft, to be safe); the rest it
+#: ignores.
 VOCABULARY = frozenset(
     {
         "$id",
@@ -109,14 +110,18 @@ VOCABULARY = frozenset(
 
 
 class Unsupported(Exception):
-    """The schema uses something this module does not check exactly; jsonschema validates instead."""
+    """The schema uses something this module does not check
+    exactly; jsonschema validates instead.
+    """
 
 
 _compiled: dict[int, tuple[Any, Check | None]] = {}
 
 
 def verdict(instance: Any, schema: Any) -> bool | None:
-    """True when *instance* is valid against *schema*, False when not, None when only jsonschema can tell."""
+    """True when *instance* is valid against *schema*, False when not, None when only jsonschema can
+    tell.
+    """
     entry = _compiled.get(id(schema))
     if entry is None or entry[0] is not schema:
         try:
@@ -155,7 +160,9 @@ def _is_type(instance: Any, name: str) -> bool:
 
 
 def _equal(one: Any, two: Any) -> bool | None:
-    """JSON equality as jsonschema has it (booleans are not numbers); None for values outside JSON."""
+    """JSON equality as jsonschema has it (booleans are not
+    numbers); None for values outside JSON.
+    """
     if not (_is_json(one) and _is_json(two)):
         return None
     if isinstance(one, bool) or isinstance(two, bool):

@@ -21,9 +21,8 @@ from .formats import format_checker
 from .quickcheck import verdict
 from .yamlsource import Located
 
-if (
-    TYPE_CHECKING
-):  # jsonschema is imported only when input is invalid or the quick check cannot tell
+# jsonschema is imported only when input is invalid or the quick check cannot tell.
+if TYPE_CHECKING:
     import jsonschema
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
@@ -31,7 +30,9 @@ if (
 
 @functools.cache
 def _relevance() -> Any:
-    """best_match's ranking: a misspelt key also makes a required one "missing"; naming the typo explains both."""
+    """best_match's ranking: a misspelt key also makes a required one "missing"; naming the typo
+    explains both.
+    """
     from jsonschema.exceptions import by_relevance
 
     return by_relevance(strong=frozenset({"additionalProperties", "unevaluatedProperties"}))
@@ -207,7 +208,8 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
         if not any(checker.is_type(instance, name) for name in types):
             return f"expected {_types(dict.fromkeys(types))}, got {describe(instance)}"
     if kind in ("anyOf", "oneOf") and error.context:
-        # Explain the failure of the form the value was meant to have (a string, a list ...), not "no form matched".
+        # Explain the failure of the form the value was meant to have (a string, a list ...), not
+        # "no form matched".
         checker = jsonschema.Draft202012Validator.TYPE_CHECKER
 
         def fits(branch: Any) -> bool:
@@ -267,7 +269,8 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
     if kind == "maxProperties":
         return f"expected at most {_plural(value, 'key')}"
     if kind == "pattern":
-        # A regular expression means little to most readers; a schema can say what it wants in its title.
+        # A regular expression means little to most readers; a schema can say what it wants in its
+        # title.
         return f"expected {schema.get('title') or f'a string matching {value}'}, got {instance!r}"
     if kind == "uniqueItems":
         return "expected no duplicate items"
@@ -275,7 +278,8 @@ def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
         return f"expected a multiple of {value}, got {instance!r}"
     if kind == "dependentRequired":
         needs = [
-            f"{key!r} also needs {', '.join(repr(other) for other in others if other not in instance)}"
+            f"{key!r} also needs "
+            f"{', '.join(repr(other) for other in others if other not in instance)}"
             for key, others in value.items()
             if key in instance and any(other not in instance for other in others)
         ]

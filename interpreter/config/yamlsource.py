@@ -72,7 +72,8 @@ MAX_VALUES = 100_000
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader whose containers are Located, and which rejects duplicate keys (deep nesting and alias bombs: _check_expansion).
+    """A safe loader whose containers are Located, and which rejects duplicate keys (deep nesting
+    and alias bombs: _check_expansion).
 
     libyaml's parser when PyYAML has it: parsing a chart or a config is most
     of what loading one costs, and libyaml does it several times faster.
@@ -80,7 +81,8 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 
 
 def _check_expansion(node: yaml.Node, file: str | None) -> None:
-    """Refuse a document whose aliases expand it beyond MAX_VALUES values or MAX_DEPTH levels, or into itself.
+    """Refuse a document whose aliases expand it beyond MAX_VALUES values or MAX_DEPTH levels, or
+    into itself.
 
     Each node's expanded size and depth is computed once, so the check
     costs the size of the document as written, not as expanded.

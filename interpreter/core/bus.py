@@ -37,7 +37,9 @@ class EventBus:
         self._queue.put(event)
 
     def subscribe(self, callback: Subscriber, *classes: type[Event]) -> None:
-        """Deliver events of *classes* (and subclasses) to *callback*; no classes means every event."""
+        """Deliver events of *classes* (and subclasses) to
+        *callback*; no classes means every event.
+        """
         self._subscribers.append((callback, classes))
         self._routes.clear()
 

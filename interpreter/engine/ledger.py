@@ -1,4 +1,5 @@
-"""The run ledger: the one owner of runs, from the parameter update that opens one to the record it closes into.
+"""The run ledger: the one owner of runs, from the parameter update that opens one to the record it
+closes into.
 
 A policy's chart moves through its runs with a :class:`Cursor` (its latest
 run's trace, the run still open, how many it started); the ledger opens a
@@ -99,20 +100,25 @@ class RunListener:
     events: tuple[type[Event], ...] = ()
 
     def opened(self, record: Record) -> None:
-        """A run opened: its record has index, policy, repetition, run, trace, parameters and start."""
+        """A run opened: its record has index, policy, repetition,
+        run, trace, parameters and start.
+        """
 
     def observe(self, event: Event, records: Sequence[Record]) -> None:
         """An event of :attr:`events` was delivered; *records* are the open runs its traces name."""
 
     def finish(self, record: Record) -> None:
-        """A run is closing: add to its record (every listener's ``finish`` runs before any ``closed``)."""
+        """A run is closing: add to its record (every listener's ``finish`` runs before any
+        ``closed``).
+        """
 
     def closed(self, record: Record) -> None:
         """A run's record is complete: write it, count it, show it. It must not be changed."""
 
 
 class Cursor:
-    """Where one policy (in one repetition) is in its runs: what ``policy.set_parameters`` and friends move.
+    """Where one policy (in one repetition) is in its runs: what ``policy.set_parameters`` and
+    friends move.
 
     A resumed repetition counts on from *runs*, the runs it already has.
     """
@@ -131,7 +137,9 @@ class Cursor:
         self.open_run: int | None = None
 
     def set_parameters(self, parameters: Mapping[str, Any]) -> int:
-        """Add *parameters* to this step's run (a new one on the step's first call); return its trace."""
+        """Add *parameters* to this step's run (a new one on the step's first call); return its
+        trace.
+        """
         key = RunKey(
             policy=self.policy, repetition=self.repetition, number=self.runs + 1, lane=self.lane
         )
@@ -142,7 +150,9 @@ class Cursor:
         return trace
 
     def set_flag(self, name: str, value: Any) -> None:
-        """Set a flag on the latest run (its record gets it even if the run just ended in this step)."""
+        """Set a flag on the latest run (its record gets it even if the run just ended in this
+        step).
+        """
         self._batch.flag(name, value, self.trace)
 
     def end_run(self, status: str | None = None) -> None:
@@ -172,7 +182,9 @@ class RunLedger:
         dry_run: bool = False,
         previous: Sequence[Record] = (),
     ) -> None:
-        """*previous* records (of a resumed session) count in the summary, and indexes continue after theirs."""
+        """*previous* records (of a resumed session) count in the summary, and indexes continue
+        after theirs.
+        """
         self.bus = bus
         self.batch = batch
         self.dry_run = dry_run
@@ -188,7 +200,9 @@ class RunLedger:
         bus.subscribe(self.handle, *self._subscribed)
 
     def add(self, listener: RunListener) -> None:
-        """Tell *listener* about every run from now on; the bus delivers it the events it asks for."""
+        """Tell *listener* about every run from now on; the bus
+        delivers it the events it asks for.
+        """
         self._listeners.append(listener)
         self._routes.clear()
         wanted = tuple(
@@ -211,7 +225,9 @@ class RunLedger:
         return list(self._open.values())
 
     def handle(self, event: Event) -> None:
-        """The bus subscriber: the ledger's own bookkeeping, then the listeners', then a close if the run ended."""
+        """The bus subscriber: the ledger's own bookkeeping, then the listeners', then a close if
+        the run ended.
+        """
         cls = type(event)
         if isinstance(event, ParameterUpdateEvent):
             records = [self._start(event)] if event.traceids else []

@@ -66,7 +66,9 @@ class PolicyAPI:
         self._runner.cursor.end_run()
 
     def run_task(self, name: str) -> None:
-        """Run the named task; the chart receives ``task_completed`` (``event.task``) when it ends."""
+        """Run the named task; the chart receives
+        ``task_completed`` (``event.task``) when it ends.
+        """
         self._runner.start_task(name)
 
     def bind(
@@ -91,12 +93,15 @@ class PolicyAPI:
         return self._runner.unbind(role)
 
     def set_result(self, name: str, value: Any) -> None:
-        """Record the policy's answer (``largest_ok``): it goes into meta.json and the summary, not into a run."""
+        """Record the policy's answer (``largest_ok``): it goes into meta.json and the summary, not
+        into a run.
+        """
         try:
             json.dumps(value)
         except (TypeError, ValueError):
             raise ConfigError(
-                f"set_result({name!r}, ...): expected JSON data (numbers, text, lists, mappings), got {value!r}"
+                f"set_result({name!r}, ...): expected JSON data (numbers, text, lists, mappings), "
+                f"got {value!r}"
             ) from None
         self._runner.results[str(name)] = value
         log.info("%s: %s = %r", self._runner.name, name, value)

@@ -74,7 +74,9 @@ class DeadlineEvaluator(PythonEvaluator):
         return name in self._interpreter._configuration
 
     def evaluate_guard(self, transition: Any, event: ChartEvent | None = None) -> bool:
-        """sismic's guard evaluation with the same names in scope, built without a closure per call."""
+        """sismic's guard evaluation with the same names in scope,
+        built without a closure per call.
+        """
         code = transition.guard
         if code is None:
             return True
@@ -104,7 +106,9 @@ class NonDeterminism(SismicError):
 
 
 class ChartInterpreter(TunedInterpreter):
-    """The tuned sismic interpreter, keeping the transitions of a non-deterministic choice to name them."""
+    """The tuned sismic interpreter, keeping the transitions of a non-deterministic choice to name
+    them.
+    """
 
     def _sort_transitions(self, transitions: list[Transition]) -> list[Transition]:
         try:
@@ -145,7 +149,8 @@ class Binding:
         self.role = role
         self.expression = expression
         self.attrs = dict(attrs)
-        #: False for an event that cuts the policy short: a dry run makes it up only as a last resort.
+        #: False for an event that cuts the policy short: a dry run makes it up only as a last
+        #: resort.
         self.simulate = simulate
         #: Events this binding has delivered to the chart.
         self.delivered = 0
@@ -180,7 +185,8 @@ class PolicyRunner:
         check_classes: bool = True,
         done: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """*cursor* is where the policy's runs stand in the run ledger; a resumed session gives *done*,
+        """*cursor* is where the policy's runs stand in the run ledger; a resumed session gives
+        *done*,
         the parameters of this policy's runs in this repetition it already has."""
         self.chart = chart
         self.name = chart.name
@@ -192,7 +198,8 @@ class PolicyRunner:
         self.timers = timers
         self.stale_timeout = stale_timeout
         self.bindings: list[Binding] = []
-        #: Reject bind() filters naming a class no event has (a test may bind its own event classes).
+        #: Reject bind() filters naming a class no event has (a test may bind its own event
+        #: classes).
         self.check_classes = check_classes
         self.total: int | None = None
         #: Transitions taken so far (the dry-run simulator's progress mark).
@@ -217,17 +224,21 @@ class PolicyRunner:
             }
         )
         statechart = self.interpreter.statechart
-        #: Where the chart went: entries per state and firings per transition (by position in the chart).
+        #: Where the chart went: entries per state and firings per transition (by position in the
+        #: chart).
         self.entered: dict[str, int] = dict.fromkeys(statechart.states, 0)
         self.fired: list[int] = [0] * len(statechart.transitions)
         self._transition_index = {id(t): i for i, t in enumerate(statechart.transitions)}
         self._eventless = frozenset(t.source for t in statechart.transitions if t.event is None)
-        #: When the chart last changed state; the stale timeout counts from here, and from its first step.
+        #: When the chart last changed state; the stale timeout counts from here, and from its
+        #: first step.
         self.last_change = clock.time
         self._started = False
 
     def _interpreter(self, context: Mapping[str, Any]) -> ChartInterpreter:
-        """The chart's interpreter on the session clock; a failing preamble is reported at its line."""
+        """The chart's interpreter on the session clock; a failing
+        preamble is reported at its line.
+        """
         try:
             return ChartInterpreter(
                 memoize_structure(self.chart.statechart()),
@@ -256,7 +267,9 @@ class PolicyRunner:
     def _evaluator_for(
         self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]
     ) -> DeadlineEvaluator:
-        """Keep the evaluator before sismic runs the preamble, so a failing preamble can be located."""
+        """Keep the evaluator before sismic runs the preamble, so a
+        failing preamble can be located.
+        """
         self.evaluator = DeadlineEvaluator(interpreter, initial_context=initial_context)
         return self.evaluator
 
@@ -291,7 +304,9 @@ class PolicyRunner:
             self.bindings.append(binding)
 
     def unbind(self, role: str) -> int:
-        """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that delivered."""
+        """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that
+        delivered.
+        """
         flushed = 0
         for binding in [b for b in self.bindings if b.role == role]:
             before = binding.delivered
@@ -331,7 +346,8 @@ class PolicyRunner:
         """Queue a statechart event; it is processed at the next ``step``."""
         data.setdefault("traceids", frozenset())
         data.setdefault("notrace", False)
-        # sismic probes every queued event for a delay; a missing one costs an exception with a repr.
+        # sismic probes every queued event for a delay; a missing one costs an exception with a
+        # repr.
         data.setdefault("delay", 0)
         self.interpreter.queue(ChartEvent(name, **data))
         self._queued = True
@@ -385,7 +401,9 @@ class PolicyRunner:
         return moved
 
     def _count(self, macro: Any) -> None:
-        """Record a macro step's entered states and transitions: a few additions per step, nothing that grows."""
+        """Record a macro step's entered states and transitions: a few additions per step, nothing
+        that grows.
+        """
         entered, fired, index = self.entered, self.fired, self._transition_index
         for micro in macro.steps:
             if micro.transition is not None:
@@ -395,7 +413,9 @@ class PolicyRunner:
                 entered[name] += 1
 
     def _trace(self, macro: MacroStep) -> None:
-        """``-v``: what the chart received, which transitions it took, which states it left and entered."""
+        """``-v``: what the chart received, which transitions it took, which states it left and
+        entered.
+        """
         event = macro.event
         if event is not None:
             source = getattr(event, "source", None)
@@ -421,7 +441,8 @@ class PolicyRunner:
         ) or not self._eventless.isdisjoint(interpreter._configuration)
 
     def waiting(self) -> str:
-        """What the chart waits in now: its active states, the roles it listens for and for how long.
+        """What the chart waits in now: its active states, the roles it listens for and for how
+        long.
 
         Read by the progress line from its own thread, so it only reads, and copies first.
         """
@@ -440,7 +461,10 @@ class PolicyRunner:
             or "no bound events"
         )
         waited = max(0.0, self.clock.time - self.last_change)
-        return f"in {', '.join(leaves)}, waiting for {listening} ({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
+        return (
+            f"in {', '.join(leaves)}, waiting for {listening} "
+            f"({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
+        )
 
     def deadline(self) -> float | None:
         """The earliest time at which the chart could move without any event."""
@@ -468,11 +492,15 @@ class PolicyRunner:
     # -- errors ----------------------------------------------------------------
 
     def _config_error(self, value: Any, message: str) -> ConfigError:
-        """Point at the policy config entry that holds *value*; a literal in the chart is located later."""
+        """Point at the policy config entry that holds *value*; a literal in the chart is located
+        later.
+        """
         return error_at(self.config, value, message) or ConfigError(message)
 
     def _chart_error(self, exc: Exception) -> PerfchartError:
-        """The chart's file and line, state or transition, exception type and the line of code that failed."""
+        """The chart's file and line, state or transition, exception type and the line of code that
+        failed.
+        """
         if isinstance(exc, NonDeterminism):
             return self._nondeterminism(exc.transitions)
         cause: BaseException = exc
@@ -515,7 +543,8 @@ class PolicyRunner:
             named.append(f"{describe_transition(transition)} (line {line})")
         first = source.transition(self.chart.statechart(), transitions[0])
         return ConfigError(
-            f"non-deterministic choice: {' and '.join(named)} are enabled at once; make their guards exclusive",
+            f"non-deterministic choice: {' and '.join(named)} are enabled at once; make their "
+            "guards exclusive",
             file=str(self.chart.path),
             line=first.line if first is not None else None,
         )
@@ -532,7 +561,8 @@ _CODE_RUNNERS = {
 
 
 def _running(exc: BaseException) -> tuple[str, Any]:
-    """The kind of chart code that raised *exc*, and its transition or state, read from sismic's frames.
+    """The kind of chart code that raised *exc*, and its transition or state, read from sismic's
+    frames.
 
     Found after the fact, so running chart code costs nothing extra.
     """

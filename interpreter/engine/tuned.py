@@ -50,7 +50,8 @@ class TunedInterpreter(Interpreter):
         self._plans: dict[tuple[str | None, frozenset[str]], Plan] = {}
         self._stabilisations: dict[frozenset[str], tuple[list[str], list[str]] | None] = {}
         self._moves: dict[tuple[int, frozenset[str]], tuple[list[str], list[str]]] = {}
-        #: History states remember configurations, so their stabilisation is not a function of the shape.
+        #: History states remember configurations, so their stabilisation is not a function of the
+        #: shape.
         self._history = any(
             isinstance(statechart.state_for(name), (ShallowHistoryState, DeepHistoryState))
             for name in statechart.states
@@ -82,7 +83,9 @@ class TunedInterpreter(Interpreter):
         return MacroStep(time=self._time, steps=executed)
 
     def _apply_step(self, step: MicroStep) -> MicroStep:
-        """Exit, act, enter and send, as stock sismic does, without history, contracts or listeners."""
+        """Exit, act, enter and send, as stock sismic does, without
+        history, contracts or listeners.
+        """
         if self._listeners or not self._plain:
             return super()._apply_step(step)
         state_for = self._statechart.state_for
@@ -114,7 +117,9 @@ class TunedInterpreter(Interpreter):
         )
 
     def _queue_event(self, event: Event) -> None:
-        """Append an external event that is due no earlier than the last queued one: where stock bisection puts it."""
+        """Append an external event that is due no earlier than the last queued one: where stock
+        bisection puts it.
+        """
         if not isinstance(event, InternalEvent):
             queue = self._external_queue
             due = self._time + getattr(event, "delay", 0)
@@ -133,7 +138,9 @@ class TunedInterpreter(Interpreter):
         eventless_first: bool = True,
         inner_first: bool = True,
     ) -> list[Transition]:
-        """Try guards in the stock order, which depends only on the event's name and the configuration."""
+        """Try guards in the stock order, which depends only on the event's name and the
+        configuration.
+        """
         if not (eventless_first and inner_first):
             return super()._select_transitions(
                 event, states, eventless_first=eventless_first, inner_first=inner_first
@@ -166,7 +173,9 @@ class TunedInterpreter(Interpreter):
         return selected
 
     def _plan(self, name: str | None, states: frozenset[str]) -> Plan:
-        """The stock selection's grouping (eventless first, inner first, by source, by priority), once."""
+        """The stock selection's grouping (eventless first, inner first, by source, by priority),
+        once.
+        """
         statechart = self._statechart
         considered = [
             t
@@ -195,7 +204,9 @@ class TunedInterpreter(Interpreter):
     def _create_steps(
         self, event: Event | None, transitions: Iterable[Transition]
     ) -> list[MicroStep]:
-        """States left and entered by each transition, computed once per transition and configuration."""
+        """States left and entered by each transition, computed once per transition and
+        configuration.
+        """
         configuration = frozenset(self._configuration)
         steps = []
         for transition in transitions:
@@ -219,7 +230,9 @@ class TunedInterpreter(Interpreter):
         return steps
 
     def _create_stabilization_step(self, names: Iterable[str]) -> MicroStep | None:
-        """The next stabilisation, a function of the configuration alone when the chart has no history."""
+        """The next stabilisation, a function of the configuration alone when the chart has no
+        history.
+        """
         if self._history:
             return super()._create_stabilization_step(names)
         key = frozenset(names)
@@ -237,6 +250,8 @@ class TunedInterpreter(Interpreter):
 
 
 def _bound(cache: dict[Any, Any]) -> None:
-    """Start a cache over past CACHE_LIMIT entries, so memory never grows with the number of runs."""
+    """Start a cache over past CACHE_LIMIT entries, so memory
+    never grows with the number of runs.
+    """
     if len(cache) > CACHE_LIMIT:
         cache.clear()

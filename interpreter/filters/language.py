@@ -72,7 +72,8 @@ class FilterSyntaxError(ConfigError):
         self.reason = reason
         self.expression = expression
         self.position = position
-        # One character per character keeps the caret under the fault even when the expression spans lines.
+        # One character per character keeps the caret under the fault even when the expression spans
+        # lines.
         shown = "".join(" " if char.isspace() else char for char in expression)
         column = position
         if len(shown) > SHOWN_FILTER:
@@ -174,7 +175,9 @@ def _resolver(path: tuple[tuple[bool, str], ...]) -> Callable[[Any], Any]:
 
 
 def _condition(path: tuple[tuple[bool, str], ...], test: Condition) -> Condition:
-    """A missing step makes the condition false rather than raising; one-step paths skip the loop."""
+    """A missing step makes the condition false rather than
+    raising; one-step paths skip the loop.
+    """
     if len(path) == 1 and not path[0][0]:
         name = path[0][1]
         return lambda event: (
@@ -494,7 +497,8 @@ class _Parser:
         picks = [name for name in ("first", "last", "nth") if name in selectors]
         if len(picks) > 1:
             raise self.fail(
-                f"':{picks[0]}' and ':{picks[1]}' cannot be combined: each picks which match is delivered",
+                f"':{picks[0]}' and ':{picks[1]}' cannot be combined: each picks which match is "
+                "delivered",
                 max(selectors[picks[0]][0], selectors[picks[1]][0]),
             )
         if "last" in selectors and "after" in selectors:
@@ -562,7 +566,8 @@ class _Parser:
             seconds = math.nan
         if not math.isfinite(seconds):
             raise self.fail(
-                f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such as 1.5s, 500ms or 2m",
+                f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such "
+                "as 1.5s, 500ms or 2m",
                 start,
             )
         return seconds
@@ -598,14 +603,17 @@ class EventFilter:
         return FilterSession(self, traceids, callback, timers)
 
     def selects(self, cls: type) -> bool:
-        """Whether an event of class *cls* can match at all: lets a subscriber skip the others cheaply."""
+        """Whether an event of class *cls* can match at all: lets a subscriber skip the others
+        cheaply.
+        """
         route = self._routes.get(cls)
         return bool(self._route(cls) if route is None else route)
 
     def _route(self, cls: type) -> _Route:
         """The rules that can apply to *cls*, with what they still check; cached per class."""
         names = getattr(cls, "names", None) or frozenset({cls.__name__})
-        # A dry run's answer is selected by the filter it answers, whole, never by its rules (see FilterSession.handle).
+        # A dry run's answer is selected by the filter it answers, whole, never by its rules (see
+        # FilterSession.handle).
         route = (
             ()
             if cls is SimulatedEvent
@@ -732,7 +740,9 @@ class FilterSession:
             self._callback(event, state.rule.notrace)
 
     def finalize(self) -> None:
-        """End the session: drop pending :after matches, deliver :last ones; later events are ignored."""
+        """End the session: drop pending :after matches, deliver :last ones; later events are
+        ignored.
+        """
         if self._closed:
             return
         self._closed = True

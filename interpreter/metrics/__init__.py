@@ -5,7 +5,8 @@
   entry point group.
 - :class:`MetricSpec`: a metric declared in ``config.metrics``.
 - :class:`RunMetrics`: puts each run's values into its record.
-- :func:`write_summary`: statistics per parameter set, from the runs a :class:`Grouping` filed to summary.json/csv.
+- :func:`write_summary`: statistics per parameter set, from the runs a :class:`Grouping` filed to
+  summary.json/csv.
 """
 
 from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun

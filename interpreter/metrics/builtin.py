@@ -108,7 +108,8 @@ class _DurationRun(TrackerRun):
             self.emit(self.metric, event.ts - self.started.popleft())
 
     def handle(self, event: Event) -> None:
-        # An event may both start and end (the same class in both filters): end first, so it never ends itself.
+        # An event may both start and end (the same class in both filters): end first, so it never
+        # ends itself.
         self.ends.handle(event)
         self.starts.handle(event)
 
@@ -121,7 +122,9 @@ class _DurationRun(TrackerRun):
 
 
 class CountTracker(Tracker):
-    """How many matching events a run saw; each adds ``step`` (1, or an expression over the event)."""
+    """How many matching events a run saw; each adds ``step`` (1,
+    or an expression over the event).
+    """
 
     names = ("tracker.CountTracker", "count")
     schema = load_schema("count-tracker")
@@ -229,7 +232,9 @@ class _Extraction:
 
 
 def compile_match(source: str) -> re.Pattern[str]:
-    """A ``match:`` pattern; ValueError when it does not compile or has no group to take the value from."""
+    """A ``match:`` pattern; ValueError when it does not compile or has no group to take the value
+    from.
+    """
     try:
         pattern = re.compile(source)
     except re.error as exc:
@@ -237,13 +242,16 @@ def compile_match(source: str) -> re.Pattern[str]:
     if "value" not in pattern.groupindex and pattern.groups != 1:
         found = f"{pattern.groups} groups" if pattern.groups else "no group"
         raise ValueError(
-            f"regular expression {source!r} has {found}: name the number's group (?P<value>...) or use exactly one group"
+            f"regular expression {source!r} has {found}: name the number's group (?P<value>...) or "
+            "use exactly one group"
         )
     return pattern
 
 
 class EventAttributeTracker(Tracker):
-    """Metrics read from matching events: an attribute, a regular expression's group in it, or an expression."""
+    """Metrics read from matching events: an attribute, a regular expression's group in it, or an
+    expression.
+    """
 
     names = ("tracker.EventAttributeTracker", "attribute")
     schema = load_schema("event-attribute-tracker")
@@ -257,7 +265,8 @@ class EventAttributeTracker(Tracker):
                 message = (
                     "give either attrib or eval, not both"
                     if "attrib" in item
-                    else "missing key 'attrib' (an attribute of the event) or 'eval' (an expression over it)"
+                    else "missing key 'attrib' (an attribute of the event) "
+                    "or 'eval' (an expression over it)"
                 )
                 raise where(index, message) if where else ConfigError(message)
             for key in ("match", "eval"):

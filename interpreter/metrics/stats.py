@@ -67,7 +67,8 @@ def summarizer(entry: Any) -> Summarizer:
             kind = ORIGINAL_CLASSES[cls]
             return Summarizer(str(entry.get("name") or kind), kind)
         raise ValueError(
-            f"unknown summarizer class {entry.get('class')!r} (expected summarize.PercentileSummarizer or a name such as mean)"
+            f"unknown summarizer class {entry.get('class')!r} (expected "
+            "summarize.PercentileSummarizer or a name such as mean)"
         )
     text = str(entry)
     if text in PLAIN:
@@ -76,7 +77,8 @@ def summarizer(entry: Any) -> Summarizer:
     if match:
         return Summarizer(text, "percentile", float(match.group(1)))
     raise ValueError(
-        f"unknown summarizer {text!r} (expected one of: {', '.join(PLAIN)}, or a percentile such as p95)"
+        f"unknown summarizer {text!r} (expected one of: {', '.join(PLAIN)}, or a percentile such "
+        "as p95)"
     )
 
 
@@ -107,7 +109,9 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
 
 @dataclass(slots=True)
 class Accumulator:
-    """Running statistics of one metric in one group of runs; slotted, as a session may hold one per parameter set."""
+    """Running statistics of one metric in one group of runs; slotted, as a session may hold one per
+    parameter set.
+    """
 
     keep_values: bool = False
     count: int = 0
@@ -135,7 +139,9 @@ class Accumulator:
         return math.sqrt(self._m2 / (self.count - 1)) if self.count > 1 else None
 
     def result(self, wanted: Iterable[Summarizer]) -> dict[str, Any]:
-        """Each wanted statistic by its name; None where it is undefined (no values, one value's stddev)."""
+        """Each wanted statistic by its name; None where it is undefined (no values, one value's
+        stddev).
+        """
         ordered = sorted(self.values) if self.keep_values else []
         out: dict[str, Any] = {}
         for s in wanted:

@@ -147,7 +147,8 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     raw = load_yaml(text, str(path))
     if not isinstance(raw, LocatedDict):
         raise ConfigError(
-            f"expected a mapping with config:, define:, policies:, channels: ... sections, got {describe(raw)}",
+            "expected a mapping with config:, define:, policies:, channels: ... sections, got "
+            f"{describe(raw)}",
             file=str(path),
             line=getattr(raw, "line", None) or 1,
         )
@@ -186,7 +187,8 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
         raise container.error(
             key,
-            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets; "
+            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) "
+            "or a parameter a policy sets; "
             f"declare it or give it a default {{{{{name}|...}}}}",
         )
     for channel in channels:
@@ -238,13 +240,16 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
             desc = f" ({entry['desc']})" if entry.get("desc") else ""
             raise declared.error(
                 index,
-                f"required definition {entry['name']!r}{desc} has no value: give it with -D {entry['name']}=... or in define:",
+                f"required definition {entry['name']!r}{desc} has no value: give it with -D "
+                f"{entry['name']}=... or in define:",
             )
     return values
 
 
 def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
-    """Render the known keys of ``config:``; ``definitions`` are the macro sources, and ignored keys must not fail."""
+    """Render the known keys of ``config:``; ``definitions`` are the macro sources, and ignored keys
+    must not fail.
+    """
     out = LocatedDict(
         file=getattr(settings, "file", None),
         line=getattr(settings, "line", None),
@@ -351,7 +356,9 @@ def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
 
 
 def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
-    """The registered channel *block* names, its block checked against the channel's own schema and rules."""
+    """The registered channel *block* names, its block checked against the channel's own schema and
+    rules.
+    """
     try:
         cls = channel_class(block["class"])
     except ConfigError as exc:

@@ -157,7 +157,9 @@ class Session:
         )
 
     def _simulator(self, task_seconds: Mapping[str, float]) -> Simulator:
-        """The dry run's channel, playing each configured channel's own simulation where it has one."""
+        """The dry run's channel, playing each configured channel's
+        own simulation where it has one.
+        """
         simulations = [
             spec.cls.simulation(spec.config, self._context(spec.name))
             for spec in self.config.channels
@@ -245,7 +247,9 @@ class Session:
                 restore()
 
     def _wire(self, exports: Exports) -> None:
-        """Listeners of the ledger (in any order: it calls them in phases) and the bus's other subscribers."""
+        """Listeners of the ledger (in any order: it calls them in phases) and the bus's other
+        subscribers.
+        """
         self.ledger.add(self.run_metrics)
         for exporter in exports.exporters:
             self.ledger.add(exporter)
@@ -268,7 +272,9 @@ class Session:
     def _finish(
         self, exports: Exports, started: float, status: str, exit_status: int | None
     ) -> None:
-        """Stop the channels, close the runs still open and complete every file; then tell the terminal."""
+        """Stop the channels, close the runs still open and complete every file; then tell the
+        terminal.
+        """
         self._shutdown()
         self.ledger.close_all(self.clock.time, status)
         exports.finished(self._meta(started, status, exit_status))
@@ -387,7 +393,8 @@ class Session:
     def _on_interrupt(self, event: Event) -> None:
         if not self.interrupted:
             log.warning(
-                "interrupted: ending the policy and keeping every finished run (again to stop at once)"
+                "interrupted: ending the policy and keeping every finished run (again to stop at "
+                "once)"
             )
         elif self.hurried and not self._hurry_told:
             self._hurry_told = True
@@ -445,7 +452,8 @@ class Session:
         meta = self._session_meta(started, finished, status, exit_status)
         previous = self.previous
         if previous is not None:
-            # The first session's start stays; each resume is listed, so the history of the directory is kept.
+            # The first session's start stays; each resume is listed, so the history of the
+            # directory is kept.
             meta["started"] = previous.meta.get("started", meta["started"])
             resume = {
                 "at": _iso(started),
@@ -504,7 +512,9 @@ class _Shown(RunListener):
 
 
 def _simulated_now() -> SimulatedClock:
-    """A simulated clock that starts at the wall time, so a dry run's times read like a real run's."""
+    """A simulated clock that starts at the wall time, so a dry
+    run's times read like a real run's.
+    """
     clock = SimulatedClock()
     clock.time = time.time()
     return clock
@@ -516,7 +526,9 @@ def _iso(ts: float) -> str:
 
 @functools.cache
 def _versions() -> Mapping[str, str]:
-    """Looked up once per process: each lookup reads package metadata, and meta.json is written at start and end."""
+    """Looked up once per process: each lookup reads package metadata, and meta.json is written at
+    start and end.
+    """
     found = {"python": platform.python_version()}
     for package in ("perfchart", "sismic", "pyyaml", "rich", "simpleeval", "jsonschema"):
         try:

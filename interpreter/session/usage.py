@@ -35,7 +35,8 @@ class UnusedParameters:
             if name not in self.used and name not in self.warned:
                 self.warned.add(name)
                 log.warning(
-                    "%s sets parameter %r, which no channel or task uses (no {{%s}} in channels: or tasks:): every run tests the same thing",
+                    "%s sets parameter %r, which no channel or task uses (no {{%s}} in channels: "
+                    "or tasks:): every run tests the same thing",
                     event.run.policy if event.run is not None else "a policy",
                     name,
                     name,
