@@ -162,22 +162,7 @@ def _names(code: list[_Code]) -> Iterator[Finding]:
     """Names read that nothing defines: not the contract, not
     assigned in chart code, not a builtin.
     """
-    assigned: set[str] = set()
-    for block in code:
-        for node in ast.walk(block.tree):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                assigned.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                assigned.add(node.name)
-            elif isinstance(node, ast.arg):
-                assigned.add(node.arg)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                assigned.update(
-                    (alias.asname or alias.name).partition(".")[0] for alias in node.names
-                )
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                assigned.add(node.name)
-    known = CONTEXT_NAMES | assigned | set(dir(builtins))
+    known = CONTEXT_NAMES | _assigned(code) | set(dir(builtins))
     for block in code:
         for node in ast.walk(block.tree):
             if (
@@ -196,54 +181,146 @@ def _names(code: list[_Code]) -> Iterator[Finding]:
                 )
 
 
+def _assigned(code: list[_Code]) -> set[str]:
+    """Every name chart code binds: assigned, defined, a parameter, imported or caught."""
+    assigned: set[str] = set()
+    for block in code:
+        for node in ast.walk(block.tree):
+            assigned.update(_bound_names(node))
+    return assigned
+
+
+def _bound_names(node: ast.AST) -> Iterator[str]:
+    """The names *node* itself binds."""
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        yield node.id
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield node.name
+    elif isinstance(node, ast.arg):
+        yield node.arg
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield from ((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        yield node.name
+
+
 def _structure(chart: LocatedDict) -> Iterator[Finding]:
     """Unreachable states warn; a chart whose reachable states cannot all reach a final state is an
     error.
     """
-    found = {str(state["name"]): state for state in states(chart["root state"])}
-    root = str(chart["root state"]["name"])
-    parent: dict[str, str] = {}
-    for name, state in found.items():
-        for key in ("states", "parallel states"):
-            for child in state.get(key) or ():
-                parent[str(child["name"])] = name
+    tree = _StateTree(chart)
+    reachable = tree.reachable()
+    yield from _unreachable(tree, reachable)
+    ends = tree.root_finals(reachable)
+    if not ends:
+        yield Finding(
+            _error(
+                chart["root state"],
+                "name",
+                "no final state of the root state is reachable: the policy could never end",
+            )
+        )
+        return
+    stuck = reachable - tree.finishing(reachable, ends)
+    yield from _never_ending(tree, stuck)
 
-    def ancestors(name: str) -> Iterator[str]:
-        while name in parent:
-            name = parent[name]
+
+class _StateTree:
+    """A chart's states by name, with each one's parent: what reachability is worked out on."""
+
+    def __init__(self, chart: LocatedDict) -> None:
+        self.found = {str(state["name"]): state for state in states(chart["root state"])}
+        self.root = str(chart["root state"]["name"])
+        self.parent: dict[str, str] = {}
+        for name, state in self.found.items():
+            for child in self.children(state):
+                self.parent[child] = name
+
+    @staticmethod
+    def children(state: LocatedDict) -> list[str]:
+        """The names of *state*'s direct children, sequential then parallel."""
+        return [
+            str(c["name"]) for key in ("states", "parallel states") for c in state.get(key) or ()
+        ]
+
+    def ancestors(self, name: str) -> Iterator[str]:
+        while name in self.parent:
+            name = self.parent[name]
             yield name
 
-    def targets(name: str) -> list[str]:
+    def targets(self, name: str) -> list[str]:
         return [
             str(t["target"])
-            for t in found[name].get("transitions") or ()
+            for t in self.found[name].get("transitions") or ()
             if t.get("target") is not None
         ]
 
-    def entered(name: str) -> list[str]:
+    def entered(self, name: str) -> list[str]:
         """States active on entering *name*: its ancestors, itself, and its initial or parallel
         descendants.
         """
-        out = [name, *ancestors(name)]
-        state = found[name]
-        if state.get("type") in ("shallow history", "deep history") and name in parent:
-            out.extend(str(c["name"]) for c in found[parent[name]].get("states") or ())
+        out = [name, *self.ancestors(name)]
+        state = self.found[name]
+        if state.get("type") in ("shallow history", "deep history") and name in self.parent:
+            out.extend(str(c["name"]) for c in self.found[self.parent[name]].get("states") or ())
         if state.get("initial") is not None:
-            out.extend(entered(str(state["initial"])))
+            out.extend(self.entered(str(state["initial"])))
         for child in state.get("parallel states") or ():
-            out.extend(entered(str(child["name"])))
+            out.extend(self.entered(str(child["name"])))
         return out
 
-    reachable: set[str] = set()
-    todo = entered(root)
-    while todo:
-        name = todo.pop()
-        if name in reachable or name not in found:
-            continue
-        reachable.add(name)
-        for target in targets(name):
-            todo.extend(entered(target))
-    for name, state in found.items():
+    def reachable(self) -> set[str]:
+        """Every state some path of transitions from the start enters."""
+        reachable: set[str] = set()
+        todo = self.entered(self.root)
+        while todo:
+            name = todo.pop()
+            if name in reachable or name not in self.found:
+                continue
+            reachable.add(name)
+            for target in self.targets(name):
+                todo.extend(self.entered(target))
+        return reachable
+
+    def root_finals(self, reachable: set[str]) -> set[str]:
+        """The reachable final states directly under the root: where the policy ends."""
+        return {
+            name
+            for name in reachable
+            if self.found[name].get("type") == "final" and self.parent.get(name) == self.root
+        }
+
+    def finishing(self, reachable: set[str], ends: set[str]) -> set[str]:
+        """The reachable states from which one of *ends* can be reached."""
+        finishing = set(ends)
+        changed = True
+        while changed:
+            changed = False
+            for name in reachable - finishing:
+                if self._leads_to(name, finishing):
+                    finishing.add(name)
+                    changed = True
+        return finishing
+
+    def _leads_to(self, name: str, finishing: set[str]) -> bool:
+        """Whether *name* moves into *finishing*: by its own or an ancestor's transition, its
+        initial state or a child.
+        """
+        state = self.found[name]
+        return (
+            any(
+                target in finishing
+                for scope in (name, *self.ancestors(name))
+                for target in self.targets(scope)
+            )
+            or (state.get("initial") is not None and str(state["initial"]) in finishing)
+            or any(child in finishing for child in self.children(state))
+        )
+
+
+def _unreachable(tree: _StateTree, reachable: set[str]) -> Iterator[Finding]:
+    """A warning for each state no transition leads to, in chart order."""
+    for name, state in tree.found.items():
         if name not in reachable:
             yield Finding(
                 _error(
@@ -255,47 +332,14 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
                 True,
             )
 
-    ends = {
-        name
-        for name in reachable
-        if found[name].get("type") == "final" and parent.get(name) == root
-    }
-    if not ends:
-        yield Finding(
-            _error(
-                chart["root state"],
-                "name",
-                "no final state of the root state is reachable: the policy could never end",
-            )
-        )
-        return
-    finishing = set(ends)
-    changed = True
-    while changed:
-        changed = False
-        for name in reachable - finishing:
-            state = found[name]
-            children = [
-                str(c["name"])
-                for key in ("states", "parallel states")
-                for c in state.get(key) or ()
-            ]
-            if (
-                any(
-                    target in finishing
-                    for scope in (name, *ancestors(name))
-                    for target in targets(scope)
-                )
-                or (state.get("initial") is not None and str(state["initial"]) in finishing)
-                or any(child in finishing for child in children)
-            ):
-                finishing.add(name)
-                changed = True
-    for name in sorted(reachable - finishing, key=lambda n: found[n].line or 0):
-        if found[name].get("type") != "final":
+
+def _never_ending(tree: _StateTree, stuck: set[str]) -> Iterator[Finding]:
+    """An error for each non-final state in *stuck*, in file order."""
+    for name in sorted(stuck, key=lambda n: tree.found[n].line or 0):
+        if tree.found[name].get("type") != "final":
             yield Finding(
                 _error(
-                    found[name],
+                    tree.found[name],
                     "name",
                     f"from state {name!r} no transition leads to a final state: the policy would "
                     "never end",
