@@ -54,14 +54,14 @@ class Channel(ABC):
     #: The event classes the channel publishes; filters may name them and their ancestors.
     events: ClassVar[tuple[type[Event], ...]]
 
-    @classmethod
+    @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check(cls, block: Mapping[str, Any]) -> None:
         """Load-time checks the schema cannot express; raise ConfigError naming the key.
 
         Called for dry and real runs alike, after the block passed ``schema``.
         """
 
-    @classmethod
+    @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check_definitions(cls, block: Mapping[str, Any], definitions: Mapping[str, Any]) -> None:
         """Load-time checks of what must come from the session's *definitions*, never from
         parameters.
@@ -97,7 +97,7 @@ class Channel(ABC):
     #: The events :meth:`handle` must be subscribed to; an instance may add those its block names.
     subscribes: tuple[type[Event], ...] = (ParameterUpdateEvent, SessionStartEvent)
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 (an optional hook: a no-op by default)
         """The session started: launch whatever runs before the first update."""
 
     @abstractmethod

@@ -22,6 +22,7 @@ perfchart exits, because a SIGKILL timer on the watcher thread, a daemon, dies w
 from __future__ import annotations
 
 import atexit
+import functools
 import heapq
 import itertools
 import logging
@@ -194,7 +195,7 @@ class _Watcher:
                 if key.data is None:
                     self._drain_wake_ups()
                 else:
-                    self._run(lambda: key.data(events))
+                    self._run(functools.partial(key.data, events))
             with self._lock:
                 soon, self._soon = self._soon, []
             for callback in soon:
@@ -350,12 +351,10 @@ class ChildProcess:
     def _watch(self, pidfd: int | None) -> None:
         """Hand the child's pipes (and pidfd) to the watcher."""
         popen, watcher = self._popen, self._watcher
-        assert (
-            popen is not None
-            and popen.stdout is not None
-            and popen.stderr is not None
-            and watcher is not None
-        )
+        assert popen is not None
+        assert popen.stdout is not None
+        assert popen.stderr is not None
+        assert watcher is not None
         for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
             os.set_blocking(pipe.fileno(), False)
             watcher.watch(pipe.fileno(), selectors.EVENT_READ, _Reader(self, pipe, stream))
@@ -379,7 +378,8 @@ class ChildProcess:
         """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the
         watcher.
         """
-        assert self._popen is not None and self._watcher is not None
+        assert self._popen is not None
+        assert self._watcher is not None
         self._popen.wait()
         self._watcher.call_soon(self._reap)
 
@@ -448,7 +448,8 @@ class ChildProcess:
         """The command exited: collect its status, then report once its output is drained or the
         grace ran out.
         """
-        assert self._popen is not None and self._watcher is not None
+        assert self._popen is not None
+        assert self._watcher is not None
         self._popen.wait()  # the exit was seen: this returns at once
         with self._lock:
             self._reaped = True

@@ -72,16 +72,7 @@ def helpers(
     def evaluate(expression: Any, names: Mapping[str, Any] | None = None, **more: Any) -> Any:
         """Evaluate a config expression over definitions, *names* and keywords such as ``_i``."""
         scope = {**definitions, **(names or {}), **more}
-        try:
-            value = evaluate_expression(expression, scope)
-        except ConfigError as exc:
-            located = error_at(config, expression, exc.message) if exc.file is None else None
-            if located is not None:
-                raise located from None
-            raise
-        if origins is not None and not isinstance(value, (bool, int, float)):
-            origins[id(value)] = (value, expression)
-        return value
+        return _evaluate(config, expression, scope, origins)
 
     def evolution(entries: Any) -> Evolution:
         """The schedule of an ``evolve:`` list: who changes when,
@@ -99,20 +90,7 @@ def helpers(
         """Evaluate a config expression that counts something (events, steps): a whole number of at
         least 1.
         """
-        value = evaluate(expression, names, **more)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            shown = (
-                f'"{shorten(expression.strip(), SHOWN)}" gave'
-                if isinstance(expression, str)
-                else "got"
-            )
-            message = (
-                f"expected a whole number of at least 1; {shown} {shorten(repr(value), SHOWN)}"
-            )
-            raise error_at(config, expression, message) or ConfigError(message)
-        return value
+        return _whole_count(config, expression, evaluate(expression, names, **more))
 
     return {
         "matrix": matrix,
@@ -123,3 +101,39 @@ def helpers(
         "traced": traced,
         "seconds": parse_duration,
     }
+
+
+def _evaluate(
+    config: Mapping[str, Any],
+    expression: Any,
+    scope: Mapping[str, Any],
+    origins: dict[int, tuple[Any, Any]] | None,
+) -> Any:
+    """*expression*'s value over *scope*; an error without a place is put at the config entry
+    holding *expression*, and *origins* (when kept) notes where a value came from.
+    """
+    try:
+        value = evaluate_expression(expression, scope)
+    except ConfigError as exc:
+        located = error_at(config, expression, exc.message) if exc.file is None else None
+        if located is not None:
+            raise located from None
+        raise
+    if origins is not None and not isinstance(value, (bool, int, float)):
+        origins[id(value)] = (value, expression)
+    return value
+
+
+def _whole_count(config: Mapping[str, Any], expression: Any, value: Any) -> int:
+    """*value* (what *expression* gave) as a whole number of at least 1; a ConfigError at the
+    config entry otherwise.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        shown = (
+            f'"{shorten(expression.strip(), SHOWN)}" gave' if isinstance(expression, str) else "got"
+        )
+        message = f"expected a whole number of at least 1; {shown} {shorten(repr(value), SHOWN)}"
+        raise error_at(config, expression, message) or ConfigError(message)
+    return value

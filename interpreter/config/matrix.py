@@ -119,7 +119,7 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         self.seed: Seed = secrets.randbits(32) if seed is None else seed
         self._spec, self._path = spec, path
         axes: dict[str, Sequence[Any]] = {}
-        for name, config in spec.items():
+        for name in spec:
             if not isinstance(name, str):
                 raise _error(spec, name, path, f"expected a parameter name, got {name!r}")
             axes[name] = _matrix_axis(spec, name, path, self.seed)
@@ -166,14 +166,14 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         for k in range(len(self._axes) - 1, -1, -1):
             rest, digit = divmod(rest, self._lengths[k])
             values[k] = self._axes[k][digit]
-        return dict(zip(self.names, values))
+        return dict(zip(self.names, values, strict=True))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         names, axes, lengths = self.names, self._axes, self._lengths
         digits = [0] * len(axes)
         current = [axis[0] for axis in axes]
         while True:
-            yield dict(zip(names, current))
+            yield dict(zip(names, current, strict=True))
             if not axes:
                 return
             k = len(axes) - 1
@@ -196,7 +196,7 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         Raises ValueError when no permutation matches.
         """
         position = 0
-        for name, axis, length in zip(self.names, self._axes, self._lengths):
+        for name, axis, length in zip(self.names, self._axes, self._lengths, strict=True):
             found = _find(axis, parameters[name]) if name in parameters else None
             if found is None:
                 raise ValueError(f"no permutation has {name}={parameters.get(name)!r}")
@@ -216,7 +216,9 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return Remaining(self, skipped)
 
     def __repr__(self) -> str:
-        shape = ", ".join(f"{name}={length}" for name, length in zip(self.names, self._lengths))
+        shape = ", ".join(
+            f"{name}={length}" for name, length in zip(self.names, self._lengths, strict=True)
+        )
         return f"ParameterMatrix({shape}; {self.size} permutations, seed={self.seed!r})"
 
 

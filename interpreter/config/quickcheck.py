@@ -176,7 +176,7 @@ def _equal(one: Any, two: Any) -> bool | None:
     if isinstance(one, list) and isinstance(two, list):
         if len(one) != len(two):
             return False
-        return _all(_equal(a, b) for a, b in zip(one, two))
+        return _all(_equal(a, b) for a, b in zip(one, two, strict=True))
     if isinstance(one, str) and isinstance(two, str):
         return one == two
     return one is None and two is None  # otherwise two different JSON types

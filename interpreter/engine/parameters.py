@@ -56,7 +56,8 @@ class ParameterBatch:
             self._trace = next(self._traces)
             self._run = run
             self._pending.append(None)
-        assert self._changes is not None and self._trace is not None
+        assert self._changes is not None
+        assert self._trace is not None
         self._changes.update(parameters)
         return self._trace, new
 

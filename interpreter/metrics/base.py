@@ -49,7 +49,7 @@ class TrackerRun(ABC):
     def handle(self, event: Event) -> None:
         """An event was published while the run is open (only classes the tracker asked for)."""
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027 (an optional hook: a no-op by default)
         """The run closed: emit what is only known at the end (a count)."""
 
 
@@ -62,7 +62,7 @@ class Tracker(ABC):
     #: JSON Schema of the tracker's block in a test configuration, ``class`` excluded.
     schema: ClassVar[Mapping[str, Any]]
 
-    @classmethod
+    @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check(cls, block: Mapping[str, Any]) -> None:
         """Load-time checks the schema cannot express; raise ConfigError naming the key.
 

@@ -289,7 +289,7 @@ class Session:
             if self.interrupted:
                 return
             self._session_task("pretest")
-            for spec, first in zip(self.config.policies, self.runners):
+            for spec, first in zip(self.config.policies, self.runners, strict=True):
                 if self.interrupted:
                     return
                 runner = first if repetition == 1 else self._runner(spec, repetition)
