@@ -140,57 +140,86 @@ def shell_script(config: Mapping[str, Any], cmdline: str) -> ShellScript:
     macro in a here-document is refused: its quoting cannot be read safely.
     """
     taken: dict[str, str] = {}
-    out: list[str] = []
-    stack = [""]
-    i, n = 0, len(cmdline)
-    heredoc = False
-    while i < n:
-        macro = MACRO.match(cmdline, i)
-        top = stack[-1]
-        if macro is not None:
-            if heredoc:
-                raise config_error(
-                    config,
-                    "cmdline",
-                    f"macro {macro.group(0)} is in a here-document, where its quoting cannot be "
-                    "made safe; "
-                    "pass the value with stdin: or env: instead",
-                )
-            ref = "${" + _variable(macro, taken) + "}"
-            out.append({"'": f"'\"{ref}\"'", '"': ref, "`": ref}.get(top, f'"{ref}"'))
-            i = macro.end()
+    scan = _ShellScanner(cmdline)
+    while scan.i < len(cmdline):
+        macro = MACRO.match(cmdline, scan.i)
+        if macro is None:
+            scan.copy()
             continue
-        c = cmdline[i]
-        out.append(c)
-        i += 1
+        if scan.heredoc:
+            raise config_error(
+                config,
+                "cmdline",
+                f"macro {macro.group(0)} is in a here-document, where its quoting cannot be "
+                "made safe; "
+                "pass the value with stdin: or env: instead",
+            )
+        scan.out.append(scan.reference(_variable(macro, taken)))
+        scan.i = macro.end()
+    return ShellScript("".join(scan.out), taken)
+
+
+class _ShellScanner:
+    """:func:`shell_script`'s reading of a command line: what it copied, where it is, and the
+    quotes and substitutions open there (``"`` ``'`` ``(`` or a backtick; ``""`` at the top).
+    """
+
+    def __init__(self, cmdline: str) -> None:
+        self.cmdline = cmdline
+        self.i = 0
+        self.out: list[str] = []
+        self.stack = [""]
+        #: Whether a ``<<`` was seen: what follows may be a here-document.
+        self.heredoc = False
+
+    def reference(self, variable: str) -> str:
+        """The reference to *variable* that reads as one word where the scanner stands."""
+        ref = "${" + variable + "}"
+        return {"'": f"'\"{ref}\"'", '"': ref, "`": ref}.get(self.stack[-1], f'"{ref}"')
+
+    def copy(self) -> None:
+        """Copy the next character (two for an escape or ``$(``), following its quoting."""
+        c = self.cmdline[self.i]
+        self.out.append(c)
+        self.i += 1
+        top = self.stack[-1]
         if top == "'":
             if c == "'":
-                stack.pop()
+                self.stack.pop()
         elif c == "\\":
-            if i < n:
-                out.append(cmdline[i])
-                i += 1
-        elif top == '"' and c == '"':
-            stack.pop()
-        elif top == "`" and c == "`":
-            stack.pop()
-        elif c == "`":
-            stack.append("`")
-        elif c == "$" and cmdline.startswith("(", i):
-            out.append("(")
-            i += 1
-            stack.append("(")
-        elif top == '"':
-            continue
-        elif c == ")" and top == "(":
-            stack.pop()
+            self._escaped()
+        elif c == top and c in '"`':
+            self.stack.pop()
+        elif c == "`" or (c == "$" and self.cmdline.startswith("(", self.i)):
+            self._substitution(c)
+        elif top != '"':
+            self._unquoted(c, top)
+
+    def _escaped(self) -> None:
+        """Copy the character a backslash escapes, whatever it is."""
+        if self.i < len(self.cmdline):
+            self.out.append(self.cmdline[self.i])
+            self.i += 1
+
+    def _substitution(self, c: str) -> None:
+        """A backtick or ``$(`` opens a command substitution."""
+        if c == "`":
+            self.stack.append("`")
+        else:
+            self.out.append("(")
+            self.i += 1
+            self.stack.append("(")
+
+    def _unquoted(self, c: str, top: str) -> None:
+        """Outside double quotes: parentheses, opening quotes and ``<<``."""
+        if c == ")" and top == "(":
+            self.stack.pop()
         elif c == "(":
-            stack.append("(")
+            self.stack.append("(")
         elif c in "'\"":
-            stack.append(c)
-        elif c == "<" and cmdline.startswith("<", i):
-            heredoc = True
-    return ShellScript("".join(out), taken)
+            self.stack.append(c)
+        elif c == "<" and self.cmdline.startswith("<", self.i):
+            self.heredoc = True
 
 
 class CommandTemplate:

@@ -92,19 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     verbose = getattr(args, "verbose", False)
     try:
-        if args.command == "policies":
-            return list_policies()
-        if args.command == "draw":
-            return draw.draw(args)
-        if args.command == "check":
-            return check.check(args)
-        if args.command == "schema":
-            return schema.print_schema(args)
-        if args.command == "new":
-            return new.new(args)
-        if hasattr(args, "handler"):
-            return args.handler(args)
-        return run(args)
+        return _dispatch(args)
     except PerfchartError as exc:
         if verbose:
             import logging
@@ -129,6 +117,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the subcommand *args* names; its exit status."""
+    if args.command == "policies":
+        return list_policies()
+    if args.command == "draw":
+        return draw.draw(args)
+    if args.command == "check":
+        return check.check(args)
+    if args.command == "schema":
+        return schema.print_schema(args)
+    if args.command == "new":
+        return new.new(args)
+    if hasattr(args, "handler"):
+        return args.handler(args)
+    return run(args)
 
 
 def list_policies() -> int:

@@ -205,33 +205,46 @@ def _parse(expression: str) -> _Parsed:
         raise _Invalid("the expression is empty")
     if len(text) > MAX_LENGTH:
         raise _Invalid(f"the expression has {len(text)} characters, more than {MAX_LENGTH}")
+    tree = _syntax_tree(text)
+    names: set[str] = set()
+    called: set[str] = set()
+    for node in ast.walk(tree):
+        _check_node(node, names, called)
+    return _Parsed(tree.body, frozenset(names - called))
+
+
+def _syntax_tree(text: str) -> Any:
+    """The expression's syntax tree; _Invalid saying why when it does not parse."""
     try:
-        tree = _quiet_parse(text, "eval")
+        return _quiet_parse(text, "eval")
     except SyntaxError as exc:
         syntax = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
         raise _Invalid(_statement(text) or syntax) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise _Invalid(f"cannot parse: {str(exc) or type(exc).__name__}") from None
-    names, called = set(), set()
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise _Invalid(f"{_describe(node)} is not allowed")
-        if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in OPERATORS:
-            raise _Invalid(f"operator {type(node).__name__} is not allowed")
-        if isinstance(node, ast.Name):
-            if node.id.startswith("__"):
-                raise _Invalid(f"name {node.id!r} is not allowed")
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise _Invalid(f"attribute {node.attr!r} is not allowed")
-        elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise _Invalid(
-                    f"calling {ast.unparse(node.func)!r} is not allowed (functions: "
-                    f"{', '.join(FUNCTIONS)})"
-                )
-            called.add(node.func.id)
-    return _Parsed(tree.body, frozenset(names - called))
+
+
+def _check_node(node: ast.AST, names: set[str], called: set[str]) -> None:
+    """_Invalid when *node* is not allowed; names it reads go to *names*, functions it calls to
+    *called*.
+    """
+    if not isinstance(node, _ALLOWED_NODES):
+        raise _Invalid(f"{_describe(node)} is not allowed")
+    if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in OPERATORS:
+        raise _Invalid(f"operator {type(node).__name__} is not allowed")
+    if isinstance(node, ast.Name):
+        if node.id.startswith("__"):
+            raise _Invalid(f"name {node.id!r} is not allowed")
+        names.add(node.id)
+    elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        raise _Invalid(f"attribute {node.attr!r} is not allowed")
+    elif isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise _Invalid(
+                f"calling {ast.unparse(node.func)!r} is not allowed (functions: "
+                f"{', '.join(FUNCTIONS)})"
+            )
+        called.add(node.func.id)
 
 
 def _quiet_parse(text: str, mode: str) -> Any:
