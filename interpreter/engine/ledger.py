@@ -228,34 +228,37 @@ class RunLedger:
         """The bus subscriber: the ledger's own bookkeeping, then the listeners', then a close if
         the run ended.
         """
-        cls = type(event)
+        records = self._records(event)
+        for listener in self._route(type(event)):
+            listener.observe(event, records)
+        if isinstance(event, RunEndEvent):
+            self._end(event)
+
+    def _records(self, event: Event) -> list[Record]:
+        """The open records *event* is about, with what it says about them written in; a
+        parameter update opens its run's.
+        """
         if isinstance(event, ParameterUpdateEvent):
-            records = [self._start(event)] if event.traceids else []
-        else:
-            records = [self._open[trace] for trace in event.traceids if trace in self._open]
-            if isinstance(event, FlagUpdateEvent):
-                for record in records:
-                    record["flags"][event.name] = event.value
-            elif isinstance(event, OutcomeEvent):
-                for record in records:
-                    record["exitcodes"].append(event.code)
-                    record["_outcomes_ok"] = record["_outcomes_ok"] and event.ok
-                    record["timedout"] = record["timedout"] or event.timedout
-            elif isinstance(event, LogLineEvent) and event.stream == "stderr":
-                for record in records:
-                    record["last_stderr"] = shorten(event.line, LAST_STDERR)
+            return [self._start(event)] if event.traceids else []
+        records = [self._open[trace] for trace in event.traceids if trace in self._open]
+        _note(event, records)
+        return records
+
+    def _route(self, cls: type[Event]) -> tuple[RunListener, ...]:
+        """The listeners that want events of *cls*, in the order they were added; found once."""
         route = self._routes.get(cls)
         if route is None:
             route = self._routes[cls] = tuple(
                 each for each in self._listeners if each.events and issubclass(cls, each.events)
             )
-        for listener in route:
-            listener.observe(event, records)
-        if isinstance(event, RunEndEvent):
-            for trace in event.traceids:
-                ended = self._open.pop(trace, None)
-                if ended is not None:
-                    self._close(ended, event.ts, event.status)
+        return route
+
+    def _end(self, event: RunEndEvent) -> None:
+        """Close each open run *event* ends."""
+        for trace in event.traceids:
+            ended = self._open.pop(trace, None)
+            if ended is not None:
+                self._close(ended, event.ts, event.status)
 
     def _start(self, event: ParameterUpdateEvent) -> Record:
         trace = min(event.traceids)
@@ -304,3 +307,18 @@ class RunLedger:
         self.summary.count(record)
         for listener in self._listeners:
             listener.closed(record)
+
+
+def _note(event: Event, records: list[Record]) -> None:
+    """Write what a flag, an outcome or a line of stderr says about a run into its *records*."""
+    if isinstance(event, FlagUpdateEvent):
+        for record in records:
+            record["flags"][event.name] = event.value
+    elif isinstance(event, OutcomeEvent):
+        for record in records:
+            record["exitcodes"].append(event.code)
+            record["_outcomes_ok"] = record["_outcomes_ok"] and event.ok
+            record["timedout"] = record["timedout"] or event.timedout
+    elif isinstance(event, LogLineEvent) and event.stream == "stderr":
+        for record in records:
+            record["last_stderr"] = shorten(event.line, LAST_STDERR)

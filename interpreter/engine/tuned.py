@@ -18,7 +18,7 @@ compares the traces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from sismic.interpreter import Interpreter
@@ -150,6 +150,13 @@ class TunedInterpreter(Interpreter):
         if plan is None:
             plan = self._plans[key] = self._plan(*key)
             _bound(self._plans)
+        return self._select(plan, event)
+
+    def _select(self, plan: Plan, event: Event | None) -> list[Transition]:
+        """Walk *plan*: per source, the first priority with an enabled transition wins, and its
+        ancestors are not tried; a later group is tried only when the earlier ones selected
+        nothing.
+        """
         selected: list[Transition] = []
         ignored: set[str] = set()
         evaluate = self._evaluator.evaluate_guard
@@ -160,16 +167,11 @@ class TunedInterpreter(Interpreter):
             for source, ancestors, priorities in sources:
                 if source in ignored:
                     continue
-                for transitions in priorities:
-                    found = False
-                    for transition in transitions:
-                        if transition.guard is None or evaluate(transition, exposed):
-                            selected.append(transition)
-                            found = True
-                    if found:
-                        ignored |= ancestors
-                        ignored.add(source)
-                        break
+                found = _first_enabled(priorities, evaluate, exposed)
+                if found:
+                    selected.extend(found)
+                    ignored |= ancestors
+                    ignored.add(source)
         return selected
 
     def _plan(self, name: str | None, states: frozenset[str]) -> Plan:
@@ -247,6 +249,21 @@ class TunedInterpreter(Interpreter):
         if cached is None:
             return None
         return MicroStep(entered_states=list(cached[0]), exited_states=list(cached[1]))
+
+
+def _first_enabled(
+    priorities: tuple[tuple[Transition, ...], ...],
+    evaluate: Callable[[Transition, Event | None], bool],
+    event: Event | None,
+) -> list[Transition]:
+    """The enabled transitions of the first priority that has any; every guard of that priority
+    is tried, in order.
+    """
+    for transitions in priorities:
+        found = [t for t in transitions if t.guard is None or evaluate(t, event)]
+        if found:
+            return found
+    return []
 
 
 def _bound(cache: dict[Any, Any]) -> None:

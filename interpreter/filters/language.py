@@ -672,14 +672,26 @@ class FilterSession:
         if route is None:
             route = self._route(type(event))
         if not route or self._closed:
-            if (
-                type(event) is SimulatedEvent
-                and not self._closed
-                and event.expression == self._expression
-            ):
-                if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
-                    self._callback(event, False)
+            self._simulated(event)
             return
+        chosen = self._match(route, event)
+        if chosen is not None:
+            self._callback(event, chosen.notrace)
+
+    def _simulated(self, event: Event) -> None:
+        """Deliver a dry run's stand-in for a match of this very expression, when its traces are
+        the session's.
+        """
+        if (
+            type(event) is SimulatedEvent
+            and not self._closed
+            and event.expression == self._expression
+        ):
+            if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
+                self._callback(event, False)
+
+    def _match(self, route: _Route, event: Event) -> _Rule | None:
+        """Run every rule of *route* on *event*; the first rule that delivers it, if any."""
         traceids = self._traceids
         states = self._states
         chosen: _Rule | None = None
@@ -696,17 +708,21 @@ class FilterSession:
             else:
                 position = 0
                 if rule.group is not None:
-                    if bumped is None:
-                        bumped = {}
-                    position = bumped.get(rule.group, 0)
-                    if not position:
-                        position = bumped[rule.group] = self._groups[rule.group] = (
-                            self._groups[rule.group] + 1
-                        )
+                    position, bumped = self._position(rule.group, bumped)
                 if self._accept(state, event, position) and chosen is None:
                     chosen = rule
-        if chosen is not None:
-            self._callback(event, chosen.notrace)
+        return chosen
+
+    def _position(self, group: str, bumped: dict[str, int] | None) -> tuple[int, dict[str, int]]:
+        """This event's position in *group*: counted once per event however many of the group's
+        rules match it (*bumped* holds the groups counted so far, made on first use).
+        """
+        if bumped is None:
+            bumped = {}
+        position = bumped.get(group, 0)
+        if not position:
+            position = bumped[group] = self._groups[group] = self._groups[group] + 1
+        return position, bumped
 
     def _accept(self, state: _RuleState, event: Event, position: int) -> bool:
         """Apply the rule's selectors to a match; True when it is delivered now."""

@@ -149,25 +149,26 @@ class Accumulator:
                 out[s.name] = self.count
             elif not self.count:
                 out[s.name] = None
-            elif s.kind == "mean":
-                out[s.name] = self.mean
-            elif s.kind == "min":
-                out[s.name] = self.low
-            elif s.kind == "max":
-                out[s.name] = self.high
-            elif s.kind == "sum":
-                out[s.name] = self.total
-            elif s.kind == "stddev":
-                out[s.name] = self.stddev
+            elif s.kind in _ATTRIBUTES:
+                out[s.name] = getattr(self, _ATTRIBUTES[s.kind])
             elif s.kind == "mean_err":
                 std = self.stddev
                 out[s.name] = None if std is None else std / math.sqrt(self.count)
-            elif s.kind == "median":
-                out[s.name] = percentile(ordered, 50)
-            elif s.kind == "percentile":
-                assert s.percentile is not None
-                out[s.name] = percentile(ordered, s.percentile)
+            elif s.kind in ("median", "percentile"):
+                out[s.name] = percentile(ordered, _rank(s))
         return out
+
+
+#: The statistics an Accumulator keeps as they come, by kind: the attribute holding each.
+_ATTRIBUTES = {"mean": "mean", "min": "low", "max": "high", "sum": "total", "stddev": "stddev"}
+
+
+def _rank(summarizer: Summarizer) -> float:
+    """The percentile a ``median`` or ``percentile`` summarizer asks for."""
+    if summarizer.kind == "median":
+        return 50
+    assert summarizer.percentile is not None
+    return summarizer.percentile
 
 
 def check_summarize(entries: Any, container: Any, key: Any) -> tuple[Summarizer, ...]:
