@@ -25,7 +25,14 @@ class ConfigError(PerfchartError):
     Rendered as ``file:line: key: message`` with the parts that are known.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, key: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.file = file

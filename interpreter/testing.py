@@ -1,4 +1,5 @@
-"""A pytest-friendly harness for policy authors: one chart, a real sismic interpreter, simulated time.
+"""A pytest-friendly harness for policy authors: one chart, a real sismic interpreter, simulated
+time.
 
 The harness turns the same :class:`~interpreter.engine.loop.EventLoop` that
 runs sessions, on sismic's simulated clock, so a test of an hour-long
@@ -30,7 +31,16 @@ from sismic.clock import SimulatedClock
 
 from .charts import PolicyChart, resolve
 from .config import LocatedDict, load_yaml, validate
-from .core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunTaskCompletedEvent, Timers, traces
+from .core import (
+    Event,
+    EventBus,
+    FlagUpdateEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunTaskCompletedEvent,
+    Timers,
+    traces,
+)
 from .engine import EventLoop, ParameterBatch, PolicyRunner, Record, RunLedger, RunListener
 
 __all__ = ["PolicyHarness"]
@@ -40,7 +50,8 @@ MAX_TURNS = 10_000
 
 
 class PolicyHarness:
-    """One policy chart driven by hand: publish events, complete tasks, advance time, inspect the outcome.
+    """One policy chart driven by hand: publish events, complete tasks, advance time, inspect the
+    outcome.
 
     *chart* is a bundled policy's name or alias, a chart file's path, or a
     loaded :class:`PolicyChart`; *config* is the policy's block (YAML text or
@@ -121,7 +132,9 @@ class PolicyHarness:
         self.settle()
 
     def signal(self, cls: type[Event], *, traced: bool = True, **fields: Any) -> Event:
-        """Publish a *cls* event carrying the current run's trace (or none with ``traced=False``)."""
+        """Publish a *cls* event carrying the current run's trace
+        (or none with ``traced=False``).
+        """
         event = cls(traceids=traces(self.trace) if traced else frozenset(), **fields)
         self.publish(event)
         return event

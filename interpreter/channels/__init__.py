@@ -15,4 +15,14 @@ from .registry import channel_class, channel_classes
 from .simulator import Simulator
 from .tasks import TaskRunner, TaskSpec, task_specs
 
-__all__ = ["Channel", "ChannelContext", "Simulation", "Simulator", "TaskRunner", "TaskSpec", "channel_class", "channel_classes", "task_specs"]
+__all__ = [
+    "Channel",
+    "ChannelContext",
+    "Simulation",
+    "Simulator",
+    "TaskRunner",
+    "TaskSpec",
+    "channel_class",
+    "channel_classes",
+    "task_specs",
+]

@@ -42,25 +42,29 @@ class ChannelContext:
 
 
 class Channel(ABC):
-    """Base of every channel. Subclasses set the three class attributes and implement apply and close."""
+    """Base of every channel. Subclasses set the three class attributes and implement apply and
+    close.
+    """
 
-    #: Every name a config's ``class:`` may use, the original driver's first (``channel.CmdlineChannel``).
+    #: Every name a config's ``class:`` may use, the original driver's first
+    #: (``channel.CmdlineChannel``).
     names: ClassVar[tuple[str, ...]]
     #: JSON Schema of the channel's block in a test configuration, ``class`` excluded.
     schema: ClassVar[Mapping[str, Any]]
     #: The event classes the channel publishes; filters may name them and their ancestors.
     events: ClassVar[tuple[type[Event], ...]]
 
-    @classmethod
+    @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check(cls, block: Mapping[str, Any]) -> None:
         """Load-time checks the schema cannot express; raise ConfigError naming the key.
 
         Called for dry and real runs alike, after the block passed ``schema``.
         """
 
-    @classmethod
+    @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check_definitions(cls, block: Mapping[str, Any], definitions: Mapping[str, Any]) -> None:
-        """Load-time checks of what must come from the session's *definitions*, never from parameters.
+        """Load-time checks of what must come from the session's *definitions*, never from
+        parameters.
 
         Called after :meth:`check`, for dry and real runs alike; raise ConfigError naming the key.
         """
@@ -82,7 +86,9 @@ class Channel(ABC):
         self.name = context.name
 
     def handle(self, event: Event) -> None:
-        """The bus subscriber the session registers for :attr:`subscribes`: routes to start and apply."""
+        """The bus subscriber the session registers for :attr:`subscribes`: routes to start and
+        apply.
+        """
         if isinstance(event, ParameterUpdateEvent):
             self.apply(event)
         elif isinstance(event, SessionStartEvent):
@@ -91,7 +97,7 @@ class Channel(ABC):
     #: The events :meth:`handle` must be subscribed to; an instance may add those its block names.
     subscribes: tuple[type[Event], ...] = (ParameterUpdateEvent, SessionStartEvent)
 
-    def start(self) -> None:
+    def start(self) -> None:  # noqa: B027 (an optional hook: a no-op by default)
         """The session started: launch whatever runs before the first update."""
 
     @abstractmethod

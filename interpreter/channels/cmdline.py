@@ -98,11 +98,15 @@ class CmdlineChannel(Channel):
 
     @staticmethod
     def _settings(block: Mapping[str, Any]) -> tuple[CommandTemplate, bool, bool]:
-        """The command, ``atstart`` and ``restart``; ConfigError naming the key when one is wrong."""
+        """The command, ``atstart`` and ``restart``; ConfigError
+        naming the key when one is wrong.
+        """
         command = CommandTemplate(block)
         atstart = read_bool(block, "atstart")
         if "restart" in block and "relaunch" in block:
-            raise config_error(block, "relaunch", "relaunch is the former name of restart; give only restart")
+            raise config_error(
+                block, "relaunch", "relaunch is the former name of restart; give only restart"
+            )
         return command, atstart, read_bool(block, "relaunch" if "relaunch" in block else "restart")
 
     def __init__(self, block: Mapping[str, Any], context: ChannelContext) -> None:
@@ -123,7 +127,8 @@ class CmdlineChannel(Channel):
 
     @classmethod
     def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation | None:
-        """With a ``simulate:`` block, a dry run's commands start at once and print and exit as it says.
+        """With a ``simulate:`` block, a dry run's commands start at once and print and exit as it
+        says.
 
         Without one the channel publishes nothing in a dry run and the simulator answers the policy.
         """
@@ -138,11 +143,19 @@ class CmdlineChannel(Channel):
                 return
             traceids = frozenset(update.traceids)
             outcome = what_if.outcome(update.parameters)
-            yield 0.0, CmdlineStartedEvent(pid=None, argv=[command.cmdline], source=source, traceids=traceids)
+            yield (
+                0.0,
+                CmdlineStartedEvent(
+                    pid=None, argv=[command.cmdline], source=source, traceids=traceids
+                ),
+            )
             for line in outcome.lines:
                 yield outcome.seconds, LogLineEvent(line=line, source=source, traceids=traceids)
             exit_class = CmdlineExitZeroEvent if outcome.exitcode == 0 else CmdlineExitNonzeroEvent
-            yield outcome.seconds, exit_class(exitcode=outcome.exitcode, source=source, traceids=traceids)
+            yield (
+                outcome.seconds,
+                exit_class(exitcode=outcome.exitcode, source=source, traceids=traceids),
+            )
 
         return simulate
 
@@ -152,7 +165,9 @@ class CmdlineChannel(Channel):
             self._run({**self.context.definitions, **update.parameters}, update.traceids)
 
     def close(self) -> None:
-        """End every process group a run started and wait until each exit is reported; nothing starts after."""
+        """End every process group a run started and wait until each exit is reported; nothing
+        starts after.
+        """
         from .process import stop_all
 
         with self._lock:
@@ -197,7 +212,14 @@ class CmdlineChannel(Channel):
         process.start()
 
     def _started(self, process: ChildProcess) -> None:
-        self.bus.publish(CmdlineStartedEvent(pid=process.pid, argv=process.command.argv, source=self.name, traceids=process.traceids))
+        self.bus.publish(
+            CmdlineStartedEvent(
+                pid=process.pid,
+                argv=process.command.argv,
+                source=self.name,
+                traceids=process.traceids,
+            )
+        )
 
     def _exited(self, run: _Run, process: ChildProcess) -> None:
         """Report the exit, then start what waited for it or restart the same run.
@@ -210,14 +232,23 @@ class CmdlineChannel(Channel):
         assert process.returncode is not None
         exit_class = CmdlineExitZeroEvent if process.returncode == 0 else CmdlineExitNonzeroEvent
         with self._lock:
-            self.bus.publish(exit_class(exitcode=process.returncode, timedout=process.timedout, source=self.name, traceids=process.traceids))
+            self.bus.publish(
+                exit_class(
+                    exitcode=process.returncode,
+                    timedout=process.timedout,
+                    source=self.name,
+                    traceids=process.traceids,
+                )
+            )
             self._active = None
             current = self._current
             if self._closed or current is None:
                 return
             if current is not run:
                 self._launch(current)
-            elif self.restart and not (process.killed or process.timedout or process.error is not None):
+            elif self.restart and not (
+                process.killed or process.timedout or process.error is not None
+            ):
                 delay = self._backoff(run, process)
                 if delay:
                     run.relaunch = threading.Timer(delay, self._relaunch, (run,))

@@ -84,7 +84,11 @@ def _split_template(config: Mapping[str, Any], cmdline: str) -> list[str]:
     try:
         words = shlex.split(MACRO.sub(hide, cmdline))
     except ValueError as exc:
-        raise config_error(config, "cmdline", f"cannot split into arguments: {exc}; fix the quoting or set shell: yes") from None
+        raise config_error(
+            config,
+            "cmdline",
+            f"cannot split into arguments: {exc}; fix the quoting or set shell: yes",
+        ) from None
     return [_HIDDEN.sub(lambda m: macros[int(m.group(1))], word) for word in words]
 
 
@@ -136,56 +140,86 @@ def shell_script(config: Mapping[str, Any], cmdline: str) -> ShellScript:
     macro in a here-document is refused: its quoting cannot be read safely.
     """
     taken: dict[str, str] = {}
-    out: list[str] = []
-    stack = [""]
-    i, n = 0, len(cmdline)
-    heredoc = False
-    while i < n:
-        macro = MACRO.match(cmdline, i)
-        top = stack[-1]
-        if macro is not None:
-            if heredoc:
-                raise config_error(
-                    config,
-                    "cmdline",
-                    f"macro {macro.group(0)} is in a here-document, where its quoting cannot be made safe; "
-                    "pass the value with stdin: or env: instead",
-                )
-            ref = "${" + _variable(macro, taken) + "}"
-            out.append({"'": f"'\"{ref}\"'", '"': ref, "`": ref}.get(top, f'"{ref}"'))
-            i = macro.end()
+    scan = _ShellScanner(cmdline)
+    while scan.i < len(cmdline):
+        macro = MACRO.match(cmdline, scan.i)
+        if macro is None:
+            scan.copy()
             continue
-        c = cmdline[i]
-        out.append(c)
-        i += 1
+        if scan.heredoc:
+            raise config_error(
+                config,
+                "cmdline",
+                f"macro {macro.group(0)} is in a here-document, where its quoting cannot be "
+                "made safe; "
+                "pass the value with stdin: or env: instead",
+            )
+        scan.out.append(scan.reference(_variable(macro, taken)))
+        scan.i = macro.end()
+    return ShellScript("".join(scan.out), taken)
+
+
+class _ShellScanner:
+    """:func:`shell_script`'s reading of a command line: what it copied, where it is, and the
+    quotes and substitutions open there (``"`` ``'`` ``(`` or a backtick; ``""`` at the top).
+    """
+
+    def __init__(self, cmdline: str) -> None:
+        self.cmdline = cmdline
+        self.i = 0
+        self.out: list[str] = []
+        self.stack = [""]
+        #: Whether a ``<<`` was seen: what follows may be a here-document.
+        self.heredoc = False
+
+    def reference(self, variable: str) -> str:
+        """The reference to *variable* that reads as one word where the scanner stands."""
+        ref = "${" + variable + "}"
+        return {"'": f"'\"{ref}\"'", '"': ref, "`": ref}.get(self.stack[-1], f'"{ref}"')
+
+    def copy(self) -> None:
+        """Copy the next character (two for an escape or ``$(``), following its quoting."""
+        c = self.cmdline[self.i]
+        self.out.append(c)
+        self.i += 1
+        top = self.stack[-1]
         if top == "'":
             if c == "'":
-                stack.pop()
+                self.stack.pop()
         elif c == "\\":
-            if i < n:
-                out.append(cmdline[i])
-                i += 1
-        elif top == '"' and c == '"':
-            stack.pop()
-        elif top == "`" and c == "`":
-            stack.pop()
-        elif c == "`":
-            stack.append("`")
-        elif c == "$" and cmdline.startswith("(", i):
-            out.append("(")
-            i += 1
-            stack.append("(")
-        elif top == '"':
-            continue
-        elif c == ")" and top == "(":
-            stack.pop()
+            self._escaped()
+        elif c == top and c in '"`':
+            self.stack.pop()
+        elif c == "`" or (c == "$" and self.cmdline.startswith("(", self.i)):
+            self._substitution(c)
+        elif top != '"':
+            self._unquoted(c, top)
+
+    def _escaped(self) -> None:
+        """Copy the character a backslash escapes, whatever it is."""
+        if self.i < len(self.cmdline):
+            self.out.append(self.cmdline[self.i])
+            self.i += 1
+
+    def _substitution(self, c: str) -> None:
+        """A backtick or ``$(`` opens a command substitution."""
+        if c == "`":
+            self.stack.append("`")
+        else:
+            self.out.append("(")
+            self.i += 1
+            self.stack.append("(")
+
+    def _unquoted(self, c: str, top: str) -> None:
+        """Outside double quotes: parentheses, opening quotes and ``<<``."""
+        if c == ")" and top == "(":
+            self.stack.pop()
         elif c == "(":
-            stack.append("(")
+            self.stack.append("(")
         elif c in "'\"":
-            stack.append(c)
-        elif c == "<" and cmdline.startswith("<", i):
-            heredoc = True
-    return ShellScript("".join(out), taken)
+            self.stack.append(c)
+        elif c == "<" and self.cmdline.startswith("<", self.i):
+            self.heredoc = True
 
 
 class CommandTemplate:
@@ -209,10 +243,18 @@ class CommandTemplate:
         file = getattr(config, "file", None)
         self.base_dir: str | None = os.path.dirname(os.path.abspath(file)) if file else None
         if "cmdline" not in config:
-            raise config_error(config, "cmdline", "missing: the command to run, such as cmdline: ./load --rate {{rate}}")
+            raise config_error(
+                config,
+                "cmdline",
+                "missing: the command to run, such as cmdline: ./load --rate {{rate}}",
+            )
         cmdline = config["cmdline"]
         if not isinstance(cmdline, str) or not cmdline.strip():
-            raise config_error(config, "cmdline", f"expected the command to run as a non-empty string, got {cmdline!r}")
+            raise config_error(
+                config,
+                "cmdline",
+                f"expected the command to run as a non-empty string, got {cmdline!r}",
+            )
         self.cmdline: str = cmdline
         self.shell = read_bool(config, "shell")
         self.cwd = _optional_str(config, "cwd")
@@ -222,20 +264,30 @@ class CommandTemplate:
         self.words = None if self.shell else _split_template(config, cmdline)
         self.script = shell_script(config, cmdline) if self.shell else None
         #: Every macro the command uses, with or without a default.
-        self.macros: frozenset[str] = frozenset(m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text))
+        self.macros: frozenset[str] = frozenset(
+            m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text)
+        )
 
     def _read_env(self) -> dict[str, str]:
         env = self.config.get("env")
         if env is None:
             return {}
         if not isinstance(env, Mapping):
-            raise config_error(self.config, "env", f"expected a mapping of variable names to values, got {env!r}")
+            raise config_error(
+                self.config, "env", f"expected a mapping of variable names to values, got {env!r}"
+            )
         result = {}
         for name, value in env.items():
             if not isinstance(name, str) or not name or "=" in name:
-                raise config_error(env, name, f"expected an environment variable name, got {name!r}")
+                raise config_error(
+                    env, name, f"expected an environment variable name, got {name!r}"
+                )
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-                raise config_error(env, name, f"expected a string or a number, got {value!r}; quote it to pass it as text")
+                raise config_error(
+                    env,
+                    name,
+                    f"expected a string or a number, got {value!r}; quote it to pass it as text",
+                )
             result[name] = str(value)
         return result
 
@@ -248,22 +300,34 @@ class CommandTemplate:
         except ValueError as exc:
             raise config_error(self.config, "timeout", str(exc)) from None
         if seconds <= 0:
-            raise config_error(self.config, "timeout", f"expected a positive duration such as 30s, got {value!r}")
+            raise config_error(
+                self.config, "timeout", f"expected a positive duration such as 30s, got {value!r}"
+            )
         return seconds
 
     def _texts(self) -> list[tuple[Any, str, str]]:
         """Each templated text with the container and key to blame when it goes wrong."""
         texts: list[tuple[Any, str, str]] = [(self.config, "cmdline", self.cmdline)]
-        texts += [(self.config, key, text) for key, text in (("cwd", self.cwd), ("stdin", self.stdin)) if text is not None]
+        texts += [
+            (self.config, key, text)
+            for key, text in (("cwd", self.cwd), ("stdin", self.stdin))
+            if text is not None
+        ]
         texts += [(self.config.get("env"), name, text) for name, text in self.env.items()]
         return texts
 
     def render(self, values: Mapping[str, Any]) -> Command:
         """The command with *values* filled in; a macro without a value is a ConfigError."""
-        env = {name: self._render(self.config.get("env"), name, text, values) for name, text in self.env.items()}
+        env = {
+            name: self._render(self.config.get("env"), name, text, values)
+            for name, text in self.env.items()
+        }
         if self.script is not None:
             args: list[str] | str = self.script.text
-            env.update((name, self._render(self.config, "cmdline", macro, values)) for name, macro in self.script.variables.items())
+            env.update(
+                (name, self._render(self.config, "cmdline", macro, values))
+                for name, macro in self.script.variables.items()
+            )
         else:
             assert self.words is not None
             args = [self._render(self.config, "cmdline", word, values) for word in self.words]
@@ -272,7 +336,9 @@ class CommandTemplate:
             shell=self.shell,
             cwd=self._cwd(values),
             env=env,
-            stdin=None if self.stdin is None else self._render(self.config, "stdin", self.stdin, values),
+            stdin=None
+            if self.stdin is None
+            else self._render(self.config, "stdin", self.stdin, values),
             timeout=self.timeout,
         )
 
@@ -290,6 +356,7 @@ class CommandTemplate:
             raise config_error(
                 container,
                 key,
-                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or -D {exc.name}=...), "
+                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or "
+                f"-D {exc.name}=...), "
                 f"make it a parameter, or give a default {{{{{exc.name}|...}}}}",
             ) from None

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import load_schema
-from ..core import Event, EventBus, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, SessionStartEvent, event_catalogue
+from ..core import (
+    Event,
+    EventBus,
+    LogLineEvent,
+    OutcomeEvent,
+    ParameterUpdateEvent,
+    SessionStartEvent,
+    event_catalogue,
+)
 from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
 from .httptemplate import Origin, Request, RequestTemplate
@@ -41,7 +49,8 @@ log = logging.getLogger("perfchart")
 BODY_CAP = 16384
 #: Seconds an event may wait to be handed to the bus with others (see _Batch).
 HOLD = 0.005
-#: A response body up to this many bytes is read before its ResponseStart event goes out; a longer one after.
+#: A response body up to this many bytes is read before its ResponseStart event goes out; a longer
+#: one after.
 SMALL_BODY = 65536
 _CHUNK = 65536
 
@@ -117,7 +126,8 @@ class HTTPResponseEndEvent(OutcomeEvent, HTTPEvent):
 
 @dataclass(eq=False, kw_only=True, repr=False)
 class HTTPResponseErrorEvent(HTTPResponseEndEvent):
-    """A request failed without a response: ``error`` says why, ``timedout`` whether its timeout ran out.
+    """A request failed without a response: ``error`` says why, ``timedout`` whether its timeout ran
+    out.
 
     As an outcome it is not ok and its ``code`` is None; ``status`` is None,
     so ``HTTPResponseEndEvent[status<400]`` never matches it.
@@ -190,16 +200,43 @@ class HTTPLastResponseErrorEvent(HTTPLastResponseEndEvent, HTTPResponseErrorEven
     """The last request of a batch to end did so with an error."""
 
 
-class HTTPOnlyResponseErrorEvent(HTTPOnlyResponseEndEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent):
+class HTTPOnlyResponseErrorEvent(
+    HTTPOnlyResponseEndEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent
+):
     """The one request of a batch of one ended with an error."""
 
 
 #: For each point of a request: its plain, first, last and only event classes.
-_REQUEST_START = (HTTPRequestStartEvent, HTTPFirstRequestStartEvent, HTTPLastRequestStartEvent, HTTPOnlyRequestStartEvent)
-_REQUEST_END = (HTTPRequestEndEvent, HTTPFirstRequestEndEvent, HTTPLastRequestEndEvent, HTTPOnlyRequestEndEvent)
-_RESPONSE_START = (HTTPResponseStartEvent, HTTPFirstResponseStartEvent, HTTPLastResponseStartEvent, HTTPOnlyResponseStartEvent)
-_RESPONSE_END = (HTTPResponseEndEvent, HTTPFirstResponseEndEvent, HTTPLastResponseEndEvent, HTTPOnlyResponseEndEvent)
-_RESPONSE_ERROR = (HTTPResponseErrorEvent, HTTPFirstResponseErrorEvent, HTTPLastResponseErrorEvent, HTTPOnlyResponseErrorEvent)
+_REQUEST_START = (
+    HTTPRequestStartEvent,
+    HTTPFirstRequestStartEvent,
+    HTTPLastRequestStartEvent,
+    HTTPOnlyRequestStartEvent,
+)
+_REQUEST_END = (
+    HTTPRequestEndEvent,
+    HTTPFirstRequestEndEvent,
+    HTTPLastRequestEndEvent,
+    HTTPOnlyRequestEndEvent,
+)
+_RESPONSE_START = (
+    HTTPResponseStartEvent,
+    HTTPFirstResponseStartEvent,
+    HTTPLastResponseStartEvent,
+    HTTPOnlyResponseStartEvent,
+)
+_RESPONSE_END = (
+    HTTPResponseEndEvent,
+    HTTPFirstResponseEndEvent,
+    HTTPLastResponseEndEvent,
+    HTTPOnlyResponseEndEvent,
+)
+_RESPONSE_ERROR = (
+    HTTPResponseErrorEvent,
+    HTTPFirstResponseErrorEvent,
+    HTTPLastResponseErrorEvent,
+    HTTPOnlyResponseErrorEvent,
+)
 
 
 def _text(data: bytes) -> str:
@@ -219,7 +256,14 @@ class _Batch:
     response goes out at once with everything before it.
     """
 
-    def __init__(self, bus: EventBus, request: Request, traceids: frozenset[int], interval: float, paced_by_events: bool) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        request: Request,
+        traceids: frozenset[int],
+        interval: float,
+        paced_by_events: bool,
+    ) -> None:
         self.bus = bus
         self.request = request
         self.traceids = traceids
@@ -242,7 +286,9 @@ class _Batch:
         self._due = 0.0
 
     def take(self) -> int | None:
-        """The next request to send, once its pacing allows; None when the batch is done or stopped."""
+        """The next request to send, once its pacing allows; None
+        when the batch is done or stopped.
+        """
         with self._cond:
             while True:
                 if self._stopped or self._next >= self.request.repeat:
@@ -275,8 +321,11 @@ class _Batch:
             self._stopped = True
             self._cond.notify_all()
 
-    def publish(self, point: int, classes: tuple[type[Event], ...], common: Mapping[str, Any], **fields: Any) -> None:
-        """The event for the next request to reach *point*, as its first, last, only or plain variant.
+    def publish(
+        self, point: int, classes: tuple[type[Event], ...], common: Mapping[str, Any], **fields: Any
+    ) -> None:
+        """The event for the next request to reach *point*, as its first, last, only or plain
+        variant.
 
         *common* holds the fields every event of the request shares. Counting
         and queueing under one lock keeps the bus order of concurrent
@@ -289,14 +338,25 @@ class _Batch:
             now = time.perf_counter()
             if not self._held:
                 self._due = now + HOLD
-            self._held.append((_variant(count, total, classes)(**common, **fields), self.bus.clock.time))
+            self._held.append(
+                (_variant(count, total, classes)(**common, **fields), self.bus.clock.time)
+            )
             if (point == 3 and count == total) or now >= self._due:
                 self._flush()
 
     def note(self, line: str, common: Mapping[str, Any]) -> None:
-        """A failure in words for the run's record (``last_stderr``) and output.log, ahead of the request's end event."""
+        """A failure in words for the run's record (``last_stderr``) and output.log, ahead of the
+        request's end event.
+        """
         with self._cond:
-            self._held.append((LogLineEvent(line=line, stream="stderr", source=common["source"], traceids=self.traceids), self.bus.clock.time))
+            self._held.append(
+                (
+                    LogLineEvent(
+                        line=line, stream="stderr", source=common["source"], traceids=self.traceids
+                    ),
+                    self.bus.clock.time,
+                )
+            )
 
     def flush(self) -> None:
         """Hand every held event to the bus now."""
@@ -309,7 +369,9 @@ class _Batch:
         self._held.clear()
 
     def hold_until_readable(self, sock: Any) -> None:
-        """Wait for *sock* to have data, or until the held events are due: then hand them over and return."""
+        """Wait for *sock* to have data, or until the held events are due: then hand them over and
+        return.
+        """
         with self._cond:
             if not self._held:
                 return
@@ -319,14 +381,24 @@ class _Batch:
 
 
 def _variant(count: int, total: int, classes: tuple[type[Event], ...]) -> Callable[..., Event]:
-    """The class for the *count*-th request of *total* to reach a point: plain, first, last or only."""
+    """The class for the *count*-th request of *total* to reach a
+    point: plain, first, last or only.
+    """
     if total == 1:
         return classes[3]
     return classes[1] if count == 1 else classes[2] if count == total else classes[0]
 
 
-def _simulated(source: str, template: RequestTemplate, request: Request, traceids: frozenset[int], status: int, duration: float) -> Iterator[tuple[float, Event]]:
-    """A dry run's events for one update: every request answered with *status* after *duration* seconds.
+def _simulated(
+    source: str,
+    template: RequestTemplate,
+    request: Request,
+    traceids: frozenset[int],
+    status: int,
+    duration: float,
+) -> Iterator[tuple[float, Event]]:
+    """A dry run's events for one update: every request answered with *status* after *duration*
+    seconds.
 
     Requests go ``concurrency`` at a time, each round ``duration`` (or
     ``repeatInterval`` if longer) after the last; ``repeatAfter`` does not
@@ -336,12 +408,30 @@ def _simulated(source: str, template: RequestTemplate, request: Request, traceid
     step = max(duration, template.interval)
     for index in range(total):
         start = (index // template.concurrency) * step
-        common = {"source": source, "url": request.url, "verb": request.verb, "index": index, "repeat": total, "traceids": traceids}
-        sent = {"body": _text(request.body) if request.body else "", "headers": dict(request.headers)}
+        common = {
+            "source": source,
+            "url": request.url,
+            "verb": request.verb,
+            "index": index,
+            "repeat": total,
+            "traceids": traceids,
+        }
+        sent = {
+            "body": _text(request.body) if request.body else "",
+            "headers": dict(request.headers),
+        }
         yield start, _variant(index + 1, total, _REQUEST_START)(**common, **sent)
         yield start, _variant(index + 1, total, _REQUEST_END)(**common, **sent)
-        yield start + duration, _variant(index + 1, total, _RESPONSE_START)(**common, status=status, ttfb=duration)
-        yield start + duration, _variant(index + 1, total, _RESPONSE_END)(**common, status=status, ttfb=duration, elapsed=duration)
+        yield (
+            start + duration,
+            _variant(index + 1, total, _RESPONSE_START)(**common, status=status, ttfb=duration),
+        )
+        yield (
+            start + duration,
+            _variant(index + 1, total, _RESPONSE_END)(
+                **common, status=status, ttfb=duration, elapsed=duration
+            ),
+        )
 
 
 # -- the channel -------------------------------------------------------------------
@@ -357,7 +447,14 @@ class HTTPChannel(Channel):
 
     names = ("channel.HTTPChannel", "HTTPChannel", "http")
     schema = load_schema("http-channel")
-    events = (*_REQUEST_START, *_REQUEST_END, *_RESPONSE_START, *_RESPONSE_END, *_RESPONSE_ERROR, LogLineEvent)
+    events = (
+        *_REQUEST_START,
+        *_REQUEST_END,
+        *_RESPONSE_START,
+        *_RESPONSE_END,
+        *_RESPONSE_ERROR,
+        LogLineEvent,
+    )
 
     @classmethod
     def check(cls, block: Mapping[str, Any]) -> None:
@@ -377,12 +474,18 @@ class HTTPChannel(Channel):
         try:
             after.start(None, lambda event, notrace: None)
         except ValueError:
-            raise config_error(block, "repeatAfter", "':after' cannot pace a repeat: use repeatInterval for a delay") from None
+            raise config_error(
+                block,
+                "repeatAfter",
+                "':after' cannot pace a repeat: use repeatInterval for a delay",
+            ) from None
         return after
 
     @classmethod
     def simulation(cls, block: Mapping[str, Any], context: ChannelContext) -> Simulation:
-        """A dry run's requests all get ``simulate.status`` (200) after ``simulate.duration`` (0 s)."""
+        """A dry run's requests all get ``simulate.status`` (200)
+        after ``simulate.duration`` (0 s).
+        """
         template = RequestTemplate(block)
         origin = template.origin(context.definitions)
 
@@ -391,7 +494,14 @@ class HTTPChannel(Channel):
                 return iter(())
             values = {**context.definitions, **update.parameters}
             status, duration = template.simulated(values)
-            return _simulated(context.name, template, template.render(origin, values), frozenset(update.traceids), status, duration)
+            return _simulated(
+                context.name,
+                template,
+                template.render(origin, values),
+                frozenset(update.traceids),
+                status,
+                duration,
+            )
 
         return simulate
 
@@ -403,7 +513,10 @@ class HTTPChannel(Channel):
         self.after = self._after_filter(block) if "repeatAfter" in block else None
         if self.after is not None:
             catalogue = event_catalogue()
-            self.subscribes = (*Channel.subscribes, *(catalogue[name] for name in sorted(self.after.class_names)))
+            self.subscribes = (
+                *Channel.subscribes,
+                *(catalogue[name] for name in sorted(self.after.class_names)),
+            )
         self._lock = threading.Lock()
         self._closed = False
         self._current: _Batch | None = None
@@ -414,7 +527,9 @@ class HTTPChannel(Channel):
         self._ssl_context: Any = None
 
     def handle(self, event: Event) -> None:
-        """Updates and session start as every channel; any other event may pace a ``repeatAfter`` batch."""
+        """Updates and session start as every channel; any other event may pace a ``repeatAfter``
+        batch.
+        """
         if isinstance(event, (ParameterUpdateEvent, SessionStartEvent)):
             super().handle(event)
             return
@@ -426,8 +541,16 @@ class HTTPChannel(Channel):
         """Start the batch for *update* when it changes a name the request uses."""
         if self.template.names.isdisjoint(update.changes):
             return
-        request = self.template.render(self.origin, {**self.context.definitions, **update.parameters})
-        batch = _Batch(self.bus, request, frozenset(update.traceids), self.template.interval, self.after is not None)
+        request = self.template.render(
+            self.origin, {**self.context.definitions, **update.parameters}
+        )
+        batch = _Batch(
+            self.bus,
+            request,
+            frozenset(update.traceids),
+            self.template.interval,
+            self.after is not None,
+        )
         if self.after is not None:
             batch.after = self.after.start(batch.traceids, batch.credit)
         with self._lock:
@@ -439,12 +562,17 @@ class HTTPChannel(Channel):
             if self._executor is None:
                 from concurrent.futures import ThreadPoolExecutor
 
-                self._executor = ThreadPoolExecutor(max_workers=self.template.concurrency, thread_name_prefix=f"perfchart-{self.name}")
+                self._executor = ThreadPoolExecutor(
+                    max_workers=self.template.concurrency,
+                    thread_name_prefix=f"perfchart-{self.name}",
+                )
             for _ in range(min(self.template.concurrency, request.repeat)):
                 self._executor.submit(self._lane, batch)
 
     def close(self) -> None:
-        """Stop sending, cut the requests in flight (each reports an error) and wait for every worker."""
+        """Stop sending, cut the requests in flight (each reports an error) and wait for every
+        worker.
+        """
         with self._lock:
             self._closed = True
             if self._current is not None:
@@ -462,7 +590,9 @@ class HTTPChannel(Channel):
     # -- worker threads ----------------------------------------------------------
 
     def _lane(self, batch: _Batch) -> None:
-        """Send the batch's requests one after another until it is done; one of up to ``concurrency`` lanes."""
+        """Send the batch's requests one after another until it is done; one of up to
+        ``concurrency`` lanes.
+        """
         try:
             while (index := batch.take()) is not None:
                 self._send(batch, index)
@@ -480,16 +610,32 @@ class HTTPChannel(Channel):
         from http.client import HTTPException
 
         request = batch.request
-        common = {"source": self.name, "url": request.url, "verb": request.verb, "index": index, "repeat": request.repeat, "traceids": batch.traceids}
+        common = {
+            "source": self.name,
+            "url": request.url,
+            "verb": request.verb,
+            "index": index,
+            "repeat": request.repeat,
+            "traceids": batch.traceids,
+        }
         batch.publish(0, _REQUEST_START, common, body=batch.body_text, headers=batch.headers)
         started = time.perf_counter()
         deadline = started + self.template.timeout
         connection = None
         try:
             connection = self._connection()
-            connection.request(request.verb, request.target, body=request.body, headers=request.headers)
+            connection.request(
+                request.verb, request.target, body=request.body, headers=request.headers
+            )
             sent = time.perf_counter()
-            batch.publish(1, _REQUEST_END, common, body=batch.body_text, headers=batch.headers, sent=sent - started)
+            batch.publish(
+                1,
+                _REQUEST_END,
+                common,
+                body=batch.body_text,
+                headers=batch.headers,
+                sent=sent - started,
+            )
             _limit(connection, deadline)
             batch.hold_until_readable(connection.sock)
             response = connection.getresponse()
@@ -510,7 +656,10 @@ class HTTPChannel(Channel):
             if response.will_close:
                 self._drop(connection)
             if response.status >= 400:
-                batch.note(f"{request.verb} {request.url}: HTTP {response.status} {response.reason}", common)
+                batch.note(
+                    f"{request.verb} {request.url}: HTTP {response.status} {response.reason}",
+                    common,
+                )
             batch.publish(
                 3,
                 _RESPONSE_END,
@@ -529,7 +678,12 @@ class HTTPChannel(Channel):
             error = self._describe(exc, timedout)
             batch.note(f"{request.verb} {request.url}: {error}", common)
             batch.publish(
-                3, _RESPONSE_ERROR, common, error=error, timedout=timedout, elapsed=time.perf_counter() - started
+                3,
+                _RESPONSE_ERROR,
+                common,
+                error=error,
+                timedout=timedout,
+                elapsed=time.perf_counter() - started,
             )
 
     def _describe(self, exc: BaseException, timedout: bool) -> str:
@@ -542,7 +696,9 @@ class HTTPChannel(Channel):
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
     def _connection(self) -> HTTPConnection:
-        """This worker's keep-alive connection, or a new one when it has none or the server closed it."""
+        """This worker's keep-alive connection, or a new one when it has none or the server closed
+        it.
+        """
         connection: HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is not None and connection.sock is not None and not _dropped(connection.sock):
             connection.timeout = self.template.timeout
@@ -563,7 +719,9 @@ class HTTPChannel(Channel):
 
         origin = self.origin
         if origin.scheme == "https":
-            return http.client.HTTPSConnection(origin.host, origin.port, timeout=self.template.timeout, context=self._tls())
+            return http.client.HTTPSConnection(
+                origin.host, origin.port, timeout=self.template.timeout, context=self._tls()
+            )
         return http.client.HTTPConnection(origin.host, origin.port, timeout=self.template.timeout)
 
     def _tls(self) -> Any:
@@ -583,6 +741,7 @@ class HTTPChannel(Channel):
             self._connections.discard(connection)
         if getattr(self._local, "connection", None) is connection:
             self._local.connection = None
+
 
 def _limit(connection: HTTPConnection, deadline: float) -> None:
     """Let the next read wait only until the request's deadline."""

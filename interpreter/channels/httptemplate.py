@@ -26,8 +26,13 @@ from .commands import config_error
 #: Seconds a request may take when the block gives no ``timeout``.
 DEFAULT_TIMEOUT = 30.0
 
-_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<target>[^#]*)(?:#.*)?", re.DOTALL)
-_HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
+_URL = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<target>[^#]*)(?:#.*)?",
+    re.DOTALL,
+)
+_HOST_PORT = re.compile(
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+)
 _BREAKS = re.compile(r"[\r\n\x00]")
 
 
@@ -52,7 +57,8 @@ class Origin:
     scheme: str
     host: str
     port: int
-    #: A path the URL's origin part brings (``http://h/api`` from a definition), put before the rest.
+    #: A path the URL's origin part brings (``http://h/api`` from a definition), put before the
+    #: rest.
     base: str = ""
 
     @property
@@ -76,7 +82,8 @@ def _percent(text: str) -> str:
 
 
 def _split_url(url: str) -> tuple[str, str]:
-    """The URL template's origin part (scheme, host, port, maybe a base path) and the rest (path and query).
+    """The URL template's origin part (scheme, host, port, maybe a base path) and the rest (path and
+    query).
 
     The origin part ends at the first ``/``, ``?`` or ``#`` after the scheme
     that no macro holds, so ``{{base}}/apps/{{id}}`` splits into ``{{base}}``
@@ -97,7 +104,8 @@ def _split_url(url: str) -> tuple[str, str]:
 
 
 def _json_slots(template: str) -> list[bool] | None:
-    """For each macro of a text body, whether it stands inside a JSON string; None when the body is not JSON.
+    """For each macro of a text body, whether it stands inside a JSON string; None when the body is
+    not JSON.
 
     The body counts as JSON when it parses once each macro is replaced by a
     placeholder of its kind, so ``{"n": {{n}}, "id": "app-{{id}}"}`` is JSON.
@@ -128,7 +136,9 @@ def _json_slots(template: str) -> list[bool] | None:
 
 
 class RequestTemplate:
-    """The keys of an HTTP channel block: checked when the configuration loads, rendered per update."""
+    """The keys of an HTTP channel block: checked when the
+    configuration loads, rendered per update.
+    """
 
     def __init__(self, block: Mapping[str, Any]) -> None:
         self.block = block
@@ -138,8 +148,14 @@ class RequestTemplate:
         self.verb = str(block.get("verb", "GET")).upper()
         self.headers: dict[str, str] = {}
         for name, value in (block.get("headers") or {}).items():
-            if MACRO.search(str(name)) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", str(name)):
-                raise config_error(block.get("headers"), name, f"expected a header name (letters, digits, '-'; no macros), got {name!r}")
+            if MACRO.search(str(name)) or not re.fullmatch(
+                r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", str(name)
+            ):
+                raise config_error(
+                    block.get("headers"),
+                    name,
+                    f"expected a header name (letters, digits, '-'; no macros), got {name!r}",
+                )
             self.headers[str(name)] = _to_text(value)
         self.body = block.get("body")
         self.json_slots = _json_slots(self.body) if isinstance(self.body, str) else None
@@ -160,7 +176,11 @@ class RequestTemplate:
                 raise config_error(block, "repeat", exc.message) from None
         #: Every macro or name whose change sends the request again.
         self.names: frozenset[str] = frozenset(
-            macro_names(self.target) | macro_names(self.headers) | macro_names(self.body) | macro_names(self.repeat) | repeat_names
+            macro_names(self.target)
+            | macro_names(self.headers)
+            | macro_names(self.body)
+            | macro_names(self.repeat)
+            | repeat_names
         )
 
     def _duration(self, key: str, default: float) -> float:
@@ -171,7 +191,11 @@ class RequestTemplate:
         except ValueError as exc:
             raise config_error(self.block, key, str(exc)) from None
         if key == "timeout" and seconds <= 0:
-            raise config_error(self.block, key, f"expected a positive duration such as 10s, got {self.block[key]!r}")
+            raise config_error(
+                self.block,
+                key,
+                f"expected a positive duration such as 10s, got {self.block[key]!r}",
+            )
         return seconds
 
     def _simulated_duration(self, simulate: Mapping[str, Any]) -> float | str:
@@ -181,11 +205,19 @@ class RequestTemplate:
             return parse_duration(value)
         except ValueError:
             if not isinstance(value, str):
-                raise config_error(simulate, "duration", f"expected a duration such as 20ms or an expression, got {value!r}") from None
+                raise config_error(
+                    simulate,
+                    "duration",
+                    f"expected a duration such as 20ms or an expression, got {value!r}",
+                ) from None
         try:
             check_expression(value)
         except ConfigError as exc:
-            raise config_error(simulate, "duration", f"expected a duration such as 20ms or an expression: {exc.message}") from None
+            raise config_error(
+                simulate,
+                "duration",
+                f"expected a duration such as 20ms or an expression: {exc.message}",
+            ) from None
         return value
 
     def _check_simulated_status(self, simulate: Mapping[str, Any]) -> None:
@@ -196,7 +228,9 @@ class RequestTemplate:
             except ConfigError as exc:
                 raise config_error(simulate, "status", exc.message) from None
         elif not 100 <= status <= 599:
-            raise config_error(simulate, "status", f"expected an HTTP status from 100 to 599, got {status!r}")
+            raise config_error(
+                simulate, "status", f"expected an HTTP status from 100 to 599, got {status!r}"
+            )
 
     def simulated(self, values: Mapping[str, Any]) -> tuple[int, float]:
         """The status and seconds a dry run pretends each request of an update gets."""
@@ -205,39 +239,82 @@ class RequestTemplate:
             status = evaluate(status, values)
             duration = evaluate(duration, values)
         except ConfigError as exc:
-            raise config_error(self.block.get("simulate"), "status" if status is self.simulated_status else "duration", exc.message) from None
+            raise config_error(
+                self.block.get("simulate"),
+                "status" if status is self.simulated_status else "duration",
+                exc.message,
+            ) from None
         if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-            raise config_error(self.block.get("simulate"), "status", f"expected an HTTP status from 100 to 599, got {status!r}")
+            raise config_error(
+                self.block.get("simulate"),
+                "status",
+                f"expected an HTTP status from 100 to 599, got {status!r}",
+            )
         if isinstance(duration, bool) or not isinstance(duration, (int, float)) or duration < 0:
-            raise config_error(self.block.get("simulate"), "duration", f"expected seconds (0 or more), got {duration!r}")
+            raise config_error(
+                self.block.get("simulate"),
+                "duration",
+                f"expected seconds (0 or more), got {duration!r}",
+            )
         return status, float(duration)
 
     # -- the origin: definitions only -------------------------------------------
 
     def origin(self, definitions: Mapping[str, Any]) -> Origin:
-        """Scheme, host, port and base path, from the block and *definitions* alone: no parameter reaches them."""
+        """Scheme, host, port and base path, from the block and *definitions* alone: no parameter
+        reaches them.
+        """
         try:
             rendered = str(render_string(self.origin_template, definitions, quote=_to_text))
         except MissingMacro as exc:
             raise config_error(
                 self.block,
                 "url",
-                f"macro {{{{{exc.name}}}}} in the URL's scheme or host must be a definition (define:, config.definitions or -D {exc.name}=...) "
+                f"macro {{{{{exc.name}}}}} in the URL's scheme or host must be a definition "
+                f"(define:, config.definitions or -D {exc.name}=...) "
                 f"or have a default: a parameter never changes where requests go",
             ) from None
         match = _URL.fullmatch(rendered.strip())
         if match is None or match.group("scheme").lower() not in ("http", "https"):
-            given = repr(self.block["url"]) + ("" if rendered == self.origin_template else f", which starts {rendered!r}")
-            raise config_error(self.block, "url", f"expected an http:// or https:// URL, got {given}")
-        scheme, authority, base = match.group("scheme").lower(), match.group("authority"), match.group("target")
+            given = repr(self.block["url"]) + (
+                "" if rendered == self.origin_template else f", which starts {rendered!r}"
+            )
+            raise config_error(
+                self.block, "url", f"expected an http:// or https:// URL, got {given}"
+            )
+        scheme, authority, base = (
+            match.group("scheme").lower(),
+            match.group("authority"),
+            match.group("target"),
+        )
         if "@" in authority:
-            raise config_error(self.block, "url", "credentials in the URL are not sent: give them as a header, such as headers: {Authorization: ...}")
+            raise config_error(
+                self.block,
+                "url",
+                "credentials in the URL are not sent: give them as a header, such as headers: "
+                "{Authorization: ...}",
+            )
         host_port = _HOST_PORT.fullmatch(authority)
-        port = int(host_port.group("port")) if host_port and host_port.group("port") else 443 if scheme == "https" else 80
+        port = (
+            int(host_port.group("port"))
+            if host_port and host_port.group("port")
+            else 443
+            if scheme == "https"
+            else 80
+        )
         if host_port is None or not 0 < port < 65536:
-            raise config_error(self.block, "url", f"expected host or host:port after {scheme}://, got {authority!r}")
+            raise config_error(
+                self.block,
+                "url",
+                f"expected host or host:port after {scheme}://, got {authority!r}",
+            )
         if "?" in base:
-            raise config_error(self.block, "url", f"expected the query after the path, got {self.block['url']!r}, which starts {rendered!r}")
+            raise config_error(
+                self.block,
+                "url",
+                f"expected the query after the path, got {self.block['url']!r}, which starts "
+                f"{rendered!r}",
+            )
         return Origin(scheme, host_port.group("host").strip("[]"), port, base.rstrip("/"))
 
     # -- per update ---------------------------------------------------------------
@@ -251,10 +328,18 @@ class RequestTemplate:
         for name, text in self.headers.items():
             value = self._text(name, text, values, _to_text, container=self.block.get("headers"))
             if _BREAKS.search(value):
-                raise config_error(self.block.get("headers"), name, f"value {value!r} has a line break: a value never adds a header")
+                raise config_error(
+                    self.block.get("headers"),
+                    name,
+                    f"value {value!r} has a line break: a value never adds a header",
+                )
             headers[name] = value
         body = self._body(values)
-        if body is not None and self._is_json() and not any(name.lower() == "content-type" for name in headers):
+        if (
+            body is not None
+            and self._is_json()
+            and not any(name.lower() == "content-type" for name in headers)
+        ):
             headers["Content-Type"] = "application/json"
         return Request(self.verb, origin.text + target, target, headers, body, self._repeat(values))
 
@@ -279,9 +364,15 @@ class RequestTemplate:
         return MACRO.sub(encode, self.body).encode("utf-8")
 
     def _json_value(self, node: Any, values: Mapping[str, Any]) -> Any:
-        """A JSON body with its macros filled in: a lone macro keeps its value's type, other text stays text."""
+        """A JSON body with its macros filled in: a lone macro keeps its value's type, other text
+        stays text.
+        """
         if isinstance(node, str):
-            return self._value("body", node, values) if MACRO.fullmatch(node.strip()) else self._text("body", node, values, _to_text)
+            return (
+                self._value("body", node, values)
+                if MACRO.fullmatch(node.strip())
+                else self._text("body", node, values, _to_text)
+            )
         if isinstance(node, Mapping):
             return {key: self._json_value(item, values) for key, item in node.items()}
         if isinstance(node, list):
@@ -301,7 +392,11 @@ class RequestTemplate:
         if isinstance(repeat, float) and repeat.is_integer():
             repeat = int(repeat)
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-            raise config_error(self.block, "repeat", f"expected a count of at least 1, got {repeat!r} from {self.repeat!r}")
+            raise config_error(
+                self.block,
+                "repeat",
+                f"expected a count of at least 1, got {repeat!r} from {self.repeat!r}",
+            )
         return repeat
 
     def _value(self, key: str, text: str, values: Mapping[str, Any]) -> Any:
@@ -310,17 +405,22 @@ class RequestTemplate:
         except MissingMacro as exc:
             raise self._missing(self.block, key, exc.name) from None
 
-    def _text(self, key: str, text: str, values: Mapping[str, Any], encode: Any, container: Any = None) -> str:
+    def _text(
+        self, key: str, text: str, values: Mapping[str, Any], encode: Any, container: Any = None
+    ) -> str:
         try:
             return str(render_string(text, values, quote=encode))
         except MissingMacro as exc:
-            raise self._missing(self.block if container is None else container, key, exc.name) from None
+            raise self._missing(
+                self.block if container is None else container, key, exc.name
+            ) from None
 
     @staticmethod
     def _missing(container: Any, key: str, name: str) -> Exception:
         return config_error(
             container,
             key,
-            f"macro {{{{{name}}}}} has no value: define it (define:, config.definitions or -D {name}=...), "
+            f"macro {{{{{name}}}}} has no value: define it (define:, config.definitions or -D "
+            f"{name}=...), "
             f"make it a parameter, or give a default {{{{{name}|...}}}}",
         )

@@ -22,6 +22,7 @@ perfchart exits, because a SIGKILL timer on the watcher thread, a daemon, dies w
 from __future__ import annotations
 
 import atexit
+import functools
 import heapq
 import itertools
 import logging
@@ -41,7 +42,8 @@ from .commands import Command
 KILL_GRACE = 2.0
 #: Seconds to wait, after the command exits, for descendants that still hold its output.
 DRAIN_GRACE = 1.0
-#: Bytes of output one LogLineEvent carries at most: a longer line arrives in pieces, so memory stays bounded.
+#: Bytes of output one LogLineEvent carries at most: a longer line arrives in pieces, so memory
+#: stays bounded.
 MAX_LINE = 64 * 1024
 #: Seconds between two looks at a process group that is being stopped.
 POLL = 0.02
@@ -102,7 +104,8 @@ atexit.register(kill_all)
 
 
 def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> None:
-    """End *processes* and everything left in their process groups, then wait for their exit reports.
+    """End *processes* and everything left in their process groups, then wait for their exit
+    reports.
 
     SIGTERM to every group still alive, SIGKILL after *grace* to any that
     is not empty by then. Returns once every group is empty (or, for a
@@ -139,7 +142,8 @@ class _Watcher:
 
     def __init__(self, selector: selectors.BaseSelector | None = None) -> None:
         self._selector = selector if selector is not None else selectors.DefaultSelector()
-        #: epoll takes a registration while another thread waits in it, so watching a child needs no wake-up.
+        #: epoll takes a registration while another thread waits in it, so watching a child needs
+        #: no wake-up.
         self._live = isinstance(self._selector, getattr(selectors, "EpollSelector", ()))
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
@@ -166,7 +170,8 @@ class _Watcher:
         return call
 
     def watch(self, fd: int, events: int, callback: Callable[[int], object]) -> None:
-        """Call *callback* on the watcher thread with the ready events whenever *fd* is ready; safe from any thread.
+        """Call *callback* on the watcher thread with the ready events whenever *fd* is ready; safe
+        from any thread.
 
         With epoll the registration is immediate: waking the watcher for it
         cost each run a hand-off of the interpreter lock between threads.
@@ -190,7 +195,7 @@ class _Watcher:
                 if key.data is None:
                     self._drain_wake_ups()
                 else:
-                    self._run(lambda: key.data(events))
+                    self._run(functools.partial(key.data, events))
             with self._lock:
                 soon, self._soon = self._soon, []
             for callback in soon:
@@ -231,7 +236,9 @@ def _the_watcher() -> _Watcher:
 
 
 def _pidfd(pid: int) -> int | None:
-    """A descriptor that becomes readable when *pid* exits, or None where the system has none (Linux before 5.3)."""
+    """A descriptor that becomes readable when *pid* exits, or None where the system has none (Linux
+    before 5.3).
+    """
     try:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -276,7 +283,8 @@ class ChildProcess:
         self.timedout = False
         #: :meth:`kill` stopped it.
         self.killed = False
-        #: Why the command could not be launched (an OSError, or ValueError for a NUL byte in a value).
+        #: Why the command could not be launched (an OSError, or ValueError for a NUL byte in a
+        #: value).
         self.error: OSError | ValueError | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -343,13 +351,20 @@ class ChildProcess:
     def _watch(self, pidfd: int | None) -> None:
         """Hand the child's pipes (and pidfd) to the watcher."""
         popen, watcher = self._popen, self._watcher
-        assert popen is not None and popen.stdout is not None and popen.stderr is not None and watcher is not None
+        assert popen is not None
+        assert popen.stdout is not None
+        assert popen.stderr is not None
+        assert watcher is not None
         for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
             os.set_blocking(pipe.fileno(), False)
             watcher.watch(pipe.fileno(), selectors.EVENT_READ, _Reader(self, pipe, stream))
         if popen.stdin is not None and self.command.stdin is not None:
             os.set_blocking(popen.stdin.fileno(), False)
-            watcher.watch(popen.stdin.fileno(), selectors.EVENT_WRITE, _Writer(watcher, popen.stdin, self.command.stdin))
+            watcher.watch(
+                popen.stdin.fileno(),
+                selectors.EVENT_WRITE,
+                _Writer(watcher, popen.stdin, self.command.stdin),
+            )
         if pidfd is not None:
 
             def exited(events: int) -> None:
@@ -360,13 +375,18 @@ class ChildProcess:
             watcher.watch(pidfd, selectors.EVENT_READ, exited)
 
     def _wait(self) -> None:
-        """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the watcher."""
-        assert self._popen is not None and self._watcher is not None
+        """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the
+        watcher.
+        """
+        assert self._popen is not None
+        assert self._watcher is not None
         self._popen.wait()
         self._watcher.call_soon(self._reap)
 
     def _why_not(self, exc: OSError | ValueError) -> str:
-        """Why the command could not be launched, blaming the working directory when that is what is missing."""
+        """Why the command could not be launched, blaming the working directory when that is what is
+        missing.
+        """
         cwd = self.command.cwd
         if isinstance(exc, OSError) and cwd is not None and not os.path.isdir(cwd):
             state = "is not a directory" if os.path.exists(cwd) else "does not exist"
@@ -410,17 +430,26 @@ class ChildProcess:
     def _publish_line(self, line: str, stream: str) -> None:
         with self._lock:
             if not self._muted:
-                self.bus.publish(LogLineEvent(line=line, stream=stream, source=self.source, traceids=self.traceids))
+                self.bus.publish(
+                    LogLineEvent(
+                        line=line, stream=stream, source=self.source, traceids=self.traceids
+                    )
+                )
 
     def _stream_closed(self) -> None:
-        """One output stream reached end of file; once both have and the command was reaped, report."""
+        """One output stream reached end of file; once both have
+        and the command was reaped, report.
+        """
         self._open_streams -= 1
         if self._open_streams == 0 and self._reaped:
             self._report()
 
     def _reap(self) -> None:
-        """The command exited: collect its status, then report once its output is drained or the grace ran out."""
-        assert self._popen is not None and self._watcher is not None
+        """The command exited: collect its status, then report once its output is drained or the
+        grace ran out.
+        """
+        assert self._popen is not None
+        assert self._watcher is not None
         self._popen.wait()  # the exit was seen: this returns at once
         with self._lock:
             self._reaped = True
@@ -471,7 +500,9 @@ class ChildProcess:
         self._watcher.call_later(self.grace, self._force_kill)
 
     def _force_kill(self) -> None:
-        """SIGKILL whatever is left in the group, whether or not the leader exited and the pipes closed."""
+        """SIGKILL whatever is left in the group, whether or not the leader exited and the pipes
+        closed.
+        """
         assert self.pid is not None
         if group_alive(self.pid):
             _killpg(self.pid, signal.SIGKILL)
@@ -484,7 +515,9 @@ class ChildProcess:
 
 
 class _Reader:
-    """Splits one output stream into lines as ``readline(MAX_LINE)`` would, without a thread blocked in it."""
+    """Splits one output stream into lines as ``readline(MAX_LINE)`` would, without a thread blocked
+    in it.
+    """
 
     def __init__(self, process: ChildProcess, pipe: IO[bytes], stream: str) -> None:
         self.process = process
@@ -531,7 +564,9 @@ class _Reader:
 
 
 class _Writer:
-    """Feeds stdin as the command reads it; a command that exits without reading it all is not an error."""
+    """Feeds stdin as the command reads it; a command that exits without reading it all is not an
+    error.
+    """
 
     def __init__(self, watcher: _Watcher, pipe: IO[bytes], text: str) -> None:
         self.watcher = watcher

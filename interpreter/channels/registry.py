@@ -32,4 +32,3 @@ def channel_classes() -> dict[str, type[Channel]]:
 def channel_class(name: str) -> type[Channel]:
     """The channel class a config's ``class:`` names; ConfigError (without a location) if none."""
     return find_plugin(channel_classes(), name, "channel", ORIGINAL_ONLY)
-

@@ -21,7 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
-from ..core import Event, ParameterUpdateEvent, RunTaskCompletedEvent, SimulatedEvent, Timers, traces
+from ..core import (
+    Event,
+    ParameterUpdateEvent,
+    RunTaskCompletedEvent,
+    SimulatedEvent,
+    Timers,
+    traces,
+)
 from ..errors import PerfchartError
 from .base import Channel, ChannelContext, Simulation
 
@@ -30,7 +37,9 @@ PATIENCE = 100
 
 
 class Bound(Protocol):
-    """A binding as the simulator sees it: the role and filter a chart bound, with its attributes."""
+    """A binding as the simulator sees it: the role and filter a
+    chart bound, with its attributes.
+    """
 
     @property
     def role(self) -> str: ...
@@ -62,7 +71,8 @@ class Waiting(Protocol):
 
 
 class Simulator(Channel):
-    """Answers for every channel and task of a dry run; *task_seconds* says how long a named task takes.
+    """Answers for every channel and task of a dry run; *task_seconds* says how long a named task
+    takes.
 
     *simulations* are the configured channels' own stand-ins (``Channel.simulation``).
     """
@@ -72,7 +82,13 @@ class Simulator(Channel):
     events: ClassVar[tuple[type[Event], ...]] = (SimulatedEvent, RunTaskCompletedEvent)
     subscribes = (ParameterUpdateEvent,)
 
-    def __init__(self, context: ChannelContext, timers: Timers, simulations: Sequence[Simulation] = (), task_seconds: Mapping[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        context: ChannelContext,
+        timers: Timers,
+        simulations: Sequence[Simulation] = (),
+        task_seconds: Mapping[str, float] | None = None,
+    ) -> None:
         super().__init__({}, context)
         self.bus = context.bus
         self.timers = timers
@@ -106,10 +122,14 @@ class Simulator(Channel):
 
         self.timers.call_later(delay, publish)
 
-    def run(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None) -> None:
-        """Complete a task after its simulated duration (at once by default), running none of its commands.
+    def run(
+        self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None
+    ) -> None:
+        """Complete a task after its simulated duration (at once by default), running none of its
+        commands.
 
-        The same call as ``TaskRunner.run``, so the session starts tasks one way in dry and real runs.
+        The same call as ``TaskRunner.run``, so the session starts tasks one way in dry and real
+        runs.
         """
         completed = RunTaskCompletedEvent(traceids=frozenset(traceids), task=task)
         seconds = self.task_seconds.get(task, 0.0)
@@ -119,7 +139,8 @@ class Simulator(Channel):
             self.bus.publish(completed)
 
     def answer(self, runner: Waiting) -> bool:
-        """Publish a traced answer to one OK (or status-less) binding; False when answering stopped helping.
+        """Publish a traced answer to one OK (or status-less) binding; False when answering stopped
+        helping.
 
         Bindings with an explicit OK status come first, then by role and
         filter, and take turns while answers move nothing. While channel
@@ -133,7 +154,10 @@ class Simulator(Channel):
             self._fruitless = 0
             self._stalls = runner.stalls
         elif runner.stalls > self._stalls:
-            raise PerfchartError(f"dry run: policy {runner.name} is stuck {runner.waiting()}: nothing this dry run sends moves it, not even stalled")
+            raise PerfchartError(
+                f"dry run: policy {runner.name} is stuck {runner.waiting()}: nothing this dry run "
+                "sends moves it, not even stalled"
+            )
         if self._fruitless >= PATIENCE:
             return False
         answerable = sorted(
@@ -142,12 +166,18 @@ class Simulator(Channel):
         )
         bindings = [b for b in answerable if b.simulate]
         if not bindings and not runner.timed:
-            # Only an event that cuts the policy short could move it now: make that up rather than stall.
+            # Only an event that cuts the policy short could move it now: make that up rather than
+            # stall.
             bindings = answerable
         if not bindings:
             return False
-        # One answer at a time, taking turns in an order of their own, so the plan never depends on the order of bind() calls.
+        # One answer at a time, taking turns in an order of their own, so the plan never depends on
+        # the order of bind() calls.
         binding = bindings[self._fruitless % len(bindings)]
         self._fruitless += 1
-        self.bus.publish(SimulatedEvent(traceids=traces(runner.trace), expression=binding.expression, role=binding.role))
+        self.bus.publish(
+            SimulatedEvent(
+                traceids=traces(runner.trace), expression=binding.expression, role=binding.role
+            )
+        )
         return True

@@ -34,13 +34,17 @@ class TaskSpec:
 
 
 def task_specs(entries: Any) -> list[TaskSpec]:
-    """Check the ``tasks:`` list against the task schema and beyond; ConfigError naming the entry and key."""
+    """Check the ``tasks:`` list against the task schema and beyond; ConfigError naming the entry
+    and key.
+    """
     if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
         raise ConfigError(f"expected a list of tasks, got {entries!r}", key="tasks")
     schema = load_schema("task")
     for index, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
-            raise config_error(entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}")
+            raise config_error(
+                entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
+            )
         validate(entry, schema, default_key=f"[{index}]")
     return [_task_spec(entry) for entry in entries]
 
@@ -51,10 +55,19 @@ def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
         value = entry.get(key)
         if value is not None:
             if not value.strip():
-                raise config_error(entry, key, f"expected a task name such as {', '.join(STANDARD_POINTS)}, got {value!r}")
+                raise config_error(
+                    entry,
+                    key,
+                    f"expected a task name such as {', '.join(STANDARD_POINTS)}, got {value!r}",
+                )
             names.add(value)
     if not names:
-        raise config_error(entry, "at", f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or a name:")
+        raise config_error(
+            entry,
+            "at",
+            f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or "
+            "a name:",
+        )
     return TaskSpec(frozenset(names), CommandTemplate(entry))
 
 
@@ -71,16 +84,21 @@ class _Sequence:
 class TaskRunner:
     """Runs the checked ``tasks:`` entries on request."""
 
-    def __init__(self, specs: Sequence[TaskSpec], bus: EventBus, definitions: Mapping[str, Any]) -> None:
+    def __init__(
+        self, specs: Sequence[TaskSpec], bus: EventBus, definitions: Mapping[str, Any]
+    ) -> None:
         self.bus = bus
         self.definitions = dict(definitions)
         self._specs = list(specs)
         self._lock = threading.Lock()
         self._closed = False
-        #: Every process started, until its process group is seen empty: a task may leave a server running until the session ends.
+        #: Every process started, until its process group is seen empty: a task may leave a server
+        #: running until the session ends.
         self._started: list[ChildProcess] = []
 
-    def run(self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None) -> None:
+    def run(
+        self, task: str, traceids: Iterable[int] = (), parameters: Mapping[str, Any] | None = None
+    ) -> None:
         """Start the entries of *task* and return at once.
 
         Macros are rendered from the definitions overlaid with *parameters*
@@ -100,7 +118,9 @@ class TaskRunner:
         self._complete(sequence)
 
     def close(self) -> None:
-        """End what runs and what finished tasks left running, and wait; sequences stop without completing."""
+        """End what runs and what finished tasks left running, and wait; sequences stop without
+        completing.
+        """
         from .process import stop_all
 
         with self._lock:
@@ -135,4 +155,8 @@ class TaskRunner:
         self._complete(sequence)
 
     def _complete(self, sequence: _Sequence) -> None:
-        self.bus.publish(RunTaskCompletedEvent(task=sequence.task, exitcodes=list(sequence.exitcodes), traceids=sequence.traceids))
+        self.bus.publish(
+            RunTaskCompletedEvent(
+                task=sequence.task, exitcodes=list(sequence.exitcodes), traceids=sequence.traceids
+            )
+        )

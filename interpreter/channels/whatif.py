@@ -21,7 +21,9 @@ from ..errors import ConfigError
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one simulated run does: its exit code (0 is OK), how long it takes and what it prints."""
+    """What one simulated run does: its exit code (0 is OK), how
+    long it takes and what it prints.
+    """
 
     exitcode: int
     seconds: float
@@ -36,20 +38,28 @@ class WhatIf:
         self.definitions = dict(definitions)
 
     def outcome(self, parameters: Mapping[str, Any]) -> Outcome:
-        """Evaluate the expressions for a run with *parameters*; a bad value is a ConfigError at its key."""
+        """Evaluate the expressions for a run with *parameters*; a bad value is a ConfigError at its
+        key.
+        """
         names = {**self.definitions, **parameters}
         code = self._value("exitcode", names, 0)
         if not isinstance(code, (bool, int)):
-            raise self._error("exitcode", f"expected an exit code (an integer, or a comparison), got {code!r}")
+            raise self._error(
+                "exitcode", f"expected an exit code (an integer, or a comparison), got {code!r}"
+            )
         seconds = self._value("duration", names, 0)
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise self._error("duration", f"expected simulated seconds (a number >= 0), got {seconds!r}")
+            raise self._error(
+                "duration", f"expected simulated seconds (a number >= 0), got {seconds!r}"
+            )
         output = self.simulate.get("output", ())
         lines = render([output] if isinstance(output, str) else list(output), names)
         return Outcome(int(code), float(seconds), tuple(str(line) for line in lines))
 
     def _value(self, key: str, names: Mapping[str, Any], default: Any) -> Any:
-        return evaluate(self.simulate.get(key, default), names, key=self._key(key), where=self._where(key))
+        return evaluate(
+            self.simulate.get(key, default), names, key=self._key(key), where=self._where(key)
+        )
 
     def _key(self, key: str) -> str:
         path = getattr(self.simulate, "path", "") or "simulate"

@@ -62,19 +62,31 @@ class PolicyChart:
         return (self.name, *self.aliases)
 
     def parameter_names(self, config: Any) -> set[str]:
-        """The parameters the policy block *config* says the policy sets, found along :attr:`parameter_paths`."""
+        """The parameters the policy block *config* says the policy sets, found along
+        :attr:`parameter_paths`.
+        """
         found: set[str] = set()
         for path in self.parameter_paths:
-            found.update(str(name) for name in _follow(config, path.split(".")) if isinstance(name, (str, int)))
+            found.update(
+                str(name)
+                for name in _follow(config, path.split("."))
+                if isinstance(name, (str, int))
+            )
         return found
 
     def warnings_for(self, config: Any) -> list[str]:
         """The header's warnings that apply to the policy block *config*."""
-        return [message for schema, message in self.warnings if validator_class(schema)(schema).is_valid(config)]
+        return [
+            message
+            for schema, message in self.warnings
+            if validator_class(schema)(schema).is_valid(config)
+        ]
 
 
 def _follow(node: Any, steps: list[str]) -> Iterator[Any]:
-    """The values at the end of a header path: ``key``, ``key[]`` (each item) and a final ``*`` (the keys)."""
+    """The values at the end of a header path: ``key``, ``key[]`` (each item) and a final ``*`` (the
+    keys).
+    """
     if not steps:
         yield node
         return
@@ -99,9 +111,14 @@ def bundled() -> list[PolicyChart]:
 
 @functools.cache
 def _bundled() -> tuple[PolicyChart, ...]:
-    # Loaded once per process: the package files do not change while it runs. Each is built when used.
+    # Loaded once per process: the package files do not change while it runs. Each is built when
+    # used.
     package = files("interpreter.statecharts")
-    charts = [load_chart(Path(str(entry)), check=False) for entry in package.iterdir() if entry.name.endswith(CHART_SUFFIXES)]
+    charts = [
+        load_chart(Path(str(entry)), check=False)
+        for entry in package.iterdir()
+        if entry.name.endswith(CHART_SUFFIXES)
+    ]
     return tuple(sorted(charts, key=lambda chart: chart.name))
 
 
@@ -121,7 +138,9 @@ def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
         if any(wanted == known.casefold() for known in chart.names()):
             return chart
     known = ", ".join(chart.name for chart in charts) or "none bundled"
-    raise ConfigError(f"unknown policy {name!r} (known policies: {known}; or give the path of a .yaml statechart)")
+    raise ConfigError(
+        f"unknown policy {name!r} (known policies: {known}; or give the path of a .yaml statechart)"
+    )
 
 
 def chart_file(name: str, base_dir: Path | None = None) -> PolicyChart:
@@ -155,7 +174,9 @@ def load_chart(path: Path, *, check: bool = True) -> PolicyChart:
 
 
 def inspect_chart(path: Path, *, check: bool = True) -> tuple[PolicyChart | None, list[Finding]]:
-    """The chart in *path* (None when it has errors) and everything ``perfchart check`` finds in it."""
+    """The chart in *path* (None when it has errors) and
+    everything ``perfchart check`` finds in it.
+    """
     path = Path(path)
     try:
         data = load_yaml_file(path)
@@ -169,18 +190,28 @@ def inspect_chart(path: Path, *, check: bool = True) -> tuple[PolicyChart | None
     return chart, findings
 
 
-def _chart(path: Path, data: Any, statechart: Statechart | None, findings: tuple[Finding, ...], check: bool) -> PolicyChart:
+def _chart(
+    path: Path, data: Any, statechart: Statechart | None, findings: tuple[Finding, ...], check: bool
+) -> PolicyChart:
     header = data.get("perfchart") or {}
     if "perfchart" in data:
         validate(data["perfchart"], load_schema("chart-header"))
     schema = header.get("config")
-    warnings = tuple((warning["if"], warning["message"]) for warning in header.get("warnings") or ())
+    warnings = tuple(
+        (warning["if"], warning["message"]) for warning in header.get("warnings") or ()
+    )
     if check:
-        for condition in ([schema] if schema is not None else []) + [condition for condition, _ in warnings]:
+        for condition in ([schema] if schema is not None else []) + [
+            condition for condition, _ in warnings
+        ]:
             check_schema(condition)
     summary = header.get("summary")
     if summary is None:
-        description = data.get("statechart", {}).get("description") if isinstance(data.get("statechart"), dict) else None
+        description = (
+            data.get("statechart", {}).get("description")
+            if isinstance(data.get("statechart"), dict)
+            else None
+        )
         summary = str(description or "").strip().partition("\n")[0]
     chart = PolicyChart(
         name=header.get("name") or path.stem,

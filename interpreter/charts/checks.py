@@ -18,9 +18,16 @@ from sismic.model import Statechart
 from ..config import LocatedDict, load_schema, validate
 from ..errors import ConfigError
 
-_CODE_KEYS = {"guard": "eval", "action": "exec", "on entry": "exec", "on exit": "exec", "preamble": "exec"}
+_CODE_KEYS = {
+    "guard": "eval",
+    "action": "exec",
+    "on entry": "exec",
+    "on exit": "exec",
+    "preamble": "exec",
+}
 _CONTRACT_KEYS = ("before", "after", "always")
-# Keys whose values sismic reads as text; YAML may have given a number or a boolean (``guard: True``).
+# Keys whose values sismic reads as text; YAML may have given a number or a boolean (``guard:
+# True``).
 _CHART_TEXT = frozenset({"name", "description", "preamble"})
 _STATE_TEXT = frozenset({"name", "on entry", "on exit", "initial", "memory"})
 _TRANSITION_TEXT = frozenset({"target", "event", "guard", "action"})
@@ -34,7 +41,8 @@ def build(path: Path, data: Mapping[str, Any]) -> Statechart:
     _check_code(chart)
     _check_states(chart)
     try:
-        # chart.schema.json has checked what sismic's own schema would; only its text conversion is left.
+        # chart.schema.json has checked what sismic's own schema would; only its text conversion is
+        # left.
         return import_from_dict({"statechart": _as_text(chart, _CHART_TEXT)}, ignore_schema=True)
     except StatechartError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
@@ -42,7 +50,9 @@ def build(path: Path, data: Mapping[str, Any]) -> Statechart:
 
 
 def _as_text(block: Mapping[str, Any], text: frozenset[str]) -> dict[str, Any]:
-    """A copy of a chart, state or transition mapping with its text values as ``str``, as sismic's schema would make them."""
+    """A copy of a chart, state or transition mapping with its text values as ``str``, as sismic's
+    schema would make them.
+    """
     out: dict[str, Any] = {}
     for key, value in block.items():
         if key in text and value is not None:
@@ -72,15 +82,23 @@ _BOOLEANS = {True: ("on, yes or true", "on"), False: ("off, no or false", "off")
 
 
 def _check_booleans(chart: LocatedDict) -> None:
-    """``name: on`` is the boolean True in YAML 1.1: the chart would silently get a state called True."""
+    """``name: on`` is the boolean True in YAML 1.1: the chart would silently get a state called
+    True.
+    """
     for state in states(chart["root state"]):
         entries: list[tuple[LocatedDict, str]] = [(state, "name"), (state, "initial")]
-        entries.extend((t, key) for t in state.get("transitions") or () for key in ("event", "target"))
+        entries.extend(
+            (t, key) for t in state.get("transitions") or () for key in ("event", "target")
+        )
         for block, key in entries:
             value = block.get(key)
             if isinstance(value, bool):
                 words, example = _BOOLEANS[value]
-                raise block.error(key, f"YAML reads {words} as a boolean, not a name: quote it, e.g. {key}: '{example}'")
+                raise block.error(
+                    key,
+                    f"YAML reads {words} as a boolean, not a name: quote it, e.g. {key}: "
+                    f"'{example}'",
+                )
 
 
 def _check_code(chart: LocatedDict) -> None:
@@ -99,7 +117,9 @@ def _check_code(chart: LocatedDict) -> None:
             try:
                 compile(str(value).strip(), "<statechart>", mode)
             except SyntaxError as exc:
-                raise block.error(key, f"Python syntax error in {key}: {exc.msg} (line {exc.lineno} of the code)") from None
+                raise block.error(
+                    key, f"Python syntax error in {key}: {exc.msg} (line {exc.lineno} of the code)"
+                ) from None
 
 
 def _check_states(chart: LocatedDict) -> None:
@@ -109,16 +129,23 @@ def _check_states(chart: LocatedDict) -> None:
     for state in found:
         name = str(state["name"])
         if name in seen:
-            raise state.error("name", f"state {name!r} is defined twice (first at line {seen[name].line_of('name')})")
+            raise state.error(
+                "name",
+                f"state {name!r} is defined twice (first at line {seen[name].line_of('name')})",
+            )
         seen[name] = state
         if state.get("states") and state.get("parallel states"):
-            raise state.error("parallel states", "a state cannot have both 'states' and 'parallel states'")
+            raise state.error(
+                "parallel states", "a state cannot have both 'states' and 'parallel states'"
+            )
         if state.get("type") is not None and state.get("transitions"):
             raise state.error("transitions", f"a {state['type']} state cannot have transitions")
     for state in found:
         children = {str(child["name"]) for child in state.get("states") or ()}
         if state.get("initial") is not None and str(state["initial"]) not in children:
-            raise state.error("initial", f"initial state {state['initial']!r} is not a child of {state['name']!r}")
+            raise state.error(
+                "initial", f"initial state {state['initial']!r} is not a child of {state['name']!r}"
+            )
         for transition in state.get("transitions") or ():
             target = transition.get("target")
             if target is not None and str(target) not in seen:

@@ -22,9 +22,11 @@ from ..filters import EventFilter, FilterSyntaxError
 from .checks import states
 from .context import helpers
 
-#: Events the runtime sends a chart without a binding (docs/authoring.md, "Events the chart receives").
+#: Events the runtime sends a chart without a binding (docs/authoring.md, "Events the chart
+#: receives").
 LIFECYCLE_EVENTS = frozenset({"interrupt", "restart", "stalled", "task_completed"})
-#: Names chart code sees: the runtime contract (charts/context.py, helpers included) and sismic's own.
+#: Names chart code sees: the runtime contract (charts/context.py, helpers included) and sismic's
+#: own.
 CONTEXT_NAMES = frozenset(
     {"config", "definitions", "policy", *helpers(0, {}, {})}
     | {"event", "after", "idle", "active", "time", "send", "notify", "setdefault"}
@@ -55,7 +57,9 @@ def _place(state: LocatedDict, transition: LocatedDict | None = None) -> str:
     """``state Next`` or ``transition Next -> Done on done``, as authors name them."""
     if transition is None:
         return f"state {state['name']}"
-    target = f" -> {transition['target']}" if transition.get("target") is not None else " (internal)"
+    target = (
+        f" -> {transition['target']}" if transition.get("target") is not None else " (internal)"
+    )
     event = f" on {transition['event']}" if transition.get("event") is not None else ""
     return f"transition {state['name']}{target}{event}"
 
@@ -78,14 +82,19 @@ def _code(path: Path, chart: LocatedDict) -> Iterator[_Code]:
     blocks: list[tuple[LocatedDict, str]] = [(chart, "")]
     for state in states(chart["root state"]):
         blocks.append((state, _place(state)))
-        blocks.extend((transition, _place(state, transition)) for transition in state.get("transitions") or ())
+        blocks.extend(
+            (transition, _place(state, transition)) for transition in state.get("transitions") or ()
+        )
     for block, place in blocks:
         for key in _CODE_KEYS:
             value = block.get(key)
             if value is None or (block is not chart and key == "preamble"):
                 continue
             line = block.line_of(key) or 1
-            if 0 < line <= len(lines) and lines[line - 1].split(":", 1)[-1].strip()[:1] in ("|", ">"):
+            if 0 < line <= len(lines) and lines[line - 1].split(":", 1)[-1].strip()[:1] in (
+                "|",
+                ">",
+            ):
                 line += 1
             try:
                 tree = ast.parse(str(value).strip(), mode="eval" if key == "guard" else "exec")
@@ -111,7 +120,9 @@ def _literal(node: ast.AST) -> list[str] | None:
 
 
 def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[str], bool]:
-    """Roles bound and events sent by literal name; checks literal filters. False when a role is computed."""
+    """Roles bound and events sent by literal name; checks literal filters. False when a role is
+    computed.
+    """
     from ..core import check_class_names
 
     roles: set[str] = set()
@@ -125,7 +136,12 @@ def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[s
             if isinstance(func, ast.Name) and func.id == "send":
                 name = _literal(node.args[0])
                 sent.update(name or ())
-            if not (isinstance(func, ast.Attribute) and func.attr == "bind" and isinstance(func.value, ast.Name) and func.value.id == "policy"):
+            if not (
+                isinstance(func, ast.Attribute)
+                and func.attr == "bind"
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "policy"
+            ):
                 continue
             role = _literal(node.args[0])
             if role is None or len(role) != 1:
@@ -143,93 +159,192 @@ def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[s
 
 
 def _names(code: list[_Code]) -> Iterator[Finding]:
-    """Names read that nothing defines: not the contract, not assigned in chart code, not a builtin."""
+    """Names read that nothing defines: not the contract, not
+    assigned in chart code, not a builtin.
+    """
+    known = CONTEXT_NAMES | _assigned(code) | set(dir(builtins))
+    for block in code:
+        for node in ast.walk(block.tree):
+            if (
+                isinstance(node, ast.Name)
+                and isinstance(node.ctx, ast.Load)
+                and node.id not in known
+            ):
+                close = difflib.get_close_matches(node.id, sorted(known - set(dir(builtins))), n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                yield _at(
+                    block,
+                    node,
+                    f"name {node.id!r} is not in the chart's context, assigned in its code, or a "
+                    f"builtin{hint}",
+                    True,
+                )
+
+
+def _assigned(code: list[_Code]) -> set[str]:
+    """Every name chart code binds: assigned, defined, a parameter, imported or caught."""
     assigned: set[str] = set()
     for block in code:
         for node in ast.walk(block.tree):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                assigned.add(node.id)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                assigned.add(node.name)
-            elif isinstance(node, ast.arg):
-                assigned.add(node.arg)
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                assigned.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                assigned.add(node.name)
-    known = CONTEXT_NAMES | assigned | set(dir(builtins))
-    for block in code:
-        for node in ast.walk(block.tree):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in known:
-                close = difflib.get_close_matches(node.id, sorted(known - set(dir(builtins))), n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                yield _at(block, node, f"name {node.id!r} is not in the chart's context, assigned in its code, or a builtin{hint}", True)
+            assigned.update(_bound_names(node))
+    return assigned
+
+
+def _bound_names(node: ast.AST) -> Iterator[str]:
+    """The names *node* itself binds."""
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        yield node.id
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield node.name
+    elif isinstance(node, ast.arg):
+        yield node.arg
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield from ((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        yield node.name
 
 
 def _structure(chart: LocatedDict) -> Iterator[Finding]:
-    """Unreachable states warn; a chart whose reachable states cannot all reach a final state is an error."""
-    found = {str(state["name"]): state for state in states(chart["root state"])}
-    root = str(chart["root state"]["name"])
-    parent: dict[str, str] = {}
-    for name, state in found.items():
-        for key in ("states", "parallel states"):
-            for child in state.get(key) or ():
-                parent[str(child["name"])] = name
+    """Unreachable states warn; a chart whose reachable states cannot all reach a final state is an
+    error.
+    """
+    tree = _StateTree(chart)
+    reachable = tree.reachable()
+    yield from _unreachable(tree, reachable)
+    ends = tree.root_finals(reachable)
+    if not ends:
+        yield Finding(
+            _error(
+                chart["root state"],
+                "name",
+                "no final state of the root state is reachable: the policy could never end",
+            )
+        )
+        return
+    stuck = reachable - tree.finishing(reachable, ends)
+    yield from _never_ending(tree, stuck)
 
-    def ancestors(name: str) -> Iterator[str]:
-        while name in parent:
-            name = parent[name]
+
+class _StateTree:
+    """A chart's states by name, with each one's parent: what reachability is worked out on."""
+
+    def __init__(self, chart: LocatedDict) -> None:
+        self.found = {str(state["name"]): state for state in states(chart["root state"])}
+        self.root = str(chart["root state"]["name"])
+        self.parent: dict[str, str] = {}
+        for name, state in self.found.items():
+            for child in self.children(state):
+                self.parent[child] = name
+
+    @staticmethod
+    def children(state: LocatedDict) -> list[str]:
+        """The names of *state*'s direct children, sequential then parallel."""
+        return [
+            str(c["name"]) for key in ("states", "parallel states") for c in state.get(key) or ()
+        ]
+
+    def ancestors(self, name: str) -> Iterator[str]:
+        while name in self.parent:
+            name = self.parent[name]
             yield name
 
-    def targets(name: str) -> list[str]:
-        return [str(t["target"]) for t in found[name].get("transitions") or () if t.get("target") is not None]
+    def targets(self, name: str) -> list[str]:
+        return [
+            str(t["target"])
+            for t in self.found[name].get("transitions") or ()
+            if t.get("target") is not None
+        ]
 
-    def entered(name: str) -> list[str]:
-        """States active on entering *name*: its ancestors, itself, and its initial or parallel descendants."""
-        out = [name, *ancestors(name)]
-        state = found[name]
-        if state.get("type") in ("shallow history", "deep history") and name in parent:
-            out.extend(str(c["name"]) for c in found[parent[name]].get("states") or ())
+    def entered(self, name: str) -> list[str]:
+        """States active on entering *name*: its ancestors, itself, and its initial or parallel
+        descendants.
+        """
+        out = [name, *self.ancestors(name)]
+        state = self.found[name]
+        if state.get("type") in ("shallow history", "deep history") and name in self.parent:
+            out.extend(str(c["name"]) for c in self.found[self.parent[name]].get("states") or ())
         if state.get("initial") is not None:
-            out.extend(entered(str(state["initial"])))
+            out.extend(self.entered(str(state["initial"])))
         for child in state.get("parallel states") or ():
-            out.extend(entered(str(child["name"])))
+            out.extend(self.entered(str(child["name"])))
         return out
 
-    reachable: set[str] = set()
-    todo = entered(root)
-    while todo:
-        name = todo.pop()
-        if name in reachable or name not in found:
-            continue
-        reachable.add(name)
-        for target in targets(name):
-            todo.extend(entered(target))
-    for name, state in found.items():
-        if name not in reachable:
-            yield Finding(_error(state, "name", f"state {name!r} is unreachable: no transition leads to it and it is no initial state"), True)
+    def reachable(self) -> set[str]:
+        """Every state some path of transitions from the start enters."""
+        reachable: set[str] = set()
+        todo = self.entered(self.root)
+        while todo:
+            name = todo.pop()
+            if name in reachable or name not in self.found:
+                continue
+            reachable.add(name)
+            for target in self.targets(name):
+                todo.extend(self.entered(target))
+        return reachable
 
-    ends = {name for name in reachable if found[name].get("type") == "final" and parent.get(name) == root}
-    if not ends:
-        yield Finding(_error(chart["root state"], "name", "no final state of the root state is reachable: the policy could never end"))
-        return
-    finishing = set(ends)
-    changed = True
-    while changed:
-        changed = False
-        for name in reachable - finishing:
-            state = found[name]
-            children = [str(c["name"]) for key in ("states", "parallel states") for c in state.get(key) or ()]
-            if (
-                any(target in finishing for scope in (name, *ancestors(name)) for target in targets(scope))
-                or (state.get("initial") is not None and str(state["initial"]) in finishing)
-                or any(child in finishing for child in children)
-            ):
-                finishing.add(name)
-                changed = True
-    for name in sorted(reachable - finishing, key=lambda n: found[n].line or 0):
-        if found[name].get("type") != "final":
-            yield Finding(_error(found[name], "name", f"from state {name!r} no transition leads to a final state: the policy would never end"))
+    def root_finals(self, reachable: set[str]) -> set[str]:
+        """The reachable final states directly under the root: where the policy ends."""
+        return {
+            name
+            for name in reachable
+            if self.found[name].get("type") == "final" and self.parent.get(name) == self.root
+        }
+
+    def finishing(self, reachable: set[str], ends: set[str]) -> set[str]:
+        """The reachable states from which one of *ends* can be reached."""
+        finishing = set(ends)
+        changed = True
+        while changed:
+            changed = False
+            for name in reachable - finishing:
+                if self._leads_to(name, finishing):
+                    finishing.add(name)
+                    changed = True
+        return finishing
+
+    def _leads_to(self, name: str, finishing: set[str]) -> bool:
+        """Whether *name* moves into *finishing*: by its own or an ancestor's transition, its
+        initial state or a child.
+        """
+        state = self.found[name]
+        return (
+            any(
+                target in finishing
+                for scope in (name, *self.ancestors(name))
+                for target in self.targets(scope)
+            )
+            or (state.get("initial") is not None and str(state["initial"]) in finishing)
+            or any(child in finishing for child in self.children(state))
+        )
+
+
+def _unreachable(tree: _StateTree, reachable: set[str]) -> Iterator[Finding]:
+    """A warning for each state no transition leads to, in chart order."""
+    for name, state in tree.found.items():
+        if name not in reachable:
+            yield Finding(
+                _error(
+                    state,
+                    "name",
+                    f"state {name!r} is unreachable: no transition leads to it and it is no "
+                    "initial state",
+                ),
+                True,
+            )
+
+
+def _never_ending(tree: _StateTree, stuck: set[str]) -> Iterator[Finding]:
+    """An error for each non-final state in *stuck*, in file order."""
+    for name in sorted(stuck, key=lambda n: tree.found[n].line or 0):
+        if tree.found[name].get("type") != "final":
+            yield Finding(
+                _error(
+                    tree.found[name],
+                    "name",
+                    f"from state {name!r} no transition leads to a final state: the policy would "
+                    "never end",
+                )
+            )
 
 
 def _error(block: LocatedDict, key: str, message: str) -> ConfigError:
@@ -238,7 +353,9 @@ def _error(block: LocatedDict, key: str, message: str) -> ConfigError:
 
 
 def _unsent(chart: LocatedDict, known: set[str]) -> Iterator[Finding]:
-    """Transitions on an event no binding delivers and the runtime never sends: they can never fire."""
+    """Transitions on an event no binding delivers and the
+    runtime never sends: they can never fire.
+    """
     for state in states(chart["root state"]):
         for transition in state.get("transitions") or ():
             event = transition.get("event")
@@ -251,8 +368,8 @@ def _unsent(chart: LocatedDict, known: set[str]) -> Iterator[Finding]:
                 _error(
                     transition,
                     "event",
-                    f"{_place(state, transition)}: nothing sends {event!r}: it is no lifecycle event and no bind() gives this role ({hint}known: {', '.join(candidates)})",
+                    f"{_place(state, transition)}: nothing sends {event!r}: it is no lifecycle "
+                    f"event and no bind() gives this role ({hint}known: {', '.join(candidates)})",
                 ),
                 True,
             )
-

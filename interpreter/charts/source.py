@@ -44,13 +44,17 @@ class ChartSource:
         state = self.state(transition.source)
         if state is None:
             return None
-        entries = [entry for entry in state.get("transitions") or () if isinstance(entry, LocatedDict)]
+        entries = [
+            entry for entry in state.get("transitions") or () if isinstance(entry, LocatedDict)
+        ]
         mine = statechart.transitions_from(transition.source)
         index = next((i for i, t in enumerate(mine) if t is transition), None)
         return entries[index] if index is not None and index < len(entries) else None
 
     def code_start(self, block: LocatedDict, key: str) -> int | None:
-        """The file line of the first line of code under *key* (the next line for ``|`` and ``>`` blocks)."""
+        """The file line of the first line of code under *key* (the next line for ``|`` and ``>``
+        blocks).
+        """
         line = block.line_of(key)
         if line is None:
             return None
@@ -80,11 +84,16 @@ def code_offset(exc: BaseException | None) -> int:
     return offset
 
 
-def block_of(source: ChartSource, statechart: Statechart, kind: str, obj: Any) -> tuple[LocatedDict | None, str, str]:
+def block_of(
+    source: ChartSource, statechart: Statechart, kind: str, obj: Any
+) -> tuple[LocatedDict | None, str, str]:
     """The YAML block and key holding the code of (*kind*, *obj*), and where it sits in words."""
     if kind == "preamble":
         return source.chart, "preamble", "preamble"
     if kind in ("on entry", "on exit"):
         return source.state(obj.name), kind, f"state {obj.name} ({kind})"
-    return source.transition(statechart, obj), kind, f"transition {describe_transition(obj)} ({kind})"
-
+    return (
+        source.transition(statechart, obj),
+        kind,
+        f"transition {describe_transition(obj)} ({kind})",
+    )

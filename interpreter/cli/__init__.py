@@ -20,24 +20,66 @@ __all__ = ["EXIT_INTERNAL", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perfchart", description="Run performance tests whose policies are statecharts.")
+    parser = argparse.ArgumentParser(
+        prog="perfchart", description="Run performance tests whose policies are statecharts."
+    )
     parser.add_argument("--version", action="version", version=f"perfchart {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run a test configuration", description="Run every policy of a test configuration.")
+    run = commands.add_parser(
+        "run",
+        help="run a test configuration",
+        description="Run every policy of a test configuration.",
+    )
     run.add_argument("config", type=Path, metavar="CONFIG", help="the test configuration (YAML)")
-    run.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set or override a definition (repeatable)")
+    run.add_argument(
+        "-D",
+        "--define",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set or override a definition (repeatable)",
+    )
     where = run.add_mutually_exclusive_group()
-    where.add_argument("--results", type=Path, metavar="DIR", help="results directory (default: perfchart-results/<config>-<UTC time>/)")
-    where.add_argument("--resume", type=Path, metavar="DIR", help="continue the session that wrote DIR: skip its finished runs, append the rest")
-    run.add_argument("--force", action="store_true", help="with --resume: continue although the configuration, definitions or seed changed")
-    run.add_argument("--dry-run", action="store_true", help="simulate: print the plan and write results, execute nothing")
-    run.add_argument("--seed", type=int, metavar="N", help="seed for sampled parameters (default: config's seed, else random)")
+    where.add_argument(
+        "--results",
+        type=Path,
+        metavar="DIR",
+        help="results directory (default: perfchart-results/<config>-<UTC time>/)",
+    )
+    where.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="continue the session that wrote DIR: skip its finished runs, append the rest",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --resume: continue although the configuration, definitions or seed changed",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="simulate: print the plan and write results, execute nothing",
+    )
+    run.add_argument(
+        "--seed",
+        type=int,
+        metavar="N",
+        help="seed for sampled parameters (default: config's seed, else random)",
+    )
     noise = run.add_mutually_exclusive_group()
-    noise.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks on errors")
-    noise.add_argument("-q", "--quiet", action="store_true", help="errors only: no progress, plan or summary")
+    noise.add_argument(
+        "-v", "--verbose", action="store_true", help="debug logging, tracebacks on errors"
+    )
+    noise.add_argument(
+        "-q", "--quiet", action="store_true", help="errors only: no progress, plan or summary"
+    )
 
-    commands.add_parser("policies", help="list the bundled policies", description="List the bundled policies.")
+    commands.add_parser(
+        "policies", help="list the bundled policies", description="List the bundled policies."
+    )
     draw.add_parser(commands)
     check.add_parser(commands)
     schema.add_parser(commands)
@@ -50,19 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     verbose = getattr(args, "verbose", False)
     try:
-        if args.command == "policies":
-            return list_policies()
-        if args.command == "draw":
-            return draw.draw(args)
-        if args.command == "check":
-            return check.check(args)
-        if args.command == "schema":
-            return schema.print_schema(args)
-        if args.command == "new":
-            return new.new(args)
-        if hasattr(args, "handler"):
-            return args.handler(args)
-        return run(args)
+        return _dispatch(args)
     except PerfchartError as exc:
         if verbose:
             import logging
@@ -81,8 +111,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if verbose:
             raise
-        print(f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)", file=sys.stderr)
+        print(
+            f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the "
+            "traceback)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the subcommand *args* names; its exit status."""
+    if args.command == "policies":
+        return list_policies()
+    if args.command == "draw":
+        return draw.draw(args)
+    if args.command == "check":
+        return check.check(args)
+    if args.command == "schema":
+        return schema.print_schema(args)
+    if args.command == "new":
+        return new.new(args)
+    if hasattr(args, "handler"):
+        return args.handler(args)
+    return run(args)
 
 
 def list_policies() -> int:
@@ -113,12 +164,20 @@ def run(args: argparse.Namespace) -> int:
 
     defines = dict(parse_define(text) for text in args.define)
     config = load_config(args.config, defines)
-    for warning in [*config.warnings, *{str(w.error): None for spec in config.policies for w in spec.chart.findings}]:
+    for warning in [
+        *config.warnings,
+        *{str(w.error): None for spec in config.policies for w in spec.chart.findings},
+    ]:
         log.warning(warning)
     previous = None
     if args.resume is not None:
         previous = load_previous(
-            args.resume, config_sha256=config.sha256, definitions=config.definitions, seed=args.seed, dry_run=args.dry_run, force=args.force
+            args.resume,
+            config_sha256=config.sha256,
+            definitions=config.definitions,
+            seed=args.seed,
+            dry_run=args.dry_run,
+            force=args.force,
         )
     elif args.force:
         raise UsageError("--force only goes with --resume")
@@ -128,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
         from .ui import ConsoleUI
 
         ui = ConsoleUI(console, plan=sys.stdout if args.dry_run else None)
-    session = Session(config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous)
+    session = Session(
+        config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous
+    )
     # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
     # after that must not kill a command that is only returning the status it already has.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -138,5 +199,6 @@ def run(args: argparse.Namespace) -> int:
 
 def default_results_dir(config: Path) -> Path:
     from datetime import datetime, timezone
+
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return Path("perfchart-results") / f"{config.stem}-{stamp}"

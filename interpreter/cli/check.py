@@ -1,4 +1,5 @@
-"""``perfchart check FILE...``: validate policy charts and test configurations without running anything.
+"""``perfchart check FILE...``: validate policy charts and test configurations without running
+anything.
 
 A file with a top-level ``statechart:`` is a chart; anything else is a test
 configuration, checked with every chart it uses, exactly as ``run`` loads it.
@@ -23,12 +24,26 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser(
         "check",
         help="check policy charts and test configurations",
-        description="Check policy charts and test configurations (with the charts they use) without running anything. "
+        description="Check policy charts and test configurations (with the charts they use) "
+        "without running anything. "
         "Exit status: 0 clean, 1 warnings with --strict, 2 errors.",
     )
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="a policy chart or a test configuration (YAML)")
+    check.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="a policy chart or a test configuration (YAML)",
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
-    check.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a definition a configuration requires")
+    check.add_argument(
+        "-D",
+        "--define",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a definition a configuration requires",
+    )
 
 
 def check(args: argparse.Namespace) -> int:
@@ -43,14 +58,20 @@ def check(args: argparse.Namespace) -> int:
     failed = sum(not finding.warning for finding in findings)
     warned = len(findings) - failed
     files = f"{len(args.files)} file{'s' if len(args.files) != 1 else ''}"
-    print(f"{files} checked: {failed} error{'s' if failed != 1 else ''}, {warned} warning{'s' if warned != 1 else ''}", file=sys.stderr)
+    print(
+        f"{files} checked: {failed} error{'s' if failed != 1 else ''}, {warned} "
+        f"warning{'s' if warned != 1 else ''}",
+        file=sys.stderr,
+    )
     if failed:
         return EXIT_ERRORS
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
 
 
 def check_file(path: Path, define: list[str]) -> list[Finding]:
-    """What checking one file finds: a chart's findings, or a configuration's and its charts' warnings."""
+    """What checking one file finds: a chart's findings, or a configuration's and its charts'
+    warnings.
+    """
     from ..charts import Finding, inspect_chart
     from ..config import load_yaml_file
     from ..session import load_config, parse_define

@@ -33,5 +33,7 @@ class RichWhenNeeded(logging.Handler):
         if self._rich is None:
             from rich.logging import RichHandler
 
-            self._rich = RichHandler(console=self._console(), show_path=False, show_time=False, markup=False)
+            self._rich = RichHandler(
+                console=self._console(), show_path=False, show_time=False, markup=False
+            )
         self._rich.emit(record)

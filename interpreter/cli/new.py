@@ -17,24 +17,42 @@ from ..errors import UsageError
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 #: Template file -> the file it becomes (NAME replaced).
-TEMPLATES = {"policy.yaml.tmpl": "NAME.yaml", "config.yml.tmpl": "NAME.yml", "test_policy.py.tmpl": "test_NAME.py"}
+TEMPLATES = {
+    "policy.yaml.tmpl": "NAME.yaml",
+    "config.yml.tmpl": "NAME.yml",
+    "test_policy.py.tmpl": "test_NAME.py",
+}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     new = commands.add_parser(
         "new",
         help="scaffold a policy chart, a config that runs it and its test",
-        description="Create DIR/NAME/ with NAME.yaml (a minimal working chart with guidance), NAME.yml (a test "
+        description="Create DIR/NAME/ with NAME.yaml (a minimal working chart with guidance), "
+        "NAME.yml (a test "
         "configuration running it through the cmdline channel) and test_NAME.py (its pytest test).",
     )
-    new.add_argument("name", metavar="NAME", help="the policy's name: letters, digits and '_', starting with a letter")
-    new.add_argument("--dir", type=Path, default=Path("."), metavar="DIR", help="where to create NAME/ (default: here)")
+    new.add_argument(
+        "name",
+        metavar="NAME",
+        help="the policy's name: letters, digits and '_', starting with a letter",
+    )
+    new.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="where to create NAME/ (default: here)",
+    )
 
 
 def new(args: argparse.Namespace) -> int:
     name: str = args.name
     if not NAME.fullmatch(name):
-        raise UsageError(f"policy name {name!r}: expected letters, digits and '_', starting with a letter (it names files and a Python test)")
+        raise UsageError(
+            f"policy name {name!r}: expected letters, digits and '_', starting with a letter (it "
+            "names files and a Python test)"
+        )
     target = args.dir / name
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} already exists and is not empty; choose another NAME or --dir")
@@ -45,7 +63,13 @@ def new(args: argparse.Namespace) -> int:
     templates = files("interpreter.cli").joinpath("templates")
     for template, output in TEMPLATES.items():
         text = templates.joinpath(template).read_text(encoding="utf-8")
-        (target / output.replace("NAME", name)).write_text(text.replace("CLASS", cls).replace("NAME", name), encoding="utf-8")
-    print(f"created {target}/: {name}.yaml (the policy), {name}.yml (runs it), test_{name}.py (tests it)", file=sys.stderr)
+        (target / output.replace("NAME", name)).write_text(
+            text.replace("CLASS", cls).replace("NAME", name), encoding="utf-8"
+        )
+    print(
+        f"created {target}/: {name}.yaml (the policy), {name}.yml (runs it), test_{name}.py (tests "
+        "it)",
+        file=sys.stderr,
+    )
     print(f"next: perfchart check {target / (name + '.yaml')} && pytest {target}", file=sys.stderr)
     return 0

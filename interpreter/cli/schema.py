@@ -1,4 +1,5 @@
-"""``perfchart schema config|statechart``: JSON Schemas for editors, complete with every plugin's block.
+"""``perfchart schema config|statechart``: JSON Schemas for editors, complete with every plugin's
+block.
 
 The shipped schemas check structure; this adds what the loader checks
 block by block: each bundled policy's block (selected by its ``class:``),
@@ -20,8 +21,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     schema = commands.add_parser(
         "schema",
         help="print the JSON Schema of test configurations or policy charts",
-        description="Print a JSON Schema for editors: 'config' for test configurations (with every bundled policy's "
-        "and registered channel's block), 'statechart' for policy chart files. Wire it into an editor with a "
+        description="Print a JSON Schema for editors: 'config' for test configurations "
+        "(with every bundled policy's "
+        "and registered channel's block), 'statechart' for policy chart files. Wire it into an "
+        "editor with a "
         "'# yaml-language-server: $schema=FILE' comment at the top of the YAML file.",
     )
     schema.add_argument("kind", choices=("config", "statechart"), help="which schema")
@@ -36,7 +39,9 @@ def print_schema(args: argparse.Namespace) -> int:
 
 
 def _embedded(schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] = ()) -> Any:
-    """*schema* as a resource of its own (so its ``#`` references stay its own), also allowing keys *allow*."""
+    """*schema* as a resource of its own (so its ``#`` references stay its own), also allowing keys
+    *allow*.
+    """
     if isinstance(schema, bool):
         return schema
     out = copy.deepcopy(dict(schema))
@@ -50,13 +55,18 @@ def _embedded(schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] 
 def _by_class(choices: Iterable[tuple[tuple[str, ...], Any]]) -> list[dict[str, Any]]:
     """``if class is one of these names then this block's schema`` for each choice."""
     return [
-        {"if": {"required": ["class"], "properties": {"class": {"enum": list(names)}}}, "then": then}
+        {
+            "if": {"required": ["class"], "properties": {"class": {"enum": list(names)}}},
+            "then": then,
+        }
         for names, then in choices
     ]
 
 
 def config_schema() -> dict[str, Any]:
-    """config.schema.json with each bundled policy's, each channel's and the task block filled in."""
+    """config.schema.json with each bundled policy's, each
+    channel's and the task block filled in.
+    """
     from ..channels import channel_classes
     from ..charts import bundled
     from ..config import load_schema
@@ -64,12 +74,25 @@ def config_schema() -> dict[str, Any]:
     schema = load_schema("config")
     schema["$id"] = f"{ID}config.json"
     defs = schema["$defs"]
-    policies = [(chart.names(), _embedded(chart.config_schema, f"policy-{chart.name}", ("class",))) for chart in bundled() if chart.config_schema is not None]
+    policies = [
+        (chart.names(), _embedded(chart.config_schema, f"policy-{chart.name}", ("class",)))
+        for chart in bundled()
+        if chart.config_schema is not None
+    ]
     defs["policy"] = {**defs["policy"], "allOf": _by_class(policies)}
     channels = {cls: cls.names for cls in channel_classes().values()}
-    defs["channel"] = {**defs["channel"], "allOf": _by_class((names, _embedded(cls.schema, f"channel-{names[-1]}", ("class",))) for cls, names in channels.items())}
+    defs["channel"] = {
+        **defs["channel"],
+        "allOf": _by_class(
+            (names, _embedded(cls.schema, f"channel-{names[-1]}", ("class",)))
+            for cls, names in channels.items()
+        ),
+    }
     defs["task"] = _embedded(load_schema("task"), "task")
-    schema["properties"]["tasks"] = {**schema["properties"]["tasks"], "items": {"$ref": "#/$defs/task"}}
+    schema["properties"]["tasks"] = {
+        **schema["properties"]["tasks"],
+        "items": {"$ref": "#/$defs/task"},
+    }
     return schema
 
 

@@ -93,11 +93,15 @@ class ConsoleUI:
         self._progress.start()
 
     def sync(self) -> None:
-        """Copy the counters into the bar; the bar calls this before each drawing, so runs need not."""
+        """Copy the counters into the bar; the bar calls this
+        before each drawing, so runs need not.
+        """
         if self._progress is None or self._task is None:
             return
         parameters = format_parameters(self._parameters) if self._parameters is not None else ""
-        self._progress.update(self._task, completed=self.closed, description=self._description, parameters=parameters)
+        self._progress.update(
+            self._task, completed=self.closed, description=self._description, parameters=parameters
+        )
 
     def policy_started(self, runner: PolicyRunner) -> None:
         self.runner = runner
@@ -105,7 +109,9 @@ class ConsoleUI:
         self._description = f"{runner.name} #{runner.repetition}"
 
     def _write_plan(self, flush: bool = False) -> None:
-        """Write the kept plan lines; a reader that went away (``| head``) ends the plan, not the run."""
+        """Write the kept plan lines; a reader that went away (``| head``) ends the plan, not the
+        run.
+        """
         if self.plan is None:
             return
         try:
@@ -125,8 +131,13 @@ class ConsoleUI:
     def run_closed(self, record: dict[str, Any]) -> None:
         if self.plan is not None:
             # Made as each run closes, so the line carries its (simulated) start and duration.
-            at = _clock(record["start"] - (self._origin if self._origin is not None else record["start"]))
-            self._plan_lines.append(f"{record['index']:>6}  {record['policy']}  {at:>9}  {_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n")
+            at = _clock(
+                record["start"] - (self._origin if self._origin is not None else record["start"])
+            )
+            self._plan_lines.append(
+                f"{record['index']:>6}  {record['policy']}  {at:>9}  "
+                f"{_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n"
+            )
             if len(self._plan_lines) >= PLAN_BATCH:
                 self._write_plan()
         if not record["ok"] and len(self._not_ok) < SHOW_NOT_OK:
@@ -141,7 +152,10 @@ class ConsoleUI:
             self._progress.stop()  # its last drawing shows the final counts
             self._progress = None
         self._write_plan(flush=True)
-        table = Table(title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})", title_justify="left")
+        table = Table(
+            title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})",
+            title_justify="left",
+        )
         table.add_column("status")
         table.add_column("runs", justify="right")
         table.add_column("min", justify="right")
@@ -149,12 +163,26 @@ class ConsoleUI:
         table.add_column("max", justify="right")
         for name, stats in sorted(summary.by_status.items()):
             style = "green" if name.upper() == "OK" else "red"
-            table.add_row(f"[{style}]{name}[/]", str(stats.count), _seconds(stats.low), _seconds(stats.mean), _seconds(stats.high))
+            table.add_row(
+                f"[{style}]{name}[/]",
+                str(stats.count),
+                _seconds(stats.low),
+                _seconds(stats.mean),
+                _seconds(stats.high),
+            )
         if summary.runs:
             self.console.print(table)
         for record in self._not_ok:
-            why = f": {shorten(record['last_stderr'], SHOWN_STDERR)}" if record.get("last_stderr") else ""
-            self.console.print(f"  not OK: run {record['index']} ({record['status']}) {format_parameters(record['parameters'])}{why}", markup=False)
+            why = (
+                f": {shorten(record['last_stderr'], SHOWN_STDERR)}"
+                if record.get("last_stderr")
+                else ""
+            )
+            self.console.print(
+                f"  not OK: run {record['index']} ({record['status']}) "
+                f"{format_parameters(record['parameters'])}{why}",
+                markup=False,
+            )
         if summary.failed > len(self._not_ok):
             self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
         for name, runner in self._policies.items():
@@ -166,7 +194,9 @@ class ConsoleUI:
 
 
 class CountingProgress(Progress):
-    """A rich progress display that brings its task up to date from the UI's counters before it draws."""
+    """A rich progress display that brings its task up to date from the UI's counters before it
+    draws.
+    """
 
     def __init__(self, ui: ConsoleUI, *columns: str | ProgressColumn, **options: Any) -> None:
         self.ui = ui  # first: rich may draw while it sets itself up
@@ -178,7 +208,9 @@ class CountingProgress(Progress):
 
 
 class WaitingColumn(ProgressColumn):
-    """The active state, the roles the chart waits for with their filters, and how long it has waited."""
+    """The active state, the roles the chart waits for with their filters, and how long it has
+    waited.
+    """
 
     def __init__(self, ui: ConsoleUI) -> None:
         super().__init__()
@@ -190,7 +222,10 @@ class WaitingColumn(ProgressColumn):
             return Text("")
         try:
             return Text(runner.waiting(), style="cyan")
-        except (RuntimeError, KeyError):  # the chart moved while this thread read it; the next refresh shows it
+        except (
+            RuntimeError,
+            KeyError,
+        ):  # the chart moved while this thread read it; the next refresh shows it
             return Text("")
 
 
@@ -210,8 +245,16 @@ def metrics_table(summary: SummaryView, results: Path) -> Table:
     skipped = summary.count - len(groups)
     for position, group in enumerate(groups):
         if skipped and position == len(summary.head):
-            table.add_row(f"… {skipped} more in {results / 'summary.csv'}", "", *([""] * len(summary.metrics)), style="dim")
-        cells = [format_parameters({name: group.parameters.get(name) for name in shown}), str(group.runs)]
+            table.add_row(
+                f"… {skipped} more in {results / 'summary.csv'}",
+                "",
+                *([""] * len(summary.metrics)),
+                style="dim",
+            )
+        cells = [
+            format_parameters({name: group.parameters.get(name) for name in shown}),
+            str(group.runs),
+        ]
         for spec in summary.metrics:
             acc = group.accumulators[spec.name]
             show = _seconds if spec.units == "s" else _number
@@ -244,7 +287,9 @@ def _clock(seconds: float) -> str:
 
 
 def silence_stdout() -> None:
-    """Point standard output at /dev/null once its reader is gone, so the final flush at exit cannot fail."""
+    """Point standard output at /dev/null once its reader is gone, so the final flush at exit cannot
+    fail.
+    """
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())

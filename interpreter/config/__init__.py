@@ -1,4 +1,5 @@
-"""Configuration's input language: YAML with lines, schemas and formats, expressions, macros, the matrix.
+"""Configuration's input language: YAML with lines, schemas and formats, expressions, macros, the
+matrix.
 
 YAML is read with the line of every value (:mod:`.yamlsource`), macros are
 rendered (:mod:`.macros`), and blocks are validated against JSON Schemas
@@ -16,7 +17,16 @@ from .formats import format_checker
 from .macros import MACRO, MissingMacro, macro_names, render, render_entry, render_string
 from .matrix import ParameterMatrix, Remaining, StepValues
 from .schema import check_schema, describe, load_schema, validate, validator_class
-from .yamlsource import Located, LocatedDict, LocatedList, error_at, load_yaml, load_yaml_file, locate, read_text
+from .yamlsource import (
+    Located,
+    LocatedDict,
+    LocatedList,
+    error_at,
+    load_yaml,
+    load_yaml_file,
+    locate,
+    read_text,
+)
 
 __all__ = [
     "MACRO",

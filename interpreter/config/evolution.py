@@ -45,7 +45,8 @@ class _Axis:
 
 
 class Evolution:
-    """Parameters that each step by ``step`` every ``interval`` from ``min``, up to ``max`` if given.
+    """Parameters that each step by ``step`` every ``interval`` from ``min``, up to ``max`` if
+    given.
 
     ``start()`` is the first run's values, ``changes(at)`` those changing at
     offset *at*, ``next(after)`` the next offset at which anything happens
@@ -62,9 +63,18 @@ class Evolution:
         self.names = tuple(axis.name for axis in self.axes)
         for index, name in enumerate(self.names):
             if name in self.names[:index]:
-                raise _error(entries[index], "parameter", f"{key}[{index}]", f"parameter {name!r} evolves twice")
+                raise _error(
+                    entries[index],
+                    "parameter",
+                    f"{key}[{index}]",
+                    f"parameter {name!r} evolves twice",
+                )
         ends = [axis.done for axis in self.axes]
-        self._end = None if any(done is None for done in ends) else max(done for done in ends if done is not None)
+        self._end = (
+            None
+            if any(done is None for done in ends)
+            else max(done for done in ends if done is not None)
+        )
         self.end: float | None = None if self._end is None else float(self._end)
 
     def start(self) -> dict[str, Number]:
@@ -81,7 +91,9 @@ class Evolution:
         return found
 
     def next(self, after: float) -> float | None:
-        """The first offset later than *after* at which a parameter changes or the evolution ends."""
+        """The first offset later than *after* at which a
+        parameter changes or the evolution ends.
+        """
         now = _moment(after)
         due = [self._end] if self._end is not None and self._end > now else []
         for axis in self.axes:
@@ -102,10 +114,18 @@ def _axis(entry: Mapping[str, Any], path: str) -> _Axis:
     except ValueError as exc:
         raise _error(entry, "interval", path, str(exc)) from None
     if seconds <= 0:
-        raise _error(entry, "interval", path, f"expected a positive interval, got {entry.get('interval')!r}")
-    low, step, high = (entry.get(name, default) for name, default in (("min", 0), ("step", 1), ("max", None)))
+        raise _error(
+            entry, "interval", path, f"expected a positive interval, got {entry.get('interval')!r}"
+        )
+    low, step, high = (
+        entry.get(name, default) for name, default in (("min", 0), ("step", 1), ("max", None))
+    )
     for name, value in (("min", low), ("step", step), ("max", high)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise _error(entry, name, path, f"expected a number, got {value!r}")
     if step <= 0:
         raise _error(entry, "step", path, f"expected a step greater than 0, got {step!r}")
@@ -115,7 +135,9 @@ def _axis(entry: Mapping[str, Any], path: str) -> _Axis:
             raise _error(entry, "max", path, f"max {high!r} is less than min {low!r}")
         changes = math.floor((_exact(high) - _exact(low)) / _exact(step))
     floats = [x for x in (low, step) if isinstance(x, float)]
-    digits = max(max(0, -int(Decimal(repr(x)).as_tuple().exponent)) for x in floats) if floats else None
+    digits = (
+        max(max(0, -int(Decimal(repr(x)).as_tuple().exponent)) for x in floats) if floats else None
+    )
     return _Axis(entry["parameter"], _exact(seconds), low, step, changes, digits)
 
 

@@ -56,13 +56,20 @@ def bounded_power(base: Any, exponent: Any) -> Any:
     """
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
         if exponent * math.log2(abs(base)) > MAX_BITS:
-            raise TooCostly(f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than {MAX_BITS} bits")
+            raise TooCostly(
+                f"{shorten(repr(base), 40)} ** {shorten(repr(exponent), 40)} would have more than "
+                f"{MAX_BITS} bits"
+            )
     return base**exponent
 
 
 def bounded_mult(left: Any, right: Any) -> Any:
     """``left * right``, refused when an integer product would exceed MAX_BITS bits."""
-    if isinstance(left, int) and isinstance(right, int) and _int_bits(left) + _int_bits(right) > MAX_BITS:
+    if (
+        isinstance(left, int)
+        and isinstance(right, int)
+        and _int_bits(left) + _int_bits(right) > MAX_BITS
+    ):
         raise TooCostly(f"a product would have more than {MAX_BITS} bits")
     return safe_mult(left, right)
 
@@ -137,7 +144,9 @@ class _Parsed:
         self.tree, self.names = tree, names
 
 
-def evaluate(expression: Any, names: Mapping[str, Any], *, key: str | None = None, where: Where | None = None) -> Any:
+def evaluate(
+    expression: Any, names: Mapping[str, Any], *, key: str | None = None, where: Where | None = None
+) -> Any:
     """The value of *expression* over *names*; a value that is not a string is already one.
 
     Every failure is a ConfigError naming *key* (and *where*: file, line)
@@ -164,7 +173,11 @@ def evaluate(expression: Any, names: Mapping[str, Any], *, key: str | None = Non
 
 
 def check(
-    expression: Any, names: Collection[str] | None = None, *, key: str | None = None, where: Where | None = None
+    expression: Any,
+    names: Collection[str] | None = None,
+    *,
+    key: str | None = None,
+    where: Where | None = None,
 ) -> frozenset[str]:
     """Validate *expression* when the configuration loads, before any value is known.
 
@@ -192,34 +205,52 @@ def _parse(expression: str) -> _Parsed:
         raise _Invalid("the expression is empty")
     if len(text) > MAX_LENGTH:
         raise _Invalid(f"the expression has {len(text)} characters, more than {MAX_LENGTH}")
+    tree = _syntax_tree(text)
+    names: set[str] = set()
+    called: set[str] = set()
+    for node in ast.walk(tree):
+        _check_node(node, names, called)
+    return _Parsed(tree.body, frozenset(names - called))
+
+
+def _syntax_tree(text: str) -> Any:
+    """The expression's syntax tree; _Invalid saying why when it does not parse."""
     try:
-        tree = _quiet_parse(text, "eval")
+        return _quiet_parse(text, "eval")
     except SyntaxError as exc:
         syntax = exc.msg if exc.msg.startswith("invalid syntax") else f"invalid syntax: {exc.msg}"
         raise _Invalid(_statement(text) or syntax) from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise _Invalid(f"cannot parse: {str(exc) or type(exc).__name__}") from None
-    names, called = set(), set()
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise _Invalid(f"{_describe(node)} is not allowed")
-        if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in OPERATORS:
-            raise _Invalid(f"operator {type(node).__name__} is not allowed")
-        if isinstance(node, ast.Name):
-            if node.id.startswith("__"):
-                raise _Invalid(f"name {node.id!r} is not allowed")
-            names.add(node.id)
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
-            raise _Invalid(f"attribute {node.attr!r} is not allowed")
-        elif isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                raise _Invalid(f"calling {ast.unparse(node.func)!r} is not allowed (functions: {', '.join(FUNCTIONS)})")
-            called.add(node.func.id)
-    return _Parsed(tree.body, frozenset(names - called))
+
+
+def _check_node(node: ast.AST, names: set[str], called: set[str]) -> None:
+    """_Invalid when *node* is not allowed; names it reads go to *names*, functions it calls to
+    *called*.
+    """
+    if not isinstance(node, _ALLOWED_NODES):
+        raise _Invalid(f"{_describe(node)} is not allowed")
+    if isinstance(node, (ast.operator, ast.unaryop, ast.cmpop)) and type(node) not in OPERATORS:
+        raise _Invalid(f"operator {type(node).__name__} is not allowed")
+    if isinstance(node, ast.Name):
+        if node.id.startswith("__"):
+            raise _Invalid(f"name {node.id!r} is not allowed")
+        names.add(node.id)
+    elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        raise _Invalid(f"attribute {node.attr!r} is not allowed")
+    elif isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise _Invalid(
+                f"calling {ast.unparse(node.func)!r} is not allowed (functions: "
+                f"{', '.join(FUNCTIONS)})"
+            )
+        called.add(node.func.id)
 
 
 def _quiet_parse(text: str, mode: str) -> Any:
-    """ast.parse without Python's SyntaxWarnings ("invalid decimal literal"): on a terminal they are noise; errors say enough."""
+    """ast.parse without Python's SyntaxWarnings ("invalid decimal literal"): on a terminal they are
+    noise; errors say enough.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return ast.parse(text, mode=mode)
@@ -247,7 +278,9 @@ def _evaluator() -> SimpleEval:
     """One evaluator per thread: building one costs more than evaluating."""
     evaluator = getattr(_local, "evaluator", None)
     if evaluator is None:
-        evaluator = _local.evaluator = SimpleEval(operators=dict(OPERATORS), functions=dict(FUNCTIONS))
+        evaluator = _local.evaluator = SimpleEval(
+            operators=dict(OPERATORS), functions=dict(FUNCTIONS)
+        )
     return evaluator
 
 
@@ -262,7 +295,9 @@ def _undefined(name: str, names: Collection[str]) -> str:
 
 
 def _cause(exc: Exception) -> str:
-    """The exception's own words, with its kind where they alone say too little (``KeyError: 'x'``)."""
+    """The exception's own words, with its kind where they alone
+    say too little (``KeyError: 'x'``).
+    """
     text = str(exc)
     if text and not isinstance(exc, LookupError):
         return text
@@ -271,4 +306,9 @@ def _cause(exc: Exception) -> str:
 
 def _error(expression: str, cause: str, key: str | None, where: Where | None) -> ConfigError:
     file, line = where if where is not None else (None, None)
-    return ConfigError(f'cannot evaluate "{shorten(expression.strip(), SHOWN)}": {cause}', file=file, line=line, key=key)
+    return ConfigError(
+        f'cannot evaluate "{shorten(expression.strip(), SHOWN)}": {cause}',
+        file=file,
+        line=line,
+        key=key,
+    )

@@ -76,14 +76,22 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         return render_string(value, values)
     if isinstance(value, Mapping):
-        out = LocatedDict(file=getattr(value, "file", None), line=getattr(value, "line", None), path=getattr(value, "path", ""))
+        out = LocatedDict(
+            file=getattr(value, "file", None),
+            line=getattr(value, "line", None),
+            path=getattr(value, "path", ""),
+        )
         for key, item in value.items():
             out[key] = _render_entry(value, key, item, values)
         if isinstance(value, Located):
             out.lines = dict(value.lines)
         return out
     if isinstance(value, list):
-        out_list = LocatedList(file=getattr(value, "file", None), line=getattr(value, "line", None), path=getattr(value, "path", ""))
+        out_list = LocatedList(
+            file=getattr(value, "file", None),
+            line=getattr(value, "line", None),
+            path=getattr(value, "path", ""),
+        )
         for index, item in enumerate(value):
             out_list.append(_render_entry(value, index, item, values))
         if isinstance(value, Located):
@@ -93,7 +101,9 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
 
 
 def render_entry(container: Any, key: Any, item: Any, values: Mapping[str, Any]) -> Any:
-    """Render entry *key* of *container*; a macro without a value is a ConfigError naming that entry."""
+    """Render entry *key* of *container*; a macro without a value is a ConfigError naming that
+    entry.
+    """
     return _render_entry(container, key, item, values)
 
 
@@ -103,6 +113,8 @@ def _render_entry(container: Any, key: Any, item: Any, values: Mapping[str, Any]
     except MissingMacro as exc:
         if isinstance(item, str) and isinstance(container, Located):
             raise container.error(
-                key, f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or -D {exc.name}=...) or give a default {{{{{exc.name}|...}}}}"
+                key,
+                f"macro {{{{{exc.name}}}}} has no value: define it (define:, config.definitions or "
+                f"-D {exc.name}=...) or give a default {{{{{exc.name}|...}}}}",
             ) from None
         raise

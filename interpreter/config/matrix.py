@@ -64,7 +64,9 @@ class RangeAxis(Sequence[Number]):
     def __getitem__(self, index: int | slice) -> Number | RangeAxis:
         if isinstance(index, slice):
             picked = range(self._length)[index]
-            return RangeAxis(self._value(picked.start), self.step * picked.step, len(picked), self._digits)
+            return RangeAxis(
+                self._value(picked.start), self.step * picked.step, len(picked), self._digits
+            )
         i = operator.index(index)
         if i < 0:
             i += self._length
@@ -81,7 +83,11 @@ class RangeAxis(Sequence[Number]):
 
     def find(self, value: Any) -> int | None:
         """The index of *value*, by arithmetic, or None when the axis does not hold it."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             return None
         i = round((value - self.start) / self.step)
         return i if 0 <= i < self._length and self._value(i) == value else None
@@ -99,7 +105,13 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
     for ``len()``.
     """
 
-    def __init__(self, spec: Mapping[str, Mapping[str, Any]], *, seed: Seed | None = None, key: str = "matrix") -> None:
+    def __init__(
+        self,
+        spec: Mapping[str, Mapping[str, Any]],
+        *,
+        seed: Seed | None = None,
+        key: str = "matrix",
+    ) -> None:
         path = getattr(spec, "path", "") or key
         if not isinstance(spec, Mapping) or not spec:
             got = "no parameters" if isinstance(spec, Mapping) else _shown(spec)
@@ -107,7 +119,7 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         self.seed: Seed = secrets.randbits(32) if seed is None else seed
         self._spec, self._path = spec, path
         axes: dict[str, Sequence[Any]] = {}
-        for name, config in spec.items():
+        for name in spec:
             if not isinstance(name, str):
                 raise _error(spec, name, path, f"expected a parameter name, got {name!r}")
             axes[name] = _matrix_axis(spec, name, path, self.seed)
@@ -132,10 +144,17 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return self.size
 
     def check_countable(self) -> None:
-        """Raise a ConfigError naming the matrix when it has more permutations than ``len()`` can count."""
+        """Raise a ConfigError naming the matrix when it has more permutations than ``len()`` can
+        count.
+        """
         if self.size > sys.maxsize:
             shape = " x ".join(str(length) for length in self._lengths)
-            raise _at(self._spec, self._path, f"{shape} = {self.size:.3g} permutations, more than the {sys.maxsize} a sweep can count")
+            raise _at(
+                self._spec,
+                self._path,
+                f"{shape} = {self.size:.3g} permutations, more than the {sys.maxsize} a sweep can "
+                "count",
+            )
 
     def __getitem__(self, index: int) -> dict[str, Any]:  # type: ignore[override]
         rest = operator.index(index)
@@ -147,14 +166,14 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         for k in range(len(self._axes) - 1, -1, -1):
             rest, digit = divmod(rest, self._lengths[k])
             values[k] = self._axes[k][digit]
-        return dict(zip(self.names, values))
+        return dict(zip(self.names, values, strict=True))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         names, axes, lengths = self.names, self._axes, self._lengths
         digits = [0] * len(axes)
         current = [axis[0] for axis in axes]
         while True:
-            yield dict(zip(names, current))
+            yield dict(zip(names, current, strict=True))
             if not axes:
                 return
             k = len(axes) - 1
@@ -177,7 +196,7 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         Raises ValueError when no permutation matches.
         """
         position = 0
-        for name, axis, length in zip(self.names, self._axes, self._lengths):
+        for name, axis, length in zip(self.names, self._axes, self._lengths, strict=True):
             found = _find(axis, parameters[name]) if name in parameters else None
             if found is None:
                 raise ValueError(f"no permutation has {name}={parameters.get(name)!r}")
@@ -185,7 +204,9 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return position
 
     def without(self, done: Iterable[Mapping[str, Any]]) -> Remaining:
-        """This matrix less the permutations *done* names: what a resumed session still has to run."""
+        """This matrix less the permutations *done* names: what a
+        resumed session still has to run.
+        """
         skipped: set[int] = set()
         for parameters in done:
             try:
@@ -195,23 +216,34 @@ class ParameterMatrix(Sequence[dict[str, Any]]):
         return Remaining(self, skipped)
 
     def __repr__(self) -> str:
-        shape = ", ".join(f"{name}={length}" for name, length in zip(self.names, self._lengths))
+        shape = ", ".join(
+            f"{name}={length}" for name, length in zip(self.names, self._lengths, strict=True)
+        )
         return f"ParameterMatrix({shape}; {self.size} permutations, seed={self.seed!r})"
 
 
 class StepValues(Sequence[dict[str, Any]]):
-    """The runs of one MultiStep step: the product of its value kinds, in the order the step lists them.
+    """The runs of one MultiStep step: the product of its value kinds, in the order the step lists
+    them.
 
     Each entry of *entries* names a ``parameter`` and gives ``values`` (a
     list), a range (``min``, ``max``, ``step``, ``inclusive``) or a sample of
     a range (``sample: N`` distinct values, drawn with *seed*, in ascending
-    order, seeded by *seed*, *key* and the parameter); those are the axes. An entry with ``value`` is not an axis: it is
+    order, seeded by *seed*, *key* and the parameter); those are the axes. An entry with ``value``
+    is not an axis: it is
     computed for each combination by *evaluate* over that combination (see
     :func:`fixed_value`), in the order listed, so it may use the axes and
     the fixed values before it.
     """
 
-    def __init__(self, entries: Sequence[Mapping[str, Any]], *, seed: Seed, evaluate: Callable[[Any, Mapping[str, Any]], Any], key: str = "values") -> None:
+    def __init__(
+        self,
+        entries: Sequence[Mapping[str, Any]],
+        *,
+        seed: Seed,
+        evaluate: Callable[[Any, Mapping[str, Any]], Any],
+        key: str = "values",
+    ) -> None:
         path = getattr(entries, "path", "") or key
         if not isinstance(entries, Sequence) or isinstance(entries, str) or not entries:
             raise _at(entries, path, "expected a non-empty list of parameters")
@@ -252,8 +284,11 @@ class StepValues(Sequence[dict[str, Any]]):
         return combination
 
 
-def fixed_value(expression: Any, names: Mapping[str, Any], evaluate: Callable[[Any, Mapping[str, Any]], Any]) -> Any:
-    """A ``value`` entry for one combination: an expression is evaluated, plain text and numbers stay.
+def fixed_value(
+    expression: Any, names: Mapping[str, Any], evaluate: Callable[[Any, Mapping[str, Any]], Any]
+) -> Any:
+    """A ``value`` entry for one combination: an expression is evaluated, plain text and numbers
+    stay.
 
     Text that does not parse as an expression (``"1.2.3"``, ``"two words"``)
     or is a single word that names nothing (``fast``) is taken as it is;
@@ -283,7 +318,9 @@ def _step_range(config: Mapping[str, Any], path: str) -> RangeAxis:
     inclusive = config.get("inclusive", True)
     length = math.floor(span) + 1 if inclusive else math.ceil(span)
     if length < 1:
-        raise _error(config, "max", path, f"the range from {low!r} to {high!r}, max excluded, has no values")
+        raise _error(
+            config, "max", path, f"the range from {low!r} to {high!r}, max excluded, has no values"
+        )
     return RangeAxis(low, step, length, digits)
 
 
@@ -291,7 +328,12 @@ def _distinct_sample(config: Mapping[str, Any], path: str, seed: str) -> tuple[N
     population = _step_range(config, path)
     count = _count(config, "sample", path)
     if count > len(population):
-        raise _error(config, "sample", path, f"cannot draw {count} distinct values from a range of {len(population)}")
+        raise _error(
+            config,
+            "sample",
+            path,
+            f"cannot draw {count} distinct values from a range of {len(population)}",
+        )
     picked = sorted(random.Random(seed).sample(range(len(population)), count))
     return tuple(population[i] for i in picked)
 
@@ -346,7 +388,11 @@ class Remaining(Sequence[dict[str, Any]]):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if not self._set:
             return iter(self.matrix)
-        return (parameters for position, parameters in enumerate(self.matrix) if position not in self._set)
+        return (
+            parameters
+            for position, parameters in enumerate(self.matrix)
+            if position not in self._set
+        )
 
     def __repr__(self) -> str:
         return f"Remaining({self.matrix!r}, {self.skipped} done)"
@@ -359,7 +405,12 @@ def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Se
         raise _error(spec, name, top, f"{expected}, got {_shown(config)}")
     kind = config.get("type", "sample")
     if not isinstance(kind, str) or kind not in _AXIS_KEYS:
-        raise _error(config, "type", path, f"unknown matrix type {kind!r} (expected discreet, range or sample)")
+        raise _error(
+            config,
+            "type",
+            path,
+            f"unknown matrix type {kind!r} (expected discreet, range or sample)",
+        )
     _check_keys(config, path, _AXIS_KEYS[kind])
     if kind == "range":
         return _range(config, path)
@@ -371,7 +422,9 @@ def _matrix_axis(spec: Mapping[str, Any], name: str, top: str, seed: Seed) -> Se
 def _values(config: Mapping[str, Any], path: str) -> tuple[Any, ...]:
     values = config.get("values")
     if not isinstance(values, (list, tuple)) or not values:
-        raise _error(config, "values", path, f"expected a non-empty list of values, got {_shown(values)}")
+        raise _error(
+            config, "values", path, f"expected a non-empty list of values, got {_shown(values)}"
+        )
     return tuple(values)
 
 
@@ -382,7 +435,8 @@ def _range(config: Mapping[str, Any], path: str) -> RangeAxis:
 
 
 class SampleAxis(Sequence[Number]):
-    """*count* distinct multiples of *step*, drawn by the seed from those in [min, max], computed from their index.
+    """*count* distinct multiples of *step*, drawn by the seed from those in [min, max], computed
+    from their index.
 
     Value *i* is multiple number ``perm(i)`` of a seeded permutation of the
     *space* multiples (a Feistel network walked back into range), so the
@@ -391,8 +445,16 @@ class SampleAxis(Sequence[Number]):
 
     __slots__ = ("first", "step", "space", "_length", "_digits", "_key", "_half")
 
-    def __init__(self, first: int, step: Number, space: int, count: int, seed: str, digits: int | None = None) -> None:
-        self.first, self.step, self.space, self._length, self._digits = first, step, space, count, digits
+    def __init__(
+        self, first: int, step: Number, space: int, count: int, seed: str, digits: int | None = None
+    ) -> None:
+        self.first, self.step, self.space, self._length, self._digits = (
+            first,
+            step,
+            space,
+            count,
+            digits,
+        )
         self._key = hashlib.blake2b(seed.encode("utf-8"), digest_size=16).digest()
         self._half = max(1, ((space - 1).bit_length() + 1) // 2)
 
@@ -415,7 +477,9 @@ class SampleAxis(Sequence[Number]):
         return map(self.__getitem__, range(self._length))
 
     def _round(self, round_: int, half: int) -> int:
-        digest = hashlib.blake2b(half.to_bytes(16, "big"), digest_size=16, key=self._key, person=bytes([round_]) * 16).digest()
+        digest = hashlib.blake2b(
+            half.to_bytes(16, "big"), digest_size=16, key=self._key, person=bytes([round_]) * 16
+        ).digest()
         return int.from_bytes(digest, "big") & ((1 << self._half) - 1)
 
     def _permute(self, x: int) -> int:
@@ -436,7 +500,11 @@ class SampleAxis(Sequence[Number]):
 
     def find(self, value: Any) -> int | None:
         """The index of *value*, by inverting the permutation, or None when it was not drawn."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             return None
         k = round(value / self.step) - self.first
         if not 0 <= k < self.space:
@@ -451,33 +519,58 @@ class SampleAxis(Sequence[Number]):
 
 
 def _sample(config: Mapping[str, Any], path: str, seed: str) -> SampleAxis:
-    """``samples`` distinct values; when fewer exist, each of them once, with a warning saying so."""
+    """``samples`` distinct values; when fewer exist, each of
+    them once, with a warning saying so.
+    """
     low, high, step, digits = _bounds(config, path)
     first = math.ceil(_exact(low) / _exact(step))
     space = math.floor(_exact(high) / _exact(step)) - first + 1
     if space < 1:
-        raise _error(config, "step", path, f"no multiple of step {step!r} lies between min {low!r} and max {high!r}")
+        raise _error(
+            config,
+            "step",
+            path,
+            f"no multiple of step {step!r} lies between min {low!r} and max {high!r}",
+        )
     count = _count(config, "samples", path, default=10)
     if count > space:
-        file, line = (config.file, config.line_of("samples")) if isinstance(config, Located) else (None, None)
+        file, line = (
+            (config.file, config.line_of("samples"))
+            if isinstance(config, Located)
+            else (None, None)
+        )
         where = f"{file}:{line}: " if file and line else ""
         log.warning(
-            "%s%s.samples: %d asked, but only %d distinct multiples of %r lie in [%r, %r]; each is used once",
-            where, path, count, space, step, low, high,
+            "%s%s.samples: %d asked, but only %d distinct multiples of %r lie in [%r, %r]; each is "
+            "used once",
+            where,
+            path,
+            count,
+            space,
+            step,
+            low,
+            high,
         )
         count = space
     return SampleAxis(first, step, space, count, seed, digits)
 
 
 def _bounds(config: Mapping[str, Any], path: str) -> tuple[Number, Number, Number, int | None]:
-    """min, max and step with their defaults, and the decimals the floats among them were written with."""
-    low, high, step = (_number(config, name, default, path) for name, default in (("min", 0), ("max", 1), ("step", 1)))
+    """min, max and step with their defaults, and the decimals the floats among them were written
+    with.
+    """
+    low, high, step = (
+        _number(config, name, default, path)
+        for name, default in (("min", 0), ("max", 1), ("step", 1))
+    )
     if step <= 0:
         raise _error(config, "step", path, f"expected a step greater than 0, got {step!r}")
     if low > high:
         raise _error(config, "min", path, f"min {low!r} is greater than max {high!r}")
     floats = [x for x in (low, high, step) if isinstance(x, float)]
-    digits = max(max(0, -int(Decimal(repr(x)).as_tuple().exponent)) for x in floats) if floats else None
+    digits = (
+        max(max(0, -int(Decimal(repr(x)).as_tuple().exponent)) for x in floats) if floats else None
+    )
     return low, high, step, digits
 
 
@@ -491,7 +584,9 @@ def _number(config: Mapping[str, Any], name: str, default: Number, path: str) ->
 def _count(config: Mapping[str, Any], name: str, path: str, default: int | None = None) -> int:
     value = config.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _error(config, name, path, f"expected a whole number of at least 1, got {_shown(value)}")
+        raise _error(
+            config, name, path, f"expected a whole number of at least 1, got {_shown(value)}"
+        )
     return value
 
 
@@ -503,18 +598,27 @@ def _exact(x: Number) -> Fraction:
 def _check_keys(config: Mapping[str, Any], path: str, allowed: set[str]) -> None:
     for name in config:
         if name not in allowed:
-            raise _error(config, name, path, f"unknown key {name!r} (expected {', '.join(sorted(allowed))})")
+            raise _error(
+                config, name, path, f"unknown key {name!r} (expected {', '.join(sorted(allowed))})"
+            )
 
 
 def _error(container: Any, key: Any, path: str, message: str) -> ConfigError:
     """A ConfigError at entry *key* of *container*, whose dotted path is *path*."""
-    file, line = (container.file, container.line_of(key)) if isinstance(container, Located) else (None, None)
+    file, line = (
+        (container.file, container.line_of(key)) if isinstance(container, Located) else (None, None)
+    )
     return ConfigError(message, file=file, line=line, key=f"{path}.{key}")
 
 
 def _at(container: Any, path: str, message: str) -> ConfigError:
     """A ConfigError at *container* itself, whose dotted path is *path*."""
-    return ConfigError(message, file=getattr(container, "file", None), line=getattr(container, "line", None), key=path)
+    return ConfigError(
+        message,
+        file=getattr(container, "file", None),
+        line=getattr(container, "line", None),
+        key=path,
+    )
 
 
 def _shown(value: Any) -> str:

@@ -21,38 +21,107 @@ from .formats import FORMATS
 #: A compiled schema: True valid, False invalid, None cannot tell.
 Check = Callable[[Any], "bool | None"]
 
-DIALECTS = frozenset({"https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"})
+DIALECTS = frozenset(
+    {
+        "https://json-schema.org/draft/2020-12/schema",
+        "https://json-schema.org/draft/2020-12/schema#",
+    }
+)
 #: Keywords that only annotate: they never make an instance invalid.
-ANNOTATIONS = frozenset({"title", "description", "default", "examples", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"})
+ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "default",
+        "examples",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "$defs",
+        "definitions",
+    }
+)
 
 #: Keywords checked here, each by the method of its name (``_ref`` for ``$ref``).
 KEYWORDS = frozenset(
     {
-        "$ref", "type", "enum", "const", "properties", "patternProperties", "additionalProperties", "propertyNames", "required",
-        "items", "contains", "uniqueItems", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-        "minItems", "maxItems", "minProperties", "maxProperties", "pattern", "format", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+        "$ref",
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "propertyNames",
+        "required",
+        "items",
+        "contains",
+        "uniqueItems",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "minProperties",
+        "maxProperties",
+        "pattern",
+        "format",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
     }
 )
 
-#: Every other keyword jsonschema gives a meaning to (in any draft, to be safe); the rest it ignores.
+#: Every other keyword jsonschema gives a meaning to (in any draft, to be safe); the rest it
+#: ignores.
 VOCABULARY = frozenset(
     {
-        "$id", "$schema", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor", "$vocabulary",
-        "dependentSchemas", "dependentRequired", "dependencies", "prefixItems", "additionalItems", "unevaluatedItems",
-        "unevaluatedProperties", "multipleOf", "maxContains", "minContains", "contentEncoding", "contentMediaType", "contentSchema",
+        "$id",
+        "$schema",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$vocabulary",
+        "dependentSchemas",
+        "dependentRequired",
+        "dependencies",
+        "prefixItems",
+        "additionalItems",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "multipleOf",
+        "maxContains",
+        "minContains",
+        "contentEncoding",
+        "contentMediaType",
+        "contentSchema",
     }
 )
 
 
 class Unsupported(Exception):
-    """The schema uses something this module does not check exactly; jsonschema validates instead."""
+    """The schema uses something this module does not check
+    exactly; jsonschema validates instead.
+    """
 
 
 _compiled: dict[int, tuple[Any, Check | None]] = {}
 
 
 def verdict(instance: Any, schema: Any) -> bool | None:
-    """True when *instance* is valid against *schema*, False when not, None when only jsonschema can tell."""
+    """True when *instance* is valid against *schema*, False when not, None when only jsonschema can
+    tell.
+    """
     entry = _compiled.get(id(schema))
     if entry is None or entry[0] is not schema:
         try:
@@ -91,7 +160,9 @@ def _is_type(instance: Any, name: str) -> bool:
 
 
 def _equal(one: Any, two: Any) -> bool | None:
-    """JSON equality as jsonschema has it (booleans are not numbers); None for values outside JSON."""
+    """JSON equality as jsonschema has it (booleans are not
+    numbers); None for values outside JSON.
+    """
     if not (_is_json(one) and _is_json(two)):
         return None
     if isinstance(one, bool) or isinstance(two, bool):
@@ -105,7 +176,7 @@ def _equal(one: Any, two: Any) -> bool | None:
     if isinstance(one, list) and isinstance(two, list):
         if len(one) != len(two):
             return False
-        return _all(_equal(a, b) for a, b in zip(one, two))
+        return _all(_equal(a, b) for a, b in zip(one, two, strict=True))
     if isinstance(one, str) and isinstance(two, str):
         return one == two
     return one is None and two is None  # otherwise two different JSON types
@@ -167,8 +238,12 @@ class _Compiler:
     def _type(self, names: Any, schema: Mapping[str, Any]) -> Check:
         wanted = [names] if isinstance(names, str) else list(names)
         for name in wanted:
-            _is_type(None, name)  # an unknown type name is Unsupported now, not at the first instance
-        return lambda instance: any(_is_type(instance, name) for name in wanted) if _is_json(instance) else None
+            _is_type(
+                None, name
+            )  # an unknown type name is Unsupported now, not at the first instance
+        return lambda instance: (
+            any(_is_type(instance, name) for name in wanted) if _is_json(instance) else None
+        )
 
     def _enum(self, values: Any, schema: Mapping[str, Any]) -> Check:
         options = list(values)
@@ -200,7 +275,12 @@ class _Compiler:
                 return True
             if not all(isinstance(key, str) for key in instance):
                 return None  # jsonschema fails on a key that is not text
-            return _all(sub(value) for key, value in instance.items() for pattern, sub in compiled if pattern.search(key))
+            return _all(
+                sub(value)
+                for key, value in instance.items()
+                for pattern, sub in compiled
+                if pattern.search(key)
+            )
 
         return check
 
@@ -214,23 +294,33 @@ class _Compiler:
                 return True
             if patterns and not all(isinstance(key, str) for key in instance):
                 return None  # jsonschema fails on a key that is not text
-            return _all(sub(value) for key, value in instance.items() if key not in known and not any(p.search(key) for p in patterns))
+            return _all(
+                sub(value)
+                for key, value in instance.items()
+                if key not in known and not any(p.search(key) for p in patterns)
+            )
 
         return check
 
     def _propertyNames(self, names: Any, schema: Mapping[str, Any]) -> Check:
         sub = self.compile(names)
-        return lambda instance: _all(sub(key) for key in instance) if isinstance(instance, dict) else True
+        return lambda instance: (
+            _all(sub(key) for key in instance) if isinstance(instance, dict) else True
+        )
 
     def _required(self, names: Any, schema: Mapping[str, Any]) -> Check:
         wanted = list(names)
-        return lambda instance: all(name in instance for name in wanted) if isinstance(instance, dict) else True
+        return lambda instance: (
+            all(name in instance for name in wanted) if isinstance(instance, dict) else True
+        )
 
     def _items(self, items: Any, schema: Mapping[str, Any]) -> Check:
         if "prefixItems" in schema:
             raise Unsupported("prefixItems")
         sub = self.compile(items)
-        return lambda instance: _all(sub(item) for item in instance) if isinstance(instance, list) else True
+        return lambda instance: (
+            _all(sub(item) for item in instance) if isinstance(instance, list) else True
+        )
 
     def _contains(self, contains: Any, schema: Mapping[str, Any]) -> Check:
         if "minContains" in schema or "maxContains" in schema:
@@ -249,7 +339,9 @@ class _Compiler:
         def check(instance: Any) -> bool | None:
             if not unique or not isinstance(instance, list):
                 return True
-            answers = [_equal(a, b) for index, a in enumerate(instance) for b in instance[index + 1 :]]
+            answers = [
+                _equal(a, b) for index, a in enumerate(instance) for b in instance[index + 1 :]
+            ]
             return False if True in answers else None if None in answers else True
 
         return check
@@ -298,7 +390,9 @@ class _Compiler:
 
     def _pattern(self, pattern: Any, schema: Mapping[str, Any]) -> Check:
         compiled = re.compile(pattern)
-        return lambda instance: bool(compiled.search(instance)) if isinstance(instance, str) else True
+        return lambda instance: (
+            bool(compiled.search(instance)) if isinstance(instance, str) else True
+        )
 
     def _format(self, name: Any, schema: Mapping[str, Any]) -> Check:
         if name not in FORMATS:

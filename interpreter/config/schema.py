@@ -12,7 +12,7 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,8 @@ from .formats import format_checker
 from .quickcheck import verdict
 from .yamlsource import Located
 
-if TYPE_CHECKING:  # jsonschema is imported only when input is invalid or the quick check cannot tell
+# jsonschema is imported only when input is invalid or the quick check cannot tell.
+if TYPE_CHECKING:
     import jsonschema
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
@@ -29,7 +30,9 @@ if TYPE_CHECKING:  # jsonschema is imported only when input is invalid or the qu
 
 @functools.cache
 def _relevance() -> Any:
-    """best_match's ranking: a misspelt key also makes a required one "missing"; naming the typo explains both."""
+    """best_match's ranking: a misspelt key also makes a required one "missing"; naming the typo
+    explains both.
+    """
     from jsonschema.exceptions import by_relevance
 
     return by_relevance(strong=frozenset({"additionalProperties", "unevaluatedProperties"}))
@@ -53,10 +56,18 @@ def validator_class(schema: Any) -> type[Validator]:
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``interpreter.schemas`` (``name`` without ``.schema.json``)."""
-    return json.loads(files("interpreter.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8"))
+    return json.loads(
+        files("interpreter.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    )
 
 
-def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: str | None = None, default_key: str | None = None) -> None:
+def validate(
+    instance: Any,
+    schema: Mapping[str, Any] | bool,
+    *,
+    default_file: str | None = None,
+    default_key: str | None = None,
+) -> None:
     """Validate *instance* (loaded YAML) and raise the single most relevant error.
 
     The error names the file and line of the deepest located entry on the
@@ -66,7 +77,10 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: s
         return
     from jsonschema.exceptions import best_match
 
-    error = best_match(validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance), key=_relevance())
+    error = best_match(
+        validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance),
+        key=_relevance(),
+    )
     if error is None:
         return
     message, extra = explain(error)
@@ -76,7 +90,11 @@ def validate(instance: Any, schema: Mapping[str, Any] | bool, *, default_file: s
 
 def locate(root: Any, path: Any) -> tuple[str | None, int | None, str | None]:
     """File, line and dotted key of the deepest located entry along *path*."""
-    file, line, key = getattr(root, "file", None), getattr(root, "line", None), getattr(root, "path", "") or None
+    file, line, key = (
+        getattr(root, "file", None),
+        getattr(root, "line", None),
+        getattr(root, "path", "") or None,
+    )
     node = root
     for step in path:
         if isinstance(node, Located):
@@ -154,91 +172,168 @@ def explain(error: ValidationError | jsonschema.SchemaError) -> tuple[str, list[
     if error.validator in ("additionalProperties", "unevaluatedProperties"):
         allowed = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
-        extras = [key for key in instance if key not in allowed and not any(re.search(p, str(key)) for p in patterns)]
+        extras = [
+            key
+            for key in instance
+            if key not in allowed and not any(re.search(p, str(key)) for p in patterns)
+        ]
         if extras:
-            return f"unknown key {extras[0]!r}{known_keys_hint(str(extras[0]), allowed)}", [extras[0]]
+            return f"unknown key {extras[0]!r}{known_keys_hint(str(extras[0]), allowed)}", [
+                extras[0]
+            ]
     return _explain_value(error), []
 
 
 def _explain_value(error: ValidationError | jsonschema.SchemaError) -> str:
     """The message for an error about one value (no path steps needed)."""
-    import jsonschema
-    from jsonschema.exceptions import best_match
-
     kind: Any = error.validator
-    value: Any = error.validator_value
-    instance: Any = error.instance
-    schema: Any = error.schema
-    if kind == "type":
-        return f"expected {_types(value)}, got {describe(instance)}"
-    if kind == "format" and error.cause is not None:
+    if kind in ("anyOf", "oneOf"):
+        message = _explain_alternatives(error)
+        if message is not None:
+            return message
+    elif kind == "format" and error.cause is not None:
         cause = error.cause
         return cause.message if isinstance(cause, ConfigError) else str(cause)
-    if kind in ("anyOf", "oneOf") and all(isinstance(branch, Mapping) and "type" in branch for branch in value):
-        types: list[str] = []
-        for branch in value:
-            types.extend([branch["type"]] if isinstance(branch["type"], str) else branch["type"])
-        checker = jsonschema.Draft202012Validator.TYPE_CHECKER
-        if not any(checker.is_type(instance, name) for name in types):
-            return f"expected {_types(dict.fromkeys(types))}, got {describe(instance)}"
-    if kind in ("anyOf", "oneOf") and error.context:
-        # Explain the failure of the form the value was meant to have (a string, a list ...), not "no form matched".
-        checker = jsonschema.Draft202012Validator.TYPE_CHECKER
-
-        def fits(branch: Any) -> bool:
-            wanted = branch.get("type") if isinstance(branch, Mapping) else None
-            if wanted is None:
-                return True
-            return any(checker.is_type(instance, name) for name in ([wanted] if isinstance(wanted, str) else wanted))
-
-        fitting = [sub for sub in error.context if sub.relative_schema_path and fits(value[sub.relative_schema_path[0]])]
-        if fitting:
-            best = best_match(fitting, key=_relevance())
-            if best is not None:
-                return _explain_value(best)
-    if kind == "required":
-        missing = [key for key in value if key not in instance]
-        return "missing required " + ("key " if len(missing) == 1 else "keys ") + ", ".join(repr(key) for key in missing)
-    if kind == "enum":
-        return f"expected one of: {', '.join(map(str, value))}; got {instance!r}"
-    if kind == "const":
-        return f"expected {value!r}, got {instance!r}"
-    bounds = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
-    if kind in bounds:
-        return f"expected a number {bounds[kind]} {value}, got {instance!r}"
-    if kind == "minItems":
-        return "expected a non-empty list" if value == 1 else f"expected at least {_plural(value, 'item')}"
-    if kind == "maxItems":
-        return f"expected at most {_plural(value, 'item')}"
-    if kind == "minLength":
-        return "expected a non-empty string" if value == 1 else f"expected at least {_plural(value, 'character')}"
-    if kind == "maxLength":
-        return f"expected at most {_plural(value, 'character')}"
-    if kind == "minProperties":
-        return "expected a non-empty mapping" if value == 1 else f"expected at least {_plural(value, 'key')}"
-    if kind == "maxProperties":
-        return f"expected at most {_plural(value, 'key')}"
-    if kind == "pattern":
-        # A regular expression means little to most readers; a schema can say what it wants in its title.
-        return f"expected {schema.get('title') or f'a string matching {value}'}, got {instance!r}"
-    if kind == "uniqueItems":
-        return "expected no duplicate items"
-    if kind == "multipleOf":
-        return f"expected a multiple of {value}, got {instance!r}"
-    if kind == "dependentRequired":
-        needs = [
-            f"{key!r} also needs {', '.join(repr(other) for other in others if other not in instance)}"
-            for key, others in value.items()
-            if key in instance and any(other not in instance for other in others)
-        ]
-        return "; ".join(needs)
-    if kind == "oneOf" and not error.context:
-        return "expected exactly one of the allowed forms, but several match"
+    elif kind in _BY_KEYWORD:
+        # jsonschema types these as possibly unset; a reported error always has them.
+        value: Any = error.validator_value
+        instance: Any = error.instance
+        return _BY_KEYWORD[kind](value, instance, error.schema)
     if kind == "not":
         return "this value is not allowed here"
-    if kind is None or schema is False:
+    if kind is None or error.schema is False:
         return "not allowed here"
     return error.message
+
+
+def _explain_alternatives(error: ValidationError | jsonschema.SchemaError) -> str | None:
+    """An ``anyOf``/``oneOf`` failure in terms of the form the value was meant to have; None
+    when the generic message is as good.
+    """
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    if all(isinstance(branch, Mapping) and "type" in branch for branch in value):
+        types: list[str] = []
+        for branch in value:
+            types.extend(_type_names(branch["type"]))
+        if not any(_is_type(instance, name) for name in types):
+            return f"expected {_types(dict.fromkeys(types))}, got {describe(instance)}"
+    if not error.context:
+        if error.validator == "oneOf":
+            return "expected exactly one of the allowed forms, but several match"
+        return None
+    # Explain the failure of the form the value was meant to have (a string, a list ...), not
+    # "no form matched".
+    fitting = [
+        sub
+        for sub in error.context
+        if sub.relative_schema_path and _fits(value[sub.relative_schema_path[0]], instance)
+    ]
+    if fitting:
+        from jsonschema.exceptions import best_match
+
+        best = best_match(fitting, key=_relevance())
+        if best is not None:
+            return _explain_value(best)
+    return None
+
+
+def _type_names(wanted: str | list[str]) -> list[str]:
+    """A schema's ``type``, always as a list."""
+    return [wanted] if isinstance(wanted, str) else wanted
+
+
+def _is_type(instance: Any, name: str) -> bool:
+    import jsonschema
+
+    return bool(jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(instance, name))
+
+
+def _fits(branch: Any, instance: Any) -> bool:
+    """Whether *instance* has a type *branch* allows (any, when it names none)."""
+    wanted = branch.get("type") if isinstance(branch, Mapping) else None
+    if wanted is None:
+        return True
+    return any(_is_type(instance, name) for name in _type_names(wanted))
+
+
+def _required(value: Any, instance: Any, schema: Any) -> str:
+    missing = [key for key in value if key not in instance]
+    return (
+        "missing required "
+        + ("key " if len(missing) == 1 else "keys ")
+        + ", ".join(repr(key) for key in missing)
+    )
+
+
+def _bound(op: str) -> Callable[[Any, Any, Any], str]:
+    """The message maker for a numeric bound compared with *op*."""
+
+    def message(value: Any, instance: Any, schema: Any) -> str:
+        return f"expected a number {op} {value}, got {instance!r}"
+
+    return message
+
+
+def _at_least(word: str, empty: str) -> Callable[[Any, Any, Any], str]:
+    """The message maker for ``min*``: *empty* when one is enough, else a count of *word*."""
+
+    def message(value: Any, instance: Any, schema: Any) -> str:
+        return f"expected {empty}" if value == 1 else f"expected at least {_plural(value, word)}"
+
+    return message
+
+
+def _at_most(word: str) -> Callable[[Any, Any, Any], str]:
+    """The message maker for ``max*``: a count of *word*."""
+
+    def message(value: Any, instance: Any, schema: Any) -> str:
+        return f"expected at most {_plural(value, word)}"
+
+    return message
+
+
+def _pattern(value: Any, instance: Any, schema: Any) -> str:
+    # A regular expression means little to most readers; a schema can say what it wants in its
+    # title.
+    return f"expected {schema.get('title') or f'a string matching {value}'}, got {instance!r}"
+
+
+def _dependent_required(value: Any, instance: Any, schema: Any) -> str:
+    needs = [
+        f"{key!r} also needs {', '.join(repr(other) for other in others if other not in instance)}"
+        for key, others in value.items()
+        if key in instance and any(other not in instance for other in others)
+    ]
+    return "; ".join(needs)
+
+
+#: The message for each keyword whose failure always has one of its own, from the keyword's
+#: value in the schema, the instance and the schema.
+_BY_KEYWORD: dict[str, Callable[[Any, Any, Any], str]] = {
+    "type": lambda value, instance, schema: f"expected {_types(value)}, got {describe(instance)}",
+    "required": _required,
+    "enum": lambda value, instance, schema: (
+        f"expected one of: {', '.join(map(str, value))}; got {instance!r}"
+    ),
+    "const": lambda value, instance, schema: f"expected {value!r}, got {instance!r}",
+    "minimum": _bound(">="),
+    "exclusiveMinimum": _bound(">"),
+    "maximum": _bound("<="),
+    "exclusiveMaximum": _bound("<"),
+    "minItems": _at_least("item", "a non-empty list"),
+    "maxItems": _at_most("item"),
+    "minLength": _at_least("character", "a non-empty string"),
+    "maxLength": _at_most("character"),
+    "minProperties": _at_least("key", "a non-empty mapping"),
+    "maxProperties": _at_most("key"),
+    "pattern": _pattern,
+    "uniqueItems": lambda value, instance, schema: "expected no duplicate items",
+    "multipleOf": lambda value, instance, schema: (
+        f"expected a multiple of {value}, got {instance!r}"
+    ),
+    "dependentRequired": _dependent_required,
+}
 
 
 def check_schema(schema: Any) -> None:
@@ -249,5 +344,6 @@ def check_schema(schema: Any) -> None:
         cls.check_schema(schema)
     except jsonschema.SchemaError as exc:
         file, line, key = locate(schema, exc.absolute_path)
-        raise ConfigError(f"invalid JSON Schema: {explain(exc)[0]}", file=file, line=line, key=key) from None
-
+        raise ConfigError(
+            f"invalid JSON Schema: {explain(exc)[0]}", file=file, line=line, key=key
+        ) from None

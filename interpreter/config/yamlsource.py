@@ -43,13 +43,22 @@ class Located:
 
 
 class LocatedDict(dict, Located):
-    def __init__(self, *args: Any, file: str | None = None, line: int | None = None, path: str = "", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        file: str | None = None,
+        line: int | None = None,
+        path: str = "",
+        **kwargs: Any,
+    ) -> None:
         dict.__init__(self, *args, **kwargs)
         self._init_location(file, line, path)
 
 
 class LocatedList(list, Located):
-    def __init__(self, *args: Any, file: str | None = None, line: int | None = None, path: str = "") -> None:
+    def __init__(
+        self, *args: Any, file: str | None = None, line: int | None = None, path: str = ""
+    ) -> None:
         list.__init__(self, *args)
         self._init_location(file, line, path)
 
@@ -63,7 +72,8 @@ MAX_VALUES = 100_000
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader whose containers are Located, and which rejects duplicate keys (deep nesting and alias bombs: _check_expansion).
+    """A safe loader whose containers are Located, and which rejects duplicate keys (deep nesting
+    and alias bombs: _check_expansion).
 
     libyaml's parser when PyYAML has it: parsing a chart or a config is most
     of what loading one costs, and libyaml does it several times faster.
@@ -71,7 +81,8 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 
 
 def _check_expansion(node: yaml.Node, file: str | None) -> None:
-    """Refuse a document whose aliases expand it beyond MAX_VALUES values or MAX_DEPTH levels, or into itself.
+    """Refuse a document whose aliases expand it beyond MAX_VALUES values or MAX_DEPTH levels, or
+    into itself.
 
     Each node's expanded size and depth is computed once, so the check
     costs the size of the document as written, not as expanded.
@@ -100,9 +111,17 @@ def _check_expansion(node: yaml.Node, file: str | None) -> None:
             size += child_size
             depth = max(depth, child_depth + 1)
             if size > MAX_VALUES:
-                raise ConfigError(f"anchors and aliases expand this to more than {MAX_VALUES} values", file=file, line=line)
+                raise ConfigError(
+                    f"anchors and aliases expand this to more than {MAX_VALUES} values",
+                    file=file,
+                    line=line,
+                )
             if depth > MAX_DEPTH:
-                raise ConfigError(f"anchors and aliases nest this more than {MAX_DEPTH} levels deep", file=file, line=line)
+                raise ConfigError(
+                    f"anchors and aliases nest this more than {MAX_DEPTH} levels deep",
+                    file=file,
+                    line=line,
+                )
         active.discard(id(current))
         sizes[id(current)] = size, depth
         return size, depth
@@ -118,12 +137,22 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
         try:
             hash(key)
         except TypeError:
-            kind = "a mapping" if isinstance(key, Mapping) else "a list" if isinstance(key, list) else type(key).__name__
+            kind = (
+                "a mapping"
+                if isinstance(key, Mapping)
+                else "a list"
+                if isinstance(key, list)
+                else type(key).__name__
+            )
             raise ConfigError(
-                f"a key must be a plain value such as a name or a number, not {kind}", file=loader.name, line=key_node.start_mark.line + 1
+                f"a key must be a plain value such as a name or a number, not {kind}",
+                file=loader.name,
+                line=key_node.start_mark.line + 1,
             ) from None
         if key in result:
-            raise ConfigError(f"duplicate key {key!r}", file=loader.name, line=key_node.start_mark.line + 1)
+            raise ConfigError(
+                f"duplicate key {key!r}", file=loader.name, line=key_node.start_mark.line + 1
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = key_node.start_mark.line + 1
     return result
@@ -144,7 +173,13 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 def _assign_paths(value: Any, path: str) -> None:
     if isinstance(value, Located):
         value.path = path
-        items = value.items() if isinstance(value, LocatedDict) else enumerate(value) if isinstance(value, LocatedList) else ()
+        items = (
+            value.items()
+            if isinstance(value, LocatedDict)
+            else enumerate(value)
+            if isinstance(value, LocatedList)
+            else ()
+        )
         for key, item in items:
             _assign_paths(item, value.key_path(key))
 
@@ -166,8 +201,15 @@ def load_yaml(text: str, file: str | None = None) -> Any:
         message = f"invalid YAML: {exc.problem or exc.context}"
         if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
             # The end of the file is where the scanner noticed; the opening quote is what to fix.
-            found = f" ({exc.problem} at line {exc.problem_mark.line + 1})" if exc.problem_mark is not None else ""
-            mark, message = exc.context_mark, f"invalid YAML: the quoted string that starts here is never closed{found}"
+            found = (
+                f" ({exc.problem} at line {exc.problem_mark.line + 1})"
+                if exc.problem_mark is not None
+                else ""
+            )
+            mark, message = (
+                exc.context_mark,
+                f"invalid YAML: the quoted string that starts here is never closed{found}",
+            )
         raise ConfigError(message, file=file, line=mark.line + 1 if mark else None) from None
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text, file) from None
@@ -184,7 +226,11 @@ def load_yaml(text: str, file: str | None = None) -> Any:
 def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str | None) -> ConfigError:
     """A character YAML does not allow, at its line."""
     line = text.count("\n", 0, exc.position) + 1
-    return ConfigError(f"invalid YAML: character {exc.character:#x} is not allowed in a YAML file", file=file, line=line)
+    return ConfigError(
+        f"invalid YAML: character {exc.character:#x} is not allowed in a YAML file",
+        file=file,
+        line=line,
+    )
 
 
 def read_text(path: str | Path) -> str:

@@ -1,4 +1,5 @@
-"""The ground floor: events, the bus, the clock and its timers, durations, the event catalogue, plugins.
+"""The ground floor: events, the bus, the clock and its timers, durations, the event catalogue,
+plugins.
 
 Every other room stands on this one, and it stands on nothing of
 perfchart's but :mod:`interpreter.errors`. With ``channels.Channel`` and

@@ -37,7 +37,9 @@ class EventBus:
         self._queue.put(event)
 
     def subscribe(self, callback: Subscriber, *classes: type[Event]) -> None:
-        """Deliver events of *classes* (and subclasses) to *callback*; no classes means every event."""
+        """Deliver events of *classes* (and subclasses) to
+        *callback*; no classes means every event.
+        """
         self._subscribers.append((callback, classes))
         self._routes.clear()
 
@@ -48,7 +50,9 @@ class EventBus:
     def _route(self, cls: type[Event]) -> tuple[Subscriber, ...]:
         route = self._routes.get(cls)
         if route is None:
-            route = tuple(cb for cb, classes in self._subscribers if not classes or issubclass(cls, classes))
+            route = tuple(
+                cb for cb, classes in self._subscribers if not classes or issubclass(cls, classes)
+            )
             self._routes[cls] = route
         return route
 

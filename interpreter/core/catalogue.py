@@ -18,7 +18,9 @@ from .plugins import CHANNELS, load_plugins
 
 @functools.cache
 def event_catalogue() -> dict[str, type[Event]]:
-    """Every event class a filter may name: the core ones and each registered channel's ``events``."""
+    """Every event class a filter may name: the core ones and
+    each registered channel's ``events``.
+    """
     classes: list[type[Event]] = list(CORE_EVENTS)
     for cls in load_plugins(CHANNELS, object, "channel").values():
         classes.extend(getattr(cls, "events", ()))
@@ -26,7 +28,9 @@ def event_catalogue() -> dict[str, type[Event]]:
 
 
 def check_class_names(names: Iterable[str]) -> None:
-    """ConfigError with a did-you-mean for the first name no event class has: a filter naming it never matches."""
+    """ConfigError with a did-you-mean for the first name no event class has: a filter naming it
+    never matches.
+    """
     known = event_catalogue()
     for name in sorted(set(names) - known.keys()):
         close = difflib.get_close_matches(name, known.keys(), n=1)

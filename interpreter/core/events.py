@@ -36,7 +36,9 @@ class Event:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.names = frozenset(c.__name__ for c in cls.__mro__ if isinstance(c, type) and issubclass(c, Event))
+        cls.names = frozenset(
+            c.__name__ for c in cls.__mro__ if isinstance(c, type) and issubclass(c, Event)
+        )
 
     def __post_init__(self) -> None:
         if not isinstance(self.traceids, frozenset):
@@ -105,7 +107,9 @@ class TickEvent(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class RunKey:
-    """Whose run a parameter update starts: the policy, its repetition, the run's number in it, and its lane."""
+    """Whose run a parameter update starts: the policy, its repetition, the run's number in it, and
+    its lane.
+    """
 
     policy: str
     repetition: int = 1
@@ -138,7 +142,9 @@ class FlagUpdateEvent(Event):
 
 @dataclass(eq=False, kw_only=True, repr=False)
 class RunEndEvent(Event):
-    """A run is over. ``status`` applies only when the run has none yet (``interrupted``, ``error``)."""
+    """A run is over. ``status`` applies only when the run has none yet (``interrupted``,
+    ``error``).
+    """
 
     status: str | None = None
 
@@ -181,7 +187,8 @@ class SessionEndEvent(Event):
 
 @dataclass(eq=False, kw_only=True, repr=False)
 class SimulatedEvent(Event):
-    """What a dry run publishes in place of a real event: it answers the binding of ``role`` whose filter is ``expression``.
+    """What a dry run publishes in place of a real event: it answers the binding of ``role`` whose
+    filter is ``expression``.
 
     The dry-run channel publishes it on the bus like any channel's event; a
     filter selects it only when it answers that filter's own expression.
@@ -212,7 +219,9 @@ CORE_EVENTS: tuple[type[Event], ...] = (
 
 
 def catalogue(classes: Iterable[type[Event]]) -> dict[str, type[Event]]:
-    """Event classes by name, with every Event ancestor of each, so a filter may name a base class."""
+    """Event classes by name, with every Event ancestor of each,
+    so a filter may name a base class.
+    """
     found: dict[str, type[Event]] = {}
     for cls in classes:
         for ancestor in cls.__mro__:

@@ -11,11 +11,12 @@ import difflib
 import functools
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConfigError, PerfchartError
 
-if TYPE_CHECKING:  # what entry_points() returns before Python 3.12; it selects by group as EntryPoints does
+# What entry_points() returns before Python 3.12; it selects by group as EntryPoints does.
+if TYPE_CHECKING:
     from importlib.metadata import SelectableGroups
 
 Plugin = TypeVar("Plugin")
@@ -26,31 +27,56 @@ CHANNELS = "perfchart.channels"
 TRACKERS = "perfchart.trackers"
 
 
+def _names(cls: type[Any]) -> tuple[str, ...]:
+    """A plugin class's ``names``: *Plugin* is an unbound TypeVar, so mypy cannot see them."""
+    names: tuple[str, ...] = cls.names
+    return names
+
+
 def load_plugins(group: str, base: type[Plugin], kind: str) -> dict[str, type[Plugin]]:
-    """Every class registered in entry point *group*, by each of its names case-folded; each must subclass *base*."""
+    """Every class registered in entry point *group*, by each of its names case-folded; each must
+    subclass *base*.
+    """
     found: dict[str, type[Plugin]] = {}
     for entry in sorted(_registered().select(group=group), key=lambda e: e.name):
         try:
             cls = entry.load()
         except Exception as exc:
-            raise PerfchartError(f"{kind} plugin {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}") from exc
+            raise PerfchartError(
+                f"{kind} plugin {entry.name!r} ({entry.value}) failed to load: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         if not (isinstance(cls, type) and issubclass(cls, base)):
-            raise PerfchartError(f"{kind} plugin {entry.name!r} ({entry.value}) is not a perfchart {base.__name__} class")
-        for name in getattr(cls, "names"):
+            raise PerfchartError(
+                f"{kind} plugin {entry.name!r} ({entry.value}) is not a perfchart {base.__name__} "
+                "class"
+            )
+        for name in _names(cls):
             found.setdefault(name.casefold(), cls)
     if not found:
-        raise PerfchartError(f"no {kind} is registered in the {group!r} entry points: is perfchart installed (pip install -e .)?")
+        raise PerfchartError(
+            f"no {kind} is registered in the {group!r} entry points: is perfchart installed (pip "
+            "install -e .)?"
+        )
     return found
 
 
 @functools.cache
 def _registered() -> SelectableGroups:
-    """Every installed entry point, read once per process: each read scans every installed distribution."""
+    """Every installed entry point, read once per process: each read scans every installed
+    distribution.
+    """
     return entry_points()
 
 
-def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str, unimplemented: Mapping[str, str] | None = None) -> type[Plugin]:
-    """The class *name* resolves to; a ConfigError (without a location) naming the known ones if none.
+def find_plugin(
+    classes: Mapping[str, type[Plugin]],
+    name: str,
+    kind: str,
+    unimplemented: Mapping[str, str] | None = None,
+) -> type[Plugin]:
+    """The class *name* resolves to; a ConfigError (without a location) naming the known ones if
+    none.
 
     *unimplemented* maps folded names of the original driver's classes that
     perfchart does not implement to their spelling, for a message of their own.
@@ -58,9 +84,12 @@ def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str, unimp
     cls = classes.get(name.casefold())
     if cls is not None:
         return cls
-    known = ", ".join(sorted({n for c in classes.values() for n in getattr(c, "names")}))
+    known = ", ".join(sorted({n for c in classes.values() for n in _names(c)}))
     if unimplemented and name.casefold() in unimplemented:
-        raise ConfigError(f"{unimplemented[name.casefold()]} is a {kind} of the original driver that perfchart does not implement (known {kind}s: {known})")
+        raise ConfigError(
+            f"{unimplemented[name.casefold()]} is a {kind} of the original driver that perfchart "
+            f"does not implement (known {kind}s: {known})"
+        )
     close = difflib.get_close_matches(name.casefold(), list(classes), n=1)
-    hint = f"did you mean {getattr(classes[close[0]], 'names')[0]}? " if close else ""
+    hint = f"did you mean {_names(classes[close[0]])[0]}? " if close else ""
     raise ConfigError(f"unknown {kind} class {name!r} ({hint}known {kind}s: {known})")

@@ -1,4 +1,5 @@
-"""The run ledger: the one owner of runs, from the parameter update that opens one to the record it closes into.
+"""The run ledger: the one owner of runs, from the parameter update that opens one to the record it
+closes into.
 
 A policy's chart moves through its runs with a :class:`Cursor` (its latest
 run's trace, the run still open, how many it started); the ledger opens a
@@ -25,7 +26,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core import Event, EventBus, FlagUpdateEvent, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, RunEndEvent, RunKey
+from ..core import (
+    Event,
+    EventBus,
+    FlagUpdateEvent,
+    LogLineEvent,
+    OutcomeEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunKey,
+)
 from ..errors import shorten
 from .parameters import ParameterBatch
 
@@ -75,7 +85,9 @@ class Summary:
     def count(self, record: Mapping[str, Any]) -> None:
         self.runs += 1
         self.ok += bool(record.get("ok"))
-        self.by_status.setdefault(str(record.get("status")), Stats()).add(float(record.get("duration") or 0.0))
+        self.by_status.setdefault(str(record.get("status")), Stats()).add(
+            float(record.get("duration") or 0.0)
+        )
 
 
 class RunListener:
@@ -88,25 +100,32 @@ class RunListener:
     events: tuple[type[Event], ...] = ()
 
     def opened(self, record: Record) -> None:
-        """A run opened: its record has index, policy, repetition, run, trace, parameters and start."""
+        """A run opened: its record has index, policy, repetition,
+        run, trace, parameters and start.
+        """
 
     def observe(self, event: Event, records: Sequence[Record]) -> None:
         """An event of :attr:`events` was delivered; *records* are the open runs its traces name."""
 
     def finish(self, record: Record) -> None:
-        """A run is closing: add to its record (every listener's ``finish`` runs before any ``closed``)."""
+        """A run is closing: add to its record (every listener's ``finish`` runs before any
+        ``closed``).
+        """
 
     def closed(self, record: Record) -> None:
         """A run's record is complete: write it, count it, show it. It must not be changed."""
 
 
 class Cursor:
-    """Where one policy (in one repetition) is in its runs: what ``policy.set_parameters`` and friends move.
+    """Where one policy (in one repetition) is in its runs: what ``policy.set_parameters`` and
+    friends move.
 
     A resumed repetition counts on from *runs*, the runs it already has.
     """
 
-    def __init__(self, batch: ParameterBatch, policy: str, repetition: int, runs: int = 0, lane: int = 0) -> None:
+    def __init__(
+        self, batch: ParameterBatch, policy: str, repetition: int, runs: int = 0, lane: int = 0
+    ) -> None:
         self._batch = batch
         self.policy = policy
         self.repetition = repetition
@@ -118,8 +137,12 @@ class Cursor:
         self.open_run: int | None = None
 
     def set_parameters(self, parameters: Mapping[str, Any]) -> int:
-        """Add *parameters* to this step's run (a new one on the step's first call); return its trace."""
-        key = RunKey(policy=self.policy, repetition=self.repetition, number=self.runs + 1, lane=self.lane)
+        """Add *parameters* to this step's run (a new one on the step's first call); return its
+        trace.
+        """
+        key = RunKey(
+            policy=self.policy, repetition=self.repetition, number=self.runs + 1, lane=self.lane
+        )
         trace, new = self._batch.set(parameters, key, replaces=self.open_run)
         if new:
             self.runs += 1
@@ -127,7 +150,9 @@ class Cursor:
         return trace
 
     def set_flag(self, name: str, value: Any) -> None:
-        """Set a flag on the latest run (its record gets it even if the run just ended in this step)."""
+        """Set a flag on the latest run (its record gets it even if the run just ended in this
+        step).
+        """
         self._batch.flag(name, value, self.trace)
 
     def end_run(self, status: str | None = None) -> None:
@@ -141,10 +166,25 @@ class RunLedger:
     """Opens, fills and closes every run's record, and tells its listeners in phases."""
 
     #: The events the ledger needs for records of its own.
-    event_classes: tuple[type[Event], ...] = (ParameterUpdateEvent, FlagUpdateEvent, RunEndEvent, OutcomeEvent, LogLineEvent)
+    event_classes: tuple[type[Event], ...] = (
+        ParameterUpdateEvent,
+        FlagUpdateEvent,
+        RunEndEvent,
+        OutcomeEvent,
+        LogLineEvent,
+    )
 
-    def __init__(self, bus: EventBus, batch: ParameterBatch, *, dry_run: bool = False, previous: Sequence[Record] = ()) -> None:
-        """*previous* records (of a resumed session) count in the summary, and indexes continue after theirs."""
+    def __init__(
+        self,
+        bus: EventBus,
+        batch: ParameterBatch,
+        *,
+        dry_run: bool = False,
+        previous: Sequence[Record] = (),
+    ) -> None:
+        """*previous* records (of a resumed session) count in the summary, and indexes continue
+        after theirs.
+        """
         self.bus = bus
         self.batch = batch
         self.dry_run = dry_run
@@ -160,10 +200,16 @@ class RunLedger:
         bus.subscribe(self.handle, *self._subscribed)
 
     def add(self, listener: RunListener) -> None:
-        """Tell *listener* about every run from now on; the bus delivers it the events it asks for."""
+        """Tell *listener* about every run from now on; the bus
+        delivers it the events it asks for.
+        """
         self._listeners.append(listener)
         self._routes.clear()
-        wanted = tuple(dict.fromkeys([*self.event_classes, *(cls for each in self._listeners for cls in each.events)]))
+        wanted = tuple(
+            dict.fromkeys(
+                [*self.event_classes, *(cls for each in self._listeners for cls in each.events)]
+            )
+        )
         if wanted != self._subscribed:
             self.bus.unsubscribe(self.handle)
             self.bus.subscribe(self.handle, *wanted)
@@ -179,33 +225,40 @@ class RunLedger:
         return list(self._open.values())
 
     def handle(self, event: Event) -> None:
-        """The bus subscriber: the ledger's own bookkeeping, then the listeners', then a close if the run ended."""
-        cls = type(event)
-        if isinstance(event, ParameterUpdateEvent):
-            records = [self._start(event)] if event.traceids else []
-        else:
-            records = [self._open[trace] for trace in event.traceids if trace in self._open]
-            if isinstance(event, FlagUpdateEvent):
-                for record in records:
-                    record["flags"][event.name] = event.value
-            elif isinstance(event, OutcomeEvent):
-                for record in records:
-                    record["exitcodes"].append(event.code)
-                    record["_outcomes_ok"] = record["_outcomes_ok"] and event.ok
-                    record["timedout"] = record["timedout"] or event.timedout
-            elif isinstance(event, LogLineEvent) and event.stream == "stderr":
-                for record in records:
-                    record["last_stderr"] = shorten(event.line, LAST_STDERR)
-        route = self._routes.get(cls)
-        if route is None:
-            route = self._routes[cls] = tuple(each for each in self._listeners if each.events and issubclass(cls, each.events))
-        for listener in route:
+        """The bus subscriber: the ledger's own bookkeeping, then the listeners', then a close if
+        the run ended.
+        """
+        records = self._records(event)
+        for listener in self._route(type(event)):
             listener.observe(event, records)
         if isinstance(event, RunEndEvent):
-            for trace in event.traceids:
-                ended = self._open.pop(trace, None)
-                if ended is not None:
-                    self._close(ended, event.ts, event.status)
+            self._end(event)
+
+    def _records(self, event: Event) -> list[Record]:
+        """The open records *event* is about, with what it says about them written in; a
+        parameter update opens its run's.
+        """
+        if isinstance(event, ParameterUpdateEvent):
+            return [self._start(event)] if event.traceids else []
+        records = [self._open[trace] for trace in event.traceids if trace in self._open]
+        _note(event, records)
+        return records
+
+    def _route(self, cls: type[Event]) -> tuple[RunListener, ...]:
+        """The listeners that want events of *cls*, in the order they were added; found once."""
+        route = self._routes.get(cls)
+        if route is None:
+            route = self._routes[cls] = tuple(
+                each for each in self._listeners if each.events and issubclass(cls, each.events)
+            )
+        return route
+
+    def _end(self, event: RunEndEvent) -> None:
+        """Close each open run *event* ends."""
+        for trace in event.traceids:
+            ended = self._open.pop(trace, None)
+            if ended is not None:
+                self._close(ended, event.ts, event.status)
 
     def _start(self, event: ParameterUpdateEvent) -> Record:
         trace = min(event.traceids)
@@ -255,3 +308,17 @@ class RunLedger:
         for listener in self._listeners:
             listener.closed(record)
 
+
+def _note(event: Event, records: list[Record]) -> None:
+    """Write what a flag, an outcome or a line of stderr says about a run into its *records*."""
+    if isinstance(event, FlagUpdateEvent):
+        for record in records:
+            record["flags"][event.name] = event.value
+    elif isinstance(event, OutcomeEvent):
+        for record in records:
+            record["exitcodes"].append(event.code)
+            record["_outcomes_ok"] = record["_outcomes_ok"] and event.ok
+            record["timedout"] = record["timedout"] or event.timedout
+    elif isinstance(event, LogLineEvent) and event.stream == "stderr":
+        for record in records:
+            record["last_stderr"] = shorten(event.line, LAST_STDERR)

@@ -28,7 +28,8 @@ class EventLoop:
         self.timers = timers
         #: The charts being driven; one today, one per lane once lanes exist.
         self.runners: list[PolicyRunner] = []
-        #: Asked in turn before the loop waits; one returning True means it made work (the dry-run simulator).
+        #: Asked in turn before the loop waits; one returning True means it made work (the dry-run
+        #: simulator).
         self.idle_hooks: list[Callable[[], bool]] = []
 
     def turn(self) -> bool:
@@ -44,13 +45,17 @@ class EventLoop:
         return busy
 
     def deadline(self) -> float | None:
-        """The earliest moment anything could happen without an event: a timer, a time guard, a stale timeout."""
+        """The earliest moment anything could happen without an event: a timer, a time guard, a
+        stale timeout.
+        """
         deadlines = [self.timers.next_deadline(), *(runner.deadline() for runner in self.runners)]
         present = [d for d in deadlines if d is not None]
         return min(present) if present else None
 
     def wait(self) -> None:
-        """Nothing is due: let an idle hook make work, else wait for an event or the next deadline."""
+        """Nothing is due: let an idle hook make work, else wait
+        for an event or the next deadline.
+        """
         for hook in self.idle_hooks:
             if hook():
                 return
@@ -58,7 +63,9 @@ class EventLoop:
         clock = self.timers.clock
         if isinstance(clock, SimulatedClock):
             if deadline is None:
-                raise RuntimeError("the simulated clock has nothing to wait for: the loop would spin forever")
+                raise RuntimeError(
+                    "the simulated clock has nothing to wait for: the loop would spin forever"
+                )
             if deadline > clock.time:
                 clock.time = deadline
             return

@@ -13,7 +13,15 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from ..core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunKey, traces
+from ..core import (
+    Event,
+    EventBus,
+    FlagUpdateEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunKey,
+    traces,
+)
 
 
 class ParameterBatch:
@@ -28,7 +36,13 @@ class ParameterBatch:
         self._run: RunKey | None = None
         self._pending: list[Event | None] = []
 
-    def set(self, parameters: Mapping[str, Any], run: RunKey | None = None, *, replaces: int | None = None) -> tuple[int, bool]:
+    def set(
+        self,
+        parameters: Mapping[str, Any],
+        run: RunKey | None = None,
+        *,
+        replaces: int | None = None,
+    ) -> tuple[int, bool]:
         """Add *parameters* to this step's run; return its trace and whether it is new.
 
         A new run first ends run *replaces* (the policy's open run, if any);
@@ -42,7 +56,8 @@ class ParameterBatch:
             self._trace = next(self._traces)
             self._run = run
             self._pending.append(None)
-        assert self._changes is not None and self._trace is not None
+        assert self._changes is not None
+        assert self._trace is not None
         self._changes.update(parameters)
         return self._trace, new
 

@@ -28,7 +28,14 @@ class ChartHost(Protocol):
     results: dict[str, Any]
     total: int | None
 
-    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any], *, simulate: bool = True) -> None: ...
+    def bind(
+        self,
+        role: str,
+        expression: str | Iterable[str],
+        attrs: Mapping[str, Any],
+        *,
+        simulate: bool = True,
+    ) -> None: ...
     def unbind(self, role: str) -> int: ...
     def start_task(self, task: str) -> None: ...
 
@@ -59,10 +66,14 @@ class PolicyAPI:
         self._runner.cursor.end_run()
 
     def run_task(self, name: str) -> None:
-        """Run the named task; the chart receives ``task_completed`` (``event.task``) when it ends."""
+        """Run the named task; the chart receives
+        ``task_completed`` (``event.task``) when it ends.
+        """
         self._runner.start_task(name)
 
-    def bind(self, role: str, expression: str | Iterable[str], *, simulate: bool = True, **attrs: Any) -> None:
+    def bind(
+        self, role: str, expression: str | Iterable[str], *, simulate: bool = True, **attrs: Any
+    ) -> None:
         """Deliver bus events matching *expression* to the chart as events named *role*.
 
         Keyword *attrs* ride along on every delivered event (``status='OK'``).
@@ -82,11 +93,16 @@ class PolicyAPI:
         return self._runner.unbind(role)
 
     def set_result(self, name: str, value: Any) -> None:
-        """Record the policy's answer (``largest_ok``): it goes into meta.json and the summary, not into a run."""
+        """Record the policy's answer (``largest_ok``): it goes into meta.json and the summary, not
+        into a run.
+        """
         try:
             json.dumps(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"set_result({name!r}, ...): expected JSON data (numbers, text, lists, mappings), got {value!r}") from None
+            raise ConfigError(
+                f"set_result({name!r}, ...): expected JSON data (numbers, text, lists, mappings), "
+                f"got {value!r}"
+            ) from None
         self._runner.results[str(name)] = value
         log.info("%s: %s = %r", self._runner.name, name, value)
 

@@ -21,7 +21,17 @@ from sismic.model import MacroStep, Statechart, Transition
 
 from ..charts import PolicyChart, block_of, code_offset, config_origin, describe_transition, helpers
 from ..config import error_at
-from ..core import Clock, Event, EventBus, RunTaskCompletedEvent, SimulatedEvent, StalledEvent, Timers, check_class_names, traces
+from ..core import (
+    Clock,
+    Event,
+    EventBus,
+    RunTaskCompletedEvent,
+    SimulatedEvent,
+    StalledEvent,
+    Timers,
+    check_class_names,
+    traces,
+)
 from ..errors import ConfigError, PerfchartError
 from ..filters import EventFilter, FilterSyntaxError
 from .ledger import Cursor
@@ -39,7 +49,9 @@ class DeadlineEvaluator(PythonEvaluator):
     so the session sleeps exactly until then instead of polling.
     """
 
-    def __init__(self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, interpreter: Any = None, *, initial_context: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(interpreter, initial_context=initial_context)
         self.deadline: float | None = None
         #: The source state of the guard being evaluated: what ``after`` and ``idle`` count from.
@@ -62,7 +74,9 @@ class DeadlineEvaluator(PythonEvaluator):
         return name in self._interpreter._configuration
 
     def evaluate_guard(self, transition: Any, event: ChartEvent | None = None) -> bool:
-        """sismic's guard evaluation with the same names in scope, built without a closure per call."""
+        """sismic's guard evaluation with the same names in scope,
+        built without a closure per call.
+        """
         code = transition.guard
         if code is None:
             return True
@@ -70,7 +84,13 @@ class DeadlineEvaluator(PythonEvaluator):
         if compiled is None:
             compiled = self._evaluable_code.setdefault(code, compile(code, "<string>", "eval"))
         self._source = transition.source
-        exposed = {"active": self._active, "time": self._interpreter.time, "after": self._after, "idle": self._idle, "event": event}
+        exposed = {
+            "active": self._active,
+            "time": self._interpreter.time,
+            "after": self._after,
+            "idle": self._idle,
+            "event": event,
+        }
         try:
             return bool(eval(compiled, exposed, self._context))
         except Exception as exc:
@@ -86,7 +106,9 @@ class NonDeterminism(SismicError):
 
 
 class ChartInterpreter(TunedInterpreter):
-    """The tuned sismic interpreter, keeping the transitions of a non-deterministic choice to name them."""
+    """The tuned sismic interpreter, keeping the transitions of a non-deterministic choice to name
+    them.
+    """
 
     def _sort_transitions(self, transitions: list[Transition]) -> list[Transition]:
         try:
@@ -114,11 +136,21 @@ def memoize_structure(statechart: Statechart) -> Statechart:
 class Binding:
     """A filter session feeding one statechart event name (its *role*)."""
 
-    def __init__(self, role: str, expression: str, attrs: Mapping[str, Any], deliver: Callable[..., None], timers: Timers, *, simulate: bool = True) -> None:
+    def __init__(
+        self,
+        role: str,
+        expression: str,
+        attrs: Mapping[str, Any],
+        deliver: Callable[..., None],
+        timers: Timers,
+        *,
+        simulate: bool = True,
+    ) -> None:
         self.role = role
         self.expression = expression
         self.attrs = dict(attrs)
-        #: False for an event that cuts the policy short: a dry run makes it up only as a last resort.
+        #: False for an event that cuts the policy short: a dry run makes it up only as a last
+        #: resort.
         self.simulate = simulate
         #: Events this binding has delivered to the chart.
         self.delivered = 0
@@ -153,7 +185,8 @@ class PolicyRunner:
         check_classes: bool = True,
         done: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        """*cursor* is where the policy's runs stand in the run ledger; a resumed session gives *done*,
+        """*cursor* is where the policy's runs stand in the run ledger; a resumed session gives
+        *done*,
         the parameters of this policy's runs in this repetition it already has."""
         self.chart = chart
         self.name = chart.name
@@ -165,7 +198,8 @@ class PolicyRunner:
         self.timers = timers
         self.stale_timeout = stale_timeout
         self.bindings: list[Binding] = []
-        #: Reject bind() filters naming a class no event has (a test may bind its own event classes).
+        #: Reject bind() filters naming a class no event has (a test may bind its own event
+        #: classes).
         self.check_classes = check_classes
         self.total: int | None = None
         #: Transitions taken so far (the dry-run simulator's progress mark).
@@ -181,24 +215,30 @@ class PolicyRunner:
         self.api = PolicyAPI(self)
         self._origins: dict[int, tuple[Any, Any]] = {}
         self.evaluator: DeadlineEvaluator
-        self.interpreter = self._interpreter({
-            "config": config,
-            "definitions": dict(definitions),
-            "policy": self.api,
-            **helpers(seed, config, definitions, self._origins, done),
-        })
+        self.interpreter = self._interpreter(
+            {
+                "config": config,
+                "definitions": dict(definitions),
+                "policy": self.api,
+                **helpers(seed, config, definitions, self._origins, done),
+            }
+        )
         statechart = self.interpreter.statechart
-        #: Where the chart went: entries per state and firings per transition (by position in the chart).
+        #: Where the chart went: entries per state and firings per transition (by position in the
+        #: chart).
         self.entered: dict[str, int] = dict.fromkeys(statechart.states, 0)
         self.fired: list[int] = [0] * len(statechart.transitions)
         self._transition_index = {id(t): i for i, t in enumerate(statechart.transitions)}
         self._eventless = frozenset(t.source for t in statechart.transitions if t.event is None)
-        #: When the chart last changed state; the stale timeout counts from here, and from its first step.
+        #: When the chart last changed state; the stale timeout counts from here, and from its
+        #: first step.
         self.last_change = clock.time
         self._started = False
 
     def _interpreter(self, context: Mapping[str, Any]) -> ChartInterpreter:
-        """The chart's interpreter on the session clock; a failing preamble is reported at its line."""
+        """The chart's interpreter on the session clock; a failing
+        preamble is reported at its line.
+        """
         try:
             return ChartInterpreter(
                 memoize_structure(self.chart.statechart()),
@@ -224,30 +264,49 @@ class PolicyRunner:
         """A time guard failed at the last step: time passing alone may move the chart."""
         return self.evaluator.deadline is not None
 
-    def _evaluator_for(self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]) -> DeadlineEvaluator:
-        """Keep the evaluator before sismic runs the preamble, so a failing preamble can be located."""
+    def _evaluator_for(
+        self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]
+    ) -> DeadlineEvaluator:
+        """Keep the evaluator before sismic runs the preamble, so a
+        failing preamble can be located.
+        """
         self.evaluator = DeadlineEvaluator(interpreter, initial_context=initial_context)
         return self.evaluator
 
     # -- what the chart asks of the runtime (through PolicyAPI) ---------------
 
-    def bind(self, role: str, expression: str | Iterable[str], attrs: Mapping[str, Any], *, simulate: bool = True) -> None:
+    def bind(
+        self,
+        role: str,
+        expression: str | Iterable[str],
+        attrs: Mapping[str, Any],
+        *,
+        simulate: bool = True,
+    ) -> None:
         expressions = [expression] if isinstance(expression, str) else list(expression)
         for text in expressions:
             if not isinstance(text, str) or not text.strip():
-                raise self._config_error(text, f"expected an event filter expression for {role!r}, got {text!r}")
-            if any(b.role == role and b.expression == text and b.attrs == attrs for b in self.bindings):
+                raise self._config_error(
+                    text, f"expected an event filter expression for {role!r}, got {text!r}"
+                )
+            if any(
+                b.role == role and b.expression == text and b.attrs == attrs for b in self.bindings
+            ):
                 continue  # binding again in a state entered again changes nothing
             try:
                 binding = Binding(role, text, attrs, self._matched, self.timers, simulate=simulate)
                 if self.check_classes:
                     check_class_names(binding.filter.class_names)
             except (FilterSyntaxError, ConfigError) as exc:
-                raise self._config_error(text, exc.message if isinstance(exc, ConfigError) else str(exc)) from None
+                raise self._config_error(
+                    text, exc.message if isinstance(exc, ConfigError) else str(exc)
+                ) from None
             self.bindings.append(binding)
 
     def unbind(self, role: str) -> int:
-        """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that delivered."""
+        """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that
+        delivered.
+        """
         flushed = 0
         for binding in [b for b in self.bindings if b.role == role]:
             before = binding.delivered
@@ -268,19 +327,27 @@ class PolicyRunner:
             pending = self._tasks.get(event.task, 0)
             if pending:
                 self._tasks[event.task] = pending - 1
-                self.send("task_completed", task=event.task, exitcodes=event.exitcodes, traceids=event.traceids)
+                self.send(
+                    "task_completed",
+                    task=event.task,
+                    exitcodes=event.exitcodes,
+                    traceids=event.traceids,
+                )
             return
         for binding in self.bindings:
             binding.session.handle(event)
 
     def _matched(self, binding: Binding, event: Event, notrace: bool) -> None:
-        self.send(binding.role, source=event, traceids=event.traceids, notrace=notrace, **binding.attrs)
+        self.send(
+            binding.role, source=event, traceids=event.traceids, notrace=notrace, **binding.attrs
+        )
 
     def send(self, name: str, **data: Any) -> None:
         """Queue a statechart event; it is processed at the next ``step``."""
         data.setdefault("traceids", frozenset())
         data.setdefault("notrace", False)
-        # sismic probes every queued event for a delay; a missing one costs an exception with a repr.
+        # sismic probes every queued event for a delay; a missing one costs an exception with a
+        # repr.
         data.setdefault("delay", 0)
         self.interpreter.queue(ChartEvent(name, **data))
         self._queued = True
@@ -334,7 +401,9 @@ class PolicyRunner:
         return moved
 
     def _count(self, macro: Any) -> None:
-        """Record a macro step's entered states and transitions: a few additions per step, nothing that grows."""
+        """Record a macro step's entered states and transitions: a few additions per step, nothing
+        that grows.
+        """
         entered, fired, index = self.entered, self.fired, self._transition_index
         for micro in macro.steps:
             if micro.transition is not None:
@@ -344,7 +413,9 @@ class PolicyRunner:
                 entered[name] += 1
 
     def _trace(self, macro: MacroStep) -> None:
-        """``-v``: what the chart received, which transitions it took, which states it left and entered."""
+        """``-v``: what the chart received, which transitions it took, which states it left and
+        entered.
+        """
         event = macro.event
         if event is not None:
             source = getattr(event, "source", None)
@@ -365,22 +436,35 @@ class PolicyRunner:
         state that only waits for events, where the answer is known.
         """
         interpreter = self.interpreter
-        return bool(interpreter._internal_queue or interpreter._external_queue) or not self._eventless.isdisjoint(interpreter._configuration)
+        return bool(
+            interpreter._internal_queue or interpreter._external_queue
+        ) or not self._eventless.isdisjoint(interpreter._configuration)
 
     def waiting(self) -> str:
-        """What the chart waits in now: its active states, the roles it listens for and for how long.
+        """What the chart waits in now: its active states, the roles it listens for and for how
+        long.
 
         Read by the progress line from its own thread, so it only reads, and copies first.
         """
         configuration = list(self.interpreter.configuration)
         statechart = self.interpreter.statechart
-        leaves = [name for name in configuration if not any(child in configuration for child in statechart.children_for(name))]
+        leaves = [
+            name
+            for name in configuration
+            if not any(child in configuration for child in statechart.children_for(name))
+        ]
         roles: dict[str, list[str]] = {}
         for binding in list(self.bindings):
             roles.setdefault(binding.role, []).append(binding.expression)
-        listening = "; ".join(f"{role}: {' | '.join(filters)}" for role, filters in roles.items()) or "no bound events"
+        listening = (
+            "; ".join(f"{role}: {' | '.join(filters)}" for role, filters in roles.items())
+            or "no bound events"
+        )
         waited = max(0.0, self.clock.time - self.last_change)
-        return f"in {', '.join(leaves)}, waiting for {listening} ({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
+        return (
+            f"in {', '.join(leaves)}, waiting for {listening} "
+            f"({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
+        )
 
     def deadline(self) -> float | None:
         """The earliest time at which the chart could move without any event."""
@@ -392,8 +476,14 @@ class PolicyRunner:
 
     def check_stale(self) -> None:
         """Send ``stalled`` when the chart has not changed state for the stale timeout."""
-        if self._started and not self.final and self.clock.time >= self.last_change + self.stale_timeout:
-            log.warning("%s: no state change for %gs, sending stalled", self.name, self.stale_timeout)
+        if (
+            self._started
+            and not self.final
+            and self.clock.time >= self.last_change + self.stale_timeout
+        ):
+            log.warning(
+                "%s: no state change for %gs, sending stalled", self.name, self.stale_timeout
+            )
             self.last_change = self.clock.time
             self.stalls += 1
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
@@ -402,11 +492,15 @@ class PolicyRunner:
     # -- errors ----------------------------------------------------------------
 
     def _config_error(self, value: Any, message: str) -> ConfigError:
-        """Point at the policy config entry that holds *value*; a literal in the chart is located later."""
+        """Point at the policy config entry that holds *value*; a literal in the chart is located
+        later.
+        """
         return error_at(self.config, value, message) or ConfigError(message)
 
     def _chart_error(self, exc: Exception) -> PerfchartError:
-        """The chart's file and line, state or transition, exception type and the line of code that failed."""
+        """The chart's file and line, state or transition, exception type and the line of code that
+        failed.
+        """
         if isinstance(exc, NonDeterminism):
             return self._nondeterminism(exc.transitions)
         cause: BaseException = exc
@@ -418,10 +512,18 @@ class PolicyRunner:
             return ConfigError(f"invalid statechart: {exc}", file=str(self.chart.path))
         kind, obj = _running(exc)
         block, key, place = block_of(self.chart.source(), self.chart.statechart(), kind, obj)
-        line, code = self.chart.source().code_line(block, key, code_offset(cause)) if block is not None else (None, "")
-        what = cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
+        line, code = (
+            self.chart.source().code_line(block, key, code_offset(cause))
+            if block is not None
+            else (None, "")
+        )
+        what = (
+            cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
+        )
         origin = self._config_origin(code)
-        return ConfigError(f"{what} in `{code}`{origin}", file=str(self.chart.path), line=line, key=place)
+        return ConfigError(
+            f"{what} in `{code}`{origin}", file=str(self.chart.path), line=line, key=place
+        )
 
     def _config_origin(self, code: str) -> str:
         """Name the config entry behind a value the failing line uses, when one is behind it."""
@@ -441,7 +543,8 @@ class PolicyRunner:
             named.append(f"{describe_transition(transition)} (line {line})")
         first = source.transition(self.chart.statechart(), transitions[0])
         return ConfigError(
-            f"non-deterministic choice: {' and '.join(named)} are enabled at once; make their guards exclusive",
+            f"non-deterministic choice: {' and '.join(named)} are enabled at once; make their "
+            "guards exclusive",
             file=str(self.chart.path),
             line=first.line if first is not None else None,
         )
@@ -458,7 +561,8 @@ _CODE_RUNNERS = {
 
 
 def _running(exc: BaseException) -> tuple[str, Any]:
-    """The kind of chart code that raised *exc*, and its transition or state, read from sismic's frames.
+    """The kind of chart code that raised *exc*, and its transition or state, read from sismic's
+    frames.
 
     Found after the fact, so running chart code costs nothing extra.
     """
@@ -478,4 +582,3 @@ def _names(code: str) -> list[str]:
     import re
 
     return list(dict.fromkeys(re.findall(r"(?<![.\w])[A-Za-z_]\w*", code)))
-

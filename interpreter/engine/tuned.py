@@ -18,11 +18,20 @@ compares the traces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from sismic.interpreter import Interpreter
-from sismic.model import DeepHistoryState, Event, InternalEvent, MacroStep, MicroStep, ShallowHistoryState, Statechart, Transition
+from sismic.model import (
+    DeepHistoryState,
+    Event,
+    InternalEvent,
+    MacroStep,
+    MicroStep,
+    ShallowHistoryState,
+    Statechart,
+    Transition,
+)
 from sismic.utilities import sorted_groupby
 
 #: The transitions one source state offers an event, grouped by priority, highest first.
@@ -41,10 +50,18 @@ class TunedInterpreter(Interpreter):
         self._plans: dict[tuple[str | None, frozenset[str]], Plan] = {}
         self._stabilisations: dict[frozenset[str], tuple[list[str], list[str]] | None] = {}
         self._moves: dict[tuple[int, frozenset[str]], tuple[list[str], list[str]]] = {}
-        #: History states remember configurations, so their stabilisation is not a function of the shape.
-        self._history = any(isinstance(statechart.state_for(name), (ShallowHistoryState, DeepHistoryState)) for name in statechart.states)
+        #: History states remember configurations, so their stabilisation is not a function of the
+        #: shape.
+        self._history = any(
+            isinstance(statechart.state_for(name), (ShallowHistoryState, DeepHistoryState))
+            for name in statechart.states
+        )
         super().__init__(statechart, **kwargs)
-        self._plain = self._ignore_contract and not self._history and not hasattr(self._evaluator, "on_step_starts")
+        self._plain = (
+            self._ignore_contract
+            and not self._history
+            and not hasattr(self._evaluator, "on_step_starts")
+        )
 
     # -- the macro step --------------------------------------------------------
 
@@ -66,7 +83,9 @@ class TunedInterpreter(Interpreter):
         return MacroStep(time=self._time, steps=executed)
 
     def _apply_step(self, step: MicroStep) -> MicroStep:
-        """Exit, act, enter and send, as stock sismic does, without history, contracts or listeners."""
+        """Exit, act, enter and send, as stock sismic does, without
+        history, contracts or listeners.
+        """
         if self._listeners or not self._plain:
             return super()._apply_step(step)
         state_for = self._statechart.state_for
@@ -89,10 +108,18 @@ class TunedInterpreter(Interpreter):
         for event in sent:
             self._raise_event(cast(Any, event))
             self._sent_events.append(event)
-        return MicroStep(event=step.event, transition=transition, entered_states=step.entered_states, exited_states=step.exited_states, sent_events=sent)
+        return MicroStep(
+            event=step.event,
+            transition=transition,
+            entered_states=step.entered_states,
+            exited_states=step.exited_states,
+            sent_events=sent,
+        )
 
     def _queue_event(self, event: Event) -> None:
-        """Append an external event that is due no earlier than the last queued one: where stock bisection puts it."""
+        """Append an external event that is due no earlier than the last queued one: where stock
+        bisection puts it.
+        """
         if not isinstance(event, InternalEvent):
             queue = self._external_queue
             due = self._time + getattr(event, "delay", 0)
@@ -103,15 +130,33 @@ class TunedInterpreter(Interpreter):
 
     # -- structural answers, cached ------------------------------------------
 
-    def _select_transitions(self, event: Event | None, states: set[str], *, eventless_first: bool = True, inner_first: bool = True) -> list[Transition]:
-        """Try guards in the stock order, which depends only on the event's name and the configuration."""
+    def _select_transitions(
+        self,
+        event: Event | None,
+        states: set[str],
+        *,
+        eventless_first: bool = True,
+        inner_first: bool = True,
+    ) -> list[Transition]:
+        """Try guards in the stock order, which depends only on the event's name and the
+        configuration.
+        """
         if not (eventless_first and inner_first):
-            return super()._select_transitions(event, states, eventless_first=eventless_first, inner_first=inner_first)
+            return super()._select_transitions(
+                event, states, eventless_first=eventless_first, inner_first=inner_first
+            )
         key = (getattr(event, "name", None), frozenset(states))
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._plan(*key)
             _bound(self._plans)
+        return self._select(plan, event)
+
+    def _select(self, plan: Plan, event: Event | None) -> list[Transition]:
+        """Walk *plan*: per source, the first priority with an enabled transition wins, and its
+        ancestors are not tried; a later group is tried only when the earlier ones selected
+        nothing.
+        """
         selected: list[Transition] = []
         ignored: set[str] = set()
         evaluate = self._evaluator.evaluate_guard
@@ -122,34 +167,48 @@ class TunedInterpreter(Interpreter):
             for source, ancestors, priorities in sources:
                 if source in ignored:
                     continue
-                for transitions in priorities:
-                    found = False
-                    for transition in transitions:
-                        if transition.guard is None or evaluate(transition, exposed):
-                            selected.append(transition)
-                            found = True
-                    if found:
-                        ignored |= ancestors
-                        ignored.add(source)
-                        break
+                found = _first_enabled(priorities, evaluate, exposed)
+                if found:
+                    selected.extend(found)
+                    ignored |= ancestors
+                    ignored.add(source)
         return selected
 
     def _plan(self, name: str | None, states: frozenset[str]) -> Plan:
-        """The stock selection's grouping (eventless first, inner first, by source, by priority), once."""
+        """The stock selection's grouping (eventless first, inner first, by source, by priority),
+        once.
+        """
         statechart = self._statechart
-        considered = [t for t in statechart.transitions if t.source in states and (t.event is None or t.event == name)]
+        considered = [
+            t
+            for t in statechart.transitions
+            if t.source in states and (t.event is None or t.event == name)
+        ]
         plan = []
         for has_event, transitions in sorted_groupby(considered, key=lambda t: t.event is not None):
             sources: list[SourcePlan] = []
-            for _, by_depth in sorted_groupby(transitions, key=lambda t: statechart.depth_for(t.source), reverse=True):
+            for _, by_depth in sorted_groupby(
+                transitions, key=lambda t: statechart.depth_for(t.source), reverse=True
+            ):
                 for source, by_source in sorted_groupby(by_depth, key=lambda t: t.source):
-                    priorities = tuple(tuple(group) for _, group in sorted_groupby(by_source, key=lambda t: t.priority, reverse=True))
-                    sources.append((source, frozenset(statechart.ancestors_for(source)), priorities))
+                    priorities = tuple(
+                        tuple(group)
+                        for _, group in sorted_groupby(
+                            by_source, key=lambda t: t.priority, reverse=True
+                        )
+                    )
+                    sources.append(
+                        (source, frozenset(statechart.ancestors_for(source)), priorities)
+                    )
             plan.append((has_event, tuple(sources)))
         return tuple(plan)
 
-    def _create_steps(self, event: Event | None, transitions: Iterable[Transition]) -> list[MicroStep]:
-        """States left and entered by each transition, computed once per transition and configuration."""
+    def _create_steps(
+        self, event: Event | None, transitions: Iterable[Transition]
+    ) -> list[MicroStep]:
+        """States left and entered by each transition, computed once per transition and
+        configuration.
+        """
         configuration = frozenset(self._configuration)
         steps = []
         for transition in transitions:
@@ -162,11 +221,20 @@ class TunedInterpreter(Interpreter):
                 stock = super()._create_steps(event, [transition])[0]
                 move = self._moves[key] = (stock.entered_states, stock.exited_states)
                 _bound(self._moves)
-            steps.append(MicroStep(event=event, transition=transition, entered_states=list(move[0]), exited_states=list(move[1])))
+            steps.append(
+                MicroStep(
+                    event=event,
+                    transition=transition,
+                    entered_states=list(move[0]),
+                    exited_states=list(move[1]),
+                )
+            )
         return steps
 
     def _create_stabilization_step(self, names: Iterable[str]) -> MicroStep | None:
-        """The next stabilisation, a function of the configuration alone when the chart has no history."""
+        """The next stabilisation, a function of the configuration alone when the chart has no
+        history.
+        """
         if self._history:
             return super()._create_stabilization_step(names)
         key = frozenset(names)
@@ -174,14 +242,33 @@ class TunedInterpreter(Interpreter):
             cached = self._stabilisations[key]
         else:
             stock = super()._create_stabilization_step(key)
-            cached = self._stabilisations[key] = None if stock is None else (stock.entered_states, stock.exited_states)
+            cached = self._stabilisations[key] = (
+                None if stock is None else (stock.entered_states, stock.exited_states)
+            )
             _bound(self._stabilisations)
         if cached is None:
             return None
         return MicroStep(entered_states=list(cached[0]), exited_states=list(cached[1]))
 
 
+def _first_enabled(
+    priorities: tuple[tuple[Transition, ...], ...],
+    evaluate: Callable[[Transition, Event | None], bool],
+    event: Event | None,
+) -> list[Transition]:
+    """The enabled transitions of the first priority that has any; every guard of that priority
+    is tried, in order.
+    """
+    for transitions in priorities:
+        found = [t for t in transitions if t.guard is None or evaluate(t, event)]
+        if found:
+            return found
+    return []
+
+
 def _bound(cache: dict[Any, Any]) -> None:
-    """Start a cache over past CACHE_LIMIT entries, so memory never grows with the number of runs."""
+    """Start a cache over past CACHE_LIMIT entries, so memory
+    never grows with the number of runs.
+    """
     if len(cache) > CACHE_LIMIT:
         cache.clear()

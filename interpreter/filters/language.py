@@ -72,7 +72,8 @@ class FilterSyntaxError(ConfigError):
         self.reason = reason
         self.expression = expression
         self.position = position
-        # One character per character keeps the caret under the fault even when the expression spans lines.
+        # One character per character keeps the caret under the fault even when the expression spans
+        # lines.
         shown = "".join(" " if char.isspace() else char for char in expression)
         column = position
         if len(shown) > SHOWN_FILTER:
@@ -174,10 +175,14 @@ def _resolver(path: tuple[tuple[bool, str], ...]) -> Callable[[Any], Any]:
 
 
 def _condition(path: tuple[tuple[bool, str], ...], test: Condition) -> Condition:
-    """A missing step makes the condition false rather than raising; one-step paths skip the loop."""
+    """A missing step makes the condition false rather than
+    raising; one-step paths skip the loop.
+    """
     if len(path) == 1 and not path[0][0]:
         name = path[0][1]
-        return lambda event: (value := getattr(event, name, _MISSING)) is not _MISSING and test(value)
+        return lambda event: (
+            (value := getattr(event, name, _MISSING)) is not _MISSING and test(value)
+        )
     resolve = _resolver(path)
     return lambda event: (value := resolve(event)) is not _MISSING and test(value)
 
@@ -297,7 +302,9 @@ class _Parser:
         if char in ("]", ")"):
             return self.fail(f"unbalanced {char!r}")
         if char == "[":
-            return self.fail("unexpected '[': a clause has one condition list, right after its class name")
+            return self.fail(
+                "unexpected '[': a clause has one condition list, right after its class name"
+            )
         return self.fail(f"unexpected {char!r} (clauses are separated by whitespace)")
 
     def unbalanced(self, opening: str, position: int) -> FilterSyntaxError:
@@ -344,7 +351,9 @@ class _Parser:
                 raise self.fail("':not(...)' must wrap the whole expression")
             node = self.negation(depth + 1) if nested else self.clause()
             if self.peek() == ":":
-                raise self.fail("selectors are not allowed inside ':not(...)'; put them after its ')'")
+                raise self.fail(
+                    "selectors are not allowed inside ':not(...)'; put them after its ')'"
+                )
             alternatives.append(node)
             if not self.skip_space() and not self.at_end() and self.peek() != ")":
                 raise self.unexpected()
@@ -395,7 +404,9 @@ class _Parser:
             elif not char:
                 raise self.unbalanced("[", opening)
             else:
-                raise self.fail(f"expected ',' or ']', found {char!r} (quote values that contain spaces)")
+                raise self.fail(
+                    f"expected ',' or ']', found {char!r} (quote values that contain spaces)"
+                )
 
     # condition := path op value;  path := Name ('.' (Name | quoted))*
 
@@ -486,7 +497,8 @@ class _Parser:
         picks = [name for name in ("first", "last", "nth") if name in selectors]
         if len(picks) > 1:
             raise self.fail(
-                f"':{picks[0]}' and ':{picks[1]}' cannot be combined: each picks which match is delivered",
+                f"':{picks[0]}' and ':{picks[1]}' cannot be combined: each picks which match is "
+                "delivered",
                 max(selectors[picks[0]][0], selectors[picks[1]][0]),
             )
         if "last" in selectors and "after" in selectors:
@@ -533,12 +545,18 @@ class _Parser:
         except ValueError:
             n = 0
         if n < 1:
-            raise self.fail(f"':nth' needs a positive whole number, got {shorten(repr(count.strip()), 40)}", start)
+            raise self.fail(
+                f"':nth' needs a positive whole number, got {shorten(repr(count.strip()), 40)}",
+                start,
+            )
         if not rest:
             return n, None
         group = rest[0].strip()
         if not _IDENT.fullmatch(group):
-            raise self.fail(f"':nth' group must be a name, got {shorten(repr(group), 40)}", start + len(count) + 1)
+            raise self.fail(
+                f"':nth' group must be a name, got {shorten(repr(group), 40)}",
+                start + len(count) + 1,
+            )
         return n, group
 
     def after(self, text: str, start: int) -> float:
@@ -547,7 +565,11 @@ class _Parser:
         except (ValueError, ArithmeticError):
             seconds = math.nan
         if not math.isfinite(seconds):
-            raise self.fail(f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such as 1.5s, 500ms or 2m", start)
+            raise self.fail(
+                f"bad time {shorten(repr(text.strip()), 40)} in ':after': expected a duration such "
+                "as 1.5s, 500ms or 2m",
+                start,
+            )
         return seconds
 
 
@@ -562,7 +584,9 @@ class EventFilter:
             raise TypeError(f"a filter expression is a string, not {type(expression).__name__}")
         self.expression = expression
         self._rules = tuple(_Parser(expression).parse())
-        self.class_names: frozenset[str] = frozenset(name for rule in self._rules for name in _names(rule.node))
+        self.class_names: frozenset[str] = frozenset(
+            name for rule in self._rules for name in _names(rule.node)
+        )
         self._needs_timers = any(rule.after is not None for rule in self._rules)
         self._groups = frozenset(rule.group for rule in self._rules if rule.group is not None)
         self._routes: dict[type, _Route] = {}
@@ -570,22 +594,35 @@ class EventFilter:
     def __repr__(self) -> str:
         return f"EventFilter({self.expression!r})"
 
-    def start(self, traceids: Iterable[int] | None, callback: Callback, timers: Timers | None = None) -> FilterSession:
+    def start(
+        self, traceids: Iterable[int] | None, callback: Callback, timers: Timers | None = None
+    ) -> FilterSession:
         """A fresh session; *traceids* None means no trace restriction."""
         if self._needs_timers and timers is None:
             raise ValueError(f"filter {self.expression!r} uses ':after' and needs timers")
         return FilterSession(self, traceids, callback, timers)
 
     def selects(self, cls: type) -> bool:
-        """Whether an event of class *cls* can match at all: lets a subscriber skip the others cheaply."""
+        """Whether an event of class *cls* can match at all: lets a subscriber skip the others
+        cheaply.
+        """
         route = self._routes.get(cls)
         return bool(self._route(cls) if route is None else route)
 
     def _route(self, cls: type) -> _Route:
         """The rules that can apply to *cls*, with what they still check; cached per class."""
         names = getattr(cls, "names", None) or frozenset({cls.__name__})
-        # A dry run's answer is selected by the filter it answers, whole, never by its rules (see FilterSession.handle).
-        route = () if cls is SimulatedEvent else tuple((rule, plan) for rule in self._rules if (plan := _plan(rule.node, names)) is not None)
+        # A dry run's answer is selected by the filter it answers, whole, never by its rules (see
+        # FilterSession.handle).
+        route = (
+            ()
+            if cls is SimulatedEvent
+            else tuple(
+                (rule, plan)
+                for rule in self._rules
+                if (plan := _plan(rule.node, names)) is not None
+            )
+        )
         self._routes[cls] = route
         return route
 
@@ -607,7 +644,13 @@ class _RuleState:
 class FilterSession:
     """One run of a filter: owns the counts, :last candidates and :after timers."""
 
-    def __init__(self, event_filter: EventFilter, traceids: Iterable[int] | None, callback: Callback, timers: Timers | None) -> None:
+    def __init__(
+        self,
+        event_filter: EventFilter,
+        traceids: Iterable[int] | None,
+        callback: Callback,
+        timers: Timers | None,
+    ) -> None:
         self._routes = event_filter._routes
         self._route = event_filter._route
         self._traceids = None if traceids is None else frozenset(traceids)
@@ -629,10 +672,26 @@ class FilterSession:
         if route is None:
             route = self._route(type(event))
         if not route or self._closed:
-            if type(event) is SimulatedEvent and not self._closed and event.expression == self._expression:
-                if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
-                    self._callback(event, False)
+            self._simulated(event)
             return
+        chosen = self._match(route, event)
+        if chosen is not None:
+            self._callback(event, chosen.notrace)
+
+    def _simulated(self, event: Event) -> None:
+        """Deliver a dry run's stand-in for a match of this very expression, when its traces are
+        the session's.
+        """
+        if (
+            type(event) is SimulatedEvent
+            and not self._closed
+            and event.expression == self._expression
+        ):
+            if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
+                self._callback(event, False)
+
+    def _match(self, route: _Route, event: Event) -> _Rule | None:
+        """Run every rule of *route* on *event*; the first rule that delivers it, if any."""
         traceids = self._traceids
         states = self._states
         chosen: _Rule | None = None
@@ -649,15 +708,21 @@ class FilterSession:
             else:
                 position = 0
                 if rule.group is not None:
-                    if bumped is None:
-                        bumped = {}
-                    position = bumped.get(rule.group, 0)
-                    if not position:
-                        position = bumped[rule.group] = self._groups[rule.group] = self._groups[rule.group] + 1
+                    position, bumped = self._position(rule.group, bumped)
                 if self._accept(state, event, position) and chosen is None:
                     chosen = rule
-        if chosen is not None:
-            self._callback(event, chosen.notrace)
+        return chosen
+
+    def _position(self, group: str, bumped: dict[str, int] | None) -> tuple[int, dict[str, int]]:
+        """This event's position in *group*: counted once per event however many of the group's
+        rules match it (*bumped* holds the groups counted so far, made on first use).
+        """
+        if bumped is None:
+            bumped = {}
+        position = bumped.get(group, 0)
+        if not position:
+            position = bumped[group] = self._groups[group] = self._groups[group] + 1
+        return position, bumped
 
     def _accept(self, state: _RuleState, event: Event, position: int) -> bool:
         """Apply the rule's selectors to a match; True when it is delivered now."""
@@ -691,7 +756,9 @@ class FilterSession:
             self._callback(event, state.rule.notrace)
 
     def finalize(self) -> None:
-        """End the session: drop pending :after matches, deliver :last ones; later events are ignored."""
+        """End the session: drop pending :after matches, deliver :last ones; later events are
+        ignored.
+        """
         if self._closed:
             return
         self._closed = True

@@ -5,14 +5,23 @@
   entry point group.
 - :class:`MetricSpec`: a metric declared in ``config.metrics``.
 - :class:`RunMetrics`: puts each run's values into its record.
-- :func:`write_summary`: statistics per parameter set, from the runs a :class:`Grouping` filed to summary.json/csv.
+- :func:`write_summary`: statistics per parameter set, from the runs a :class:`Grouping` filed to
+  summary.json/csv.
 """
 
 from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
 from .collect import RunMetrics
 from .registry import tracker_class, tracker_classes
 from .stats import DEFAULT_SUMMARIZERS, Accumulator, Summarizer, check_summarize, summarizers
-from .summary import DURATION, Group, Grouping, SummaryView, metric_meta, with_duration, write_summary
+from .summary import (
+    DURATION,
+    Group,
+    Grouping,
+    SummaryView,
+    metric_meta,
+    with_duration,
+    write_summary,
+)
 
 __all__ = [
     "AGGREGATES",

@@ -49,19 +49,20 @@ class TrackerRun(ABC):
     def handle(self, event: Event) -> None:
         """An event was published while the run is open (only classes the tracker asked for)."""
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027 (an optional hook: a no-op by default)
         """The run closed: emit what is only known at the end (a count)."""
 
 
 class Tracker(ABC):
     """Base of every tracker. Subclasses set the class attributes and implement :meth:`start`."""
 
-    #: Every name a config's ``class:`` may use, the original driver's first (``tracker.DurationTracker``).
+    #: Every name a config's ``class:`` may use, the original driver's first
+    #: (``tracker.DurationTracker``).
     names: ClassVar[tuple[str, ...]]
     #: JSON Schema of the tracker's block in a test configuration, ``class`` excluded.
     schema: ClassVar[Mapping[str, Any]]
 
-    @classmethod
+    @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check(cls, block: Mapping[str, Any]) -> None:
         """Load-time checks the schema cannot express; raise ConfigError naming the key.
 
@@ -71,7 +72,9 @@ class Tracker(ABC):
     @classmethod
     @abstractmethod
     def metric_keys(cls, block: Mapping[str, Any]) -> Iterator[tuple[Any, Any, str]]:
-        """Every metric the block writes to, as (container, key, metric name), so an undeclared one is reported there."""
+        """Every metric the block writes to, as (container, key, metric name), so an undeclared one
+        is reported there.
+        """
 
     def __init__(self, block: Mapping[str, Any], timers: Timers | None) -> None:
         self.block = block

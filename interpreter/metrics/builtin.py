@@ -108,7 +108,8 @@ class _DurationRun(TrackerRun):
             self.emit(self.metric, event.ts - self.started.popleft())
 
     def handle(self, event: Event) -> None:
-        # An event may both start and end (the same class in both filters): end first, so it never ends itself.
+        # An event may both start and end (the same class in both filters): end first, so it never
+        # ends itself.
         self.ends.handle(event)
         self.starts.handle(event)
 
@@ -121,7 +122,9 @@ class _DurationRun(TrackerRun):
 
 
 class CountTracker(Tracker):
-    """How many matching events a run saw; each adds ``step`` (1, or an expression over the event)."""
+    """How many matching events a run saw; each adds ``step`` (1,
+    or an expression over the event).
+    """
 
     names = ("tracker.CountTracker", "count")
     schema = load_schema("count-tracker")
@@ -192,7 +195,9 @@ class _Extraction:
 
     def __init__(self, item: Mapping[str, Any]) -> None:
         self.metric = str(item["metric"])
-        self.attrib: tuple[str, ...] | None = tuple(str(item["attrib"]).split(".")) if "attrib" in item else None
+        self.attrib: tuple[str, ...] | None = (
+            tuple(str(item["attrib"]).split(".")) if "attrib" in item else None
+        )
         self.expression: str | None = item.get("eval")
         self.pattern = compile_match(item["match"]) if "match" in item else None
 
@@ -203,7 +208,10 @@ class _Extraction:
             for step in self.attrib:
                 raw = raw.get(step) if isinstance(raw, dict) else getattr(raw, step, None)
                 if raw is None:
-                    warner.warn(f"{self.metric}:missing", f"{event.event_name} has no {'.'.join(self.attrib)!r}")
+                    warner.warn(
+                        f"{self.metric}:missing",
+                        f"{event.event_name} has no {'.'.join(self.attrib)!r}",
+                    )
                     return None
         else:
             assert self.expression is not None
@@ -224,19 +232,26 @@ class _Extraction:
 
 
 def compile_match(source: str) -> re.Pattern[str]:
-    """A ``match:`` pattern; ValueError when it does not compile or has no group to take the value from."""
+    """A ``match:`` pattern; ValueError when it does not compile or has no group to take the value
+    from.
+    """
     try:
         pattern = re.compile(source)
     except re.error as exc:
         raise ValueError(f"bad regular expression {source!r}: {exc}") from None
     if "value" not in pattern.groupindex and pattern.groups != 1:
         found = f"{pattern.groups} groups" if pattern.groups else "no group"
-        raise ValueError(f"regular expression {source!r} has {found}: name the number's group (?P<value>...) or use exactly one group")
+        raise ValueError(
+            f"regular expression {source!r} has {found}: name the number's group (?P<value>...) or "
+            "use exactly one group"
+        )
     return pattern
 
 
 class EventAttributeTracker(Tracker):
-    """Metrics read from matching events: an attribute, a regular expression's group in it, or an expression."""
+    """Metrics read from matching events: an attribute, a regular expression's group in it, or an
+    expression.
+    """
 
     names = ("tracker.EventAttributeTracker", "attribute")
     schema = load_schema("event-attribute-tracker")
@@ -247,7 +262,12 @@ class EventAttributeTracker(Tracker):
         for index, item in enumerate(items):
             if ("attrib" in item) == ("eval" in item):
                 where = getattr(items, "error", None)
-                message = "give either attrib or eval, not both" if "attrib" in item else "missing key 'attrib' (an attribute of the event) or 'eval' (an expression over it)"
+                message = (
+                    "give either attrib or eval, not both"
+                    if "attrib" in item
+                    else "missing key 'attrib' (an attribute of the event) "
+                    "or 'eval' (an expression over it)"
+                )
                 raise where(index, message) if where else ConfigError(message)
             for key in ("match", "eval"):
                 if key not in item:
@@ -282,7 +302,9 @@ class EventAttributeTracker(Tracker):
 
 
 class _AttributeRun(TrackerRun):
-    def __init__(self, tracker: EventAttributeTracker, traceids: frozenset[int], emit: Emit) -> None:
+    def __init__(
+        self, tracker: EventAttributeTracker, traceids: frozenset[int], emit: Emit
+    ) -> None:
         self.tracker = tracker
         self.emit = emit
         self.session = tracker.filter.start(traceids, self._extract, tracker.timers)

@@ -57,7 +57,8 @@ class RunMetrics(RunListener):
         #: With no tracker, no event needs to reach this listener.
         self.events = (Event,) if self.trackers else ()
         self._open: dict[int, _OpenRun] = {}
-        #: Per event class, the positions of the trackers whose filters can select it: the others never see it.
+        #: Per event class, the positions of the trackers whose filters can select it: the others
+        #: never see it.
         self._routes: dict[type, tuple[int, ...]] = {}
 
     def opened(self, record: Record) -> None:
@@ -70,11 +71,17 @@ class RunMetrics(RunListener):
         self._open[record["trace"]] = run
 
     def observe(self, event: Event, records: Sequence[Record]) -> None:
-        """Show *event* to the trackers that want its class, in every open run (each watch checks its trace)."""
+        """Show *event* to the trackers that want its class, in every open run (each watch checks
+        its trace).
+        """
         cls = type(event)
         route = self._routes.get(cls)
         if route is None:
-            route = self._routes[cls] = tuple(i for i, tracker in enumerate(self.trackers) if any(f.selects(cls) for f in tracker.filters))
+            route = self._routes[cls] = tuple(
+                i
+                for i, tracker in enumerate(self.trackers)
+                if any(f.selects(cls) for f in tracker.filters)
+            )
         if not route:
             return
         for run in self._open.values():
@@ -83,7 +90,8 @@ class RunMetrics(RunListener):
                 watches[index].handle(event)
 
     def finish(self, record: Record) -> None:
-        """Finish the run's watches and record each declared metric: its value, or None when it has none.
+        """Finish the run's watches and record each declared metric: its value, or None when it has
+        none.
 
         A metric that received several values keeps them all under ``samples``.
         """

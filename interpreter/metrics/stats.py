@@ -59,19 +59,27 @@ def summarizer(entry: Any) -> Summarizer:
         if cls == "summarize.percentilesummarizer":
             pct = entry.get("percentile")
             if not isinstance(pct, (int, float)) or isinstance(pct, bool) or not 0 <= pct <= 100:
-                raise ValueError(f"a PercentileSummarizer needs percentile: a number from 0 to 100, got {pct!r}")
+                raise ValueError(
+                    f"a PercentileSummarizer needs percentile: a number from 0 to 100, got {pct!r}"
+                )
             return Summarizer(str(entry.get("name") or f"p{pct:g}"), "percentile", float(pct))
         if cls in ORIGINAL_CLASSES:
             kind = ORIGINAL_CLASSES[cls]
             return Summarizer(str(entry.get("name") or kind), kind)
-        raise ValueError(f"unknown summarizer class {entry.get('class')!r} (expected summarize.PercentileSummarizer or a name such as mean)")
+        raise ValueError(
+            f"unknown summarizer class {entry.get('class')!r} (expected "
+            "summarize.PercentileSummarizer or a name such as mean)"
+        )
     text = str(entry)
     if text in PLAIN:
         return Summarizer(text, text)
     match = PERCENTILE.fullmatch(text)
     if match:
         return Summarizer(text, "percentile", float(match.group(1)))
-    raise ValueError(f"unknown summarizer {text!r} (expected one of: {', '.join(PLAIN)}, or a percentile such as p95)")
+    raise ValueError(
+        f"unknown summarizer {text!r} (expected one of: {', '.join(PLAIN)}, or a percentile such "
+        "as p95)"
+    )
 
 
 def summarizers(entries: Sequence[Any] | None) -> tuple[Summarizer, ...]:
@@ -79,7 +87,9 @@ def summarizers(entries: Sequence[Any] | None) -> tuple[Summarizer, ...]:
     found = [summarizer(entry) for entry in (entries if entries else DEFAULT_SUMMARIZERS)]
     if any(s.kind == "mean_err" for s in found) and not any(s.kind == "mean" for s in found):
         # The original's mean_err reports the mean with its error: both columns.
-        found.insert(next(i for i, s in enumerate(found) if s.kind == "mean_err"), Summarizer("mean", "mean"))
+        found.insert(
+            next(i for i, s in enumerate(found) if s.kind == "mean_err"), Summarizer("mean", "mean")
+        )
     names = [s.name for s in found]
     for name in names:
         if names.count(name) > 1:
@@ -99,7 +109,9 @@ def percentile(ordered: Sequence[float], pct: float) -> float:
 
 @dataclass(slots=True)
 class Accumulator:
-    """Running statistics of one metric in one group of runs; slotted, as a session may hold one per parameter set."""
+    """Running statistics of one metric in one group of runs; slotted, as a session may hold one per
+    parameter set.
+    """
 
     keep_values: bool = False
     count: int = 0
@@ -127,7 +139,9 @@ class Accumulator:
         return math.sqrt(self._m2 / (self.count - 1)) if self.count > 1 else None
 
     def result(self, wanted: Iterable[Summarizer]) -> dict[str, Any]:
-        """Each wanted statistic by its name; None where it is undefined (no values, one value's stddev)."""
+        """Each wanted statistic by its name; None where it is undefined (no values, one value's
+        stddev).
+        """
         ordered = sorted(self.values) if self.keep_values else []
         out: dict[str, Any] = {}
         for s in wanted:
@@ -135,25 +149,26 @@ class Accumulator:
                 out[s.name] = self.count
             elif not self.count:
                 out[s.name] = None
-            elif s.kind == "mean":
-                out[s.name] = self.mean
-            elif s.kind == "min":
-                out[s.name] = self.low
-            elif s.kind == "max":
-                out[s.name] = self.high
-            elif s.kind == "sum":
-                out[s.name] = self.total
-            elif s.kind == "stddev":
-                out[s.name] = self.stddev
+            elif s.kind in _ATTRIBUTES:
+                out[s.name] = getattr(self, _ATTRIBUTES[s.kind])
             elif s.kind == "mean_err":
                 std = self.stddev
                 out[s.name] = None if std is None else std / math.sqrt(self.count)
-            elif s.kind == "median":
-                out[s.name] = percentile(ordered, 50)
-            elif s.kind == "percentile":
-                assert s.percentile is not None
-                out[s.name] = percentile(ordered, s.percentile)
+            elif s.kind in ("median", "percentile"):
+                out[s.name] = percentile(ordered, _rank(s))
         return out
+
+
+#: The statistics an Accumulator keeps as they come, by kind: the attribute holding each.
+_ATTRIBUTES = {"mean": "mean", "min": "low", "max": "high", "sum": "total", "stddev": "stddev"}
+
+
+def _rank(summarizer: Summarizer) -> float:
+    """The percentile a ``median`` or ``percentile`` summarizer asks for."""
+    if summarizer.kind == "median":
+        return 50
+    assert summarizer.percentile is not None
+    return summarizer.percentile
 
 
 def check_summarize(entries: Any, container: Any, key: Any) -> tuple[Summarizer, ...]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,9 @@ class SessionReader:
             raise UsageError(f"{directory}: no such results directory")
         self.directory = directory
         self.runs_path = directory / "runs.jsonl"
-        self._warned = False  # about a cut-off last line: once, however many times the runs are read
+        self._warned = (
+            False  # about a cut-off last line: once, however many times the runs are read
+        )
 
     @cached_property
     def meta(self) -> dict[str, Any]:
@@ -57,10 +59,17 @@ class SessionReader:
         """summary.json: each metric's statistics per parameter set, written when the session ended."""
         path = self.directory / "summary.json"
         if not path.is_file():
-            what = "a results directory from an older perfchart or an unfinished session" if self.runs_path.is_file() else "not a results directory"
+            what = (
+                "a results directory from an older perfchart or an unfinished session"
+                if self.runs_path.is_file()
+                else "not a results directory"
+            )
             raise UsageError(f"{self.directory}: no summary.json ({what})")
         document = _read_json(path)
-        if not isinstance(document, dict) or not {"metrics", "groups", "parameters"} <= document.keys():
+        if (
+            not isinstance(document, dict)
+            or not {"metrics", "groups", "parameters"} <= document.keys()
+        ):
             raise UsageError(f"{path}: not a perfchart summary")
         return document
 
@@ -82,37 +91,30 @@ class SessionReader:
             raise UsageError(f"{self.directory}: no runs.jsonl (not a results directory)") from None
         except OSError as exc:
             raise UsageError(f"{path}: cannot be read: {_reason(exc)}") from None
-        complete = 0  # bytes of whole lines
-        cut_off = b""
+        cut_off: list[tuple[int, bytes]] = []
         with source:
-            for number, line in enumerate(source, 1):
-                if not line.endswith(b"\n"):
-                    cut_off = line
-                    break
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    record = None
-                if not isinstance(record, dict):
-                    why = "; this file cannot be resumed" if resuming else ""
-                    raise UsageError(f"{path}:{number}: not a run record{why}")
-                complete += len(line)
-                yield record
+            yield from _records(source, path, resuming, cut_off)
         if cut_off:
-            # No newline at the end: the last record was being written when the session died (or is being written now).
-            if not resuming:
-                if not self._warned:
-                    self._warned = True
-                    log.warning("%s: skipping its last line, cut off mid-write (%d bytes)", path, len(cut_off))
-                return
-            log.warning("%s: dropping its last line, cut off mid-write (%d bytes)", path, len(cut_off))
-            try:
-                with path.open("r+b") as handle:
-                    handle.truncate(complete)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except OSError as exc:
-                raise UsageError(f"{path}: cannot drop its cut-off last line: {_reason(exc)}") from None
+            self._cut_off(*cut_off[0], resuming=resuming)
+
+    def _cut_off(self, complete: int, line: bytes, *, resuming: bool) -> None:
+        """A last line without its newline: the session died writing it (or is writing it now)."""
+        path = self.runs_path
+        if not resuming:
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "%s: skipping its last line, cut off mid-write (%d bytes)", path, len(line)
+                )
+            return
+        log.warning("%s: dropping its last line, cut off mid-write (%d bytes)", path, len(line))
+        try:
+            with path.open("r+b") as handle:
+                handle.truncate(complete)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot drop its cut-off last line: {_reason(exc)}") from None
 
     def visits(self) -> list[dict[str, Any]]:
         """Every ``visits-*.json`` record, in policy (position in the configuration) then repetition order."""
@@ -140,3 +142,23 @@ def _read_json(path: Path) -> Any:
 def _reason(exc: OSError) -> str:
     """An OSError in words, without the path it repeats."""
     return exc.strerror or str(exc)
+
+
+def _records(
+    source: Iterable[bytes], path: Path, resuming: bool, cut_off: list[tuple[int, bytes]]
+) -> Iterator[dict[str, Any]]:
+    """Each whole line's record; a last line without its newline goes to *cut_off*, with the bytes before it."""
+    complete = 0
+    for number, line in enumerate(source, 1):
+        if not line.endswith(b"\n"):
+            cut_off.append((complete, line))
+            return
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            why = "; this file cannot be resumed" if resuming else ""
+            raise UsageError(f"{path}:{number}: not a run record{why}")
+        complete += len(line)
+        yield record

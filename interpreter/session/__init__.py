@@ -7,7 +7,15 @@ channels, the ledger and the results files from it and runs every policy.
 This is the only room that puts channels and results files together.
 """
 
-from .loader import ChannelSpec, ParameterSpec, PolicySpec, TestConfig, TrackerSpec, load_config, parse_define
+from .loader import (
+    ChannelSpec,
+    ParameterSpec,
+    PolicySpec,
+    TestConfig,
+    TrackerSpec,
+    load_config,
+    parse_define,
+)
 from .session import EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_INTERRUPTED, EXIT_OK, Session, SessionUI
 
 __all__ = [

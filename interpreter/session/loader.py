@@ -22,7 +22,18 @@ import yaml
 
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
-from ..config import MACRO, Located, LocatedDict, LocatedList, describe, load_schema, load_yaml, read_text, render_entry, validate
+from ..config import (
+    MACRO,
+    Located,
+    LocatedDict,
+    LocatedList,
+    describe,
+    load_schema,
+    load_yaml,
+    read_text,
+    render_entry,
+    validate,
+)
 from ..core import parse_duration
 from ..errors import ConfigError, UsageError
 from ..metrics import DURATION, MetricSpec, Tracker, check_summarize, tracker_class
@@ -30,7 +41,17 @@ from ..metrics import DURATION, MetricSpec, Tracker, check_summarize, tracker_cl
 #: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
 DEFAULT_STALE_TIMEOUT = 600.0
 
-CONFIG_KEYS = ("title", "repeat", "runs", "staleTimeout", "seed", "parameters", "definitions", "meta", "metrics")
+CONFIG_KEYS = (
+    "title",
+    "repeat",
+    "runs",
+    "staleTimeout",
+    "seed",
+    "parameters",
+    "definitions",
+    "meta",
+    "metrics",
+)
 #: Keys and sections of the original format that perfchart reads past with a warning.
 UNSUPPORTED_CONFIG_KEYS = ("indicators",)
 SECTIONS = ("config", "define", "policies", "channels", "tasks", "trackers")
@@ -102,7 +123,9 @@ def parse_define(text: str) -> tuple[str, Any]:
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not NAME.fullmatch(name):
-        raise UsageError(f"-D {text!r}: expected NAME=VALUE, where NAME is letters, digits, '_', '.' or '-'")
+        raise UsageError(
+            f"-D {text!r}: expected NAME=VALUE, where NAME is letters, digits, '_', '.' or '-'"
+        )
     return name, scalar(value)
 
 
@@ -124,13 +147,16 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     raw = load_yaml(text, str(path))
     if not isinstance(raw, LocatedDict):
         raise ConfigError(
-            f"expected a mapping with config:, define:, policies:, channels: ... sections, got {describe(raw)}",
+            "expected a mapping with config:, define:, policies:, channels: ... sections, got "
+            f"{describe(raw)}",
             file=str(path),
             line=getattr(raw, "line", None) or 1,
         )
 
     schema = load_schema("config")
-    validate(raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"})
+    validate(
+        raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"}
+    )
     values = _definition_values(raw, defines)
     notes = _section_warnings(raw)
 
@@ -154,12 +180,15 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     tasks = doc.get("tasks") or LocatedList()
     specs = task_specs(tasks)
     metrics = _metrics(settings)
-    trackers = [tracker_spec(index, block, metrics) for index, block in enumerate(doc.get("trackers") or ())]
+    trackers = [
+        tracker_spec(index, block, metrics) for index, block in enumerate(doc.get("trackers") or ())
+    ]
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
     for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
         raise container.error(
             key,
-            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets; "
+            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) "
+            "or a parameter a policy sets; "
             f"declare it or give it a default {{{{{name}|...}}}}",
         )
     for channel in channels:
@@ -181,7 +210,10 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
         tasks=specs,
         metrics=list(metrics.values()),
         trackers=trackers,
-        warnings=[str(note) for note in sorted(notes + _config_warnings(settings), key=lambda note: note.line or 0)],
+        warnings=[
+            str(note)
+            for note in sorted(notes + _config_warnings(settings), key=lambda note: note.line or 0)
+        ],
     )
 
 
@@ -197,23 +229,39 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
         if "default" in entry:
             values[entry["name"]] = entry["default"]
     values.update(raw.get("define") or {})
-    values.update({name: scalar(value) if isinstance(value, str) else value for name, value in defines.items()})
+    values.update(
+        {
+            name: scalar(value) if isinstance(value, str) else value
+            for name, value in defines.items()
+        }
+    )
     for index, entry in enumerate(declared):
         if entry.get("required") and entry["name"] not in values:
             desc = f" ({entry['desc']})" if entry.get("desc") else ""
             raise declared.error(
                 index,
-                f"required definition {entry['name']!r}{desc} has no value: give it with -D {entry['name']}=... or in define:",
+                f"required definition {entry['name']!r}{desc} has no value: give it with -D "
+                f"{entry['name']}=... or in define:",
             )
     return values
 
 
 def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
-    """Render the known keys of ``config:``; ``definitions`` are the macro sources, and ignored keys must not fail."""
-    out = LocatedDict(file=getattr(settings, "file", None), line=getattr(settings, "line", None), path=getattr(settings, "path", "config"))
+    """Render the known keys of ``config:``; ``definitions`` are the macro sources, and ignored keys
+    must not fail.
+    """
+    out = LocatedDict(
+        file=getattr(settings, "file", None),
+        line=getattr(settings, "line", None),
+        path=getattr(settings, "path", "config"),
+    )
     out.lines = dict(getattr(settings, "lines", {}))
     for key, value in settings.items():
-        out[key] = render_entry(settings, key, value, values) if key in CONFIG_KEYS and key != "definitions" else value
+        out[key] = (
+            render_entry(settings, key, value, values)
+            if key in CONFIG_KEYS and key != "definitions"
+            else value
+        )
     return out
 
 
@@ -222,11 +270,19 @@ def _section_warnings(raw: LocatedDict) -> list[ConfigError]:
 
     Unknown sections are errors, reported by the schema with a did-you-mean hint.
     """
-    return [raw.error(key, f"the {key} section is not supported yet; ignored") for key in raw if key in UNSUPPORTED_SECTIONS]
+    return [
+        raw.error(key, f"the {key} section is not supported yet; ignored")
+        for key in raw
+        if key in UNSUPPORTED_SECTIONS
+    ]
 
 
 def _config_warnings(settings: LocatedDict) -> list[ConfigError]:
-    return [settings.error(key, f"{key} is not supported yet; ignored") for key in settings if key in UNSUPPORTED_CONFIG_KEYS]
+    return [
+        settings.error(key, f"{key} is not supported yet; ignored")
+        for key in settings
+        if key in UNSUPPORTED_CONFIG_KEYS
+    ]
 
 
 def _repeat(settings: LocatedDict) -> int:
@@ -243,7 +299,9 @@ def _stale_timeout(settings: LocatedDict) -> float:
     except ValueError as exc:
         raise settings.error("staleTimeout", str(exc)) from None
     if seconds <= 0:
-        raise settings.error("staleTimeout", f"expected a positive duration, got {settings['staleTimeout']!r}")
+        raise settings.error(
+            "staleTimeout", f"expected a positive duration, got {settings['staleTimeout']!r}"
+        )
     return seconds
 
 
@@ -253,19 +311,29 @@ def _parameters(settings: LocatedDict) -> list[ParameterSpec]:
     for index, entry in enumerate(declared):
         if entry["name"] in specs:
             raise declared.error(index, f"parameter {entry['name']!r} is declared twice")
-        specs[entry["name"]] = ParameterSpec(entry["name"], entry.get("default"), entry.get("desc"), entry.get("units"))
+        specs[entry["name"]] = ParameterSpec(
+            entry["name"], entry.get("default"), entry.get("desc"), entry.get("units")
+        )
     return list(specs.values())
 
 
 def _without(block: LocatedDict, *keys: str) -> LocatedDict:
-    out = LocatedDict({k: v for k, v in block.items() if k not in keys}, file=block.file, line=block.line, path=block.path)
+    out = LocatedDict(
+        {k: v for k, v in block.items() if k not in keys},
+        file=block.file,
+        line=block.line,
+        path=block.path,
+    )
     out.lines = {k: v for k, v in block.lines.items() if k not in keys}
     return out
 
 
 def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
     if "class" in block and "statechart" in block:
-        raise block.error("statechart", "give either class (a bundled policy) or statechart (a chart file), not both")
+        raise block.error(
+            "statechart",
+            "give either class (a bundled policy) or statechart (a chart file), not both",
+        )
     key = "statechart" if "statechart" in block else "class" if "class" in block else None
     if key is None:
         raise ConfigError(
@@ -288,7 +356,9 @@ def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
 
 
 def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
-    """The registered channel *block* names, its block checked against the channel's own schema and rules."""
+    """The registered channel *block* names, its block checked against the channel's own schema and
+    rules.
+    """
     try:
         cls = channel_class(block["class"])
     except ConfigError as exc:
@@ -307,9 +377,14 @@ def _metrics(settings: LocatedDict) -> dict[str, MetricSpec]:
         if name in specs:
             raise declared.error(index, f"metric {name!r} is declared twice")
         if name == DURATION.name:
-            raise entry.error("name", "'duration' is recorded for every run already; give this metric another name")
+            raise entry.error(
+                "name",
+                "'duration' is recorded for every run already; give this metric another name",
+            )
         summarize = check_summarize(entry.get("summarize"), entry, "summarize")
-        specs[name] = MetricSpec(name, summarize, entry.get("units"), entry.get("desc"), entry.get("aggregate", "mean"))
+        specs[name] = MetricSpec(
+            name, summarize, entry.get("units"), entry.get("desc"), entry.get("aggregate", "mean")
+        )
     return specs
 
 
@@ -324,7 +399,9 @@ def tracker_spec(index: int, block: LocatedDict, metrics: Mapping[str, MetricSpe
     for container, key, name in cls.metric_keys(block):
         if name not in metrics:
             declared = ", ".join(metrics) or "none"
-            raise container.error(key, f"metric {name!r} is not declared in config.metrics (declared: {declared})")
+            raise container.error(
+                key, f"metric {name!r} is not declared in config.metrics (declared: {declared})"
+            )
     return TrackerSpec(index, cls, block)
 
 
@@ -338,13 +415,22 @@ def _policy_parameters(policies: list[PolicySpec]) -> set[str]:
 
 def _policy_warnings(spec: PolicySpec) -> list[ConfigError]:
     block = spec.config
-    return [ConfigError(message, file=block.file, line=block.line, key=block.path) for message in spec.chart.warnings_for(block)]
+    return [
+        ConfigError(message, file=block.file, line=block.line, key=block.path)
+        for message in spec.chart.warnings_for(block)
+    ]
 
 
 def _unknown_macros(blocks: list[Any], known: set[str]) -> Iterator[tuple[Located, Any, str]]:
     """Macros without a default that nothing known at load time can fill, with their entry."""
     for block in blocks:
-        items = block.items() if isinstance(block, Mapping) else enumerate(block) if isinstance(block, list) else ()
+        items = (
+            block.items()
+            if isinstance(block, Mapping)
+            else enumerate(block)
+            if isinstance(block, list)
+            else ()
+        )
         for key, value in items:
             if isinstance(value, str):
                 for match in MACRO.finditer(value):

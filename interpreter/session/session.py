@@ -44,7 +44,15 @@ from ..core import (
     Timer,
     Timers,
 )
-from ..engine import EventLoop, ParameterBatch, PolicyRunner, Record, RunLedger, RunListener, Summary
+from ..engine import (
+    EventLoop,
+    ParameterBatch,
+    PolicyRunner,
+    Record,
+    RunLedger,
+    RunListener,
+    Summary,
+)
 from ..errors import PerfchartError
 from ..metrics import RunMetrics, SummaryView, metric_meta, with_duration
 from ..results import ExportContext, Exports, Previous, SummaryFiles, open_exports
@@ -95,14 +103,30 @@ class Session:
         self.previous = previous
         if previous is not None and isinstance(previous.meta.get("seed"), int):
             seed = previous.meta["seed"]
-        self.seed = seed if seed is not None else config.seed if config.seed is not None else secrets.randbelow(2**31)
-        self.clock: Clock = clock if clock is not None else _simulated_now() if dry_run else UtcClock()
+        self.seed = (
+            seed
+            if seed is not None
+            else config.seed
+            if config.seed is not None
+            else secrets.randbelow(2**31)
+        )
+        self.clock: Clock = (
+            clock if clock is not None else _simulated_now() if dry_run else UtcClock()
+        )
         self.timers = Timers(self.clock)
         self.bus = EventBus(self.clock)
         self.loop = EventLoop(self.bus, self.timers)
-        self.batch = ParameterBatch(self.bus, config.parameter_defaults(), first_trace=previous.highest("trace") + 1 if previous else 1)
-        self.ledger = RunLedger(self.bus, self.batch, dry_run=dry_run, previous=previous.records if previous else ())
-        self.run_metrics = RunMetrics(config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers])
+        self.batch = ParameterBatch(
+            self.bus,
+            config.parameter_defaults(),
+            first_trace=previous.highest("trace") + 1 if previous else 1,
+        )
+        self.ledger = RunLedger(
+            self.bus, self.batch, dry_run=dry_run, previous=previous.records if previous else ()
+        )
+        self.run_metrics = RunMetrics(
+            config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers]
+        )
         self.ui = ui
         self.interrupted = False
         #: A second signal: stop now, without waiting for the charts or the commands' grace.
@@ -117,7 +141,9 @@ class Session:
             self.channels = [self.simulator]
             self.tasks = self.simulator
         else:
-            self.channels = [spec.cls(spec.config, self._context(spec.name)) for spec in config.channels]
+            self.channels = [
+                spec.cls(spec.config, self._context(spec.name)) for spec in config.channels
+            ]
             self.tasks = TaskRunner(config.tasks, self.bus, config.definitions)
         self.runners = [self._runner(spec, 1) for spec in config.policies]
         #: Each policy's answers (``policy.set_result``), the latest repetition's last.
@@ -126,12 +152,24 @@ class Session:
     # -- building --------------------------------------------------------------
 
     def _context(self, name: str) -> ChannelContext:
-        return ChannelContext(self.bus, name, self.config.definitions, self.config.parameter_defaults())
+        return ChannelContext(
+            self.bus, name, self.config.definitions, self.config.parameter_defaults()
+        )
 
     def _simulator(self, task_seconds: Mapping[str, float]) -> Simulator:
-        """The dry run's channel, playing each configured channel's own simulation where it has one."""
-        simulations = [spec.cls.simulation(spec.config, self._context(spec.name)) for spec in self.config.channels]
-        return Simulator(self._context("dry-run"), self.timers, [s for s in simulations if s is not None], task_seconds)
+        """The dry run's channel, playing each configured channel's
+        own simulation where it has one.
+        """
+        simulations = [
+            spec.cls.simulation(spec.config, self._context(spec.name))
+            for spec in self.config.channels
+        ]
+        return Simulator(
+            self._context("dry-run"),
+            self.timers,
+            [s for s in simulations if s is not None],
+            task_seconds,
+        )
 
     def _runner(self, spec: PolicySpec, repetition: int) -> PolicyRunner:
         name = spec.chart.name
@@ -139,7 +177,9 @@ class Session:
         return PolicyRunner(
             spec.chart,
             spec.config,
-            cursor=self.ledger.cursor(name, repetition, previous.last_run(name, repetition) if previous else 0),
+            cursor=self.ledger.cursor(
+                name, repetition, previous.last_run(name, repetition) if previous else 0
+            ),
             bus=self.bus,
             batch=self.batch,
             clock=self.clock,
@@ -167,18 +207,30 @@ class Session:
 
     def run(self) -> int:
         """Run every policy; return the exit status. Finished runs are on disk whatever happens."""
-        exports = open_exports(ExportContext(self.results_dir, self.config.metrics, self.dry_run, self.previous))
+        exports = open_exports(
+            ExportContext(self.results_dir, self.config.metrics, self.dry_run, self.previous)
+        )
         self._wire(exports)
         started = time.time()
         if self.previous is not None:
-            log.info("resuming %s: %d runs already done are skipped", self.results_dir, self.previous.skipped)
+            log.info(
+                "resuming %s: %d runs already done are skipped",
+                self.results_dir,
+                self.previous.skipped,
+            )
         exports.started(self._meta(started, "running", None))
         status, exit_status = "error", EXIT_BAD_INPUT
         restore = self._install_signal_handlers()
         try:
             self._run_all(exports)
             status = "interrupted" if self.interrupted else "finished"
-            exit_status = EXIT_INTERRUPTED if self.interrupted else EXIT_FAILED_RUNS if self.ledger.summary.failed else EXIT_OK
+            exit_status = (
+                EXIT_INTERRUPTED
+                if self.interrupted
+                else EXIT_FAILED_RUNS
+                if self.ledger.summary.failed
+                else EXIT_OK
+            )
             return exit_status
         except KeyboardInterrupt:
             status, exit_status = "interrupted", EXIT_INTERRUPTED
@@ -195,7 +247,9 @@ class Session:
                 restore()
 
     def _wire(self, exports: Exports) -> None:
-        """Listeners of the ledger (in any order: it calls them in phases) and the bus's other subscribers."""
+        """Listeners of the ledger (in any order: it calls them in phases) and the bus's other
+        subscribers.
+        """
         self.ledger.add(self.run_metrics)
         for exporter in exports.exporters:
             self.ledger.add(exporter)
@@ -215,8 +269,12 @@ class Session:
         self._repetitions(exports)
         self._session_task("teardown")
 
-    def _finish(self, exports: Exports, started: float, status: str, exit_status: int | None) -> None:
-        """Stop the channels, close the runs still open and complete every file; then tell the terminal."""
+    def _finish(
+        self, exports: Exports, started: float, status: str, exit_status: int | None
+    ) -> None:
+        """Stop the channels, close the runs still open and complete every file; then tell the
+        terminal.
+        """
         self._shutdown()
         self.ledger.close_all(self.clock.time, status)
         exports.finished(self._meta(started, status, exit_status))
@@ -231,7 +289,7 @@ class Session:
             if self.interrupted:
                 return
             self._session_task("pretest")
-            for spec, first in zip(self.config.policies, self.runners):
+            for spec, first in zip(self.config.policies, self.runners, strict=True):
                 if self.interrupted:
                     return
                 runner = first if repetition == 1 else self._runner(spec, repetition)
@@ -276,7 +334,9 @@ class Session:
             self.loop.runners.remove(runner)
             if hook is not None:
                 self.loop.idle_hooks.remove(hook)
-            runner.cursor.end_run("interrupted" if self.interrupted else None if runner.final else "error")
+            runner.cursor.end_run(
+                "interrupted" if self.interrupted else None if runner.final else "error"
+            )
             self.batch.flush()
             self.bus.dispatch(0.0)
             self.bus.unsubscribe(runner.handle)
@@ -310,7 +370,9 @@ class Session:
         watch = self.timers.call_later(self.config.stale_timeout, stalled)
         try:
             self._start_task(task, ())
-            self.loop.run_until(lambda: bool(done) or self.hurried or (self.interrupted and task != "teardown"))
+            self.loop.run_until(
+                lambda: bool(done) or self.hurried or (self.interrupted and task != "teardown")
+            )
         finally:
             if watch is not None:
                 watch.cancel()
@@ -330,7 +392,10 @@ class Session:
 
     def _on_interrupt(self, event: Event) -> None:
         if not self.interrupted:
-            log.warning("interrupted: ending the policy and keeping every finished run (again to stop at once)")
+            log.warning(
+                "interrupted: ending the policy and keeping every finished run (again to stop at "
+                "once)"
+            )
         elif self.hurried and not self._hurry_told:
             self._hurry_told = True
             log.warning("interrupted again: killing every command and stopping now")
@@ -387,13 +452,21 @@ class Session:
         meta = self._session_meta(started, finished, status, exit_status)
         previous = self.previous
         if previous is not None:
-            # The first session's start stays; each resume is listed, so the history of the directory is kept.
+            # The first session's start stays; each resume is listed, so the history of the
+            # directory is kept.
             meta["started"] = previous.meta.get("started", meta["started"])
-            resume = {"at": _iso(started), "skipped": previous.skipped, "forced": previous.forced, "config_sha256": self.config.sha256}
+            resume = {
+                "at": _iso(started),
+                "skipped": previous.skipped,
+                "forced": previous.forced,
+                "config_sha256": self.config.sha256,
+            }
             meta["resumes"] = [*previous.meta.get("resumes", []), resume]
         return meta
 
-    def _session_meta(self, started: float, finished: float, status: str, exit_status: int | None) -> dict[str, Any]:
+    def _session_meta(
+        self, started: float, finished: float, status: str, exit_status: int | None
+    ) -> dict[str, Any]:
         return {
             "perfchart": __version__,
             "title": self.config.title,
@@ -418,7 +491,11 @@ class Session:
 
     def _counts(self) -> dict[str, Any]:
         summary = self.ledger.summary
-        return {"runs": summary.runs, "ok": summary.ok, "by_status": {status: stats.count for status, stats in summary.by_status.items()}}
+        return {
+            "runs": summary.runs,
+            "ok": summary.ok,
+            "by_status": {status: stats.count for status, stats in summary.by_status.items()},
+        }
 
 
 class _Shown(RunListener):
@@ -435,7 +512,9 @@ class _Shown(RunListener):
 
 
 def _simulated_now() -> SimulatedClock:
-    """A simulated clock that starts at the wall time, so a dry run's times read like a real run's."""
+    """A simulated clock that starts at the wall time, so a dry
+    run's times read like a real run's.
+    """
     clock = SimulatedClock()
     clock.time = time.time()
     return clock
@@ -447,7 +526,9 @@ def _iso(ts: float) -> str:
 
 @functools.cache
 def _versions() -> Mapping[str, str]:
-    """Looked up once per process: each lookup reads package metadata, and meta.json is written at start and end."""
+    """Looked up once per process: each lookup reads package metadata, and meta.json is written at
+    start and end.
+    """
     found = {"python": platform.python_version()}
     for package in ("perfchart", "sismic", "pyyaml", "rich", "simpleeval", "jsonschema"):
         try:

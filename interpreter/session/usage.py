@@ -20,8 +20,12 @@ class UnusedParameters:
     """Warns on the first update that sets a parameter no channel or task block names."""
 
     def __init__(self, config: TestConfig) -> None:
-        blocks = [spec.config for spec in config.channels] + [task.command.config for task in config.tasks]
-        self.used: set[str] = set().union(*(macro_names(dict(block)) for block in blocks)) if blocks else set()
+        blocks = [spec.config for spec in config.channels] + [
+            task.command.config for task in config.tasks
+        ]
+        self.used: set[str] = (
+            set().union(*(macro_names(dict(block)) for block in blocks)) if blocks else set()
+        )
         self.warned: set[str] = set()
 
     def handle(self, event: Event) -> None:
@@ -31,7 +35,8 @@ class UnusedParameters:
             if name not in self.used and name not in self.warned:
                 self.warned.add(name)
                 log.warning(
-                    "%s sets parameter %r, which no channel or task uses (no {{%s}} in channels: or tasks:): every run tests the same thing",
+                    "%s sets parameter %r, which no channel or task uses (no {{%s}} in channels: "
+                    "or tasks:): every run tests the same thing",
                     event.run.policy if event.run is not None else "a policy",
                     name,
                     name,
