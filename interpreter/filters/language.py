@@ -672,7 +672,8 @@ class FilterSession:
         if route is None:
             route = self._route(type(event))
         if not route or self._closed:
-            self._simulated(event)
+            if type(event) is SimulatedEvent:  # checked here: this is every unwanted event's path
+                self._simulated(event)
             return
         chosen = self._match(route, event)
         if chosen is not None:
@@ -682,11 +683,8 @@ class FilterSession:
         """Deliver a dry run's stand-in for a match of this very expression, when its traces are
         the session's.
         """
-        if (
-            type(event) is SimulatedEvent
-            and not self._closed
-            and event.expression == self._expression
-        ):
+        assert isinstance(event, SimulatedEvent)
+        if not self._closed and event.expression == self._expression:
             if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
                 self._callback(event, False)
 
