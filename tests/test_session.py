@@ -22,6 +22,7 @@ from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RestartE
 from interpreter.errors import ConfigError
 from interpreter.results import Summary
 from interpreter.session import Session, load_config
+from tests.conftest import sweep_config
 
 WORKER = """
 import sys
@@ -35,26 +36,19 @@ if a == "2":
     sys.exit(1)
 """
 
-CONFIG = """
+CONFIG = sweep_config(
+    '"{{python}} {{worker}} {{a}} {{b}} {{calls}}"',
+    matrix={"a": "{type: discrete, values: [1, 2, 3]}", "b": '{type: discrete, values: [x, "y z"]}'},
+    head="""
 config:
   title: session test
   seed: 3
   parameters:
     - name: a
       default: 0
-policies:
-  - class: multivariable-explorer
-    matrix:
-      a: {type: discrete, values: [1, 2, 3]}
-      b: {type: discrete, values: [x, "y z"]}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: channel.CmdlineChannel
-    cmdline: "{{python}} {{worker}} {{a}} {{b}} {{calls}}"
-"""
+""",
+    channel="channel.CmdlineChannel",
+)
 
 
 @pytest.fixture
