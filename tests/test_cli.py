@@ -175,6 +175,7 @@ def test_the_run_log_handler_makes_its_console_at_the_first_record() -> None:
     assert [line.split() for line in output.splitlines()] == [["ERROR", "first"], ["ERROR", "second"]]
 
 
+@pytest.mark.slow
 def test_the_readme_example_sweep_runs_as_written(perfchart: Perfchart, tmp_path: Path) -> None:
     """The README's first command, after its install step: `perfchart run examples/sweep.yml`."""
     readme = (ROOT / "README.md").read_text()
@@ -199,7 +200,9 @@ def test_the_readme_example_sweep_runs_as_written(perfchart: Perfchart, tmp_path
     assert all(value > 0 for metrics in printed.values() for value in metrics.values())
 
 
-@pytest.mark.parametrize(("example", "runs"), [("time_evolution", 4), ("multi_step", 5), ("simple", 1)])
+@pytest.mark.parametrize(
+    ("example", "runs"), [pytest.param("time_evolution", 4, marks=pytest.mark.slow), pytest.param("multi_step", 5, marks=pytest.mark.slow), ("simple", 1)]
+)
 def test_each_policy_example_runs_as_written(perfchart: Perfchart, tmp_path: Path, example: str, runs: int) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     done = perfchart("run", f"{example}.yml", "--results", str(tmp_path / "r"), cwd=tmp_path / "examples")

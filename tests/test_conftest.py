@@ -29,6 +29,7 @@ def test_in_process_and_subprocess_give_the_same_answer(perfchart: Perfchart, tm
     assert (inside.returncode, inside.stdout, inside.stderr) == (outside.returncode, outside.stdout, outside.stderr)
 
 
+@pytest.mark.slow
 def test_a_run_in_process_gives_what_a_run_in_a_subprocess_gives(perfchart: Perfchart, tmp_path: Path) -> None:
     answers = []
     for where, subprocess in (("inside", False), ("outside", True)):
@@ -55,6 +56,7 @@ def test_an_in_process_run_leaves_signals_logging_cwd_and_environment_as_they_we
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
 
 
+@pytest.mark.slow
 def test_an_in_process_command_is_stopped_at_its_timeout(perfchart: Perfchart, tmp_path: Path) -> None:
     (tmp_path / "c.yml").write_text(sweep_config("\"sleep 30 # {{a}}\"", options={"shell": "yes"}))
     started = time.monotonic()

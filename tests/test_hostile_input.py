@@ -126,6 +126,7 @@ def test_a_results_directory_that_cannot_be_written_is_exit_2(perfchart: Perfcha
     ) + "; choose another --results directory\n"
 
 
+@pytest.mark.slow
 def test_a_closed_stdout_does_not_turn_a_good_run_into_an_error(tmp_path: Path) -> None:
     config = tmp_path / "c.yml"
     config.write_text(BASE.replace("{type: discrete, values: [1, 2]}", "{type: range, min: 1, max: 3000}"))

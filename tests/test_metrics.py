@@ -111,6 +111,7 @@ def test_trackers_put_each_runs_metrics_in_runs_jsonl_and_runs_csv(tmp_path: Pat
     assert float(rows[3]["metric:wait"]) == by_n[3]["metrics"]["wait"]
 
 
+@pytest.mark.slow
 def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     status, results = run(tmp_path, repeat=3)
     assert status == 0
@@ -293,6 +294,7 @@ def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_
     assert len((results / "summary.csv").read_text().splitlines()) == 1001
 
 
+@pytest.mark.slow
 def test_a_tracker_sees_only_its_runs_events_unless_notrace(tmp_path: Path) -> None:
     text = """
 config:

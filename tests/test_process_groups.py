@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from interpreter.channels import ChannelContext, TaskRunner, task_specs
 from interpreter.channels.cmdline import CmdlineChannel, CmdlineExitEvent
 from interpreter.channels.commands import Command
@@ -11,6 +13,9 @@ from interpreter.core import EventBus, LogLineEvent, ParameterUpdateEvent, RunTa
 from tests.conftest import Perfchart, sweep_config
 from tests.harness import Recorder
 from tests.test_process import gone, has_exit, launch, lines, wait_gone
+
+#: Every test here waits for process groups to empty: half a second to four each.
+pytestmark = pytest.mark.slow
 
 #: A descendant that ignores SIGTERM and detaches from the command's output, then prints its pid.
 STUBBORN = "(trap '' TERM; exec sleep 60 </dev/null >/dev/null 2>&1) & echo $!"

@@ -69,6 +69,7 @@ class Checker(HTMLParser):
         self.stack.pop()
 
 
+@pytest.mark.slow
 def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(perfchart: Perfchart, baseline: Path, tmp_path: Path) -> None:
     page = tmp_path / "out" / "report.html"
     page.parent.mkdir()
@@ -143,6 +144,7 @@ def service(perfchart: Perfchart, tmp: Path, name: str, delay: float) -> Path:
     return results
 
 
+@pytest.mark.slow
 def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfchart, tmp_path: Path) -> None:
     # Sleeping, unlike computing, takes as long on a busy machine as on an idle one: the gate sees the slowdown, not the load.
     before = service(perfchart, tmp_path, "before", 0.0)
@@ -172,6 +174,7 @@ def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfch
     assert "no regression (latency:min > +40%)" in passing.stdout
 
 
+@pytest.mark.slow
 def test_compare_rejects_a_threshold_it_cannot_read_or_apply(perfchart: Perfchart, baseline: Path) -> None:
     bad = perfchart("compare", str(baseline), str(baseline), "--fail-if", "p95 bigger 10%", env=wide())
     assert bad.returncode == 2

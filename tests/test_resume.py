@@ -53,6 +53,7 @@ def sweep(tmp_path: Path) -> Path:
     return config
 
 
+@pytest.mark.slow
 def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 5)
@@ -80,6 +81,7 @@ def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(perfch
     assert sum(g["ok"] for g in groups) == sum(1 for r in after if r["ok"])
 
 
+@pytest.mark.slow
 def test_resuming_a_finished_directory_runs_nothing(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     assert perfchart("run", str(sweep), "--results", str(results), "-q").returncode == 1
@@ -90,6 +92,7 @@ def test_resuming_a_finished_directory_runs_nothing(perfchart: Perfchart, sweep:
     assert json.loads((results / "meta.json").read_text())["runs"] == 24
 
 
+@pytest.mark.slow
 def test_a_changed_config_is_refused_unless_forced(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
@@ -119,6 +122,7 @@ def test_another_seed_definitions_or_mode_is_refused(perfchart: Perfchart, sweep
     assert message in refused.stderr
 
 
+@pytest.mark.slow
 def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
@@ -130,6 +134,7 @@ def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(perfchart
     assert all(r["index"] != 99 for r in records(results))
 
 
+@pytest.mark.slow
 def test_a_damaged_line_in_the_middle_is_refused(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)

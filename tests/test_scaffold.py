@@ -17,6 +17,7 @@ from tests.conftest import Perfchart
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_new_scaffolds_a_policy_whose_test_passes_as_it_is(perfchart: Perfchart, tmp_path: Path) -> None:
     done = perfchart("new", "foo", "--dir", str(tmp_path))
     assert done.returncode == 0, done.stderr

@@ -213,6 +213,7 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
     assert [(r["policy"], r["parameters"], r["status"]) for r in runs] == [("countdown", {"n": n}, "OK") for n in (3, 2, 1)]
 
 
+@pytest.mark.slow
 def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
     config = tmp_path / "slow.yml"
     config.write_text(
@@ -277,6 +278,7 @@ def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> N
     ]
 
 
+@pytest.mark.slow
 def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: Path) -> None:
     chart = USER_CHART.replace("policy.set_status('OK')", "policy.set_flag('seen', True)")
     (tmp_path / "first.yaml").write_text(chart.replace("name: countdown", "name: first"))

@@ -143,6 +143,7 @@ def test_sigterm_then_sigint_ends_the_same_way(stubborn: Path, tmp_path: Path) -
 SWEEP = sweep_config('"sleep 0.0{{a}}"', matrix={"a": "{type: range, min: 1, max: 30}"}, options={"shell": "yes"})
 
 
+@pytest.mark.slow
 def test_ctrl_c_at_20_random_moments_of_a_sweep_loses_no_finished_run(tmp_path: Path) -> None:
     config = tmp_path / "sweep.yml"
     config.write_text(SWEEP)

@@ -106,6 +106,7 @@ def run_both(statechart: Statechart, events: list[str]) -> tuple[list[Step], lis
     return traces[0], traces[1], stock, tuned
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(EVENTS), max_size=40))
 def test_random_event_sequences_step_alike(events: list[str]) -> None:
