@@ -83,6 +83,11 @@ def run_perfchart(*args: str, cwd: Path | None = None, env: Mapping[str, str] | 
     return _in_process(list(args), cwd=cwd, env=env, timeout=timeout)
 
 
+def environ(**variables: str) -> dict[str, str]:
+    """This process's environment with *variables* set, for a command's ``env=``."""
+    return {**os.environ, **variables}
+
+
 @pytest.fixture(scope="session")
 def perfchart() -> Perfchart:
     """Run the ``perfchart`` command: ``perfchart("run", str(config), cwd=tmp_path)``, or ``..., subprocess=True``."""

@@ -12,7 +12,7 @@ import pytest
 
 from interpreter.core import Event, RunTaskCompletedEvent, StalledEvent, TickEvent
 from interpreter.session import Session, load_config
-from tests.conftest import Perfchart
+from tests.conftest import Perfchart, environ
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +80,7 @@ def test_a_channel_from_another_distribution_runs_a_sweep(perfchart: Perfchart, 
     config = tmp_path / "sum.yml"
     config.write_text(PLUGIN_CONFIG)
     log = tmp_path / "applied.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    env = environ(PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
     # A fresh interpreter, which finds the plugin's entry point on its PYTHONPATH.
     done = perfchart("run", str(config), "-D", f"log={log}", "--results", str(tmp_path / "r"), "-q", env=env, subprocess=True)
     assert done.returncode == 1, done.stderr  # odd sums are not OK

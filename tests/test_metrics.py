@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
 import statistics
 import subprocess
@@ -21,7 +20,7 @@ from interpreter.errors import ConfigError
 from interpreter.filters import EventFilter
 from interpreter.metrics import Accumulator, Grouping, read_runs, summarizers, with_duration
 from interpreter.session import Session, load_config
-from tests.conftest import Perfchart
+from tests.conftest import Perfchart, environ
 
 WORKLOAD = """
 import sys, time
@@ -264,15 +263,14 @@ def test_a_bad_metric_is_a_located_error(tmp_path: Path, metrics: str, line: int
     assert message in problem.message
 
 
-def wide() -> dict[str, str]:
-    """This environment, with the terminal width the summary is drawn for."""
-    return {**os.environ, "COLUMNS": "160"}
+#: The terminal width the summary is drawn for.
+COLUMNS = "160"
 
 
 def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "bad.yml"
     config.write_text(BASE + "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, match: 'rps=[0-9.]+'}\n")
-    done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"), env=wide())
+    done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"perfchart: error: {config}:12: trackers[0].extract[0].match: regular expression 'rps=[0-9.]+' has no group")
@@ -286,7 +284,7 @@ def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
     )
     results = tmp_path / "r"
-    done = perfchart("run", str(config), "--dry-run", "--results", str(results), env=wide())
+    done = perfchart("run", str(config), "--dry-run", "--results", str(results), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     shown = [int(word[2:]) for word in done.stderr.split() if word.startswith("a=")]
     assert shown == [*range(1, 11), *range(991, 1001)]
@@ -361,7 +359,7 @@ trackers:
 """
     config = tmp_path / "http-sweep.yml"
     config.write_text(text)
-    done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"), env=wide())
+    done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     runs = records(tmp_path / "r")
     assert sorted((r["parameters"]["kib"], r["parameters"]["requests"]) for r in runs) == [(k, n) for k in (1, 64, 1024) for n in (10, 40)]

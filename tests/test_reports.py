@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -12,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Perfchart
+from tests.conftest import Perfchart, environ
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Elements that never have a closing tag in HTML.
 VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "embed", "wbr", "track"}
 
 
-def wide() -> dict[str, str]:
-    """This environment, with the terminal width the tables are drawn for."""
-    return {**os.environ, "COLUMNS": "200"}
+#: The terminal width the tables are drawn for.
+COLUMNS = "200"
 
 
 def sweep(perfchart: Perfchart, tmp: Path, name: str, slowdown: int = 1) -> Path:
@@ -35,7 +33,7 @@ def sweep(perfchart: Perfchart, tmp: Path, name: str, slowdown: int = 1) -> Path
         assert "hashlib.sha256(chunk).hexdigest()" in code
         workload.write_text(code.replace("hashlib.sha256(chunk).hexdigest()", slow))
     results = tmp / name
-    done = perfchart("run", "sweep.yml", "-q", "-D", f"python={sys.executable}", "--results", str(results), cwd=examples, env=wide())
+    done = perfchart("run", "sweep.yml", "-q", "-D", f"python={sys.executable}", "--results", str(results), cwd=examples, env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     return results
 
@@ -73,7 +71,7 @@ class Checker(HTMLParser):
 def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(perfchart: Perfchart, baseline: Path, tmp_path: Path) -> None:
     page = tmp_path / "out" / "report.html"
     page.parent.mkdir()
-    done = perfchart("report", str(baseline), "-o", str(page), env=wide())
+    done = perfchart("report", str(baseline), "-o", str(page), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     text = page.read_text()
     checker = Checker()
@@ -139,7 +137,7 @@ def service(perfchart: Perfchart, tmp: Path, name: str, delay: float) -> Path:
     (tmp / "service.py").write_text(SERVICE)
     (tmp / "service.yml").write_text(SERVICE_CONFIG)
     results = tmp / name
-    done = perfchart("run", "service.yml", "-q", "-D", f"python={sys.executable}", "-D", f"delay={delay}", "--results", str(results), cwd=tmp, env=wide())
+    done = perfchart("run", "service.yml", "-q", "-D", f"python={sys.executable}", "-D", f"delay={delay}", "--results", str(results), cwd=tmp, env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     return results
 
@@ -152,7 +150,7 @@ def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfch
     same = service(perfchart, tmp_path, "same", 0.0)
     gate = "latency:min > +40%"
 
-    failing = perfchart("compare", str(before), str(slower), "--fail-if", gate, "--json", str(tmp_path / "slower.json"), env=wide())
+    failing = perfchart("compare", str(before), str(slower), "--fail-if", gate, "--json", str(tmp_path / "slower.json"), env=environ(COLUMNS=COLUMNS))
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "regressions: latency:min > +40%" in failing.stdout
     report = json.loads((tmp_path / "slower.json").read_text())
@@ -169,22 +167,22 @@ def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfch
     # n=1 goes from 50 to 150 ms: +200%, far past the gate.
     assert report["regressions"] >= 2
 
-    passing = perfchart("compare", str(before), str(same), "--fail-if", gate, env=wide())
+    passing = perfchart("compare", str(before), str(same), "--fail-if", gate, env=environ(COLUMNS=COLUMNS))
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "no regression (latency:min > +40%)" in passing.stdout
 
 
 @pytest.mark.slow
 def test_compare_rejects_a_threshold_it_cannot_read_or_apply(perfchart: Perfchart, baseline: Path) -> None:
-    bad = perfchart("compare", str(baseline), str(baseline), "--fail-if", "p95 bigger 10%", env=wide())
+    bad = perfchart("compare", str(baseline), str(baseline), "--fail-if", "p95 bigger 10%", env=environ(COLUMNS=COLUMNS))
     assert bad.returncode == 2
     assert bad.stderr.startswith("perfchart: error: --fail-if 'p95 bigger 10%': expected [METRIC:]STAT OP CHANGE")
-    unknown = perfchart("compare", str(baseline), str(baseline), "--fail-if", "throughput:p95 > +10%", env=wide())
+    unknown = perfchart("compare", str(baseline), str(baseline), "--fail-if", "throughput:p95 > +10%", env=environ(COLUMNS=COLUMNS))
     assert unknown.returncode == 2
     assert "no metric summarizes 'p95'" in unknown.stderr
 
 
 def test_report_of_a_directory_that_holds_no_session_is_one_line_and_status_2(perfchart: Perfchart, tmp_path: Path) -> None:
-    done = perfchart("report", str(tmp_path), env=wide())
+    done = perfchart("report", str(tmp_path), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 2
     assert done.stderr == f"perfchart: error: {tmp_path}: no summary.json (not a results directory)\n"
