@@ -9,7 +9,7 @@ A test about signals, process groups, start-up imports, pipes or anything
 else that needs a fresh interpreter passes ``subprocess=True``, or starts
 ``PERFCHART`` itself with ``subprocess.Popen``.
 
-The configs are built by :func:`sweep`, one multivariable-explorer policy
+The configs are built by :func:`sweep_config`: one multivariable-explorer policy
 over a matrix with a cmdline channel, the shape most command tests need.
 """
 
@@ -41,7 +41,10 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.
 
 @dataclass(frozen=True)
 class Done:
-    """What one ``perfchart`` command gave: its exit status and its output, as written and as UTF-8 text."""
+    """What one ``perfchart`` command gave: its exit status and its output, as written and as UTF-8 text.
+
+    The text is decoded strictly and its line ends are left as written.
+    """
 
     returncode: int
     stdout_bytes: bytes
