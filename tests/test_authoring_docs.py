@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from interpreter.channels.cmdline import CmdlineExitZeroEvent
 from interpreter.errors import ConfigError
 from interpreter.session import load_config
 from interpreter.testing import PolicyHarness
+from tests.conftest import Perfchart
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = (ROOT / "docs" / "authoring.md").read_text()
@@ -54,8 +53,8 @@ def test_the_countdown_example_reports_a_typod_key_as_documented(countdown: Path
     assert "`file:line: policies[0].frm: unknown\nkey 'frm' (did you mean from? ...)`" in DOC
 
 
-def test_the_countdown_example_passes_check_strict(countdown: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "interpreter", "check", "--strict", str(countdown)], capture_output=True, text=True, timeout=60)
+def test_the_countdown_example_passes_check_strict(perfchart: Perfchart, countdown: Path) -> None:
+    done = perfchart("check", "--strict", str(countdown))
     assert done.returncode == 0, done.stderr
 
 

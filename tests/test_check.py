@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PERFCHART, Perfchart
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CHART = """\
@@ -53,10 +55,6 @@ channels:
 """
 
 
-def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
-
-
 def write(tmp_path: Path, chart: str = CHART, **edits: str) -> Path:
     for old, new in edits.items():
         assert old in chart, old
@@ -67,13 +65,13 @@ def write(tmp_path: Path, chart: str = CHART, **edits: str) -> Path:
     return path
 
 
-def test_a_clean_chart_and_its_config_pass(tmp_path: Path) -> None:
+def test_a_clean_chart_and_its_config_pass(perfchart: Perfchart, tmp_path: Path) -> None:
     chart = write(tmp_path)
     done = perfchart("check", "--strict", str(chart), str(tmp_path / "config.yml"))
     assert (done.returncode, done.stderr) == (0, "2 files checked: 0 errors, 0 warnings\n")
 
 
-def test_the_bundled_charts_pass_strict_with_no_warnings() -> None:
+def test_the_bundled_charts_pass_strict_with_no_warnings(perfchart: Perfchart) -> None:
     charts = sorted(str(path) for path in (ROOT / "statecharts").glob("*.yaml"))
     done = perfchart("check", "--strict", *charts)
     assert done.returncode == 0, done.stderr
@@ -101,7 +99,7 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("edits, line, message", [case[1:] for case in ERRORS], ids=[case[0] for case in ERRORS])
-def test_each_error_is_reported_at_its_line_with_exit_2(tmp_path: Path, edits: dict[str, str], line: int, message: str) -> None:
+def test_each_error_is_reported_at_its_line_with_exit_2(perfchart: Perfchart, tmp_path: Path, edits: dict[str, str], line: int, message: str) -> None:
     chart = write(tmp_path, **edits)
     done = perfchart("check", str(chart))
     assert done.returncode == 2, done.stderr
@@ -119,7 +117,7 @@ WARNINGS = [
 
 
 @pytest.mark.parametrize("edits, line, message", [case[1:] for case in WARNINGS], ids=[case[0] for case in WARNINGS])
-def test_each_warning_is_reported_at_its_line_and_fails_only_strict(tmp_path: Path, edits: dict[str, str], line: int, message: str) -> None:
+def test_each_warning_is_reported_at_its_line_and_fails_only_strict(perfchart: Perfchart, tmp_path: Path, edits: dict[str, str], line: int, message: str) -> None:
     chart = write(tmp_path, **edits)
     done = perfchart("check", str(chart))
     assert done.returncode == 0, done.stderr
@@ -129,14 +127,14 @@ def test_each_warning_is_reported_at_its_line_and_fails_only_strict(tmp_path: Pa
     assert perfchart("check", "--strict", str(chart)).returncode == 1
 
 
-def test_a_config_is_checked_with_the_charts_it_uses(tmp_path: Path) -> None:
+def test_a_config_is_checked_with_the_charts_it_uses(perfchart: Perfchart, tmp_path: Path) -> None:
     write(tmp_path, **{"n > 1": "n > 1 and valu"})
     done = perfchart("check", str(tmp_path / "config.yml"))
     assert done.returncode == 0
     assert done.stderr.splitlines()[0].startswith(f"warning: {tmp_path / 'chart.yaml'}:19: ")
 
 
-def test_run_refuses_a_bind_typo_within_a_second_before_anything_starts(tmp_path: Path) -> None:
+def test_run_refuses_a_bind_typo_within_a_second_before_anything_starts(perfchart: Perfchart, tmp_path: Path) -> None:
     write(tmp_path, **{"'CmdlineExitZeroEvent')": "'CmdlineExitZeroEvnt')"})
     started = time.monotonic()
     done = perfchart("run", "config.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=tmp_path)
@@ -148,7 +146,7 @@ def test_run_refuses_a_bind_typo_within_a_second_before_anything_starts(tmp_path
     assert not (tmp_path / "r").exists()
 
 
-def test_run_prints_the_chart_warnings_before_it_starts(tmp_path: Path) -> None:
+def test_run_prints_the_chart_warnings_before_it_starts(perfchart: Perfchart, tmp_path: Path) -> None:
     write(tmp_path, **{"event: done\n            guard: traced(event, trace) and n <= 1": "event: fial\n            guard: traced(event, trace) and n <= 1"})
     done = perfchart("run", "config.yml", "-D", f"python={sys.executable}", "--results", "r", "--dry-run", cwd=tmp_path)
     assert done.returncode == 2
@@ -164,7 +162,7 @@ def test_a_parameter_no_channel_or_task_uses_is_warned_about_once(tmp_path: Path
     write(tmp_path)
     (tmp_path / "config.yml").write_text(CONFIG.replace(" {{n}}", ""))
     process = subprocess.Popen(
-        [sys.executable, "-m", "interpreter", "run", "config.yml", "-D", f"python={sys.executable}", "--results", "r"],
+        [*PERFCHART, "run", "config.yml", "-D", f"python={sys.executable}", "--results", "r"],
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
@@ -182,14 +180,14 @@ def test_a_parameter_no_channel_or_task_uses_is_warned_about_once(tmp_path: Path
     assert process.returncode == 130
 
 
-def test_a_used_parameter_is_not_warned_about(tmp_path: Path) -> None:
+def test_a_used_parameter_is_not_warned_about(perfchart: Perfchart, tmp_path: Path) -> None:
     write(tmp_path)
     done = perfchart("run", "config.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr
 
 
-def test_a_config_value_that_breaks_bundled_chart_code_is_named_with_its_key(tmp_path: Path) -> None:
+def test_a_config_value_that_breaks_bundled_chart_code_is_named_with_its_key(perfchart: Perfchart, tmp_path: Path) -> None:
     from interpreter.charts import bundled
 
     (explorer,) = [chart for chart in bundled() if chart.name == "multivariable-explorer"]

@@ -1,4 +1,4 @@
-"""The perfchart command, run as users run it: a real process, real files, real signals."""
+"""The perfchart command, run as users run it: real files and commands, and a real process where signals, the console script or start-up imports are what is tested."""
 
 from __future__ import annotations
 
@@ -13,25 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PERFCHART, Perfchart, sweep_config
+
 ROOT = Path(__file__).resolve().parent.parent
 
-CONFIG = """
-policies:
-  - class: policy.MultivariableExplorerPolicy
-    matrix:
-      a: {type: discrete, values: [1, 2, 3]}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: channel.CmdlineChannel
-    cmdline: "{{python}} -c 'import sys, time; time.sleep({{sleep|0}} if {{a}} > 1 else 0); sys.exit({{a}} in ({{fail|()}},))' {{a}}"
-"""
-
-
-def perfchart(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout)
+CONFIG = sweep_config(
+    "\"{{python}} -c 'import sys, time; time.sleep({{sleep|0}} if {{a}} > 1 else 0); sys.exit({{a}} in ({{fail|()}},))' {{a}}\"",
+    policy="policy.MultivariableExplorerPolicy",
+    channel="channel.CmdlineChannel",
+)
 
 
 @pytest.fixture
@@ -41,14 +31,14 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def test_exit_0_when_every_run_is_ok(config: Path, tmp_path: Path) -> None:
+def test_exit_0_when_every_run_is_ok(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
     done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     assert "3 runs, 3 OK" in done.stderr
     assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
 
 
-def test_exit_1_when_a_run_is_not_ok(config: Path, tmp_path: Path) -> None:
+def test_exit_1_when_a_run_is_not_ok(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
     done = perfchart("run", str(config), "-D", f"python={sys.executable}", "-D", "fail=2", "--results", str(tmp_path / "r"), "-q")
     assert done.returncode == 1, done.stderr
     assert done.stderr == ""
@@ -56,7 +46,7 @@ def test_exit_1_when_a_run_is_not_ok(config: Path, tmp_path: Path) -> None:
     assert statuses == ["OK", "FAILED", "OK"]
 
 
-def test_exit_2_with_one_line_for_a_bad_config(config: Path, tmp_path: Path) -> None:
+def test_exit_2_with_one_line_for_a_bad_config(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
     config.write_text(CONFIG.replace("type: discrete", "type: discrete, min: high"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2
@@ -67,20 +57,20 @@ def test_exit_2_with_one_line_for_a_bad_config(config: Path, tmp_path: Path) -> 
     assert not (tmp_path / "r").exists()
 
 
-def test_exit_2_for_a_missing_config_file(tmp_path: Path) -> None:
+def test_exit_2_for_a_missing_config_file(perfchart: Perfchart, tmp_path: Path) -> None:
     done = perfchart("run", str(tmp_path / "absent.yml"))
     assert done.returncode == 2
     assert str(tmp_path / "absent.yml") in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def test_exit_2_for_bad_usage() -> None:
+def test_exit_2_for_bad_usage(perfchart: Perfchart) -> None:
     done = perfchart("run")
     assert done.returncode == 2
     assert "CONFIG" in done.stderr
 
 
-def test_verbose_shows_the_traceback_of_a_bad_config(config: Path) -> None:
+def test_verbose_shows_the_traceback_of_a_bad_config(perfchart: Perfchart, config: Path) -> None:
     config.write_text("policies: 3\n")
     done = perfchart("run", str(config), "-v")
     assert done.returncode == 2
@@ -90,7 +80,7 @@ def test_verbose_shows_the_traceback_of_a_bad_config(config: Path) -> None:
 def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     process = subprocess.Popen(
-        [sys.executable, "-m", "interpreter", "run", str(config), "-D", f"python={sys.executable}", "-D", "sleep=60", "--results", str(results)],
+        [*PERFCHART, "run", str(config), "-D", f"python={sys.executable}", "-D", "sleep=60", "--results", str(results)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -110,19 +100,19 @@ def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Pat
     assert (results / "runs.csv").exists()
 
 
-def test_policies_lists_the_bundled_policies() -> None:
+def test_policies_lists_the_bundled_policies(perfchart: Perfchart) -> None:
     done = perfchart("policies")
     assert done.returncode == 0
     line = next(line for line in done.stdout.splitlines() if line.startswith("multivariable-explorer"))
     assert "policy.MultivariableExplorerPolicy" in line
 
 
-def test_the_console_script_and_the_module_agree() -> None:
+def test_the_console_script_and_the_module_agree(perfchart: Perfchart) -> None:
     script = shutil.which("perfchart", path=os.path.dirname(sys.executable))
     assert script is not None
     done = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert done.returncode == 0
-    assert done.stdout == perfchart("--version").stdout
+    assert done.stdout == perfchart("--version", subprocess=True).stdout
 
 
 #: Modules that only running, checking or drawing needs; help must start without them.
@@ -185,7 +175,8 @@ def test_the_run_log_handler_makes_its_console_at_the_first_record() -> None:
     assert [line.split() for line in output.splitlines()] == [["ERROR", "first"], ["ERROR", "second"]]
 
 
-def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_readme_example_sweep_runs_as_written(perfchart: Perfchart, tmp_path: Path) -> None:
     """The README's first command, after its install step: `perfchart run examples/sweep.yml`."""
     readme = (ROOT / "README.md").read_text()
     assert "pip install -e . && perfchart run examples/sweep.yml" in readme
@@ -209,8 +200,10 @@ def test_the_readme_example_sweep_runs_as_written(tmp_path: Path) -> None:
     assert all(value > 0 for metrics in printed.values() for value in metrics.values())
 
 
-@pytest.mark.parametrize(("example", "runs"), [("time_evolution", 4), ("multi_step", 5), ("simple", 1)])
-def test_each_policy_example_runs_as_written(tmp_path: Path, example: str, runs: int) -> None:
+@pytest.mark.parametrize(
+    ("example", "runs"), [pytest.param("time_evolution", 4, marks=pytest.mark.slow), pytest.param("multi_step", 5, marks=pytest.mark.slow), ("simple", 1)]
+)
+def test_each_policy_example_runs_as_written(perfchart: Perfchart, tmp_path: Path, example: str, runs: int) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     done = perfchart("run", f"{example}.yml", "--results", str(tmp_path / "r"), cwd=tmp_path / "examples")
     assert done.returncode == 0, done.stderr
@@ -227,7 +220,7 @@ def test_each_policy_example_runs_as_written(tmp_path: Path, example: str, runs:
         ("simple", [("+0:00:00", "0.0 ms")]),
     ],
 )
-def test_a_dry_run_prints_each_policys_plan_with_simulated_times(tmp_path: Path, example: str, timing: list[tuple[str, str]]) -> None:
+def test_a_dry_run_prints_each_policys_plan_with_simulated_times(perfchart: Perfchart, tmp_path: Path, example: str, timing: list[tuple[str, str]]) -> None:
     done = perfchart("run", str(ROOT / "examples" / f"{example}.yml"), "--dry-run", "--results", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     lines = [line.split() for line in done.stdout.splitlines()]
@@ -251,7 +244,7 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
         ("CmdlineExitZeroEvent:after(soon)", "soon"),
     ],
 )
-def test_a_bad_filter_is_reported_at_load_with_expression_and_position(config: Path, tmp_path: Path, signal: str, reason: str) -> None:
+def test_a_bad_filter_is_reported_at_load_with_expression_and_position(perfchart: Perfchart, config: Path, tmp_path: Path, signal: str, reason: str) -> None:
     config.write_text(CONFIG.replace("OK: CmdlineExitZeroEvent", f"OK: {signal}"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2, done.stderr
@@ -264,7 +257,7 @@ def test_a_bad_filter_is_reported_at_load_with_expression_and_position(config: P
     assert not (tmp_path / "r").exists()
 
 
-def test_a_bad_count_expression_is_reported_at_load(config: Path, tmp_path: Path) -> None:
+def test_a_bad_count_expression_is_reported_at_load(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
     config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: 'a +* 2'\n"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2
@@ -272,7 +265,7 @@ def test_a_bad_count_expression_is_reported_at_load(config: Path, tmp_path: Path
     assert not (tmp_path / "r").exists()
 
 
-def test_bad_input_found_mid_session_keeps_the_finished_runs(config: Path, tmp_path: Path) -> None:
+def test_bad_input_found_mid_session_keeps_the_finished_runs(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
     config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: '1 / (a - 2) + 2'\n"))
     results = tmp_path / "r"
     done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(results), "-q")
@@ -286,7 +279,7 @@ def test_bad_input_found_mid_session_keeps_the_finished_runs(config: Path, tmp_p
     assert (meta["status"], meta["exit_status"]) == ("error", 2)
 
 
-def test_a_filter_naming_no_event_class_is_reported_at_load(config: Path, tmp_path: Path) -> None:
+def test_a_filter_naming_no_event_class_is_reported_at_load(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
     config.write_text(CONFIG.replace("OK: CmdlineExitZeroEvent", "OK: CmdlineExitZeroEvnt"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2

@@ -20,31 +20,20 @@ from interpreter.cli.draw import gallery_text
 from interpreter.diagrams import NoRenderer, Visits, extract, find_renderer, to_dot, to_mermaid, to_plantuml, visits_for
 from interpreter.errors import UsageError
 from interpreter.results import SessionReader
+from tests.conftest import PERFCHART, Perfchart, sweep_config
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "draw"
 SMALL = DATA / "small.yaml"
 
-CONFIG = """
-config:
-  repeat: {repeat}
-policies:
-  - class: MultivariableExplorerPolicy
-    matrix:
-      a: {{type: discrete, values: [1, 2, 3]}}
-      b: {{type: range, min: 1, max: {b}}}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: channel.CmdlineChannel
-    cmdline: "true"
-"""
-
-
-def perfchart(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, cwd=cwd, env=env, timeout=120)
+#: A str.format template: {repeat} repetitions of 3 x {b} runs.
+CONFIG = sweep_config(
+    '"true"',
+    matrix={"a": "{{type: discrete, values: [1, 2, 3]}}", "b": "{{type: range, min: 1, max: {b}}}"},
+    head="\nconfig:\n  repeat: {repeat}\n",
+    policy="MultivariableExplorerPolicy",
+    channel="channel.CmdlineChannel",
+)
 
 
 def no_dot_env(tmp_path: Path) -> dict[str, str]:
@@ -56,7 +45,7 @@ def no_dot_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def dry_run(tmp_path: Path, *, b: int = 2, repeat: int = 1) -> Path:
+def dry_run(perfchart: Perfchart, tmp_path: Path, *, b: int = 2, repeat: int = 1) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "sweep.yml"
     config.write_text(CONFIG.format(b=b, repeat=repeat))
@@ -76,11 +65,11 @@ def test_text_formats_match_their_golden_files(exporter, golden: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["dot", "mermaid", "plantuml"])
-def test_the_command_writes_the_same_text_as_the_golden_file(fmt: str) -> None:
+def test_the_command_writes_the_same_text_as_the_golden_file(perfchart: Perfchart, fmt: str) -> None:
     suffix = {"dot": "dot", "mermaid": "mmd", "plantuml": "puml"}[fmt]
     done = perfchart("draw", str(SMALL), "--format", fmt)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.decode() == (DATA / f"small.{suffix}").read_text()
+    assert done.stdout == (DATA / f"small.{suffix}").read_text()
 
 
 def test_each_final_state_stays_distinct_and_named() -> None:
@@ -122,10 +111,10 @@ def test_long_code_is_shortened_in_labels_and_whole_in_tooltips() -> None:
 
 
 @pytest.mark.parametrize("chart", bundled(), ids=lambda chart: chart.name)
-def test_the_same_chart_always_gives_the_same_text(chart) -> None:
+def test_the_same_chart_always_gives_the_same_text(perfchart: Perfchart, chart) -> None:
     first = [exporter(extract(chart.statechart()), None) for exporter in (to_dot, to_mermaid, to_plantuml)]
     done = perfchart("draw", chart.name, "--format", "dot")
-    assert done.stdout.decode() == first[0]
+    assert done.stdout == first[0]
     assert first == [exporter(extract(load_chart(chart.path).statechart()), None) for exporter in (to_dot, to_mermaid, to_plantuml)]
 
 
@@ -133,7 +122,7 @@ def test_the_same_chart_always_gives_the_same_text(chart) -> None:
 
 
 @pytest.mark.parametrize("chart", bundled(), ids=lambda chart: chart.name)
-def test_svg_parses_and_names_every_state_without_a_system_dot(chart, tmp_path: Path) -> None:
+def test_svg_parses_and_names_every_state_without_a_system_dot(perfchart: Perfchart, chart, tmp_path: Path) -> None:
     out = tmp_path / "chart.svg"
     done = perfchart("draw", chart.name, "-o", str(out), env=no_dot_env(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -144,7 +133,7 @@ def test_svg_parses_and_names_every_state_without_a_system_dot(chart, tmp_path: 
         assert state in text
 
 
-def test_png_without_a_system_dot(tmp_path: Path) -> None:
+def test_png_without_a_system_dot(perfchart: Perfchart, tmp_path: Path) -> None:
     out = tmp_path / "chart.png"
     done = perfchart("draw", "multivariable-explorer", "-o", str(out), env=no_dot_env(tmp_path))
     assert done.returncode == 0, done.stderr
@@ -162,21 +151,21 @@ def test_without_any_renderer_the_search_says_how_to_get_one(tmp_path: Path, mon
     assert Path(find_renderer(path=str(tmp_path))).name == "graphviz-pure"
 
 
-def test_a_renderer_that_cannot_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_a_renderer_that_cannot_run_is_one_line_and_exit_2(perfchart: Perfchart, tmp_path: Path) -> None:
     env = {**no_dot_env(tmp_path), "PERFCHART_DOT": str(tmp_path / "no-such-dot")}
     done = perfchart("draw", "multivariable-explorer", "-o", str(tmp_path / "x.svg"), env=env)
     assert done.returncode == 2
-    assert done.stderr.decode().strip().splitlines() == [f"perfchart: error: PERFCHART_DOT={tmp_path / 'no-such-dot'}: no such program"]
+    assert done.stderr.strip().splitlines() == [f"perfchart: error: PERFCHART_DOT={tmp_path / 'no-such-dot'}: no such program"]
     assert not (tmp_path / "x.svg").exists()
     text = perfchart("draw", "multivariable-explorer", "--format", "mermaid", env=env)
-    assert text.returncode == 0 and text.stdout.startswith(b"stateDiagram-v2")
+    assert text.returncode == 0 and text.stdout_bytes.startswith(b"stateDiagram-v2")
 
 
 # -- targets, formats and outputs ------------------------------------------------------
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png", "html", "dot", "mermaid", "plantuml"])
-def test_a_user_chart_with_a_perfchart_header_draws_in_every_format(fmt: str, tmp_path: Path) -> None:
+def test_a_user_chart_with_a_perfchart_header_draws_in_every_format(perfchart: Perfchart, fmt: str, tmp_path: Path) -> None:
     suffix = {"mermaid": ".mmd", "plantuml": ".puml"}.get(fmt, f".{fmt}")
     out = tmp_path / f"small{suffix}"
     done = perfchart("draw", str(SMALL), "-o", str(out))
@@ -187,7 +176,7 @@ def test_a_user_chart_with_a_perfchart_header_draws_in_every_format(fmt: str, tm
         assert all(name in data.decode() for name in ("Working", "Passed", "Failed", "Busy"))
 
 
-def test_a_config_draws_each_of_its_policies(tmp_path: Path) -> None:
+def test_a_config_draws_each_of_its_policies(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "two.yml"
     config.write_text(CONFIG.format(b=2, repeat=1).replace("policies:\n", "policies:\n  - statechart: " + str(SMALL) + "\n"))
     done = perfchart("draw", str(config), "-o", str(tmp_path / "out.dot"))
@@ -196,10 +185,10 @@ def test_a_config_draws_each_of_its_policies(tmp_path: Path) -> None:
     assert (tmp_path / "out-multivariable-explorer.dot").read_text().startswith('digraph "MultivariableExplorer"')
 
 
-def test_without_output_text_goes_to_stdout_and_images_to_a_named_file(tmp_path: Path) -> None:
+def test_without_output_text_goes_to_stdout_and_images_to_a_named_file(perfchart: Perfchart, tmp_path: Path) -> None:
     done = perfchart("draw", "MultivariableExplorerPolicy", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == b""
+    assert done.stdout_bytes == b""
     ET.parse(tmp_path / "multivariable-explorer.svg")
 
 
@@ -213,19 +202,19 @@ def test_without_output_text_goes_to_stdout_and_images_to_a_named_file(tmp_path:
         (["multivariable-explorer", "--run", "no-such-results"], "no-such-results: no such results directory"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+def test_bad_input_is_one_line_and_exit_2(perfchart: Perfchart, args: list[str], message: str, tmp_path: Path) -> None:
     done = perfchart("draw", *args, cwd=tmp_path)
     assert done.returncode == 2
-    lines = done.stderr.decode().strip().splitlines()
+    lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], lines
-    assert "Traceback" not in done.stderr.decode()
+    assert "Traceback" not in done.stderr
 
 
 # -- runs ------------------------------------------------------------------------
 
 
-def test_every_policy_and_repetition_records_its_visits(tmp_path: Path) -> None:
-    results = dry_run(tmp_path, b=4, repeat=2)
+def test_every_policy_and_repetition_records_its_visits(perfchart: Perfchart, tmp_path: Path) -> None:
+    results = dry_run(perfchart, tmp_path, b=4, repeat=2)
     records = SessionReader(results).visits()
     assert [(r["policy"], r["index"], r["repetition"]) for r in records] == [("multivariable-explorer", 0, 1), ("multivariable-explorer", 0, 2)]
     assert sorted(p.name for p in results.glob("visits-*.json")) == ["visits-0-multivariable-explorer-1.json", "visits-0-multivariable-explorer-2.json"]
@@ -240,20 +229,20 @@ def test_every_policy_and_repetition_records_its_visits(tmp_path: Path) -> None:
         assert fired[("Intertest", "Deploy", "task_completed")] == per_repetition - 1
 
 
-def test_recorded_visits_do_not_grow_with_the_runs(tmp_path: Path) -> None:
-    small = json.loads(next(dry_run(tmp_path / "small", b=1).glob("visits-*.json")).read_text())
-    large = json.loads(next(dry_run(tmp_path / "large", b=300).glob("visits-*.json")).read_text())
+def test_recorded_visits_do_not_grow_with_the_runs(perfchart: Perfchart, tmp_path: Path) -> None:
+    small = json.loads(next(dry_run(perfchart, tmp_path / "small", b=1).glob("visits-*.json")).read_text())
+    large = json.loads(next(dry_run(perfchart, tmp_path / "large", b=300).glob("visits-*.json")).read_text())
     assert small["states"].keys() == large["states"].keys()
     assert [t["index"] for t in small["transitions"]] == [t["index"] for t in large["transitions"]]
     assert large["states"]["Deploy"] == 900
 
 
-def test_the_overlay_counts_equal_what_the_results_list(tmp_path: Path) -> None:
-    results = dry_run(tmp_path, b=3, repeat=2)
+def test_the_overlay_counts_equal_what_the_results_list(perfchart: Perfchart, tmp_path: Path) -> None:
+    results = dry_run(perfchart, tmp_path, b=3, repeat=2)
     runs = len((results / "runs.jsonl").read_text().splitlines())
     done = perfchart("draw", "multivariable-explorer", "--run", str(results), "--format", "dot")
     assert done.returncode == 0, done.stderr
-    dot = done.stdout.decode()
+    dot = done.stdout
     assert "visits over 2 repetitions" in dot
     deploy = dot.split('subgraph "cluster_Deploy"')[1].split("\n")[1]
     assert f"entered {runs}x" in deploy
@@ -267,12 +256,12 @@ def test_the_overlay_counts_equal_what_the_results_list(tmp_path: Path) -> None:
     assert 'label="interrupt"' in interrupt and 'color="#b0b0b0"' in interrupt and "style=dashed" in interrupt
 
 
-def test_the_overlay_needs_no_target_and_reaches_every_format(tmp_path: Path) -> None:
-    results = dry_run(tmp_path, b=2)
+def test_the_overlay_needs_no_target_and_reaches_every_format(perfchart: Perfchart, tmp_path: Path) -> None:
+    results = dry_run(perfchart, tmp_path, b=2)
     for fmt, needle in [("mermaid", 'state "Deploy (6x)" as Deploy'), ("plantuml", 'state "Deploy (6x)" as Deploy'), ("dot", "entered 6x")]:
         done = perfchart("draw", "--run", str(results), "--format", fmt)
         assert done.returncode == 0, done.stderr
-        assert needle in done.stdout.decode()
+        assert needle in done.stdout
 
 
 def test_visits_of_a_changed_chart_are_refused(tmp_path: Path) -> None:
@@ -283,8 +272,8 @@ def test_visits_of_a_changed_chart_are_refused(tmp_path: Path) -> None:
     assert visits_for(diagram, "other", [record]) is None
 
 
-def test_html_is_one_self_contained_page_with_the_run_table(tmp_path: Path) -> None:
-    results = dry_run(tmp_path, b=2)
+def test_html_is_one_self_contained_page_with_the_run_table(perfchart: Perfchart, tmp_path: Path) -> None:
+    results = dry_run(perfchart, tmp_path, b=2)
     out = tmp_path / "run.html"
     done = perfchart("draw", "multivariable-explorer", "--run", str(results), "-o", str(out))
     assert done.returncode == 0, done.stderr
@@ -302,8 +291,8 @@ def test_html_is_one_self_contained_page_with_the_run_table(tmp_path: Path) -> N
     assert f"<h2>Runs ({len(runs)})</h2>" in page
 
 
-def test_the_run_table_skips_a_last_line_cut_off_mid_write_and_refuses_a_bad_one(tmp_path: Path) -> None:
-    results = dry_run(tmp_path, b=2)
+def test_the_run_table_skips_a_last_line_cut_off_mid_write_and_refuses_a_bad_one(perfchart: Perfchart, tmp_path: Path) -> None:
+    results = dry_run(perfchart, tmp_path, b=2)
     jsonl = results / "runs.jsonl"
     whole = jsonl.read_text()
     runs = [json.loads(line) for line in whole.splitlines()]
@@ -311,12 +300,12 @@ def test_the_run_table_skips_a_last_line_cut_off_mid_write_and_refuses_a_bad_one
     out = tmp_path / "run.html"
     done = perfchart("draw", "--run", str(results), "-o", str(out))
     assert done.returncode == 0, done.stderr
-    assert done.stderr.decode().splitlines()[0] == f"{jsonl}: skipping its last line, cut off mid-write (12 bytes)"
+    assert done.stderr.splitlines()[0] == f"{jsonl}: skipping its last line, cut off mid-write (12 bytes)"
     assert f"<h2>Runs ({len(runs)})</h2>" in out.read_text()
     jsonl.write_text(whole.replace("\n", "\n\n", 1))
     done = perfchart("draw", "--run", str(results), "-o", str(out))
     assert done.returncode == 2
-    assert done.stderr.decode() == f"perfchart: error: {jsonl}:2: not a run record\n"
+    assert done.stderr == f"perfchart: error: {jsonl}:2: not a run record\n"
 
 
 # -- the documentation's gallery ----------------------------------------------------------
@@ -346,7 +335,7 @@ def test_visits_scale_colours_from_light_to_dark() -> None:
     assert 'fillcolor="#f5f5f5"' in failed and 'fontcolor="#b0b0b0"' in failed
 
 
-def test_the_readme_draw_commands_run_as_written(tmp_path: Path) -> None:
+def test_the_readme_draw_commands_run_as_written(perfchart: Perfchart, tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
     block = readme.split("## Drawing a policy or a run\n\n```sh\n")[1].split("```")[0]
     commands = [line.split("#")[0].split() for line in block.strip().splitlines()]
@@ -359,7 +348,7 @@ def test_the_readme_draw_commands_run_as_written(tmp_path: Path) -> None:
         args = ["results" if arg == "RESULTS_DIR" else arg for arg in command[1:]]
         done = perfchart(*args, cwd=tmp_path)
         assert done.returncode == 0, (command, done.stderr)
-        outputs.append(done.stdout.decode())
+        outputs.append(done.stdout)
     ET.parse(tmp_path / "multivariable-explorer.svg")
     assert outputs[1].startswith("stateDiagram-v2")
     assert "<svg" in (tmp_path / "run.html").read_text() and "<h2>Runs (18)</h2>" in (tmp_path / "run.html").read_text()  # the example sweep: 6 permutations, repeat: 3
@@ -374,7 +363,7 @@ def test_the_command_offers_exactly_the_exporters_formats() -> None:
     assert set(draw.SUFFIXES.values()) == set(diagrams.FORMATS)
 
 
-def test_regions_history_and_names_that_are_not_words(tmp_path: Path) -> None:
+def test_regions_history_and_names_that_are_not_words(perfchart: Perfchart, tmp_path: Path) -> None:
     chart = load_chart(DATA / "parallel.yaml")
     diagram = extract(chart.statechart())
     assert diagram.state("both").kind == "orthogonal" and diagram.state("memory").kind == "shallow history"
@@ -395,14 +384,14 @@ def test_regions_history_and_names_that_are_not_words(tmp_path: Path) -> None:
     assert all(state in text for state in chart.statechart().states)
 
 
-def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(tmp_path: Path) -> None:
+def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "slow.yml"
     config.write_text(
         CONFIG.format(b=1, repeat=1).replace('cmdline: "true"', "cmdline: \"{{python}} -c 'import time; time.sleep(0 if {{a}} == 1 else 60)'\"")
     )
     results = tmp_path / "results"
     process = subprocess.Popen(
-        [sys.executable, "-m", "interpreter", "run", str(config), "-D", f"python={sys.executable}", "-q", "--results", str(results)],
+        [*PERFCHART, "run", str(config), "-D", f"python={sys.executable}", "-q", "--results", str(results)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -420,10 +409,10 @@ def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(tmp_path: P
     assert fired[("MultivariableExplorerPolicy", "interrupt")] == 1
     done = perfchart("draw", str(config), "-D", f"python={sys.executable}", "--run", str(results), "--format", "dot")
     assert done.returncode == 0, done.stderr
-    assert 'label="1x interrupt"' in done.stdout.decode()
+    assert 'label="1x interrupt"' in done.stdout
 
 
-def test_quotes_markup_and_backslashes_survive_every_format(tmp_path: Path) -> None:
+def test_quotes_markup_and_backslashes_survive_every_format(perfchart: Perfchart, tmp_path: Path) -> None:
     chart = DATA / "odd.yaml"
     out = tmp_path / "odd.svg"
     done = perfchart("draw", str(chart), "-o", str(out), env=no_dot_env(tmp_path))

@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sismic.clock import SimulatedClock
@@ -131,12 +132,14 @@ def test_arbitrary_text_raises_only_filter_syntax_errors(expression: str) -> Non
     compiles_or_syntax_error(expression)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(TOKEN_SOUP | mutated_expressions())
 def test_grammar_shaped_text_raises_only_filter_syntax_errors(expression: str) -> None:
     compiles_or_syntax_error(expression)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(valid_expressions(), TRACEIDS, st.lists(events(), max_size=8))
 def test_valid_expressions_compile_and_handle_any_event(expression: str, traceids: Any, stream: list[Event]) -> None:
@@ -164,6 +167,7 @@ def _matches(expression: str, traceids: Any, stream: list[Event]) -> list[bool]:
     return [any(event is hit for hit in hits) for event in stream]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(clauses(selectors=False), min_size=1, max_size=3).map(" ".join), TRACEIDS, st.lists(events(), max_size=8))
 def test_not_matches_exactly_the_other_events_in_the_session_traces(expression: str, traceids: Any, stream: list[Event]) -> None:

@@ -12,14 +12,9 @@ import pytest
 
 from interpreter.core import Event, RunTaskCompletedEvent, StalledEvent, TickEvent
 from interpreter.session import Session, load_config
+from tests.conftest import Perfchart, environ
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def perfchart(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
-    )
 
 
 # ---------------------------------------------------------------- a channel from another distribution
@@ -78,15 +73,16 @@ def install_plugin(site: Path) -> None:
     (info / "entry_points.txt").write_text("[perfchart.channels]\nsum = sum_channel:SumChannel\n")
 
 
-def test_a_channel_from_another_distribution_runs_a_sweep(tmp_path: Path) -> None:
+def test_a_channel_from_another_distribution_runs_a_sweep(perfchart: Perfchart, tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     install_plugin(site)
     config = tmp_path / "sum.yml"
     config.write_text(PLUGIN_CONFIG)
     log = tmp_path / "applied.log"
-    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    done = perfchart("run", str(config), "-D", f"log={log}", "--results", str(tmp_path / "r"), "-q", env=env)
+    env = environ(PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    # A fresh interpreter, which finds the plugin's entry point on its PYTHONPATH.
+    done = perfchart("run", str(config), "-D", f"log={log}", "--results", str(tmp_path / "r"), "-q", env=env, subprocess=True)
     assert done.returncode == 1, done.stderr  # odd sums are not OK
     records = [json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
     sums = [a + b + 1 for a in (1, 2) for b in (10, 20, 30)]
@@ -95,7 +91,7 @@ def test_a_channel_from_another_distribution_runs_a_sweep(tmp_path: Path) -> Non
     assert log.read_text().splitlines() == [f"channels[0] {s}" for s in sums]
 
 
-def test_without_the_plugin_its_class_is_unknown(tmp_path: Path) -> None:
+def test_without_the_plugin_its_class_is_unknown(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "sum.yml"
     config.write_text(PLUGIN_CONFIG.replace("SumEvent[ok=True]", "CmdlineExitZeroEvent").replace("SumEvent[ok=False]", "CmdlineExitNonzeroEvent"))
     done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"))
@@ -126,7 +122,7 @@ channels:
         ("class: cmdline", "class: channel.MarathonUpdateChannel", ":7: channels[0].class: channel.MarathonUpdateChannel is a channel of the original driver"),
     ],
 )
-def test_dry_and_real_runs_reject_the_same_input_the_same_way(tmp_path: Path, old: str, new: str, message: str) -> None:
+def test_dry_and_real_runs_reject_the_same_input_the_same_way(perfchart: Perfchart, tmp_path: Path, old: str, new: str, message: str) -> None:
     config = tmp_path / "bad.yml"
     config.write_text(BASE.replace(old, new))
     dry = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "dry"))
@@ -176,7 +172,7 @@ statechart:
 """
 
 
-def test_a_dry_run_records_the_simulated_durations(tmp_path: Path) -> None:
+def test_a_dry_run_records_the_simulated_durations(perfchart: Perfchart, tmp_path: Path) -> None:
     (tmp_path / "waiter.yaml").write_text(WAITING_CHART)
     config = tmp_path / "wait.yml"
     config.write_text("policies:\n  - statechart: waiter.yaml\n    runs: 3\n")

@@ -77,6 +77,7 @@ def loads_or_refuses(path: Path, text: str) -> None:
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=configs())
 def test_the_config_loader_loads_or_refuses_any_text(tmp_path: Path, text: str) -> None:
@@ -91,6 +92,7 @@ TOKENS = st.sampled_from(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(tokens=st.lists(TOKENS, max_size=14), names=st.dictionaries(st.sampled_from(["a", "b", "_i", "n"]), st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3)))
 def test_the_evaluator_gives_a_value_or_a_config_error_in_bounded_time(tokens: list[str], names: dict) -> None:
@@ -122,6 +124,7 @@ MACRO_TEXT = st.lists(
 VALUES = st.dictionaries(st.sampled_from(["a", "b", "c"]), st.text(max_size=5) | st.integers() | st.booleans() | st.none(), max_size=3)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(text=MACRO_TEXT, values=VALUES, shell=st.booleans())
 def test_a_command_template_renders_or_refuses_with_a_config_error(text: str, values: dict, shell: bool) -> None:

@@ -217,7 +217,7 @@ def test_a_slow_response_does_not_hold_back_the_request_events(bus, make, server
     recorder.wait_ends()
 
 
-@pytest.mark.parametrize("concurrency", [1, 3])
+@pytest.mark.parametrize("concurrency", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_concurrency_bounds_the_requests_in_flight(bus, make, server: Server, concurrency: int) -> None:
     make({"url": server.url + f"/gather/{concurrency}?x={{{{x}}}}", "repeat": 6, "concurrency": concurrency, "timeout": "10s"})
     recorder = Recorder(bus)

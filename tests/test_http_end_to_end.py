@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import Perfchart
 from tests.httpserver import serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +30,6 @@ channels:
 """
 
 
-def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
-
-
 def runs(results: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
 
@@ -44,7 +40,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_a_sweep_records_each_status_and_outcome(tmp_path: Path) -> None:
+def test_a_sweep_records_each_status_and_outcome(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "http.yml"
     config.write_text(SWEEP)
     with serving() as server:
@@ -61,7 +57,7 @@ def test_a_sweep_records_each_status_and_outcome(tmp_path: Path) -> None:
     assert [r["last_stderr"] for r in records] == [None, None, f"GET {server.url}/status/404: HTTP 404 Not Found", f"GET {server.url}/status/500: HTTP 500 Internal Server Error"]
 
 
-def test_requests_that_get_no_answer_fail_their_runs(tmp_path: Path) -> None:
+def test_requests_that_get_no_answer_fail_their_runs(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "http.yml"
     config.write_text(SWEEP)
     port = free_port()
@@ -72,7 +68,7 @@ def test_requests_that_get_no_answer_fail_their_runs(tmp_path: Path) -> None:
     assert records[0]["last_stderr"] == f"GET http://127.0.0.1:{port}/status/200: connection refused by http://127.0.0.1:{port}"
 
 
-def test_the_example_sweep_starts_and_stops_its_own_service(tmp_path: Path) -> None:
+def test_the_example_sweep_starts_and_stops_its_own_service(perfchart: Perfchart, tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     port = free_port()
     done = perfchart("run", "examples/http-sweep.yml", "-D", f"port={port}", "-D", f"python={sys.executable}", "--results", "r", cwd=tmp_path)
@@ -84,7 +80,7 @@ def test_the_example_sweep_starts_and_stops_its_own_service(tmp_path: Path) -> N
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the teardown task left the service running"
 
 
-def test_a_dry_run_answers_through_the_same_events(tmp_path: Path) -> None:
+def test_a_dry_run_answers_through_the_same_events(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "http.yml"
     config.write_text(
         SWEEP.replace("    timeout: 5s\n", "    repeat: 3\n    simulate: {status: 'code if code != 302 else 200', duration: 'code / 1000'}\n")

@@ -69,6 +69,7 @@ def test_no_value_runs_as_shell_code_wherever_its_macro_stands(placement: str, v
     assert done.stdout == EXPECTED.get(placement, "{}").format(value) + "\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(value=st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40))
 def test_any_text_is_printed_back_unchanged(value: str, tmp_path_factory: pytest.TempPathFactory) -> None:

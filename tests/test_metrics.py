@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import random
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from interpreter.filters import EventFilter
 from interpreter.metrics import Accumulator, Grouping, summarizers, with_duration
 from interpreter.results import SessionReader
 from interpreter.session import Session, load_config
+from tests.conftest import Perfchart, environ
 
 WORKLOAD = """
 import sys, time
@@ -111,6 +111,7 @@ def test_trackers_put_each_runs_metrics_in_runs_jsonl_and_runs_csv(tmp_path: Pat
     assert float(rows[3]["metric:wait"]) == by_n[3]["metrics"]["wait"]
 
 
+@pytest.mark.slow
 def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     status, results = run(tmp_path, repeat=3)
     assert status == 0
@@ -263,29 +264,28 @@ def test_a_bad_metric_is_a_located_error(tmp_path: Path, metrics: str, line: int
     assert message in problem.message
 
 
-def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "160"}
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
+#: The terminal width the summary is drawn for.
+COLUMNS = "160"
 
 
-def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(tmp_path: Path) -> None:
+def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "bad.yml"
     config.write_text(BASE + "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, match: 'rps=[0-9.]+'}\n")
-    done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"))
+    done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"perfchart: error: {config}:12: trackers[0].extract[0].match: regular expression 'rps=[0-9.]+' has no group")
     assert not (tmp_path / "r").exists()
 
 
-def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_to_the_file(tmp_path: Path) -> None:
+def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_to_the_file(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "wide.yml"
     config.write_text(
         "policies:\n  - class: multivariable-explorer\n    matrix: {a: {type: range, min: 1, max: 1000}}\n"
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
     )
     results = tmp_path / "r"
-    done = perfchart("run", str(config), "--dry-run", "--results", str(results))
+    done = perfchart("run", str(config), "--dry-run", "--results", str(results), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     shown = [int(word[2:]) for word in done.stderr.split() if word.startswith("a=")]
     assert shown == [*range(1, 11), *range(991, 1001)]
@@ -293,6 +293,7 @@ def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_
     assert len((results / "summary.csv").read_text().splitlines()) == 1001
 
 
+@pytest.mark.slow
 def test_a_tracker_sees_only_its_runs_events_unless_notrace(tmp_path: Path) -> None:
     text = """
 config:
@@ -337,7 +338,7 @@ def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> N
     assert (tmp_path / "r" / "summary.json").is_file()
 
 
-def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(tmp_path: Path) -> None:
+def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(perfchart: Perfchart, tmp_path: Path) -> None:
     """The HTTP example's `simulate:` (status 200 after 0.001 + kib/100000 s, 4 in flight) drives the trackers."""
     examples = Path(__file__).resolve().parent.parent / "examples"
     text = (examples / "http-sweep.yml").read_text()
@@ -359,7 +360,7 @@ trackers:
 """
     config = tmp_path / "http-sweep.yml"
     config.write_text(text)
-    done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"))
+    done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     runs = records(tmp_path / "r")
     assert sorted((r["parameters"]["kib"], r["parameters"]["requests"]) for r in runs) == [(k, n) for k in (1, 64, 1024) for n in (10, 40)]

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+import pytest
 
 from interpreter.channels import ChannelContext, TaskRunner, task_specs
 from interpreter.channels.cmdline import CmdlineChannel, CmdlineExitEvent
 from interpreter.channels.commands import Command
 from interpreter.core import EventBus, LogLineEvent, ParameterUpdateEvent, RunTaskCompletedEvent
+from tests.conftest import Perfchart, sweep_config
 from tests.harness import Recorder
 from tests.test_process import gone, has_exit, launch, lines, wait_gone
+
+#: Every test here waits for process groups to empty: half a second to four each.
+pytestmark = pytest.mark.slow
 
 #: A descendant that ignores SIGTERM and detaches from the command's output, then prints its pid.
 STUBBORN = "(trap '' TERM; exec sleep 60 </dev/null >/dev/null 2>&1) & echo $!"
@@ -58,32 +62,18 @@ def test_closing_the_tasks_ends_what_a_finished_task_left_running() -> None:
     assert gone(daemon)
 
 
-CONFIG = """
-policies:
-  - class: multivariable-explorer
-    matrix:
-      a: {type: discrete, values: [1]}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: cmdline
-    shell: yes
-    timeout: 0.3s
-    cmdline: "(trap '' TERM; exec sleep 60 </dev/null >/dev/null 2>&1) & echo $! > {{pidfile}}; sleep 60 # {{a}}"
-"""
+CONFIG = sweep_config(
+    "\"(trap '' TERM; exec sleep 60 </dev/null >/dev/null 2>&1) & echo $! > {{pidfile}}; sleep 60 # {{a}}\"",
+    matrix={"a": "{type: discrete, values: [1]}"},
+    options={"shell": "yes", "timeout": "0.3s"},
+)
 
 
-def test_nothing_a_run_started_outlives_perfchart(tmp_path: Path) -> None:
+def test_nothing_a_run_started_outlives_perfchart(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "c.yml"
     config.write_text(CONFIG)
     pidfile = tmp_path / "pid"
-    done = subprocess.run(
-        [sys.executable, "-m", "interpreter", "run", str(config), "-q", "-D", f"pidfile={pidfile}", "--results", str(tmp_path / "r")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    # A real process: what is tested is that its exit leaves nothing behind.
+    done = perfchart("run", str(config), "-q", "-D", f"pidfile={pidfile}", "--results", str(tmp_path / "r"), timeout=30, subprocess=True)
     assert done.returncode == 1, done.stderr
     assert gone(int(pidfile.read_text())), "the last run timed out; its SIGTERM-proof descendant must not survive perfchart"

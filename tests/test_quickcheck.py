@@ -18,6 +18,8 @@ from interpreter.metrics import tracker_classes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.y*ml"))
+#: The examples large enough that checking every mutation takes more than half a second.
+LARGE = ("ramp_bisect.yaml", "sweep.yml")
 
 
 def jsonschema_says(instance: Any, schema: Any) -> bool:
@@ -140,7 +142,9 @@ def mutations(document: Any) -> Iterator[Any]:
         yield replaced(path, lambda node: dict(list(node.items())[1:]) if isinstance(node, dict) else node[1:] if isinstance(node, list) else node)
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "example", [pytest.param(path, marks=pytest.mark.slow) if path.name in LARGE else path for path in EXAMPLES], ids=lambda path: path.name
+)
 def test_the_examples_pass_quickly_and_every_mutation_gets_jsonschemas_answer(example: Path) -> None:
     document = load_yaml_file(example)
     schema = load_schema("chart") if "statechart" in document else load_schema("config")

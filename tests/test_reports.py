@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from html.parser import HTMLParser
@@ -13,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import Perfchart, environ
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Elements that never have a closing tag in HTML.
 VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "embed", "wbr", "track"}
 
 
-def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=180, env=env)
+#: The terminal width the tables are drawn for.
+COLUMNS = "200"
 
 
-def sweep(tmp: Path, name: str, slowdown: int = 1) -> Path:
+def sweep(perfchart: Perfchart, tmp: Path, name: str, slowdown: int = 1) -> Path:
     """Run the example sweep as shipped, or with its hashing done *slowdown* times over, and return its results."""
     examples = tmp / f"examples-{name}"
     shutil.copytree(ROOT / "examples", examples)
@@ -34,14 +33,14 @@ def sweep(tmp: Path, name: str, slowdown: int = 1) -> Path:
         assert "hashlib.sha256(chunk).hexdigest()" in code
         workload.write_text(code.replace("hashlib.sha256(chunk).hexdigest()", slow))
     results = tmp / name
-    done = perfchart("run", "sweep.yml", "-q", "-D", f"python={sys.executable}", "--results", str(results), cwd=examples)
+    done = perfchart("run", "sweep.yml", "-q", "-D", f"python={sys.executable}", "--results", str(results), cwd=examples, env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     return results
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sweep(tmp_path_factory.mktemp("sessions"), "baseline")
+def baseline(perfchart: Perfchart, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sweep(perfchart, tmp_path_factory.mktemp("sessions"), "baseline")
 
 
 class Checker(HTMLParser):
@@ -68,10 +67,11 @@ class Checker(HTMLParser):
         self.stack.pop()
 
 
-def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(baseline: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(perfchart: Perfchart, baseline: Path, tmp_path: Path) -> None:
     page = tmp_path / "out" / "report.html"
     page.parent.mkdir()
-    done = perfchart("report", str(baseline), "-o", str(page))
+    done = perfchart("report", str(baseline), "-o", str(page), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     text = page.read_text()
     checker = Checker()
@@ -102,7 +102,7 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
         assert f"{record['metrics']['hash_time']:.6g}" in text
 
 
-def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(baseline: Path, tmp_path: Path) -> None:
+def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(perfchart: Perfchart, baseline: Path, tmp_path: Path) -> None:
     """A last line cut off mid-write is skipped with a warning; any other bad line is one located error, exit 2."""
     damaged = tmp_path / "damaged"
     shutil.copytree(baseline, damaged)
@@ -157,24 +157,25 @@ trackers:
 """
 
 
-def service(tmp: Path, name: str, delay: float) -> Path:
+def service(perfchart: Perfchart, tmp: Path, name: str, delay: float) -> Path:
     """A session of a service whose latency is 50 ms per n, plus an injected *delay* in seconds."""
     (tmp / "service.py").write_text(SERVICE)
     (tmp / "service.yml").write_text(SERVICE_CONFIG)
     results = tmp / name
-    done = perfchart("run", "service.yml", "-q", "-D", f"python={sys.executable}", "-D", f"delay={delay}", "--results", str(results), cwd=tmp)
+    done = perfchart("run", "service.yml", "-q", "-D", f"python={sys.executable}", "-D", f"delay={delay}", "--results", str(results), cwd=tmp, env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 0, done.stderr
     return results
 
 
-def test_compare_exits_1_on_an_injected_slowdown_and_0_without(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfchart, tmp_path: Path) -> None:
     # Sleeping, unlike computing, takes as long on a busy machine as on an idle one: the gate sees the slowdown, not the load.
-    before = service(tmp_path, "before", 0.0)
-    slower = service(tmp_path, "slower", 0.1)
-    same = service(tmp_path, "same", 0.0)
+    before = service(perfchart, tmp_path, "before", 0.0)
+    slower = service(perfchart, tmp_path, "slower", 0.1)
+    same = service(perfchart, tmp_path, "same", 0.0)
     gate = "latency:min > +40%"
 
-    failing = perfchart("compare", str(before), str(slower), "--fail-if", gate, "--json", str(tmp_path / "slower.json"))
+    failing = perfchart("compare", str(before), str(slower), "--fail-if", gate, "--json", str(tmp_path / "slower.json"), env=environ(COLUMNS=COLUMNS))
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "regressions: latency:min > +40%" in failing.stdout
     report = json.loads((tmp_path / "slower.json").read_text())
@@ -191,21 +192,22 @@ def test_compare_exits_1_on_an_injected_slowdown_and_0_without(tmp_path: Path) -
     # n=1 goes from 50 to 150 ms: +200%, far past the gate.
     assert report["regressions"] >= 2
 
-    passing = perfchart("compare", str(before), str(same), "--fail-if", gate)
+    passing = perfchart("compare", str(before), str(same), "--fail-if", gate, env=environ(COLUMNS=COLUMNS))
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "no regression (latency:min > +40%)" in passing.stdout
 
 
-def test_compare_rejects_a_threshold_it_cannot_read_or_apply(baseline: Path) -> None:
-    bad = perfchart("compare", str(baseline), str(baseline), "--fail-if", "p95 bigger 10%")
+@pytest.mark.slow
+def test_compare_rejects_a_threshold_it_cannot_read_or_apply(perfchart: Perfchart, baseline: Path) -> None:
+    bad = perfchart("compare", str(baseline), str(baseline), "--fail-if", "p95 bigger 10%", env=environ(COLUMNS=COLUMNS))
     assert bad.returncode == 2
     assert bad.stderr.startswith("perfchart: error: --fail-if 'p95 bigger 10%': expected [METRIC:]STAT OP CHANGE")
-    unknown = perfchart("compare", str(baseline), str(baseline), "--fail-if", "throughput:p95 > +10%")
+    unknown = perfchart("compare", str(baseline), str(baseline), "--fail-if", "throughput:p95 > +10%", env=environ(COLUMNS=COLUMNS))
     assert unknown.returncode == 2
     assert "no metric summarizes 'p95'" in unknown.stderr
 
 
-def test_report_of_a_directory_that_holds_no_session_is_one_line_and_status_2(tmp_path: Path) -> None:
-    done = perfchart("report", str(tmp_path))
+def test_report_of_a_directory_that_holds_no_session_is_one_line_and_status_2(perfchart: Perfchart, tmp_path: Path) -> None:
+    done = perfchart("report", str(tmp_path), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 2
     assert done.stderr == f"perfchart: error: {tmp_path}: no summary.json (not a results directory)\n"

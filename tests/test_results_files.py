@@ -7,7 +7,6 @@ import io
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from interpreter.engine import Record
 from interpreter.metrics import DEFAULT_SUMMARIZERS, MetricSpec, summarizers
 from interpreter.results import FIXED_COLUMNS, ExportContext, Previous, open_exports
 from interpreter.session import Session, load_config
+from tests.conftest import PERFCHART
 
 DRY_RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "dry_run.yml"
 
@@ -178,7 +178,7 @@ def test_a_session_has_each_run_in_runs_csv_when_the_run_closes(tmp_path: Path) 
 
 def test_a_killed_session_leaves_a_runs_csv_with_every_run_of_runs_jsonl(tmp_path: Path) -> None:
     results = tmp_path / "r"
-    argv = [sys.executable, "-m", "interpreter", "run", str(DRY_RUN), "--dry-run", "-q", "-D", "b=1000", "--results", str(results)]
+    argv = [*PERFCHART, "run", str(DRY_RUN), "--dry-run", "-q", "-D", "b=1000", "--results", str(results)]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

@@ -7,7 +7,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,27 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interpreter.config import ParameterMatrix
+from tests.conftest import PERFCHART, Perfchart, sweep_config
 
 #: No seed in the file: a resumed session must take the seed its samples were drawn with from meta.json.
-SWEEP = """
-policies:
-  - class: multivariable-explorer
-    matrix:
-      a: {type: range, min: 1, max: 8}
-      s: {min: 0, max: 100000, samples: 3}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: cmdline
-    shell: yes
-    cmdline: "sleep 0.02; test {{a}} != 7 # {{s}}"
-"""
-
-
-def perfchart(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interpreter", "run", *args], capture_output=True, text=True, timeout=60)
+SWEEP = sweep_config(
+    '"sleep 0.02; test {{a}} != 7 # {{s}}"',
+    matrix={"a": "{type: range, min: 1, max: 8}", "s": "{min: 0, max: 100000, samples: 3}"},
+    options={"shell": "yes"},
+)
 
 
 def records(results: Path) -> list[dict]:
@@ -46,7 +32,7 @@ def records(results: Path) -> list[dict]:
 def interrupted_after(config: Path, results: Path, runs: int) -> None:
     """Run *config* and Ctrl-C it once *runs* records are on disk."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "interpreter", "run", str(config), "--results", str(results), "-q"],
+        [*PERFCHART, "run", str(config), "--results", str(results), "-q"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -67,12 +53,13 @@ def sweep(tmp_path: Path) -> Path:
     return config
 
 
-def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(sweep: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 5)
     before = records(results)
     seed = json.loads((results / "meta.json").read_text())["seed"]
-    done = perfchart(str(sweep), "--resume", str(results), "-q")
+    done = perfchart("run", str(sweep), "--resume", str(results), "-q")
     assert done.returncode == 1, done.stderr  # a=7 fails on purpose
     after = records(results)
     assert after[: len(before)] == before, "the records already there are kept as they were"
@@ -94,25 +81,27 @@ def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(sweep:
     assert sum(g["ok"] for g in groups) == sum(1 for r in after if r["ok"])
 
 
-def test_resuming_a_finished_directory_runs_nothing(sweep: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_resuming_a_finished_directory_runs_nothing(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
-    assert perfchart(str(sweep), "--results", str(results), "-q").returncode == 1
+    assert perfchart("run", str(sweep), "--results", str(results), "-q").returncode == 1
     before = records(results)
-    done = perfchart(str(sweep), "--resume", str(results), "-q")
+    done = perfchart("run", str(sweep), "--resume", str(results), "-q")
     assert done.returncode == 1, done.stderr
     assert records(results) == before
     assert json.loads((results / "meta.json").read_text())["runs"] == 24
 
 
-def test_a_changed_config_is_refused_unless_forced(sweep: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_changed_config_is_refused_unless_forced(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
     sweep.write_text(SWEEP.replace("sleep 0.02", "sleep 0.01"))
-    refused = perfchart(str(sweep), "--resume", str(results))
+    refused = perfchart("run", str(sweep), "--resume", str(results))
     assert refused.returncode == 2
     assert refused.stderr.startswith(f"perfchart: error: {results}: cannot resume: the configuration file changed (sha256 ")
     assert refused.stderr.rstrip().endswith("give --force to resume anyway")
-    assert perfchart(str(sweep), "--resume", str(results), "-D", "x=1", "--force", "-q").returncode == 1
+    assert perfchart("run", str(sweep), "--resume", str(results), "-D", "x=1", "--force", "-q").returncode == 1
     meta = json.loads((results / "meta.json").read_text())
     assert meta["resumes"][-1]["forced"] is True
 
@@ -125,39 +114,41 @@ def test_a_changed_config_is_refused_unless_forced(sweep: Path, tmp_path: Path) 
         (("--dry-run",), "a dry run cannot continue a real run"),
     ],
 )
-def test_another_seed_definitions_or_mode_is_refused(sweep: Path, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+def test_another_seed_definitions_or_mode_is_refused(perfchart: Perfchart, sweep: Path, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 2)
-    refused = perfchart(str(sweep), "--resume", str(results), *args)
+    refused = perfchart("run", str(sweep), "--resume", str(results), *args)
     assert refused.returncode == 2
     assert message in refused.stderr
 
 
-def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(sweep: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
     with (results / "runs.jsonl").open("a") as jsonl:
         jsonl.write('{"index": 99, "policy": "multivar')
-    done = perfchart(str(sweep), "--resume", str(results))
+    done = perfchart("run", str(sweep), "--resume", str(results))
     assert done.returncode == 1, done.stderr
     assert "dropping its last line, cut off mid-write" in done.stderr
     assert all(r["index"] != 99 for r in records(results))
 
 
-def test_a_damaged_line_in_the_middle_is_refused(sweep: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_damaged_line_in_the_middle_is_refused(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
     lines = (results / "runs.jsonl").read_text().splitlines(keepends=True)
     lines[1] = "garbage\n"
     (results / "runs.jsonl").write_text("".join(lines))
-    refused = perfchart(str(sweep), "--resume", str(results))
+    refused = perfchart("run", str(sweep), "--resume", str(results))
     assert refused.returncode == 2
     assert f"{results / 'runs.jsonl'}:2: not a run record" in refused.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [(("--force",), "--force only goes with --resume"), (("--resume", "nowhere"), "nowhere: no results to resume")])
-def test_resume_usage_errors(sweep: Path, args: tuple[str, ...], message: str) -> None:
-    done = perfchart(str(sweep), *args)
+def test_resume_usage_errors(perfchart: Perfchart, sweep: Path, args: tuple[str, ...], message: str) -> None:
+    done = perfchart("run", str(sweep), *args)
     assert done.returncode == 2
     assert message in done.stderr
 

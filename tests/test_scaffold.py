@@ -12,14 +12,13 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.conftest import Perfchart
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
-
-
-def test_new_scaffolds_a_policy_whose_test_passes_as_it_is(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_new_scaffolds_a_policy_whose_test_passes_as_it_is(perfchart: Perfchart, tmp_path: Path) -> None:
     done = perfchart("new", "foo", "--dir", str(tmp_path))
     assert done.returncode == 0, done.stderr
     assert sorted(path.name for path in (tmp_path / "foo").iterdir()) == ["foo.yaml", "foo.yml", "test_foo.py"]
@@ -28,7 +27,7 @@ def test_new_scaffolds_a_policy_whose_test_passes_as_it_is(tmp_path: Path) -> No
     assert "3 passed" in tests.stdout
 
 
-def test_the_scaffold_is_clean_and_runs_for_real_and_dry(tmp_path: Path) -> None:
+def test_the_scaffold_is_clean_and_runs_for_real_and_dry(perfchart: Perfchart, tmp_path: Path) -> None:
     perfchart("new", "load_step", "--dir", str(tmp_path))
     folder = tmp_path / "load_step"
     check = perfchart("check", "--strict", "load_step.yaml", "load_step.yml", cwd=folder)
@@ -41,14 +40,14 @@ def test_the_scaffold_is_clean_and_runs_for_real_and_dry(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("name, why", [("2fast", "expected letters"), ("my-policy", "expected letters")])
-def test_new_refuses_a_name_that_cannot_name_a_test(tmp_path: Path, name: str, why: str) -> None:
+def test_new_refuses_a_name_that_cannot_name_a_test(perfchart: Perfchart, tmp_path: Path, name: str, why: str) -> None:
     done = perfchart("new", name, "--dir", str(tmp_path))
     assert done.returncode == 2
     assert why in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_new_never_overwrites(tmp_path: Path) -> None:
+def test_new_never_overwrites(perfchart: Perfchart, tmp_path: Path) -> None:
     (tmp_path / "foo").mkdir()
     (tmp_path / "foo" / "mine.txt").write_text("keep")
     done = perfchart("new", "foo", "--dir", str(tmp_path))
@@ -56,7 +55,7 @@ def test_new_never_overwrites(tmp_path: Path) -> None:
     assert done.stderr == f"perfchart: error: {tmp_path / 'foo'} already exists and is not empty; choose another NAME or --dir\n"
 
 
-def schema(kind: str) -> Any:
+def schema(perfchart: Perfchart, kind: str) -> Any:
     done = perfchart("schema", kind)
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
@@ -68,8 +67,8 @@ def problems(validator: Any, data: Any) -> list[str]:
     return sorted(error.message for error in validator.iter_errors(data))
 
 
-def test_the_config_schema_knows_every_bundled_policy_and_channel_block() -> None:
-    validator = schema("config")
+def test_the_config_schema_knows_every_bundled_policy_and_channel_block(perfchart: Perfchart) -> None:
+    validator = schema(perfchart, "config")
     for name in ("sweep.yml", "ramp.yml"):
         assert problems(validator, yaml.safe_load((ROOT / "examples" / name).read_text())) == []
     sweep = yaml.safe_load((ROOT / "examples" / "sweep.yml").read_text())
@@ -82,8 +81,8 @@ def test_the_config_schema_knows_every_bundled_policy_and_channel_block() -> Non
     assert any("'outcom' was unexpected" in message for message in found)
 
 
-def test_the_statechart_schema_checks_the_header_too() -> None:
-    validator = schema("statechart")
+def test_the_statechart_schema_checks_the_header_too(perfchart: Perfchart) -> None:
+    validator = schema(perfchart, "statechart")
     charts = [*(ROOT / "statecharts").glob("*.yaml"), ROOT / "examples" / "ramp_bisect.yaml"]
     for path in charts:
         assert problems(validator, yaml.safe_load(path.read_text())) == [], path
@@ -92,7 +91,7 @@ def test_the_statechart_schema_checks_the_header_too() -> None:
     assert problems(validator, chart) == ["Additional properties are not allowed ('summry' was unexpected)"]
 
 
-def test_the_readme_names_the_authoring_commands() -> None:
+def test_the_readme_names_the_authoring_commands(perfchart: Perfchart) -> None:
     readme = (ROOT / "README.md").read_text()
     for line in ("perfchart check FILE... [--strict]", "perfchart new NAME [--dir DIR]", "perfchart schema config|statechart", "perfchart new foo && pytest foo/"):
         assert line in readme

@@ -22,6 +22,7 @@ from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RestartE
 from interpreter.engine import Summary
 from interpreter.errors import ConfigError
 from interpreter.session import Session, load_config
+from tests.conftest import sweep_config
 
 WORKER = """
 import sys
@@ -35,26 +36,19 @@ if a == "2":
     sys.exit(1)
 """
 
-CONFIG = """
+CONFIG = sweep_config(
+    '"{{python}} {{worker}} {{a}} {{b}} {{calls}}"',
+    matrix={"a": "{type: discrete, values: [1, 2, 3]}", "b": '{type: discrete, values: [x, "y z"]}'},
+    head="""
 config:
   title: session test
   seed: 3
   parameters:
     - name: a
       default: 0
-policies:
-  - class: multivariable-explorer
-    matrix:
-      a: {type: discrete, values: [1, 2, 3]}
-      b: {type: discrete, values: [x, "y z"]}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: channel.CmdlineChannel
-    cmdline: "{{python}} {{worker}} {{a}} {{b}} {{calls}}"
-"""
+""",
+    channel="channel.CmdlineChannel",
+)
 
 
 @pytest.fixture
@@ -219,6 +213,7 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
     assert [(r["policy"], r["parameters"], r["status"]) for r in runs] == [("countdown", {"n": n}, "OK") for n in (3, 2, 1)]
 
 
+@pytest.mark.slow
 def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
     config = tmp_path / "slow.yml"
     config.write_text(
@@ -283,6 +278,7 @@ def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> N
     ]
 
 
+@pytest.mark.slow
 def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: Path) -> None:
     chart = USER_CHART.replace("policy.set_status('OK')", "policy.set_flag('seen', True)")
     (tmp_path / "first.yaml").write_text(chart.replace("name: countdown", "name: first"))

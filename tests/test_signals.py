@@ -15,27 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PERFCHART, sweep_config
+
 #: Run 1 is quick and OK; run 2 ignores SIGTERM and runs until killed, after writing its pid to a file.
-STUBBORN = """
-policies:
-  - class: multivariable-explorer
-    matrix:
-      a: {type: discrete, values: [1, 2]}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: cmdline
-    cmdline: "{{python}} -c 'import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); a = {{a}}; a == 1 and sys.exit(0); open(sys.argv[1], \\"w\\").write(str(os.getpid())); time.sleep(120)' {{marker}}"
-"""
+STUBBORN = sweep_config(
+    "\"{{python}} -c 'import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); a = {{a}}; a == 1 and sys.exit(0); "
+    "open(sys.argv[1], \\\"w\\\").write(str(os.getpid())); time.sleep(120)' {{marker}}\"",
+    matrix={"a": "{type: discrete, values: [1, 2]}"},
+)
 
 
 class Perfchart:
     """``perfchart run`` as a real process with its output to pipes, its stderr read line by line."""
 
     def __init__(self, config: Path, results: Path, *defines: str) -> None:
-        args = [sys.executable, "-m", "interpreter", "run", str(config), "--results", str(results), "-D", f"python={sys.executable}"]
+        args = [*PERFCHART, "run", str(config), "--results", str(results), "-D", f"python={sys.executable}"]
         for define in defines:
             args += ["-D", define]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -146,22 +140,10 @@ def test_sigterm_then_sigint_ends_the_same_way(stubborn: Path, tmp_path: Path) -
     assert_complete(tmp_path / "r")
 
 
-SWEEP = """
-policies:
-  - class: multivariable-explorer
-    matrix:
-      a: {type: range, min: 1, max: 30}
-    events:
-      signal:
-        OK: CmdlineExitZeroEvent
-        FAILED: CmdlineExitNonzeroEvent
-channels:
-  - class: cmdline
-    shell: yes
-    cmdline: "sleep 0.0{{a}}"
-"""
+SWEEP = sweep_config('"sleep 0.0{{a}}"', matrix={"a": "{type: range, min: 1, max: 30}"}, options={"shell": "yes"})
 
 
+@pytest.mark.slow
 def test_ctrl_c_at_20_random_moments_of_a_sweep_loses_no_finished_run(tmp_path: Path) -> None:
     config = tmp_path / "sweep.yml"
     config.write_text(SWEEP)

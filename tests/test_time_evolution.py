@@ -173,6 +173,7 @@ channels:
 """
 
 
+@pytest.mark.slow
 def test_a_real_command_runs_once_per_value_and_the_runs_last_an_interval(tmp_path: Path) -> None:
     config = tmp_path / "evolve.yml"
     config.write_text(CONFIG)

@@ -20,9 +20,9 @@ from sismic.interpreter import Interpreter
 from sismic.io import import_from_yaml
 from sismic.model import MacroStep, Statechart, Transition
 
-from interpreter.cli import main
 from interpreter.engine import runner as runner_module
 from interpreter.engine.tuned import CACHE_LIMIT, TunedInterpreter
+from tests.conftest import Perfchart
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = Path(__file__).parent / "data" / "semantics_chart.yaml"
@@ -56,7 +56,7 @@ class StockChartInterpreter(Interpreter):
             raise runner_module.NonDeterminism(transitions) from None
 
 
-def dry_run_trace(config: Path, folder: Path, engine: type[Interpreter], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Step]]:
+def dry_run_trace(perfchart: Perfchart, config: Path, folder: Path, engine: type[Interpreter], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Step]]:
     """Every macro step of every policy in a dry run of *config* on *engine*, and the run statuses."""
     trace: list[tuple[str, Step]] = []
     counted = runner_module.PolicyRunner._count
@@ -68,8 +68,7 @@ def dry_run_trace(config: Path, folder: Path, engine: type[Interpreter], monkeyp
     with monkeypatch.context() as patch:
         patch.setattr(runner_module, "ChartInterpreter", engine)
         patch.setattr(runner_module.PolicyRunner, "_count", count)
-        patch.chdir(config.parent)
-        assert main(["run", str(config), "--dry-run", "-q", "--results", str(folder)]) in (0, 1)
+        assert perfchart("run", str(config), "--dry-run", "-q", "--results", str(folder), cwd=config.parent).returncode in (0, 1)
     return trace
 
 
@@ -77,21 +76,21 @@ EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix == ".yml"
 
 
 @pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: p.name)
-def test_every_example_session_steps_alike_on_stock_and_tuned_sismic(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stock = dry_run_trace(config, tmp_path / "stock", StockChartInterpreter, monkeypatch)
-    tuned = dry_run_trace(config, tmp_path / "tuned", runner_module.ChartInterpreter, monkeypatch)
+def test_every_example_session_steps_alike_on_stock_and_tuned_sismic(perfchart: Perfchart, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stock = dry_run_trace(perfchart, config, tmp_path / "stock", StockChartInterpreter, monkeypatch)
+    tuned = dry_run_trace(perfchart, config, tmp_path / "tuned", runner_module.ChartInterpreter, monkeypatch)
     assert len(stock) >= 3
     assert tuned == stock
     assert (tmp_path / "tuned" / "runs.csv").read_text().count("\n") == (tmp_path / "stock" / "runs.csv").read_text().count("\n")
 
 
-def test_the_examples_cover_every_bundled_chart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_examples_cover_every_bundled_chart(perfchart: Perfchart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from interpreter.charts import bundled
 
     names = {chart.name for chart in bundled()}
     used: set[str] = set()
     for config in EXAMPLES:
-        used |= {name for name, _ in dry_run_trace(config, tmp_path / config.stem, runner_module.ChartInterpreter, monkeypatch)}
+        used |= {name for name, _ in dry_run_trace(perfchart, config, tmp_path / config.stem, runner_module.ChartInterpreter, monkeypatch)}
     assert names <= used
 
 
@@ -107,6 +106,7 @@ def run_both(statechart: Statechart, events: list[str]) -> tuple[list[Step], lis
     return traces[0], traces[1], stock, tuned
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.sampled_from(EVENTS), max_size=40))
 def test_random_event_sequences_step_alike(events: list[str]) -> None:

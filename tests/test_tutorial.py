@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,13 +11,11 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import Perfchart
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 PLAN = [1, 2, 4, 8, 16, 32, 64, 48, 40, 36, 38, 37]
-
-
-def perfchart(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "interpreter", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 def results(directory: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -34,7 +31,7 @@ def examples(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_tutorial_finds_the_boundary_against_a_real_command(examples: Path) -> None:
+def test_the_tutorial_finds_the_boundary_against_a_real_command(perfchart: Perfchart, examples: Path) -> None:
     done = perfchart("run", "ramp.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=examples)
     assert done.returncode == 1, done.stderr  # the failing runs above the boundary are not OK
     meta, runs = results(examples / "r")
@@ -44,7 +41,7 @@ def test_the_tutorial_finds_the_boundary_against_a_real_command(examples: Path) 
     assert "ramp-bisect: largest_ok = 37" in done.stderr
 
 
-def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(examples: Path) -> None:
+def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(perfchart: Perfchart, examples: Path) -> None:
     started = time.monotonic()
     done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", cwd=examples)
     elapsed = time.monotonic() - started
@@ -59,7 +56,7 @@ def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(examples: Path) ->
 
 
 @pytest.mark.parametrize("statuses", [True, False], ids=["with statuses", "without statuses"])
-def test_a_dry_run_without_simulate_does_not_depend_on_the_order_of_bind_calls(examples: Path, statuses: bool) -> None:
+def test_a_dry_run_without_simulate_does_not_depend_on_the_order_of_bind_calls(perfchart: Perfchart, examples: Path, statuses: bool) -> None:
     config = examples / "ramp.yml"
     config.write_text(config.read_text().split("    simulate:")[0])
     chart = examples / "ramp_bisect.yaml"
@@ -82,7 +79,7 @@ def test_a_dry_run_without_simulate_does_not_depend_on_the_order_of_bind_calls(e
         assert plans[0][1] == {"ramp-bisect": {"largest_ok": 1024}}
 
 
-def test_a_bad_simulate_expression_is_reported_at_load(examples: Path) -> None:
+def test_a_bad_simulate_expression_is_reported_at_load(perfchart: Perfchart, examples: Path) -> None:
     config = examples / "ramp.yml"
     config.write_text(config.read_text().replace('exitcode: "load > capacity"', 'exitcode: "load >> > capacity"'))
     done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", cwd=examples)
@@ -91,7 +88,7 @@ def test_a_bad_simulate_expression_is_reported_at_load(examples: Path) -> None:
     assert not (examples / "d").exists()
 
 
-def test_verbose_traces_what_the_chart_receives_and_does(examples: Path) -> None:
+def test_verbose_traces_what_the_chart_receives_and_does(perfchart: Perfchart, examples: Path) -> None:
     done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", "-v", cwd=examples)
     said = [" ".join(line.split()[1:]) for line in done.stderr.splitlines() if line.startswith("DEBUG")]
     first_run = said.index("ramp-bisect: event ok (CmdlineExitZeroEvent)")
