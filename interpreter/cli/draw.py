@@ -36,7 +36,14 @@ SUFFIXES = {
     ".puml": "plantuml",
     ".plantuml": "plantuml",
 }
-EXTENSIONS = {"svg": ".svg", "png": ".png", "html": ".html", "dot": ".dot", "mermaid": ".mmd", "plantuml": ".puml"}
+EXTENSIONS = {
+    "svg": ".svg",
+    "png": ".png",
+    "html": ".html",
+    "dot": ".dot",
+    "mermaid": ".mmd",
+    "plantuml": ".puml",
+}
 FORMATS = tuple(EXTENSIONS)
 TEXT_FORMATS = ("dot", "mermaid", "plantuml")
 
@@ -48,12 +55,45 @@ def add_parser(commands: Any) -> None:
         help="draw a policy or a run as a diagram",
         description="Draw a bundled policy, a chart file, every policy of a test configuration, or a finished run.",
     )
-    draw.add_argument("target", nargs="?", metavar="TARGET", help="a bundled policy's name, a chart file or a test configuration (default with --run: the run's policies)")
-    draw.add_argument("--format", "-f", choices=FORMATS, metavar="FORMAT", help=f"{', '.join(FORMATS)} (default: from -o's extension, else svg)")
-    draw.add_argument("-o", "--output", metavar="FILE", help="output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)")
-    draw.add_argument("-D", "--define", action="append", default=[], metavar="NAME=VALUE", help="set a definition a configuration TARGET needs (as for run)")
-    draw.add_argument("--run", type=Path, metavar="RESULTS_DIR", help="colour what this run visited, with counts; grey what it never did")
-    draw.add_argument("--gallery", type=Path, metavar="DIR", help="write the diagram of every bundled policy, and a page showing them, into DIR")
+    draw.add_argument(
+        "target",
+        nargs="?",
+        metavar="TARGET",
+        help="a bundled policy's name, a chart file or a test configuration (default with --run: the run's policies)",
+    )
+    draw.add_argument(
+        "--format",
+        "-f",
+        choices=FORMATS,
+        metavar="FORMAT",
+        help=f"{', '.join(FORMATS)} (default: from -o's extension, else svg)",
+    )
+    draw.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)",
+    )
+    draw.add_argument(
+        "-D",
+        "--define",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a definition a configuration TARGET needs (as for run)",
+    )
+    draw.add_argument(
+        "--run",
+        type=Path,
+        metavar="RESULTS_DIR",
+        help="colour what this run visited, with counts; grey what it never did",
+    )
+    draw.add_argument(
+        "--gallery",
+        type=Path,
+        metavar="DIR",
+        help="write the diagram of every bundled policy, and a page showing them, into DIR",
+    )
     draw.add_argument("-v", "--verbose", action="store_true", help="tracebacks on errors")
 
 
@@ -65,7 +105,10 @@ def draw(args: argparse.Namespace) -> int:
             print(f"wrote {path}", file=sys.stderr)
         return 0
     if args.target is None and args.run is None:
-        raise UsageError("draw needs a TARGET (a policy name, chart file or test configuration) or --run RESULTS_DIR")
+        raise UsageError(
+            "draw needs a TARGET (a policy name, chart file or test configuration) or --run "
+            "RESULTS_DIR"
+        )
     from ..diagrams import overlay, run_targets
 
     fmt = choose_format(args.format, args.output)
@@ -87,7 +130,10 @@ def draw(args: argparse.Namespace) -> int:
         return 0
     to_stdout = args.output == "-" or (args.output is None and fmt in TEXT_FORMATS)
     if to_stdout and len(drawings) > 1 and fmt not in TEXT_FORMATS:
-        raise UsageError(f"{len(drawings)} policies to draw as {fmt}: give -o FILE (one file per policy) or --format html (one page)")
+        raise UsageError(
+            f"{len(drawings)} policies to draw as {fmt}: give -o FILE (one file per policy) or "
+            "--format html (one page)"
+        )
     outputs = [(d, export(d.diagram, fmt, d.visits)) for d in drawings]
     if to_stdout:
         sys.stdout.buffer.write(b"\n".join(data for _, data in outputs))
@@ -112,7 +158,10 @@ def html_page(drawings: Sequence[Drawing], results: SessionReader | None) -> str
         policies = {d.chart.name for d in drawings}
         runs = [run for run in results.runs(missing_ok=True) if run.get("policy") in policies]
     title = drawings[0].diagram.name if len(drawings) == 1 else ", ".join(d.label for d in drawings)
-    sections = [Section(d.diagram, render(to_dot(d.diagram, d.visits), "svg").decode(), d.visits, d.label) for d in drawings]
+    sections = [
+        Section(d.diagram, render(to_dot(d.diagram, d.visits), "svg").decode(), d.visits, d.label)
+        for d in drawings
+    ]
     return to_html(title, sections, runs)
 
 
@@ -123,7 +172,9 @@ def choose_format(given: str | None, output: str | None) -> str:
     if output and output != "-":
         suffix = Path(output).suffix.lower()
         if suffix not in SUFFIXES:
-            raise UsageError(f"cannot tell the format from {output!r}: give --format ({', '.join(FORMATS)})")
+            raise UsageError(
+                f"cannot tell the format from {output!r}: give --format ({', '.join(FORMATS)})"
+            )
         return SUFFIXES[suffix]
     return "svg"
 

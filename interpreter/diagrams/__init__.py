@@ -22,7 +22,11 @@ from .plantuml import to_plantuml
 from .render import NoRenderer, find_renderer, render
 
 #: The text formats, each an exporter from a diagram (and optional visits) to text.
-TEXT_FORMATS: dict[str, Callable[[Diagram, Visits | None], str]] = {"dot": to_dot, "mermaid": to_mermaid, "plantuml": to_plantuml}
+TEXT_FORMATS: dict[str, Callable[[Diagram, Visits | None], str]] = {
+    "dot": to_dot,
+    "mermaid": to_mermaid,
+    "plantuml": to_plantuml,
+}
 #: Every format ``perfchart draw`` writes.
 FORMATS = ("svg", "png", "html", *TEXT_FORMATS)
 

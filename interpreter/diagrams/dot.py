@@ -36,10 +36,15 @@ class _Writer:
 
     def write(self) -> str:
         d = self.diagram
-        title = d.name if self.visits is None else f"{d.name}: visits over {_plural(self.visits.repetitions, 'repetition')}"
+        title = (
+            d.name
+            if self.visits is None
+            else f"{d.name}: visits over {_plural(self.visits.repetitions, 'repetition')}"
+        )
         self.lines += [
             f"digraph {_quote(d.name)} {{",
-            f"  graph [compound=true, fontname={_quote(FONT)}, fontsize=12, labelloc=t, label={_quote(title)}, "
+            f"  graph [compound=true, fontname={_quote(FONT)}, fontsize=12, labelloc=t, "
+            f"label={_quote(title)}, "
             f"nodesep=0.35, ranksep=0.45, tooltip={_quote(d.description or d.name)}];",
             f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname={_quote(FONT)}, fontsize=10, margin="0.12,0.06"];',
             f"  edge [fontname={_quote(FONT)}, fontsize=9, arrowsize=0.7];",
@@ -57,23 +62,41 @@ class _Writer:
         if not state.composite:
             self.lines.append(f"{pad}{_quote(state.name)} [{self._node_attrs(state)}];")
             return
-        style = "dashed,rounded" if self.parents.get(state.name) and self.diagram.state(self.parents[state.name]).kind == "orthogonal" else "rounded"
+        style = (
+            "dashed,rounded"
+            if self.parents.get(state.name)
+            and self.diagram.state(self.parents[state.name]).kind == "orthogonal"
+            else "rounded"
+        )
         count = self._count(state.name)
         color = '"#404040"' if count is None else _quote(GREY if count == 0 else INK)
-        tooltip = self._state_tooltip(state) if state is not self.diagram.root else self.diagram.preamble or state.name
+        tooltip = (
+            self._state_tooltip(state)
+            if state is not self.diagram.root
+            else self.diagram.preamble or state.name
+        )
         fill = "" if count is None else f" fillcolor={_quote(_heat(count, self._most()))};"
         if count is not None:
             style += ",filled"
         self.lines += [
             f"{pad}subgraph {_quote('cluster_' + state.name)} {{",
-            f"{pad}  label={self._html_label(state)}; labeljust=l; style={_quote(style)}; color={color};{fill} tooltip={_quote(tooltip)};",
-            f"{pad}  {_quote(_anchor(state.name))} [shape=point, style=invis, width=0.01, height=0.01, label=\"\"];",
+            f"{pad}  label={self._html_label(state)}; labeljust=l; style={_quote(style)}; "
+            f"color={color};{fill} tooltip={_quote(tooltip)};",
+            f'{pad}  {_quote(_anchor(state.name))} [shape=point, style=invis, width=0.01, height=0.01, label=""];',
         ]
         if state.initial:
             initial = _quote(state.name + "::initial")
-            self.lines.append(f"{pad}  {initial} [shape=circle, style=filled, fillcolor=black, width=0.14, height=0.14, fixedsize=true, label=\"\", tooltip=\"initial\"];")
-            into = f", lhead={_quote('cluster_' + state.initial)}" if self.diagram.state(state.initial).composite else ""
-            self.lines.append(f"{pad}  {initial} -> {_quote(self._entry(state.initial))} [arrowsize=0.6{into}];")
+            self.lines.append(
+                f'{pad}  {initial} [shape=circle, style=filled, fillcolor=black, width=0.14, height=0.14, fixedsize=true, label="", tooltip="initial"];'
+            )
+            into = (
+                f", lhead={_quote('cluster_' + state.initial)}"
+                if self.diagram.state(state.initial).composite
+                else ""
+            )
+            self.lines.append(
+                f"{pad}  {initial} -> {_quote(self._entry(state.initial))} [arrowsize=0.6{into}];"
+            )
         for child in state.children:
             self._state(child, depth + 1)
         self.lines.append(f"{pad}}}")
@@ -81,14 +104,27 @@ class _Writer:
     def _node_attrs(self, state: State) -> str:
         count = self._count(state.name)
         if state.final:
-            attrs = ["shape=doublecircle", f"label={_quote(state.name)}", "fontsize=9", "width=0.3", "margin=0.02"]
+            attrs = [
+                "shape=doublecircle",
+                f"label={_quote(state.name)}",
+                "fontsize=9",
+                "width=0.3",
+                "margin=0.02",
+            ]
         elif state.kind in ("shallow history", "deep history"):
-            attrs = ["shape=circle", f"label={_quote('H' if state.kind == 'shallow history' else 'H*')}", "width=0.3"]
+            attrs = [
+                "shape=circle",
+                f"label={_quote('H' if state.kind == 'shallow history' else 'H*')}",
+                "width=0.3",
+            ]
         else:
             attrs = [f"label={self._html_label(state)}"]
         attrs.append(f"tooltip={_quote(self._state_tooltip(state))}")
         if count is not None:
-            attrs += [f"fillcolor={_quote(_heat(count, self._most()))}", f"color={_quote(GREY if count == 0 else INK)}"]
+            attrs += [
+                f"fillcolor={_quote(_heat(count, self._most()))}",
+                f"color={_quote(GREY if count == 0 else INK)}",
+            ]
             if count == 0:
                 attrs.append(f"fontcolor={_quote(GREY)}")
             if state.final or state.kind.endswith("history"):
@@ -112,7 +148,9 @@ class _Writer:
                 color = INK if fired else GREY
             else:
                 color = GREY if muted else "#303030"
-            lines.append(f'<tr><td align="left"><font point-size="8" color="{color}">{_html(text)}</font></td></tr>')
+            lines.append(
+                f'<tr><td align="left"><font point-size="8" color="{color}">{_html(text)}</font></td></tr>'
+            )
         if lines:
             rows.append("<hr/>")
             rows += lines
@@ -132,7 +170,10 @@ class _Writer:
     def _edge(self, t: Transition) -> None:
         assert t.target is not None
         source, target = self._entry(t.source), self._entry(t.target)
-        attrs = [f"label={_quote(t.label())}", f"tooltip={_quote(t.full_label() or t.source + ' -> ' + t.target)}"]
+        attrs = [
+            f"label={_quote(t.label())}",
+            f"tooltip={_quote(t.full_label() or t.source + ' -> ' + t.target)}",
+        ]
         if self.diagram.state(t.source).composite and not self._inside(t.target, t.source):
             attrs.append(f"ltail={_quote('cluster_' + t.source)}")
         if self.diagram.state(t.target).composite and not self._inside(t.source, t.target):
@@ -142,7 +183,11 @@ class _Writer:
             if fired:
                 level = _level(fired, self._most())
                 attrs[0] = f"label={_quote(f'{fired}x ' + t.label())}"
-                attrs += [f"color={_quote(INK)}", f"fontcolor={_quote(INK)}", f"penwidth={1 + level * 0.5:g}"]
+                attrs += [
+                    f"color={_quote(INK)}",
+                    f"fontcolor={_quote(INK)}",
+                    f"penwidth={1 + level * 0.5:g}",
+                ]
             else:
                 attrs += [f"color={_quote(GREY)}", f"fontcolor={_quote(GREY)}", "style=dashed"]
         self.lines.append(f"  {_quote(source)} -> {_quote(target)} [{', '.join(attrs)}];")
@@ -195,4 +240,3 @@ def _quote(text: str) -> str:
     """A DOT double-quoted string: backslashes and quotes escaped, newlines as DOT's centred \\n."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'
-

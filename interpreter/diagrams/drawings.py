@@ -27,7 +27,9 @@ class Drawing:
     A plain class, not a dataclass: importing dataclasses would slow every command's start.
     """
 
-    def __init__(self, label: str, chart: PolicyChart, diagram: Diagram, visits: Visits | None = None) -> None:
+    def __init__(
+        self, label: str, chart: PolicyChart, diagram: Diagram, visits: Visits | None = None
+    ) -> None:
         self.label = label
         self.chart = chart
         self.diagram = diagram
@@ -47,10 +49,15 @@ def run_targets(results: SessionReader) -> list[Drawing]:
         seen.add(index)
         path = Path(str(record.get("chart", "")))
         chart = load_chart(path) if path.is_file() else resolve(str(record.get("policy")))
-        label = chart.name if chart.name not in {d.label for d in drawings} else f"{chart.name}-{index}"
+        label = (
+            chart.name if chart.name not in {d.label for d in drawings} else f"{chart.name}-{index}"
+        )
         drawings.append(Drawing(label, chart, extract(chart.statechart())))
     if not drawings:
-        raise UsageError(f"{results.directory}: no recorded visits (visits-*.json); give a TARGET to draw without a run")
+        raise UsageError(
+            f"{results.directory}: no recorded visits (visits-*.json); give a TARGET to draw "
+            "without a run"
+        )
     return drawings
 
 
@@ -62,7 +69,9 @@ def overlay(drawings: Sequence[Drawing], results: SessionReader, *, by_index: bo
         d.visits = visits_for(d.diagram, d.chart.name, records, index)
         if d.visits is None:
             recorded = sorted({str(r.get("policy")) for r in records}) or ["none"]
-            raise UsageError(f"{results.directory}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})")
+            raise UsageError(
+                f"{results.directory}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})"
+            )
 
 
 def _indexes(drawings: Sequence[Drawing], records: Sequence[Mapping[str, Any]]) -> list[int | None]:
@@ -70,6 +79,8 @@ def _indexes(drawings: Sequence[Drawing], records: Sequence[Mapping[str, Any]]) 
     positions = sorted({(int(r.get("index", 0)), str(r.get("policy"))) for r in records})
     found: list[int | None] = []
     for d in drawings:
-        match = next((i for i, policy in positions if policy == d.chart.name and i not in found), None)
+        match = next(
+            (i for i, policy in positions if policy == d.chart.name and i not in found), None
+        )
         found.append(match)
     return found

@@ -40,7 +40,9 @@ class Section:
     title: str | None = None
 
 
-def to_html(title: str, sections: Sequence[Section], runs: Iterable[Mapping[str, Any]] | None = None) -> str:
+def to_html(
+    title: str, sections: Sequence[Section], runs: Iterable[Mapping[str, Any]] | None = None
+) -> str:
     """The page; *runs* are ``runs.jsonl`` records, shown as a table after the diagrams."""
     parts = [
         "<!DOCTYPE html>",
@@ -56,7 +58,10 @@ def to_html(title: str, sections: Sequence[Section], runs: Iterable[Mapping[str,
         if d.description:
             parts.append(f'<p class="description">{_e(d.description)}</p>')
         if section.visits is not None:
-            parts.append(f"<p>Visits recorded over {section.visits.repetitions} repetition(s); hover a state or arrow for its code.</p>")
+            parts.append(
+                f"<p>Visits recorded over {section.visits.repetitions} repetition(s); hover a "
+                "state or arrow for its code.</p>"
+            )
         else:
             parts.append("<p>Hover a state or arrow for its full code.</p>")
         parts.append(f'<div class="diagram">{inline_svg(section.svg)}</div>')
@@ -78,7 +83,12 @@ def _run_table(runs: Iterable[Mapping[str, Any]]) -> list[str]:
     rows = list(runs)
     names = list(dict.fromkeys(name for run in rows for name in run.get("parameters", {})))
     head = ["#", "policy", "rep.", *names, "status", "duration s"]
-    parts = [f"<h2>Runs ({len(rows)})</h2>", "<table><thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    parts = [
+        f"<h2>Runs ({len(rows)})</h2>",
+        "<table><thead><tr>",
+        *(f"<th>{_e(h)}</th>" for h in head),
+        "</tr></thead><tbody>",
+    ]
     for run in rows[:MAX_ROWS]:
         css = "" if run.get("ok", True) else ' class="notok"'
         cells = [

@@ -28,7 +28,9 @@ def to_mermaid(diagram: Diagram, visits: Visits | None = None) -> str:
         lines.append(f"    class {','.join(ids[name] for name in finals)} final")
     if visits is not None:
         lines.append("    classDef unvisited fill:#f5f5f5,color:#b0b0b0,stroke:#b0b0b0")
-        unvisited = [s.name for s in diagram.states() if not s.composite and visits.state(s.name) == 0]
+        unvisited = [
+            s.name for s in diagram.states() if not s.composite and visits.state(s.name) == 0
+        ]
         if unvisited:
             lines.append(f"    class {','.join(ids[name] for name in unvisited)} unvisited")
     return "\n".join(lines) + "\n"
@@ -44,7 +46,11 @@ class _Writer:
     def state(self, state: State, lines: list[str], depth: int) -> None:
         pad = "    " * depth
         visits, sid = self.visits, self.ids[state.name]
-        title = state.name + _HISTORY.get(state.kind, "") if visits is None else f"{state.name} ({visits.state(state.name)}x)"
+        title = (
+            state.name + _HISTORY.get(state.kind, "")
+            if visits is None
+            else f"{state.name} ({visits.state(state.name)}x)"
+        )
         lines.append(f'{pad}state "{_text(title)}" as {sid}')
         if not state.composite:
             lines += [f"{pad}{sid} : {_text(text)}" for text in self.body(state)]
@@ -62,14 +68,23 @@ class _Writer:
         body = self.body(state)
         if body:
             # Mermaid allows a composite state no description lines: its body is a note beside it.
-            lines += [f"{pad}note right of {sid}", *(f"{inner}{_text(text)}" for text in body), f"{pad}end note"]
+            lines += [
+                f"{pad}note right of {sid}",
+                *(f"{inner}{_text(text)}" for text in body),
+                f"{pad}end note",
+            ]
 
     def body(self, state: State) -> list[str]:
         body = state.body()
         if self.visits is None:
             return body
         offset = len(body) - len(state.internal)
-        return [text if i < offset else f"{text} ({self.visits.transition(state.internal[i - offset].index)}x)" for i, text in enumerate(body)]
+        return [
+            text
+            if i < offset
+            else f"{text} ({self.visits.transition(state.internal[i - offset].index)}x)"
+            for i, text in enumerate(body)
+        ]
 
     def arrow(self, t: Transition) -> str:
         assert t.target is not None

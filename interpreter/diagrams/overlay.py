@@ -9,7 +9,9 @@ from ..errors import UsageError
 from .graph import Diagram, Visits
 
 
-def visits_for(diagram: Diagram, policy: str, records: Iterable[Mapping[str, Any]], index: int | None = None) -> Visits | None:
+def visits_for(
+    diagram: Diagram, policy: str, records: Iterable[Mapping[str, Any]], index: int | None = None
+) -> Visits | None:
     """The counts of *policy* summed over its repetitions (only policy *index* of the config, when given).
 
     None when the results hold no record of it. A record whose transitions do
@@ -28,12 +30,22 @@ def visits_for(diagram: Diagram, policy: str, records: Iterable[Mapping[str, Any
             states[name] = states.get(name, 0) + int(count)
         for entry in record.get("transitions", []):
             t = by_index.get(entry.get("index"))
-            if t is None or (t.source, t.target, t.event) != (entry.get("source"), entry.get("target"), entry.get("event")):
-                raise UsageError(f"the recorded visits of {policy} do not match its chart: was the chart changed since the run?")
+            if t is None or (t.source, t.target, t.event) != (
+                entry.get("source"),
+                entry.get("target"),
+                entry.get("event"),
+            ):
+                raise UsageError(
+                    f"the recorded visits of {policy} do not match its chart: was the chart "
+                    "changed since the run?"
+                )
             fired[t.index] = fired.get(t.index, 0) + int(entry.get("count", 0))
     unknown = sorted(set(states) - {state.name for state in diagram.states()})
     if unknown:
-        raise UsageError(f"the recorded visits of {policy} name states its chart lacks ({', '.join(unknown)}): was the chart changed since the run?")
+        raise UsageError(
+            f"the recorded visits of {policy} name states its chart lacks ({', '.join(unknown)}): "
+            "was the chart changed since the run?"
+        )
     if not repetitions:
         return None
     return Visits(states=states, transitions=fired, repetitions=repetitions)

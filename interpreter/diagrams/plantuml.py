@@ -25,7 +25,11 @@ def to_plantuml(diagram: Diagram, visits: Visits | None = None) -> str:
         "  FontColor<<final>> #ffffff",
     ]
     if visits is not None:
-        lines += ["  BackgroundColor<<unvisited>> #f5f5f5", "  FontColor<<unvisited>> #b0b0b0", "  BorderColor<<unvisited>> #b0b0b0"]
+        lines += [
+            "  BackgroundColor<<unvisited>> #f5f5f5",
+            "  FontColor<<unvisited>> #b0b0b0",
+            "  BorderColor<<unvisited>> #b0b0b0",
+        ]
     lines.append("}")
     ids = diagram.bare_ids()
     _state(diagram.root, lines, 0, visits, ids)
@@ -35,10 +39,22 @@ def to_plantuml(diagram: Diagram, visits: Visits | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _state(state: State, lines: list[str], depth: int, visits: Visits | None, ids: dict[str, str]) -> None:
+def _state(
+    state: State, lines: list[str], depth: int, visits: Visits | None, ids: dict[str, str]
+) -> None:
     pad = "  " * depth
-    title = state.name + _HISTORY.get(state.kind, "") if visits is None else f"{state.name} ({visits.state(state.name)}x)"
-    stereotype = " <<final>>" if state.final else " <<unvisited>>" if visits is not None and not state.composite and visits.state(state.name) == 0 else ""
+    title = (
+        state.name + _HISTORY.get(state.kind, "")
+        if visits is None
+        else f"{state.name} ({visits.state(state.name)}x)"
+    )
+    stereotype = (
+        " <<final>>"
+        if state.final
+        else " <<unvisited>>"
+        if visits is not None and not state.composite and visits.state(state.name) == 0
+        else ""
+    )
     opening = " {" if state.composite else ""
     lines.append(f'{pad}state "{_text(title)}" as {ids[state.name]}{stereotype}{opening}')
     inner = pad + "  " if state.composite else pad

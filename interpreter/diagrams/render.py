@@ -52,7 +52,8 @@ def find_renderer(path: str | None = None, scripts: Sequence[Path] | None = None
     if program is not None:
         return program
     raise NoRenderer(
-        "no renderer for SVG or PNG: pip install graphviz-pure (a perfchart dependency), or install Graphviz's dot; "
+        "no renderer for SVG or PNG: pip install graphviz-pure (a perfchart dependency), or "
+        "install Graphviz's dot; "
         "text formats (--format dot, mermaid, plantuml) need none"
     )
 
@@ -63,10 +64,14 @@ def render(dot: str, fmt: str, program: str | None = None) -> bytes:
         raise ValueError(f"cannot render {fmt!r}")
     program = program or find_renderer()
     try:
-        done = subprocess.run([program, f"-T{fmt}"], input=dot.encode(), capture_output=True, check=False, timeout=120)
+        done = subprocess.run(
+            [program, f"-T{fmt}"], input=dot.encode(), capture_output=True, check=False, timeout=120
+        )
     except OSError as exc:
         raise NoRenderer(f"cannot run {program}: {exc.strerror or exc}") from None
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode(errors="replace").strip().splitlines()
-        raise PerfchartError(f"{Path(program).name} failed (exit {done.returncode}): {message[-1] if message else 'no output'}")
+        raise PerfchartError(
+            f"{Path(program).name} failed (exit {done.returncode}): {message[-1] if message else 'no output'}"
+        )
     return done.stdout

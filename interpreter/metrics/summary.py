@@ -70,7 +70,9 @@ class Group:
 
 
 def _value(record: Mapping[str, Any], spec: MetricSpec) -> float | None:
-    value = record.get("duration") if spec is DURATION else (record.get("metrics") or {}).get(spec.name)
+    value = (
+        record.get("duration") if spec is DURATION else (record.get("metrics") or {}).get(spec.name)
+    )
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -115,11 +117,15 @@ class Grouping:
         """An empty grouping on a fresh temporary SQLite file, ready for :meth:`add`."""
         grouping = cls(list(metrics))
         grouping._tmp = tempfile.TemporaryDirectory(prefix="perfchart-summary-")
-        db = grouping._db = sqlite3.connect(Path(grouping._tmp.name) / "groups.sqlite", check_same_thread=False)
+        db = grouping._db = sqlite3.connect(
+            Path(grouping._tmp.name) / "groups.sqlite", check_same_thread=False
+        )
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
         values = [f"m{index}" for index in range(len(metrics))]
-        db.execute(f"CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER{''.join(f', {v} REAL' for v in values)})")
+        db.execute(
+            f"CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER{''.join(f', {v} REAL' for v in values)})"
+        )
         grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
         return grouping
 
@@ -138,7 +144,14 @@ class Grouping:
         if not all(type(value) in _PLAIN for value in parameters.values()):
             parameters = json.loads(json.dumps(parameters, default=str))
         key = json.dumps(parameters, sort_keys=True, default=str)
-        self._batch.append((self._seq, key, int(bool(record.get("ok"))), *(_value(record, spec) for spec in self.metrics)))
+        self._batch.append(
+            (
+                self._seq,
+                key,
+                int(bool(record.get("ok"))),
+                *(_value(record, spec) for spec in self.metrics),
+            )
+        )
         self._seq += 1
         if len(self._batch) >= BATCH:
             self._flush()
@@ -168,7 +181,10 @@ class Grouping:
         self._grouped = True
         self._flush()
         db = self._db
-        db.execute("CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS ok FROM runs GROUP BY key")
+        db.execute(
+            "CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS "
+            "ok FROM runs GROUP BY key"
+        )
         db.execute("CREATE UNIQUE INDEX groups_key ON groups (key)")
         self.count = db.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
         self.parameter_names = list(self._names)
@@ -179,7 +195,10 @@ class Grouping:
         assert self._db is not None
         keep = [any(s.needs_values for s in m.summarize) for m in self.metrics]
         columns = "".join(f", r.m{index}" for index in range(len(self.metrics)))
-        cursor = self._db.execute(f"SELECT g.first, r.key, g.runs, g.ok{columns} FROM runs r JOIN groups g ON g.key = r.key ORDER BY g.first, r.seq")
+        cursor = self._db.execute(
+            f"SELECT g.first, r.key, g.runs, g.ok{columns} FROM runs r JOIN groups g ON g.key = "
+            "r.key ORDER BY g.first, r.seq"
+        )
         current: Group | None = None
         position = -1
         accumulators: list[Accumulator] = []
@@ -190,8 +209,12 @@ class Grouping:
                 position = first
                 accumulators = [Accumulator(keep_values=k) for k in keep]
                 parameters = json.loads(key)
-                ordered = {name: parameters[name] for name in self.parameter_names if name in parameters}
-                current = Group(ordered, {m.name: acc for m, acc in zip(self.metrics, accumulators)}, runs, ok)
+                ordered = {
+                    name: parameters[name] for name in self.parameter_names if name in parameters
+                }
+                current = Group(
+                    ordered, {m.name: acc for m, acc in zip(self.metrics, accumulators)}, runs, ok
+                )
             for acc, value in zip(accumulators, values):
                 if value is not None:
                     acc.add(value)
@@ -233,15 +256,29 @@ def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> Summar
     metrics = grouping.metrics
     grouping.group()
     with grouping:
-        header: dict[str, Any] = {"metrics": [metric_meta(m) for m in metrics], "parameters": grouping.parameter_names, "varied": grouping.varied}
+        header: dict[str, Any] = {
+            "metrics": [metric_meta(m) for m in metrics],
+            "parameters": grouping.parameter_names,
+            "varied": grouping.varied,
+        }
         head: list[Group] = []
         tail: collections.deque[Group] = collections.deque(maxlen=show)
         json_tmp, csv_tmp = directory / "summary.json.tmp", directory / "summary.csv.tmp"
-        with json_tmp.open("w", encoding="utf-8") as as_json, csv_tmp.open("w", newline="", encoding="utf-8") as as_csv:
+        with (
+            json_tmp.open("w", encoding="utf-8") as as_json,
+            csv_tmp.open("w", newline="", encoding="utf-8") as as_csv,
+        ):
             as_json.write(json.dumps(header, default=str)[:-1] + ', "groups": [')
             writer = csv.writer(as_csv)
             columns = summary_columns(header)
-            writer.writerow([*header["parameters"], "runs", "ok", *(f"{metric}:{stat}" for metric, stat in columns)])
+            writer.writerow(
+                [
+                    *header["parameters"],
+                    "runs",
+                    "ok",
+                    *(f"{metric}:{stat}" for metric, stat in columns),
+                ]
+            )
             for index, group in enumerate(grouping.groups()):
                 row = group.row(metrics)
                 as_json.write(("\n  " if not index else ",\n  ") + json.dumps(row, default=str))
@@ -253,7 +290,9 @@ def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> Summar
             as_json.write("\n]}\n")
         json_tmp.replace(directory / "summary.json")
         csv_tmp.replace(directory / "summary.csv")
-        return SummaryView(metrics, grouping.parameter_names, grouping.varied, grouping.count, head, list(tail))
+        return SummaryView(
+            metrics, grouping.parameter_names, grouping.varied, grouping.count, head, list(tail)
+        )
 
 
 def summary_columns(header: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -261,7 +300,9 @@ def summary_columns(header: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(m["name"], stat) for m in header["metrics"] for stat in m["summarize"]]
 
 
-def summary_csv_row(header: Mapping[str, Any], row: Mapping[str, Any], columns: Sequence[tuple[str, str]]) -> list[Any]:
+def summary_csv_row(
+    header: Mapping[str, Any], row: Mapping[str, Any], columns: Sequence[tuple[str, str]]
+) -> list[Any]:
     return [
         *(row["parameters"].get(name) for name in header["parameters"]),
         row["runs"],

@@ -19,8 +19,15 @@ from typing import Any
 from ..errors import UsageError
 from .data import Results
 
-_THRESHOLD = re.compile(r"\s*(?:(?P<metric>[A-Za-z_][\w.-]*):)?(?P<stat>[A-Za-z_][\w.]*)\s*(?P<op>>=|<=|>|<)\s*(?P<change>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<pct>%?)\s*")
-_OPS: dict[str, Callable[[float, float], bool]] = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+_THRESHOLD = re.compile(
+    r"\s*(?:(?P<metric>[A-Za-z_][\w.-]*):)?(?P<stat>[A-Za-z_][\w.]*)\s*(?P<op>>=|<=|>|<)\s*(?P<change>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<pct>%?)\s*"
+)
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,18 @@ class Threshold:
 def parse_threshold(text: str) -> Threshold:
     match = _THRESHOLD.fullmatch(text)
     if match is None:
-        raise UsageError(f"--fail-if {text!r}: expected [METRIC:]STAT OP CHANGE, such as 'p95 > +10%' or 'rps:mean < -5%' (OP: >, >=, <, <=)")
-    return Threshold(text, match["metric"], match["stat"], match["op"], float(match["change"]), bool(match["pct"]))
+        raise UsageError(
+            f"--fail-if {text!r}: expected [METRIC:]STAT OP CHANGE, such as 'p95 > +10%' or "
+            "'rps:mean < -5%' (OP: >, >=, <, <=)"
+        )
+    return Threshold(
+        text,
+        match["metric"],
+        match["stat"],
+        match["op"],
+        float(match["change"]),
+        bool(match["pct"]),
+    )
 
 
 @dataclass
@@ -108,17 +125,31 @@ def _key(parameters: dict[str, Any]) -> str:
     return json.dumps(parameters, sort_keys=True, default=str)
 
 
-def compare(baseline: Results, candidate: Results, thresholds: Sequence[Threshold], stats: Sequence[str] = ("mean",)) -> Comparison:
+def compare(
+    baseline: Results,
+    candidate: Results,
+    thresholds: Sequence[Threshold],
+    stats: Sequence[str] = ("mean",),
+) -> Comparison:
     """Rows for each matched parameter set, metric and statistic shown (*stats* and every threshold's)."""
     base_metrics = {m["name"]: m for m in baseline.summary["metrics"]}
     cand_metrics = {m["name"]: m for m in candidate.summary["metrics"]}
     shared = [name for name in base_metrics if name in cand_metrics]
-    available = {name: [s for s in base_metrics[name]["summarize"] if s in cand_metrics[name]["summarize"]] for name in shared}
+    available = {
+        name: [s for s in base_metrics[name]["summarize"] if s in cand_metrics[name]["summarize"]]
+        for name in shared
+    }
     for threshold in thresholds:
         if threshold.metric is not None and threshold.metric not in available:
-            raise UsageError(f"--fail-if {threshold.text!r}: no metric {threshold.metric!r} in both sessions (metrics: {', '.join(shared)})")
+            raise UsageError(
+                f"--fail-if {threshold.text!r}: no metric {threshold.metric!r} in both sessions "
+                f"(metrics: {', '.join(shared)})"
+            )
         if not any(threshold.applies(name, stat) for name in available for stat in available[name]):
-            raise UsageError(f"--fail-if {threshold.text!r}: no metric summarizes {threshold.stat!r} in both sessions")
+            raise UsageError(
+                f"--fail-if {threshold.text!r}: no metric summarizes {threshold.stat!r} in both "
+                "sessions"
+            )
     base_groups = {_key(g["parameters"]): g for g in baseline.summary["groups"]}
     cand_groups = {_key(g["parameters"]): g for g in candidate.summary["groups"]}
     rows: list[Row] = []
@@ -127,10 +158,24 @@ def compare(baseline: Results, candidate: Results, thresholds: Sequence[Threshol
         if other is None:
             continue
         for name in shared:
-            wanted = [s for s in available[name] if s in stats or any(t.applies(name, s) for t in thresholds)]
+            wanted = [
+                s
+                for s in available[name]
+                if s in stats or any(t.applies(name, s) for t in thresholds)
+            ]
             for stat in wanted:
-                row = Row(group["parameters"], name, stat, group["metrics"][name].get(stat), other["metrics"][name].get(stat))
-                row.failed = [t.text for t in thresholds if t.applies(name, stat) and t.met(row.change, row.percent)]
+                row = Row(
+                    group["parameters"],
+                    name,
+                    stat,
+                    group["metrics"][name].get(stat),
+                    other["metrics"][name].get(stat),
+                )
+                row.failed = [
+                    t.text
+                    for t in thresholds
+                    if t.applies(name, stat) and t.met(row.change, row.percent)
+                ]
                 rows.append(row)
     return Comparison(
         rows,

@@ -34,7 +34,11 @@ class Results:
         Recomputed whatever each metric summarizes, since a plot needs exactly these.
         """
         specs = [
-            DURATION if m["name"] == DURATION.name else MetricSpec(m["name"], summarizers(DEFAULT_SUMMARIZERS), m.get("units"), m.get("desc"))
+            DURATION
+            if m["name"] == DURATION.name
+            else MetricSpec(
+                m["name"], summarizers(DEFAULT_SUMMARIZERS), m.get("units"), m.get("desc")
+            )
             for m in self.summary["metrics"]
         ]
         with Grouping.of(self.runs(), specs) as grouping:

@@ -42,7 +42,13 @@ def _number(value: Any) -> str:
     return _e(value)
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, text_columns: int = 0, classes: Iterable[str] | None = None) -> str:
+def _table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    text_columns: int = 0,
+    classes: Iterable[str] | None = None,
+) -> str:
     def cell(tag: str, index: int, value: str) -> str:
         css = ' class="text"' if index < text_columns else ""
         return f"<{tag}{css}>{value}</{tag}>"
@@ -53,7 +59,9 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, text_columns
     for row in rows:
         css = next(row_classes, "") if row_classes is not None else ""
         attr = f' class="{css}"' if css else ""
-        body.append(f"<tr{attr}>" + "".join(cell("td", i, value) for i, value in enumerate(row)) + "</tr>")
+        body.append(
+            f"<tr{attr}>" + "".join(cell("td", i, value) for i, value in enumerate(row)) + "</tr>"
+        )
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
@@ -80,8 +88,15 @@ def _meta_section(results: Results) -> str:
 
 def _summary_section(summary: dict[str, Any]) -> str:
     parameters = summary["parameters"]
-    columns = [(m["name"], stat, m.get("units")) for m in summary["metrics"] for stat in m["summarize"]]
-    header = [*parameters, "runs", "ok", *(f"{name} {stat}" + (f" ({units})" if units else "") for name, stat, units in columns)]
+    columns = [
+        (m["name"], stat, m.get("units")) for m in summary["metrics"] for stat in m["summarize"]
+    ]
+    header = [
+        *parameters,
+        "runs",
+        "ok",
+        *(f"{name} {stat}" + (f" ({units})" if units else "") for name, stat, units in columns),
+    ]
     rows = (
         [
             *(_e(group["parameters"].get(name)) for name in parameters),
@@ -129,7 +144,13 @@ def _diagrams_section(results: Results) -> str:
     try:
         drawings = run_targets(results.reader)
         overlay(drawings, results.reader, by_index=True)
-        images = [_image(render(to_dot(d.diagram, d.visits), "svg").decode("utf-8"), f"policy diagram: {d.label}") for d in drawings]
+        images = [
+            _image(
+                render(to_dot(d.diagram, d.visits), "svg").decode("utf-8"),
+                f"policy diagram: {d.label}",
+            )
+            for d in drawings
+        ]
     except PerfchartError as exc:
         return f"<p>No diagram: {_e(exc)}</p>"
     return f'<div class="plots">{"".join(images)}</div>'

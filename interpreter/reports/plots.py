@@ -53,7 +53,13 @@ def plots(metrics: Iterable[MetricSpec], varied: list[str], groups: list[Group])
         if not any(group.accumulators[spec.name].count for group in groups):
             continue
         for parameter in varied:
-            found.append(Plot(spec.name, parameter, _figure(spec, parameter, [p for p in varied if p != parameter], groups)))
+            found.append(
+                Plot(
+                    spec.name,
+                    parameter,
+                    _figure(spec, parameter, [p for p in varied if p != parameter], groups),
+                )
+            )
     return found
 
 
@@ -69,25 +75,42 @@ def _figure(spec: MetricSpec, parameter: str, others: list[str], groups: list[Gr
         if not acc.count:
             continue
         position = x if numeric else categories.index(json.dumps(x, default=str))
-        lines.setdefault(_label(group.parameters, others), []).append((position, acc.mean, acc.stddev or 0.0))
+        lines.setdefault(_label(group.parameters, others), []).append(
+            (position, acc.mean, acc.stddev or 0.0)
+        )
 
     figure = Figure(figsize=(6.4, 4.0), layout="constrained")
     axes = figure.add_subplot()
     for label, points in lines.items():
         points.sort(key=lambda point: point[0])
         axes.errorbar(
-            [p[0] for p in points], [p[1] for p in points], yerr=[p[2] for p in points], marker="o", capsize=3, label=label or None
+            [p[0] for p in points],
+            [p[1] for p in points],
+            yerr=[p[2] for p in points],
+            marker="o",
+            capsize=3,
+            label=label or None,
         )
     if numeric:
         positive = [float(x) for x in xs if x is not None and x > 0]
         if len(positive) == len(xs) and max(positive) / min(positive) >= LOG_RATIO:
             axes.set_xscale("log")
     else:
-        axes.set_xticks(range(len(categories)), [json.loads(c) if isinstance(json.loads(c), str) else c for c in categories])
+        axes.set_xticks(
+            range(len(categories)),
+            [json.loads(c) if isinstance(json.loads(c), str) else c for c in categories],
+        )
     units = f" ({spec.units})" if spec.units else ""
     axes.set_xlabel(parameter)
     axes.set_ylabel(f"{spec.name}{units}")
-    axes.set_title(f"{spec.name} by {parameter}" + (", error bars: ±1 σ over repeats" if any(p[2] for pts in lines.values() for p in pts) else ""))
+    axes.set_title(
+        f"{spec.name} by {parameter}"
+        + (
+            ", error bars: ±1 σ over repeats"
+            if any(p[2] for pts in lines.values() for p in pts)
+            else ""
+        )
+    )
     axes.grid(True, alpha=0.3)
     if len(lines) > 1:
         axes.legend(title=" ".join(others), fontsize="small")

@@ -32,7 +32,20 @@ from ..errors import UsageError
 from .export import ExportContext, Exporter
 from .reader import SessionReader
 
-FIXED_COLUMNS = ["index", "repetition", "policy", "run", "trace", "status", "ok", "start", "end", "duration", "exitcodes", "timedout"]
+FIXED_COLUMNS = [
+    "index",
+    "repetition",
+    "policy",
+    "run",
+    "trace",
+    "status",
+    "ok",
+    "start",
+    "end",
+    "duration",
+    "exitcodes",
+    "timedout",
+]
 #: Cell values written as they are; anything else is written as runs.jsonl holds it.
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 _EXITCODES = FIXED_COLUMNS.index("exitcodes")
@@ -106,7 +119,10 @@ class RunsCsv(Exporter):
         with tmp.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
             writer.writerow(
-                FIXED_COLUMNS + list(self._parameter_columns) + [f"flag:{name}" for name in self._flag_columns] + [f"metric:{name}" for name in self.metrics]
+                FIXED_COLUMNS
+                + list(self._parameter_columns)
+                + [f"flag:{name}" for name in self._flag_columns]
+                + [f"metric:{name}" for name in self.metrics]
             )
             writer.writerows(self._row(record) for record in records)
         tmp.replace(self.path)
@@ -184,13 +200,18 @@ class MetaFile(Exporter):
 def open_directory(directory: Path, *, resuming: bool) -> None:
     """Make *directory* ready for a session's files; a fresh session refuses one that already holds results."""
     if not resuming and (directory / RunsJsonl.name).exists():
-        raise UsageError(f"{directory}: already holds results (runs.jsonl); choose another --results directory")
+        raise UsageError(
+            f"{directory}: already holds results (runs.jsonl); choose another --results directory"
+        )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         probe = directory / RunsJsonl.name
         probe.open("a", encoding="utf-8").close()
     except OSError as exc:
-        raise UsageError(f"{directory}: cannot write results there: {_reason(exc)}; choose another --results directory") from None
+        raise UsageError(
+            f"{directory}: cannot write results there: {_reason(exc)}; choose another --results "
+            "directory"
+        ) from None
 
 
 def _sync(handle: IO[str]) -> None:

@@ -13,7 +13,14 @@ from .files import MetaFile, OutputLog, RunsCsv, RunsJsonl, open_directory
 from .summary import SummaryFiles
 from .visits import VisitsFiles
 
-EXPORTERS: tuple[type[Exporter], ...] = (RunsCsv, OutputLog, RunsJsonl, SummaryFiles, VisitsFiles, MetaFile)
+EXPORTERS: tuple[type[Exporter], ...] = (
+    RunsCsv,
+    OutputLog,
+    RunsJsonl,
+    SummaryFiles,
+    VisitsFiles,
+    MetaFile,
+)
 
 
 def open_exports(context: ExportContext) -> Exports:

@@ -52,7 +52,11 @@ class Previous:
 
     def last_run(self, policy: str, repetition: int) -> int:
         """The highest run number recorded for *policy* in *repetition*, cut short or not."""
-        runs = (int(r.get("run") or 0) for r in self.records if r.get("policy") == policy and int(r.get("repetition") or 1) == repetition)
+        runs = (
+            int(r.get("run") or 0)
+            for r in self.records
+            if r.get("policy") == policy and int(r.get("repetition") or 1) == repetition
+        )
         return max(runs, default=0)
 
     def highest(self, key: str) -> int:
@@ -77,20 +81,31 @@ def load_previous(
     is removed with a warning; any other unreadable line is refused.
     """
     if not (directory / "meta.json").exists():
-        raise UsageError(f"{directory}: no results to resume (no meta.json); give the directory a session wrote")
+        raise UsageError(
+            f"{directory}: no results to resume (no meta.json); give the directory a session wrote"
+        )
     reader = SessionReader(directory)
     meta = reader.meta
     changes = []
     if meta.get("config_sha256") != config_sha256:
-        changes.append(f"the configuration file changed (sha256 {str(meta.get('config_sha256'))[:12]}…, now {config_sha256[:12]}…)")
+        changes.append(
+            f"the configuration file changed (sha256 {str(meta.get('config_sha256'))[:12]}…, now "
+            f"{config_sha256[:12]}…)"
+        )
     if json.loads(json.dumps(definitions, default=str)) != meta.get("definitions"):
         changes.append("the definitions (define:, -D) differ")
     if seed is not None and seed != meta.get("seed"):
-        changes.append(f"--seed {seed} differs from the seed {meta.get('seed')} the samples were drawn with")
+        changes.append(
+            f"--seed {seed} differs from the seed {meta.get('seed')} the samples were drawn with"
+        )
     if bool(meta.get("dry_run")) != dry_run:
         changes.append("a dry run cannot continue a real run, nor the reverse")
     if changes and not force:
-        raise UsageError(f"{directory}: cannot resume: {'; '.join(changes)}; give --force to resume anyway")
+        raise UsageError(
+            f"{directory}: cannot resume: {'; '.join(changes)}; give --force to resume anyway"
+        )
     for change in changes:
         log.warning("resuming although %s (--force)", change)
-    return Previous(directory, meta, list(reader.runs(missing_ok=True, resuming=True)), forced=bool(changes))
+    return Previous(
+        directory, meta, list(reader.runs(missing_ok=True, resuming=True)), forced=bool(changes)
+    )

@@ -54,4 +54,3 @@ class VisitsFiles(Exporter):
 
     def policy_ended(self, index: int, runner: PolicyRunner) -> None:
         write_visits(self.context.directory, index, runner)
-
