@@ -53,13 +53,19 @@ def add_parser(commands: Any) -> None:
     draw = commands.add_parser(
         "draw",
         help="draw a policy or a run as a diagram",
-        description="Draw a bundled policy, a chart file, every policy of a test configuration, or a finished run.",
+        description=(
+            "Draw a bundled policy, a chart file, every policy of a test configuration, or a "
+            "finished run."
+        ),
     )
     draw.add_argument(
         "target",
         nargs="?",
         metavar="TARGET",
-        help="a bundled policy's name, a chart file or a test configuration (default with --run: the run's policies)",
+        help=(
+            "a bundled policy's name, a chart file or a test configuration (default with --run: "
+            "the run's policies)"
+        ),
     )
     draw.add_argument(
         "--format",
@@ -72,7 +78,9 @@ def add_parser(commands: Any) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)",
+        help=(
+            "output file, '-' for stdout (default: stdout for text formats, else <policy>.<format>)"
+        ),
     )
     draw.add_argument(
         "-D",
@@ -99,31 +107,14 @@ def add_parser(commands: Any) -> None:
 
 def draw(args: argparse.Namespace) -> int:
     if args.gallery is not None:
-        if args.target or args.run or args.output or args.format:
-            raise UsageError("--gallery takes only the directory")
-        for path in write_gallery(args.gallery):
-            print(f"wrote {path}", file=sys.stderr)
-        return 0
+        return _draw_gallery(args)
     if args.target is None and args.run is None:
         raise UsageError(
             "draw needs a TARGET (a policy name, chart file or test configuration) or --run "
             "RESULTS_DIR"
         )
-    from ..diagrams import overlay, run_targets
-
     fmt = choose_format(args.format, args.output)
-    results = None
-    if args.run is not None:
-        from ..results import SessionReader
-
-        results = SessionReader(args.run)
-    if args.target:
-        drawings = targets(args.target, args.define)
-    else:
-        assert results is not None  # without a TARGET, --run (checked above)
-        drawings = run_targets(results)
-    if results is not None:
-        overlay(drawings, results, by_index=args.target is None or _is_config(args.target))
+    drawings, results = _drawings(args)
     if fmt == "html":
         name = drawings[0].label if len(drawings) == 1 else Path(args.target or args.run).stem
         _write(html_page(drawings, results).encode(), args.output, name, fmt)
@@ -138,15 +129,48 @@ def draw(args: argparse.Namespace) -> int:
     if to_stdout:
         sys.stdout.buffer.write(b"\n".join(data for _, data in outputs))
         sys.stdout.flush()
-        return 0
+    else:
+        _write_each(outputs, args.output, fmt)
+    return 0
+
+
+def _draw_gallery(args: argparse.Namespace) -> int:
+    """``draw --gallery DIR``: every bundled policy's diagram and their page, into DIR."""
+    if args.target or args.run or args.output or args.format:
+        raise UsageError("--gallery takes only the directory")
+    for path in write_gallery(args.gallery):
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _drawings(args: argparse.Namespace) -> tuple[list[Drawing], SessionReader | None]:
+    """What to draw (the TARGET's policies, else the run's) and the run, visits overlaid."""
+    from ..diagrams import overlay, run_targets
+
+    results = None
+    if args.run is not None:
+        from ..results import SessionReader
+
+        results = SessionReader(args.run)
+    if args.target:
+        drawings = targets(args.target, args.define)
+    else:
+        assert results is not None  # without a TARGET, --run (checked by the caller)
+        drawings = run_targets(results)
+    if results is not None:
+        overlay(drawings, results, by_index=args.target is None or _is_config(args.target))
+    return drawings, results
+
+
+def _write_each(outputs: Sequence[tuple[Drawing, bytes]], output: str | None, fmt: str) -> None:
+    """Write each drawing's data: to *output* (one file per policy when several), else its own."""
     for d, data in outputs:
         target = None
-        if args.output is not None:
-            target = Path(args.output)
+        if output is not None:
+            target = Path(output)
             if len(outputs) > 1:
                 target = target.with_name(f"{target.stem}-{d.label}{target.suffix}")
         _write(data, None if target is None else str(target), d.label, fmt)
-    return 0
 
 
 def html_page(drawings: Sequence[Drawing], results: SessionReader | None) -> str:
@@ -245,7 +269,8 @@ def _write(data: bytes, output: str | None, label: str, fmt: str) -> None:
 
 
 def gallery_text(charts: Sequence[PolicyChart]) -> dict[str, str]:
-    """The gallery's text files: each chart's DOT (what the up-to-date test compares) and the page."""
+    """The gallery's text files: each chart's DOT (what the up-to-date test compares) and the
+    page."""
     from ..diagrams import extract, to_dot
 
     files = {f"{chart.name}.dot": to_dot(extract(chart.statechart())) for chart in charts}

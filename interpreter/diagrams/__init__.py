@@ -1,4 +1,5 @@
-"""Diagrams: policies and runs drawn from sismic's model, in text formats and, with a renderer, SVG and PNG.
+"""Diagrams: policies and runs drawn from sismic's model, in text formats and, with a renderer,
+SVG and PNG.
 
 The pipeline is extract (:func:`extract`, sismic's model to a neutral
 :class:`Diagram`) then one exporter per format: :func:`to_dot`,

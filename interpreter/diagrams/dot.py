@@ -46,7 +46,8 @@ class _Writer:
             f"  graph [compound=true, fontname={_quote(FONT)}, fontsize=12, labelloc=t, "
             f"label={_quote(title)}, "
             f"nodesep=0.35, ranksep=0.45, tooltip={_quote(d.description or d.name)}];",
-            f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname={_quote(FONT)}, fontsize=10, margin="0.12,0.06"];',
+            f'  node [shape=box, style="rounded,filled", fillcolor="#ffffff", '
+            f'fontname={_quote(FONT)}, fontsize=10, margin="0.12,0.06"];',
             f"  edge [fontname={_quote(FONT)}, fontsize=9, arrowsize=0.7];",
         ]
         self._state(d.root, 1)
@@ -82,12 +83,14 @@ class _Writer:
             f"{pad}subgraph {_quote('cluster_' + state.name)} {{",
             f"{pad}  label={self._html_label(state)}; labeljust=l; style={_quote(style)}; "
             f"color={color};{fill} tooltip={_quote(tooltip)};",
-            f'{pad}  {_quote(_anchor(state.name))} [shape=point, style=invis, width=0.01, height=0.01, label=""];',
+            f"{pad}  {_quote(_anchor(state.name))} "
+            '[shape=point, style=invis, width=0.01, height=0.01, label=""];',
         ]
         if state.initial:
             initial = _quote(state.name + "::initial")
             self.lines.append(
-                f'{pad}  {initial} [shape=circle, style=filled, fillcolor=black, width=0.14, height=0.14, fixedsize=true, label="", tooltip="initial"];'
+                f"{pad}  {initial} [shape=circle, style=filled, fillcolor=black, width=0.14, "
+                'height=0.14, fixedsize=true, label="", tooltip="initial"];'
             )
             into = (
                 f", lhead={_quote('cluster_' + state.initial)}"
@@ -149,12 +152,16 @@ class _Writer:
             else:
                 color = GREY if muted else "#303030"
             lines.append(
-                f'<tr><td align="left"><font point-size="8" color="{color}">{_html(text)}</font></td></tr>'
+                f'<tr><td align="left"><font point-size="8" color="{color}">'
+                f"{_html(text)}</font></td></tr>"
             )
         if lines:
             rows.append("<hr/>")
             rows += lines
-        return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">{"".join(rows)}</table>>'
+        return (
+            '<<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+            f"{''.join(rows)}</table>>"
+        )
 
     def _state_tooltip(self, state: State) -> str:
         parts = [state.name]
@@ -232,7 +239,8 @@ def _plural(n: int, word: str) -> str:
 
 
 def _html(text: str) -> str:
-    """Text for an HTML-like label: Graphviz reads backslash escapes even there (``\\N`` is the node's name), so each is doubled."""
+    """Text for an HTML-like label: Graphviz reads backslash escapes even there (``\\N`` is the
+    node's name), so each is doubled."""
     return html.escape(text, quote=True).replace("\\", "\\\\")
 
 

@@ -65,12 +65,13 @@ def overlay(drawings: Sequence[Drawing], results: SessionReader, *, by_index: bo
     """Attach the run's visits to each drawing; a policy the run never ran is an error."""
     records = results.visits()
     indexes = _indexes(drawings, records) if by_index else [None] * len(drawings)
-    for d, index in zip(drawings, indexes):
+    for d, index in zip(drawings, indexes, strict=True):
         d.visits = visits_for(d.diagram, d.chart.name, records, index)
         if d.visits is None:
             recorded = sorted({str(r.get("policy")) for r in records}) or ["none"]
             raise UsageError(
-                f"{results.directory}: no recorded visits of {d.chart.name} (recorded: {', '.join(recorded)})"
+                f"{results.directory}: no recorded visits of {d.chart.name} "
+                f"(recorded: {', '.join(recorded)})"
             )
 
 

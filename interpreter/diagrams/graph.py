@@ -134,7 +134,8 @@ class Diagram:
 
 @dataclass(frozen=True)
 class Visits:
-    """What runs did: entries per state, firings per transition index, over one or more repetitions."""
+    """What runs did: entries per state, firings per transition index, over one or more
+    repetitions."""
 
     states: Mapping[str, int]
     transitions: Mapping[int, int]

@@ -12,7 +12,8 @@ from .graph import Diagram, Visits
 def visits_for(
     diagram: Diagram, policy: str, records: Iterable[Mapping[str, Any]], index: int | None = None
 ) -> Visits | None:
-    """The counts of *policy* summed over its repetitions (only policy *index* of the config, when given).
+    """The counts of *policy* summed over its repetitions (only policy *index* of the config,
+    when given).
 
     None when the results hold no record of it. A record whose transitions do
     not match the chart's was made with another version of the chart: its

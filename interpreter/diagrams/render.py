@@ -72,6 +72,7 @@ def render(dot: str, fmt: str, program: str | None = None) -> bytes:
     if done.returncode != 0 or not done.stdout:
         message = done.stderr.decode(errors="replace").strip().splitlines()
         raise PerfchartError(
-            f"{Path(program).name} failed (exit {done.returncode}): {message[-1] if message else 'no output'}"
+            f"{Path(program).name} failed (exit {done.returncode}): "
+            f"{message[-1] if message else 'no output'}"
         )
     return done.stdout

@@ -83,7 +83,8 @@ def _differ(a: Any, b: Any) -> bool:
     return bool(a != b)
 
 
-#: Parameter values that JSON gives back as they are; anything else is normalised as runs.jsonl holds it.
+#: Parameter values that JSON gives back as they are; anything else is normalised as runs.jsonl
+#: holds it.
 _PLAIN = (str, int, float, bool, type(None))
 #: Runs filed per SQLite insert: memory stays flat, the insert cost is amortised.
 BATCH = 1000
@@ -124,14 +125,16 @@ class Grouping:
         db.execute("PRAGMA synchronous = OFF")
         values = [f"m{index}" for index in range(len(metrics))]
         db.execute(
-            f"CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER{''.join(f', {v} REAL' for v in values)})"
+            "CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER"
+            f"{''.join(f', {v} REAL' for v in values)})"
         )
         grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
         return grouping
 
     @classmethod
     def of(cls, records: Iterable[Mapping[str, Any]], metrics: Sequence[MetricSpec]) -> Grouping:
-        """File every record under its parameter set: one row per run on disk; only parameter names are kept in memory."""
+        """File every record under its parameter set: one row per run on disk; only parameter
+        names are kept in memory."""
         grouping = cls.open(metrics)
         for record in records:
             grouping.add(record)
@@ -174,7 +177,8 @@ class Grouping:
         self._batch.clear()
 
     def group(self) -> None:
-        """Group the filed runs by parameter set (once); after this, :meth:`groups` reads them back."""
+        """Group the filed runs by parameter set (once); after this, :meth:`groups` reads them
+        back."""
         assert self._db is not None
         if self._grouped:
             return
@@ -182,8 +186,8 @@ class Grouping:
         self._flush()
         db = self._db
         db.execute(
-            "CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS "
-            "ok FROM runs GROUP BY key"
+            "CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS ok "
+            "FROM runs GROUP BY key"
         )
         db.execute("CREATE UNIQUE INDEX groups_key ON groups (key)")
         self.count = db.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
@@ -191,13 +195,14 @@ class Grouping:
         self.varied = [name for name in self._names if name in self._varied]
 
     def groups(self) -> Iterator[Group]:
-        """Every group in the order it first ran, its statistics complete; one group in memory at a time."""
+        """Every group in the order it first ran, its statistics complete; one group in memory at
+        a time."""
         assert self._db is not None
         keep = [any(s.needs_values for s in m.summarize) for m in self.metrics]
         columns = "".join(f", r.m{index}" for index in range(len(self.metrics)))
         cursor = self._db.execute(
-            f"SELECT g.first, r.key, g.runs, g.ok{columns} FROM runs r JOIN groups g ON g.key = "
-            "r.key ORDER BY g.first, r.seq"
+            f"SELECT g.first, r.key, g.runs, g.ok{columns} "
+            "FROM runs r JOIN groups g ON g.key = r.key ORDER BY g.first, r.seq"
         )
         current: Group | None = None
         position = -1
@@ -213,9 +218,12 @@ class Grouping:
                     name: parameters[name] for name in self.parameter_names if name in parameters
                 }
                 current = Group(
-                    ordered, {m.name: acc for m, acc in zip(self.metrics, accumulators)}, runs, ok
+                    ordered,
+                    {m.name: acc for m, acc in zip(self.metrics, accumulators, strict=True)},
+                    runs,
+                    ok,
                 )
-            for acc, value in zip(accumulators, values):
+            for acc, value in zip(accumulators, values, strict=True):
                 if value is not None:
                     acc.add(value)
         if current is not None:
@@ -238,7 +246,8 @@ class Grouping:
 
 @dataclass
 class SummaryView:
-    """What the terminal shows of a session's summary: the first and last groups, and how many there are."""
+    """What the terminal shows of a session's summary: the first and last groups, and how many
+    there are."""
 
     metrics: list[MetricSpec]
     parameter_names: list[str]
@@ -249,7 +258,8 @@ class SummaryView:
 
 
 def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> SummaryView:
-    """Write summary.json and summary.csv from the runs *grouping* filed, a group at a time; each file replaced atomically.
+    """Write summary.json and summary.csv from the runs *grouping* filed, a group at a time; each
+    file replaced atomically.
 
     The grouping is closed afterwards.
     """

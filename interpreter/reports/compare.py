@@ -131,7 +131,8 @@ def compare(
     thresholds: Sequence[Threshold],
     stats: Sequence[str] = ("mean",),
 ) -> Comparison:
-    """Rows for each matched parameter set, metric and statistic shown (*stats* and every threshold's)."""
+    """Rows for each matched parameter set, metric and statistic shown (*stats* and every
+    threshold's)."""
     base_metrics = {m["name"]: m for m in baseline.summary["metrics"]}
     cand_metrics = {m["name"]: m for m in candidate.summary["metrics"]}
     shared = [name for name in base_metrics if name in cand_metrics]

@@ -13,7 +13,8 @@ from ..results import SessionReader
 
 @dataclass
 class Results:
-    """What a report or a comparison needs of one session: its summary and meta, read up front, and its runs."""
+    """What a report or a comparison needs of one session: its summary and meta, read up front,
+    and its runs."""
 
     reader: SessionReader
     meta: dict[str, Any]
@@ -29,7 +30,8 @@ class Results:
         return self.reader.runs()
 
     def spreads(self) -> tuple[list[MetricSpec], list[str], list[Group]]:
-        """The metrics, the varied parameters and every group with mean, σ, min and max, from runs.jsonl.
+        """The metrics, the varied parameters and every group with mean, σ, min and max, from
+        runs.jsonl.
 
         Recomputed whatever each metric summarizes, since a plot needs exactly these.
         """

@@ -21,13 +21,15 @@ from .data import Results
 from .plots import plots
 
 STYLE = """
-body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 80em; padding: 0 1em; color: #222; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 80em; \
+padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 1em 0; }
 th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; white-space: nowrap; }
 th { background: #f4f4f4; } td.text, th.text { text-align: left; }
 tr.failed td { background: #fdecea; }
-.plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots figure { margin: 0; } .plots img { width: 32em; max-width: 100%; }
+.plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots figure { margin: 0; } \
+.plots img { width: 32em; max-width: 100%; }
 .scroll { overflow-x: auto; }
 """
 
@@ -62,7 +64,10 @@ def _table(
         body.append(
             f"<tr{attr}>" + "".join(cell("td", i, value) for i, value in enumerate(row)) + "</tr>"
         )
-    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+    return (
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def _meta_section(results: Results) -> str:
@@ -134,11 +139,13 @@ def _runs_section(results: Results) -> str:
 
 
 def _image(svg: str, alt: str) -> str:
-    return f'<figure><img alt="{_e(alt)}" src="data:image/svg+xml;base64,{base64.b64encode(svg.encode("utf-8")).decode("ascii")}"></figure>'
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<figure><img alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}"></figure>'
 
 
 def _diagrams_section(results: Results) -> str:
-    """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or why there is none."""
+    """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or
+    why there is none."""
     from ..diagrams import overlay, render, run_targets, to_dot
 
     try:
@@ -157,7 +164,8 @@ def _diagrams_section(results: Results) -> str:
 
 
 def write_report(directory: Path, output: Path | None = None) -> tuple[Path, list[Path]]:
-    """Write the report page (``report.html`` in *directory* by default) and its plots; return their paths."""
+    """Write the report page (``report.html`` in *directory* by default) and its plots; return
+    their paths."""
     results = Results.read(directory)
     output = output if output is not None else directory / "report.html"
     figures = plots(*results.spreads())

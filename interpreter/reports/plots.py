@@ -70,7 +70,7 @@ def _figure(spec: MetricSpec, parameter: str, others: list[str], groups: list[Gr
     numeric = _numeric(xs)
     categories = list(dict.fromkeys(json.dumps(x, default=str) for x in xs))
     lines: dict[str, list[tuple[Any, float, float]]] = {}
-    for group, x in zip(groups, xs):
+    for group, x in zip(groups, xs, strict=True):
         acc = group.accumulators[spec.name]
         if not acc.count:
             continue

@@ -54,7 +54,8 @@ _ENCODER = json.JSONEncoder(default=str)
 
 
 class RunsCsv(Exporter):
-    """runs.csv: a row per closed run, appended and flushed as it closes; a new column rewrites the file once."""
+    """runs.csv: a row per closed run, appended and flushed as it closes; a new column rewrites the
+    file once."""
 
     def __init__(self, context: ExportContext) -> None:
         super().__init__(context)
@@ -114,7 +115,8 @@ class RunsCsv(Exporter):
         return [cell if type(cell) in _PLAIN else json.loads(self._encode(cell)) for cell in row]
 
     def _rewrite(self, records: Iterable[Record]) -> IO[str]:
-        """Replace runs.csv with the header of today's columns and *records*' rows; the file, open to append to."""
+        """Replace runs.csv with the header of today's columns and *records*' rows; the file, open
+        to append to."""
         tmp = self.path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
@@ -130,7 +132,8 @@ class RunsCsv(Exporter):
 
 
 class RunsJsonl(Exporter):
-    """runs.jsonl: each closed run's record appended and flushed, with the output its run printed."""
+    """runs.jsonl: each closed run's record appended and flushed, with the output its run
+    printed."""
 
     name = "runs.jsonl"
 
@@ -179,7 +182,8 @@ class OutputLog(Exporter):
 
 
 class MetaFile(Exporter):
-    """meta.json: the session's description, written when it starts and again when it ends, atomically."""
+    """meta.json: the session's description, written when it starts and again when it ends,
+    atomically."""
 
     def __init__(self, context: ExportContext) -> None:
         super().__init__(context)
@@ -198,7 +202,8 @@ class MetaFile(Exporter):
 
 
 def open_directory(directory: Path, *, resuming: bool) -> None:
-    """Make *directory* ready for a session's files; a fresh session refuses one that already holds results."""
+    """Make *directory* ready for a session's files; a fresh session refuses one that already holds
+    results."""
     if not resuming and (directory / RunsJsonl.name).exists():
         raise UsageError(
             f"{directory}: already holds results (runs.jsonl); choose another --results directory"
@@ -221,7 +226,8 @@ def _sync(handle: IO[str]) -> None:
 
 
 def _reason(exc: OSError) -> str:
-    """Why a results directory cannot be used, in words: the path in the OSError may be a parent's."""
+    """Why a results directory cannot be used, in words: the path in the OSError may be a
+    parent's."""
     if isinstance(exc, FileExistsError):
         return "it is a file"
     if isinstance(exc, NotADirectoryError):

@@ -32,7 +32,8 @@ log = logging.getLogger("perfchart")
 
 
 class SessionReader:
-    """The files of one results directory, read on demand; :attr:`meta` and :attr:`summary` once each."""
+    """The files of one results directory, read on demand; :attr:`meta` and :attr:`summary` once
+    each."""
 
     def __init__(self, directory: Path) -> None:
         if not directory.is_dir():
@@ -56,7 +57,8 @@ class SessionReader:
 
     @cached_property
     def summary(self) -> dict[str, Any]:
-        """summary.json: each metric's statistics per parameter set, written when the session ended."""
+        """summary.json: each metric's statistics per parameter set, written when the session
+        ended."""
         path = self.directory / "summary.json"
         if not path.is_file():
             what = (
@@ -117,7 +119,8 @@ class SessionReader:
             raise UsageError(f"{path}: cannot drop its cut-off last line: {_reason(exc)}") from None
 
     def visits(self) -> list[dict[str, Any]]:
-        """Every ``visits-*.json`` record, in policy (position in the configuration) then repetition order."""
+        """Every ``visits-*.json`` record, in policy (position in the configuration) then repetition
+        order."""
         records = []
         for path in self.directory.glob(PATTERN):
             try:
@@ -147,7 +150,8 @@ def _reason(exc: OSError) -> str:
 def _records(
     source: Iterable[bytes], path: Path, resuming: bool, cut_off: list[tuple[int, bytes]]
 ) -> Iterator[dict[str, Any]]:
-    """Each whole line's record; a last line without its newline goes to *cut_off*, with the bytes before it."""
+    """Each whole line's record; a last line without its newline goes to *cut_off*, with the bytes
+    before it."""
     complete = 0
     for number, line in enumerate(source, 1):
         if not line.endswith(b"\n"):

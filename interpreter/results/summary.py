@@ -1,4 +1,5 @@
-"""summary.json and summary.csv as an exporter: each closed run filed for grouping, the files written at the end.
+"""summary.json and summary.csv as an exporter: each closed run filed for grouping, the files
+written at the end.
 
 The grouping itself (a temporary SQLite file, statistics per parameter
 set) is the metrics room's; this exporter files each run as it closes, the
@@ -17,7 +18,8 @@ from .export import ExportContext, Exporter
 
 
 class SummaryFiles(Exporter):
-    """Files every run under its parameter set; writes summary.json/csv when the session finishes."""
+    """Files every run under its parameter set; writes summary.json/csv when the session
+    finishes."""
 
     def __init__(self, context: ExportContext) -> None:
         super().__init__(context)

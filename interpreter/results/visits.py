@@ -1,4 +1,5 @@
-"""Where each policy's chart went: one ``visits-<n>-<policy>-<repetition>.json`` per policy and repetition.
+"""Where each policy's chart went: one ``visits-<n>-<policy>-<repetition>.json`` per policy and
+repetition.
 
 Written when the policy ends (finished, interrupted or stopped by an
 error), so ``perfchart draw --run`` can colour the diagram by what the runs
@@ -27,7 +28,8 @@ def visits_path(directory: Path, index: int, policy: str, repetition: int) -> Pa
 
 
 def write_visits(directory: Path, index: int, runner: PolicyRunner) -> Path:
-    """Write *runner*'s counts atomically; transitions carry their ends so a changed chart is noticed."""
+    """Write *runner*'s counts atomically; transitions carry their ends so a changed chart is
+    noticed."""
     transitions = runner.interpreter.statechart.transitions
     body: dict[str, Any] = {
         "policy": runner.name,
@@ -39,7 +41,7 @@ def write_visits(directory: Path, index: int, runner: PolicyRunner) -> Path:
         "states": dict(sorted(runner.entered.items())),
         "transitions": [
             {"index": i, "source": t.source, "target": t.target, "event": t.event, "count": count}
-            for i, (t, count) in enumerate(zip(transitions, runner.fired))
+            for i, (t, count) in enumerate(zip(transitions, runner.fired, strict=True))
         ],
     }
     path = visits_path(directory, index, runner.name, runner.repetition)
