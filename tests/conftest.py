@@ -36,7 +36,14 @@ import pytest
 PERFCHART = (sys.executable, "-m", "interpreter")
 
 #: The signals ``main`` (and the session it runs) may take over; put back after every in-process command.
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD, signal.SIGALRM)
+SIGNALS = (
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGPIPE,
+    signal.SIGCHLD,
+    signal.SIGALRM,
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,12 @@ class Perfchart(Protocol):
     """The ``perfchart`` fixture: run the command with *args* and return what it gave."""
 
     def __call__(
-        self, *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 60, subprocess: bool = False
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 60,
+        subprocess: bool = False,
     ) -> Done: ...
 
 
@@ -74,14 +86,22 @@ class CommandTimeout(BaseException):
     """
 
 
-def run_perfchart(*args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 60, subprocess: bool = False) -> Done:
+def run_perfchart(
+    *args: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    subprocess: bool = False,
+) -> Done:
     """``perfchart *args`` in *cwd* with *env* (the whole environment, as for ``subprocess.run``; None: this one).
 
     In this process unless *subprocess*; either way a command still running
     after *timeout* seconds fails the test.
     """
     if subprocess:
-        done = _subprocess.run([*PERFCHART, *args], capture_output=True, cwd=cwd, env=env, timeout=timeout)
+        done = _subprocess.run(
+            [*PERFCHART, *args], capture_output=True, cwd=cwd, env=env, timeout=timeout
+        )
         return Done(done.returncode, done.stdout, done.stderr)
     return _in_process(list(args), cwd=cwd, env=env, timeout=timeout)
 
@@ -97,13 +117,22 @@ def perfchart() -> Perfchart:
     return run_perfchart
 
 
-def _in_process(argv: list[str], *, cwd: Path | None, env: Mapping[str, str] | None, timeout: float) -> Done:
+def _in_process(
+    argv: list[str], *, cwd: Path | None, env: Mapping[str, str] | None, timeout: float
+) -> Done:
     from interpreter.cli import main
 
     out, err = io.BytesIO(), io.BytesIO()
     # The error handlers a fresh interpreter would give its standard streams here.
-    stdout = io.TextIOWrapper(out, encoding="utf-8", errors=_errors(sys.__stdout__, "strict"), write_through=True)
-    stderr = io.TextIOWrapper(err, encoding="utf-8", errors=_errors(sys.__stderr__, "backslashreplace"), write_through=True)
+    stdout = io.TextIOWrapper(
+        out, encoding="utf-8", errors=_errors(sys.__stdout__, "strict"), write_through=True
+    )
+    stderr = io.TextIOWrapper(
+        err,
+        encoding="utf-8",
+        errors=_errors(sys.__stderr__, "backslashreplace"),
+        write_through=True,
+    )
     with _restored_process_state(), _fresh_warnings(), _deadline(timeout, argv):
         sys.stdout, sys.stderr = stdout, stderr
         if env is not None:
@@ -170,13 +199,27 @@ def _restored_process_state() -> Iterator[None]:
 def _fresh_warnings() -> Iterator[None]:
     """A fresh interpreter's warning filters, its warnings printed to ``sys.stderr`` (the command's) rather than recorded by pytest."""
 
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
-        (file or sys.stderr).write(warnings.formatwarning(message, category, filename, lineno, line))
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        (file or sys.stderr).write(
+            warnings.formatwarning(message, category, filename, lineno, line)
+        )
 
     with warnings.catch_warnings():
         warnings.resetwarnings()
         warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
-        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        for category in (
+            DeprecationWarning,
+            PendingDeprecationWarning,
+            ImportWarning,
+            ResourceWarning,
+        ):
             warnings.filterwarnings("ignore", category=category, append=True)
         warnings.showwarning = show
         yield

@@ -36,7 +36,9 @@ class Recorder:
         self.events: list[Event] = []
         bus.subscribe(self.events.append)
 
-    def wait_for(self, condition: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
+    def wait_for(
+        self, condition: Callable[[list[Event]], bool], timeout: float = 5.0
+    ) -> list[Event]:
         deadline = time.monotonic() + timeout
         while not condition(self.events):
             remaining = deadline - time.monotonic()
@@ -47,4 +49,6 @@ class Recorder:
 
     def of(self, cls: type[Event], trace: int | None = None) -> list[Event]:
         """The recorded events of *cls* (and subclasses), optionally of one trace."""
-        return [e for e in self.events if isinstance(e, cls) and (trace is None or trace in e.traceids)]
+        return [
+            e for e in self.events if isinstance(e, cls) and (trace is None or trace in e.traceids)
+        ]

@@ -50,7 +50,14 @@ class Server:
             def handle_one(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                seen = Seen(self.command, self.path, dict(self.headers), body, self.client_address, time.monotonic())
+                seen = Seen(
+                    self.command,
+                    self.path,
+                    dict(self.headers),
+                    body,
+                    self.client_address,
+                    time.monotonic(),
+                )
                 with server._cond:
                     server.seen.append(seen)
                     server.inflight += 1
@@ -78,7 +85,12 @@ class Server:
                     payload = b"gathered"
                 else:
                     payload = json.dumps(
-                        {"verb": seen.verb, "target": seen.target, "headers": seen.headers, "body": seen.body.decode("utf-8", "replace")}
+                        {
+                            "verb": seen.verb,
+                            "target": seen.target,
+                            "headers": seen.headers,
+                            "body": seen.body.decode("utf-8", "replace"),
+                        }
                     ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -95,7 +107,9 @@ class Server:
         self.port = self.httpd.server_address[1]
         self.scheme = "https" if tls is not None else "http"
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def release(self) -> None:
         """Let every held request answer."""

@@ -46,10 +46,15 @@ def test_the_countdown_example_runs_n_to_1(countdown: Path) -> None:
 def test_the_countdown_example_reports_a_typod_key_as_documented(countdown: Path) -> None:
     (usage,) = [block for block in blocks("yaml") if "statechart: countdown.yaml" in block]
     config = countdown.parent / "test.yml"
-    config.write_text(usage.replace("from: 3", "frm: 3") + "channels:\n  - class: cmdline\n    cmdline: 'true {{n|0}}'\n")
+    config.write_text(
+        usage.replace("from: 3", "frm: 3")
+        + "channels:\n  - class: cmdline\n    cmdline: 'true {{n|0}}'\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(config)
-    assert str(caught.value).startswith(f"{config}:3: policies[0].frm: unknown key 'frm' (did you mean from?")
+    assert str(caught.value).startswith(
+        f"{config}:3: policies[0].frm: unknown key 'frm' (did you mean from?"
+    )
     assert "`file:line: policies[0].frm: unknown\nkey 'frm' (did you mean from? ...)`" in DOC
 
 
@@ -59,7 +64,9 @@ def test_the_countdown_example_passes_check_strict(perfchart: Perfchart, countdo
 
 
 def test_every_tutorial_fragment_is_in_the_shipped_example() -> None:
-    shipped = (ROOT / "examples" / "ramp_bisect.yaml").read_text() + (ROOT / "examples" / "ramp.yml").read_text()
+    shipped = (ROOT / "examples" / "ramp_bisect.yaml").read_text() + (
+        ROOT / "examples" / "ramp.yml"
+    ).read_text()
     fragments = blocks("yaml", section("Tutorial: the largest load that stays OK"))
     assert len(fragments) == 5
     for fragment in fragments:
@@ -68,7 +75,9 @@ def test_every_tutorial_fragment_is_in_the_shipped_example() -> None:
 
 def test_the_documented_simulate_block_is_the_example_s() -> None:
     (documented,) = [block for block in blocks("yaml", section("Dry runs")) if "simulate:" in block]
-    shipped = yaml.safe_load((ROOT / "examples" / "ramp.yml").read_text())["channels"][0]["simulate"]
+    shipped = yaml.safe_load((ROOT / "examples" / "ramp.yml").read_text())["channels"][0][
+        "simulate"
+    ]
     assert yaml.safe_load(textwrap.dedent(documented))["simulate"] == shipped
 
 

@@ -88,7 +88,9 @@ def test_a_chart_without_header_is_named_after_its_file(tmp_path: Path):
 
 
 def test_summary_defaults_to_the_first_line_of_the_description(tmp_path: Path):
-    text = CHART[CHART.index("statechart:") :].replace("  name: Tiny\n", "  name: Tiny\n  description: |\n    First line.\n    Second line.\n")
+    text = CHART[CHART.index("statechart:") :].replace(
+        "  name: Tiny\n", "  name: Tiny\n  description: |\n    First line.\n    Second line.\n"
+    )
     assert load_chart(write(tmp_path / "described.yaml", text)).summary == "First line."
 
 
@@ -106,12 +108,17 @@ def test_charts_compare_and_hash_by_identity_fields(tiny: Path):
 
 
 def test_broken_sismic_structure_names_the_file_and_line(tmp_path: Path):
-    path = write(tmp_path / "broken.yaml", CHART.replace("            guard: True\n", "            gaurd: True\n"))
+    path = write(
+        tmp_path / "broken.yaml",
+        CHART.replace("            guard: True\n", "            gaurd: True\n"),
+    )
     error = chart_error(path)
     assert error.file == str(path)
     assert error.line == 19
     assert "unknown key 'gaurd'" in error.message
-    assert str(error).startswith(f"{path}:19: statechart.root state.states[0].transitions[0].gaurd: ")
+    assert str(error).startswith(
+        f"{path}:19: statechart.root state.states[0].transitions[0].gaurd: "
+    )
 
 
 def test_missing_root_state_is_reported(tmp_path: Path):
@@ -136,25 +143,35 @@ def test_duplicate_state_is_located(tmp_path: Path):
 
 
 def test_initial_must_be_a_child(tmp_path: Path):
-    error = chart_error(write(tmp_path / "initial.yaml", CHART.replace("initial: Idle", "initial: Nowhere")))
+    error = chart_error(
+        write(tmp_path / "initial.yaml", CHART.replace("initial: Idle", "initial: Nowhere"))
+    )
     assert error.line == 14
     assert error.key == "statechart.root state.initial"
 
 
 def test_guard_syntax_error_is_found_at_load_time(tmp_path: Path):
-    error = chart_error(write(tmp_path / "syntax.yaml", CHART.replace("guard: True", "guard: 'x =='")))
+    error = chart_error(
+        write(tmp_path / "syntax.yaml", CHART.replace("guard: True", "guard: 'x =='"))
+    )
     assert error.line == 19
     assert error.message.startswith("Python syntax error in guard")
 
 
 def test_final_state_cannot_have_transitions(tmp_path: Path):
-    text = CHART.replace("        type: final\n", "        type: final\n        transitions:\n          - target: Idle\n")
+    text = CHART.replace(
+        "        type: final\n",
+        "        type: final\n        transitions:\n          - target: Idle\n",
+    )
     error = chart_error(write(tmp_path / "final.yaml", text))
     assert (error.line, error.message) == (22, "a final state cannot have transitions")
 
 
 def test_errors_sismic_finds_itself_still_name_the_file(tmp_path: Path):
-    text = CHART.replace("      - name: End\n", "      - name: Memory\n        type: shallow history\n        memory: Memory\n      - name: End\n")
+    text = CHART.replace(
+        "      - name: End\n",
+        "      - name: Memory\n        type: shallow history\n        memory: Memory\n      - name: End\n",
+    )
     path = write(tmp_path / "memory.yaml", text)
     error = chart_error(path)
     assert error.file == str(path)
@@ -163,21 +180,40 @@ def test_errors_sismic_finds_itself_still_name_the_file(tmp_path: Path):
 
 
 def test_bad_header_is_located(tmp_path: Path):
-    path = write(tmp_path / "header.yaml", CHART.replace("  summary: Does nothing, then ends.\n", "  sumary: Does nothing.\n"))
+    path = write(
+        tmp_path / "header.yaml",
+        CHART.replace("  summary: Does nothing, then ends.\n", "  sumary: Does nothing.\n"),
+    )
     error = chart_error(path)
     assert (error.line, error.key) == (4, "perfchart.sumary")
-    assert error.message == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, config, parameters, warnings)"
+    assert (
+        error.message
+        == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, config, parameters, warnings)"
+    )
 
 
 @pytest.mark.parametrize("path", ["matrix.*.type", "steps[0].name", "*", "a..b"])
 def test_a_bad_parameter_path_in_the_header_is_located(tmp_path: Path, path: str):
-    chart = write(tmp_path / "header.yaml", CHART.replace("  summary: Does nothing, then ends.\n", f"  summary: x\n  parameters: ['{path}']\n"))
+    chart = write(
+        tmp_path / "header.yaml",
+        CHART.replace(
+            "  summary: Does nothing, then ends.\n", f"  summary: x\n  parameters: ['{path}']\n"
+        ),
+    )
     error = chart_error(chart)
     assert (error.line, error.key) == (5, "perfchart.parameters[0]")
 
 
 def test_parameter_paths_follow_keys_items_and_mapping_keys(tmp_path: Path):
-    chart = load_chart(write(tmp_path / "p.yaml", CHART.replace("  summary: Does nothing, then ends.\n", "  parameters: ['matrix.*', 'evolve[].parameter', 'steps[].values[].parameter', 'one']\n")))
+    chart = load_chart(
+        write(
+            tmp_path / "p.yaml",
+            CHART.replace(
+                "  summary: Does nothing, then ends.\n",
+                "  parameters: ['matrix.*', 'evolve[].parameter', 'steps[].values[].parameter', 'one']\n",
+            ),
+        )
+    )
     block = {
         "matrix": {"a": {}, "b": {}},
         "evolve": [{"parameter": "c"}, {"other": "x"}],
@@ -189,7 +225,9 @@ def test_parameter_paths_follow_keys_items_and_mapping_keys(tmp_path: Path):
 
 
 def test_invalid_config_schema_is_located(tmp_path: Path):
-    path = write(tmp_path / "schema.yaml", CHART.replace("events: {type: object}", "events: {type: objekt}"))
+    path = write(
+        tmp_path / "schema.yaml", CHART.replace("events: {type: object}", "events: {type: objekt}")
+    )
     error = chart_error(path)
     assert error.line == 9
     assert error.message.startswith("invalid JSON Schema")
@@ -198,7 +236,10 @@ def test_invalid_config_schema_is_located(tmp_path: Path):
 def test_unknown_top_level_key_is_an_error(tmp_path: Path):
     error = chart_error(write(tmp_path / "extra.yaml", CHART + "statecharts: {}\n"))
     assert (error.line, error.key) == (22, "statecharts")
-    assert error.message == "unknown key 'statecharts' (did you mean statechart? expected one of: perfchart, statechart)"
+    assert (
+        error.message
+        == "unknown key 'statecharts' (did you mean statechart? expected one of: perfchart, statechart)"
+    )
 
 
 def test_not_a_chart(tmp_path: Path):
@@ -214,7 +255,9 @@ def test_missing_statechart_section(tmp_path: Path):
 # --- resolution ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["tiny", "TINY", "policy.TinyPolicy", "policy.tinypolicy", "TinyPolicy", "tinypolicy"])
+@pytest.mark.parametrize(
+    "name", ["tiny", "TINY", "policy.TinyPolicy", "policy.tinypolicy", "TinyPolicy", "tinypolicy"]
+)
 def test_resolve_by_name_or_alias_ignoring_case(only_tiny: PolicyChart, name: str):
     assert resolve(name) == only_tiny
 

@@ -63,7 +63,9 @@ def test_the_harness_runs_the_intact_chart(tmp_path: Path) -> None:
     assert harness.final and harness.statuses() == ["OK"]
 
 
-def test_bind_of_a_computed_filter_naming_no_class_fails_at_the_call_with_a_hint(tmp_path: Path) -> None:
+def test_bind_of_a_computed_filter_naming_no_class_fails_at_the_call_with_a_hint(
+    tmp_path: Path,
+) -> None:
     """A literal is caught when the chart loads (tests/test_check.py); a computed one when bind() runs."""
     path = chart(tmp_path, BIND="'CmdlineExitZeroEv' + 'nt'")
     error = failure(path, signal=False)
@@ -92,10 +94,15 @@ def test_binding_the_same_role_and_filter_again_does_not_deliver_twice(tmp_path:
 def test_waiting_names_the_state_the_roles_with_their_filters_and_the_time(tmp_path: Path) -> None:
     harness = PolicyHarness(chart(tmp_path), "from: 3")
     harness.advance(12)
-    assert harness.runner.waiting() == "in Next, waiting for done: CmdlineExitZeroEvent (12s of 60s before stalled)"
+    assert (
+        harness.runner.waiting()
+        == "in Next, waiting for done: CmdlineExitZeroEvent (12s of 60s before stalled)"
+    )
 
 
-def test_verbose_logs_events_transitions_and_states(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_verbose_logs_events_transitions_and_states(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="perfchart.policy")
     harness = PolicyHarness(chart(tmp_path), "from: 3")
     harness.signal(CmdlineExitZeroEvent, exitcode=0)
@@ -120,14 +127,19 @@ def test_bind_with_a_bad_filter_fails_at_the_call(tmp_path: Path) -> None:
 def test_a_failing_action_names_its_line_transition_and_exception_type(tmp_path: Path) -> None:
     path = chart(tmp_path, ZERO="0")
     error = failure(path)
-    assert str(error) == f"{path}:21: transition Next -> Done on done (action): ZeroDivisionError: division by zero in `n = n / 0`"
+    assert (
+        str(error)
+        == f"{path}:21: transition Next -> Done on done (action): ZeroDivisionError: division by zero in `n = n / 0`"
+    )
 
 
 def test_a_failing_guard_names_the_config_key_behind_the_value(tmp_path: Path) -> None:
     path = chart(tmp_path)
     error = failure(path, "from: 3\ncount: 'two'\n")
     assert str(error).startswith(f"{path}:17: transition Next -> Done on done (guard): TypeError: ")
-    assert "in `traced(event, trace) and count > 0`; count comes from count (policy.yml:2)" in str(error)
+    assert "in `traced(event, trace) and count > 0`; count comes from count (policy.yml:2)" in str(
+        error
+    )
 
 
 def test_a_failing_preamble_names_its_line(tmp_path: Path) -> None:
@@ -139,7 +151,10 @@ def test_a_failing_preamble_names_its_line(tmp_path: Path) -> None:
 def test_a_failing_entry_names_its_state(tmp_path: Path) -> None:
     path = chart(tmp_path, **{"{'n': n}": "{'n': valu}"})
     error = failure(path, signal=False)
-    assert str(error) == f"{path}:12: state Next (on entry): NameError: name 'valu' is not defined in `trace = policy.set_parameters({{'n': valu}})`"
+    assert (
+        str(error)
+        == f"{path}:12: state Next (on entry): NameError: name 'valu' is not defined in `trace = policy.set_parameters({{'n': valu}})`"
+    )
 
 
 def test_a_non_deterministic_choice_names_both_transitions_with_their_lines(tmp_path: Path) -> None:
@@ -175,7 +190,10 @@ def test_the_progress_line_shows_what_the_chart_waits_for(tmp_path: Path) -> Non
     column = WaitingColumn(ui)
     assert column.render(None).plain == ""  # type: ignore[arg-type]
     ui.policy_started(harness.runner)
-    assert column.render(None).plain == "in Next, waiting for done: CmdlineExitZeroEvent (5s of 60s before stalled)"  # type: ignore[arg-type]
+    assert (
+        column.render(None).plain  # type: ignore[arg-type]
+        == "in Next, waiting for done: CmdlineExitZeroEvent (5s of 60s before stalled)"
+    )
 
 
 def test_bind_of_a_config_filter_naming_no_class_points_at_the_config_entry(tmp_path: Path) -> None:
@@ -183,4 +201,7 @@ def test_bind_of_a_config_filter_naming_no_class_points_at_the_config_entry(tmp_
     path = chart(tmp_path, BIND="config['ok']")
     with pytest.raises(ConfigError) as caught:
         PolicyHarness(path, "from: 3\nok: CmdlineExitNonZeroEvent\n")
-    assert str(caught.value) == "policy.yml:2: ok: no event class is called 'CmdlineExitNonZeroEvent' (did you mean CmdlineExitNonzeroEvent?)"
+    assert (
+        str(caught.value)
+        == "policy.yml:2: ok: no event class is called 'CmdlineExitNonZeroEvent' (did you mean CmdlineExitNonzeroEvent?)"
+    )

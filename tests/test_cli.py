@@ -32,21 +32,38 @@ def config(tmp_path: Path) -> Path:
 
 
 def test_exit_0_when_every_run_is_ok(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
-    done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(tmp_path / "r"))
+    done = perfchart(
+        "run", str(config), "-D", f"python={sys.executable}", "--results", str(tmp_path / "r")
+    )
     assert done.returncode == 0, done.stderr
     assert "3 runs, 3 OK" in done.stderr
     assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
 
 
 def test_exit_1_when_a_run_is_not_ok(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
-    done = perfchart("run", str(config), "-D", f"python={sys.executable}", "-D", "fail=2", "--results", str(tmp_path / "r"), "-q")
+    done = perfchart(
+        "run",
+        str(config),
+        "-D",
+        f"python={sys.executable}",
+        "-D",
+        "fail=2",
+        "--results",
+        str(tmp_path / "r"),
+        "-q",
+    )
     assert done.returncode == 1, done.stderr
     assert done.stderr == ""
-    statuses = [json.loads(line)["status"] for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
+    statuses = [
+        json.loads(line)["status"]
+        for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()
+    ]
     assert statuses == ["OK", "FAILED", "OK"]
 
 
-def test_exit_2_with_one_line_for_a_bad_config(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
+def test_exit_2_with_one_line_for_a_bad_config(
+    perfchart: Perfchart, config: Path, tmp_path: Path
+) -> None:
     config.write_text(CONFIG.replace("type: discrete", "type: discrete, min: high"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2
@@ -80,7 +97,17 @@ def test_verbose_shows_the_traceback_of_a_bad_config(perfchart: Perfchart, confi
 def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Path) -> None:
     results = tmp_path / "r"
     process = subprocess.Popen(
-        [*PERFCHART, "run", str(config), "-D", f"python={sys.executable}", "-D", "sleep=60", "--results", str(results)],
+        [
+            *PERFCHART,
+            "run",
+            str(config),
+            "-D",
+            f"python={sys.executable}",
+            "-D",
+            "sleep=60",
+            "--results",
+            str(results),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -88,13 +115,18 @@ def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Pat
     runs = results / "runs.jsonl"
     deadline = time.monotonic() + 30
     while not (runs.exists() and runs.read_text().count("\n") >= 1):
-        assert process.poll() is None and time.monotonic() < deadline, "the first run never finished"
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "the first run never finished"
+        )
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     records = [json.loads(line) for line in runs.read_text().splitlines()]
-    assert [(r["parameters"], r["status"]) for r in records] == [({"a": 1}, "OK"), ({"a": 2}, "interrupted")]
+    assert [(r["parameters"], r["status"]) for r in records] == [
+        ({"a": 1}, "OK"),
+        ({"a": 2}, "interrupted"),
+    ]
     meta = json.loads((results / "meta.json").read_text())
     assert meta["status"] == "interrupted" and meta["exit_status"] == 130
     assert (results / "runs.csv").exists()
@@ -103,7 +135,9 @@ def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Pat
 def test_policies_lists_the_bundled_policies(perfchart: Perfchart) -> None:
     done = perfchart("policies")
     assert done.returncode == 0
-    line = next(line for line in done.stdout.splitlines() if line.startswith("multivariable-explorer"))
+    line = next(
+        line for line in done.stdout.splitlines() if line.startswith("multivariable-explorer")
+    )
     assert "policy.MultivariableExplorerPolicy" in line
 
 
@@ -116,7 +150,19 @@ def test_the_console_script_and_the_module_agree(perfchart: Perfchart) -> None:
 
 
 #: Modules that only running, checking or drawing needs; help must start without them.
-HEAVY = ("jsonschema", "sismic", "rich", "yaml", "ruamel", "matplotlib", "importlib.metadata", "logging", "interpreter.config", "interpreter.engine", "interpreter.charts")
+HEAVY = (
+    "jsonschema",
+    "sismic",
+    "rich",
+    "yaml",
+    "ruamel",
+    "matplotlib",
+    "importlib.metadata",
+    "logging",
+    "interpreter.config",
+    "interpreter.engine",
+    "interpreter.charts",
+)
 
 
 def loaded_after(argv: list[str]) -> set[str]:
@@ -135,7 +181,17 @@ def loaded_after(argv: list[str]) -> set[str]:
     return set(done.stdout.splitlines()[-1].split()[1:])
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["run", "--help"], ["check", "--help"], ["draw", "--help"], ["report", "--help"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["--version"],
+        ["run", "--help"],
+        ["check", "--help"],
+        ["draw", "--help"],
+        ["report", "--help"],
+    ],
+)
 def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
     assert loaded_after(argv) == set()
 
@@ -147,7 +203,18 @@ def test_the_laziness_check_sees_what_a_command_imports() -> None:
 
 def test_a_quiet_dry_run_never_loads_rich(config: Path, tmp_path: Path) -> None:
     """A quiet run shows nothing unless it logs an error, so its console is not even imported."""
-    loaded = loaded_after(["run", str(config), "--dry-run", "-q", "-D", f"python={sys.executable}", "--results", str(tmp_path / "r")])
+    loaded = loaded_after(
+        [
+            "run",
+            str(config),
+            "--dry-run",
+            "-q",
+            "-D",
+            f"python={sys.executable}",
+            "--results",
+            str(tmp_path / "r"),
+        ]
+    )
     assert "interpreter.engine" in loaded and not any(name.startswith("rich") for name in loaded)
     assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
 
@@ -169,10 +236,15 @@ def test_the_run_log_handler_makes_its_console_at_the_first_record() -> None:
     handler = RichWhenNeeded(console)
     assert made == []
     for message in ("first", "second"):
-        handler.handle(logging.LogRecord("perfchart", logging.ERROR, __file__, 1, message, None, None))
+        handler.handle(
+            logging.LogRecord("perfchart", logging.ERROR, __file__, 1, message, None, None)
+        )
     assert len(made) == 1
     output = made[0].file.getvalue()  # type: ignore[attr-defined]
-    assert [line.split() for line in output.splitlines()] == [["ERROR", "first"], ["ERROR", "second"]]
+    assert [line.split() for line in output.splitlines()] == [
+        ["ERROR", "first"],
+        ["ERROR", "second"],
+    ]
 
 
 @pytest.mark.slow
@@ -195,19 +267,32 @@ def test_the_readme_example_sweep_runs_as_written(perfchart: Perfchart, tmp_path
         if "hashed" in words:
             printed.setdefault(run, {})["hash_time"] = float(words[words.index("ms") - 1])
         elif "throughput=" in line:
-            printed.setdefault(run, {})["throughput"] = float(line.split("throughput=")[1].split()[0])
+            printed.setdefault(run, {})["throughput"] = float(
+                line.split("throughput=")[1].split()[0]
+            )
     assert {r["index"]: r["metrics"] for r in records} == printed
     assert all(value > 0 for metrics in printed.values() for value in metrics.values())
 
 
 @pytest.mark.parametrize(
-    ("example", "runs"), [pytest.param("time_evolution", 4, marks=pytest.mark.slow), pytest.param("multi_step", 5, marks=pytest.mark.slow), ("simple", 1)]
+    ("example", "runs"),
+    [
+        pytest.param("time_evolution", 4, marks=pytest.mark.slow),
+        pytest.param("multi_step", 5, marks=pytest.mark.slow),
+        ("simple", 1),
+    ],
 )
-def test_each_policy_example_runs_as_written(perfchart: Perfchart, tmp_path: Path, example: str, runs: int) -> None:
+def test_each_policy_example_runs_as_written(
+    perfchart: Perfchart, tmp_path: Path, example: str, runs: int
+) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    done = perfchart("run", f"{example}.yml", "--results", str(tmp_path / "r"), cwd=tmp_path / "examples")
+    done = perfchart(
+        "run", f"{example}.yml", "--results", str(tmp_path / "r"), cwd=tmp_path / "examples"
+    )
     assert done.returncode == 0, done.stderr
-    records = [json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()
+    ]
     assert len(records) == runs and all(r["ok"] and r["exitcodes"] == [0] for r in records)
 
 
@@ -215,13 +300,29 @@ def test_each_policy_example_runs_as_written(perfchart: Perfchart, tmp_path: Pat
     ("example", "timing"),
     [
         ("sweep", [("+0:00:00", "0.0 ms")] * 18),  # 6 permutations, repeat: 3
-        ("time_evolution", [("+0:00:00", "1.00 s"), ("+0:00:01", "1.00 s"), ("+0:00:02", "1.00 s"), ("+0:00:03", "1.00 s")]),
+        (
+            "time_evolution",
+            [
+                ("+0:00:00", "1.00 s"),
+                ("+0:00:01", "1.00 s"),
+                ("+0:00:02", "1.00 s"),
+                ("+0:00:03", "1.00 s"),
+            ],
+        ),
         ("multi_step", [("+0:00:00", "0.0 ms")] * 4 + [("+0:00:00", "500.0 ms")]),
         ("simple", [("+0:00:00", "0.0 ms")]),
     ],
 )
-def test_a_dry_run_prints_each_policys_plan_with_simulated_times(perfchart: Perfchart, tmp_path: Path, example: str, timing: list[tuple[str, str]]) -> None:
-    done = perfchart("run", str(ROOT / "examples" / f"{example}.yml"), "--dry-run", "--results", str(tmp_path / "r"))
+def test_a_dry_run_prints_each_policys_plan_with_simulated_times(
+    perfchart: Perfchart, tmp_path: Path, example: str, timing: list[tuple[str, str]]
+) -> None:
+    done = perfchart(
+        "run",
+        str(ROOT / "examples" / f"{example}.yml"),
+        "--dry-run",
+        "--results",
+        str(tmp_path / "r"),
+    )
     assert done.returncode == 0, done.stderr
     lines = [line.split() for line in done.stdout.splitlines()]
     assert [(line[2], " ".join(line[3:5])) for line in lines] == timing
@@ -244,12 +345,16 @@ def test_the_readme_test_command_is_what_ci_runs() -> None:
         ("CmdlineExitZeroEvent:after(soon)", "soon"),
     ],
 )
-def test_a_bad_filter_is_reported_at_load_with_expression_and_position(perfchart: Perfchart, config: Path, tmp_path: Path, signal: str, reason: str) -> None:
+def test_a_bad_filter_is_reported_at_load_with_expression_and_position(
+    perfchart: Perfchart, config: Path, tmp_path: Path, signal: str, reason: str
+) -> None:
     config.write_text(CONFIG.replace("OK: CmdlineExitZeroEvent", f"OK: {signal}"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2, done.stderr
     first, shown, caret = done.stderr.rstrip("\n").splitlines()
-    assert first.startswith(f"perfchart: error: {config}:8: policies[0].events.signal.OK: at position ")
+    assert first.startswith(
+        f"perfchart: error: {config}:8: policies[0].events.signal.OK: at position "
+    )
     assert reason in first
     position = int(first.split("at position ")[1].split(":")[0])
     assert caret.index("^") - shown.index(shown.strip()[0]) == position
@@ -257,20 +362,34 @@ def test_a_bad_filter_is_reported_at_load_with_expression_and_position(perfchart
     assert not (tmp_path / "r").exists()
 
 
-def test_a_bad_count_expression_is_reported_at_load(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
-    config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: 'a +* 2'\n"))
+def test_a_bad_count_expression_is_reported_at_load(
+    perfchart: Perfchart, config: Path, tmp_path: Path
+) -> None:
+    config.write_text(
+        CONFIG.replace("    events:\n", "    events:\n      signalEventCount: 'a +* 2'\n")
+    )
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2
-    assert done.stderr.startswith(f"perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate \"a +* 2\"")
+    assert done.stderr.startswith(
+        f'perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate "a +* 2"'
+    )
     assert not (tmp_path / "r").exists()
 
 
-def test_bad_input_found_mid_session_keeps_the_finished_runs(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
-    config.write_text(CONFIG.replace("    events:\n", "    events:\n      signalEventCount: '1 / (a - 2) + 2'\n"))
+def test_bad_input_found_mid_session_keeps_the_finished_runs(
+    perfchart: Perfchart, config: Path, tmp_path: Path
+) -> None:
+    config.write_text(
+        CONFIG.replace("    events:\n", "    events:\n      signalEventCount: '1 / (a - 2) + 2'\n")
+    )
     results = tmp_path / "r"
-    done = perfchart("run", str(config), "-D", f"python={sys.executable}", "--results", str(results), "-q")
+    done = perfchart(
+        "run", str(config), "-D", f"python={sys.executable}", "--results", str(results), "-q"
+    )
     assert done.returncode == 2
-    assert done.stderr.startswith(f"perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate")
+    assert done.stderr.startswith(
+        f"perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate"
+    )
     assert "division by zero" in done.stderr
     assert "Traceback" not in done.stderr
     records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
@@ -279,7 +398,9 @@ def test_bad_input_found_mid_session_keeps_the_finished_runs(perfchart: Perfchar
     assert (meta["status"], meta["exit_status"]) == ("error", 2)
 
 
-def test_a_filter_naming_no_event_class_is_reported_at_load(perfchart: Perfchart, config: Path, tmp_path: Path) -> None:
+def test_a_filter_naming_no_event_class_is_reported_at_load(
+    perfchart: Perfchart, config: Path, tmp_path: Path
+) -> None:
     config.write_text(CONFIG.replace("OK: CmdlineExitZeroEvent", "OK: CmdlineExitZeroEvnt"))
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2

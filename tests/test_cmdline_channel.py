@@ -30,9 +30,7 @@ from tests.harness import py
 DEFINITIONS = {"python": sys.executable}
 
 
-
 class Recorder(harness.Recorder):
-
     def exits(self, trace: int | None = None) -> list[Event]:
         return self.of(CmdlineExitEvent, trace)
 
@@ -44,7 +42,9 @@ class Recorder(harness.Recorder):
         return [
             e.line
             for e in self.events
-            if isinstance(e, LogLineEvent) and (trace is None or trace in e.traceids) and stream in (None, e.stream)
+            if isinstance(e, LogLineEvent)
+            and (trace is None or trace in e.traceids)
+            and stream in (None, e.stream)
         ]
 
 
@@ -73,7 +73,9 @@ def make(bus: EventBus):
     """Build channels subscribed the way the session subscribes them; close them after the test."""
     channels: list[CmdlineChannel] = []
 
-    def build(config: Mapping[str, Any], name: str = "cmdline", defaults: Mapping[str, Any] | None = None) -> CmdlineChannel:
+    def build(
+        config: Mapping[str, Any], name: str = "cmdline", defaults: Mapping[str, Any] | None = None
+    ) -> CmdlineChannel:
         CmdlineChannel.check(config)
         channel = CmdlineChannel(config, ChannelContext(bus, name, DEFINITIONS, defaults or {}))
         bus.subscribe(channel.handle, *channel.subscribes)
@@ -85,9 +87,15 @@ def make(bus: EventBus):
         channel.close()
 
 
-def update(bus: EventBus, trace: int, previous: Mapping[str, Any] | None = None, **changes: Any) -> None:
+def update(
+    bus: EventBus, trace: int, previous: Mapping[str, Any] | None = None, **changes: Any
+) -> None:
     previous = dict(previous or {})
-    bus.publish(ParameterUpdateEvent(parameters={**previous, **changes}, previous=previous, changes=changes, traceids=[trace]))
+    bus.publish(
+        ParameterUpdateEvent(
+            parameters={**previous, **changes}, previous=previous, changes=changes, traceids=[trace]
+        )
+    )
 
 
 ARGV = py("import json, sys; print(json.dumps(sys.argv[1:]))")
@@ -123,7 +131,9 @@ def test_cwd_env_and_stdin_take_macros(bus, make, tmp_path) -> None:
     (tmp_path / "run-7").mkdir()
     make(
         {
-            "cmdline": py("import os, sys; print(os.path.basename(os.getcwd())); print(os.environ['RATE']); print(sys.stdin.read())"),
+            "cmdline": py(
+                "import os, sys; print(os.path.basename(os.getcwd())); print(os.environ['RATE']); print(sys.stdin.read())"
+            ),
             "cwd": str(tmp_path) + "/run-{{run}}",
             "env": {"RATE": "{{rate}}/s"},
             "stdin": "rate={{rate}}",
@@ -137,7 +147,9 @@ def test_cwd_env_and_stdin_take_macros(bus, make, tmp_path) -> None:
 
 def test_commands_run_next_to_their_config_file(bus, make, tmp_path) -> None:
     (tmp_path / "data").mkdir()
-    (tmp_path / "show.py").write_text("import os, sys; print(os.path.basename(os.getcwd()), sys.argv[1])\n")
+    (tmp_path / "show.py").write_text(
+        "import os, sys; print(os.path.basename(os.getcwd()), sys.argv[1])\n"
+    )
     (tmp_path / "perf.yaml").write_text(
         "channels:\n"
         "  - cmdline: '{{python}} show.py {{x}}'\n"
@@ -154,7 +166,15 @@ def test_commands_run_next_to_their_config_file(bus, make, tmp_path) -> None:
 
 
 def test_exit_classes_codes_and_traces_on_every_event(bus, make) -> None:
-    make({"cmdline": py("import sys; print('out'); print('err', file=sys.stderr); sys.exit(int(sys.argv[1]))") + " {{code}}"}, name="load")
+    make(
+        {
+            "cmdline": py(
+                "import sys; print('out'); print('err', file=sys.stderr); sys.exit(int(sys.argv[1]))"
+            )
+            + " {{code}}"
+        },
+        name="load",
+    )
     recorder = Recorder(bus)
     update(bus, 1, code=0)
     (zero,) = recorder.wait_exits(trace=1)
@@ -164,7 +184,12 @@ def test_exit_classes_codes_and_traces_on_every_event(bus, make) -> None:
     assert type(nonzero) is CmdlineExitNonzeroEvent and nonzero.exitcode == 3
     assert "CmdlineExitEvent" in nonzero.names
     own = [e for e in recorder.events if not isinstance(e, ParameterUpdateEvent)]
-    assert {type(e) for e in own} == {CmdlineStartedEvent, LogLineEvent, CmdlineExitZeroEvent, CmdlineExitNonzeroEvent}
+    assert {type(e) for e in own} == {
+        CmdlineStartedEvent,
+        LogLineEvent,
+        CmdlineExitZeroEvent,
+        CmdlineExitNonzeroEvent,
+    }
     assert all(len(e.traceids) == 1 and e.source == "load" for e in own)
     assert sorted(recorder.lines(trace=2)) == ["err", "out"]
     started = [e for e in own if isinstance(e, CmdlineStartedEvent)]
@@ -177,7 +202,9 @@ def test_run_events_are_ordered_started_lines_exit(bus, make) -> None:
     recorder = Recorder(bus)
     update(bus, 1, x=1)
     recorder.wait_exits()
-    own = [e for e in recorder.events if 1 in e.traceids and not isinstance(e, ParameterUpdateEvent)]
+    own = [
+        e for e in recorder.events if 1 in e.traceids and not isinstance(e, ParameterUpdateEvent)
+    ]
     assert isinstance(own[0], CmdlineStartedEvent) and isinstance(own[-1], CmdlineExitEvent)
     assert recorder.lines() == [str(i) for i in range(200)]
 
@@ -191,7 +218,10 @@ def test_timeout_kills_and_reports_timedout(bus, make) -> None:
     assert exit_event.timedout and exit_event.exitcode == -signal.SIGTERM
 
 
-SLEEPER = py("import sys, time; print('up', flush=True); time.sleep(float(sys.argv[1]))") + " {{duration}}"
+SLEEPER = (
+    py("import sys, time; print('up', flush=True); time.sleep(float(sys.argv[1]))")
+    + " {{duration}}"
+)
 
 
 def test_new_update_kills_the_run_it_supersedes(bus, make) -> None:
@@ -204,7 +234,11 @@ def test_new_update_kills_the_run_it_supersedes(bus, make) -> None:
     (old,) = recorder.exits(trace=1)
     assert old.exitcode == -signal.SIGTERM and not old.timedout
     assert old.traceids == {1}
-    order = [(type(e), e.traceids) for e in recorder.events if isinstance(e, (CmdlineStartedEvent, CmdlineExitEvent))]
+    order = [
+        (type(e), e.traceids)
+        for e in recorder.events
+        if isinstance(e, (CmdlineStartedEvent, CmdlineExitEvent))
+    ]
     assert order == [
         (CmdlineStartedEvent, {1}),
         (CmdlineExitNonzeroEvent, {1}),
@@ -217,7 +251,11 @@ def test_updates_in_a_burst_run_only_the_last(bus, make) -> None:
     channel = make({"cmdline": SLEEPER})
     recorder = Recorder(bus)
     for trace in (1, 2, 3):
-        channel.handle(ParameterUpdateEvent(parameters={"duration": 0}, previous={}, changes={"duration": 0}, traceids=[trace]))
+        channel.handle(
+            ParameterUpdateEvent(
+                parameters={"duration": 0}, previous={}, changes={"duration": 0}, traceids=[trace]
+            )
+        )
     recorder.wait_exits(trace=3)
     started = [e.traceids for e in recorder.events if isinstance(e, CmdlineStartedEvent)]
     assert started[0] == {1} and started[-1] == {3}
@@ -230,7 +268,9 @@ def test_update_of_an_unused_parameter_runs_nothing(bus, make) -> None:
     update(bus, 1, threads=4)
     update(bus, 2, {"threads": 4}, rate=10)
     recorder.wait_exits(trace=2)
-    assert not [e for e in recorder.events if 1 in e.traceids and not isinstance(e, ParameterUpdateEvent)]
+    assert not [
+        e for e in recorder.events if 1 in e.traceids and not isinstance(e, ParameterUpdateEvent)
+    ]
     assert json.loads(recorder.lines()[0]) == ["10"]
 
 
@@ -250,13 +290,23 @@ def test_without_atstart_session_start_runs_nothing(bus, make) -> None:
     update(bus, 1, rate=6)
     recorder.wait_exits()
     assert json.loads(recorder.lines()[0]) == ["6"]
-    assert all(1 in e.traceids for e in recorder.events if not isinstance(e, (SessionStartEvent, ParameterUpdateEvent)))
+    assert all(
+        1 in e.traceids
+        for e in recorder.events
+        if not isinstance(e, (SessionStartEvent, ParameterUpdateEvent))
+    )
 
 
 @pytest.mark.parametrize("key", ["restart", "relaunch"])
 def test_restart_relaunches_with_same_values_and_trace(bus, make, key, tmp_path) -> None:
     runs = tmp_path / "runs"
-    make({"cmdline": py("import sys; open(sys.argv[1], 'a').write('x'); print(sys.argv[2])") + f" {runs} {{{{rate}}}}", key: True})
+    make(
+        {
+            "cmdline": py("import sys; open(sys.argv[1], 'a').write('x'); print(sys.argv[2])")
+            + f" {runs} {{{{rate}}}}",
+            key: True,
+        }
+    )
     recorder = Recorder(bus)
     update(bus, 1, rate=9)
     exits = recorder.wait_exits(count=2)
@@ -304,7 +354,9 @@ def test_unlaunchable_command_is_an_exit_127(bus, make, tmp_path) -> None:
 def test_missing_macro_at_run_time_raises_config_error(bus, make) -> None:
     channel = make({"cmdline": "echo {{rate}} {{other}}"})
     with pytest.raises(ConfigError, match=r"\{\{other\}\} has no value") as info:
-        channel.handle(ParameterUpdateEvent(parameters={"rate": 1}, previous={}, changes={"rate": 1}))
+        channel.handle(
+            ParameterUpdateEvent(parameters={"rate": 1}, previous={}, changes={"rate": 1})
+        )
     assert info.value.key == "cmdline"
 
 
@@ -347,5 +399,8 @@ def test_config_errors_without_yaml_still_name_the_key(bus) -> None:
 
 
 def test_class_key_and_shell_without_split_are_accepted(bus) -> None:
-    channel = CmdlineChannel({"class": "channel.CmdlineChannel", "cmdline": "echo 'unbalanced", "shell": True}, ChannelContext(bus, "cmdline", {}, {}))
+    channel = CmdlineChannel(
+        {"class": "channel.CmdlineChannel", "cmdline": "echo 'unbalanced", "shell": True},
+        ChannelContext(bus, "cmdline", {}, {}),
+    )
     assert channel.command.macros == frozenset()

@@ -160,9 +160,14 @@ def test_full_original_format_loads(tmp_path: Path, explorer: PolicyChart):
 
     [channel] = config.channels
     assert (channel.index, channel.cls) == (0, CmdlineChannel)
-    assert channel.config == {"class": "channel.CmdlineChannel", "cmdline": "python work.py --apps {{apps}} --size {{size}} --dir {{workdir}} --token {{secret}}"}
+    assert channel.config == {
+        "class": "channel.CmdlineChannel",
+        "cmdline": "python work.py --apps {{apps}} --size {{size}} --dir {{workdir}} --token {{secret}}",
+    }
     assert channel.config.line_of("cmdline") == 35
-    assert [(task.names, task.command.cmdline) for task in config.tasks] == [({"intertest"}, "echo {{apps}} {{extra|none}}")]
+    assert [(task.names, task.command.cmdline) for task in config.tasks] == [
+        ({"intertest"}, "echo {{apps}} {{extra|none}}")
+    ]
 
 
 def test_defaults_of_a_minimal_config(tmp_path: Path):
@@ -233,7 +238,10 @@ def test_macro_default_is_used_and_typed(tmp_path: Path):
 
 
 def test_required_definition_without_value_is_named(tmp_path: Path):
-    text = "config:\n  definitions:\n    - name: secret\n      desc: The API token\n      required: yes\n" + MINIMAL
+    text = (
+        "config:\n  definitions:\n    - name: secret\n      desc: The API token\n      required: yes\n"
+        + MINIMAL
+    )
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (3, "config.definitions[0]")
     assert "'secret'" in problem.message and "The API token" in problem.message
@@ -244,11 +252,15 @@ def test_unknown_macro_in_a_policy_names_file_line_and_key(tmp_path: Path):
     path = write(tmp_path / "test.yml", MINIMAL.replace("Done", "'{{doneEvent}}'"))
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value).startswith(f"{path}:4: policies[0].events.signal.OK: macro {{{{doneEvent}}}} has no value")
+    assert str(caught.value).startswith(
+        f"{path}:4: policies[0].events.signal.OK: macro {{{{doneEvent}}}} has no value"
+    )
 
 
 def test_channel_macros_are_checked_at_load_time(tmp_path: Path):
-    text = MINIMAL + "channels:\n  - class: cmdline\n    cmdline: run {{apps}} {{size|1}} {{nope}}\n"
+    text = (
+        MINIMAL + "channels:\n  - class: cmdline\n    cmdline: run {{apps}} {{size|1}} {{nope}}\n"
+    )
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (7, "channels[0].cmdline")
     assert "{{nope}}" in problem.message
@@ -263,29 +275,63 @@ def test_channel_and_task_macros_may_be_parameters_or_matrix_keys(tmp_path: Path
 
 
 def test_a_chart_header_says_where_its_block_names_the_parameters_it_sets(tmp_path: Path):
-    chart = EXPLORER.replace("name: explorer", "name: mine").replace("parameters: ['matrix.*']", "parameters: ['matrix.*', 'steps[].sets']")
+    chart = EXPLORER.replace("name: explorer", "name: mine").replace(
+        "parameters: ['matrix.*']", "parameters: ['matrix.*', 'steps[].sets']"
+    )
     chart = chart.replace("      matrix:\n", "      steps: {type: array}\n      matrix:\n", 1)
     write(tmp_path / "mine.yaml", chart)
-    text = MINIMAL.replace("class: explorer", "statechart: mine.yaml") + "    steps: [{sets: users}, {sets: rate}, {other: x}]\n"
-    config = load(tmp_path, text + "channels:\n  - class: cmdline\n    cmdline: run {{apps}} {{users}} {{rate}}\n")
-    assert config.policies[0].chart.parameter_names(config.policies[0].config) == {"apps", "users", "rate"}
+    text = (
+        MINIMAL.replace("class: explorer", "statechart: mine.yaml")
+        + "    steps: [{sets: users}, {sets: rate}, {other: x}]\n"
+    )
+    config = load(
+        tmp_path,
+        text + "channels:\n  - class: cmdline\n    cmdline: run {{apps}} {{users}} {{rate}}\n",
+    )
+    assert config.policies[0].chart.parameter_names(config.policies[0].config) == {
+        "apps",
+        "users",
+        "rate",
+    }
     problem = error(tmp_path, text + "channels:\n  - class: cmdline\n    cmdline: run {{other}}\n")
-    assert "{{other}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets" in problem.message
+    assert (
+        "{{other}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets"
+        in problem.message
+    )
 
 
 def test_a_chart_without_the_header_key_makes_no_names_known(tmp_path: Path):
-    write(tmp_path / "mine.yaml", EXPLORER.replace("name: explorer", "name: mine").replace("  parameters: ['matrix.*']\n", ""))
-    text = MINIMAL.replace("class: explorer", "statechart: mine.yaml") + "channels:\n  - class: cmdline\n    cmdline: run {{apps}}\n"
+    write(
+        tmp_path / "mine.yaml",
+        EXPLORER.replace("name: explorer", "name: mine").replace(
+            "  parameters: ['matrix.*']\n", ""
+        ),
+    )
+    text = (
+        MINIMAL.replace("class: explorer", "statechart: mine.yaml")
+        + "channels:\n  - class: cmdline\n    cmdline: run {{apps}}\n"
+    )
     assert "{{apps}}" in error(tmp_path, text).message
 
 
 def test_header_warnings_apply_to_the_blocks_they_match(tmp_path: Path):
-    warning = "  warnings:\n    - if: {not: {required: [events]}}\n      message: no events, no end\n"
-    write(tmp_path / "mine.yaml", EXPLORER.replace("name: explorer", "name: mine").replace("  config:\n", warning + "  config:\n", 1).replace("required: [matrix, events]", "required: [matrix]"))
+    warning = (
+        "  warnings:\n    - if: {not: {required: [events]}}\n      message: no events, no end\n"
+    )
+    write(
+        tmp_path / "mine.yaml",
+        EXPLORER.replace("name: explorer", "name: mine")
+        .replace("  config:\n", warning + "  config:\n", 1)
+        .replace("required: [matrix, events]", "required: [matrix]"),
+    )
     quiet = load(tmp_path, MINIMAL.replace("class: explorer", "statechart: mine.yaml"))
     assert warnings_about(quiet, "no events") == []
-    loud = load(tmp_path, "policies:\n  - statechart: mine.yaml\n    matrix: {apps: {values: [1]}}\n")
-    assert warnings_about(loud, "no events") == [f"{tmp_path / 'test.yml'}:2: policies[0]: no events, no end"]
+    loud = load(
+        tmp_path, "policies:\n  - statechart: mine.yaml\n    matrix: {apps: {values: [1]}}\n"
+    )
+    assert warnings_about(loud, "no events") == [
+        f"{tmp_path / 'test.yml'}:2: policies[0]: no events, no end"
+    ]
 
 
 def test_task_macros_are_checked_at_load_time(tmp_path: Path):
@@ -295,8 +341,16 @@ def test_task_macros_are_checked_at_load_time(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("n=5", ("n", 5)), ("ratio=0.5", ("ratio", 0.5)), ("on=yes", ("on", True)), ("s=hello world", ("s", "hello world")),
-     ("path=/a=b", ("path", "/a=b")), ("empty=", ("empty", "")), ("list=[1, 2]", ("list", "[1, 2]")), ("a.b-c=x", ("a.b-c", "x"))],
+    [
+        ("n=5", ("n", 5)),
+        ("ratio=0.5", ("ratio", 0.5)),
+        ("on=yes", ("on", True)),
+        ("s=hello world", ("s", "hello world")),
+        ("path=/a=b", ("path", "/a=b")),
+        ("empty=", ("empty", "")),
+        ("list=[1, 2]", ("list", "[1, 2]")),
+        ("a.b-c=x", ("a.b-c", "x")),
+    ],
 )
 def test_parse_define(text: str, expected: tuple):
     assert parse_define(text) == expected
@@ -321,7 +375,9 @@ def test_unsupported_section_warns_once(tmp_path: Path, section: str):
 
 @pytest.mark.parametrize("key", ["indicators"])
 def test_unsupported_config_key_warns_once(tmp_path: Path, key: str):
-    config = load(tmp_path, f"config:\n  {key}:\n    - name: x\n      desc: '{{{{undefined}}}}'\n" + MINIMAL)
+    config = load(
+        tmp_path, f"config:\n  {key}:\n    - name: x\n      desc: '{{{{undefined}}}}'\n" + MINIMAL
+    )
     assert len(config.warnings) == 1
     assert key in config.warnings[0]
 
@@ -329,13 +385,17 @@ def test_unsupported_config_key_warns_once(tmp_path: Path, key: str):
 def test_unknown_config_key_is_an_error_with_a_hint(tmp_path: Path):
     problem = error(tmp_path, "config:\n  titel: '{{undefined}}'\n" + MINIMAL)
     assert (problem.line, problem.key) == (2, "config.titel")
-    assert problem.message.startswith("unknown key 'titel' (did you mean title? expected one of: title, repeat,")
+    assert problem.message.startswith(
+        "unknown key 'titel' (did you mean title? expected one of: title, repeat,"
+    )
 
 
 def test_unknown_section_is_an_error_with_a_hint(tmp_path: Path):
     problem = error(tmp_path, MINIMAL + "chanels:\n  - class: cmdline\n    cmdline: run\n")
     assert (problem.line, problem.key) == (5, "chanels")
-    assert problem.message.startswith("unknown key 'chanels' (did you mean channels? expected one of: config, define, policies, channels, tasks")
+    assert problem.message.startswith(
+        "unknown key 'chanels' (did you mean channels? expected one of: config, define, policies, channels, tasks"
+    )
 
 
 def test_sections_and_keys_of_the_original_not_supported_yet_warn(tmp_path: Path):
@@ -346,15 +406,22 @@ def test_sections_and_keys_of_the_original_not_supported_yet_warn(tmp_path: Path
 
 
 def test_channel_class_of_the_original_not_implemented_is_an_error(tmp_path: Path):
-    text = MINIMAL + "channels:\n  - class: channel.MarathonUpdateChannel\n    url: 'http://{{host}}'\n  - class: CmdlineChannel\n    cmdline: run\n"
+    text = (
+        MINIMAL
+        + "channels:\n  - class: channel.MarathonUpdateChannel\n    url: 'http://{{host}}'\n  - class: CmdlineChannel\n    cmdline: run\n"
+    )
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (6, "channels[0].class")
-    assert problem.message.startswith("channel.MarathonUpdateChannel is a channel of the original driver that perfchart does not implement (known channels:")
+    assert problem.message.startswith(
+        "channel.MarathonUpdateChannel is a channel of the original driver that perfchart does not implement (known channels:"
+    )
     assert "cmdline" in problem.message
 
 
 def test_unknown_channel_class_is_an_error_naming_the_known_ones(tmp_path: Path):
-    problem = error(tmp_path, MINIMAL + "channels:\n  - class: channel.CmdLineChanel\n    cmdline: run\n")
+    problem = error(
+        tmp_path, MINIMAL + "channels:\n  - class: channel.CmdLineChanel\n    cmdline: run\n"
+    )
     assert (problem.line, problem.key) == (6, "channels[0].class")
     assert problem.message == (
         "unknown channel class 'channel.CmdLineChanel' (did you mean channel.CmdlineChannel? "
@@ -374,31 +441,82 @@ def test_cmdline_channel_needs_a_cmdline(tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "line", "key", "message"),
     [
-        (MINIMAL.replace("{values: [1]}", "{values: 1}"), 3, "policies[0].matrix.apps.values", "expected a list, got an integer"),
-        (MINIMAL.replace("    events: {signal: {OK: Done}}\n", ""), 2, "policies[0]", "missing required key 'events'"),
+        (
+            MINIMAL.replace("{values: [1]}", "{values: 1}"),
+            3,
+            "policies[0].matrix.apps.values",
+            "expected a list, got an integer",
+        ),
+        (
+            MINIMAL.replace("    events: {signal: {OK: Done}}\n", ""),
+            2,
+            "policies[0]",
+            "missing required key 'events'",
+        ),
         (
             MINIMAL.replace("{signal: {OK: Done}}", "{sigal: {OK: Done}}"),
             4,
             "policies[0].events.sigal",
             "unknown key 'sigal' (did you mean signal? expected one of: signal, signalEventCount, start)",
         ),
-        (MINIMAL.replace("{values: [1]}", "{type: discret}"), 3, "policies[0].matrix.apps.type", "expected one of: discreet, discrete, range, sample; got 'discret'"),
+        (
+            MINIMAL.replace("{values: [1]}", "{type: discret}"),
+            3,
+            "policies[0].matrix.apps.type",
+            "expected one of: discreet, discrete, range, sample; got 'discret'",
+        ),
         ("config:\n  repeat: 0\n" + MINIMAL, 2, "config.repeat", "expected a number >= 1, got 0"),
-        ("config:\n  runs: many\n" + MINIMAL, 2, "config.runs", "expected an integer, got a string"),
-        ("config:\n  title: [a]\n" + MINIMAL, 2, "config.title", "expected a string or a number, got a list"),
-        ("config:\n  parameters:\n    - name: apps\n      defualt: 1\n" + MINIMAL, 4, "config.parameters[0].defualt",
-         "unknown key 'defualt' (did you mean default? expected one of: name, default, desc, units, uuid)"),
-        ("config:\n  definitions:\n    - desc: no name\n" + MINIMAL, 3, "config.definitions[0]", "missing required key 'name'"),
-        ("define:\n  bad name: 1\n" + MINIMAL, 1, "define", "invalid key 'bad name': expected a name of letters, digits, '_', '.' or '-', not starting with a digit, got 'bad name'"),
+        (
+            "config:\n  runs: many\n" + MINIMAL,
+            2,
+            "config.runs",
+            "expected an integer, got a string",
+        ),
+        (
+            "config:\n  title: [a]\n" + MINIMAL,
+            2,
+            "config.title",
+            "expected a string or a number, got a list",
+        ),
+        (
+            "config:\n  parameters:\n    - name: apps\n      defualt: 1\n" + MINIMAL,
+            4,
+            "config.parameters[0].defualt",
+            "unknown key 'defualt' (did you mean default? expected one of: name, default, desc, units, uuid)",
+        ),
+        (
+            "config:\n  definitions:\n    - desc: no name\n" + MINIMAL,
+            3,
+            "config.definitions[0]",
+            "missing required key 'name'",
+        ),
+        (
+            "define:\n  bad name: 1\n" + MINIMAL,
+            1,
+            "define",
+            "invalid key 'bad name': expected a name of letters, digits, '_', '.' or '-', not starting with a digit, got 'bad name'",
+        ),
         ("policies: []\n", 1, "policies", "expected a non-empty list"),
         ("policies: {class: explorer}\n", 1, "policies", "expected a list, got a mapping"),
         ("config: {}\n", 1, None, "missing required key 'policies'"),
-        (MINIMAL + "channels:\n  - cmdline: run\n", 6, "channels[0]", "missing required key 'class'"),
+        (
+            MINIMAL + "channels:\n  - cmdline: run\n",
+            6,
+            "channels[0]",
+            "missing required key 'class'",
+        ),
     ],
 )
-def test_schema_errors_are_one_clear_message(tmp_path: Path, text: str, line: int, key: str | None, message: str):
+def test_schema_errors_are_one_clear_message(
+    tmp_path: Path, text: str, line: int, key: str | None, message: str
+):
     problem = error(tmp_path, text)
-    assert (problem.file, problem.line, problem.key, problem.message) == (str(tmp_path / "test.yml"), line, key, message)
+    assert (problem.file, problem.line, problem.key, problem.message) == (
+        str(tmp_path / "test.yml"),
+        line,
+        key,
+        message,
+    )
 
 
 def test_top_level_must_be_a_mapping(tmp_path: Path):
@@ -422,15 +540,30 @@ def test_duplicate_parameter_is_an_error(tmp_path: Path):
 # --- policy resolution ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["explorer", "policy.MultivariableExplorerPolicy", "multivariableexplorerpolicy", "POLICY.multivariableExplorerPolicy"])
-def test_policy_by_short_name_original_class_or_alias(tmp_path: Path, explorer: PolicyChart, name: str):
+@pytest.mark.parametrize(
+    "name",
+    [
+        "explorer",
+        "policy.MultivariableExplorerPolicy",
+        "multivariableexplorerpolicy",
+        "POLICY.multivariableExplorerPolicy",
+    ],
+)
+def test_policy_by_short_name_original_class_or_alias(
+    tmp_path: Path, explorer: PolicyChart, name: str
+):
     config = load(tmp_path, MINIMAL.replace("class: explorer", f"class: {name}"))
     assert config.policies[0].chart == explorer
 
 
 def test_policy_by_statechart_path_relative_to_the_config(tmp_path: Path):
-    chart_path = write(tmp_path / "sub" / "charts" / "mine.yaml", EXPLORER.replace("name: explorer", "name: mine"))
-    write(tmp_path / "sub" / "test.yml", MINIMAL.replace("class: explorer", "statechart: charts/mine.yaml"))
+    chart_path = write(
+        tmp_path / "sub" / "charts" / "mine.yaml", EXPLORER.replace("name: explorer", "name: mine")
+    )
+    write(
+        tmp_path / "sub" / "test.yml",
+        MINIMAL.replace("class: explorer", "statechart: charts/mine.yaml"),
+    )
     config = load_config(tmp_path / "sub" / "test.yml")
     assert config.policies[0].chart.name == "mine"
     assert config.policies[0].chart.path == chart_path
@@ -439,7 +572,12 @@ def test_policy_by_statechart_path_relative_to_the_config(tmp_path: Path):
 
 def test_policy_class_may_be_a_relative_path_too(tmp_path: Path):
     write(tmp_path / "mine.yml", EXPLORER.replace("name: explorer", "name: mine"))
-    assert load(tmp_path, MINIMAL.replace("class: explorer", "class: ./mine.yml")).policies[0].chart.name == "mine"
+    assert (
+        load(tmp_path, MINIMAL.replace("class: explorer", "class: ./mine.yml"))
+        .policies[0]
+        .chart.name
+        == "mine"
+    )
 
 
 def test_unknown_policy_lists_the_known_names(tmp_path: Path):
@@ -455,7 +593,10 @@ def test_missing_statechart_file_points_at_the_config(tmp_path: Path):
 
 
 def test_broken_user_chart_names_the_chart_file(tmp_path: Path):
-    chart_path = write(tmp_path / "broken.yaml", "statechart:\n  name: X\n  root state:\n    name: R\n    initial: Nope\n    states: [{name: A}]\n")
+    chart_path = write(
+        tmp_path / "broken.yaml",
+        "statechart:\n  name: X\n  root state:\n    name: R\n    initial: Nope\n    states: [{name: A}]\n",
+    )
     problem = error(tmp_path, MINIMAL.replace("class: explorer", "statechart: broken.yaml"))
     assert (problem.file, problem.line) == (str(chart_path), 5)
 
@@ -464,7 +605,9 @@ def test_policy_needs_class_or_statechart(tmp_path: Path):
     problem = error(tmp_path, MINIMAL.replace("class: explorer", "clas: explorer"))
     assert (problem.line, problem.key) == (2, "policies[0]")
     assert "'class'" in problem.message and "'statechart'" in problem.message
-    both = error(tmp_path, MINIMAL.replace("class: explorer", "class: explorer\n    statechart: x.yaml"))
+    both = error(
+        tmp_path, MINIMAL.replace("class: explorer", "class: explorer\n    statechart: x.yaml")
+    )
     assert both.key == "policies[0].statechart"
 
 
@@ -472,7 +615,6 @@ def test_chart_without_schema_accepts_any_block(tmp_path: Path):
     write(tmp_path / "free.yaml", EXPLORER[EXPLORER.index("statechart:") :])
     config = load(tmp_path, "policies:\n  - statechart: free.yaml\n    anything: [1, 2]\n")
     assert config.policies[0].config == {"anything": [1, 2]}
-
 
 
 def test_the_config_hash_is_the_file_bytes_even_with_crlf_line_ends(tmp_path: Path):

@@ -23,6 +23,10 @@ def examples() -> list[tuple[str, int, str]]:
 def test_python_examples_run(page: str, index: int, code: str) -> None:
     scope: dict[str, object] = {}
     exec(compile(code, f"{page}[{index}]", "exec"), scope)
-    tests = [function for name, function in scope.items() if name.startswith("test_") and callable(function)]
+    tests = [
+        function
+        for name, function in scope.items()
+        if name.startswith("test_") and callable(function)
+    ]
     for test in tests:
         test()

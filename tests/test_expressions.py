@@ -129,7 +129,9 @@ def test_long_name_lists_are_shortened():
 def test_where_adds_file_and_line():
     with pytest.raises(ConfigError) as caught:
         evaluate("1/0", {}, key="steps[0].value", where=("perf.yml", 12))
-    assert str(caught.value) == 'perf.yml:12: steps[0].value: cannot evaluate "1/0": division by zero'
+    assert (
+        str(caught.value) == 'perf.yml:12: steps[0].value: cannot evaluate "1/0": division by zero'
+    )
 
 
 def test_key_is_optional():
@@ -167,7 +169,9 @@ def test_every_failure_is_a_config_error_naming_key_and_expression(expression, c
 
 def test_lookup_errors_say_what_kind():
     assert failure("table['q']", names={"table": {}}).message.endswith("KeyError: 'q'")
-    assert failure("table[5]", names={"table": [1]}).message.endswith("IndexError: list index out of range")
+    assert failure("table[5]", names={"table": [1]}).message.endswith(
+        "IndexError: list index out of range"
+    )
 
 
 @pytest.mark.parametrize(
@@ -203,8 +207,9 @@ def test_forbidden_constructs_are_rejected(expression, cause):
 
 
 def test_allowed_functions_are_named_when_a_call_is_refused():
-    assert "(functions: abs, min, max, round, int, float, len, ceil, floor, sqrt, log, log2, log10, exp, pow)" in (
-        failure("system('ls')").message
+    assert (
+        "(functions: abs, min, max, round, int, float, len, ceil, floor, sqrt, log, log2, log10, exp, pow)"
+        in (failure("system('ls')").message)
     )
 
 
@@ -220,7 +225,10 @@ def test_check_returns_the_names_read():
 def test_check_validates_syntax_without_values():
     with pytest.raises(ConfigError) as caught:
         check("apps +* 2", key=KEY, where=("perf.yml", 3))
-    assert str(caught.value) == 'perf.yml:3: events.signalEventCount: cannot evaluate "apps +* 2": invalid syntax'
+    assert (
+        str(caught.value)
+        == 'perf.yml:3: events.signalEventCount: cannot evaluate "apps +* 2": invalid syntax'
+    )
 
 
 def test_check_rejects_forbidden_constructs():

@@ -47,10 +47,14 @@ def ev(kind: str = "S", traces: tuple[int, ...] = (1,), **attributes: Any) -> Ev
     return CLASSES[kind](traceids=traces, ts=0.0, **attributes)
 
 
-def run(expression: str, events: list[Event], traceids: Any = None, finalize: bool = True) -> list[tuple[int, bool]]:
+def run(
+    expression: str, events: list[Event], traceids: Any = None, finalize: bool = True
+) -> list[tuple[int, bool]]:
     """Feed *events* through one session; (index, notrace) of each delivery, in order."""
     out: list[tuple[int, bool]] = []
-    session = EventFilter(expression).start(traceids, lambda event, notrace: out.append((_index(events, event), notrace)))
+    session = EventFilter(expression).start(
+        traceids, lambda event, notrace: out.append((_index(events, event), notrace))
+    )
     for event in events:
         session.handle(event)
     if finalize:
@@ -205,16 +209,56 @@ SELECTOR_CASES = [
     ("SampleEvent:nth(2):single", [(S, (1,), 1), (S, (1,), 2), (S, (1,), 3)], None, [1]),
     ("SampleEvent:last:single", [(S, (1,), 1), (S, (1,), 2)], None, [1]),
     # each clause keeps its own selector state
-    ("SampleEvent:first SampleLogEvent", [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3), (L, (1,), 4)], None, [0, 1, 3]),
-    ("SampleEvent:single SampleLogEvent:single", [(L, (1,), 1), (S, (1,), 2), (L, (1,), 3), (S, (1,), 4)], None, [0, 1]),
+    (
+        "SampleEvent:first SampleLogEvent",
+        [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3), (L, (1,), 4)],
+        None,
+        [0, 1, 3],
+    ),
+    (
+        "SampleEvent:single SampleLogEvent:single",
+        [(L, (1,), 1), (S, (1,), 2), (L, (1,), 3), (S, (1,), 4)],
+        None,
+        [0, 1],
+    ),
     ("SampleEvent:first SampleEvent:last", [(S, (1,), 1), (S, (1,), 2)], None, [0, 1]),
     # groups: one count shared by the clauses that name it
-    ("SampleEvent:nth(2,g) SampleLogEvent:nth(2,g)", [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3)], None, [1]),
-    ("SampleEvent:nth(2) SampleLogEvent:nth(2)", [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3)], None, [2]),
-    ("SampleEvent:nth(1,g) SampleLogEvent:nth(3,g)", [(S, (1,), 1), (S, (1,), 2), (L, (1,), 3)], None, [0, 2]),
-    ("SampleEvent:nth(1) SampleLogEvent:nth(3)", [(S, (1,), 1), (S, (1,), 2), (L, (1,), 3)], None, [0]),
-    ("SampleEvent:nth(2,g) SampleLogEvent:nth(2,h)", [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3), (L, (1,), 4)], None, [2, 3]),
-    ("SampleEvent[n>0]:nth(2,g) SampleEvent[n>1]:nth(2,g)", [(S, (1,), 1), (S, (1,), 2)], None, [1]),
+    (
+        "SampleEvent:nth(2,g) SampleLogEvent:nth(2,g)",
+        [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3)],
+        None,
+        [1],
+    ),
+    (
+        "SampleEvent:nth(2) SampleLogEvent:nth(2)",
+        [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3)],
+        None,
+        [2],
+    ),
+    (
+        "SampleEvent:nth(1,g) SampleLogEvent:nth(3,g)",
+        [(S, (1,), 1), (S, (1,), 2), (L, (1,), 3)],
+        None,
+        [0, 2],
+    ),
+    (
+        "SampleEvent:nth(1) SampleLogEvent:nth(3)",
+        [(S, (1,), 1), (S, (1,), 2), (L, (1,), 3)],
+        None,
+        [0],
+    ),
+    (
+        "SampleEvent:nth(2,g) SampleLogEvent:nth(2,h)",
+        [(S, (1,), 1), (L, (1,), 2), (S, (1,), 3), (L, (1,), 4)],
+        None,
+        [2, 3],
+    ),
+    (
+        "SampleEvent[n>0]:nth(2,g) SampleEvent[n>1]:nth(2,g)",
+        [(S, (1,), 1), (S, (1,), 2)],
+        None,
+        [1],
+    ),
     ("SampleEvent:nth(2,g):single", [(S, (1,), 1), (S, (1,), 2), (S, (1,), 3)], None, [1]),
     # traces: only events sharing a session trace, unless :notrace
     ("SampleEvent", [(S, (2,), 1), (S, (1,), 2), (S, (1, 3), 3), (S, (), 4)], [1], [1, 2]),
@@ -228,7 +272,12 @@ SELECTOR_CASES = [
     ("SampleEvent:nth(2)", [(S, (1,), 1), (S, (2,), 2), (S, (1,), 3)], [1], [2]),
     ("SampleEvent:last", [(S, (1,), 1), (S, (2,), 2)], [1], [0]),
     ("SampleEvent:single", [(S, (2,), 1), (S, (1,), 2), (S, (1,), 3)], [1], [1]),
-    ("SampleEvent:nth(2,g) SampleLogEvent:nth(2,g):notrace", [(S, (1,), 1), (S, (2,), 2), (L, (2,), 3)], [1], [2]),
+    (
+        "SampleEvent:nth(2,g) SampleLogEvent:nth(2,g):notrace",
+        [(S, (1,), 1), (S, (2,), 2), (L, (2,), 3)],
+        [1],
+        [2],
+    ),
     # :not matches exactly what its inside does not; selectors go after it
     (":not(SampleExitEvent)", [(X, (1,), 1), (S, (1,), 2), (L, (1,), 3)], None, [1, 2]),
     (":not(SampleExitEvent[n=1])", [(X, (1,), 1), (X, (1,), 2), (S, (1,), 3)], None, [1, 2]),
@@ -237,16 +286,31 @@ SELECTOR_CASES = [
     (":not(*[n=1])", [(X, (1,), 1), (S, (1,), 2)], None, [1]),
     (":not(:not(SampleExitEvent))", [(X, (1,), 1), (S, (1,), 2)], None, [0]),
     (":not(SampleExitEvent):first", [(X, (1,), 1), (S, (1,), 2), (L, (1,), 3)], None, [1]),
-    (":not(SampleExitEvent):last", [(X, (1,), 1), (S, (1,), 2), (L, (1,), 3), (X, (1,), 4)], None, [2]),
+    (
+        ":not(SampleExitEvent):last",
+        [(X, (1,), 1), (S, (1,), 2), (L, (1,), 3), (X, (1,), 4)],
+        None,
+        [2],
+    ),
     (":not(SampleExitEvent):nth(2)", [(S, (1,), 1), (X, (1,), 2), (L, (1,), 3)], None, [2]),
     # the trace restriction is applied outside the negation
     (":not(SampleExitEvent)", [(S, (2,), 1), (S, (1,), 2), (X, (1,), 3), (X, (2,), 4)], [1], [1]),
-    (":not(SampleExitEvent):notrace", [(S, (2,), 1), (S, (1,), 2), (X, (1,), 3), (X, (2,), 4)], [1], [0, 1]),
+    (
+        ":not(SampleExitEvent):notrace",
+        [(S, (2,), 1), (S, (1,), 2), (X, (1,), 3), (X, (2,), 4)],
+        [1],
+        [0, 1],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("expression", "specs", "traceids", "expected"), SELECTOR_CASES)
-def test_selectors(expression: str, specs: list[tuple[str, tuple[int, ...], int]], traceids: Any, expected: list[int]) -> None:
+def test_selectors(
+    expression: str,
+    specs: list[tuple[str, tuple[int, ...], int]],
+    traceids: Any,
+    expected: list[int],
+) -> None:
     events = [ev(kind, traces, n=n) for kind, traces, n in specs]
     assert indices(expression, events, traceids) == expected
 
@@ -263,7 +327,9 @@ def test_selectors(expression: str, specs: list[tuple[str, tuple[int, ...], int]
         (":not(TickEvent):notrace", [(0, True)]),
     ],
 )
-def test_an_event_is_delivered_once_with_the_first_delivering_clause_flag(expression: str, expected: list[tuple[int, bool]]) -> None:
+def test_an_event_is_delivered_once_with_the_first_delivering_clause_flag(
+    expression: str, expected: list[tuple[int, bool]]
+) -> None:
     assert run(expression, [ev("S", n=1)], traceids=[1]) == expected
 
 
@@ -279,11 +345,20 @@ NEGATED = [
 
 @pytest.mark.parametrize("expression", NEGATED)
 @pytest.mark.parametrize("traceids", [None, [1]])
-def test_not_is_the_exact_complement_within_the_session_traces(expression: str, traceids: Any) -> None:
-    events = [ev(kind, traces, n=n) for kind in "SXZLT" for traces in [(1,), (2,), (1, 2)] for n in (1, 2, 3)]
+def test_not_is_the_exact_complement_within_the_session_traces(
+    expression: str, traceids: Any
+) -> None:
+    events = [
+        ev(kind, traces, n=n)
+        for kind in "SXZLT"
+        for traces in [(1,), (2,), (1, 2)]
+        for n in (1, 2, 3)
+    ]
     plain = set(indices(expression, events, traceids))
     negated = set(indices(f":not({expression})", events, traceids))
-    in_traces = {i for i, event in enumerate(events) if traceids is None or event.traceids & set(traceids)}
+    in_traces = {
+        i for i, event in enumerate(events) if traceids is None or event.traceids & set(traceids)
+    }
     assert plain.isdisjoint(negated)
     assert plain | negated == in_traces
 
@@ -303,14 +378,19 @@ def test_last_is_delivered_only_at_finalize() -> None:
 
 def test_a_finalized_session_ignores_later_events() -> None:
     out: list[Event] = []
-    session = EventFilter("SampleEvent SampleEvent:last").start(None, lambda event, notrace: out.append(event))
+    session = EventFilter("SampleEvent SampleEvent:last").start(
+        None, lambda event, notrace: out.append(event)
+    )
     session.finalize()
     session.handle(ev("S"))
     session.finalize()
     assert out == []
 
 
-@pytest.mark.parametrize("expression", ["SampleEvent:single", "SampleEvent:first", "SampleEvent:nth(1,g)", "SampleEvent:last"])
+@pytest.mark.parametrize(
+    "expression",
+    ["SampleEvent:single", "SampleEvent:first", "SampleEvent:nth(1,g)", "SampleEvent:last"],
+)
 def test_selector_state_belongs_to_each_session(expression: str) -> None:
     event_filter = EventFilter(expression)
     first: list[Event] = []
@@ -333,7 +413,9 @@ def test_rejecting_an_unnamed_class_never_reads_its_attributes() -> None:
             raise AssertionError("attributes read for a class no clause names")
 
     out: list[Event] = []
-    session = EventFilter("SampleEvent[code=1]").start(None, lambda event, notrace: out.append(event))
+    session = EventFilter("SampleEvent[code=1]").start(
+        None, lambda event, notrace: out.append(event)
+    )
     session.handle(ExplodingEvent())
     assert out == []
 
@@ -356,12 +438,19 @@ def test_classes_defined_after_the_first_event_are_routed_by_their_names() -> No
 # ---------------------------------------------------------------- :after on the simulated clock
 
 
-def timed(expression: str, schedule: list[tuple[float, Event | None]], traceids: Any = None, finalize_at: float | None = None) -> list[tuple[float, Event, bool]]:
+def timed(
+    expression: str,
+    schedule: list[tuple[float, Event | None]],
+    traceids: Any = None,
+    finalize_at: float | None = None,
+) -> list[tuple[float, Event, bool]]:
     """Play *schedule* (time, event or None for 'just run timers'); (time, event, notrace) per delivery."""
     clock = SimulatedClock()
     timers = Timers(clock)
     out: list[tuple[float, Event, bool]] = []
-    session = EventFilter(expression).start(traceids, lambda event, notrace: out.append((clock.time, event, notrace)), timers)
+    session = EventFilter(expression).start(
+        traceids, lambda event, notrace: out.append((clock.time, event, notrace)), timers
+    )
     for when, event in schedule:
         clock.time = when
         timers.run_due()
@@ -374,7 +463,9 @@ def timed(expression: str, schedule: list[tuple[float, Event | None]], traceids:
 
 def test_after_fires_once_the_matches_stop_for_its_time() -> None:
     a, b, c = ev("S", n=1), ev("S", n=2), ev("S", n=3)
-    out = timed("SampleEvent:after(2s)", [(0, a), (1, b), (2.5, c), (4.4, None), (4.5, None), (9, None)])
+    out = timed(
+        "SampleEvent:after(2s)", [(0, a), (1, b), (2.5, c), (4.4, None), (4.5, None), (9, None)]
+    )
     assert out == [(4.5, c, False)]
 
 
@@ -395,9 +486,18 @@ def test_after_fires_again_after_each_quiet_period() -> None:
         ("SampleEvent:nth(2,g):after(1s) SampleLogEvent:nth(2,g)", [(1.5, 1)]),
     ],
 )
-def test_after_combines_with_picks_and_single(expression: str, expected: list[tuple[float, int]]) -> None:
+def test_after_combines_with_picks_and_single(
+    expression: str, expected: list[tuple[float, int]]
+) -> None:
     events = [ev("S", n=1), ev("S", n=2), ev("S", n=3)]
-    schedule = [(0, events[0]), (0.5, events[1]), (1.0, None), (1.5, None), (3, events[2]), (4, None)]
+    schedule = [
+        (0, events[0]),
+        (0.5, events[1]),
+        (1.0, None),
+        (1.5, None),
+        (3, events[2]),
+        (4, None),
+    ]
     out = timed(expression, schedule)
     assert [(when, events.index(event)) for when, event, _ in out] == expected
 
@@ -406,15 +506,24 @@ def test_after_only_restarts_on_events_in_the_session_traces() -> None:
     inside, outside = ev("S", (1,)), ev("S", (2,))
     out = timed("SampleEvent:after(1s)", [(0, inside), (0.5, outside), (1, None)], traceids=[1])
     assert out == [(1, inside, False)]
-    out = timed("SampleEvent:after(1s):notrace", [(0, inside), (0.5, outside), (1, None), (1.5, None)], traceids=[1])
+    out = timed(
+        "SampleEvent:after(1s):notrace",
+        [(0, inside), (0.5, outside), (1, None), (1.5, None)],
+        traceids=[1],
+    )
     assert out == [(1.5, outside, True)]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("1.5s", 1.5), ("500ms", 0.5), ("2m", 120.0), ("1h30m", 5400.0), ("3", 3.0)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("1.5s", 1.5), ("500ms", 0.5), ("2m", 120.0), ("1h30m", 5400.0), ("3", 3.0)],
+)
 def test_after_reads_time_expressions(text: str, seconds: float) -> None:
     clock = SimulatedClock()
     timers = Timers(clock)
-    session = EventFilter(f"SampleEvent:after({text})").start(None, lambda event, notrace: None, timers)
+    session = EventFilter(f"SampleEvent:after({text})").start(
+        None, lambda event, notrace: None, timers
+    )
     session.handle(ev("S"))
     assert timers.next_deadline() == seconds
 
@@ -423,7 +532,9 @@ def test_finalize_cancels_pending_after_timers() -> None:
     clock = SimulatedClock()
     timers = Timers(clock)
     out: list[Event] = []
-    session = EventFilter("SampleEvent:after(1s)").start(None, lambda event, notrace: out.append(event), timers)
+    session = EventFilter("SampleEvent:after(1s)").start(
+        None, lambda event, notrace: out.append(event), timers
+    )
     session.handle(ev("S"))
     session.finalize()
     clock.time = 5
@@ -499,7 +610,9 @@ ERROR_CASES = [
 
 
 @pytest.mark.parametrize(("expression", "position", "reason"), ERROR_CASES)
-def test_errors_name_the_expression_and_mark_the_position(expression: str, position: int, reason: str) -> None:
+def test_errors_name_the_expression_and_mark_the_position(
+    expression: str, position: int, reason: str
+) -> None:
     with pytest.raises(FilterSyntaxError) as caught:
         EventFilter(expression)
     error = caught.value

@@ -41,14 +41,35 @@ def compiles_or_syntax_error(expression: str) -> EventFilter | None:
 
 # ---------------------------------------------------------------- strategies
 
-NAMES = st.sampled_from(["PropertyEvent", "PropertyChildEvent", "TickEvent", "Event", "*", "NoSuchEvent"])
-PATHS = st.sampled_from(["n", "code", "line", "params.'k'", 'params."a b"', "inner.code", "missing", "traceids"])
+NAMES = st.sampled_from(
+    ["PropertyEvent", "PropertyChildEvent", "TickEvent", "Event", "*", "NoSuchEvent"]
+)
+PATHS = st.sampled_from(
+    ["n", "code", "line", "params.'k'", 'params."a b"', "inner.code", "missing", "traceids"]
+)
 OPERATORS = st.sampled_from(["=", "==", "!=", ">", ">=", "<", "<=", "<~"])
 BARE_VALUES = st.from_regex(r"[A-Za-z0-9_.+\-]{1,8}", fullmatch=True)
-QUOTED_VALUES = st.text(st.characters(blacklist_characters="'", blacklist_categories=("Cs",)), max_size=8).map(lambda text: f"'{text}'")
-PATTERNS = st.text(st.characters(blacklist_characters="'", blacklist_categories=("Cs",)), max_size=6).map(lambda text: f"'{re.escape(text)}'")
+QUOTED_VALUES = st.text(
+    st.characters(blacklist_characters="'", blacklist_categories=("Cs",)), max_size=8
+).map(lambda text: f"'{text}'")
+PATTERNS = st.text(
+    st.characters(blacklist_characters="'", blacklist_categories=("Cs",)), max_size=6
+).map(lambda text: f"'{re.escape(text)}'")
 SELECTORS = st.sampled_from(
-    ["", ":first", ":last", ":nth(2)", ":nth(2,g)", ":nth(1,g):single", ":single", ":notrace", ":first:notrace", ":last:notrace", ":after(1s)", ":first:after(500ms)"]
+    [
+        "",
+        ":first",
+        ":last",
+        ":nth(2)",
+        ":nth(2,g)",
+        ":nth(1,g):single",
+        ":single",
+        ":notrace",
+        ":first:notrace",
+        ":last:notrace",
+        ":after(1s)",
+        ":first:after(500ms)",
+    ]
 )
 
 
@@ -87,7 +108,12 @@ def mutated_expressions(draw: st.DrawFn) -> str:
         if edit == "delete" and position < len(text):
             del text[position]
         elif edit == "insert":
-            text.insert(position, draw(st.sampled_from(list("[](),:'\". =<>~!*\\") + ["not(", "nth(", "after(", "\t"])))
+            text.insert(
+                position,
+                draw(
+                    st.sampled_from(list("[](),:'\". =<>~!*\\") + ["not(", "nth(", "after(", "\t"])
+                ),
+            )
         elif edit == "swap" and position + 1 < len(text):
             text[position], text[position + 1] = text[position + 1], text[position]
     return "".join(text)
@@ -95,8 +121,47 @@ def mutated_expressions(draw: st.DrawFn) -> str:
 
 TOKEN_SOUP = st.lists(
     st.sampled_from(
-        ["Tick", "Event", "*", "[", "]", "(", ")", ":", ",", ".", "'", '"', " ", "=", "!=", ">=", "<~", "~=", "~==", "0", "-1", "1e3", "s", "ms"]
-        + [":first", ":last", ":nth(", ":single", ":after(", ":notrace", ":not(", ":nth(2,g)", "\\", "{2,1}", "é", "\u00a0", "\n"]
+        [
+            "Tick",
+            "Event",
+            "*",
+            "[",
+            "]",
+            "(",
+            ")",
+            ":",
+            ",",
+            ".",
+            "'",
+            '"',
+            " ",
+            "=",
+            "!=",
+            ">=",
+            "<~",
+            "~=",
+            "~==",
+            "0",
+            "-1",
+            "1e3",
+            "s",
+            "ms",
+        ]
+        + [
+            ":first",
+            ":last",
+            ":nth(",
+            ":single",
+            ":after(",
+            ":notrace",
+            ":not(",
+            ":nth(2,g)",
+            "\\",
+            "{2,1}",
+            "é",
+            "\u00a0",
+            "\n",
+        ]
     ),
     max_size=25,
 ).map("".join)
@@ -116,7 +181,11 @@ VALUES = st.one_of(
 @st.composite
 def events(draw: st.DrawFn) -> Event:
     cls = draw(st.sampled_from([PropertyEvent, PropertyChildEvent, PropertyTickEvent]))
-    attributes = draw(st.dictionaries(st.sampled_from(["n", "code", "line", "params", "inner"]), VALUES, max_size=4))
+    attributes = draw(
+        st.dictionaries(
+            st.sampled_from(["n", "code", "line", "params", "inner"]), VALUES, max_size=4
+        )
+    )
     return cls(traceids=draw(st.frozensets(st.integers(1, 3), max_size=2)), ts=0.0, **attributes)
 
 
@@ -142,11 +211,15 @@ def test_grammar_shaped_text_raises_only_filter_syntax_errors(expression: str) -
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(valid_expressions(), TRACEIDS, st.lists(events(), max_size=8))
-def test_valid_expressions_compile_and_handle_any_event(expression: str, traceids: Any, stream: list[Event]) -> None:
+def test_valid_expressions_compile_and_handle_any_event(
+    expression: str, traceids: Any, stream: list[Event]
+) -> None:
     clock = SimulatedClock()
     timers = Timers(clock)
     delivered: list[Event] = []
-    session = EventFilter(expression).start(traceids, lambda event, notrace: delivered.append(event), timers)
+    session = EventFilter(expression).start(
+        traceids, lambda event, notrace: delivered.append(event), timers
+    )
     for event in stream:
         session.handle(event)
         assert delivered in ([], [event]), "one handle() delivers at most its own event, once"
@@ -156,7 +229,9 @@ def test_valid_expressions_compile_and_handle_any_event(expression: str, traceid
         delivered.clear()
     session.finalize()
     assert all(any(event is sent for sent in stream) for event in delivered)
-    assert len({id(event) for event in delivered}) == len(delivered), "finalize() delivers each event once"
+    assert len({id(event) for event in delivered}) == len(delivered), (
+        "finalize() delivers each event once"
+    )
 
 
 def _matches(expression: str, traceids: Any, stream: list[Event]) -> list[bool]:
@@ -169,8 +244,14 @@ def _matches(expression: str, traceids: Any, stream: list[Event]) -> list[bool]:
 
 @pytest.mark.slow
 @settings(max_examples=200, deadline=None)
-@given(st.lists(clauses(selectors=False), min_size=1, max_size=3).map(" ".join), TRACEIDS, st.lists(events(), max_size=8))
-def test_not_matches_exactly_the_other_events_in_the_session_traces(expression: str, traceids: Any, stream: list[Event]) -> None:
+@given(
+    st.lists(clauses(selectors=False), min_size=1, max_size=3).map(" ".join),
+    TRACEIDS,
+    st.lists(events(), max_size=8),
+)
+def test_not_matches_exactly_the_other_events_in_the_session_traces(
+    expression: str, traceids: Any, stream: list[Event]
+) -> None:
     plain = _matches(expression, traceids, stream)
     negated = _matches(f":not({expression})", traceids, stream)
     for event, hit, miss in zip(stream, plain, negated):

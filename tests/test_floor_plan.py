@@ -68,7 +68,9 @@ def modules() -> Iterator[tuple[str, Path]]:
 
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imports_of(module: str, path: Path) -> Iterator[Import]:
@@ -89,7 +91,9 @@ def imports_of(module: str, path: Path) -> Iterator[Import]:
                     source = child.module or ""
                 if source.split(".")[0] == "interpreter":
                     for alias in child.names:
-                        yield Import(module, f"{source}:{alias.name}", child.lineno, lazy, typing_only)
+                        yield Import(
+                            module, f"{source}:{alias.name}", child.lineno, lazy, typing_only
+                        )
             elif isinstance(child, ast.Import):
                 for alias in child.names:
                     if alias.name.split(".")[0] == "interpreter":
@@ -105,7 +109,11 @@ def resolved(target: str) -> str:
     source, _, name = target.partition(":")
     candidate = f"{source}.{name}" if name else source
     path = ROOT / candidate.replace(".", "/")
-    return candidate if name and (path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()) else source
+    return (
+        candidate
+        if name and (path.with_suffix(".py").is_file() or (path / "__init__.py").is_file())
+        else source
+    )
 
 
 ALL = [(module, path, list(imports_of(module, path))) for module, path in modules()]
@@ -114,7 +122,9 @@ ALL = [(module, path, list(imports_of(module, path))) for module, path in module
 def test_the_floors_name_every_room_and_only_rooms() -> None:
     order = floors()
     rooms = {room_of(module) for module, _ in modules()} - DATA
-    assert rooms - order.keys() == set(), "rooms missing from the floor table in docs/architecture.md"
+    assert rooms - order.keys() == set(), (
+        "rooms missing from the floor table in docs/architecture.md"
+    )
     assert order.keys() - rooms == set(), "the floor table names rooms that do not exist"
 
 
@@ -194,7 +204,10 @@ def test_no_module_hides_a_circle_behind_a_module_getattr() -> None:
     offenders = [
         module
         for module, path, _ in ALL
-        if any(isinstance(node, ast.FunctionDef) and node.name == "__getattr__" for node in ast.parse(path.read_text(encoding="utf-8")).body)
+        if any(
+            isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+            for node in ast.parse(path.read_text(encoding="utf-8")).body
+        )
     ]
     assert offenders == []
 
@@ -207,7 +220,11 @@ def _annotation_nodes(tree: ast.AST) -> set[int]:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
             annotations += [a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
-            annotations += [args.vararg.annotation if args.vararg else None, args.kwarg.annotation if args.kwarg else None, node.returns]
+            annotations += [
+                args.vararg.annotation if args.vararg else None,
+                args.kwarg.annotation if args.kwarg else None,
+                node.returns,
+            ]
         elif isinstance(node, ast.AnnAssign):
             annotations.append(node.annotation)
         for annotation in annotations:
@@ -227,8 +244,15 @@ def test_type_checking_imports_serve_annotations_only() -> None:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         annotated = _annotation_nodes(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Name) and node.id in typing_names and id(node) not in annotated and isinstance(node.ctx, ast.Load):
-                wrong.append(f"{module}:{node.lineno} uses {node.id} at run time, imported only under TYPE_CHECKING")
+            if (
+                isinstance(node, ast.Name)
+                and node.id in typing_names
+                and id(node) not in annotated
+                and isinstance(node.ctx, ast.Load)
+            ):
+                wrong.append(
+                    f"{module}:{node.lineno} uses {node.id} at run time, imported only under TYPE_CHECKING"
+                )
     assert wrong == []
 
 
@@ -241,16 +265,40 @@ def test_only_the_session_puts_channels_and_results_files_together() -> None:
     assert both == []
 
 
-@pytest.mark.parametrize("room", sorted({room_of(m) for m, _ in modules()} - DATA - {"__init__.py"} - {r for r in floors() if r.endswith(".py")}))
+@pytest.mark.parametrize(
+    "room",
+    sorted(
+        {room_of(m) for m, _ in modules()}
+        - DATA
+        - {"__init__.py"}
+        - {r for r in floors() if r.endswith(".py")}
+    ),
+)
 def test_each_room_face_declares_its_public_names(room: str) -> None:
     face = PACKAGE / room / "__init__.py"
     tree = ast.parse(face.read_text(encoding="utf-8"))
     exported = next(
-        (ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)),
+        (
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+        ),
         None,
     )
     assert exported, f"{face} has no __all__"
-    imported = {alias.asname or alias.name for node in tree.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    imported = {
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    defined |= {t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign)) for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)}
+    defined |= {
+        t.id
+        for node in tree.body
+        if isinstance(node, (ast.Assign, ast.AnnAssign))
+        for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(t, ast.Name)
+    }
     assert set(exported) <= imported | defined, f"{face}: __all__ names what it does not define"

@@ -73,7 +73,9 @@ def install_plugin(site: Path) -> None:
     (info / "entry_points.txt").write_text("[perfchart.channels]\nsum = sum_channel:SumChannel\n")
 
 
-def test_a_channel_from_another_distribution_runs_a_sweep(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_a_channel_from_another_distribution_runs_a_sweep(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     site = tmp_path / "site"
     site.mkdir()
     install_plugin(site)
@@ -82,9 +84,21 @@ def test_a_channel_from_another_distribution_runs_a_sweep(perfchart: Perfchart, 
     log = tmp_path / "applied.log"
     env = environ(PYTHONPATH=os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
     # A fresh interpreter, which finds the plugin's entry point on its PYTHONPATH.
-    done = perfchart("run", str(config), "-D", f"log={log}", "--results", str(tmp_path / "r"), "-q", env=env, subprocess=True)
+    done = perfchart(
+        "run",
+        str(config),
+        "-D",
+        f"log={log}",
+        "--results",
+        str(tmp_path / "r"),
+        "-q",
+        env=env,
+        subprocess=True,
+    )
     assert done.returncode == 1, done.stderr  # odd sums are not OK
-    records = [json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()
+    ]
     sums = [a + b + 1 for a in (1, 2) for b in (10, 20, 30)]
     assert [r["exitcodes"] for r in records] == [[s] for s in sums]
     assert [r["status"] for r in records] == ["OK" if s % 2 == 0 else "FAILED" for s in sums]
@@ -93,10 +107,16 @@ def test_a_channel_from_another_distribution_runs_a_sweep(perfchart: Perfchart, 
 
 def test_without_the_plugin_its_class_is_unknown(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "sum.yml"
-    config.write_text(PLUGIN_CONFIG.replace("SumEvent[ok=True]", "CmdlineExitZeroEvent").replace("SumEvent[ok=False]", "CmdlineExitNonzeroEvent"))
+    config.write_text(
+        PLUGIN_CONFIG.replace("SumEvent[ok=True]", "CmdlineExitZeroEvent").replace(
+            "SumEvent[ok=False]", "CmdlineExitNonzeroEvent"
+        )
+    )
     done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"))
     assert done.returncode == 2
-    assert done.stderr.startswith(f"perfchart: error: {config}:12: channels[0].class: unknown channel class 'channel.SumChannel' (")
+    assert done.stderr.startswith(
+        f"perfchart: error: {config}:12: channels[0].class: unknown channel class 'channel.SumChannel' ("
+    )
     assert "known channels: " in done.stderr and "cmdline" in done.stderr
 
 
@@ -116,13 +136,31 @@ channels:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("echo {{a}}\n", "echo {{a}}\n    timeout: 3 fortnights\n", ":9: channels[0].timeout: expected a duration such as 10s, 500ms or 2m, got '3 fortnights'"),
-        ("echo {{a}}\n", "echo {{a}}\n    timout: 3s\n", ":9: channels[0].timout: unknown key 'timout' (did you mean timeout?"),
-        ("echo {{a}}\n", "echo {{a}}\ntasks:\n  - at: setup\n    cmdlin: echo hi\n", ":11: tasks[0].cmdlin: unknown key 'cmdlin' (did you mean cmdline?"),
-        ("class: cmdline", "class: channel.MarathonUpdateChannel", ":7: channels[0].class: channel.MarathonUpdateChannel is a channel of the original driver"),
+        (
+            "echo {{a}}\n",
+            "echo {{a}}\n    timeout: 3 fortnights\n",
+            ":9: channels[0].timeout: expected a duration such as 10s, 500ms or 2m, got '3 fortnights'",
+        ),
+        (
+            "echo {{a}}\n",
+            "echo {{a}}\n    timout: 3s\n",
+            ":9: channels[0].timout: unknown key 'timout' (did you mean timeout?",
+        ),
+        (
+            "echo {{a}}\n",
+            "echo {{a}}\ntasks:\n  - at: setup\n    cmdlin: echo hi\n",
+            ":11: tasks[0].cmdlin: unknown key 'cmdlin' (did you mean cmdline?",
+        ),
+        (
+            "class: cmdline",
+            "class: channel.MarathonUpdateChannel",
+            ":7: channels[0].class: channel.MarathonUpdateChannel is a channel of the original driver",
+        ),
     ],
 )
-def test_dry_and_real_runs_reject_the_same_input_the_same_way(perfchart: Perfchart, tmp_path: Path, old: str, new: str, message: str) -> None:
+def test_dry_and_real_runs_reject_the_same_input_the_same_way(
+    perfchart: Perfchart, tmp_path: Path, old: str, new: str, message: str
+) -> None:
     config = tmp_path / "bad.yml"
     config.write_text(BASE.replace(old, new))
     dry = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "dry"))
@@ -178,7 +216,9 @@ def test_a_dry_run_records_the_simulated_durations(perfchart: Perfchart, tmp_pat
     config.write_text("policies:\n  - statechart: waiter.yaml\n    runs: 3\n")
     done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
-    records = [json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()
+    ]
     assert [r["parameters"] for r in records] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert [r["duration"] for r in records] == [60.0, 60.0, 60.0]
     assert [b["start"] - a["start"] for a, b in zip(records, records[1:])] == [60.0, 60.0]
@@ -202,10 +242,17 @@ tasks:
 def test_a_setup_task_sees_ticks_and_its_stall_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "t.yml"
     path.write_text(TASK_CONFIG)
-    session = Session(load_config(path), results_dir=tmp_path / "r", dry_run=True, task_seconds={"setup": 3.0})
+    session = Session(
+        load_config(path), results_dir=tmp_path / "r", dry_run=True, task_seconds={"setup": 3.0}
+    )
     seen: list[tuple[float, Event]] = []
     start = session.clock.time
-    session.bus.subscribe(lambda event: seen.append((round(event.ts - start, 6), event)), TickEvent, StalledEvent, RunTaskCompletedEvent)
+    session.bus.subscribe(
+        lambda event: seen.append((round(event.ts - start, 6), event)),
+        TickEvent,
+        StalledEvent,
+        RunTaskCompletedEvent,
+    )
     assert session.run() == 0
     before_setup_ends = [(ts, e) for ts, e in seen if ts <= 3.0]
     ticks = [e.count for ts, e in before_setup_ends if isinstance(e, TickEvent)]
@@ -218,7 +265,11 @@ def test_a_setup_task_sees_ticks_and_its_stall_is_detected(tmp_path: Path) -> No
 
 def test_the_architecture_page_names_every_room() -> None:
     page = (ROOT / "docs" / "architecture.md").read_text()
-    rooms = sorted(p.name for p in (ROOT / "interpreter").iterdir() if (p / "__init__.py").exists() and p.name not in ("schemas",))
+    rooms = sorted(
+        p.name
+        for p in (ROOT / "interpreter").iterdir()
+        if (p / "__init__.py").exists() and p.name not in ("schemas",)
+    )
     assert rooms
     for room in rooms:
         assert f"interpreter/{room}/" in page, room

@@ -63,7 +63,11 @@ def mutated(draw: st.DrawFn) -> str:
 
 @st.composite
 def configs(draw: st.DrawFn) -> str:
-    return draw(st.one_of(st.builds(lambda: VALID), st.text(max_size=200), st.composite(lambda d: mutated(d))()))
+    return draw(
+        st.one_of(
+            st.builds(lambda: VALID), st.text(max_size=200), st.composite(lambda d: mutated(d))()
+        )
+    )
 
 
 def loads_or_refuses(path: Path, text: str) -> None:
@@ -78,7 +82,9 @@ def loads_or_refuses(path: Path, text: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(text=configs())
 def test_the_config_loader_loads_or_refuses_any_text(tmp_path: Path, text: str) -> None:
     loads_or_refuses(tmp_path / "fuzz.yml", text)
@@ -94,8 +100,16 @@ TOKENS = st.sampled_from(
 
 @pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
-@given(tokens=st.lists(TOKENS, max_size=14), names=st.dictionaries(st.sampled_from(["a", "b", "_i", "n"]), st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3)))
-def test_the_evaluator_gives_a_value_or_a_config_error_in_bounded_time(tokens: list[str], names: dict) -> None:
+@given(
+    tokens=st.lists(TOKENS, max_size=14),
+    names=st.dictionaries(
+        st.sampled_from(["a", "b", "_i", "n"]),
+        st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=3),
+    ),
+)
+def test_the_evaluator_gives_a_value_or_a_config_error_in_bounded_time(
+    tokens: list[str], names: dict
+) -> None:
     expression = "".join(tokens)
     started = time.monotonic()
     try:
@@ -108,7 +122,15 @@ def test_the_evaluator_gives_a_value_or_a_config_error_in_bounded_time(tokens: l
 
 @pytest.mark.parametrize(
     "expression",
-    ["3999999**3999999", "pow(3999999, 3999999)", "(10**20000)*(10**20000)*(10**20000)", "9**9**9", "1 << 100000", "'x' * 10**9", "((" * 300 + "1" + "))" * 300],
+    [
+        "3999999**3999999",
+        "pow(3999999, 3999999)",
+        "(10**20000)*(10**20000)*(10**20000)",
+        "9**9**9",
+        "1 << 100000",
+        "'x' * 10**9",
+        "((" * 300 + "1" + "))" * 300,
+    ],
 )
 def test_costly_expressions_are_refused_quickly(expression: str) -> None:
     started = time.monotonic()
@@ -118,16 +140,46 @@ def test_costly_expressions_are_refused_quickly(expression: str) -> None:
 
 
 MACRO_TEXT = st.lists(
-    st.sampled_from(["{{a}}", "{{ b }}", "{{c|d}}", "{{nosuch}}", "{{a|}}", "{{", "}}", "{", "}", "'", '"', "\\", "$", "`", "$(", ")", " ", "<<", "x", "\n", "#"]),
+    st.sampled_from(
+        [
+            "{{a}}",
+            "{{ b }}",
+            "{{c|d}}",
+            "{{nosuch}}",
+            "{{a|}}",
+            "{{",
+            "}}",
+            "{",
+            "}",
+            "'",
+            '"',
+            "\\",
+            "$",
+            "`",
+            "$(",
+            ")",
+            " ",
+            "<<",
+            "x",
+            "\n",
+            "#",
+        ]
+    ),
     max_size=12,
 ).map("".join)
-VALUES = st.dictionaries(st.sampled_from(["a", "b", "c"]), st.text(max_size=5) | st.integers() | st.booleans() | st.none(), max_size=3)
+VALUES = st.dictionaries(
+    st.sampled_from(["a", "b", "c"]),
+    st.text(max_size=5) | st.integers() | st.booleans() | st.none(),
+    max_size=3,
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(text=MACRO_TEXT, values=VALUES, shell=st.booleans())
-def test_a_command_template_renders_or_refuses_with_a_config_error(text: str, values: dict, shell: bool) -> None:
+def test_a_command_template_renders_or_refuses_with_a_config_error(
+    text: str, values: dict, shell: bool
+) -> None:
     block = load_yaml("cmdline: x\nshell: no\n", "c.yml")
     block["cmdline"], block["shell"] = text, shell
     try:
@@ -138,12 +190,18 @@ def test_a_command_template_renders_or_refuses_with_a_config_error(text: str, va
         return
     if shell:
         assert isinstance(command.args, str)
-        assert all(str(value) not in command.args for value in values.values() if isinstance(value, str) and "$(" in str(value))
+        assert all(
+            str(value) not in command.args
+            for value in values.values()
+            if isinstance(value, str) and "$(" in str(value)
+        )
 
 
 @settings(max_examples=300, deadline=None)
 @given(text=MACRO_TEXT, values=VALUES)
-def test_rendering_a_config_value_gives_a_value_or_a_located_config_error(text: str, values: dict) -> None:
+def test_rendering_a_config_value_gives_a_value_or_a_located_config_error(
+    text: str, values: dict
+) -> None:
     doc = load_yaml("title: x\n", "c.yml")
     doc["title"] = text
     try:

@@ -41,9 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class Recorder(harness.Recorder):
     def ends(self, trace: int | None = None) -> list[HTTPResponseEndEvent]:
-        return [e for e in self.of(HTTPResponseEndEvent, trace) if isinstance(e, HTTPResponseEndEvent)]
+        return [
+            e for e in self.of(HTTPResponseEndEvent, trace) if isinstance(e, HTTPResponseEndEvent)
+        ]
 
-    def wait_ends(self, count: int = 1, trace: int | None = None, timeout: float = 5.0) -> list[HTTPResponseEndEvent]:
+    def wait_ends(
+        self, count: int = 1, trace: int | None = None, timeout: float = 5.0
+    ) -> list[HTTPResponseEndEvent]:
         self.wait_for(lambda _: len(self.ends(trace)) >= count, timeout)
         return self.ends(trace)
 
@@ -64,7 +68,9 @@ def make(bus: EventBus):
     """Build channels subscribed the way the session subscribes them; close them after the test."""
     channels: list[HTTPChannel] = []
 
-    def build(block: Mapping[str, Any], definitions: Mapping[str, Any] | None = None) -> HTTPChannel:
+    def build(
+        block: Mapping[str, Any], definitions: Mapping[str, Any] | None = None
+    ) -> HTTPChannel:
         HTTPChannel.check(block)
         HTTPChannel.check_definitions(block, definitions or {})
         channel = HTTPChannel(block, ChannelContext(bus, "channels[0]", definitions or {}, {}))
@@ -88,16 +94,33 @@ def echoed(event: HTTPResponseEndEvent) -> dict[str, Any]:
 # -- the keys ---------------------------------------------------------------------
 
 
-def test_get_times_the_request_and_publishes_four_events_in_order(bus, make, server: Server) -> None:
+def test_get_times_the_request_and_publishes_four_events_in_order(
+    bus, make, server: Server
+) -> None:
     make({"url": server.url + "/items/{{id}}"})
     recorder = Recorder(bus)
     update(bus, 7, id=42)
     (end,) = recorder.wait_ends()
     events = [e for e in recorder.events if isinstance(e, HTTPEvent)]
-    assert _names(events) == ["HTTPOnlyRequestStartEvent", "HTTPOnlyRequestEndEvent", "HTTPOnlyResponseStartEvent", "HTTPOnlyResponseEndEvent"]
+    assert _names(events) == [
+        "HTTPOnlyRequestStartEvent",
+        "HTTPOnlyRequestEndEvent",
+        "HTTPOnlyResponseStartEvent",
+        "HTTPOnlyResponseEndEvent",
+    ]
     assert all(e.traceids == frozenset({7}) for e in events)
-    assert isinstance(end, HTTPOnlyResponseEndEvent) and isinstance(end, HTTPLastResponseEndEvent) and isinstance(end, HTTPFirstResponseEndEvent)
-    assert (end.url, end.verb, end.status, end.code, end.ok) == (server.url + "/items/42", "GET", 200, 200, True)
+    assert (
+        isinstance(end, HTTPOnlyResponseEndEvent)
+        and isinstance(end, HTTPLastResponseEndEvent)
+        and isinstance(end, HTTPFirstResponseEndEvent)
+    )
+    assert (end.url, end.verb, end.status, end.code, end.ok) == (
+        server.url + "/items/42",
+        "GET",
+        200,
+        200,
+        True,
+    )
     assert end.size == len(end.body.encode()) and echoed(end)["target"] == "/items/42"
     assert 0 < end.ttfb <= end.elapsed < 5
     assert end.headers["Content-Type"] == "application/json"
@@ -106,19 +129,41 @@ def test_get_times_the_request_and_publishes_four_events_in_order(bus, make, ser
 
 
 def test_verb_headers_and_text_body(bus, make, server: Server) -> None:
-    make({"url": server.url + "/x", "verb": "put", "headers": {"X-Rate": "{{rate}}/s", "Accept": "text/plain"}, "body": "rate={{rate}}"})
+    make(
+        {
+            "url": server.url + "/x",
+            "verb": "put",
+            "headers": {"X-Rate": "{{rate}}/s", "Accept": "text/plain"},
+            "body": "rate={{rate}}",
+        }
+    )
     recorder = Recorder(bus)
     update(bus, 1, rate=5)
     (end,) = recorder.wait_ends()
     seen = echoed(end)
-    assert (seen["verb"], seen["body"], seen["headers"]["X-Rate"], seen["headers"]["Accept"]) == ("PUT", "rate=5", "5/s", "text/plain")
+    assert (seen["verb"], seen["body"], seen["headers"]["X-Rate"], seen["headers"]["Accept"]) == (
+        "PUT",
+        "rate=5",
+        "5/s",
+        "text/plain",
+    )
     assert "Content-Type" not in seen["headers"]
     (start,) = recorder.of(HTTPRequestStartEvent)
-    assert (start.verb, start.body, start.headers) == ("PUT", "rate=5", {"X-Rate": "5/s", "Accept": "text/plain"})  # type: ignore[attr-defined]
+    assert (start.verb, start.body, start.headers) == (  # type: ignore[attr-defined]
+        "PUT",
+        "rate=5",
+        {"X-Rate": "5/s", "Accept": "text/plain"},
+    )
 
 
 def test_mapping_body_is_json_and_a_lone_macro_keeps_its_type(bus, make, server: Server) -> None:
-    make({"url": server.url + "/apps", "verb": "POST", "body": {"instances": "{{n}}", "id": "/app-{{n}}", "labels": ["{{flag}}"]}})
+    make(
+        {
+            "url": server.url + "/apps",
+            "verb": "POST",
+            "body": {"instances": "{{n}}", "id": "/app-{{n}}", "labels": ["{{flag}}"]},
+        }
+    )
     recorder = Recorder(bus)
     update(bus, 1, n=3, flag=True)
     (end,) = recorder.wait_ends()
@@ -144,9 +189,15 @@ def test_first_and_last_variants_of_a_repeat(bus, make, server: Server) -> None:
     update(bus, 1, x=1)
     ends = recorder.wait_ends(3)
     assert [e.index for e in ends] == [0, 1, 2] and {e.repeat for e in ends} == {3}
-    assert [type(e).__name__ for e in ends] == ["HTTPFirstResponseEndEvent", "HTTPResponseEndEvent", "HTTPLastResponseEndEvent"]
+    assert [type(e).__name__ for e in ends] == [
+        "HTTPFirstResponseEndEvent",
+        "HTTPResponseEndEvent",
+        "HTTPLastResponseEndEvent",
+    ]
     starts = recorder.of(HTTPRequestStartEvent)
-    assert isinstance(starts[0], HTTPFirstRequestStartEvent) and isinstance(starts[2], HTTPLastRequestStartEvent)
+    assert isinstance(starts[0], HTTPFirstRequestStartEvent) and isinstance(
+        starts[2], HTTPLastRequestStartEvent
+    )
     assert not isinstance(starts[1], (HTTPFirstRequestStartEvent, HTTPLastRequestStartEvent))
 
 
@@ -218,14 +269,25 @@ def test_a_slow_response_does_not_hold_back_the_request_events(bus, make, server
 
 
 @pytest.mark.parametrize("concurrency", [1, pytest.param(3, marks=pytest.mark.slow)])
-def test_concurrency_bounds_the_requests_in_flight(bus, make, server: Server, concurrency: int) -> None:
-    make({"url": server.url + f"/gather/{concurrency}?x={{{{x}}}}", "repeat": 6, "concurrency": concurrency, "timeout": "10s"})
+def test_concurrency_bounds_the_requests_in_flight(
+    bus, make, server: Server, concurrency: int
+) -> None:
+    make(
+        {
+            "url": server.url + f"/gather/{concurrency}?x={{{{x}}}}",
+            "repeat": 6,
+            "concurrency": concurrency,
+            "timeout": "10s",
+        }
+    )
     recorder = Recorder(bus)
     update(bus, 1, x=1)
     ends = recorder.wait_ends(6, timeout=20)
     assert server.most_inflight == concurrency
     assert all(e.status == 200 for e in ends)
-    assert isinstance(ends[-1], HTTPLastResponseEndEvent) and isinstance(ends[0], HTTPFirstResponseEndEvent)
+    assert isinstance(ends[-1], HTTPLastResponseEndEvent) and isinstance(
+        ends[0], HTTPFirstResponseEndEvent
+    )
     assert sorted(e.index for e in ends) == list(range(6))
 
 
@@ -311,7 +373,9 @@ def test_path_and_query_macros_are_percent_encoded(bus, make, server: Server) ->
     update(bus, 1, id=HOSTILE)
     (end,) = recorder.wait_ends()
     target = echoed(end)["target"]
-    assert target.startswith("/items/..%2F..%2Fadmin%3Fx%3D1%26y%3D2%23frag%20%40evil.example%3A80%2F%20%0D%0AX-Injected%3A%201?q=")
+    assert target.startswith(
+        "/items/..%2F..%2Fadmin%3Fx%3D1%26y%3D2%23frag%20%40evil.example%3A80%2F%20%0D%0AX-Injected%3A%201?q="
+    )
     assert target.endswith("&z=1") and target.count("?") == 1 and target.count("&") == 1
     assert "X-Injected" not in echoed(end)["headers"]
 
@@ -320,7 +384,9 @@ def test_a_header_value_never_adds_a_header(bus, make, server: Server) -> None:
     make({"url": server.url + "/h/{{x}}", "headers": {"X-Id": "{{x}}"}})
     Recorder(bus)
     update(bus, 1, x="1\r\nX-Injected: 1")
-    with pytest.raises(ConfigError, match="X-Id: value .* has a line break: a value never adds a header"):
+    with pytest.raises(
+        ConfigError, match="X-Id: value .* has a line break: a value never adds a header"
+    ):
         bus.dispatch(timeout=1.0)
     assert not server.seen
 
@@ -330,20 +396,40 @@ def test_a_header_value_http_cannot_carry_is_an_error_event(bus, make, server: S
     recorder = Recorder(bus)
     update(bus, 1, x="名前")
     (end,) = recorder.wait_ends()
-    assert isinstance(end, HTTPResponseErrorEvent) and end.error.startswith("UnicodeEncodeError") and not end.ok
+    assert (
+        isinstance(end, HTTPResponseErrorEvent)
+        and end.error.startswith("UnicodeEncodeError")
+        and not end.ok
+    )
     assert not server.seen
 
 
 def test_json_bodies_keep_values_values(bus, make, server: Server) -> None:
     breakout = '", "admin": true, "x": "'
-    make({"url": server.url + "/map/{{name}}", "verb": "POST", "body": {"name": "{{name}}", "n": "{{n}}"}})
-    make({"url": server.url + "/text/{{name}}", "verb": "POST", "body": '{"name": "{{name}}", "n": {{n}}, "tag": "x-{{n}}"}'})
+    make(
+        {
+            "url": server.url + "/map/{{name}}",
+            "verb": "POST",
+            "body": {"name": "{{name}}", "n": "{{n}}"},
+        }
+    )
+    make(
+        {
+            "url": server.url + "/text/{{name}}",
+            "verb": "POST",
+            "body": '{"name": "{{name}}", "n": {{n}}, "tag": "x-{{n}}"}',
+        }
+    )
     recorder = Recorder(bus)
     update(bus, 1, name=breakout, n='1, "admin": true')
     ends = recorder.wait_ends(2)
     bodies = {echoed(e)["target"].split("/")[1]: json.loads(echoed(e)["body"]) for e in ends}
     assert bodies["map"] == {"name": breakout, "n": '1, "admin": true'}
-    assert bodies["text"] == {"name": breakout, "n": '1, "admin": true', "tag": 'x-1, "admin": true'}
+    assert bodies["text"] == {
+        "name": breakout,
+        "n": '1, "admin": true',
+        "tag": 'x-1, "admin": true',
+    }
     assert all(echoed(e)["headers"]["Content-Type"] == "application/json" for e in ends)
 
 
@@ -373,10 +459,14 @@ channels:
     path.write_text(text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value).startswith(f"{path}:9: channels[0].url: macro {{{{host}}}} in the URL's scheme or host must be a definition")
+    assert str(caught.value).startswith(
+        f"{path}:9: channels[0].url: macro {{{{host}}}} in the URL's scheme or host must be a definition"
+    )
     config = load_config(path, {"host": "127.0.0.1"})
     assert config.channels[0].cls is HTTPChannel
-    with pytest.raises(ConfigError, match="expected host or host:port after http://, got 'evil example:8080'"):
+    with pytest.raises(
+        ConfigError, match="expected host or host:port after http://, got 'evil example:8080'"
+    ):
         load_config(path, {"host": "evil example"})
 
 
@@ -390,8 +480,12 @@ def test_a_base_url_definition_may_bring_a_path(bus, make, server: Server) -> No
 
 
 def test_a_parameter_right_after_the_host_is_part_of_the_host(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"macro \{\{path\}\} in the URL's scheme or host must be a definition"):
-        HTTPChannel.check_definitions(load_yaml("url: '{{base}}{{path}}'", "perf.yaml"), {"base": "http://127.0.0.1"})
+    with pytest.raises(
+        ConfigError, match=r"macro \{\{path\}\} in the URL's scheme or host must be a definition"
+    ):
+        HTTPChannel.check_definitions(
+            load_yaml("url: '{{base}}{{path}}'", "perf.yaml"), {"base": "http://127.0.0.1"}
+        )
 
 
 # -- TLS ------------------------------------------------------------------------------
@@ -400,7 +494,22 @@ def test_a_parameter_right_after_the_host_is_part_of_the_host(tmp_path: Path) ->
 def _self_signed(tmp_path: Path) -> ssl.SSLContext:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
         check=True,
         capture_output=True,
         timeout=60,
@@ -410,7 +519,10 @@ def _self_signed(tmp_path: Path) -> ssl.SSLContext:
     return context
 
 
-@pytest.mark.skipif(subprocess.run(["which", "openssl"], capture_output=True).returncode != 0, reason="needs openssl")
+@pytest.mark.skipif(
+    subprocess.run(["which", "openssl"], capture_output=True).returncode != 0,
+    reason="needs openssl",
+)
 def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
     with serving(_self_signed(tmp_path)) as server:
         make({"url": server.url + "/v/{{x}}"})
@@ -420,7 +532,10 @@ def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
         ends = recorder.wait_ends(2)
         by_verify = {e.url.split("/")[3]: e for e in ends}
         refused = by_verify["v"]
-        assert isinstance(refused, HTTPResponseErrorEvent) and "CERTIFICATE_VERIFY_FAILED" in refused.error
+        assert (
+            isinstance(refused, HTTPResponseErrorEvent)
+            and "CERTIFICATE_VERIFY_FAILED" in refused.error
+        )
         assert by_verify["n"].status == 200
 
 
@@ -436,21 +551,33 @@ def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
         ("url: http://h/\nheaders: {'X-{{n}}': 1}", "headers.X-{{n}}", "expected a header name"),
         ("url: http://h/\ntimeout: 0", "timeout", "expected a positive duration"),
         ("url: http://h/\nrepeat: 'n +'", "repeat", "n +"),
-        ("url: http://h/\nrepeatAfter: 'FlagUpdateEvent:after(1s)'", "repeatAfter", "':after' cannot pace a repeat"),
+        (
+            "url: http://h/\nrepeatAfter: 'FlagUpdateEvent:after(1s)'",
+            "repeatAfter",
+            "':after' cannot pace a repeat",
+        ),
     ],
 )
 def test_config_errors_name_the_key(text: str, key: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         channel_spec(0, load_yaml("class: http\n" + text, "perf.yaml"))
-    assert caught.value.file == "perf.yaml" and caught.value.key == f"{key}" and message in caught.value.message
+    assert (
+        caught.value.file == "perf.yaml"
+        and caught.value.key == f"{key}"
+        and message in caught.value.message
+    )
 
 
 def test_schema_errors_name_the_key() -> None:
     with pytest.raises(ConfigError) as caught:
-        channel_spec(0, load_yaml("class: channel.HTTPChannel\nurl: http://h/\nconcurrency: 0", "perf.yaml"))
+        channel_spec(
+            0, load_yaml("class: channel.HTTPChannel\nurl: http://h/\nconcurrency: 0", "perf.yaml")
+        )
     assert (caught.value.line, caught.value.key) == (3, "concurrency")
     with pytest.raises(ConfigError, match="no event class is called 'NoSuchEvent'"):
-        channel_spec(0, load_yaml("class: http\nurl: http://h/\nrepeatAfter: NoSuchEvent", "perf.yaml"))
+        channel_spec(
+            0, load_yaml("class: http\nurl: http://h/\nrepeatAfter: NoSuchEvent", "perf.yaml")
+        )
 
 
 def test_a_bad_repeat_value_at_run_time_names_the_key(bus, make, server: Server) -> None:
@@ -467,7 +594,9 @@ def test_loading_a_config_without_http_does_not_import_the_client() -> None:
         "import interpreter.session.session, interpreter.cli; "
         "print(sorted(m for m in ('http.client', 'ssl', 'concurrent.futures') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -44,7 +44,9 @@ def test_a_sweep_records_each_status_and_outcome(perfchart: Perfchart, tmp_path:
     config = tmp_path / "http.yml"
     config.write_text(SWEEP)
     with serving() as server:
-        done = perfchart("run", str(config), "-D", f"base={server.url}", "--results", str(tmp_path / "r"), "-q")
+        done = perfchart(
+            "run", str(config), "-D", f"base={server.url}", "--results", str(tmp_path / "r"), "-q"
+        )
     assert done.returncode == 1, done.stderr
     records = runs(tmp_path / "r")
     assert [(r["parameters"]["code"], r["status"], r["exitcodes"], r["ok"]) for r in records] == [
@@ -53,39 +55,86 @@ def test_a_sweep_records_each_status_and_outcome(perfchart: Perfchart, tmp_path:
         (404, "FAILED", [404], False),
         (500, "FAILED", [500], False),
     ]
-    assert [seen.target for seen in server.seen] == ["/status/200", "/status/302", "/status/404", "/status/500"]
-    assert [r["last_stderr"] for r in records] == [None, None, f"GET {server.url}/status/404: HTTP 404 Not Found", f"GET {server.url}/status/500: HTTP 500 Internal Server Error"]
+    assert [seen.target for seen in server.seen] == [
+        "/status/200",
+        "/status/302",
+        "/status/404",
+        "/status/500",
+    ]
+    assert [r["last_stderr"] for r in records] == [
+        None,
+        None,
+        f"GET {server.url}/status/404: HTTP 404 Not Found",
+        f"GET {server.url}/status/500: HTTP 500 Internal Server Error",
+    ]
 
 
 def test_requests_that_get_no_answer_fail_their_runs(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "http.yml"
     config.write_text(SWEEP)
     port = free_port()
-    done = perfchart("run", str(config), "-D", f"base=http://127.0.0.1:{port}", "--results", str(tmp_path / "r"), "-q")
+    done = perfchart(
+        "run",
+        str(config),
+        "-D",
+        f"base=http://127.0.0.1:{port}",
+        "--results",
+        str(tmp_path / "r"),
+        "-q",
+    )
     assert done.returncode == 1, done.stderr
     records = runs(tmp_path / "r")
     assert [(r["status"], r["exitcodes"]) for r in records] == [("FAILED", [None])] * 4
-    assert records[0]["last_stderr"] == f"GET http://127.0.0.1:{port}/status/200: connection refused by http://127.0.0.1:{port}"
+    assert (
+        records[0]["last_stderr"]
+        == f"GET http://127.0.0.1:{port}/status/200: connection refused by http://127.0.0.1:{port}"
+    )
 
 
-def test_the_example_sweep_starts_and_stops_its_own_service(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_the_example_sweep_starts_and_stops_its_own_service(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     port = free_port()
-    done = perfchart("run", "examples/http-sweep.yml", "-D", f"port={port}", "-D", f"python={sys.executable}", "--results", "r", cwd=tmp_path)
+    done = perfchart(
+        "run",
+        "examples/http-sweep.yml",
+        "-D",
+        f"port={port}",
+        "-D",
+        f"python={sys.executable}",
+        "--results",
+        "r",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     records = runs(tmp_path / "r")
     assert len(records) == 6 and all(r["status"] == "OK" for r in records)
     assert [len(r["exitcodes"]) for r in records] == [10, 40] * 3
     with socket.socket() as probe:
-        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the teardown task left the service running"
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, (
+            "the teardown task left the service running"
+        )
 
 
 def test_a_dry_run_answers_through_the_same_events(perfchart: Perfchart, tmp_path: Path) -> None:
     config = tmp_path / "http.yml"
     config.write_text(
-        SWEEP.replace("    timeout: 5s\n", "    repeat: 3\n    simulate: {status: 'code if code != 302 else 200', duration: 'code / 1000'}\n")
+        SWEEP.replace(
+            "    timeout: 5s\n",
+            "    repeat: 3\n    simulate: {status: 'code if code != 302 else 200', duration: 'code / 1000'}\n",
+        )
     )
-    done = perfchart("run", str(config), "--dry-run", "-D", "base=http://127.0.0.1:9", "--results", str(tmp_path / "r"), "-q")
+    done = perfchart(
+        "run",
+        str(config),
+        "--dry-run",
+        "-D",
+        "base=http://127.0.0.1:9",
+        "--results",
+        str(tmp_path / "r"),
+        "-q",
+    )
     assert done.returncode == 1, done.stderr
     records = runs(tmp_path / "r")
     assert [(r["status"], r["exitcodes"], r["dry_run"]) for r in records] == [

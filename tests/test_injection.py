@@ -22,7 +22,7 @@ HOSTILE = [
     "$(touch pwned)",
     "`touch pwned`",
     "'; touch pwned; '",
-    "\"; touch pwned; \"",
+    '"; touch pwned; "',
     "' \"$(touch pwned)\" '",
     "\\'$(touch pwned)\\'",
     "a\nb; touch pwned",
@@ -37,7 +37,7 @@ HOSTILE = [
 PLACEMENTS = [
     "printf '%s\\n' {{v}}",
     "printf '%s\\n' '{{v}}'",
-    'printf \'%s\\n\' "{{v}}"',
+    "printf '%s\\n' \"{{v}}\"",
     "printf '%s\\n' \"$(printf '%s' '{{v}}')\"",
     "printf '%s\\n' \"$(printf '%s' \"{{v}}\")\"",
     "printf '%s\\n' \"`printf '%s' \"{{v}}\"`\"",
@@ -56,14 +56,26 @@ EXPECTED = {
 
 def run(command: Command, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run a rendered command exactly as a ChildProcess does: its argv and its environment added."""
-    done = subprocess.run(command.argv, cwd=cwd, env={"PATH": "/usr/bin:/bin", **command.env}, capture_output=True, timeout=10)
-    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+    done = subprocess.run(
+        command.argv,
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", **command.env},
+        capture_output=True,
+        timeout=10,
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+    )
 
 
 @pytest.mark.parametrize("placement", PLACEMENTS)
 @pytest.mark.parametrize("value", HOSTILE)
-def test_no_value_runs_as_shell_code_wherever_its_macro_stands(placement: str, value: str, tmp_path: Path) -> None:
-    done = run(CommandTemplate({"cmdline": placement, "shell": True}).render({"v": value}), tmp_path)
+def test_no_value_runs_as_shell_code_wherever_its_macro_stands(
+    placement: str, value: str, tmp_path: Path
+) -> None:
+    done = run(
+        CommandTemplate({"cmdline": placement, "shell": True}).render({"v": value}), tmp_path
+    )
     assert not (tmp_path / "pwned").exists()
     assert done.returncode == 0, done.stderr
     assert done.stdout == EXPECTED.get(placement, "{}").format(value) + "\n"
@@ -71,24 +83,36 @@ def test_no_value_runs_as_shell_code_wherever_its_macro_stands(placement: str, v
 
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None)
-@given(value=st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40))
-def test_any_text_is_printed_back_unchanged(value: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+@given(
+    value=st.text(
+        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+        max_size=40,
+    )
+)
+def test_any_text_is_printed_back_unchanged(
+    value: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     cwd = tmp_path_factory.mktemp("fuzz")
-    for placement in ("printf '%s' {{v}}", "printf '%s' '{{v}}'", 'printf \'%s\' "{{v}}"'):
+    for placement in ("printf '%s' {{v}}", "printf '%s' '{{v}}'", "printf '%s' \"{{v}}\""):
         done = run(CommandTemplate({"cmdline": placement, "shell": True}).render({"v": value}), cwd)
         assert done.stdout == value
         assert list(cwd.iterdir()) == []
 
 
 def test_the_script_holds_no_value_only_quoted_references() -> None:
-    command = CommandTemplate({"cmdline": "echo {{v}} '{{v}}' \"{{w|d}}\"", "shell": True}).render({"v": "$(x)"})
-    assert command.args == "echo \"${PERFCHART_v}\" ''\"${PERFCHART_v}\"'' \"${PERFCHART_w}\""
+    command = CommandTemplate({"cmdline": "echo {{v}} '{{v}}' \"{{w|d}}\"", "shell": True}).render(
+        {"v": "$(x)"}
+    )
+    assert command.args == 'echo "${PERFCHART_v}" \'\'"${PERFCHART_v}"\'\' "${PERFCHART_w}"'
     assert command.env == {"PERFCHART_v": "$(x)", "PERFCHART_w": "d"}
 
 
 def test_a_macro_in_a_here_document_is_refused_at_load() -> None:
     block = load_yaml('cmdline: "cat <<EOF\\n{{v}}\\nEOF"\nshell: yes\n', "c.yml")
-    with pytest.raises(ConfigError, match=r"c.yml:1: cmdline: macro \{\{v\}\} is in a here-document.*stdin: or env:"):
+    with pytest.raises(
+        ConfigError,
+        match=r"c.yml:1: cmdline: macro \{\{v\}\} is in a here-document.*stdin: or env:",
+    ):
         CommandTemplate(block)
 
 
@@ -101,7 +125,11 @@ def test_the_channel_and_tasks_run_hostile_values_as_data(tmp_path: Path) -> Non
     bus.subscribe(channel.handle, *channel.subscribes)
     tasks = TaskRunner(task_specs([{"at": "setup", **block}]), bus, {"v": value})
     try:
-        bus.publish(ParameterUpdateEvent(parameters={"v": value}, previous={}, changes={"v": value}, traceids=[1]))
+        bus.publish(
+            ParameterUpdateEvent(
+                parameters={"v": value}, previous={}, changes={"v": value}, traceids=[1]
+            )
+        )
         recorder.wait_for(lambda events: any(isinstance(e, CmdlineExitEvent) for e in events))
         tasks.run("setup")
         recorder.wait_for(lambda events: any(isinstance(e, RunTaskCompletedEvent) for e in events))
@@ -113,7 +141,9 @@ def test_the_channel_and_tasks_run_hostile_values_as_data(tmp_path: Path) -> Non
 
 
 def test_without_shell_a_value_is_one_argument_whatever_it_holds(tmp_path: Path) -> None:
-    command = CommandTemplate({"cmdline": f"{sys.executable} -c 'import sys; print(sys.argv[1:])' '{{{{v}}}}' {{{{v}}}}"}).render({"v": "$(touch pwned) ' \""})
+    command = CommandTemplate(
+        {"cmdline": f"{sys.executable} -c 'import sys; print(sys.argv[1:])' '{{{{v}}}}' {{{{v}}}}"}
+    ).render({"v": "$(touch pwned) ' \""})
     done = run(command, tmp_path)
     assert done.stdout == repr(["$(touch pwned) ' \""] * 2) + "\n"
     assert not (tmp_path / "pwned").exists()
@@ -122,11 +152,19 @@ def test_without_shell_a_value_is_one_argument_whatever_it_holds(tmp_path: Path)
 def test_a_nul_byte_in_a_value_fails_the_run_not_perfchart(tmp_path: Path) -> None:
     bus = EventBus()
     recorder = Recorder(bus)
-    channel = CmdlineChannel({"cmdline": "echo {{v}}", "shell": True}, ChannelContext(bus, "c", {}, {}))
+    channel = CmdlineChannel(
+        {"cmdline": "echo {{v}}", "shell": True}, ChannelContext(bus, "c", {}, {})
+    )
     bus.subscribe(channel.handle, *channel.subscribes)
     try:
-        bus.publish(ParameterUpdateEvent(parameters={"v": "a\x00b"}, previous={}, changes={"v": "a\x00b"}, traceids=[1]))
-        events = recorder.wait_for(lambda events: any(isinstance(e, CmdlineExitEvent) for e in events))
+        bus.publish(
+            ParameterUpdateEvent(
+                parameters={"v": "a\x00b"}, previous={}, changes={"v": "a\x00b"}, traceids=[1]
+            )
+        )
+        events = recorder.wait_for(
+            lambda events: any(isinstance(e, CmdlineExitEvent) for e in events)
+        )
     finally:
         channel.close()
     assert [e.exitcode for e in events if isinstance(e, CmdlineExitEvent)] == [127]

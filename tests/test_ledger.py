@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from interpreter.core import EventBus, FlagUpdateEvent, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, RunEndEvent, RunKey
+from interpreter.core import (
+    EventBus,
+    FlagUpdateEvent,
+    LogLineEvent,
+    OutcomeEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunKey,
+)
 from interpreter.engine import ParameterBatch, Record, RunLedger, RunListener
 from interpreter.metrics import RunMetrics
 from interpreter.results import Exports
@@ -49,7 +57,10 @@ TIMES = ("start", "end", "duration", "dry_run")
 
 
 def records(results: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (results / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)
+        for line in (results / "runs.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
 
 
 class TrackersLast(Session):
@@ -63,12 +74,16 @@ class TrackersLast(Session):
         self.run_metrics = trackers
 
 
-def test_a_tracker_added_after_the_results_files_still_gets_every_metric_into_every_record(tmp_path: Path) -> None:
+def test_a_tracker_added_after_the_results_files_still_gets_every_metric_into_every_record(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "c.yml"
     path.write_text(CONFIG)
     session = TrackersLast(load_config(path), results_dir=tmp_path / "r")
     assert session.run() == 1  # size 2 exits 1
-    assert session.ledger._listeners[-1] is session.run_metrics, "the trackers really were the last listener"
+    assert session.ledger._listeners[-1] is session.run_metrics, (
+        "the trackers really were the last listener"
+    )
     got = records(tmp_path / "r")
     assert [(r["parameters"]["size"], r["status"], r["metrics"]) for r in got] == [
         (1, "OK", {"took": 10.0, "lines": 1.0}),
@@ -77,10 +92,16 @@ def test_a_tracker_added_after_the_results_files_still_gets_every_metric_into_ev
     ]
     rows = (tmp_path / "r" / "runs.csv").read_text(encoding="utf-8").splitlines()
     assert rows[0].endswith("metric:took,metric:lines")
-    assert [row.split(",")[-2:] for row in rows[1:]] == [["10.0", "1"], ["20.0", "1"], ["30.0", "1"]]
+    assert [row.split(",")[-2:] for row in rows[1:]] == [
+        ["10.0", "1"],
+        ["20.0", "1"],
+        ["30.0", "1"],
+    ]
 
 
-def test_one_chart_and_config_dry_and_real_give_the_same_records_apart_from_times(tmp_path: Path) -> None:
+def test_one_chart_and_config_dry_and_real_give_the_same_records_apart_from_times(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "c.yml"
     path.write_text(CONFIG)
     real = Session(load_config(path), results_dir=tmp_path / "real", seed=5)
@@ -88,7 +109,9 @@ def test_one_chart_and_config_dry_and_real_give_the_same_records_apart_from_time
     assert (real.run(), dry.run()) == (1, 1)
     as_real, as_dry = records(tmp_path / "real"), records(tmp_path / "dry")
     assert len(as_real) == 3
-    assert [{k: v for k, v in r.items() if k not in TIMES} for r in as_real] == [{k: v for k, v in r.items() if k not in TIMES} for r in as_dry]
+    assert [{k: v for k, v in r.items() if k not in TIMES} for r in as_real] == [
+        {k: v for k, v in r.items() if k not in TIMES} for r in as_dry
+    ]
     assert all(r["dry_run"] for r in as_dry) and not any("dry_run" in r for r in as_real)
     assert [r["duration"] for r in as_dry] == [0.25, 0.25, 0.25]
 
@@ -160,7 +183,12 @@ def test_the_update_says_whose_run_it_opens_and_the_record_says_it_too() -> None
     bus.dispatch()
     assert seen[0].run == RunKey(policy="explorer", repetition=2, number=5, lane=0)
     (record,) = ledger.open_runs
-    assert (record["policy"], record["repetition"], record["run"], record["parameters"]) == ("explorer", 2, 5, {"a": 1})
+    assert (record["policy"], record["repetition"], record["run"], record["parameters"]) == (
+        "explorer",
+        2,
+        5,
+        {"a": 1},
+    )
     # A second step's update ends the open run first, and a status set then still lands on the run it was set in.
     cursor.set_flag("status", "FAILED")
     cursor.set_parameters({"a": 2})
@@ -199,5 +227,13 @@ def test_flags_and_outcomes_reach_only_the_runs_their_traces_name() -> None:
     ledger.add(Keep())
     bus.dispatch()
     by_trace = {r["trace"]: r for r in closed}
-    assert (by_trace[one]["status"], by_trace[one]["exitcodes"], by_trace[one]["ok"]) == (None, [3], False)
-    assert (by_trace[two]["status"], by_trace[two]["exitcodes"], by_trace[two]["ok"]) == ("OK", [], True)
+    assert (by_trace[one]["status"], by_trace[one]["exitcodes"], by_trace[one]["ok"]) == (
+        None,
+        [3],
+        False,
+    )
+    assert (by_trace[two]["status"], by_trace[two]["exitcodes"], by_trace[two]["ok"]) == (
+        "OK",
+        [],
+        True,
+    )

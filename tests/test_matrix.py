@@ -43,7 +43,9 @@ def test_range_defaults_are_0_to_1_by_1():
 
 
 def test_range_stops_below_an_unreachable_max():
-    assert list(ParameterMatrix({"n": {"type": "range", "min": 0, "max": 10, "step": 3}}).axes["n"]) == [0, 3, 6, 9]
+    assert list(
+        ParameterMatrix({"n": {"type": "range", "min": 0, "max": 10, "step": 3}}).axes["n"]
+    ) == [0, 3, 6, 9]
 
 
 def test_range_of_equal_bounds_has_one_value():
@@ -68,7 +70,9 @@ def test_float_range_from_yaml_keeps_its_precision():
 
 
 def test_float_range_with_small_step_counts_exactly():
-    axis = ParameterMatrix({"f": {"type": "range", "min": 1e-05, "max": 0.0001, "step": 1e-05}}).axes["f"]
+    axis = ParameterMatrix(
+        {"f": {"type": "range", "min": 1e-05, "max": 0.0001, "step": 1e-05}}
+    ).axes["f"]
     assert len(axis) == 10
     assert axis[2] == 3e-05
     assert axis[-1] == 0.0001
@@ -100,17 +104,24 @@ def test_range_axis_indexing_is_like_a_sequence():
 
 
 def test_sample_draws_distinct_multiples_of_step_within_bounds():
-    axis = ParameterMatrix({"s": {"type": "sample", "min": 3, "max": 100, "step": 5, "samples": 15}}, seed=7).axes["s"]
+    axis = ParameterMatrix(
+        {"s": {"type": "sample", "min": 3, "max": 100, "step": 5, "samples": 15}}, seed=7
+    ).axes["s"]
     assert len(axis) == 15
     assert len(set(axis)) == 15
     assert all(3 <= v <= 100 and v % 5 == 0 for v in axis)
     assert all(type(v) is int for v in axis)
 
 
-def test_more_samples_than_values_uses_each_value_once_and_says_so(caplog: pytest.LogCaptureFixture):
+def test_more_samples_than_values_uses_each_value_once_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+):
     axis = ParameterMatrix({"s": {"type": "sample"}}, seed=1).axes["s"]
     assert sorted(axis) == [0, 1]
-    assert "10 asked, but only 2 distinct multiples of 1 lie in [0, 1]; each is used once" in caplog.text
+    assert (
+        "10 asked, but only 2 distinct multiples of 1 lie in [0, 1]; each is used once"
+        in caplog.text
+    )
 
 
 def test_a_trillion_samples_cost_no_memory():
@@ -119,17 +130,25 @@ def test_a_trillion_samples_cost_no_memory():
     axis = matrix.axes["s"]
     picked = [axis[i] for i in (0, 1, 10**6, 10**12 - 1)]
     assert len(set(picked)) == 4 and all(0 <= v <= 10**13 for v in picked)
-    assert picked == [ParameterMatrix({"s": {"min": 0, "max": 10**13, "samples": 10**12}}, seed=3).axes["s"][i] for i in (0, 1, 10**6, 10**12 - 1)]
+    assert picked == [
+        ParameterMatrix({"s": {"min": 0, "max": 10**13, "samples": 10**12}}, seed=3).axes["s"][i]
+        for i in (0, 1, 10**6, 10**12 - 1)
+    ]
 
 
 def test_a_sample_without_a_multiple_of_step_in_bounds_is_an_error():
-    with pytest.raises(ConfigError, match=r"matrix.s.step: no multiple of step 5 lies between min 3 and max 4"):
+    with pytest.raises(
+        ConfigError, match=r"matrix.s.step: no multiple of step 5 lies between min 3 and max 4"
+    ):
         ParameterMatrix({"s": {"min": 3, "max": 4, "step": 5}})
 
 
 def test_a_matrix_too_large_to_count_is_an_error_naming_it():
     axis = {"type": "range", "min": 1, "max": 10**7}
-    with pytest.raises(ConfigError, match=r"matrix: 10000000 x 10000000 x 10000000 = 1e\+21 permutations, more than"):
+    with pytest.raises(
+        ConfigError,
+        match=r"matrix: 10000000 x 10000000 x 10000000 = 1e\+21 permutations, more than",
+    ):
         ParameterMatrix({"a": axis, "b": axis, "c": axis}).check_countable()
 
 
@@ -142,7 +161,9 @@ def test_missing_type_means_sample():
 
 
 def test_float_sample_is_clean():
-    axis = ParameterMatrix({"s": {"min": 0.0, "max": 1.0, "step": 0.1, "samples": 200}}, seed=3).axes["s"]
+    axis = ParameterMatrix(
+        {"s": {"min": 0.0, "max": 1.0, "step": 0.1, "samples": 200}}, seed=3
+    ).axes["s"]
     assert all(len(repr(v)) <= 3 for v in axis)
     assert {round(v * 10) for v in axis} == set(range(11))
 
@@ -248,7 +269,10 @@ def test_size_is_exact_beyond_len():
 
 
 axis_specs = st.one_of(
-    st.builds(lambda v: {"type": "discreet", "values": v}, st.lists(st.integers(-5, 5), min_size=1, max_size=4)),
+    st.builds(
+        lambda v: {"type": "discreet", "values": v},
+        st.lists(st.integers(-5, 5), min_size=1, max_size=4),
+    ),
     st.builds(
         lambda low, n, step: {"type": "range", "min": low, "max": low + n * step, "step": step},
         st.integers(-10, 10),
@@ -277,22 +301,46 @@ def test_matrix_agrees_with_itertools_product(axes, seed):
 @pytest.mark.parametrize(
     ("axis", "key", "words"),
     [
-        ({"type": "grid"}, "matrix.apps.type", "unknown matrix type 'grid' (expected discreet, range or sample)"),
+        (
+            {"type": "grid"},
+            "matrix.apps.type",
+            "unknown matrix type 'grid' (expected discreet, range or sample)",
+        ),
         ({"type": ["range"]}, "matrix.apps.type", "unknown matrix type"),
-        ({"type": "discreet"}, "matrix.apps.values", "expected a non-empty list of values, got nothing"),
-        ({"type": "discreet", "values": []}, "matrix.apps.values", "expected a non-empty list of values, got an empty list"),
-        ({"type": "discrete", "values": 5}, "matrix.apps.values", "expected a non-empty list of values, got 5"),
+        (
+            {"type": "discreet"},
+            "matrix.apps.values",
+            "expected a non-empty list of values, got nothing",
+        ),
+        (
+            {"type": "discreet", "values": []},
+            "matrix.apps.values",
+            "expected a non-empty list of values, got an empty list",
+        ),
+        (
+            {"type": "discrete", "values": 5},
+            "matrix.apps.values",
+            "expected a non-empty list of values, got 5",
+        ),
         ({"type": "range", "min": "ten"}, "matrix.apps.min", "expected a number, got 'ten'"),
         ({"type": "range", "max": True}, "matrix.apps.max", "expected a number, got True"),
         ({"type": "range", "max": float("inf")}, "matrix.apps.max", "expected a number, got inf"),
         ({"type": "range", "step": 0}, "matrix.apps.step", "expected a step greater than 0, got 0"),
-        ({"type": "range", "step": -1}, "matrix.apps.step", "expected a step greater than 0, got -1"),
+        (
+            {"type": "range", "step": -1},
+            "matrix.apps.step",
+            "expected a step greater than 0, got -1",
+        ),
         ({"type": "range", "min": 5, "max": 1}, "matrix.apps.min", "min 5 is greater than max 1"),
         ({"type": "sample", "min": 2, "max": 1}, "matrix.apps.min", "min 2 is greater than max 1"),
         ({"type": "sample", "step": 0.0}, "matrix.apps.step", "expected a step greater than 0"),
         ({"samples": 0}, "matrix.apps.samples", "expected a whole number of at least 1, got 0"),
         ({"samples": 2.5}, "matrix.apps.samples", "expected a whole number of at least 1, got 2.5"),
-        ({"type": "range", "samples": 3}, "matrix.apps.samples", "unknown key 'samples' (expected max, min, step, type)"),
+        (
+            {"type": "range", "samples": 3},
+            "matrix.apps.samples",
+            "unknown key 'samples' (expected max, min, step, type)",
+        ),
         ({"type": "discreet", "values": [1], "step": 1}, "matrix.apps.step", "unknown key 'step'"),
     ],
 )
@@ -305,12 +353,20 @@ def test_axis_errors_name_the_key(axis, key, words):
 
 def test_non_mapping_axis_is_an_error_naming_the_parameter():
     error = config_error({"apps": [1, 2]})
-    assert str(error) == "matrix.apps: expected a mapping with a type (discreet, range or sample), got a list"
+    assert (
+        str(error)
+        == "matrix.apps: expected a mapping with a type (discreet, range or sample), got a list"
+    )
 
 
-@pytest.mark.parametrize(("spec", "got"), [({}, "no parameters"), ([1], "a list"), (None, "nothing")])
+@pytest.mark.parametrize(
+    ("spec", "got"), [({}, "no parameters"), ([1], "a list"), (None, "nothing")]
+)
 def test_matrix_must_be_a_non_empty_mapping(spec, got):
-    assert str(config_error(spec)) == f"matrix: expected a mapping of parameter names to axes, got {got}"
+    assert (
+        str(config_error(spec))
+        == f"matrix: expected a mapping of parameter names to axes, got {got}"
+    )
 
 
 def test_parameter_names_are_strings():
@@ -318,7 +374,10 @@ def test_parameter_names_are_strings():
 
 
 def test_error_key_path_can_be_given_for_plain_dicts():
-    assert config_error({"apps": {"type": "x"}}, key="policies[0].matrix").key == "policies[0].matrix.apps.type"
+    assert (
+        config_error({"apps": {"type": "x"}}, key="policies[0].matrix").key
+        == "policies[0].matrix.apps.type"
+    )
 
 
 def test_errors_from_yaml_point_at_file_and_line():
@@ -334,7 +393,10 @@ def test_errors_from_yaml_point_at_file_and_line():
         "perf.yml",
     )
     error = config_error(config["policies"][0]["matrix"])
-    assert str(error) == "perf.yml:8: policies[0].matrix.size.step: expected a step greater than 0, got 0"
+    assert (
+        str(error)
+        == "perf.yml:8: policies[0].matrix.size.step: expected a step greater than 0, got 0"
+    )
 
 
 # --- MultiStep values ---------------------------------------------------------
@@ -346,7 +408,15 @@ def plain(expression, names):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(7, 7), ("n * 2", 6), ("fast", "fast"), ("n", 3), ("1.2.3", "1.2.3"), ("two words", "two words"), ("'quoted'", "quoted")],
+    [
+        (7, 7),
+        ("n * 2", 6),
+        ("fast", "fast"),
+        ("n", 3),
+        ("1.2.3", "1.2.3"),
+        ("two words", "two words"),
+        ("'quoted'", "quoted"),
+    ],
 )
 def test_a_fixed_value_is_evaluated_only_when_it_is_an_expression_over_known_names(value, expected):
     assert fixed_value(value, {"n": 3}, plain) == expected
@@ -358,14 +428,20 @@ def test_a_fixed_value_naming_an_unknown_name_inside_an_expression_is_an_error()
 
 
 def test_step_values_are_lazy_and_indexable():
-    values = StepValues([{"parameter": "a", "min": 0, "max": 10**9}, {"parameter": "b", "values": ["x", "y"]}], seed=1, evaluate=plain)
+    values = StepValues(
+        [{"parameter": "a", "min": 0, "max": 10**9}, {"parameter": "b", "values": ["x", "y"]}],
+        seed=1,
+        evaluate=plain,
+    )
     assert len(values) == 2 * (10**9 + 1)
     assert values[3] == {"a": 1, "b": "y"}
     assert next(iter(values)) == {"a": 0, "b": "x"}
 
 
 def test_only_fixed_values_make_one_combination():
-    assert list(StepValues([{"parameter": "a", "value": "1 + 1"}], seed=1, evaluate=plain)) == [{"a": 2}]
+    assert list(StepValues([{"parameter": "a", "value": "1 + 1"}], seed=1, evaluate=plain)) == [
+        {"a": 2}
+    ]
 
 
 @pytest.mark.parametrize(

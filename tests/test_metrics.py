@@ -80,7 +80,10 @@ def run(tmp_path: Path, text: str = CONFIG, **defines: Any) -> tuple[int, Path]:
     workload = tmp_path / "workload.py"
     workload.write_text(WORKLOAD)
     results = tmp_path / "results"
-    session = Session(load_config(config, {"python": sys.executable, "workload": str(workload), **defines}), results_dir=results)
+    session = Session(
+        load_config(config, {"python": sys.executable, "workload": str(workload), **defines}),
+        results_dir=results,
+    )
     return session.run(), results
 
 
@@ -104,7 +107,9 @@ def test_trackers_put_each_runs_metrics_in_runs_jsonl_and_runs_csv(tmp_path: Pat
         assert metrics["chars"] == (statistics.mean(len(line) for line in printed) if n else None)
         assert metrics["absent"] == 0  # a count of nothing is a real zero
         assert 0.05 <= metrics["wait"] <= record["duration"]
-        assert record.get("samples", {}).get("value") == ([i * 10 for i in range(n)] if n > 1 else None)
+        assert record.get("samples", {}).get("value") == (
+            [i * 10 for i in range(n)] if n > 1 else None
+        )
     rows = {int(row["n"]): row for row in csv.DictReader((results / "runs.csv").open())}
     assert rows[0]["metric:value"] == "" and rows[0]["metric:lines"] == "0"
     assert float(rows[3]["metric:value"]) == 10.0
@@ -119,7 +124,15 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     assert len(runs) == 9
     summary = json.loads((results / "summary.json").read_text())
     assert summary["varied"] == ["n"]
-    assert [m["name"] for m in summary["metrics"]] == ["lines", "value", "top", "chars", "wait", "absent", "duration"]
+    assert [m["name"] for m in summary["metrics"]] == [
+        "lines",
+        "value",
+        "top",
+        "chars",
+        "wait",
+        "absent",
+        "duration",
+    ]
     groups = {g["parameters"]["n"]: g for g in summary["groups"]}
     table = {int(row["n"]): row for row in csv.DictReader((results / "summary.csv").open())}
     for n in (0, 1, 3):
@@ -130,7 +143,9 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
         assert wait["mean"] == pytest.approx(statistics.mean(waits))
         assert wait["stddev"] == pytest.approx(statistics.stdev(waits))
         assert wait["median"] == pytest.approx(statistics.median(waits))
-        assert wait["p95"] == pytest.approx(statistics.quantiles(waits, n=100, method="inclusive")[94])
+        assert wait["p95"] == pytest.approx(
+            statistics.quantiles(waits, n=100, method="inclusive")[94]
+        )
         assert wait["mean_err"] == pytest.approx(statistics.stdev(waits) / math.sqrt(3))
         assert groups[n]["metrics"]["duration"]["mean"] == pytest.approx(statistics.mean(durations))
         assert float(table[n]["wait:stddev"]) == pytest.approx(statistics.stdev(waits))
@@ -138,7 +153,12 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     assert groups[0]["metrics"]["value"] == {"mean": None, "max": None, "p50": None}
     assert table[0]["value:mean"] == ""
     # Filed run by run as the session went, the summary is what the finished runs.jsonl gives.
-    with Grouping.of(SessionReader(results).runs(), with_duration(load_config(results / ".." / "metrics.yml", {"python": "", "workload": ""}).metrics)) as grouping:
+    with Grouping.of(
+        SessionReader(results).runs(),
+        with_duration(
+            load_config(results / ".." / "metrics.yml", {"python": "", "workload": ""}).metrics
+        ),
+    ) as grouping:
         assert [g.row(grouping.metrics) for g in grouping.groups()] == summary["groups"]
 
 
@@ -148,7 +168,11 @@ def test_accumulator_matches_the_statistics_module() -> None:
     acc = Accumulator(keep_values=True)
     for value in values:
         acc.add(value)
-    got = acc.result(summarizers(["mean", "stddev", "min", "max", "count", "sum", "median", "p90", "p99.9", "p0", "p100"]))
+    got = acc.result(
+        summarizers(
+            ["mean", "stddev", "min", "max", "count", "sum", "median", "p90", "p99.9", "p0", "p100"]
+        )
+    )
     cuts = statistics.quantiles(values, n=1000, method="inclusive")
     assert got["mean"] == pytest.approx(statistics.mean(values))
     assert got["stddev"] == pytest.approx(statistics.stdev(values))
@@ -161,7 +185,9 @@ def test_accumulator_matches_the_statistics_module() -> None:
 
 
 def test_original_summarizer_forms_are_accepted() -> None:
-    found = summarizers(["mean_err", {"class": "summarize.PercentileSummarizer", "name": "p90", "percentile": 90}])
+    found = summarizers(
+        ["mean_err", {"class": "summarize.PercentileSummarizer", "name": "p90", "percentile": 90}]
+    )
     assert [s.name for s in found] == ["mean", "mean_err", "p90"]
 
 
@@ -186,7 +212,9 @@ trackers:
     assert Session(load_config(config), results_dir=tmp_path / "r", dry_run=True).run() == 0
     runs = records(tmp_path / "r")
     # The simulated answer sets the status flag; no command runs, so no exit is counted; the span is the run's own.
-    assert [r["metrics"] for r in runs] == [{"flags": 1, "passed": 1, "exits": 0, "span": r["duration"]} for r in runs]
+    assert [r["metrics"] for r in runs] == [
+        {"flags": 1, "passed": 1, "exits": 0, "span": r["duration"]} for r in runs
+    ]
     assert len(runs) == 2
 
 
@@ -215,8 +243,18 @@ def error(tmp_path: Path, trackers: str, base: str = BASE) -> ConfigError:
 @pytest.mark.parametrize(
     ("tracker", "line", "key", "message"),
     [
-        ("  - class: tracker.DurationTrackr\n", 9, "trackers[0].class", "unknown tracker class 'tracker.DurationTrackr' (did you mean tracker.DurationTracker?"),
-        ("  - class: count\n    metric: rpz\n    events: LogLineEvent\n", 10, "trackers[0].metric", "metric 'rpz' is not declared in config.metrics (declared: rps)"),
+        (
+            "  - class: tracker.DurationTrackr\n",
+            9,
+            "trackers[0].class",
+            "unknown tracker class 'tracker.DurationTrackr' (did you mean tracker.DurationTracker?",
+        ),
+        (
+            "  - class: count\n    metric: rpz\n    events: LogLineEvent\n",
+            10,
+            "trackers[0].metric",
+            "metric 'rpz' is not declared in config.metrics (declared: rps)",
+        ),
         (
             "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - metric: rps\n        attrib: line\n        match: 'rps=([0-9.]+'\n",
             14,
@@ -235,14 +273,41 @@ def error(tmp_path: Path, trackers: str, base: str = BASE) -> ConfigError:
             "trackers[0].extract[0].match",
             "has 2 groups",
         ),
-        ("  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, eval: line}\n", 12, "trackers[0].extract[0]", "not both"),
-        ("  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, eval: '__import__(1)'}\n", 12, "trackers[0].extract[0].eval", "not allowed"),
-        ("  - class: count\n    metric: rps\n    events: LogLinEvent\n", 11, "trackers[0].events", "no event class is called 'LogLinEvent' (did you mean LogLineEvent?)"),
-        ("  - class: count\n    metric: rps\n    events: LogLineEvent\n    step: 'x ='\n", 12, "trackers[0].step", "invalid syntax"),
-        ("  - class: duration\n    metric: rps\n    events: {start: ParameterUpdateEvent}\n", 11, "trackers[0].events", "missing required key 'end'"),
+        (
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, eval: line}\n",
+            12,
+            "trackers[0].extract[0]",
+            "not both",
+        ),
+        (
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, eval: '__import__(1)'}\n",
+            12,
+            "trackers[0].extract[0].eval",
+            "not allowed",
+        ),
+        (
+            "  - class: count\n    metric: rps\n    events: LogLinEvent\n",
+            11,
+            "trackers[0].events",
+            "no event class is called 'LogLinEvent' (did you mean LogLineEvent?)",
+        ),
+        (
+            "  - class: count\n    metric: rps\n    events: LogLineEvent\n    step: 'x ='\n",
+            12,
+            "trackers[0].step",
+            "invalid syntax",
+        ),
+        (
+            "  - class: duration\n    metric: rps\n    events: {start: ParameterUpdateEvent}\n",
+            11,
+            "trackers[0].events",
+            "missing required key 'end'",
+        ),
     ],
 )
-def test_a_bad_tracker_is_a_located_error(tmp_path: Path, tracker: str, line: int, key: str, message: str) -> None:
+def test_a_bad_tracker_is_a_located_error(
+    tmp_path: Path, tracker: str, line: int, key: str, message: str
+) -> None:
     problem = error(tmp_path, tracker)
     assert (problem.file, problem.line, problem.key) == (str(tmp_path / "bad.yml"), line, key)
     assert message in problem.message
@@ -251,13 +316,25 @@ def test_a_bad_tracker_is_a_located_error(tmp_path: Path, tracker: str, line: in
 @pytest.mark.parametrize(
     ("metrics", "line", "key", "message"),
     [
-        ("    - name: rps\n      summarize: [mean, p95, avg]\n", 4, "config.metrics[0].summarize", "unknown summarizer 'avg'"),
+        (
+            "    - name: rps\n      summarize: [mean, p95, avg]\n",
+            4,
+            "config.metrics[0].summarize",
+            "unknown summarizer 'avg'",
+        ),
         ("    - name: rps\n    - name: rps\n", 4, "config.metrics[1]", "declared twice"),
         ("    - name: duration\n", 3, "config.metrics[0].name", "recorded for every run"),
-        ("    - name: rps\n      aggregate: average\n", 4, "config.metrics[0].aggregate", "expected one of: mean, median"),
+        (
+            "    - name: rps\n      aggregate: average\n",
+            4,
+            "config.metrics[0].aggregate",
+            "expected one of: mean, median",
+        ),
     ],
 )
-def test_a_bad_metric_is_a_located_error(tmp_path: Path, metrics: str, line: int, key: str, message: str) -> None:
+def test_a_bad_metric_is_a_located_error(
+    tmp_path: Path, metrics: str, line: int, key: str, message: str
+) -> None:
     base = BASE.replace("    - name: rps\n", metrics).replace("trackers:\n", "")
     problem = error(tmp_path, "", base)
     assert (problem.line, problem.key) == (line, key)
@@ -268,24 +345,42 @@ def test_a_bad_metric_is_a_located_error(tmp_path: Path, metrics: str, line: int
 COLUMNS = "160"
 
 
-def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     config = tmp_path / "bad.yml"
-    config.write_text(BASE + "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, match: 'rps=[0-9.]+'}\n")
-    done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"), env=environ(COLUMNS=COLUMNS))
+    config.write_text(
+        BASE
+        + "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, match: 'rps=[0-9.]+'}\n"
+    )
+    done = perfchart(
+        "run",
+        str(config),
+        "--dry-run",
+        "--results",
+        str(tmp_path / "r"),
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
-    assert done.stderr.startswith(f"perfchart: error: {config}:12: trackers[0].extract[0].match: regular expression 'rps=[0-9.]+' has no group")
+    assert done.stderr.startswith(
+        f"perfchart: error: {config}:12: trackers[0].extract[0].match: regular expression 'rps=[0-9.]+' has no group"
+    )
     assert not (tmp_path / "r").exists()
 
 
-def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_to_the_file(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_to_the_file(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     config = tmp_path / "wide.yml"
     config.write_text(
         "policies:\n  - class: multivariable-explorer\n    matrix: {a: {type: range, min: 1, max: 1000}}\n"
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
     )
     results = tmp_path / "r"
-    done = perfchart("run", str(config), "--dry-run", "--results", str(results), env=environ(COLUMNS=COLUMNS))
+    done = perfchart(
+        "run", str(config), "--dry-run", "--results", str(results), env=environ(COLUMNS=COLUMNS)
+    )
     assert done.returncode == 0, done.stderr
     shown = [int(word[2:]) for word in done.stderr.split() if word.startswith("a=")]
     assert shown == [*range(1, 11), *range(991, 1001)]
@@ -338,7 +433,9 @@ def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> N
     assert (tmp_path / "r" / "summary.json").is_file()
 
 
-def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     """The HTTP example's `simulate:` (status 200 after 0.001 + kib/100000 s, 4 in flight) drives the trackers."""
     examples = Path(__file__).resolve().parent.parent / "examples"
     text = (examples / "http-sweep.yml").read_text()
@@ -360,16 +457,28 @@ trackers:
 """
     config = tmp_path / "http-sweep.yml"
     config.write_text(text)
-    done = perfchart("run", str(config), "--dry-run", "-q", "--results", str(tmp_path / "r"), env=environ(COLUMNS=COLUMNS))
+    done = perfchart(
+        "run",
+        str(config),
+        "--dry-run",
+        "-q",
+        "--results",
+        str(tmp_path / "r"),
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert done.returncode == 0, done.stderr
     runs = records(tmp_path / "r")
-    assert sorted((r["parameters"]["kib"], r["parameters"]["requests"]) for r in runs) == [(k, n) for k in (1, 64, 1024) for n in (10, 40)]
+    assert sorted((r["parameters"]["kib"], r["parameters"]["requests"]) for r in runs) == [
+        (k, n) for k in (1, 64, 1024) for n in (10, 40)
+    ]
     for record in runs:
         kib, requests = record["parameters"]["kib"], record["parameters"]["requests"]
         each = 0.001 + kib / 100000
         assert record["metrics"]["latency"] == pytest.approx(each)
         assert record["metrics"]["answered"] == requests
-        assert record["metrics"]["batch_time"] == pytest.approx(math.ceil(requests / 4) * each, abs=1e-6)
+        assert record["metrics"]["batch_time"] == pytest.approx(
+            math.ceil(requests / 4) * each, abs=1e-6
+        )
 
 
 def test_a_filter_says_which_event_classes_it_can_select() -> None:
@@ -377,5 +486,7 @@ def test_a_filter_says_which_event_classes_it_can_select() -> None:
     assert not EventFilter("LogLineEvent[stream=stderr]").selects(TickEvent)
     assert EventFilter("OutcomeEvent").selects(CmdlineExitEvent)  # a subclass of a named class
     assert not EventFilter("CmdlineExitEvent").selects(OutcomeEvent)
-    assert EventFilter("*[name=status]").selects(FlagUpdateEvent) and EventFilter("*").selects(TickEvent)
+    assert EventFilter("*[name=status]").selects(FlagUpdateEvent) and EventFilter("*").selects(
+        TickEvent
+    )
     assert EventFilter(":not(LogLineEvent)").selects(TickEvent)

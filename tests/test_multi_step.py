@@ -51,7 +51,9 @@ def test_inclusive_no_leaves_out_max() -> None:
 
 
 def test_a_sample_draws_distinct_values_reproducibly() -> None:
-    config = step("[{parameter: n, min: 1, max: 10, sample: 10}, {parameter: m, min: 0, max: 1000, step: 5, sample: 4}]")
+    config = step(
+        "[{parameter: n, min: 1, max: 10, sample: 10}, {parameter: m, min: 0, max: 1000, step: 5, sample: 4}]"
+    )
     first, again, other = (multi(config, seed=seed) for seed in (3, 3, 4))
     for h in (first, again, other):
         while not h.final:
@@ -82,7 +84,10 @@ def test_value_expressions_see_definitions_and_the_combination_whose_names_win()
     h = multi(step(values), definitions={"scale": 10, "a": 100})
     while not h.final:
         advance(h)
-    assert h.parameters() == [{"a": 1, "total": 10, "mode": "fast", "n": 7}, {"a": 2, "total": 20, "mode": "fast", "n": 7}]
+    assert h.parameters() == [
+        {"a": 1, "total": 10, "mode": "fast", "n": 7},
+        {"a": 2, "total": 20, "mode": "fast", "n": 7},
+    ]
 
 
 def test_a_step_of_fixed_values_is_one_run() -> None:
@@ -99,7 +104,12 @@ def test_a_broken_value_expression_names_its_key() -> None:
 
 
 def test_the_start_event_is_untraced_then_the_start_task_runs_before_the_first_value() -> None:
-    h = multi(step("[{parameter: a, values: [1]}]", f"    events: {{start: \"LogLineEvent[line='ready']\", advance: {OK}}}\n    tasks: {{start: warmup}}\n").replace(f"    events: {{advance: {OK}}}\n", ""))
+    h = multi(
+        step(
+            "[{parameter: a, values: [1]}]",
+            f"    events: {{start: \"LogLineEvent[line='ready']\", advance: {OK}}}\n    tasks: {{start: warmup}}\n",
+        ).replace(f"    events: {{advance: {OK}}}\n", "")
+    )
     h.advance(10)
     assert h.updates == [] and h.tasks == []
     h.signal(LogLineEvent, traced=False, line="ready")
@@ -109,7 +119,12 @@ def test_the_start_event_is_untraced_then_the_start_task_runs_before_the_first_v
 
 
 def test_pre_value_runs_before_each_value_and_post_value_after_it() -> None:
-    h = multi(step("[{parameter: a, values: [1, 2]}]", "    tasks: {pre_value: prepare, post_value: settle}\n"))
+    h = multi(
+        step(
+            "[{parameter: a, values: [1, 2]}]",
+            "    tasks: {pre_value: prepare, post_value: settle}\n",
+        )
+    )
     assert h.updates == [] and [task for task, _ in h.tasks] == ["prepare"]
     h.complete("prepare")
     assert h.parameters() == [{"a": 1}]
@@ -123,7 +138,9 @@ def test_pre_value_runs_before_each_value_and_post_value_after_it() -> None:
 
 
 def test_the_advance_count_is_an_expression_and_only_this_runs_events_count() -> None:
-    h = multi(step("[{parameter: a, values: [2, 3]}]", "    advance_condition: {events: 'a + _i'}\n"))
+    h = multi(
+        step("[{parameter: a, values: [2, 3]}]", "    advance_condition: {events: 'a + _i'}\n")
+    )
     first = h.trace
     h.publish(LogLineEvent(traceids=[first + 50], line="ok"))
     h.publish(LogLineEvent(line="ok"))
@@ -140,7 +157,9 @@ def test_the_advance_count_is_an_expression_and_only_this_runs_events_count() ->
 
 
 def test_notrace_lifts_the_trace_requirement() -> None:
-    h = multi(step("[{parameter: a, values: [1, 2]}]").replace(OK, "\"LogLineEvent[line='ok']:notrace\""))
+    h = multi(
+        step("[{parameter: a, values: [1, 2]}]").replace(OK, "\"LogLineEvent[line='ok']:notrace\"")
+    )
     h.signal(LogLineEvent, traced=False, line="ok")
     h.complete("intertest")
     assert len(h.updates) == 2
@@ -155,7 +174,12 @@ def test_without_an_advance_event_each_value_advances_at_once() -> None:
 
 
 def test_the_advance_timeout_sets_its_status_and_advances_anyway() -> None:
-    h = multi(step("[{parameter: a, values: [1, 2]}]", "    advance_condition: {timeout: 30s, timeout_status: SLOW}\n"))
+    h = multi(
+        step(
+            "[{parameter: a, values: [1, 2]}]",
+            "    advance_condition: {timeout: 30s, timeout_status: SLOW}\n",
+        )
+    )
     h.advance(29)
     assert "SendStepParameters" in h.states
     h.advance(1)
@@ -174,7 +198,9 @@ def test_the_default_timeout_status_is_timeout() -> None:
 
 
 def test_values_exhausted_set_ok_and_the_next_step_starts() -> None:
-    h = multi(step("[{parameter: a, values: [1, 2]}]") + "  - values: [{parameter: b, values: [9]}]\n")
+    h = multi(
+        step("[{parameter: a, values: [1, 2]}]") + "  - values: [{parameter: b, values: [9]}]\n"
+    )
     advance(h)
     advance(h)
     assert h.parameters() == [{"a": 1}, {"a": 2}, {"b": 9}]
@@ -183,10 +209,16 @@ def test_values_exhausted_set_ok_and_the_next_step_starts() -> None:
 
 def test_end_and_fail_events_of_any_run_of_the_step_count_at_any_moment() -> None:
     extra = "    end_condition: {events: 2}\n"
-    h = multi(step("[{parameter: a, values: [1, 2, 3, 4]}]", extra).replace(f"advance: {OK}", f"advance: {OK}, end: {END}, fail: {FAIL}") + "  - values: [{parameter: b, values: [9]}]\n")
+    h = multi(
+        step("[{parameter: a, values: [1, 2, 3, 4]}]", extra).replace(
+            f"advance: {OK}", f"advance: {OK}, end: {END}, fail: {FAIL}"
+        )
+        + "  - values: [{parameter: b, values: [9]}]\n"
+    )
     first = h.trace
     advance(h)
-    h.publish(LogLineEvent(traceids=[first], line="fail"))  # the first run's, arriving during the second
+    # the first run's, arriving during the second
+    h.publish(LogLineEvent(traceids=[first], line="fail"))
     assert "SendStepParameters" in h.states
     h.publish(LogLineEvent(traceids=[first], line="end"))
     assert h.parameters() == [{"a": 1}, {"a": 2}, {"b": 9}]  # values 3 and 4 skipped
@@ -194,7 +226,10 @@ def test_end_and_fail_events_of_any_run_of_the_step_count_at_any_moment() -> Non
 
 
 def test_end_events_of_another_step_are_ignored() -> None:
-    h = multi(step("[{parameter: a, values: [1]}]") + f"  - values: [{{parameter: b, values: [2, 3]}}]\n    events: {{end: {END}, advance: {OK}}}\n")
+    h = multi(
+        step("[{parameter: a, values: [1]}]")
+        + f"  - values: [{{parameter: b, values: [2, 3]}}]\n    events: {{end: {END}, advance: {OK}}}\n"
+    )
     old = h.trace
     advance(h)
     h.publish(LogLineEvent(traceids=[old], line="end"))
@@ -204,9 +239,15 @@ def test_end_events_of_another_step_are_ignored() -> None:
     assert h.final
 
 
-def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_runs_its_end_task() -> None:
+def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_runs_its_end_task() -> (
+    None
+):
     extra = "    end_condition: {events: 1, linger: 20s}\n    tasks: {end: cleanup}\n"
-    h = multi(step("[{parameter: a, values: [1]}]", extra).replace(f"advance: {OK}", f"advance: {OK}, end: {END}"))
+    h = multi(
+        step("[{parameter: a, values: [1]}]", extra).replace(
+            f"advance: {OK}", f"advance: {OK}, end: {END}"
+        )
+    )
     advance(h)
     assert h.states[-1] == "AwaitEnd"
     assert h.statuses() == ["OK"]
@@ -222,7 +263,11 @@ def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_r
 
 
 def test_an_end_condition_without_events_only_lingers() -> None:
-    h = multi(step("[{parameter: a, values: [1]}]", "    end_condition: {linger: 3}\n").replace(f"advance: {OK}", f"advance: {OK}, end: {END}"))
+    h = multi(
+        step("[{parameter: a, values: [1]}]", "    end_condition: {linger: 3}\n").replace(
+            f"advance: {OK}", f"advance: {OK}, end: {END}"
+        )
+    )
     advance(h)
     assert h.states[-1] == "Linger"
     h.advance(3)
@@ -231,7 +276,12 @@ def test_an_end_condition_without_events_only_lingers() -> None:
 
 
 def test_a_step_that_stalls_completes_with_status_stalled() -> None:
-    h = multi(step("[{parameter: a, values: [1]}]", "    end_condition: {events: 1}\n").replace(f"advance: {OK}", f"advance: {OK}, end: {END}"), stale_timeout=30)
+    h = multi(
+        step("[{parameter: a, values: [1]}]", "    end_condition: {events: 1}\n").replace(
+            f"advance: {OK}", f"advance: {OK}, end: {END}"
+        ),
+        stale_timeout=30,
+    )
     advance(h)
     h.advance(30)
     assert h.statuses() == ["OK", "stalled"]
@@ -243,7 +293,14 @@ def test_two_multi_step_policies_on_one_bus_never_advance_each_other() -> None:
     other = PolicyRunner(
         resolve("multi-step"),
         load_yaml(step("[{parameter: b, values: [1, 2]}]"), "other.yml"),
-        bus=h.bus, batch=h.batch, cursor=h.ledger.cursor("multi-step", 1), clock=h.clock, timers=h.timers, definitions={}, seed=1, run_task=lambda task, traces: None,
+        bus=h.bus,
+        batch=h.batch,
+        cursor=h.ledger.cursor("multi-step", 1),
+        clock=h.clock,
+        timers=h.timers,
+        definitions={},
+        seed=1,
+        run_task=lambda task, traces: None,
     )
     h.bus.subscribe(other.handle)
     h.loop.runners.append(other)
@@ -265,9 +322,19 @@ def test_an_interrupt_ends_the_policy_and_marks_the_run() -> None:
 
 def test_the_chart_reads_as_the_policy() -> None:
     statechart = resolve("policy.MultiStepPolicy").statechart()
-    assert {"Start", "StartStep", "RunStep", "NextStepValue", "SendStepParameters", "CompleteStep", "End"} <= set(statechart.states)
+    assert {
+        "Start",
+        "StartStep",
+        "RunStep",
+        "NextStepValue",
+        "SendStepParameters",
+        "CompleteStep",
+        "End",
+    } <= set(statechart.states)
     # One transition on the step catches end and fail at any moment of it.
-    assert "traced(event, updates) and ended + 1 >= needed" in [t.guard for t in statechart.transitions_from("Step")]
+    assert "traced(event, updates) and ended + 1 >= needed" in [
+        t.guard for t in statechart.transitions_from("Step")
+    ]
 
 
 CONFIG = """
@@ -291,15 +358,26 @@ def test_real_commands_advance_the_values_and_a_failure_ends_its_step(tmp_path: 
     path.write_text(CONFIG)
     config = load_config(path, {"python": sys.executable})
     assert Session(config, results_dir=tmp_path / "results").run() == 1
-    runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
-    assert [(run["parameters"]["load"], run["status"], run["exitcodes"]) for run in runs] == [(1, None, [0]), (2, "OK", [0]), (10, None, [0]), (20, "FAILED", [1])]
+    runs = [
+        json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    ]
+    assert [(run["parameters"]["load"], run["status"], run["exitcodes"]) for run in runs] == [
+        (1, None, [0]),
+        (2, "OK", [0]),
+        (10, None, [0]),
+        (20, "FAILED", [1]),
+    ]
     assert runs[-1]["parameters"]["double"] == 40
 
 
 def test_a_dry_run_plans_every_value_of_every_step(tmp_path: Path) -> None:
     path = tmp_path / "steps.yml"
-    path.write_text(CONFIG.replace("fail: CmdlineExitNonzeroEvent", "end: CmdlineExitZeroEvent") + "")
+    path.write_text(
+        CONFIG.replace("fail: CmdlineExitNonzeroEvent", "end: CmdlineExitZeroEvent") + ""
+    )
     config = load_config(path, {"python": sys.executable})
     assert Session(config, results_dir=tmp_path / "results", dry_run=True).run() == 0
-    runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
+    runs = [
+        json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    ]
     assert [run["parameters"]["load"] for run in runs] == [1, 2, 10, 20]

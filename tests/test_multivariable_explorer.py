@@ -68,7 +68,10 @@ def test_each_run_gets_a_fresh_trace_and_flags_carry_it() -> None:
     finish_run(h, DeployFailedEvent)
     traces = [min(update.traceids) for update in h.updates[:2]]
     assert traces[0] != traces[1]
-    assert [(flag.value, set(flag.traceids)) for flag in h.flags] == [("OK", {traces[0]}), ("FAILED", {traces[1]})]
+    assert [(flag.value, set(flag.traceids)) for flag in h.flags] == [
+        ("OK", {traces[0]}),
+        ("FAILED", {traces[1]}),
+    ]
     assert [set(end.traceids) for end in h.run_ends] == [{traces[0]}, {traces[1]}]
 
 
@@ -95,7 +98,9 @@ def test_several_event_classes_for_one_status() -> None:
     assert len(h.updates) == 3
 
 
-def test_a_signal_from_another_run_is_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_signal_from_another_run_is_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     h = explorer(POLICY)
     with caplog.at_level(logging.WARNING, logger="perfchart.policy"):
         h.publish(DeployedEvent(traceids=[h.trace + 100]))
@@ -103,7 +108,9 @@ def test_a_signal_from_another_run_is_ignored_with_a_warning(caplog: pytest.LogC
     assert h.states[-1] == "Waiting"
     assert h.flags == []
     assert len(h.updates) == 1
-    assert [r.getMessage() for r in caplog.records] == ["multivariable-explorer: DeployedEvent from another run ignored"] * 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "multivariable-explorer: DeployedEvent from another run ignored"
+    ] * 2
 
 
 def test_notrace_filter_accepts_untraced_signals() -> None:
@@ -116,7 +123,9 @@ def test_notrace_filter_accepts_untraced_signals() -> None:
 def test_events_no_binding_wants_never_reach_sismic() -> None:
     h = explorer(POLICY)
     consumed: list[str] = []
-    h.runner.interpreter.attach(lambda meta: consumed.append(meta.event.name) if meta.name == "event consumed" else None)
+    h.runner.interpreter.attach(
+        lambda meta: consumed.append(meta.event.name) if meta.name == "event consumed" else None
+    )
     h.publish(ReadyEvent(traceids=[h.trace]))
     h.publish(Event(traceids=[h.trace]))
     assert consumed == []
@@ -185,7 +194,9 @@ def test_interrupt_ends_the_policy_through_its_final_state() -> None:
 
 
 def test_a_sampled_axis_is_reproducible_with_the_seed() -> None:
-    policy = POLICY.replace("size: {type: range, min: 10, max: 12}", "size: {min: 0, max: 1000, samples: 4}")
+    policy = POLICY.replace(
+        "size: {type: range, min: 10, max: 12}", "size: {min: 0, max: 1000, samples: 4}"
+    )
     first, second, other = (explorer(policy, seed=s) for s in (5, 5, 6))
     for h in (first, second, other):
         while not h.runner.final:

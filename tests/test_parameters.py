@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from interpreter.core import Event, EventBus, FlagUpdateEvent, ParameterUpdateEvent, RunEndEvent, RunKey
+from interpreter.core import (
+    Event,
+    EventBus,
+    FlagUpdateEvent,
+    ParameterUpdateEvent,
+    RunEndEvent,
+    RunKey,
+)
 from interpreter.engine import ParameterBatch
 
 
@@ -55,9 +62,16 @@ def test_flags_keep_their_place_around_the_update() -> None:
     batch.flag("note", "warm", new)
     batch.flush()
     seen = published(bus)
-    assert [type(e).__name__ for e in seen[-4:]] == ["FlagUpdateEvent", "RunEndEvent", "ParameterUpdateEvent", "FlagUpdateEvent"]
+    assert [type(e).__name__ for e in seen[-4:]] == [
+        "FlagUpdateEvent",
+        "RunEndEvent",
+        "ParameterUpdateEvent",
+        "FlagUpdateEvent",
+    ]
     status, end, update, note = seen[-4:]
-    assert isinstance(status, FlagUpdateEvent) and status.traceids == {old} and status.name == "status"
+    assert (
+        isinstance(status, FlagUpdateEvent) and status.traceids == {old} and status.name == "status"
+    )
     assert isinstance(end, RunEndEvent) and end.traceids == {old}
     assert isinstance(note, FlagUpdateEvent) and note.traceids == {new} and note.value == "warm"
 

@@ -20,8 +20,6 @@ from tests.harness import OpenEvent, Recorder
 PY = sys.executable
 
 
-
-
 def is_exit(event: Event) -> bool:
     return type(event) is OpenEvent and hasattr(event, "exitcode")
 
@@ -36,7 +34,9 @@ def launch(bus: EventBus, command: Command, **kwargs) -> ChildProcess:
         command,
         bus,
         source=kwargs.pop("source", "test"),
-        on_exit=lambda p: bus.publish(OpenEvent(exitcode=p.returncode, timedout=p.timedout, traceids=p.traceids)),
+        on_exit=lambda p: bus.publish(
+            OpenEvent(exitcode=p.returncode, timedout=p.timedout, traceids=p.traceids)
+        ),
         **kwargs,
     )
     process.start()
@@ -106,7 +106,9 @@ def test_undecodable_output_and_crlf(bus: EventBus) -> None:
 
 def test_cwd_env_and_stdin(bus: EventBus, tmp_path) -> None:
     code = "import os, sys; print(os.getcwd()); print(os.environ['PERF_RATE']); print(sys.stdin.read().upper())"
-    launch(bus, Command([PY, "-c", code], cwd=str(tmp_path), env={"PERF_RATE": "42"}, stdin="hello"))
+    launch(
+        bus, Command([PY, "-c", code], cwd=str(tmp_path), env={"PERF_RATE": "42"}, stdin="hello")
+    )
     events = Recorder(bus).wait_for(has_exit)
     assert lines(events) == [os.path.realpath(tmp_path), "42", "HELLO"]
 
@@ -222,10 +224,14 @@ def test_children_share_one_watcher_thread(bus: EventBus) -> None:
     assert all(p.finished and p.killed for p in processes)
 
 
-def test_without_pidfd_or_epoll_the_exit_still_follows_the_output(bus: EventBus, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_pidfd_or_epoll_the_exit_still_follows_the_output(
+    bus: EventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As on a system without Linux's pidfd and epoll: a thread waits for the exit, the watcher is woken to watch."""
     monkeypatch.setattr(process_module, "_pidfd", lambda pid: None)
-    monkeypatch.setattr(process_module, "_watcher", process_module._Watcher(selectors.PollSelector()))
+    monkeypatch.setattr(
+        process_module, "_watcher", process_module._Watcher(selectors.PollSelector())
+    )
     launch(bus, Command([PY, "-c", "for i in range(200): print(i)\nraise SystemExit(5)"]))
     events = Recorder(bus).wait_for(has_exit)
     exit_index = next(i for i, e in enumerate(events) if is_exit(e))
@@ -233,7 +239,9 @@ def test_without_pidfd_or_epoll_the_exit_still_follows_the_output(bus: EventBus,
     assert events[exit_index].exitcode == 5
 
 
-def test_a_failing_exit_callback_leaves_the_other_children_watched(bus: EventBus, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_exit_callback_leaves_the_other_children_watched(
+    bus: EventBus, caplog: pytest.LogCaptureFixture
+) -> None:
     def fail(process: ChildProcess) -> None:
         raise RuntimeError("broken callback")
 

@@ -26,20 +26,30 @@ def test_a_timeout_kills_a_descendant_that_ignores_sigterm_and_closed_its_output
     launch(bus, Command(STUBBORN + "; sleep 60", shell=True, timeout=0.3), grace=0.3)
     events = Recorder(bus).wait_for(has_exit)
     daemon = int(lines(events)[0])
-    assert wait_gone(daemon), "SIGKILL must follow SIGTERM once the leader is reaped and the pipes closed"
+    assert wait_gone(daemon), (
+        "SIGKILL must follow SIGTERM once the leader is reaped and the pipes closed"
+    )
 
 
 def test_the_next_run_of_a_channel_ends_what_the_previous_run_left_running() -> None:
     bus = EventBus()
     recorder = Recorder(bus)
-    channel = CmdlineChannel({"cmdline": STUBBORN + " # {{a}}", "shell": True}, ChannelContext(bus, "c", {}, {}))
+    channel = CmdlineChannel(
+        {"cmdline": STUBBORN + " # {{a}}", "shell": True}, ChannelContext(bus, "c", {}, {})
+    )
     bus.subscribe(channel.handle, *channel.subscribes)
     try:
-        bus.publish(ParameterUpdateEvent(parameters={"a": 1}, previous={}, changes={"a": 1}, traceids=[1]))
+        bus.publish(
+            ParameterUpdateEvent(parameters={"a": 1}, previous={}, changes={"a": 1}, traceids=[1])
+        )
         recorder.wait_for(lambda events: any(isinstance(e, CmdlineExitEvent) for e in events))
         daemon = int(recorder.of(LogLineEvent)[0].line)
         assert not gone(daemon), "a descendant outlives its command until the run is over"
-        bus.publish(ParameterUpdateEvent(parameters={"a": 2}, previous={"a": 1}, changes={"a": 2}, traceids=[2]))
+        bus.publish(
+            ParameterUpdateEvent(
+                parameters={"a": 2}, previous={"a": 1}, changes={"a": 2}, traceids=[2]
+            )
+        )
         recorder.wait_for(lambda events: len(recorder.of(CmdlineExitEvent)) == 2)
         assert wait_gone(daemon, timeout=5)
         second = int(recorder.of(LogLineEvent)[1].line)
@@ -74,6 +84,18 @@ def test_nothing_a_run_started_outlives_perfchart(perfchart: Perfchart, tmp_path
     config.write_text(CONFIG)
     pidfile = tmp_path / "pid"
     # A real process: what is tested is that its exit leaves nothing behind.
-    done = perfchart("run", str(config), "-q", "-D", f"pidfile={pidfile}", "--results", str(tmp_path / "r"), timeout=30, subprocess=True)
+    done = perfchart(
+        "run",
+        str(config),
+        "-q",
+        "-D",
+        f"pidfile={pidfile}",
+        "--results",
+        str(tmp_path / "r"),
+        timeout=30,
+        subprocess=True,
+    )
     assert done.returncode == 1, done.stderr
-    assert gone(int(pidfile.read_text())), "the last run timed out; its SIGTERM-proof descendant must not survive perfchart"
+    assert gone(int(pidfile.read_text())), (
+        "the last run timed out; its SIGTERM-proof descendant must not survive perfchart"
+    )

@@ -23,7 +23,11 @@ LARGE = ("ramp_bisect.yaml", "sweep.yml")
 
 
 def jsonschema_says(instance: Any, schema: Any) -> bool:
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator) if isinstance(schema, dict) else jsonschema.Draft202012Validator
+    cls = (
+        jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        if isinstance(schema, dict)
+        else jsonschema.Draft202012Validator
+    )
     return not any(cls(schema, format_checker=format_checker()).iter_errors(instance))
 
 
@@ -51,9 +55,21 @@ def agrees(instance: Any, schema: Any) -> bool | None:
         ({"properties": {"a": {"minimum": 3}}, "additionalProperties": False}, {"a": 3}, True),
         ({"properties": {"a": {"minimum": 3}}, "additionalProperties": False}, {"a": 2}, False),
         ({"properties": {"a": {}}, "additionalProperties": False}, {"a": 1, "b": 2}, False),
-        ({"patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False}, {"xa": "s"}, True),
-        ({"patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False}, {"ya": "s"}, False),
-        ({"patternProperties": {"^x": {}}}, {1: "s"}, None),  # jsonschema fails on a key that is not text
+        (
+            {"patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False},
+            {"xa": "s"},
+            True,
+        ),
+        (
+            {"patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False},
+            {"ya": "s"},
+            False,
+        ),
+        (
+            {"patternProperties": {"^x": {}}},
+            {1: "s"},
+            None,
+        ),  # jsonschema fails on a key that is not text
         ({"propertyNames": {"pattern": "^[a-z]+$"}}, {"ab": 1, "Cd": 2}, False),
         ({"items": {"type": "integer"}, "minItems": 1}, [], False),
         ({"items": {"type": "integer"}, "minItems": 1}, [1, 2], True),
@@ -72,22 +88,51 @@ def agrees(instance: Any, schema: Any) -> bool | None:
         ({"oneOf": [{"type": "integer"}, {"type": "number"}]}, 1, False),  # both match
         ({"oneOf": [{"type": "integer"}, {"type": "string"}]}, 1, True),
         ({"not": {"type": "string"}}, "x", False),
-        ({"if": {"properties": {"k": {"const": "a"}}}, "then": {"required": ["x"]}, "else": {"required": ["y"]}}, {"k": "a", "y": 1}, False),
-        ({"if": {"properties": {"k": {"const": "a"}}}, "then": {"required": ["x"]}, "else": {"required": ["y"]}}, {"k": "b", "y": 1}, True),
+        (
+            {
+                "if": {"properties": {"k": {"const": "a"}}},
+                "then": {"required": ["x"]},
+                "else": {"required": ["y"]},
+            },
+            {"k": "a", "y": 1},
+            False,
+        ),
+        (
+            {
+                "if": {"properties": {"k": {"const": "a"}}},
+                "then": {"required": ["x"]},
+                "else": {"required": ["y"]},
+            },
+            {"k": "b", "y": 1},
+            True,
+        ),
         ({"$defs": {"n": {"type": "integer"}}, "items": {"$ref": "#/$defs/n"}}, [1, "x"], False),
-        ({"$defs": {"t": {"type": "object", "properties": {"next": {"$ref": "#/$defs/t"}}}}, "$ref": "#/$defs/t"}, {"next": {"next": 1}}, False),
+        (
+            {
+                "$defs": {"t": {"type": "object", "properties": {"next": {"$ref": "#/$defs/t"}}}},
+                "$ref": "#/$defs/t",
+            },
+            {"next": {"next": 1}},
+            False,
+        ),
         ({"format": "duration"}, "3 fortnights", False),
         ({"format": "duration"}, "10s", True),
         ({"format": "no-such-format"}, "anything", True),
         ({"dependentRequired": {"a": ["b"]}}, {"a": 1}, None),  # a keyword it does not check
-        ({"x-note": "ignored", "type": "integer"}, 1, True),  # not a keyword: jsonschema ignores it too
+        (
+            {"x-note": "ignored", "type": "integer"},
+            1,
+            True,
+        ),  # not a keyword: jsonschema ignores it too
         ({"$ref": "https://example.invalid/schema.json"}, 1, None),
         ({"$schema": "http://json-schema.org/draft-07/schema#", "type": "integer"}, 1, None),
         (False, 1, False),
         (True, 1, True),
     ],
 )
-def test_each_keyword_means_what_it_means_to_jsonschema(schema: Any, instance: Any, expected: bool | None) -> None:
+def test_each_keyword_means_what_it_means_to_jsonschema(
+    schema: Any, instance: Any, expected: bool | None
+) -> None:
     assert agrees(instance, schema) is expected
 
 
@@ -121,7 +166,13 @@ def mutations(document: Any) -> Iterator[Any]:
 
     def places(node: Any, path: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
         yield path
-        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        children = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else ()
+        )
         for key, child in children:
             yield from places(child, (*path, key))
 
@@ -139,13 +190,29 @@ def mutations(document: Any) -> Iterator[Any]:
         for value in replacements:
             yield replaced(path, lambda _, value=value: value)
         yield replaced(path, lambda node: {**node, "zz": 1} if isinstance(node, dict) else node)
-        yield replaced(path, lambda node: dict(list(node.items())[1:]) if isinstance(node, dict) else node[1:] if isinstance(node, list) else node)
+        yield replaced(
+            path,
+            lambda node: (
+                dict(list(node.items())[1:])
+                if isinstance(node, dict)
+                else node[1:]
+                if isinstance(node, list)
+                else node
+            ),
+        )
 
 
 @pytest.mark.parametrize(
-    "example", [pytest.param(path, marks=pytest.mark.slow) if path.name in LARGE else path for path in EXAMPLES], ids=lambda path: path.name
+    "example",
+    [
+        pytest.param(path, marks=pytest.mark.slow) if path.name in LARGE else path
+        for path in EXAMPLES
+    ],
+    ids=lambda path: path.name,
 )
-def test_the_examples_pass_quickly_and_every_mutation_gets_jsonschemas_answer(example: Path) -> None:
+def test_the_examples_pass_quickly_and_every_mutation_gets_jsonschemas_answer(
+    example: Path,
+) -> None:
     document = load_yaml_file(example)
     schema = load_schema("chart") if "statechart" in document else load_schema("config")
     assert agrees(document, schema) is True

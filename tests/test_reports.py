@@ -15,7 +15,21 @@ from tests.conftest import Perfchart, environ
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Elements that never have a closing tag in HTML.
-VOID = {"meta", "img", "br", "hr", "link", "input", "source", "col", "area", "base", "embed", "wbr", "track"}
+VOID = {
+    "meta",
+    "img",
+    "br",
+    "hr",
+    "link",
+    "input",
+    "source",
+    "col",
+    "area",
+    "base",
+    "embed",
+    "wbr",
+    "track",
+}
 
 
 #: The terminal width the tables are drawn for.
@@ -33,7 +47,17 @@ def sweep(perfchart: Perfchart, tmp: Path, name: str, slowdown: int = 1) -> Path
         assert "hashlib.sha256(chunk).hexdigest()" in code
         workload.write_text(code.replace("hashlib.sha256(chunk).hexdigest()", slow))
     results = tmp / name
-    done = perfchart("run", "sweep.yml", "-q", "-D", f"python={sys.executable}", "--results", str(results), cwd=examples, env=environ(COLUMNS=COLUMNS))
+    done = perfchart(
+        "run",
+        "sweep.yml",
+        "-q",
+        "-D",
+        f"python={sys.executable}",
+        "--results",
+        str(results),
+        cwd=examples,
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert done.returncode == 0, done.stderr
     return results
 
@@ -56,19 +80,27 @@ class Checker(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.add(tag)
         values = dict(attrs)
-        self.loads += [value or "" for name, value in attrs if name in ("src", "href", "srcset", "data", "poster", "action")]
+        self.loads += [
+            value or ""
+            for name, value in attrs
+            if name in ("src", "href", "srcset", "data", "poster", "action")
+        ]
         if tag == "img":
             self.images.append(values)
         if tag not in VOID:
             self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        assert self.stack and self.stack[-1] == tag, (
+            f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
+        )
         self.stack.pop()
 
 
 @pytest.mark.slow
-def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(perfchart: Perfchart, baseline: Path, tmp_path: Path) -> None:
+def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
+    perfchart: Perfchart, baseline: Path, tmp_path: Path
+) -> None:
     page = tmp_path / "out" / "report.html"
     page.parent.mkdir()
     done = perfchart("report", str(baseline), "-o", str(page), env=environ(COLUMNS=COLUMNS))
@@ -85,14 +117,20 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
     assert "@import" not in text and "url(" not in text
     summary = json.loads((baseline / "summary.json").read_text())
     assert summary["varied"] == ["size", "workers"]
-    expected = {f"{metric} by {parameter}" for metric in ("hash_time", "throughput", "duration") for parameter in ("size", "workers")}
+    expected = {
+        f"{metric} by {parameter}"
+        for metric in ("hash_time", "throughput", "duration")
+        for parameter in ("size", "workers")
+    }
     alts = [image["alt"] or "" for image in checker.images]
     assert sorted(alt for alt in alts if " by " in alt) == sorted(expected)
     # The policy's diagram, coloured by the session's visits.
     assert [alt for alt in alts if " by " not in alt] == ["policy diagram: multivariable-explorer"]
     # The same plots, as files to paste elsewhere; each one is well-formed SVG.
     files = sorted((page.parent / "plots").glob("*.svg"))
-    assert [f.name for f in files] == sorted(f"{name.replace(' by ', '-by-')}.svg" for name in expected)
+    assert [f.name for f in files] == sorted(
+        f"{name.replace(' by ', '-by-')}.svg" for name in expected
+    )
     for file in files:
         assert ElementTree.parse(file).getroot().tag == "{http://www.w3.org/2000/svg}svg"
     # Every run is in the page, with its metric values as recorded.
@@ -102,7 +140,9 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
         assert f"{record['metrics']['hash_time']:.6g}" in text
 
 
-def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(perfchart: Perfchart, baseline: Path, tmp_path: Path) -> None:
+def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(
+    perfchart: Perfchart, baseline: Path, tmp_path: Path
+) -> None:
     """A last line cut off mid-write is skipped with a warning; any other bad line is one located error, exit 2."""
     damaged = tmp_path / "damaged"
     shutil.copytree(baseline, damaged)
@@ -124,7 +164,10 @@ def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(perfchart: Perf
     (damaged / "meta.json").write_text("[]")
     done = perfchart("compare", str(baseline), str(damaged))
     assert done.returncode == 2
-    assert done.stderr == f"perfchart: error: {damaged / 'meta.json'}: not the meta.json of a session\n"
+    assert (
+        done.stderr
+        == f"perfchart: error: {damaged / 'meta.json'}: not the meta.json of a session\n"
+    )
 
 
 SERVICE = """
@@ -162,25 +205,54 @@ def service(perfchart: Perfchart, tmp: Path, name: str, delay: float) -> Path:
     (tmp / "service.py").write_text(SERVICE)
     (tmp / "service.yml").write_text(SERVICE_CONFIG)
     results = tmp / name
-    done = perfchart("run", "service.yml", "-q", "-D", f"python={sys.executable}", "-D", f"delay={delay}", "--results", str(results), cwd=tmp, env=environ(COLUMNS=COLUMNS))
+    done = perfchart(
+        "run",
+        "service.yml",
+        "-q",
+        "-D",
+        f"python={sys.executable}",
+        "-D",
+        f"delay={delay}",
+        "--results",
+        str(results),
+        cwd=tmp,
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert done.returncode == 0, done.stderr
     return results
 
 
 @pytest.mark.slow
-def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_compare_exits_1_on_an_injected_slowdown_and_0_without(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     # Sleeping, unlike computing, takes as long on a busy machine as on an idle one: the gate sees the slowdown, not the load.
     before = service(perfchart, tmp_path, "before", 0.0)
     slower = service(perfchart, tmp_path, "slower", 0.1)
     same = service(perfchart, tmp_path, "same", 0.0)
     gate = "latency:min > +40%"
 
-    failing = perfchart("compare", str(before), str(slower), "--fail-if", gate, "--json", str(tmp_path / "slower.json"), env=environ(COLUMNS=COLUMNS))
+    failing = perfchart(
+        "compare",
+        str(before),
+        str(slower),
+        "--fail-if",
+        gate,
+        "--json",
+        str(tmp_path / "slower.json"),
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "regressions: latency:min > +40%" in failing.stdout
     report = json.loads((tmp_path / "slower.json").read_text())
-    base = {json.dumps(g["parameters"], sort_keys=True): g for g in json.loads((before / "summary.json").read_text())["groups"]}
-    cand = {json.dumps(g["parameters"], sort_keys=True): g for g in json.loads((slower / "summary.json").read_text())["groups"]}
+    base = {
+        json.dumps(g["parameters"], sort_keys=True): g
+        for g in json.loads((before / "summary.json").read_text())["groups"]
+    }
+    cand = {
+        json.dumps(g["parameters"], sort_keys=True): g
+        for g in json.loads((slower / "summary.json").read_text())["groups"]
+    }
     rows = [row for row in report["rows"] if row["metric"] == "latency" and row["stat"] == "min"]
     assert len(rows) == 4
     for row in rows:
@@ -192,22 +264,46 @@ def test_compare_exits_1_on_an_injected_slowdown_and_0_without(perfchart: Perfch
     # n=1 goes from 50 to 150 ms: +200%, far past the gate.
     assert report["regressions"] >= 2
 
-    passing = perfchart("compare", str(before), str(same), "--fail-if", gate, env=environ(COLUMNS=COLUMNS))
+    passing = perfchart(
+        "compare", str(before), str(same), "--fail-if", gate, env=environ(COLUMNS=COLUMNS)
+    )
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "no regression (latency:min > +40%)" in passing.stdout
 
 
 @pytest.mark.slow
-def test_compare_rejects_a_threshold_it_cannot_read_or_apply(perfchart: Perfchart, baseline: Path) -> None:
-    bad = perfchart("compare", str(baseline), str(baseline), "--fail-if", "p95 bigger 10%", env=environ(COLUMNS=COLUMNS))
+def test_compare_rejects_a_threshold_it_cannot_read_or_apply(
+    perfchart: Perfchart, baseline: Path
+) -> None:
+    bad = perfchart(
+        "compare",
+        str(baseline),
+        str(baseline),
+        "--fail-if",
+        "p95 bigger 10%",
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert bad.returncode == 2
-    assert bad.stderr.startswith("perfchart: error: --fail-if 'p95 bigger 10%': expected [METRIC:]STAT OP CHANGE")
-    unknown = perfchart("compare", str(baseline), str(baseline), "--fail-if", "throughput:p95 > +10%", env=environ(COLUMNS=COLUMNS))
+    assert bad.stderr.startswith(
+        "perfchart: error: --fail-if 'p95 bigger 10%': expected [METRIC:]STAT OP CHANGE"
+    )
+    unknown = perfchart(
+        "compare",
+        str(baseline),
+        str(baseline),
+        "--fail-if",
+        "throughput:p95 > +10%",
+        env=environ(COLUMNS=COLUMNS),
+    )
     assert unknown.returncode == 2
     assert "no metric summarizes 'p95'" in unknown.stderr
 
 
-def test_report_of_a_directory_that_holds_no_session_is_one_line_and_status_2(perfchart: Perfchart, tmp_path: Path) -> None:
+def test_report_of_a_directory_that_holds_no_session_is_one_line_and_status_2(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
     done = perfchart("report", str(tmp_path), env=environ(COLUMNS=COLUMNS))
     assert done.returncode == 2
-    assert done.stderr == f"perfchart: error: {tmp_path}: no summary.json (not a results directory)\n"
+    assert (
+        done.stderr == f"perfchart: error: {tmp_path}: no summary.json (not a results directory)\n"
+    )

@@ -26,7 +26,13 @@ DRY_RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "dry_run.yml"
 class ResultsFiles:
     """Every registered exporter of a results directory, fed records the way the run ledger closes them."""
 
-    def __init__(self, directory: Path, *, metrics: list[str] = (), previous: Previous | None = None) -> None:  # type: ignore[assignment]
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        metrics: list[str] = (),  # type: ignore[assignment]
+        previous: Previous | None = None,
+    ) -> None:
         specs = [MetricSpec(name, summarizers(DEFAULT_SUMMARIZERS)) for name in metrics]
         self.exports = open_exports(ExportContext(directory, specs, previous=previous))
         self.exports.started({"status": "running"})
@@ -41,12 +47,26 @@ class ResultsFiles:
         self.exports.finished(meta)
 
 
-def closed(index: int, parameters: dict[str, Any], flags: dict[str, Any] | None = None, **fields: Any) -> Record:
+def closed(
+    index: int, parameters: dict[str, Any], flags: dict[str, Any] | None = None, **fields: Any
+) -> Record:
     """A record as the run ledger closes it."""
     record: Record = {
-        "index": index, "repetition": 1, "policy": "p", "run": index, "trace": index, "parameters": parameters,
-        "flags": {"status": "OK", **(flags or {})}, "start": 10.0 + index, "exitcodes": [0], "timedout": False,
-        "last_stderr": None, "status": "OK", "ok": True, "end": 10.5 + index, "duration": 0.5,
+        "index": index,
+        "repetition": 1,
+        "policy": "p",
+        "run": index,
+        "trace": index,
+        "parameters": parameters,
+        "flags": {"status": "OK", **(flags or {})},
+        "start": 10.0 + index,
+        "exitcodes": [0],
+        "timedout": False,
+        "last_stderr": None,
+        "status": "OK",
+        "ok": True,
+        "end": 10.5 + index,
+        "duration": 0.5,
     }
     record.update(fields)
     return record
@@ -64,15 +84,22 @@ def raw(results: Path) -> str:
 
 def csv_from_jsonl(results: Path, metrics: list[str]) -> str:
     """runs.csv as the session's end used to write it: runs.jsonl streamed back, columns in order of appearance."""
-    records = [json.loads(line) for line in (results / "runs.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = [
+        json.loads(line)
+        for line in (results / "runs.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     parameters = list(dict.fromkeys(name for r in records for name in r["parameters"]))
     flags = list(dict.fromkeys(name for r in records for name in r["flags"] if name != "status"))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(FIXED_COLUMNS + parameters + [f"flag:{f}" for f in flags] + [f"metric:{m}" for m in metrics])
+    writer.writerow(
+        FIXED_COLUMNS + parameters + [f"flag:{f}" for f in flags] + [f"metric:{m}" for m in metrics]
+    )
     for r in records:
         row = [r.get(column) for column in FIXED_COLUMNS]
-        row[FIXED_COLUMNS.index("exitcodes")] = " ".join(str(code) for code in r.get("exitcodes") or ())
+        row[FIXED_COLUMNS.index("exitcodes")] = " ".join(
+            str(code) for code in r.get("exitcodes") or ()
+        )
         row += [r["parameters"].get(p) for p in parameters] + [r["flags"].get(f) for f in flags]
         row += [(r.get("metrics") or {}).get(m) for m in metrics]
         writer.writerow(row)
@@ -90,7 +117,9 @@ def test_each_run_is_in_runs_csv_as_soon_as_it_closes(tmp_path: Path) -> None:
         assert rows[-1][-3:] == [str(index), "x", str(index / 4)]
 
 
-def test_a_run_with_known_columns_appends_and_a_new_column_rewrites_the_file(tmp_path: Path) -> None:
+def test_a_run_with_known_columns_appends_and_a_new_column_rewrites_the_file(
+    tmp_path: Path,
+) -> None:
     results = tmp_path / "r"
     files = ResultsFiles(results)
     files.write_run(closed(1, {"a": 1}))
@@ -100,10 +129,14 @@ def test_a_run_with_known_columns_appends_and_a_new_column_rewrites_the_file(tmp
     files.write_run(closed(3, {"a": 3, "c": "late"}, {"reason": "slow"}))
     assert (results / "runs.csv").stat().st_ino != inode
     rows = table(results)
-    assert rows[0][len(FIXED_COLUMNS):] == ["a", "c", "flag:reason"]
-    assert [row[len(FIXED_COLUMNS):] for row in rows[1:]] == [["1", "", ""], ["2", "", ""], ["3", "late", "slow"]]
+    assert rows[0][len(FIXED_COLUMNS) :] == ["a", "c", "flag:reason"]
+    assert [row[len(FIXED_COLUMNS) :] for row in rows[1:]] == [
+        ["1", "", ""],
+        ["2", "", ""],
+        ["3", "late", "slow"],
+    ]
     files.write_run(closed(4, {"a": 4}))
-    assert [row[len(FIXED_COLUMNS):] for row in table(results)[1:]][-1] == ["4", "", ""]
+    assert [row[len(FIXED_COLUMNS) :] for row in table(results)[1:]][-1] == ["4", "", ""]
     assert not list(results.glob("*.tmp"))
 
 
@@ -113,8 +146,20 @@ def test_runs_csv_holds_what_runs_jsonl_holds_cell_for_cell(tmp_path: Path) -> N
     metrics = ["m", "absent"]
     files = ResultsFiles(results, metrics=metrics)
     tricky = [
-        closed(1, {"a": (1, 2), "s": 'quote " comma, new\nline'}, exitcodes=[0, None], metrics={"m": 1.5}),
-        closed(2, {"a": 2.5, "s": "ü"}, {"detail": {"why": Path("x"), "n": (3,)}}, status="FAILED", ok=False, metrics={"m": None}),
+        closed(
+            1,
+            {"a": (1, 2), "s": 'quote " comma, new\nline'},
+            exitcodes=[0, None],
+            metrics={"m": 1.5},
+        ),
+        closed(
+            2,
+            {"a": 2.5, "s": "ü"},
+            {"detail": {"why": Path("x"), "n": (3,)}},
+            status="FAILED",
+            ok=False,
+            metrics={"m": None},
+        ),
         closed(3, {"a": True, "s": None}, exitcodes=[], timedout=True),
         closed(4, {"a": [1, (2, 3)], "s": "z", "late": 1}),
     ]
@@ -137,7 +182,9 @@ def test_finish_completes_runs_csv_without_reading_runs_jsonl(tmp_path: Path) ->
     assert json.loads((results / "meta.json").read_text()) == {"status": "finished", "runs": 5}
 
 
-def test_a_resumed_session_rewrites_runs_csv_from_the_runs_it_continues_then_appends(tmp_path: Path) -> None:
+def test_a_resumed_session_rewrites_runs_csv_from_the_runs_it_continues_then_appends(
+    tmp_path: Path,
+) -> None:
     results = tmp_path / "r"
     first = ResultsFiles(results)
     first.write_run(closed(1, {"a": 1}, {"reason": "slow"}))
@@ -147,13 +194,18 @@ def test_a_resumed_session_rewrites_runs_csv_from_the_runs_it_continues_then_app
     records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
     resumed = ResultsFiles(results, previous=Previous(results, {}, records))
     rows = table(results)
-    assert rows[0][len(FIXED_COLUMNS):] == ["a", "flag:reason"]
+    assert rows[0][len(FIXED_COLUMNS) :] == ["a", "flag:reason"]
     assert [row[0] for row in rows[1:]] == ["1", "2"]
     resumed.write_run(closed(3, {"a": 2}))
     resumed.write_run(closed(4, {"a": 3, "b": 0}))
     resumed.finish({})
     assert raw(results) == csv_from_jsonl(results, [])
-    assert [row[len(FIXED_COLUMNS):] for row in table(results)[1:]] == [["1", "", "slow"], ["2", "", ""], ["2", "", ""], ["3", "0", ""]]
+    assert [row[len(FIXED_COLUMNS) :] for row in table(results)[1:]] == [
+        ["1", "", "slow"],
+        ["2", "", ""],
+        ["2", "", ""],
+        ["3", "0", ""],
+    ]
 
 
 class RowsSeen(ConsoleUI):
@@ -172,18 +224,38 @@ class RowsSeen(ConsoleUI):
 def test_a_session_has_each_run_in_runs_csv_when_the_run_closes(tmp_path: Path) -> None:
     results = tmp_path / "r"
     ui = RowsSeen(results)
-    assert Session(load_config(DRY_RUN, {"a": 3, "b": 2}), results_dir=results, dry_run=True, ui=ui).run() == 0
+    assert (
+        Session(
+            load_config(DRY_RUN, {"a": 3, "b": 2}), results_dir=results, dry_run=True, ui=ui
+        ).run()
+        == 0
+    )
     assert ui.seen == [[str(i) for i in range(1, n + 1)] for n in range(1, 7)]
 
 
 def test_a_killed_session_leaves_a_runs_csv_with_every_run_of_runs_jsonl(tmp_path: Path) -> None:
     results = tmp_path / "r"
-    argv = [*PERFCHART, "run", str(DRY_RUN), "--dry-run", "-q", "-D", "b=1000", "--results", str(results)]
+    argv = [
+        *PERFCHART,
+        "run",
+        str(DRY_RUN),
+        "--dry-run",
+        "-q",
+        "-D",
+        "b=1000",
+        "--results",
+        str(results),
+    ]
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while not (results / "runs.jsonl").exists() or (results / "runs.jsonl").stat().st_size < 20_000:
-            assert process.poll() is None and time.monotonic() < deadline, "the sweep never wrote 20 kB of runs"
+        while (
+            not (results / "runs.jsonl").exists()
+            or (results / "runs.jsonl").stat().st_size < 20_000
+        ):
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "the sweep never wrote 20 kB of runs"
+            )
             time.sleep(0.01)
     finally:
         process.send_signal(signal.SIGKILL)
@@ -191,7 +263,7 @@ def test_a_killed_session_leaves_a_runs_csv_with_every_run_of_runs_jsonl(tmp_pat
     lines = (results / "runs.jsonl").read_bytes().split(b"\n")
     recorded = [json.loads(line)["index"] for line in lines[:-1]]
     rows = table(results)
-    assert rows[0][len(FIXED_COLUMNS):] == ["a", "b"]
+    assert rows[0][len(FIXED_COLUMNS) :] == ["a", "b"]
     indexes = [int(row[0]) for row in rows[1:] if len(row) == len(rows[0])]
     # Every recorded run has its row; at most the one being written when the kill came is in runs.csv alone.
     assert indexes[: len(recorded)] == recorded and len(indexes) - len(recorded) in (0, 1)

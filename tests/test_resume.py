@@ -54,7 +54,9 @@ def sweep(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
+def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(
+    perfchart: Perfchart, sweep: Path, tmp_path: Path
+) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 5)
     before = records(results)
@@ -63,7 +65,9 @@ def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(perfch
     assert done.returncode == 1, done.stderr  # a=7 fails on purpose
     after = records(results)
     assert after[: len(before)] == before, "the records already there are kept as they were"
-    finished = [(r["parameters"]["a"], r["parameters"]["s"]) for r in after if r["status"] != "interrupted"]
+    finished = [
+        (r["parameters"]["a"], r["parameters"]["s"]) for r in after if r["status"] != "interrupted"
+    ]
     assert len(finished) == len(set(finished)) == 24, "every combination finished exactly once"
     samples = {r["parameters"]["s"] for r in after}
     assert len(samples) == 3, "the resumed session drew the same samples"
@@ -74,15 +78,22 @@ def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(perfch
     assert (meta["status"], meta["exit_status"], meta["runs"]) == ("finished", 1, len(after))
     assert meta["seed"] == seed
     (resume,) = meta["resumes"]
-    assert resume["skipped"] == sum(1 for r in before if r["status"] != "interrupted") and resume["forced"] is False
+    assert (
+        resume["skipped"] == sum(1 for r in before if r["status"] != "interrupted")
+        and resume["forced"] is False
+    )
     assert len((results / "runs.csv").read_text().splitlines()) == len(after) + 1
     groups = json.loads((results / "summary.json").read_text())["groups"]
-    assert sum(g["runs"] for g in groups) == len(after), "the summary counts the runs of both sessions"
+    assert sum(g["runs"] for g in groups) == len(after), (
+        "the summary counts the runs of both sessions"
+    )
     assert sum(g["ok"] for g in groups) == sum(1 for r in after if r["ok"])
 
 
 @pytest.mark.slow
-def test_resuming_a_finished_directory_runs_nothing(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
+def test_resuming_a_finished_directory_runs_nothing(
+    perfchart: Perfchart, sweep: Path, tmp_path: Path
+) -> None:
     results = tmp_path / "r"
     assert perfchart("run", str(sweep), "--results", str(results), "-q").returncode == 1
     before = records(results)
@@ -93,15 +104,24 @@ def test_resuming_a_finished_directory_runs_nothing(perfchart: Perfchart, sweep:
 
 
 @pytest.mark.slow
-def test_a_changed_config_is_refused_unless_forced(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
+def test_a_changed_config_is_refused_unless_forced(
+    perfchart: Perfchart, sweep: Path, tmp_path: Path
+) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
     sweep.write_text(SWEEP.replace("sleep 0.02", "sleep 0.01"))
     refused = perfchart("run", str(sweep), "--resume", str(results))
     assert refused.returncode == 2
-    assert refused.stderr.startswith(f"perfchart: error: {results}: cannot resume: the configuration file changed (sha256 ")
+    assert refused.stderr.startswith(
+        f"perfchart: error: {results}: cannot resume: the configuration file changed (sha256 "
+    )
     assert refused.stderr.rstrip().endswith("give --force to resume anyway")
-    assert perfchart("run", str(sweep), "--resume", str(results), "-D", "x=1", "--force", "-q").returncode == 1
+    assert (
+        perfchart(
+            "run", str(sweep), "--resume", str(results), "-D", "x=1", "--force", "-q"
+        ).returncode
+        == 1
+    )
     meta = json.loads((results / "meta.json").read_text())
     assert meta["resumes"][-1]["forced"] is True
 
@@ -114,7 +134,9 @@ def test_a_changed_config_is_refused_unless_forced(perfchart: Perfchart, sweep: 
         (("--dry-run",), "a dry run cannot continue a real run"),
     ],
 )
-def test_another_seed_definitions_or_mode_is_refused(perfchart: Perfchart, sweep: Path, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+def test_another_seed_definitions_or_mode_is_refused(
+    perfchart: Perfchart, sweep: Path, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 2)
     refused = perfchart("run", str(sweep), "--resume", str(results), *args)
@@ -123,7 +145,9 @@ def test_another_seed_definitions_or_mode_is_refused(perfchart: Perfchart, sweep
 
 
 @pytest.mark.slow
-def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
+def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(
+    perfchart: Perfchart, sweep: Path, tmp_path: Path
+) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
     with (results / "runs.jsonl").open("a") as jsonl:
@@ -135,7 +159,9 @@ def test_a_last_line_cut_off_mid_write_is_dropped_and_the_rest_resumes(perfchart
 
 
 @pytest.mark.slow
-def test_a_damaged_line_in_the_middle_is_refused(perfchart: Perfchart, sweep: Path, tmp_path: Path) -> None:
+def test_a_damaged_line_in_the_middle_is_refused(
+    perfchart: Perfchart, sweep: Path, tmp_path: Path
+) -> None:
     results = tmp_path / "r"
     interrupted_after(sweep, results, 3)
     lines = (results / "runs.jsonl").read_text().splitlines(keepends=True)
@@ -146,8 +172,16 @@ def test_a_damaged_line_in_the_middle_is_refused(perfchart: Perfchart, sweep: Pa
     assert f"{results / 'runs.jsonl'}:2: not a run record" in refused.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [(("--force",), "--force only goes with --resume"), (("--resume", "nowhere"), "nowhere: no results to resume")])
-def test_resume_usage_errors(perfchart: Perfchart, sweep: Path, args: tuple[str, ...], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--force",), "--force only goes with --resume"),
+        (("--resume", "nowhere"), "nowhere: no results to resume"),
+    ],
+)
+def test_resume_usage_errors(
+    perfchart: Perfchart, sweep: Path, args: tuple[str, ...], message: str
+) -> None:
     done = perfchart("run", str(sweep), *args)
     assert done.returncode == 2
     assert message in done.stderr
@@ -156,7 +190,9 @@ def test_resume_usage_errors(perfchart: Perfchart, sweep: Path, args: tuple[str,
 MATRICES = st.fixed_dictionaries(
     {
         "d": st.just({"type": "discrete", "values": [1, "x", 2.5, None]}),
-        "r": st.builds(lambda n: {"type": "range", "min": 0, "max": n, "step": 0.5}, st.integers(0, 3)),
+        "r": st.builds(
+            lambda n: {"type": "range", "min": 0, "max": n, "step": 0.5}, st.integers(0, 3)
+        ),
         "s": st.builds(lambda n: {"min": 0, "max": 1000, "samples": n}, st.integers(1, 5)),
     }
 )
@@ -164,7 +200,9 @@ MATRICES = st.fixed_dictionaries(
 
 @settings(max_examples=60, deadline=None)
 @given(spec=MATRICES, seed=st.integers(0, 2**31), pick=st.randoms(use_true_random=False))
-def test_a_matrix_less_the_done_runs_is_exactly_the_rest_in_order(spec: dict, seed: int, pick: random.Random) -> None:
+def test_a_matrix_less_the_done_runs_is_exactly_the_rest_in_order(
+    spec: dict, seed: int, pick: random.Random
+) -> None:
     matrix = ParameterMatrix(spec, seed=seed)
     every = list(matrix)
     assert [matrix.position(p) for p in every] == list(range(len(every)))

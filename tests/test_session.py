@@ -18,7 +18,15 @@ from sismic.clock import SimulatedClock
 
 from interpreter.channels.cmdline import CmdlineExitEvent, CmdlineStartedEvent
 from interpreter.cli.ui import ConsoleUI
-from interpreter.core import Event, LogLineEvent, ParameterUpdateEvent, RestartEvent, RunTaskCompletedEvent, RunTaskEvent, TickEvent
+from interpreter.core import (
+    Event,
+    LogLineEvent,
+    ParameterUpdateEvent,
+    RestartEvent,
+    RunTaskCompletedEvent,
+    RunTaskEvent,
+    TickEvent,
+)
 from interpreter.engine import Summary
 from interpreter.errors import ConfigError
 from interpreter.session import Session, load_config
@@ -38,7 +46,10 @@ if a == "2":
 
 CONFIG = sweep_config(
     '"{{python}} {{worker}} {{a}} {{b}} {{calls}}"',
-    matrix={"a": "{type: discrete, values: [1, 2, 3]}", "b": '{type: discrete, values: [x, "y z"]}'},
+    matrix={
+        "a": "{type: discrete, values: [1, 2, 3]}",
+        "b": '{type: discrete, values: [x, "y z"]}',
+    },
     head="""
 config:
   title: session test
@@ -66,16 +77,29 @@ def records(results: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
 
 
-def test_a_real_cmdline_sweep_runs_every_permutation_with_traced_events(sweep: dict[str, Any]) -> None:
+def test_a_real_cmdline_sweep_runs_every_permutation_with_traced_events(
+    sweep: dict[str, Any],
+) -> None:
     session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"])
     seen: list[Event] = []
-    session.bus.subscribe(seen.append, ParameterUpdateEvent, CmdlineStartedEvent, LogLineEvent, CmdlineExitEvent)
+    session.bus.subscribe(
+        seen.append, ParameterUpdateEvent, CmdlineStartedEvent, LogLineEvent, CmdlineExitEvent
+    )
 
     assert session.run() == 1  # a=2 exits 1: those runs are FAILED
 
-    assert sweep["calls"].read_text().splitlines() == ["1|x", "1|y z", "2|x", "2|y z", "3|x", "3|y z"]
+    assert sweep["calls"].read_text().splitlines() == [
+        "1|x",
+        "1|y z",
+        "2|x",
+        "2|y z",
+        "3|x",
+        "3|y z",
+    ]
     runs = records(sweep["results"])
-    assert [r["parameters"] for r in runs] == [{"a": a, "b": b} for a in (1, 2, 3) for b in ("x", "y z")]
+    assert [r["parameters"] for r in runs] == [
+        {"a": a, "b": b} for a in (1, 2, 3) for b in ("x", "y z")
+    ]
     assert [r["status"] for r in runs] == ["OK", "OK", "FAILED", "FAILED", "OK", "OK"]
     assert [r["exitcodes"] for r in runs] == [[0], [0], [1], [1], [0], [0]]
     assert [r["ok"] for r in runs] == [True, True, False, False, True, True]
@@ -84,7 +108,9 @@ def test_a_real_cmdline_sweep_runs_every_permutation_with_traced_events(sweep: d
     assert [min(u.traceids) for u in updates] == [r["trace"] for r in runs]
     for update in updates:
         (trace,) = update.traceids
-        caused = [e for e in seen if trace in e.traceids and not isinstance(e, ParameterUpdateEvent)]
+        caused = [
+            e for e in seen if trace in e.traceids and not isinstance(e, ParameterUpdateEvent)
+        ]
         assert [type(e).__name__ for e in caused][0] == "CmdlineStartedEvent"
         assert type(caused[-1]).__name__ in ("CmdlineExitZeroEvent", "CmdlineExitNonzeroEvent")
         lines = [e.line for e in caused if isinstance(e, LogLineEvent) and e.stream == "stdout"]
@@ -96,21 +122,54 @@ def test_results_files_hold_every_run(sweep: dict[str, Any]) -> None:
     config = load_config(sweep["config"], sweep["defines"])
     Session(config, results_dir=sweep["results"], seed=11).run()
     runs = records(sweep["results"])
-    assert set(runs[0]) >= {"index", "repetition", "policy", "run", "trace", "parameters", "flags", "status", "ok", "start", "end", "duration", "exitcodes"}
+    assert set(runs[0]) >= {
+        "index",
+        "repetition",
+        "policy",
+        "run",
+        "trace",
+        "parameters",
+        "flags",
+        "status",
+        "ok",
+        "start",
+        "end",
+        "duration",
+        "exitcodes",
+    }
     assert [r["index"] for r in runs] == [1, 2, 3, 4, 5, 6]
     assert [r["run"] for r in runs] == [1, 2, 3, 4, 5, 6]
-    assert all(r["end"] >= r["start"] and r["duration"] == pytest.approx(r["end"] - r["start"], abs=1e-5) for r in runs)
+    assert all(
+        r["end"] >= r["start"] and r["duration"] == pytest.approx(r["end"] - r["start"], abs=1e-5)
+        for r in runs
+    )
 
-    assert [r["last_stderr"] for r in runs] == [None, None, "cannot handle a=2", "cannot handle a=2", None, None]
+    assert [r["last_stderr"] for r in runs] == [
+        None,
+        None,
+        "cannot handle a=2",
+        "cannot handle a=2",
+        None,
+        None,
+    ]
     output = (sweep["results"] / "output.log").read_text().splitlines()
-    assert output[:2] == ["[run 1] channels[0] stdout: ran a=1 b=x", "[run 2] channels[0] stdout: ran a=1 b=y z"]
+    assert output[:2] == [
+        "[run 1] channels[0] stdout: ran a=1 b=x",
+        "[run 2] channels[0] stdout: ran a=1 b=y z",
+    ]
     assert "[run 3] channels[0] stderr: cannot handle a=2" in output
     assert len(output) == 8
 
     with (sweep["results"] / "runs.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [(row["a"], row["b"], row["status"], row["exitcodes"]) for row in rows] == [
-        (str(r["parameters"]["a"]), r["parameters"]["b"], r["status"], " ".join(map(str, r["exitcodes"]))) for r in runs
+        (
+            str(r["parameters"]["a"]),
+            r["parameters"]["b"],
+            r["status"],
+            " ".join(map(str, r["exitcodes"])),
+        )
+        for r in runs
     ]
 
     meta = json.loads((sweep["results"] / "meta.json").read_text())
@@ -128,12 +187,22 @@ def test_results_files_hold_every_run(sweep: dict[str, Any]) -> None:
 def test_a_dry_run_prints_the_plan_and_executes_nothing(sweep: dict[str, Any]) -> None:
     plan = io.StringIO()
     ui = ConsoleUI(Console(file=io.StringIO()), plan=plan)
-    session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], dry_run=True, ui=ui)
+    session = Session(
+        load_config(sweep["config"], sweep["defines"]),
+        results_dir=sweep["results"],
+        dry_run=True,
+        ui=ui,
+    )
     assert session.run() == 0
     assert not sweep["calls"].exists()
     lines = plan.getvalue().splitlines()
-    assert [line.split(None, 5)[5] for line in lines] == [f"a={a} b={b}" for a in (1, 2, 3) for b in ("x", "y z")]
-    assert [line.split()[:5] for line in lines][:2] == [["1", "multivariable-explorer", "+0:00:00", "0.0", "ms"], ["2", "multivariable-explorer", "+0:00:00", "0.0", "ms"]]
+    assert [line.split(None, 5)[5] for line in lines] == [
+        f"a={a} b={b}" for a in (1, 2, 3) for b in ("x", "y z")
+    ]
+    assert [line.split()[:5] for line in lines][:2] == [
+        ["1", "multivariable-explorer", "+0:00:00", "0.0", "ms"],
+        ["2", "multivariable-explorer", "+0:00:00", "0.0", "ms"],
+    ]
     runs = records(sweep["results"])
     assert len(runs) == 6
     assert all(r["dry_run"] and r["status"] == "OK" and r["exitcodes"] == [] for r in runs)
@@ -142,7 +211,9 @@ def test_a_dry_run_prints_the_plan_and_executes_nothing(sweep: dict[str, Any]) -
 
 def test_repeat_runs_every_policy_again_in_a_fresh_interpreter(sweep: dict[str, Any]) -> None:
     sweep["config"].write_text(CONFIG.replace("seed: 3", "seed: 3\n  repeat: 2"))
-    session = Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], dry_run=True)
+    session = Session(
+        load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], dry_run=True
+    )
     restarts: list[Event] = []
     session.bus.subscribe(restarts.append, RestartEvent)
     session.run()
@@ -210,7 +281,9 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
     assert session.total_runs == 3
     assert session.run() == 0
     runs = records(tmp_path / "out")
-    assert [(r["policy"], r["parameters"], r["status"]) for r in runs] == [("countdown", {"n": n}, "OK") for n in (3, 2, 1)]
+    assert [(r["policy"], r["parameters"], r["status"]) for r in runs] == [
+        ("countdown", {"n": n}, "OK") for n in (3, 2, 1)
+    ]
 
 
 @pytest.mark.slow
@@ -231,7 +304,9 @@ def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
     assert cpu < 0.25 * wall, f"the session used {cpu:.2f}s of CPU while waiting {wall:.2f}s"
 
 
-def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Runs only bump counters; the drawing the bar makes (each redraw, and the last one at stop) reads them."""
     from rich.progress import Progress
 
@@ -240,7 +315,9 @@ def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(monkey
     for name in ("update", "advance"):
         original = getattr(Progress, name)
 
-        def spy(self: Progress, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any) -> Any:
+        def spy(
+            self: Progress, *args: Any, _name: str = name, _original: Any = original, **kwargs: Any
+        ) -> Any:
             if threading.current_thread() is main:
                 touched.append(_name)
             return _original(self, *args, **kwargs)
@@ -252,7 +329,14 @@ def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(monkey
     ui.session_started(7)
     touched.clear()  # starting draws the bar once, from this thread; the runs must not
     for index in range(1, 6):
-        record = {"index": index, "policy": "p", "start": float(index), "duration": 0.5, "parameters": {"a": index}, "ok": True}
+        record = {
+            "index": index,
+            "policy": "p",
+            "start": float(index),
+            "duration": 0.5,
+            "parameters": {"a": index},
+            "ok": True,
+        }
         ui.run_opened(record)
         ui.run_closed(record)
     assert touched == []
@@ -269,7 +353,9 @@ def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(monkey
 def test_the_summary_names_the_runs_that_were_not_ok(sweep: dict[str, Any]) -> None:
     output = io.StringIO()
     ui = ConsoleUI(Console(file=output, width=200))
-    Session(load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], ui=ui).run()
+    Session(
+        load_config(sweep["config"], sweep["defines"]), results_dir=sweep["results"], ui=ui
+    ).run()
     text = output.getvalue()
     assert "6 runs, 4 OK, 2 not OK (finished)" in text
     assert [line.strip() for line in text.splitlines() if "not OK:" in line] == [
@@ -289,7 +375,10 @@ def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: P
         "policies:\n  - statechart: first.yaml\n    from: 1\n  - statechart: second.yaml\n    from: 1\n"
         "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"import time; time.sleep(0.3)\" {{n}}'\n"
     )
-    assert Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out").run() == 0
+    assert (
+        Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out").run()
+        == 0
+    )
     first, second = records(tmp_path / "out")
     assert (first["policy"], second["policy"]) == ("first", "second")
     assert first["status"] is None and first["ok"] is True and first["flags"] == {"seen": True}
@@ -369,5 +458,8 @@ def test_a_run_cut_short_by_bad_input_is_recorded_as_error(tmp_path: Path) -> No
     with pytest.raises(ConfigError, match="division by zero"):
         session.run()
     runs = records(tmp_path / "out")
-    assert [(r["parameters"], r["status"], r["ok"]) for r in runs] == [({"n": 3}, None, True), ({"n": 2}, "error", False)]
+    assert [(r["parameters"], r["status"], r["ok"]) for r in runs] == [
+        ({"n": 3}, None, True),
+        ({"n": 2}, "error", False),
+    ]
     assert json.loads((tmp_path / "out" / "meta.json").read_text())["status"] == "error"

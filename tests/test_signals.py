@@ -20,7 +20,7 @@ from tests.conftest import PERFCHART, sweep_config
 #: Run 1 is quick and OK; run 2 ignores SIGTERM and runs until killed, after writing its pid to a file.
 STUBBORN = sweep_config(
     "\"{{python}} -c 'import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); a = {{a}}; a == 1 and sys.exit(0); "
-    "open(sys.argv[1], \\\"w\\\").write(str(os.getpid())); time.sleep(120)' {{marker}}\"",
+    'open(sys.argv[1], \\"w\\").write(str(os.getpid())); time.sleep(120)\' {{marker}}"',
     matrix={"a": "{type: discrete, values: [1, 2]}"},
 )
 
@@ -29,10 +29,20 @@ class Perfchart:
     """``perfchart run`` as a real process with its output to pipes, its stderr read line by line."""
 
     def __init__(self, config: Path, results: Path, *defines: str) -> None:
-        args = [*PERFCHART, "run", str(config), "--results", str(results), "-D", f"python={sys.executable}"]
+        args = [
+            *PERFCHART,
+            "run",
+            str(config),
+            "--results",
+            str(results),
+            "-D",
+            f"python={sys.executable}",
+        ]
         for define in defines:
             args += ["-D", define]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         self.results = results
         self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
         self.stderr: list[str] = []
@@ -52,7 +62,9 @@ class Perfchart:
                 if text in self.lines.get(timeout=max(0.0, deadline - time.monotonic())):
                     return
             except queue.Empty:
-                raise AssertionError(f"no line with {text!r} within {timeout}s: {''.join(self.stderr)}") from None
+                raise AssertionError(
+                    f"no line with {text!r} within {timeout}s: {''.join(self.stderr)}"
+                ) from None
 
     def signal(self, sig: int = signal.SIGINT) -> None:
         os.kill(self.process.pid, sig)
@@ -72,7 +84,9 @@ def wait_file(path: Path, timeout: float = 20) -> None:
         time.sleep(0.01)
 
 
-def assert_complete(results: Path, status: str = "interrupted", exit_status: int = 130) -> list[dict]:
+def assert_complete(
+    results: Path, status: str = "interrupted", exit_status: int = 130
+) -> list[dict]:
     """meta.json final, every runs.jsonl line a record, runs.csv holding the same runs."""
     meta = json.loads((results / "meta.json").read_text())
     assert (meta["status"], meta["exit_status"]) == (status, exit_status)
@@ -97,7 +111,9 @@ def stubborn(tmp_path: Path) -> Path:
     return config
 
 
-def test_a_second_ctrl_c_while_a_command_ignores_sigterm_still_completes_the_files(stubborn: Path, tmp_path: Path) -> None:
+def test_a_second_ctrl_c_while_a_command_ignores_sigterm_still_completes_the_files(
+    stubborn: Path, tmp_path: Path
+) -> None:
     marker = tmp_path / "pid"
     run = Perfchart(stubborn, tmp_path / "r", f"marker={marker}")
     wait_file(marker)
@@ -116,7 +132,9 @@ def test_a_second_ctrl_c_while_a_command_ignores_sigterm_still_completes_the_fil
 
 
 @pytest.mark.parametrize("gap", [0.02, 0.035, 0.05])
-def test_two_ctrl_c_20_to_50_ms_apart_exit_130_cleanly(stubborn: Path, tmp_path: Path, gap: float) -> None:
+def test_two_ctrl_c_20_to_50_ms_apart_exit_130_cleanly(
+    stubborn: Path, tmp_path: Path, gap: float
+) -> None:
     marker = tmp_path / "pid"
     run = Perfchart(stubborn, tmp_path / "r", f"marker={marker}")
     wait_file(marker)
@@ -140,7 +158,9 @@ def test_sigterm_then_sigint_ends_the_same_way(stubborn: Path, tmp_path: Path) -
     assert_complete(tmp_path / "r")
 
 
-SWEEP = sweep_config('"sleep 0.0{{a}}"', matrix={"a": "{type: range, min: 1, max: 30}"}, options={"shell": "yes"})
+SWEEP = sweep_config(
+    '"sleep 0.0{{a}}"', matrix={"a": "{type: range, min: 1, max: 30}"}, options={"shell": "yes"}
+)
 
 
 @pytest.mark.slow
@@ -159,7 +179,9 @@ def test_ctrl_c_at_20_random_moments_of_a_sweep_loses_no_finished_run(tmp_path: 
             run.signal()
         code = run.wait()
         assert code in (0, 130), "".join(run.stderr)
-        records = assert_complete(results, *(("finished", 0) if code == 0 else ("interrupted", 130)))
+        records = assert_complete(
+            results, *(("finished", 0) if code == 0 else ("interrupted", 130))
+        )
         # Runs are recorded in order, none skipped; only the last may have been cut short.
         assert [r["run"] for r in records] == list(range(1, len(records) + 1))
         assert all(r["status"] == "OK" for r in records[:-1]), records

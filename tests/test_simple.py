@@ -29,7 +29,9 @@ def test_sets_the_parameters_once_as_one_run_and_ends_on_the_end_event() -> None
     assert not h.final
     h.publish(LogLineEvent(line="done"))
     assert h.final
-    assert [(run["parameters"], run["status"], run["duration"]) for run in h.runs] == [({"apps": 3, "mode": "fast"}, "OK", 42)]
+    assert [(run["parameters"], run["status"], run["duration"]) for run in h.runs] == [
+        ({"apps": 3, "mode": "fast"}, "OK", 42)
+    ]
     assert h.runner.total == 1
 
 
@@ -49,7 +51,9 @@ def test_the_timeout_counts_from_the_parameters_not_from_the_start_wait() -> Non
     assert not h.final
     h.advance(0.5)
     assert h.final
-    assert [(run["status"], run["start"], run["duration"]) for run in h.runs] == [("TIMEOUT", 60, 10)]
+    assert [(run["status"], run["start"], run["duration"]) for run in h.runs] == [
+        ("TIMEOUT", 60, 10)
+    ]
 
 
 def test_the_end_event_before_the_timeout_wins() -> None:
@@ -73,7 +77,9 @@ def test_after_in_the_end_filter_waits_for_a_quiet_spell() -> None:
 
 
 def test_last_in_the_end_filter_decides_at_the_timeout() -> None:
-    config = "parameters: {apps: 1}\nevents: {end: \"LogLineEvent[line='healthy']:last\"}\ntimeout: 30s"
+    config = (
+        "parameters: {apps: 1}\nevents: {end: \"LogLineEvent[line='healthy']:last\"}\ntimeout: 30s"
+    )
     seen, unseen = simple(config), simple(config)
     for h in (seen, unseen):
         h.advance(10)
@@ -113,7 +119,9 @@ def test_an_interrupt_ends_it_and_marks_the_run() -> None:
 def test_the_chart_reads_as_the_policy() -> None:
     statechart = resolve("policy.SimplePolicy").statechart()
     assert {"Start", "Run", "End"} <= set(statechart.states)
-    assert "timeout is not None and after(timeout)" in [t.guard for t in statechart.transitions_from("Run")]
+    assert "timeout is not None and after(timeout)" in [
+        t.guard for t in statechart.transitions_from("Run")
+    ]
 
 
 CONFIG = """
@@ -140,11 +148,15 @@ def load(tmp_path: Path, text: str = CONFIG):
     return load_config(path, {"python": sys.executable})
 
 
-def test_a_real_command_ends_the_policy_and_parameters_keep_their_yaml_types(tmp_path: Path) -> None:
+def test_a_real_command_ends_the_policy_and_parameters_keep_their_yaml_types(
+    tmp_path: Path,
+) -> None:
     config = load(tmp_path)
     assert config.policies[0].config["parameters"] == {"apps": 4, "ratio": 0.5, "label": "4 apps"}
     assert Session(config, results_dir=tmp_path / "results").run() == 0
-    [run] = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
+    [run] = [
+        json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    ]
     assert run["parameters"] == {"apps": 4, "ratio": 0.5, "label": "4 apps"}
     assert run["status"] == "OK"
     assert run["duration"] < 10
@@ -153,7 +165,9 @@ def test_a_real_command_ends_the_policy_and_parameters_keep_their_yaml_types(tmp
 def test_no_end_and_no_timeout_is_a_load_time_warning(tmp_path: Path) -> None:
     assert load(tmp_path).warnings == []
     bare = load(tmp_path, "policies:\n  - class: simple\n    parameters: {apps: 1}\n")
-    assert bare.warnings == [f"{tmp_path / 'simple.yml'}:2: policies[0]: a Simple policy with neither events.end nor timeout ends only on interrupt or when it stalls"]
+    assert bare.warnings == [
+        f"{tmp_path / 'simple.yml'}:2: policies[0]: a Simple policy with neither events.end nor timeout ends only on interrupt or when it stalls"
+    ]
     only_start = load(tmp_path, "policies:\n  - class: simple\n    events: {start: TickEvent}\n")
     assert len(only_start.warnings) == 1
 

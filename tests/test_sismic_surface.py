@@ -74,7 +74,11 @@ def perfchart_subclasses(base: type) -> list[type]:
         if info.name.endswith("__main__") or info.ispkg:
             continue
         spec = importlib.util.find_spec(info.name)
-        if spec is not None and spec.origin and "sismic" in Path(spec.origin).read_text(encoding="utf-8"):
+        if (
+            spec is not None
+            and spec.origin
+            and "sismic" in Path(spec.origin).read_text(encoding="utf-8")
+        ):
             importlib.import_module(info.name)
     found, todo = [], [base]
     while todo:
@@ -115,7 +119,9 @@ def check_attribute(use: Attribute, objects: dict[type, Any]) -> None:
     obj = objects[use.owner]
     assert hasattr(obj, use.name), f"{where} is gone; perfchart uses it for: {use.purpose}"
     value = getattr(obj, use.name)
-    assert isinstance(value, use.shape), f"{where} is a {type(value).__name__}, not the {use.shape} perfchart treats it as; it is used for: {use.purpose}"
+    assert isinstance(value, use.shape), (
+        f"{where} is a {type(value).__name__}, not the {use.shape} perfchart treats it as; it is used for: {use.purpose}"
+    )
 
 
 def check_method(use: Method) -> None:
@@ -123,7 +129,9 @@ def check_method(use: Method) -> None:
     function = getattr(use.owner, use.name, None)
     assert callable(function), f"{where} is gone; perfchart uses it for: {use.purpose}"
     found = signature_of(function)
-    assert found == use.signature, f"{where} takes ({found}), perfchart relies on ({use.signature}); it is used for: {use.purpose}"
+    assert found == use.signature, (
+        f"{where} takes ({found}), perfchart relies on ({use.signature}); it is used for: {use.purpose}"
+    )
 
 
 def check_frame_local(use: FrameLocal, evaluator: type) -> None:
@@ -131,15 +139,21 @@ def check_frame_local(use: FrameLocal, evaluator: type) -> None:
     function = getattr(evaluator, use.method, None)
     assert callable(function), f"{where} is gone; perfchart uses its frame for: {use.purpose}"
     code = function.__code__
-    assert code.co_name == use.method, f"{where} runs as code named {code.co_name!r}: no frame is named {use.method!r}, so {use.kind} errors lose their place ({use.purpose})"
+    assert code.co_name == use.method, (
+        f"{where} runs as code named {code.co_name!r}: no frame is named {use.method!r}, so {use.kind} errors lose their place ({use.purpose})"
+    )
     if use.local is not None:
-        assert use.local in code.co_varnames, f"{where} has no local {use.local!r} (its locals: {', '.join(code.co_varnames)}); perfchart reads it: {use.purpose}"
+        assert use.local in code.co_varnames, (
+            f"{where} has no local {use.local!r} (its locals: {', '.join(code.co_varnames)}); perfchart reads it: {use.purpose}"
+        )
 
 
 # -- the entries against the installed sismic ------------------------------------------------------
 
 
-@pytest.mark.parametrize("use", surface.ATTRIBUTES, ids=lambda use: f"{use.owner.__name__}.{use.name}")
+@pytest.mark.parametrize(
+    "use", surface.ATTRIBUTES, ids=lambda use: f"{use.owner.__name__}.{use.name}"
+)
 def test_each_private_attribute_perfchart_reads_is_there(use: Attribute) -> None:
     check_attribute(use, instances())
 
@@ -157,8 +171,12 @@ def test_each_evaluator_frame_perfchart_reads_has_its_name_and_local(use: FrameL
 
 def test_perfchart_subclasses_sismic_where_the_list_says() -> None:
     """The frame and scope checks run on perfchart's evaluators too: there must be some to run them on."""
-    assert [cls.__name__ for cls in perfchart_subclasses(PythonEvaluator)], "no perfchart subclass of PythonEvaluator found"
-    assert [cls.__name__ for cls in perfchart_subclasses(Interpreter)], "no perfchart subclass of Interpreter found"
+    assert [cls.__name__ for cls in perfchart_subclasses(PythonEvaluator)], (
+        "no perfchart subclass of PythonEvaluator found"
+    )
+    assert [cls.__name__ for cls in perfchart_subclasses(Interpreter)], (
+        "no perfchart subclass of Interpreter found"
+    )
 
 
 FAILING = {
@@ -177,9 +195,13 @@ def failing_chart(kind: str) -> Statechart:
     if transition:
         text = text.replace("event: go", f"event: go\n            {transition}")
     if kind == "on entry":
-        text = text.replace("- name: b\n", "- name: b\n        on entry: |\n          y = 1\n          1 / 0\n")
+        text = text.replace(
+            "- name: b\n", "- name: b\n        on entry: |\n          y = 1\n          1 / 0\n"
+        )
     if kind == "on exit":
-        text = text.replace("- name: a\n", "- name: a\n        on exit: |\n          y = 1\n          1 / 0\n")
+        text = text.replace(
+            "- name: a\n", "- name: a\n        on exit: |\n          y = 1\n          1 / 0\n"
+        )
     return import_from_yaml(text)
 
 
@@ -190,7 +212,9 @@ def frames(tb: TracebackType | None) -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("use", surface.FRAME_LOCALS, ids=lambda use: use.kind)
-def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_reads(use: FrameLocal) -> None:
+def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_reads(
+    use: FrameLocal,
+) -> None:
     """What ``_running`` and ``code_offset`` find: the evaluator frame, its state or transition, the chart line."""
     for engine in [Interpreter, *perfchart_subclasses(Interpreter)]:
         for evaluator in [PythonEvaluator, *perfchart_subclasses(PythonEvaluator)]:
@@ -201,27 +225,51 @@ def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_rea
                 while running.execute_once() is not None:
                     pass
             where = f"{SISMIC}, {engine.__name__} with {evaluator.__name__}: a failing {use.kind}"
-            named = [tb.tb_frame for tb in frames(caught.value.__traceback__) if tb.tb_frame.f_code.co_name == use.method]
-            assert named, f"{where} raised through no frame named {use.method!r}; perfchart needs it: {use.purpose}"
+            named = [
+                tb.tb_frame
+                for tb in frames(caught.value.__traceback__)
+                if tb.tb_frame.f_code.co_name == use.method
+            ]
+            assert named, (
+                f"{where} raised through no frame named {use.method!r}; perfchart needs it: {use.purpose}"
+            )
             if use.local is not None:
-                expected = chart.transitions_from("a")[0] if use.local == "transition" else chart.state_for("b" if use.kind == "on entry" else "a")
-                assert named[-1].f_locals.get(use.local) is expected, f"{where}: the frame's {use.local!r} is not the {use.local} whose code raised ({use.purpose})"
+                expected = (
+                    chart.transitions_from("a")[0]
+                    if use.local == "transition"
+                    else chart.state_for("b" if use.kind == "on entry" else "a")
+                )
+                assert named[-1].f_locals.get(use.local) is expected, (
+                    f"{where}: the frame's {use.local!r} is not the {use.local} whose code raised ({use.purpose})"
+                )
             cause = caught.value.__cause__
-            assert isinstance(cause, ZeroDivisionError), f"{where} does not keep the chart's own exception as its cause"
-            lines = [tb.tb_lineno for tb in frames(cause.__traceback__) if tb.tb_frame.f_code.co_filename == surface.CODE_FILENAME]
-            assert lines == [2], f"{where}: no frame of file {surface.CODE_FILENAME!r} at the code's line 2 ({lines}); code_offset reports failing lines from it"
+            assert isinstance(cause, ZeroDivisionError), (
+                f"{where} does not keep the chart's own exception as its cause"
+            )
+            lines = [
+                tb.tb_lineno
+                for tb in frames(cause.__traceback__)
+                if tb.tb_frame.f_code.co_filename == surface.CODE_FILENAME
+            ]
+            assert lines == [2], (
+                f"{where}: no frame of file {surface.CODE_FILENAME!r} at the code's line 2 ({lines}); code_offset reports failing lines from it"
+            )
 
 
 def test_a_non_deterministic_choice_raises_from_sort_transitions() -> None:
     """ChartInterpreter._sort_transitions catches this error from sismic's to name the transitions."""
-    chart = import_from_yaml(CHART.replace("event: go", "event: go\n          - target: b\n            event: go"))
+    chart = import_from_yaml(
+        CHART.replace("event: go", "event: go\n          - target: b\n            event: go")
+    )
     running = Interpreter(chart)
     running.execute_once()
     running.queue("go")
     with pytest.raises(NonDeterminismError) as caught:
         running.execute_once()
     raised_in = [tb.tb_frame.f_code.co_name for tb in frames(caught.value.__traceback__)]
-    assert raised_in[-1] == "_sort_transitions", f"{SISMIC} raises NonDeterminismError from {raised_in[-1]}, not _sort_transitions, which ChartInterpreter overrides to catch it"
+    assert raised_in[-1] == "_sort_transitions", (
+        f"{SISMIC} raises NonDeterminismError from {raised_in[-1]}, not _sort_transitions, which ChartInterpreter overrides to catch it"
+    )
 
 
 def test_the_external_queue_holds_due_time_and_event_pairs_in_due_order() -> None:
@@ -230,8 +278,12 @@ def test_the_external_queue_holds_due_time_and_event_pairs_in_due_order() -> Non
     late, soon = Event("late", delay=5), Event("soon", delay=0)
     running.queue(late, soon)
     pairs = running._external_queue
-    assert all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs), f"{SISMIC}: _external_queue holds {pairs!r}, not (due time, event) pairs"
-    assert [event.name for _, event in pairs] == ["go", "soon", "late"] and pairs[-1][0] == running.time + 5, f"{SISMIC}: _external_queue is not in due order: {pairs!r}"
+    assert all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs), (
+        f"{SISMIC}: _external_queue holds {pairs!r}, not (due time, event) pairs"
+    )
+    assert [event.name for _, event in pairs] == ["go", "soon", "late"] and pairs[-1][
+        0
+    ] == running.time + 5, f"{SISMIC}: _external_queue is not in due order: {pairs!r}"
 
 
 def test_sismic_calls_an_evaluator_factory_as_perfchart_defines_one() -> None:
@@ -253,31 +305,47 @@ def scope_keys(*functions: Callable[..., Any]) -> set[str]:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
         for node in ast.walk(tree):
             if isinstance(node, ast.Dict):
-                keys |= {key.value for key in node.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)}
+                keys |= {
+                    key.value
+                    for key in node.keys
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str)
+                }
     return keys
 
 
 def test_perfchart_builds_the_guard_scope_sismic_builds() -> None:
     sismic = scope_keys(PythonEvaluator.evaluate_guard, PythonEvaluator._evaluate_code)
-    assert sismic == surface.GUARD_SCOPE, f"{SISMIC} gives guards {sorted(sismic)}, perfchart's DeadlineEvaluator.evaluate_guard gives {sorted(surface.GUARD_SCOPE)}"
+    assert sismic == surface.GUARD_SCOPE, (
+        f"{SISMIC} gives guards {sorted(sismic)}, perfchart's DeadlineEvaluator.evaluate_guard gives {sorted(surface.GUARD_SCOPE)}"
+    )
     for evaluator in perfchart_subclasses(PythonEvaluator):
         if "evaluate_guard" in vars(evaluator):
             ours = scope_keys(evaluator.evaluate_guard)
-            assert ours == surface.GUARD_SCOPE, f"{evaluator.__name__}.evaluate_guard gives guards {sorted(ours)}, sismic's guards see {sorted(surface.GUARD_SCOPE)}"
+            assert ours == surface.GUARD_SCOPE, (
+                f"{evaluator.__name__}.evaluate_guard gives guards {sorted(ours)}, sismic's guards see {sorted(surface.GUARD_SCOPE)}"
+            )
 
 
 def test_perfchart_check_knows_every_name_sismic_gives_chart_code() -> None:
     runners = [getattr(PythonEvaluator, use.method) for use in surface.FRAME_LOCALS]
     sismic = scope_keys(PythonEvaluator._evaluate_code, PythonEvaluator._execute_code, *runners)
-    assert sismic == surface.CHART_SCOPE, f"{SISMIC} gives chart code {sorted(sismic)}, the list says {sorted(surface.CHART_SCOPE)}"
-    assert surface.CHART_SCOPE <= CONTEXT_NAMES, f"perfchart check would call these defined names undefined: {sorted(surface.CHART_SCOPE - CONTEXT_NAMES)}"
+    assert sismic == surface.CHART_SCOPE, (
+        f"{SISMIC} gives chart code {sorted(sismic)}, the list says {sorted(surface.CHART_SCOPE)}"
+    )
+    assert surface.CHART_SCOPE <= CONTEXT_NAMES, (
+        f"perfchart check would call these defined names undefined: {sorted(surface.CHART_SCOPE - CONTEXT_NAMES)}"
+    )
 
 
 def test_sismic_is_pinned_to_the_minor_version_the_list_was_checked_against() -> None:
     major, minor = surface.TESTED.split(".")
     pin = f"sismic>={surface.TESTED},<{major}.{int(minor) + 1}"
-    assert f'"{pin}"' in (ROOT / "pyproject.toml").read_text(), f"pyproject.toml must pin {pin}: sismic_surface.TESTED is what was checked"
-    assert version("sismic").startswith(f"{surface.TESTED}."), f"{SISMIC} is installed; the list was checked against {surface.TESTED}"
+    assert f'"{pin}"' in (ROOT / "pyproject.toml").read_text(), (
+        f"pyproject.toml must pin {pin}: sismic_surface.TESTED is what was checked"
+    )
+    assert version("sismic").startswith(f"{surface.TESTED}."), (
+        f"{SISMIC} is installed; the list was checked against {surface.TESTED}"
+    )
 
 
 # -- the list against the package's code ----------------------------------------------------------
@@ -298,7 +366,13 @@ def package_uses() -> Iterator[tuple[str, int, str, str]]:
             continue
         file = str(path.relative_to(ROOT))
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        methods = {id(item) for node in ast.walk(tree) if isinstance(node, ast.ClassDef) for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        methods = {
+            id(item)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            for item in node.body
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+        }
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
                 yield file, node.lineno, node.attr, "attribute"
@@ -311,24 +385,51 @@ def package_uses() -> Iterator[tuple[str, int, str, str]]:
 def test_every_private_sismic_name_the_package_uses_is_listed() -> None:
     listed = {use.name for use in surface.ATTRIBUTES} | {use.name for use in surface.METHODS}
     private = sismic_private_names()
-    unlisted = sorted({f"{file}:{line}: {name}" for file, line, name, what in package_uses() if what != "constant" and name in private and name not in listed})
-    assert not unlisted, "these use private names of sismic's Interpreter or evaluator not in interpreter/engine/sismic_surface.py; list each with what it is for:\n" + "\n".join(unlisted)
+    unlisted = sorted(
+        {
+            f"{file}:{line}: {name}"
+            for file, line, name, what in package_uses()
+            if what != "constant" and name in private and name not in listed
+        }
+    )
+    assert not unlisted, (
+        "these use private names of sismic's Interpreter or evaluator not in interpreter/engine/sismic_surface.py; list each with what it is for:\n"
+        + "\n".join(unlisted)
+    )
 
 
 def test_every_listed_name_is_still_used_by_the_package() -> None:
     used = {name for _, _, name, _ in package_uses()}
-    listed = [use.name for use in surface.ATTRIBUTES] + [use.name for use in surface.METHODS] + [use.method for use in surface.FRAME_LOCALS]
+    listed = (
+        [use.name for use in surface.ATTRIBUTES]
+        + [use.name for use in surface.METHODS]
+        + [use.method for use in surface.FRAME_LOCALS]
+    )
     stale = sorted(set(listed) - used)
-    assert not stale, f"interpreter/engine/sismic_surface.py lists names no module uses any more: {stale}"
-    assert surface.CODE_FILENAME in used, f"no module reads frames by sismic's code file name {surface.CODE_FILENAME!r} any more"
+    assert not stale, (
+        f"interpreter/engine/sismic_surface.py lists names no module uses any more: {stale}"
+    )
+    assert surface.CODE_FILENAME in used, (
+        f"no module reads frames by sismic's code file name {surface.CODE_FILENAME!r} any more"
+    )
 
 
 def test_the_evaluator_frames_the_package_looks_for_are_listed() -> None:
     """An evaluator method's name as a string is a frame looked for by name (methods called or overridden are attributes)."""
-    evaluator_methods = {name for name, _ in inspect.getmembers(Evaluator, inspect.isfunction) if not name.startswith("_")}
-    looked_for = {name for _, _, name, what in package_uses() if what == "constant" and name in evaluator_methods}
+    evaluator_methods = {
+        name
+        for name, _ in inspect.getmembers(Evaluator, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    looked_for = {
+        name
+        for _, _, name, what in package_uses()
+        if what == "constant" and name in evaluator_methods
+    }
     listed = {use.method for use in surface.FRAME_LOCALS}
-    assert looked_for == listed, f"the package looks for evaluator frames {sorted(looked_for)}; interpreter/engine/sismic_surface.py lists {sorted(listed)}"
+    assert looked_for == listed, (
+        f"the package looks for evaluator frames {sorted(looked_for)}; interpreter/engine/sismic_surface.py lists {sorted(listed)}"
+    )
 
 
 def own_names(cls: type) -> dict[str, type]:
@@ -338,42 +439,84 @@ def own_names(cls: type) -> dict[str, type]:
         if not klass.__module__.startswith("interpreter."):
             continue
         # _abc_impl: what ABCMeta gives every class, not a name of perfchart's.
-        names.update(dict.fromkeys([name for name in vars(klass) if not name.startswith("__") and name != "_abc_impl"], klass))
+        names.update(
+            dict.fromkeys(
+                [name for name in vars(klass) if not name.startswith("__") and name != "_abc_impl"],
+                klass,
+            )
+        )
         for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(klass)))):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, (ast.AnnAssign, ast.AugAssign))
+                else []
+            )
             for target in targets:
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
                     names.setdefault(target.attr, klass)
     return names
 
 
 @pytest.mark.parametrize("base", [Interpreter, PythonEvaluator], ids=lambda base: base.__name__)
 def test_perfchart_subclasses_add_no_name_that_shadows_one_of_sismic(base: type) -> None:
-    listed = {use.name for use in (*surface.ATTRIBUTES, *surface.METHODS) if issubclass(base, use.owner)}
+    listed = {
+        use.name for use in (*surface.ATTRIBUTES, *surface.METHODS) if issubclass(base, use.owner)
+    }
     stock = set(dir(instances()[base]))
     for cls in perfchart_subclasses(base):
-        shadowing = sorted(f"{klass.__name__}.{name}" for name, klass in own_names(cls).items() if name in stock and name not in listed)
-        assert not shadowing, f"{SISMIC} has these names too: perfchart's would replace sismic's: {shadowing} (rename them, or list them if the override is meant)"
+        shadowing = sorted(
+            f"{klass.__name__}.{name}"
+            for name, klass in own_names(cls).items()
+            if name in stock and name not in listed
+        )
+        assert not shadowing, (
+            f"{SISMIC} has these names too: perfchart's would replace sismic's: {shadowing} (rename them, or list them if the override is meant)"
+        )
 
 
 # -- the checks can fail ------------------------------------------------------------------------------
 
 
-def test_each_check_fails_naming_the_missing_name_and_its_purpose(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_check_fails_naming_the_missing_name_and_its_purpose(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     objects = instances()
     entry = next(use for use in surface.ATTRIBUTES if use.name == "_entry_time")
     del objects[Interpreter]._entry_time
-    with pytest.raises(AssertionError, match=re.escape("Interpreter._entry_time is gone; perfchart uses it for: when each active state")):
+    with pytest.raises(
+        AssertionError,
+        match=re.escape(
+            "Interpreter._entry_time is gone; perfchart uses it for: when each active state"
+        ),
+    ):
         check_attribute(entry, objects)
 
     method = next(use for use in surface.METHODS if use.name == "_sort_transitions")
     monkeypatch.delattr(Interpreter, "_sort_transitions")
-    with pytest.raises(AssertionError, match=re.escape("Interpreter._sort_transitions is gone; perfchart uses it for: ChartInterpreter")):
+    with pytest.raises(
+        AssertionError,
+        match=re.escape(
+            "Interpreter._sort_transitions is gone; perfchart uses it for: ChartInterpreter"
+        ),
+    ):
         check_method(method)
 
     reshaped = next(use for use in surface.METHODS if use.name == "_select_transitions")
-    monkeypatch.setattr(Interpreter, "_select_transitions", lambda self, event, configuration, **options: [])
-    with pytest.raises(AssertionError, match=re.escape("takes (event, configuration, **options), perfchart relies on (event, states, *, eventless_first, inner_first)")):
+    monkeypatch.setattr(
+        Interpreter, "_select_transitions", lambda self, event, configuration, **options: []
+    )
+    with pytest.raises(
+        AssertionError,
+        match=re.escape(
+            "takes (event, configuration, **options), perfchart relies on (event, states, *, eventless_first, inner_first)"
+        ),
+    ):
         check_method(reshaped)
 
     local = next(use for use in surface.FRAME_LOCALS if use.method == "execute_on_entry")
@@ -382,7 +525,9 @@ def test_each_check_fails_naming_the_missing_name_and_its_purpose(monkeypatch: p
         return []
 
     monkeypatch.setattr(Evaluator, "execute_on_entry", execute_on_entry)
-    with pytest.raises(AssertionError, match=re.escape("PythonEvaluator.execute_on_entry has no local 'state'")):
+    with pytest.raises(
+        AssertionError, match=re.escape("PythonEvaluator.execute_on_entry has no local 'state'")
+    ):
         check_frame_local(local, PythonEvaluator)
     monkeypatch.setattr(Evaluator, "execute_on_entry", lambda self, state: [])
     with pytest.raises(AssertionError, match="runs as code named '<lambda>'"):

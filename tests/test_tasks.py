@@ -18,9 +18,7 @@ from tests.harness import py
 DEFINITIONS = {"python": sys.executable}
 
 
-
 class Recorder(harness.Recorder):
-
     def completed(self, task: str | None = None) -> list[Event]:
         return [e for e in self.of(RunTaskCompletedEvent) if task in (None, e.task)]
 
@@ -70,7 +68,9 @@ def test_entries_run_in_config_order_and_complete_once(bus, runners) -> None:
 
 
 def test_task_selected_by_name(bus, runners) -> None:
-    runner = runners([{"name": "seed-db", "at": "setup", "cmdline": "echo seeding", "shell": True}], bus)
+    runner = runners(
+        [{"name": "seed-db", "at": "setup", "cmdline": "echo seeding", "shell": True}], bus
+    )
     recorder = Recorder(bus)
     runner.run("seed-db")
     assert recorder.wait_completed("seed-db").exitcodes == [0]
@@ -100,7 +100,10 @@ def test_run_returns_before_the_command_ends(bus, runners) -> None:
 def test_macros_from_definitions_and_parameters(bus, runners, tmp_path) -> None:
     entry = {
         "at": "posttest",
-        "cmdline": py("import os, sys; print(sys.argv[1:], os.path.basename(os.getcwd()), os.environ['LABEL'])") + " --rate={{rate}} {{label}}",
+        "cmdline": py(
+            "import os, sys; print(sys.argv[1:], os.path.basename(os.getcwd()), os.environ['LABEL'])"
+        )
+        + " --rate={{rate}} {{label}}",
         "cwd": "{{workdir}}",
         "env": {"LABEL": "{{label}}-{{rate|0}}"},
     }
@@ -122,7 +125,12 @@ def test_tasks_run_next_to_their_config_file(bus, runners, tmp_path) -> None:
 
 
 def test_missing_macro_raises_config_error_before_anything_runs(bus, runners) -> None:
-    runner = runners(load_yaml("- at: setup\n  cmdline: echo ok\n- at: setup\n  cmdline: load {{rate}}\n", "perf.yaml"), bus)
+    runner = runners(
+        load_yaml(
+            "- at: setup\n  cmdline: echo ok\n- at: setup\n  cmdline: load {{rate}}\n", "perf.yaml"
+        ),
+        bus,
+    )
     with pytest.raises(ConfigError, match=r"\{\{rate\}\} has no value") as info:
         runner.run("setup")
     assert str(info.value).startswith("perf.yaml:4: [1].cmdline: ")
@@ -142,7 +150,13 @@ def test_timeout_and_unlaunchable_commands_give_exit_codes(bus, runners, tmp_pat
 
 
 def test_concurrent_runs_complete_separately(bus, runners) -> None:
-    runner = runners([{"at": "a", "cmdline": "echo a", "shell": True}, {"at": "b", "cmdline": "echo b", "shell": True}], bus)
+    runner = runners(
+        [
+            {"at": "a", "cmdline": "echo a", "shell": True},
+            {"at": "b", "cmdline": "echo b", "shell": True},
+        ],
+        bus,
+    )
     recorder = Recorder(bus)
     runner.run("a", traceids=[1])
     runner.run("b", traceids=[2])
@@ -155,7 +169,12 @@ def test_concurrent_runs_complete_separately(bus, runners) -> None:
     [
         ("- cmdline: echo", 1, "[0].at", "missing: when the task runs"),
         ("- at: setup", 1, "[0].cmdline", "missing: the command to run"),
-        ("- at: setup\n  cmdline: echo\n  stdin: x", 3, "[0].stdin", "unknown key 'stdin' (expected one of: at, name, cmdline"),
+        (
+            "- at: setup\n  cmdline: echo\n  stdin: x",
+            3,
+            "[0].stdin",
+            "unknown key 'stdin' (expected one of: at, name, cmdline",
+        ),
         ("- at: [setup]\n  cmdline: echo", 1, "[0].at", "expected a string, got a list"),
         ("- at: ' '\n  cmdline: echo", 1, "[0].at", "expected a task name"),
         ("- at: setup\n  cmdline: echo\n  timeout: later", 3, "[0].timeout", "expected a duration"),

@@ -95,7 +95,9 @@ def test_one_simulated_hour_runs_through_at_once() -> None:
 
 
 def test_without_max_it_evolves_until_the_end_event_which_is_not_traced() -> None:
-    h = evolve("evolve: [{parameter: n, interval: 5}]\nevents: {end: \"LogLineEvent[line='enough']\"}")
+    h = evolve(
+        "evolve: [{parameter: n, interval: 5}]\nevents: {end: \"LogLineEvent[line='enough']\"}"
+    )
     h.advance(1000)
     assert not h.final
     assert h.parameters()[-1] == {"n": 200}
@@ -108,7 +110,9 @@ def test_without_max_it_evolves_until_the_end_event_which_is_not_traced() -> Non
 
 
 def test_the_end_event_counts_only_after_the_start() -> None:
-    h = evolve(TWO + "events: {start: \"LogLineEvent[line='ready']\", end: \"LogLineEvent[line='stop']\"}")
+    h = evolve(
+        TWO + "events: {start: \"LogLineEvent[line='ready']\", end: \"LogLineEvent[line='stop']\"}"
+    )
     h.publish(LogLineEvent(line="stop"))
     h.advance(30)
     assert not h.final and h.updates == []
@@ -181,8 +185,14 @@ def test_a_real_command_runs_once_per_value_and_the_runs_last_an_interval(tmp_pa
     loaded = load_config(config, {"python": sys.executable, "log": str(log)})
     assert Session(loaded, results_dir=tmp_path / "results").run() == 0
     assert log.read_text().split() == ["1", "3", "5"]
-    runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
-    assert [(run["parameters"], run["status"]) for run in runs] == [({"level": 1}, "OK"), ({"level": 3}, "OK"), ({"level": 5}, "OK")]
+    runs = [
+        json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    ]
+    assert [(run["parameters"], run["status"]) for run in runs] == [
+        ({"level": 1}, "OK"),
+        ({"level": 3}, "OK"),
+        ({"level": 5}, "OK"),
+    ]
     assert all(run["duration"] == pytest.approx(0.3, abs=0.15) for run in runs)
     assert all(run["exitcodes"] == [0] for run in runs)
 
@@ -193,26 +203,47 @@ def test_a_dry_run_shows_the_simulated_intervals(tmp_path: Path) -> None:
     config.write_text(CONFIG.replace("interval: 0.3, step: 2, min: 1, max: 5}", policy))
     loaded = load_config(config, {"python": sys.executable, "log": str(tmp_path / "never.txt")})
     assert Session(loaded, results_dir=tmp_path / "results", dry_run=True).run() == 0
-    runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
-    assert [(run["parameters"]["level"], run["duration"]) for run in runs] == [(1, 600), (3, 600), (5, 600)]
+    runs = [
+        json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    ]
+    assert [(run["parameters"]["level"], run["duration"]) for run in runs] == [
+        (1, 600),
+        (3, 600),
+        (5, 600),
+    ]
     assert not (tmp_path / "never.txt").exists()
 
 
-def test_a_dry_run_of_an_unbounded_evolution_ends_on_its_simulated_end_event(tmp_path: Path) -> None:
+def test_a_dry_run_of_an_unbounded_evolution_ends_on_its_simulated_end_event(
+    tmp_path: Path,
+) -> None:
     config = tmp_path / "evolve.yml"
-    config.write_text(CONFIG.replace("min: 1, max: 5}", "min: 1}\n    events: {end: CmdlineExitZeroEvent}"))
+    config.write_text(
+        CONFIG.replace("min: 1, max: 5}", "min: 1}\n    events: {end: CmdlineExitZeroEvent}")
+    )
     loaded = load_config(config, {"python": sys.executable, "log": str(tmp_path / "never.txt")})
     assert Session(loaded, results_dir=tmp_path / "results", dry_run=True).run() == 0
-    runs = [json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()]
+    runs = [
+        json.loads(line) for line in (tmp_path / "results" / "runs.jsonl").read_text().splitlines()
+    ]
     assert [(run["parameters"], run["status"]) for run in runs] == [({"level": 1}, "OK")]
 
 
 def test_an_unbounded_evolution_without_an_end_event_is_a_load_time_warning(tmp_path: Path) -> None:
     config = tmp_path / "evolve.yml"
-    config.write_text("policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: b}]\n")
+    config.write_text(
+        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: b}]\n"
+    )
     [warning] = load_config(config).warnings
-    assert warning == f"{config}:2: policies[0]: a parameter without max and no events.end make a time evolution that ends only on interrupt"
-    config.write_text("policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: b}]\n    events: {end: TickEvent}\n")
+    assert (
+        warning
+        == f"{config}:2: policies[0]: a parameter without max and no events.end make a time evolution that ends only on interrupt"
+    )
+    config.write_text(
+        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: b}]\n    events: {end: TickEvent}\n"
+    )
     assert load_config(config).warnings == []
-    config.write_text("policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}]\n")
+    config.write_text(
+        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}]\n"
+    )
     assert load_config(config).warnings == []

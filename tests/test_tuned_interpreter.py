@@ -36,7 +36,9 @@ def describe(macro: MacroStep) -> Step:
     event = macro.event.name if macro.event is not None else None
     micro = tuple(
         (
-            (step.transition.source, step.transition.target, step.transition.event) if step.transition is not None else None,
+            (step.transition.source, step.transition.target, step.transition.event)
+            if step.transition is not None
+            else None,
             tuple(step.exited_states),
             tuple(step.entered_states),
             tuple(e.name for e in step.sent_events),
@@ -56,7 +58,13 @@ class StockChartInterpreter(Interpreter):
             raise runner_module.NonDeterminism(transitions) from None
 
 
-def dry_run_trace(perfchart: Perfchart, config: Path, folder: Path, engine: type[Interpreter], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Step]]:
+def dry_run_trace(
+    perfchart: Perfchart,
+    config: Path,
+    folder: Path,
+    engine: type[Interpreter],
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[tuple[str, Step]]:
     """Every macro step of every policy in a dry run of *config* on *engine*, and the run statuses."""
     trace: list[tuple[str, Step]] = []
     counted = runner_module.PolicyRunner._count
@@ -68,29 +76,52 @@ def dry_run_trace(perfchart: Perfchart, config: Path, folder: Path, engine: type
     with monkeypatch.context() as patch:
         patch.setattr(runner_module, "ChartInterpreter", engine)
         patch.setattr(runner_module.PolicyRunner, "_count", count)
-        assert perfchart("run", str(config), "--dry-run", "-q", "--results", str(folder), cwd=config.parent).returncode in (0, 1)
+        assert perfchart(
+            "run", str(config), "--dry-run", "-q", "--results", str(folder), cwd=config.parent
+        ).returncode in (0, 1)
     return trace
 
 
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.suffix == ".yml" and "\npolicies:" in p.read_text())
+EXAMPLES = sorted(
+    p
+    for p in (ROOT / "examples").iterdir()
+    if p.suffix == ".yml" and "\npolicies:" in p.read_text()
+)
 
 
 @pytest.mark.parametrize("config", EXAMPLES, ids=lambda p: p.name)
-def test_every_example_session_steps_alike_on_stock_and_tuned_sismic(perfchart: Perfchart, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_example_session_steps_alike_on_stock_and_tuned_sismic(
+    perfchart: Perfchart, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stock = dry_run_trace(perfchart, config, tmp_path / "stock", StockChartInterpreter, monkeypatch)
-    tuned = dry_run_trace(perfchart, config, tmp_path / "tuned", runner_module.ChartInterpreter, monkeypatch)
+    tuned = dry_run_trace(
+        perfchart, config, tmp_path / "tuned", runner_module.ChartInterpreter, monkeypatch
+    )
     assert len(stock) >= 3
     assert tuned == stock
-    assert (tmp_path / "tuned" / "runs.csv").read_text().count("\n") == (tmp_path / "stock" / "runs.csv").read_text().count("\n")
+    assert (tmp_path / "tuned" / "runs.csv").read_text().count("\n") == (
+        tmp_path / "stock" / "runs.csv"
+    ).read_text().count("\n")
 
 
-def test_the_examples_cover_every_bundled_chart(perfchart: Perfchart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_examples_cover_every_bundled_chart(
+    perfchart: Perfchart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from interpreter.charts import bundled
 
     names = {chart.name for chart in bundled()}
     used: set[str] = set()
     for config in EXAMPLES:
-        used |= {name for name, _ in dry_run_trace(perfchart, config, tmp_path / config.stem, runner_module.ChartInterpreter, monkeypatch)}
+        used |= {
+            name
+            for name, _ in dry_run_trace(
+                perfchart,
+                config,
+                tmp_path / config.stem,
+                runner_module.ChartInterpreter,
+                monkeypatch,
+            )
+        }
     assert names <= used
 
 
@@ -117,7 +148,25 @@ def test_random_event_sequences_step_alike(events: list[str]) -> None:
 
 
 def test_the_semantics_chart_reaches_what_it_is_meant_to_exercise() -> None:
-    events = ["poke", "poke", "poke", "go", "go", "poke", "poke", "split", "again", "go", "go", "back", "again", "poke", "go", "split", "stop"]
+    events = [
+        "poke",
+        "poke",
+        "poke",
+        "go",
+        "go",
+        "poke",
+        "poke",
+        "split",
+        "again",
+        "go",
+        "go",
+        "back",
+        "again",
+        "poke",
+        "go",
+        "split",
+        "stop",
+    ]
     stock, tuned, _, _ = run_both(import_from_yaml(filepath=str(CHART)), events)
     assert tuned == stock
     fired = {micro[0] for _, steps in stock for micro in steps if micro[0] is not None}

@@ -31,8 +31,12 @@ def examples(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_tutorial_finds_the_boundary_against_a_real_command(perfchart: Perfchart, examples: Path) -> None:
-    done = perfchart("run", "ramp.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=examples)
+def test_the_tutorial_finds_the_boundary_against_a_real_command(
+    perfchart: Perfchart, examples: Path
+) -> None:
+    done = perfchart(
+        "run", "ramp.yml", "-D", f"python={sys.executable}", "--results", "r", cwd=examples
+    )
     assert done.returncode == 1, done.stderr  # the failing runs above the boundary are not OK
     meta, runs = results(examples / "r")
     assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}}
@@ -41,7 +45,9 @@ def test_the_tutorial_finds_the_boundary_against_a_real_command(perfchart: Perfc
     assert "ramp-bisect: largest_ok = 37" in done.stderr
 
 
-def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(perfchart: Perfchart, examples: Path) -> None:
+def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(
+    perfchart: Perfchart, examples: Path
+) -> None:
     started = time.monotonic()
     done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", cwd=examples)
     elapsed = time.monotonic() - started
@@ -50,13 +56,18 @@ def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(perfchart: Perfcha
     meta, runs = results(examples / "d")
     assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}} and meta["dry_run"] is True
     # Each run lasts what the channel's simulate: says, on the simulated clock, and prints its simulated line.
-    assert [round(run["duration"], 6) for run in runs] == [round(0.5 + load / 100, 6) for load in PLAN]
+    assert [round(run["duration"], 6) for run in runs] == [
+        round(0.5 + load / 100, 6) for load in PLAN
+    ]
     assert [run["exitcodes"] for run in runs] == [[int(load > 37)] for load in PLAN]
-    assert elapsed < 10  # seconds of simulated runs take no real time; most of this is interpreter start-up
+    # seconds of simulated runs take no real time; most of this is interpreter start-up
+    assert elapsed < 10
 
 
 @pytest.mark.parametrize("statuses", [True, False], ids=["with statuses", "without statuses"])
-def test_a_dry_run_without_simulate_does_not_depend_on_the_order_of_bind_calls(perfchart: Perfchart, examples: Path, statuses: bool) -> None:
+def test_a_dry_run_without_simulate_does_not_depend_on_the_order_of_bind_calls(
+    perfchart: Perfchart, examples: Path, statuses: bool
+) -> None:
     config = examples / "ramp.yml"
     config.write_text(config.read_text().split("    simulate:")[0])
     chart = examples / "ramp_bisect.yaml"
@@ -69,28 +80,44 @@ def test_a_dry_run_without_simulate_does_not_depend_on_the_order_of_bind_calls(p
         binds = "".join(order)
         if not statuses:
             binds = binds.replace(", status='OK'", "").replace(", status='FAILED'", "")
-        chart.write_text(text.replace(bind_ok + bind_failed, binds).replace("policy.set_status(event.status)", "policy.set_status('done')"))
-        done = perfchart("run", "ramp.yml", "--dry-run", "--results", f"d{len(plans)}", cwd=examples)
+        chart.write_text(
+            text.replace(bind_ok + bind_failed, binds).replace(
+                "policy.set_status(event.status)", "policy.set_status('done')"
+            )
+        )
+        done = perfchart(
+            "run", "ramp.yml", "--dry-run", "--results", f"d{len(plans)}", cwd=examples
+        )
         assert done.returncode in (0, 1), done.stderr
         plans.append((done.stdout, results(examples / f"d{len(plans)}")[0]["results"]))
     assert plans[0] == plans[1]
     if statuses:  # the all-OK path: the ramp goes up to the limit
-        assert [int(line.split("load=")[1]) for line in plans[0][0].splitlines()] == [2**i for i in range(11)]
+        assert [int(line.split("load=")[1]) for line in plans[0][0].splitlines()] == [
+            2**i for i in range(11)
+        ]
         assert plans[0][1] == {"ramp-bisect": {"largest_ok": 1024}}
 
 
-def test_a_bad_simulate_expression_is_reported_at_load(perfchart: Perfchart, examples: Path) -> None:
+def test_a_bad_simulate_expression_is_reported_at_load(
+    perfchart: Perfchart, examples: Path
+) -> None:
     config = examples / "ramp.yml"
-    config.write_text(config.read_text().replace('exitcode: "load > capacity"', 'exitcode: "load >> > capacity"'))
+    config.write_text(
+        config.read_text().replace('exitcode: "load > capacity"', 'exitcode: "load >> > capacity"')
+    )
     done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", cwd=examples)
     assert done.returncode == 2
     assert done.stderr.startswith("perfchart: error: ramp.yml:28: channels[0].simulate.exitcode: ")
     assert not (examples / "d").exists()
 
 
-def test_verbose_traces_what_the_chart_receives_and_does(perfchart: Perfchart, examples: Path) -> None:
+def test_verbose_traces_what_the_chart_receives_and_does(
+    perfchart: Perfchart, examples: Path
+) -> None:
     done = perfchart("run", "ramp.yml", "--dry-run", "--results", "d", "-v", cwd=examples)
-    said = [" ".join(line.split()[1:]) for line in done.stderr.splitlines() if line.startswith("DEBUG")]
+    said = [
+        " ".join(line.split()[1:]) for line in done.stderr.splitlines() if line.startswith("DEBUG")
+    ]
     first_run = said.index("ramp-bisect: event ok (CmdlineExitZeroEvent)")
     assert said[first_run : first_run + 4] == [
         "ramp-bisect: event ok (CmdlineExitZeroEvent)",
