@@ -49,11 +49,16 @@ def chart(tmp_path: Path, text: str = CHART, **replace: str) -> Path:
     return path
 
 
+def start(path: Path, config: str, signal: bool) -> None:
+    """Start the policy of *path* with *config*, then (when *signal*) end its command with exit 0."""
+    harness = PolicyHarness(path, config)
+    if signal:
+        harness.signal(CmdlineExitZeroEvent, exitcode=0)
+
+
 def failure(path: Path, config: str = "from: 3", signal: bool = True) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
-        harness = PolicyHarness(path, config)
-        if signal:
-            harness.signal(CmdlineExitZeroEvent, exitcode=0)
+        start(path, config, signal)
     return caught.value
 
 

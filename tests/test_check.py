@@ -135,7 +135,7 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(
-    "edits, line, message", [case[1:] for case in ERRORS], ids=[case[0] for case in ERRORS]
+    ("edits", "line", "message"), [case[1:] for case in ERRORS], ids=[case[0] for case in ERRORS]
 )
 def test_each_error_is_reported_at_its_line_with_exit_2(
     perfchart: Perfchart, tmp_path: Path, edits: dict[str, str], line: int, message: str
@@ -176,7 +176,9 @@ WARNINGS = [
 
 
 @pytest.mark.parametrize(
-    "edits, line, message", [case[1:] for case in WARNINGS], ids=[case[0] for case in WARNINGS]
+    ("edits", "line", "message"),
+    [case[1:] for case in WARNINGS],
+    ids=[case[0] for case in WARNINGS],
 )
 def test_each_warning_is_reported_at_its_line_and_fails_only_strict(
     perfchart: Perfchart, tmp_path: Path, edits: dict[str, str], line: int, message: str

@@ -33,10 +33,11 @@ def compiles_or_syntax_error(expression: str) -> EventFilter | None:
     """The only exception compiling may raise is FilterSyntaxError, and it points inside the text."""
     try:
         return EventFilter(expression)
-    except FilterSyntaxError as error:
-        assert error.expression == expression
-        assert 0 <= error.position <= len(expression)
-        return None
+    except FilterSyntaxError as caught:
+        error = caught
+    assert error.expression == expression
+    assert 0 <= error.position <= len(expression)
+    return None
 
 
 # ---------------------------------------------------------------- strategies
@@ -254,7 +255,7 @@ def test_not_matches_exactly_the_other_events_in_the_session_traces(
 ) -> None:
     plain = _matches(expression, traceids, stream)
     negated = _matches(f":not({expression})", traceids, stream)
-    for event, hit, miss in zip(stream, plain, negated):
+    for event, hit, miss in zip(stream, plain, negated, strict=True):
         in_traces = traceids is None or not traceids.isdisjoint(event.traceids)
         assert (hit or miss) is in_traces
         assert not (hit and miss)

@@ -73,6 +73,25 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
+def _source(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module a ``from ... import`` in *package* names."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")
+    base = base[: len(base) - node.level + 1] if node.level > 1 else base
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _targets(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
+    """The ``module:name`` targets of an import statement that come from the interpreter package."""
+    if isinstance(node, ast.ImportFrom):
+        source = _source(node, package)
+        if source.split(".")[0] != "interpreter":
+            return []
+        return [f"{source}:{alias.name}" for alias in node.names]
+    return [f"{alias.name}:" for alias in node.names if alias.name.split(".")[0] == "interpreter"]
+
+
 def imports_of(module: str, path: Path) -> Iterator[Import]:
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
 
@@ -82,22 +101,9 @@ def imports_of(module: str, path: Path) -> Iterator[Import]:
                 yield from visit(child, True, typing_only)
             elif isinstance(child, ast.If) and _is_type_checking(child):
                 yield from visit(child, lazy, True)
-            elif isinstance(child, ast.ImportFrom):
-                if child.level:
-                    base = package.split(".")
-                    base = base[: len(base) - child.level + 1] if child.level > 1 else base
-                    source = ".".join(base + ([child.module] if child.module else []))
-                else:
-                    source = child.module or ""
-                if source.split(".")[0] == "interpreter":
-                    for alias in child.names:
-                        yield Import(
-                            module, f"{source}:{alias.name}", child.lineno, lazy, typing_only
-                        )
-            elif isinstance(child, ast.Import):
-                for alias in child.names:
-                    if alias.name.split(".")[0] == "interpreter":
-                        yield Import(module, f"{alias.name}:", child.lineno, lazy, typing_only)
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                for target in _targets(child, package):
+                    yield Import(module, target, child.lineno, lazy, typing_only)
             else:
                 yield from visit(child, lazy, typing_only)
 

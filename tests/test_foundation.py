@@ -221,7 +221,10 @@ def test_a_dry_run_records_the_simulated_durations(perfchart: Perfchart, tmp_pat
     ]
     assert [r["parameters"] for r in records] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert [r["duration"] for r in records] == [60.0, 60.0, 60.0]
-    assert [b["start"] - a["start"] for a, b in zip(records, records[1:])] == [60.0, 60.0]
+    assert [b["start"] - a["start"] for a, b in zip(records, records[1:], strict=False)] == [
+        60.0,
+        60.0,
+    ]
 
 
 # ---------------------------------------------------------------- one loop: session tasks keep the clock going

@@ -217,9 +217,13 @@ def test_repeat_interval_spaces_the_sends(bus, make, server: Server) -> None:
     update(bus, 1, x=1)
     recorder.wait_ends(3)
     sends = [e.ts for e in recorder.of(HTTPRequestStartEvent)]
-    assert all(later - earlier >= 0.099 for earlier, later in zip(sends, sends[1:])), sends
+    assert all(
+        later - earlier >= 0.099 for earlier, later in zip(sends, sends[1:], strict=False)
+    ), sends
     arrivals = [seen.at for seen in server.seen]
-    assert all(later - earlier >= 0.08 for earlier, later in zip(arrivals, arrivals[1:])), arrivals
+    assert all(
+        later - earlier >= 0.08 for earlier, later in zip(arrivals, arrivals[1:], strict=False)
+    ), arrivals
 
 
 def test_repeat_after_waits_for_one_event_of_the_run_per_resend(bus, make, server: Server) -> None:
@@ -543,7 +547,7 @@ def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, key, message",
+    ("text", "key", "message"),
     [
         ("url: ftp://h/x", "url", "expected an http:// or https:// URL, got 'ftp://h/x'"),
         ("url: 'http:///x'", "url", "expected host or host:port after http://, got ''"),

@@ -13,7 +13,10 @@ from interpreter.errors import ConfigError
 
 def product_of(matrix: ParameterMatrix) -> list[dict]:
     """The reference answer: the materialised itertools.product of the axes."""
-    return [dict(zip(matrix.names, values)) for values in itertools.product(*matrix.axes.values())]
+    return [
+        dict(zip(matrix.names, values, strict=True))
+        for values in itertools.product(*matrix.axes.values())
+    ]
 
 
 def config_error(spec, **kwargs) -> ConfigError:
@@ -205,7 +208,7 @@ SMALL = {
 def test_iteration_is_itertools_product_order_with_keys_in_config_order():
     matrix = ParameterMatrix(SMALL)
     expected = [
-        dict(zip(["apps", "inst", "size"], values))
+        dict(zip(["apps", "inst", "size"], values, strict=True))
         for values in itertools.product([1, 2, 4], [0, 1], [0.5, 1.0, 1.5])
     ]
     assert list(matrix) == expected

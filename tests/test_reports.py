@@ -43,7 +43,7 @@ def sweep(perfchart: Perfchart, tmp: Path, name: str, slowdown: int = 1) -> Path
     if slowdown > 1:
         workload = examples / "workload.py"
         code = workload.read_text()
-        slow = "[hashlib.sha256(chunk).hexdigest() for _ in range(%d)][-1]" % slowdown
+        slow = f"[hashlib.sha256(chunk).hexdigest() for _ in range({slowdown:d})][-1]"
         assert "hashlib.sha256(chunk).hexdigest()" in code
         workload.write_text(code.replace("hashlib.sha256(chunk).hexdigest()", slow))
     results = tmp / name

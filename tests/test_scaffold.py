@@ -69,7 +69,7 @@ def test_the_scaffold_is_clean_and_runs_for_real_and_dry(
 
 
 @pytest.mark.parametrize(
-    "name, why", [("2fast", "expected letters"), ("my-policy", "expected letters")]
+    ("name", "why"), [("2fast", "expected letters"), ("my-policy", "expected letters")]
 )
 def test_new_refuses_a_name_that_cannot_name_a_test(
     perfchart: Perfchart, tmp_path: Path, name: str, why: str

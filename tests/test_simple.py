@@ -10,6 +10,7 @@ import pytest
 
 from interpreter.charts import resolve
 from interpreter.core import LogLineEvent
+from interpreter.errors import ConfigError
 from interpreter.session import Session, load_config
 from interpreter.testing import PolicyHarness
 
@@ -174,6 +175,7 @@ def test_no_end_and_no_timeout_is_a_load_time_warning(tmp_path: Path) -> None:
 
 def test_parameter_names_are_known_to_channel_macros(tmp_path: Path) -> None:
     text = "policies:\n  - class: simple\n    parameters: {apps: 1}\n    timeout: 1\nchannels:\n  - class: cmdline\n    cmdline: echo {{apps}} {{nope}}\n"
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ConfigError, match=r"\{\{nope\}\}") as caught:
         load(tmp_path, text)
-    assert "{{nope}}" in str(caught.value) and "{{apps}}" not in str(caught.value)
+    assert "{{nope}}" in str(caught.value)
+    assert "{{apps}}" not in str(caught.value)

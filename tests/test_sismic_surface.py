@@ -211,6 +211,13 @@ def frames(tb: TracebackType | None) -> Iterator[Any]:
         tb = tb.tb_next
 
 
+def run_on_go(running: Interpreter) -> None:
+    """Send *running* ``go`` and run it until it has nothing left to do."""
+    running.queue("go")
+    while running.execute_once() is not None:
+        pass
+
+
 @pytest.mark.parametrize("use", surface.FRAME_LOCALS, ids=lambda use: use.kind)
 def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_reads(
     use: FrameLocal,
@@ -220,10 +227,7 @@ def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_rea
         for evaluator in [PythonEvaluator, *perfchart_subclasses(PythonEvaluator)]:
             chart = failing_chart(use.kind)
             with pytest.raises(CodeEvaluationError) as caught:
-                running = engine(chart, evaluator_klass=evaluator, ignore_contract=True)
-                running.queue("go")
-                while running.execute_once() is not None:
-                    pass
+                run_on_go(engine(chart, evaluator_klass=evaluator, ignore_contract=True))
             where = f"{SISMIC}, {engine.__name__} with {evaluator.__name__}: a failing {use.kind}"
             named = [
                 tb.tb_frame

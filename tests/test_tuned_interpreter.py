@@ -129,7 +129,7 @@ def run_both(statechart: Statechart, events: list[str]) -> tuple[list[Step], lis
     stock = Interpreter(statechart, ignore_contract=True)
     tuned = TunedInterpreter(statechart, ignore_contract=True)
     traces: tuple[list[Step], list[Step]] = ([], [])
-    for interpreter, trace in zip((stock, tuned), traces):
+    for interpreter, trace in zip((stock, tuned), traces, strict=True):
         trace.extend(describe(m) for m in interpreter.execute())
         for name in events:
             interpreter.queue(name)
