@@ -40,7 +40,8 @@ def test_the_countdown_example_runs_n_to_1(countdown: Path) -> None:
     for _ in range(3):
         harness.signal(CmdlineExitZeroEvent, exitcode=0)
     assert harness.parameters() == [{"n": 3}, {"n": 2}, {"n": 1}]
-    assert harness.final and harness.statuses() == ["OK", "OK", "OK"]
+    assert harness.final
+    assert harness.statuses() == ["OK", "OK", "OK"]
 
 
 def test_the_countdown_example_reports_a_typod_key_as_documented(countdown: Path) -> None:

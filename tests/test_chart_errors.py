@@ -65,7 +65,8 @@ def failure(path: Path, config: str = "from: 3", signal: bool = True) -> ConfigE
 def test_the_harness_runs_the_intact_chart(tmp_path: Path) -> None:
     harness = PolicyHarness(chart(tmp_path), "from: 3")
     harness.signal(CmdlineExitZeroEvent, exitcode=0)
-    assert harness.final and harness.statuses() == ["OK"]
+    assert harness.final
+    assert harness.statuses() == ["OK"]
 
 
 def test_bind_of_a_computed_filter_naming_no_class_fails_at_the_call_with_a_hint(
@@ -93,7 +94,8 @@ def test_binding_the_same_role_and_filter_again_does_not_deliver_twice(tmp_path:
     assert (harness.states, harness.parameters()) == (["Root", "Next"], [{"n": 3}, {"n": 2}])
     assert [b.expression for b in harness.runner.bindings] == ["CmdlineExitZeroEvent"]
     harness.signal(CmdlineExitZeroEvent, exitcode=0)
-    assert harness.final and harness.statuses() == ["OK"]
+    assert harness.final
+    assert harness.statuses() == ["OK"]
 
 
 def test_waiting_names_the_state_the_roles_with_their_filters_and_the_time(tmp_path: Path) -> None:

@@ -115,9 +115,8 @@ def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Pat
     runs = results / "runs.jsonl"
     deadline = time.monotonic() + 30
     while not (runs.exists() and runs.read_text().count("\n") >= 1):
-        assert process.poll() is None and time.monotonic() < deadline, (
-            "the first run never finished"
-        )
+        assert process.poll() is None, "the first run never finished"
+        assert time.monotonic() < deadline, "the first run never finished"
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
@@ -128,7 +127,8 @@ def test_exit_130_on_ctrl_c_keeps_every_finished_run(config: Path, tmp_path: Pat
         ({"a": 2}, "interrupted"),
     ]
     meta = json.loads((results / "meta.json").read_text())
-    assert meta["status"] == "interrupted" and meta["exit_status"] == 130
+    assert meta["status"] == "interrupted"
+    assert meta["exit_status"] == 130
     assert (results / "runs.csv").exists()
 
 
@@ -215,7 +215,8 @@ def test_a_quiet_dry_run_never_loads_rich(config: Path, tmp_path: Path) -> None:
             str(tmp_path / "r"),
         ]
     )
-    assert "interpreter.engine" in loaded and not any(name.startswith("rich") for name in loaded)
+    assert "interpreter.engine" in loaded
+    assert not any(name.startswith("rich") for name in loaded)
     assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
 
 
@@ -258,7 +259,8 @@ def test_the_readme_example_sweep_runs_as_written(perfchart: Perfchart, tmp_path
     (results,) = (tmp_path / "perfchart-results").iterdir()
     assert results.name.startswith("sweep-")
     records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
-    assert len(records) == 18 and all(r["status"] == "OK" for r in records)
+    assert len(records) == 18
+    assert all(r["status"] == "OK" for r in records)
     # The metrics are what the workload printed, read here from output.log independently of the trackers.
     printed: dict[int, dict[str, float]] = {}
     for line in (results / "output.log").read_text().splitlines():
@@ -293,7 +295,8 @@ def test_each_policy_example_runs_as_written(
     records = [
         json.loads(line) for line in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()
     ]
-    assert len(records) == runs and all(r["ok"] and r["exitcodes"] == [0] for r in records)
+    assert len(records) == runs
+    assert all(r["ok"] and r["exitcodes"] == [0] for r in records)
 
 
 @pytest.mark.parametrize(

@@ -180,8 +180,11 @@ def test_exit_classes_codes_and_traces_on_every_event(bus, make) -> None:
     (zero,) = recorder.wait_exits(trace=1)
     update(bus, 2, code=3)
     (nonzero,) = recorder.wait_exits(trace=2)
-    assert type(zero) is CmdlineExitZeroEvent and zero.exitcode == 0 and not zero.timedout
-    assert type(nonzero) is CmdlineExitNonzeroEvent and nonzero.exitcode == 3
+    assert type(zero) is CmdlineExitZeroEvent
+    assert zero.exitcode == 0
+    assert not zero.timedout
+    assert type(nonzero) is CmdlineExitNonzeroEvent
+    assert nonzero.exitcode == 3
     assert "CmdlineExitEvent" in nonzero.names
     own = [e for e in recorder.events if not isinstance(e, ParameterUpdateEvent)]
     assert {type(e) for e in own} == {
@@ -205,7 +208,8 @@ def test_run_events_are_ordered_started_lines_exit(bus, make) -> None:
     own = [
         e for e in recorder.events if 1 in e.traceids and not isinstance(e, ParameterUpdateEvent)
     ]
-    assert isinstance(own[0], CmdlineStartedEvent) and isinstance(own[-1], CmdlineExitEvent)
+    assert isinstance(own[0], CmdlineStartedEvent)
+    assert isinstance(own[-1], CmdlineExitEvent)
     assert recorder.lines() == [str(i) for i in range(200)]
 
 
@@ -215,7 +219,8 @@ def test_timeout_kills_and_reports_timedout(bus, make) -> None:
     update(bus, 1, x=1)
     (exit_event,) = recorder.wait_exits()
     assert type(exit_event) is CmdlineExitNonzeroEvent
-    assert exit_event.timedout and exit_event.exitcode == -signal.SIGTERM
+    assert exit_event.timedout
+    assert exit_event.exitcode == -signal.SIGTERM
 
 
 SLEEPER = (
@@ -232,7 +237,8 @@ def test_new_update_kills_the_run_it_supersedes(bus, make) -> None:
     update(bus, 2, {"duration": 30}, duration=0)
     recorder.wait_exits(trace=2)
     (old,) = recorder.exits(trace=1)
-    assert old.exitcode == -signal.SIGTERM and not old.timedout
+    assert old.exitcode == -signal.SIGTERM
+    assert not old.timedout
     assert old.traceids == {1}
     order = [
         (type(e), e.traceids)
@@ -258,7 +264,8 @@ def test_updates_in_a_burst_run_only_the_last(bus, make) -> None:
         )
     recorder.wait_exits(trace=3)
     started = [e.traceids for e in recorder.events if isinstance(e, CmdlineStartedEvent)]
-    assert started[0] == {1} and started[-1] == {3}
+    assert started[0] == {1}
+    assert started[-1] == {3}
     assert {2} not in started
 
 
@@ -347,7 +354,8 @@ def test_unlaunchable_command_is_an_exit_127(bus, make, tmp_path) -> None:
     recorder = Recorder(bus)
     update(bus, 1, x=1)
     (exit_event,) = recorder.wait_exits()
-    assert type(exit_event) is CmdlineExitNonzeroEvent and exit_event.exitcode == 127
+    assert type(exit_event) is CmdlineExitNonzeroEvent
+    assert exit_event.exitcode == 127
     assert "missing" in recorder.lines(stream="stderr")[0]
 
 

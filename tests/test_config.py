@@ -244,7 +244,8 @@ def test_required_definition_without_value_is_named(tmp_path: Path):
     )
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (3, "config.definitions[0]")
-    assert "'secret'" in problem.message and "The API token" in problem.message
+    assert "'secret'" in problem.message
+    assert "The API token" in problem.message
     assert load(tmp_path, text, {"secret": "x"}).definitions["secret"] == "x"
 
 
@@ -604,7 +605,8 @@ def test_broken_user_chart_names_the_chart_file(tmp_path: Path):
 def test_policy_needs_class_or_statechart(tmp_path: Path):
     problem = error(tmp_path, MINIMAL.replace("class: explorer", "clas: explorer"))
     assert (problem.line, problem.key) == (2, "policies[0]")
-    assert "'class'" in problem.message and "'statechart'" in problem.message
+    assert "'class'" in problem.message
+    assert "'statechart'" in problem.message
     both = error(
         tmp_path, MINIMAL.replace("class: explorer", "class: explorer\n    statechart: x.yaml")
     )

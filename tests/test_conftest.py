@@ -69,7 +69,8 @@ def test_a_run_in_process_gives_what_a_run_in_a_subprocess_gives(
             (done.returncode, done.stdout, re.sub(r"[0-9.]+ ms", "T", done.stderr), runs)
         )
     assert answers[0] == answers[1]
-    assert answers[0][0] == 1 and answers[0][3] == ["OK", "FAILED", "OK"]
+    assert answers[0][0] == 1
+    assert answers[0][3] == ["OK", "FAILED", "OK"]
     assert "3 runs, 2 OK, 1 not OK (finished)" in answers[0][2]
 
 
@@ -99,7 +100,8 @@ def test_an_in_process_run_leaves_signals_logging_cwd_and_environment_as_they_we
         cwd=tmp_path,
         env=env,
     )
-    assert done.returncode == 1 and "DEBUG" in done.stderr
+    assert done.returncode == 1
+    assert "DEBUG" in done.stderr
     after = (
         {sig: signal.getsignal(sig) for sig in SIGNALS},
         list(root.handlers),

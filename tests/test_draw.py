@@ -165,7 +165,8 @@ def test_png_without_a_system_dot(perfchart: Perfchart, tmp_path: Path) -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert len(data) > 10_000
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    assert width > 200 and height > 200
+    assert width > 200
+    assert height > 200
 
 
 def test_without_any_renderer_the_search_says_how_to_get_one(
@@ -188,7 +189,8 @@ def test_a_renderer_that_cannot_run_is_one_line_and_exit_2(
     ]
     assert not (tmp_path / "x.svg").exists()
     text = perfchart("draw", "multivariable-explorer", "--format", "mermaid", env=env)
-    assert text.returncode == 0 and text.stdout_bytes.startswith(b"stateDiagram-v2")
+    assert text.returncode == 0
+    assert text.stdout_bytes.startswith(b"stateDiagram-v2")
 
 
 # -- targets, formats and outputs ------------------------------------------------------
@@ -256,7 +258,8 @@ def test_bad_input_is_one_line_and_exit_2(
     done = perfchart("draw", *args, cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], lines
+    assert len(lines) == 1, lines
+    assert message in lines[0], lines
     assert "Traceback" not in done.stderr
 
 
@@ -328,11 +331,9 @@ def test_the_overlay_counts_equal_what_the_results_list(
     interrupt = next(
         line for line in dot.splitlines() if '-> "End"' in line and "interrupt" in line
     )
-    assert (
-        'label="interrupt"' in interrupt
-        and 'color="#b0b0b0"' in interrupt
-        and "style=dashed" in interrupt
-    )
+    assert 'label="interrupt"' in interrupt
+    assert 'color="#b0b0b0"' in interrupt
+    assert "style=dashed" in interrupt
 
 
 def test_the_overlay_needs_no_target_and_reaches_every_format(
@@ -373,11 +374,14 @@ def test_html_is_one_self_contained_page_with_the_run_table(
     done = perfchart("draw", "multivariable-explorer", "--run", str(results), "-o", str(out))
     assert done.returncode == 0, done.stderr
     page = out.read_text()
-    assert page.startswith("<!DOCTYPE html>") and "<svg" in page and "<!DOCTYPE svg" not in page
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<svg" in page
+    assert "<!DOCTYPE svg" not in page
     # Nothing is fetched when the page opens: no scripts, links, images, imports or remote URLs in attributes.
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b", page)
     assert not re.search(r"(src|href)\s*=\s*[\"'](https?:)?//", page)
-    assert "@import" not in page and "url(" not in page
+    assert "@import" not in page
+    assert "url(" not in page
     # Full code in the tooltips, shortened in the labels.
     assert (
         "policy.log(f&#39;exploring {len(permutations)} permutations" in page
@@ -438,9 +442,12 @@ def test_visits_scale_colours_from_light_to_dark() -> None:
     working = next(line for line in dot.splitlines() if line.strip().startswith('"Working" ['))
     passed = next(line for line in dot.splitlines() if line.strip().startswith('"Passed" ['))
     failed = next(line for line in dot.splitlines() if line.strip().startswith('"Failed" ['))
-    assert 'fillcolor="#6baed6"' in working and "entered 100x" in working
-    assert 'fillcolor="#deebf7"' in passed and 'xlabel="1x"' in passed
-    assert 'fillcolor="#f5f5f5"' in failed and 'fontcolor="#b0b0b0"' in failed
+    assert 'fillcolor="#6baed6"' in working
+    assert "entered 100x" in working
+    assert 'fillcolor="#deebf7"' in passed
+    assert 'xlabel="1x"' in passed
+    assert 'fillcolor="#f5f5f5"' in failed
+    assert 'fontcolor="#b0b0b0"' in failed
 
 
 def test_the_readme_draw_commands_run_as_written(perfchart: Perfchart, tmp_path: Path) -> None:
@@ -478,20 +485,21 @@ def test_the_command_offers_exactly_the_exporters_formats() -> None:
 def test_regions_history_and_names_that_are_not_words(perfchart: Perfchart, tmp_path: Path) -> None:
     chart = load_chart(DATA / "parallel.yaml")
     diagram = extract(chart.statechart())
-    assert (
-        diagram.state("both").kind == "orthogonal"
-        and diagram.state("memory").kind == "shallow history"
-    )
+    assert diagram.state("both").kind == "orthogonal"
+    assert diagram.state("memory").kind == "shallow history"
     ids = diagram.bare_ids()
     assert len(set(ids.values())) == len(ids) == len(chart.statechart().states)
-    assert ids["left a"] != ids["left_a"] and ids["1st"] == "s_1st"
+    assert ids["left a"] != ids["left_a"]
+    assert ids["1st"] == "s_1st"
     mermaid, plantuml, dot = to_mermaid(diagram), to_plantuml(diagram), to_dot(diagram)
     for text in (mermaid, plantuml):
-        assert 'state "left a" as left_a_2' in text and 'state "left_a" as left_a' in text
+        assert 'state "left a" as left_a_2' in text
+        assert 'state "left_a" as left_a' in text
         assert "left_a_2 --> left_a : go" in text
         assert 'state "memory (H)" as memory' in text
         assert text.count("--\n") == 1  # the one separator between the two regions
-    assert 'subgraph "cluster_left-region"' in dot and 'style="dashed,rounded"' in dot
+    assert 'subgraph "cluster_left-region"' in dot
+    assert 'style="dashed,rounded"' in dot
     out = tmp_path / "parallel.svg"
     done = perfchart("draw", str(DATA / "parallel.yaml"), "-o", str(out))
     assert done.returncode == 0, done.stderr
@@ -527,17 +535,16 @@ def test_an_interrupted_run_keeps_its_visits_and_draws_the_interrupt(
     runs = results / "runs.jsonl"
     deadline = time.monotonic() + 30
     while not (runs.exists() and runs.read_text().count("\n") >= 1):
-        assert process.poll() is None and time.monotonic() < deadline, (
-            "the first run never finished"
-        )
+        assert process.poll() is None, "the first run never finished"
+        assert time.monotonic() < deadline, "the first run never finished"
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
     (record,) = SessionReader(results).visits()
-    assert (
-        record["final"] is True and record["states"]["Deploy"] == 2 and record["states"]["End"] == 1
-    )
+    assert record["final"] is True
+    assert record["states"]["Deploy"] == 2
+    assert record["states"]["End"] == 1
     fired = {(t["source"], t["event"]): t["count"] for t in record["transitions"]}
     assert fired[("MultivariableExplorerPolicy", "interrupt")] == 1
     done = perfchart(
@@ -562,7 +569,9 @@ def test_quotes_markup_and_backslashes_survive_every_format(
     done = perfchart("draw", str(chart), "-o", str(out), env=no_dot_env(tmp_path))
     assert done.returncode == 0, done.stderr
     texts = list(ET.parse(out).getroot().itertext())
-    assert 'root "q"' in texts and "a\\b" in texts and "c&d <e>" in texts
+    assert 'root "q"' in texts
+    assert "a\\b" in texts
+    assert "c&d <e>" in texts
     # Graphviz reads \\ and \N as escapes even in HTML labels: the code must come out as written.
     entry = next(text for text in texts if text.startswith("entry / "))
     assert entry.startswith('entry / x = "<&>" + \'\\\\N\' + "{}"; y = \'é')

@@ -117,7 +117,8 @@ def test_without_the_plugin_its_class_is_unknown(perfchart: Perfchart, tmp_path:
     assert done.stderr.startswith(
         f"perfchart: error: {config}:12: channels[0].class: unknown channel class 'channel.SumChannel' ("
     )
-    assert "known channels: " in done.stderr and "cmdline" in done.stderr
+    assert "known channels: " in done.stderr
+    assert "cmdline" in done.stderr
 
 
 # ---------------------------------------------------------------- a dry run rejects what a real run rejects
@@ -169,7 +170,8 @@ def test_dry_and_real_runs_reject_the_same_input_the_same_way(
     assert dry.stderr == real.stderr
     assert dry.stderr.startswith(f"perfchart: error: {config}{message}")
     assert len(dry.stderr.splitlines()) == 1
-    assert not (tmp_path / "dry").exists() and not (tmp_path / "real").exists()
+    assert not (tmp_path / "dry").exists()
+    assert not (tmp_path / "real").exists()
 
 
 def test_loading_a_config_imports_no_process_machinery(tmp_path: Path) -> None:

@@ -225,12 +225,14 @@ def test_a_closed_stdout_does_not_turn_a_good_run_into_an_error(tmp_path: Path) 
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     assert process.stdout.readline().split()[0] == "1"
     process.stdout.close()  # what `| head -1` does
     stderr = process.stderr.read()
     assert process.wait(timeout=60) == 0, stderr
-    assert "Traceback" not in stderr and "error" not in stderr
+    assert "Traceback" not in stderr
+    assert "error" not in stderr
     meta = json.loads((tmp_path / "r" / "meta.json").read_text())
     assert (meta["status"], meta["runs"]) == ("finished", 3000)
 
@@ -239,7 +241,8 @@ def test_policies_into_a_closed_pipe_exits_0() -> None:
     process = subprocess.Popen(
         [*PERFCHART, "policies"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     process.stdout.close()
     assert process.wait(timeout=30) == 0
     assert process.stderr.read() == b""
@@ -269,9 +272,8 @@ def test_a_long_stderr_line_is_shortened_in_the_summary_and_kept_in_output_log(
     assert len(done.stderr) < 5000
     assert "more characters)" in done.stderr
     record = json.loads((tmp_path / "r" / "runs.jsonl").read_text().splitlines()[0])
-    assert (
-        record["last_stderr"].startswith("x" * 1000 + "… (") and len(record["last_stderr"]) < 1100
-    )
+    assert record["last_stderr"].startswith("x" * 1000 + "… (")
+    assert len(record["last_stderr"]) < 1100
     # A line longer than 64 KiB arrives in pieces, so reading it never holds more than that.
     assert (tmp_path / "r" / "output.log").read_text().count("x") == 2 * 100000
 
@@ -322,4 +324,5 @@ def test_failing_chart_code_is_one_line_naming_the_line_that_failed(
         "echo {{a}}", "echo x"
     )
     line = rejected(perfchart, tmp_path, config, "--dry-run", "-q")
-    assert "boom.yaml:204: " in line and "ZeroDivisionError: division by zero in `1 / 0`" in line
+    assert "boom.yaml:204: " in line
+    assert "ZeroDivisionError: division by zero in `1 / 0`" in line

@@ -109,11 +109,9 @@ def test_get_times_the_request_and_publishes_four_events_in_order(
         "HTTPOnlyResponseEndEvent",
     ]
     assert all(e.traceids == frozenset({7}) for e in events)
-    assert (
-        isinstance(end, HTTPOnlyResponseEndEvent)
-        and isinstance(end, HTTPLastResponseEndEvent)
-        and isinstance(end, HTTPFirstResponseEndEvent)
-    )
+    assert isinstance(end, HTTPOnlyResponseEndEvent)
+    assert isinstance(end, HTTPLastResponseEndEvent)
+    assert isinstance(end, HTTPFirstResponseEndEvent)
     assert (end.url, end.verb, end.status, end.code, end.ok) == (
         server.url + "/items/42",
         "GET",
@@ -121,7 +119,8 @@ def test_get_times_the_request_and_publishes_four_events_in_order(
         200,
         True,
     )
-    assert end.size == len(end.body.encode()) and echoed(end)["target"] == "/items/42"
+    assert end.size == len(end.body.encode())
+    assert echoed(end)["target"] == "/items/42"
     assert 0 < end.ttfb <= end.elapsed < 5
     assert end.headers["Content-Type"] == "application/json"
     (sent,) = recorder.of(HTTPRequestEndEvent)
@@ -188,16 +187,16 @@ def test_first_and_last_variants_of_a_repeat(bus, make, server: Server) -> None:
     recorder = Recorder(bus)
     update(bus, 1, x=1)
     ends = recorder.wait_ends(3)
-    assert [e.index for e in ends] == [0, 1, 2] and {e.repeat for e in ends} == {3}
+    assert [e.index for e in ends] == [0, 1, 2]
+    assert {e.repeat for e in ends} == {3}
     assert [type(e).__name__ for e in ends] == [
         "HTTPFirstResponseEndEvent",
         "HTTPResponseEndEvent",
         "HTTPLastResponseEndEvent",
     ]
     starts = recorder.of(HTTPRequestStartEvent)
-    assert isinstance(starts[0], HTTPFirstRequestStartEvent) and isinstance(
-        starts[2], HTTPLastRequestStartEvent
-    )
+    assert isinstance(starts[0], HTTPFirstRequestStartEvent)
+    assert isinstance(starts[2], HTTPLastRequestStartEvent)
     assert not isinstance(starts[1], (HTTPFirstRequestStartEvent, HTTPLastRequestStartEvent))
 
 
@@ -256,7 +255,8 @@ def test_events_handed_over_together_keep_the_time_they_happened(bus, make, serv
     update(bus, 1, x=1)
     recorder.wait_ends(20)
     stamps = [e.ts for e in recorder.events if isinstance(e, HTTPEvent)]
-    assert stamps == sorted(stamps) and len(stamps) == 80
+    assert stamps == sorted(stamps)
+    assert len(stamps) == 80
     for end in recorder.ends():
         (start,) = [e for e in recorder.of(HTTPRequestStartEvent) if e.index == end.index]  # type: ignore[attr-defined]
         assert end.elapsed / 2 < end.ts - start.ts < end.elapsed + 0.05
@@ -289,9 +289,8 @@ def test_concurrency_bounds_the_requests_in_flight(
     ends = recorder.wait_ends(6, timeout=20)
     assert server.most_inflight == concurrency
     assert all(e.status == 200 for e in ends)
-    assert isinstance(ends[-1], HTTPLastResponseEndEvent) and isinstance(
-        ends[0], HTTPFirstResponseEndEvent
-    )
+    assert isinstance(ends[-1], HTTPLastResponseEndEvent)
+    assert isinstance(ends[0], HTTPFirstResponseEndEvent)
     assert sorted(e.index for e in ends) == list(range(6))
 
 
@@ -312,7 +311,8 @@ def test_an_update_of_an_unused_parameter_sends_nothing(bus, make, server: Serve
     update(bus, 1, y=1)
     update(bus, 2, x=1)
     (end,) = recorder.wait_ends()
-    assert end.traceids == frozenset({2}) and len(server.seen) == 1
+    assert end.traceids == frozenset({2})
+    assert len(server.seen) == 1
 
 
 # -- errors become events and outcomes -------------------------------------------------
@@ -338,7 +338,8 @@ def test_connection_refused_is_an_error_event(bus, make) -> None:
     assert all(isinstance(e, HTTPResponseErrorEvent) for e in ends)
     error = ends[0]
     assert isinstance(error, HTTPResponseErrorEvent)
-    assert error.error == f"connection refused by http://127.0.0.1:{port}" and not error.timedout
+    assert error.error == f"connection refused by http://127.0.0.1:{port}"
+    assert not error.timedout
     assert (error.status, error.code, error.ok) == (None, None, False)
     assert isinstance(ends[1], HTTPLastResponseEndEvent)
     assert not recorder.of(HTTPResponseStartEvent)
@@ -363,7 +364,8 @@ def test_close_cuts_a_request_in_flight(bus, make, server: Server) -> None:
     channel.close()
     assert time.monotonic() - started < 2
     (end,) = recorder.wait_ends()
-    assert isinstance(end, HTTPResponseErrorEvent) and end.error == "cut: the channel closed"
+    assert isinstance(end, HTTPResponseErrorEvent)
+    assert end.error == "cut: the channel closed"
 
 
 # -- substitution is safe ------------------------------------------------------------
@@ -380,7 +382,9 @@ def test_path_and_query_macros_are_percent_encoded(bus, make, server: Server) ->
     assert target.startswith(
         "/items/..%2F..%2Fadmin%3Fx%3D1%26y%3D2%23frag%20%40evil.example%3A80%2F%20%0D%0AX-Injected%3A%201?q="
     )
-    assert target.endswith("&z=1") and target.count("?") == 1 and target.count("&") == 1
+    assert target.endswith("&z=1")
+    assert target.count("?") == 1
+    assert target.count("&") == 1
     assert "X-Injected" not in echoed(end)["headers"]
 
 
@@ -400,11 +404,9 @@ def test_a_header_value_http_cannot_carry_is_an_error_event(bus, make, server: S
     recorder = Recorder(bus)
     update(bus, 1, x="名前")
     (end,) = recorder.wait_ends()
-    assert (
-        isinstance(end, HTTPResponseErrorEvent)
-        and end.error.startswith("UnicodeEncodeError")
-        and not end.ok
-    )
+    assert isinstance(end, HTTPResponseErrorEvent)
+    assert end.error.startswith("UnicodeEncodeError")
+    assert not end.ok
     assert not server.seen
 
 
@@ -536,10 +538,8 @@ def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
         ends = recorder.wait_ends(2)
         by_verify = {e.url.split("/")[3]: e for e in ends}
         refused = by_verify["v"]
-        assert (
-            isinstance(refused, HTTPResponseErrorEvent)
-            and "CERTIFICATE_VERIFY_FAILED" in refused.error
-        )
+        assert isinstance(refused, HTTPResponseErrorEvent)
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.error
         assert by_verify["n"].status == 200
 
 
@@ -565,11 +565,9 @@ def test_tls_is_verified_unless_verify_no(bus, make, tmp_path: Path) -> None:
 def test_config_errors_name_the_key(text: str, key: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         channel_spec(0, load_yaml("class: http\n" + text, "perf.yaml"))
-    assert (
-        caught.value.file == "perf.yaml"
-        and caught.value.key == f"{key}"
-        and message in caught.value.message
-    )
+    assert caught.value.file == "perf.yaml"
+    assert caught.value.key == f"{key}"
+    assert message in caught.value.message
 
 
 def test_schema_errors_name_the_key() -> None:

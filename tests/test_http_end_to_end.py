@@ -109,7 +109,8 @@ def test_the_example_sweep_starts_and_stops_its_own_service(
     )
     assert done.returncode == 0, done.stderr
     records = runs(tmp_path / "r")
-    assert len(records) == 6 and all(r["status"] == "OK" for r in records)
+    assert len(records) == 6
+    assert all(r["status"] == "OK" for r in records)
     assert [len(r["exitcodes"]) for r in records] == [10, 40] * 3
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, (

@@ -112,7 +112,8 @@ def test_one_chart_and_config_dry_and_real_give_the_same_records_apart_from_time
     assert [{k: v for k, v in r.items() if k not in TIMES} for r in as_real] == [
         {k: v for k, v in r.items() if k not in TIMES} for r in as_dry
     ]
-    assert all(r["dry_run"] for r in as_dry) and not any("dry_run" in r for r in as_real)
+    assert all(r["dry_run"] for r in as_dry)
+    assert not any("dry_run" in r for r in as_real)
     assert [r["duration"] for r in as_dry] == [0.25, 0.25, 0.25]
 
 
@@ -167,7 +168,8 @@ def test_every_listener_finishes_a_record_before_any_receives_it_closed() -> Non
         ("writer", "closed", {"seen": 1}),
         ("tracker", "closed", {"seen": 1}),
     ]
-    assert ledger.summary.runs == 1 and ledger.summary.ok == 1
+    assert ledger.summary.runs == 1
+    assert ledger.summary.ok == 1
     assert ledger.open_runs == []
 
 
@@ -203,7 +205,8 @@ def test_the_update_says_whose_run_it_opens_and_the_record_says_it_too() -> None
     bus.dispatch()
     assert [(r["run"], r["status"], r["ok"]) for r in closed] == [(5, "FAILED", False)]
     assert [r["run"] for r in ledger.open_runs] == [6]
-    assert cursor.runs == 6 and cursor.trace == cursor.open_run
+    assert cursor.runs == 6
+    assert cursor.trace == cursor.open_run
 
 
 def test_flags_and_outcomes_reach_only_the_runs_their_traces_name() -> None:

@@ -91,13 +91,15 @@ def test_range_axis_is_lazy_for_ten_million_values():
     axis = matrix.axes["n"]
     assert isinstance(axis, RangeAxis)
     assert len(axis) == len(matrix) == 10**7
-    assert axis[-1] == 10**7 - 1 and axis[1234567] == 1234567
+    assert axis[-1] == 10**7 - 1
+    assert axis[1234567] == 1234567
     assert peak < 100_000
 
 
 def test_range_axis_indexing_is_like_a_sequence():
     axis = ParameterMatrix({"n": {"type": "range", "min": 0, "max": 9}}).axes["n"]
-    assert axis[-1] == 9 and axis[-10] == 0
+    assert axis[-1] == 9
+    assert axis[-10] == 0
     with pytest.raises(IndexError):
         axis[10]
     with pytest.raises(IndexError):
@@ -132,7 +134,8 @@ def test_a_trillion_samples_cost_no_memory():
     assert len(matrix) == 10**12
     axis = matrix.axes["s"]
     picked = [axis[i] for i in (0, 1, 10**6, 10**12 - 1)]
-    assert len(set(picked)) == 4 and all(0 <= v <= 10**13 for v in picked)
+    assert len(set(picked)) == 4
+    assert all(0 <= v <= 10**13 for v in picked)
     assert picked == [
         ParameterMatrix({"s": {"min": 0, "max": 10**13, "samples": 10**12}}, seed=3).axes["s"][i]
         for i in (0, 1, 10**6, 10**12 - 1)
@@ -458,4 +461,5 @@ def test_only_fixed_values_make_one_combination():
 def test_step_value_errors_name_their_key(entries, key, words):
     with pytest.raises(ConfigError) as caught:
         StepValues(load_yaml(f"values: {entries}", "v.yml")["values"], seed=1, evaluate=plain)
-    assert caught.value.key == key and words in caught.value.message
+    assert caught.value.key == key
+    assert words in caught.value.message

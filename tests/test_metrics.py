@@ -111,7 +111,8 @@ def test_trackers_put_each_runs_metrics_in_runs_jsonl_and_runs_csv(tmp_path: Pat
             [i * 10 for i in range(n)] if n > 1 else None
         )
     rows = {int(row["n"]): row for row in csv.DictReader((results / "runs.csv").open())}
-    assert rows[0]["metric:value"] == "" and rows[0]["metric:lines"] == "0"
+    assert rows[0]["metric:value"] == ""
+    assert rows[0]["metric:lines"] == "0"
     assert float(rows[3]["metric:value"]) == 10.0
     assert float(rows[3]["metric:wait"]) == by_n[3]["metrics"]["wait"]
 
@@ -138,7 +139,9 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
     for n in (0, 1, 3):
         waits = [r["metrics"]["wait"] for r in runs if r["parameters"]["n"] == n]
         durations = [r["duration"] for r in runs if r["parameters"]["n"] == n]
-        assert len(waits) == 3 and groups[n]["runs"] == 3 and groups[n]["ok"] == 3
+        assert len(waits) == 3
+        assert groups[n]["runs"] == 3
+        assert groups[n]["ok"] == 3
         wait = groups[n]["metrics"]["wait"]
         assert wait["mean"] == pytest.approx(statistics.mean(waits))
         assert wait["stddev"] == pytest.approx(statistics.stdev(waits))
@@ -439,7 +442,8 @@ def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(
     """The HTTP example's `simulate:` (status 200 after 0.001 + kib/100000 s, 4 in flight) drives the trackers."""
     examples = Path(__file__).resolve().parent.parent / "examples"
     text = (examples / "http-sweep.yml").read_text()
-    assert "      default: 1\n" in text and "trackers:" not in text
+    assert "      default: 1\n" in text
+    assert "trackers:" not in text
     text = text.replace(
         "      default: 1\n",
         "      default: 1\n  metrics:\n    - {name: latency, units: s}\n    - {name: answered}\n    - {name: batch_time, units: s}\n",
@@ -486,7 +490,6 @@ def test_a_filter_says_which_event_classes_it_can_select() -> None:
     assert not EventFilter("LogLineEvent[stream=stderr]").selects(TickEvent)
     assert EventFilter("OutcomeEvent").selects(CmdlineExitEvent)  # a subclass of a named class
     assert not EventFilter("CmdlineExitEvent").selects(OutcomeEvent)
-    assert EventFilter("*[name=status]").selects(FlagUpdateEvent) and EventFilter("*").selects(
-        TickEvent
-    )
+    assert EventFilter("*[name=status]").selects(FlagUpdateEvent)
+    assert EventFilter("*").selects(TickEvent)
     assert EventFilter(":not(LogLineEvent)").selects(TickEvent)

@@ -60,7 +60,9 @@ def test_a_sample_draws_distinct_values_reproducibly() -> None:
             advance(h)
     assert sorted({p["n"] for p in first.parameters()}) == list(range(1, 11))
     drawn = [p["m"] for p in first.parameters()[:4]]
-    assert len(set(drawn)) == 4 and drawn == sorted(drawn) and all(v % 5 == 0 for v in drawn)
+    assert len(set(drawn)) == 4
+    assert drawn == sorted(drawn)
+    assert all(v % 5 == 0 for v in drawn)
     assert first.parameters() == again.parameters()
     assert first.parameters() != other.parameters()
 
@@ -111,9 +113,11 @@ def test_the_start_event_is_untraced_then_the_start_task_runs_before_the_first_v
         ).replace(f"    events: {{advance: {OK}}}\n", "")
     )
     h.advance(10)
-    assert h.updates == [] and h.tasks == []
+    assert h.updates == []
+    assert h.tasks == []
     h.signal(LogLineEvent, traced=False, line="ready")
-    assert h.tasks == [("warmup", ())] and h.updates == []
+    assert h.tasks == [("warmup", ())]
+    assert h.updates == []
     h.complete("warmup")
     assert h.parameters() == [{"a": 1}]
 
@@ -125,7 +129,8 @@ def test_pre_value_runs_before_each_value_and_post_value_after_it() -> None:
             "    tasks: {pre_value: prepare, post_value: settle}\n",
         )
     )
-    assert h.updates == [] and [task for task, _ in h.tasks] == ["prepare"]
+    assert h.updates == []
+    assert [task for task, _ in h.tasks] == ["prepare"]
     h.complete("prepare")
     assert h.parameters() == [{"a": 1}]
     h.signal(LogLineEvent, line="ok")
@@ -254,7 +259,8 @@ def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_r
     h.advance(50)
     h.signal(LogLineEvent, line="end")
     h.advance(19)
-    assert h.states[-1] == "Linger" and h.runs == []
+    assert h.states[-1] == "Linger"
+    assert h.runs == []
     h.advance(1)
     assert h.tasks[-1][0] == "cleanup"
     assert [(run["status"], run["duration"]) for run in h.runs] == [("OK", 70)]
@@ -306,7 +312,9 @@ def test_two_multi_step_policies_on_one_bus_never_advance_each_other() -> None:
     h.loop.runners.append(other)
     h.settle()
     mine, theirs = h.trace, other.trace
-    assert mine is not None and theirs is not None and mine != theirs
+    assert mine is not None
+    assert theirs is not None
+    assert mine != theirs
     h.publish(LogLineEvent(traceids=[theirs], line="ok"))
     assert "PostValue" in other.interpreter.configuration
     assert "SendStepParameters" in h.states

@@ -69,11 +69,14 @@ def test_flags_keep_their_place_around_the_update() -> None:
         "FlagUpdateEvent",
     ]
     status, end, update, note = seen[-4:]
-    assert (
-        isinstance(status, FlagUpdateEvent) and status.traceids == {old} and status.name == "status"
-    )
-    assert isinstance(end, RunEndEvent) and end.traceids == {old}
-    assert isinstance(note, FlagUpdateEvent) and note.traceids == {new} and note.value == "warm"
+    assert isinstance(status, FlagUpdateEvent)
+    assert status.traceids == {old}
+    assert status.name == "status"
+    assert isinstance(end, RunEndEvent)
+    assert end.traceids == {old}
+    assert isinstance(note, FlagUpdateEvent)
+    assert note.traceids == {new}
+    assert note.value == "warm"
 
 
 def test_a_step_without_changes_publishes_nothing() -> None:

@@ -93,7 +93,8 @@ def test_lines_in_order_with_streams_and_none_after_exit(bus: EventBus) -> None:
 def test_traceids_on_every_event_and_exit_code(bus: EventBus) -> None:
     launch(bus, Command([PY, "-c", "print('a'); raise SystemExit(3)"]), traceids=[7, 9])
     events = Recorder(bus).wait_for(has_exit)
-    assert events and all(e.traceids == {7, 9} for e in events)
+    assert events
+    assert all(e.traceids == {7, 9} for e in events)
     assert [e.exitcode for e in events if is_exit(e)] == [3]
 
 
@@ -136,7 +137,8 @@ def test_timeout_kills_the_whole_process_group(bus: EventBus) -> None:
     events = Recorder(bus).wait_for(has_exit)
     grandchild = int(lines(events)[0])
     (exit_event,) = [e for e in events if is_exit(e)]
-    assert exit_event.timedout and process.timedout
+    assert exit_event.timedout
+    assert process.timedout
     assert exit_event.exitcode == -signal.SIGTERM
     assert time.monotonic() - started < 3
     assert wait_gone(grandchild)
@@ -150,7 +152,8 @@ def test_kill_stops_the_whole_process_group(bus: EventBus) -> None:
     process.kill()
     assert process.join(timeout=5)
     events = recorder.wait_for(has_exit)
-    assert process.killed and not process.timedout
+    assert process.killed
+    assert not process.timedout
     assert [e.exitcode for e in events if is_exit(e)] == [-signal.SIGTERM]
     assert wait_gone(grandchild)
 
@@ -189,7 +192,9 @@ def test_kill_after_exit_and_join_are_harmless(bus: EventBus) -> None:
     process = launch(bus, Command([PY, "-c", "pass"]))
     assert process.join(timeout=5)
     process.kill()
-    assert process.finished and not process.killed and process.returncode == 0
+    assert process.finished
+    assert not process.killed
+    assert process.returncode == 0
 
 
 def test_a_long_line_arrives_in_pieces_of_max_line(bus: EventBus) -> None:

@@ -91,9 +91,8 @@ class Checker(HTMLParser):
             self.stack.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        assert self.stack and self.stack[-1] == tag, (
-            f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
-        )
+        assert self.stack, f"</{tag}> closes <None>"
+        assert self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1]}>"
         self.stack.pop()
 
 
@@ -111,10 +110,12 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
     checker.close()
     assert checker.stack == []
     # Nothing loads from the network: every resource is inline, no scripts or stylesheets are linked.
-    assert "http://" not in text and "https://" not in text
+    assert "http://" not in text
+    assert "https://" not in text
     assert all(load.startswith("data:") for load in checker.loads)
     assert not checker.tags & {"script", "link", "iframe", "object"}
-    assert "@import" not in text and "url(" not in text
+    assert "@import" not in text
+    assert "url(" not in text
     summary = json.loads((baseline / "summary.json").read_text())
     assert summary["varied"] == ["size", "workers"]
     expected = {

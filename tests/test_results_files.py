@@ -253,9 +253,8 @@ def test_a_killed_session_leaves_a_runs_csv_with_every_run_of_runs_jsonl(tmp_pat
             not (results / "runs.jsonl").exists()
             or (results / "runs.jsonl").stat().st_size < 20_000
         ):
-            assert process.poll() is None and time.monotonic() < deadline, (
-                "the sweep never wrote 20 kB of runs"
-            )
+            assert process.poll() is None, "the sweep never wrote 20 kB of runs"
+            assert time.monotonic() < deadline, "the sweep never wrote 20 kB of runs"
             time.sleep(0.01)
     finally:
         process.send_signal(signal.SIGKILL)
@@ -266,4 +265,5 @@ def test_a_killed_session_leaves_a_runs_csv_with_every_run_of_runs_jsonl(tmp_pat
     assert rows[0][len(FIXED_COLUMNS) :] == ["a", "b"]
     indexes = [int(row[0]) for row in rows[1:] if len(row) == len(rows[0])]
     # Every recorded run has its row; at most the one being written when the kill came is in runs.csv alone.
-    assert indexes[: len(recorded)] == recorded and len(indexes) - len(recorded) in (0, 1)
+    assert indexes[: len(recorded)] == recorded
+    assert len(indexes) - len(recorded) in (0, 1)

@@ -39,7 +39,8 @@ def interrupted_after(config: Path, results: Path, runs: int) -> None:
     jsonl = results / "runs.jsonl"
     deadline = time.monotonic() + 30
     while not (jsonl.exists() and jsonl.read_text().count("\n") >= runs):
-        assert process.poll() is None and time.monotonic() < deadline
+        assert process.poll() is None
+        assert time.monotonic() < deadline
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGINT)
     process.communicate(timeout=30)
@@ -78,10 +79,8 @@ def test_a_resumed_sweep_runs_each_combination_once_with_the_same_samples(
     assert (meta["status"], meta["exit_status"], meta["runs"]) == ("finished", 1, len(after))
     assert meta["seed"] == seed
     (resume,) = meta["resumes"]
-    assert (
-        resume["skipped"] == sum(1 for r in before if r["status"] != "interrupted")
-        and resume["forced"] is False
-    )
+    assert resume["skipped"] == sum(1 for r in before if r["status"] != "interrupted")
+    assert resume["forced"] is False
     assert len((results / "runs.csv").read_text().splitlines()) == len(after) + 1
     groups = json.loads((results / "summary.json").read_text())["groups"]
     assert sum(g["runs"] for g in groups) == len(after), (

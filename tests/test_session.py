@@ -177,7 +177,8 @@ def test_results_files_hold_every_run(sweep: dict[str, Any]) -> None:
     assert meta["seed"] == 11
     assert meta["status"] == "finished"
     assert meta["exit_status"] == 1
-    assert meta["runs"] == 6 and meta["ok"] == 4
+    assert meta["runs"] == 6
+    assert meta["ok"] == 4
     assert meta["by_status"] == {"OK": 4, "FAILED": 2}
     assert meta["dry_run"] is False
     assert meta["policies"] == ["multivariable-explorer"]
@@ -345,7 +346,8 @@ def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(
     assert progress is not None
     with console.capture() as drawn:
         console.print(progress.get_renderable())
-    assert "5/7" in drawn.get() and "a=5" in drawn.get()
+    assert "5/7" in drawn.get()
+    assert "a=5" in drawn.get()
     ui.session_finished(Summary(), Path("results"), "finished")
     assert [line.split()[0] for line in plan.getvalue().splitlines()] == ["1", "2", "3", "4", "5"]
 
@@ -381,7 +383,9 @@ def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: P
     )
     first, second = records(tmp_path / "out")
     assert (first["policy"], second["policy"]) == ("first", "second")
-    assert first["status"] is None and first["ok"] is True and first["flags"] == {"seen": True}
+    assert first["status"] is None
+    assert first["ok"] is True
+    assert first["flags"] == {"seen": True}
     assert first["end"] <= second["start"], "the first policy's run ended when that policy did"
 
 

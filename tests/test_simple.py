@@ -46,7 +46,8 @@ def test_the_end_event_is_not_traced() -> None:
 def test_the_timeout_counts_from_the_parameters_not_from_the_start_wait() -> None:
     h = simple(f"parameters: {{apps: 1}}\nevents: {{start: {READY}, end: {DONE}}}\ntimeout: 10s")
     h.advance(60)
-    assert h.updates == [] and not h.final
+    assert h.updates == []
+    assert not h.final
     h.publish(LogLineEvent(line="ready"))
     h.advance(9.5)
     assert not h.final

@@ -285,9 +285,9 @@ def test_the_external_queue_holds_due_time_and_event_pairs_in_due_order() -> Non
     assert all(isinstance(pair, tuple) and len(pair) == 2 for pair in pairs), (
         f"{SISMIC}: _external_queue holds {pairs!r}, not (due time, event) pairs"
     )
-    assert [event.name for _, event in pairs] == ["go", "soon", "late"] and pairs[-1][
-        0
-    ] == running.time + 5, f"{SISMIC}: _external_queue is not in due order: {pairs!r}"
+    unordered = f"{SISMIC}: _external_queue is not in due order: {pairs!r}"
+    assert [event.name for _, event in pairs] == ["go", "soon", "late"], unordered
+    assert pairs[-1][0] == running.time + 5, unordered
 
 
 def test_sismic_calls_an_evaluator_factory_as_perfchart_defines_one() -> None:
@@ -299,7 +299,8 @@ def test_sismic_calls_an_evaluator_factory_as_perfchart_defines_one() -> None:
         return PythonEvaluator(interpreter, initial_context=initial_context)
 
     running = Interpreter(tiny(), evaluator_klass=factory, initial_context={"seen": 1})
-    assert made == [running] and running._evaluator.context["seen"] == 1
+    assert made == [running]
+    assert running._evaluator.context["seen"] == 1
 
 
 def scope_keys(*functions: Callable[..., Any]) -> set[str]:

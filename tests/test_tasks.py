@@ -84,7 +84,9 @@ def test_task_without_entries_completes_at_once(bus, runners) -> None:
     runner.run("intertest", traceids=[2])
     assert bus.dispatch(0.0) == 1
     (done,) = recorder.completed()
-    assert done.task == "intertest" and done.exitcodes == [] and done.traceids == {2}
+    assert done.task == "intertest"
+    assert done.exitcodes == []
+    assert done.traceids == {2}
 
 
 def test_run_returns_before_the_command_ends(bus, runners) -> None:
@@ -186,7 +188,8 @@ def test_config_errors_name_the_key(bus, text: str, line: int, key: str, message
         task_specs(load_yaml(text, "perf.yaml"))
     assert info.value.key == key
     assert message in info.value.message
-    assert info.value.file == "perf.yaml" and info.value.line == line
+    assert info.value.file == "perf.yaml"
+    assert info.value.line == line
 
 
 def test_tasks_must_be_a_list(bus) -> None:

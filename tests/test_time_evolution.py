@@ -115,7 +115,8 @@ def test_the_end_event_counts_only_after_the_start() -> None:
     )
     h.publish(LogLineEvent(line="stop"))
     h.advance(30)
-    assert not h.final and h.updates == []
+    assert not h.final
+    assert h.updates == []
     h.publish(LogLineEvent(line="ready"))
     assert changes(h) == [(30, {"a": 0, "b": 1})]
     h.advance(12)

@@ -144,7 +144,8 @@ def test_random_event_sequences_step_alike(events: list[str]) -> None:
     stock, tuned, a, b = run_both(import_from_yaml(filepath=str(CHART)), events)
     assert tuned == stock
     assert b.configuration == a.configuration
-    assert b.context["n"] == a.context["n"] and b.context["log"] == a.context["log"]
+    assert b.context["n"] == a.context["n"]
+    assert b.context["log"] == a.context["log"]
 
 
 def test_the_semantics_chart_reaches_what_it_is_meant_to_exercise() -> None:
@@ -198,12 +199,14 @@ def test_history_states_and_listeners_fall_back_to_stock_sismic() -> None:
     )
     events = ["next", "out", "in", "out", "in"]
     stock, tuned, a, b = run_both(chart, events)
-    assert tuned == stock and b.configuration == a.configuration == ["root", "a", "a2"]
+    assert tuned == stock
+    assert b.configuration == a.configuration == ["root", "a", "a2"]
     seen: list[str] = []
     listened = TunedInterpreter(chart)
     listened.attach(lambda meta: seen.append(meta.name))
     listened.execute()
-    assert "state entered" in seen and "step ended" in seen
+    assert "state entered" in seen
+    assert "step ended" in seen
 
 
 def test_caches_stay_bounded() -> None:

@@ -54,7 +54,8 @@ def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(
     assert done.returncode == 1, done.stderr
     assert [int(line.split("load=")[1]) for line in done.stdout.splitlines()] == PLAN
     meta, runs = results(examples / "d")
-    assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}} and meta["dry_run"] is True
+    assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}}
+    assert meta["dry_run"] is True
     # Each run lasts what the channel's simulate: says, on the simulated clock, and prints its simulated line.
     assert [round(run["duration"], 6) for run in runs] == [
         round(0.5 + load / 100, 6) for load in PLAN
