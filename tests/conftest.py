@@ -1,4 +1,5 @@
-"""What many test files share: the ``perfchart`` command, in this process or a fresh one, and small sweep configs.
+"""What many test files share: the ``perfchart`` command, in this process or a fresh one, and small
+sweep configs.
 
 A test that only checks what the command prints, its exit status and the
 files it writes asks for the ``perfchart`` fixture and runs the command in
@@ -48,7 +49,8 @@ SIGNALS = (
 
 @dataclass(frozen=True)
 class Done:
-    """What one ``perfchart`` command gave: its exit status and its output, as written and as UTF-8 text.
+    """What one ``perfchart`` command gave: its exit status and its output, as written and as UTF-8
+    text.
 
     The text is decoded strictly and its line ends are left as written.
     """
@@ -93,7 +95,8 @@ def run_perfchart(
     timeout: float = 60,
     subprocess: bool = False,
 ) -> Done:
-    """``perfchart *args`` in *cwd* with *env* (the whole environment, as for ``subprocess.run``; None: this one).
+    """``perfchart *args`` in *cwd* with *env* (the whole environment, as for ``subprocess.run``;
+    None: this one).
 
     In this process unless *subprocess*; either way a command still running
     after *timeout* seconds fails the test.
@@ -113,7 +116,8 @@ def environ(**variables: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def perfchart() -> Perfchart:
-    """Run the ``perfchart`` command: ``perfchart("run", str(config), cwd=tmp_path)``, or ``..., subprocess=True``."""
+    """Run the ``perfchart`` command: ``perfchart("run", str(config), cwd=tmp_path)``, or ``...,
+    subprocess=True``."""
     return run_perfchart
 
 
@@ -169,7 +173,8 @@ def _exit_status(code: Any, stderr: TextIO) -> int:
 
 @contextlib.contextmanager
 def _restored_process_state() -> Iterator[None]:
-    """Put back what ``main`` changes in the process: streams, cwd, environment, signal handlers, the root logger."""
+    """Put back what ``main`` changes in the process: streams, cwd, environment, signal handlers,
+    the root logger."""
     streams = sys.stdout, sys.stderr
     cwd = os.getcwd()
     environment = dict(os.environ)
@@ -197,7 +202,8 @@ def _restored_process_state() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _fresh_warnings() -> Iterator[None]:
-    """A fresh interpreter's warning filters, its warnings printed to ``sys.stderr`` (the command's) rather than recorded by pytest."""
+    """A fresh interpreter's warning filters, its warnings printed to ``sys.stderr`` (the command's)
+    rather than recorded by pytest."""
 
     def show(
         message: Warning | str,
@@ -227,7 +233,8 @@ def _fresh_warnings() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _deadline(seconds: float, argv: list[str]) -> Iterator[None]:
-    """Raise CommandTimeout in the main thread once *seconds* have passed, as ``subprocess.run(timeout=...)`` would fail the test."""
+    """Raise CommandTimeout in the main thread once *seconds* have passed, as
+    ``subprocess.run(timeout=...)`` would fail the test."""
 
     def expire(signum: int, frame: FrameType | None) -> None:
         raise CommandTimeout(f"perfchart {' '.join(argv)} still running after {seconds}s")
@@ -256,7 +263,8 @@ def sweep_config(
     channel: str = "cmdline",
     options: Mapping[str, str] | None = None,
 ) -> str:
-    """A test configuration: one multivariable-explorer policy over *matrix*, each run one *cmdline* of a cmdline channel.
+    """A test configuration: one multivariable-explorer policy over *matrix*, each run one *cmdline*
+    of a cmdline channel.
 
     *matrix* maps each parameter to its flow-style spec; a run whose command
     exits 0 is OK, any other exit FAILED. *head* comes before ``policies:``

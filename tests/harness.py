@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: a bus recorder, a command fragment, an event with free attributes."""
+"""Helpers shared by the tests: a bus recorder, a command fragment, an event with free
+attributes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""A small HTTP/1.1 server on 127.0.0.1 for the HTTP channel's tests: records what it receives, answers on command.
+"""A small HTTP/1.1 server on 127.0.0.1 for the HTTP channel's tests: records what it receives,
+answers on command.
 
 Paths: ``/status/N`` answers N; ``/hold`` answers only once ``release()`` is
 called (or after 5 s), for timeouts and cut requests; ``/gather/N`` answers

@@ -55,7 +55,8 @@ def tiny(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def only_tiny(monkeypatch: pytest.MonkeyPatch, tiny: Path) -> PolicyChart:
-    """Pretend the tiny chart is the only bundled one, so name lookups do not depend on the shipped charts."""
+    """Pretend the tiny chart is the only bundled one, so name lookups do not depend on the shipped
+    charts."""
     chart = load_chart(tiny)
     monkeypatch.setattr(catalog, "bundled", lambda: [chart])
     return chart
@@ -170,7 +171,8 @@ def test_final_state_cannot_have_transitions(tmp_path: Path):
 def test_errors_sismic_finds_itself_still_name_the_file(tmp_path: Path):
     text = CHART.replace(
         "      - name: End\n",
-        "      - name: Memory\n        type: shallow history\n        memory: Memory\n      - name: End\n",
+        "      - name: Memory\n        type: shallow history\n        memory: Memory\n"
+        "      - name: End\n",
     )
     path = write(tmp_path / "memory.yaml", text)
     error = chart_error(path)
@@ -188,7 +190,8 @@ def test_bad_header_is_located(tmp_path: Path):
     assert (error.line, error.key) == (4, "perfchart.sumary")
     assert (
         error.message
-        == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, config, parameters, warnings)"
+        == "unknown key 'sumary' (did you mean summary? expected one of: name, aliases, summary, "
+        "config, parameters, warnings)"
     )
 
 
@@ -210,7 +213,8 @@ def test_parameter_paths_follow_keys_items_and_mapping_keys(tmp_path: Path):
             tmp_path / "p.yaml",
             CHART.replace(
                 "  summary: Does nothing, then ends.\n",
-                "  parameters: ['matrix.*', 'evolve[].parameter', 'steps[].values[].parameter', 'one']\n",
+                "  parameters: ['matrix.*', 'evolve[].parameter', 'steps[].values[].parameter', "
+                "'one']\n",
             ),
         )
     )
@@ -238,7 +242,8 @@ def test_unknown_top_level_key_is_an_error(tmp_path: Path):
     assert (error.line, error.key) == (22, "statecharts")
     assert (
         error.message
-        == "unknown key 'statecharts' (did you mean statechart? expected one of: perfchart, statechart)"
+        == "unknown key 'statecharts' (did you mean statechart? expected one of: perfchart, "
+        "statechart)"
     )
 
 

@@ -1,4 +1,5 @@
-"""Chart code that fails at run time is reported at the chart's line, with state, transition and exception type."""
+"""Chart code that fails at run time is reported at the chart's line, with state, transition and
+exception type."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def chart(tmp_path: Path, text: str = CHART, **replace: str) -> Path:
 
 
 def start(path: Path, config: str, signal: bool) -> None:
-    """Start the policy of *path* with *config*, then (when *signal*) end its command with exit 0."""
+    """Start the policy of *path* with *config*, then (when *signal*) end its command with exit
+    0."""
     harness = PolicyHarness(path, config)
     if signal:
         harness.signal(CmdlineExitZeroEvent, exitcode=0)
@@ -72,11 +74,13 @@ def test_the_harness_runs_the_intact_chart(tmp_path: Path) -> None:
 def test_bind_of_a_computed_filter_naming_no_class_fails_at_the_call_with_a_hint(
     tmp_path: Path,
 ) -> None:
-    """A literal is caught when the chart loads (tests/test_check.py); a computed one when bind() runs."""
+    """A literal is caught when the chart loads (tests/test_check.py); a computed one when bind()
+    runs."""
     path = chart(tmp_path, BIND="'CmdlineExitZeroEv' + 'nt'")
     error = failure(path, signal=False)
     assert str(error) == (
-        f"{path}:13: state Next (on entry): no event class is called 'CmdlineExitZeroEvnt' (did you mean CmdlineExitZeroEvent?) "
+        f"{path}:13: state Next (on entry): no event class is called 'CmdlineExitZeroEvnt' (did "
+        "you mean CmdlineExitZeroEvent?) "
         "in `policy.bind('done', 'CmdlineExitZeroEv' + 'nt')`"
     )
 
@@ -85,7 +89,8 @@ def test_binding_the_same_role_and_filter_again_does_not_deliver_twice(tmp_path:
     again = {
         "        transitions:\n          - target: Done": (
             "        transitions:\n          - target: Next\n            event: done\n"
-            "            guard: traced(event, trace) and n == 3\n            action: n = 2\n          - target: Done"
+            "            guard: traced(event, trace) and n == 3\n            action: n = 2\n"
+            "          - target: Done"
         ),
         "and count > 0": "and n < 3",
     }
@@ -136,7 +141,8 @@ def test_a_failing_action_names_its_line_transition_and_exception_type(tmp_path:
     error = failure(path)
     assert (
         str(error)
-        == f"{path}:21: transition Next -> Done on done (action): ZeroDivisionError: division by zero in `n = n / 0`"
+        == f"{path}:21: transition Next -> Done on done (action): ZeroDivisionError: division by "
+        "zero in `n = n / 0`"
     )
 
 
@@ -160,7 +166,8 @@ def test_a_failing_entry_names_its_state(tmp_path: Path) -> None:
     error = failure(path, signal=False)
     assert (
         str(error)
-        == f"{path}:12: state Next (on entry): NameError: name 'valu' is not defined in `trace = policy.set_parameters({{'n': valu}})`"
+        == f"{path}:12: state Next (on entry): NameError: name 'valu' is not defined in `trace = "
+        f"policy.set_parameters({{'n': valu}})`"
     )
 
 
@@ -172,7 +179,8 @@ def test_a_non_deterministic_choice_names_both_transitions_with_their_lines(tmp_
     path = chart(tmp_path, text)
     error = failure(path)
     assert str(error) == (
-        f"{path}:15: non-deterministic choice: Next -> Done on done (line 15) and Next -> Done on done (line 22) "
+        f"{path}:15: non-deterministic choice: Next -> Done on done (line 15) and Next -> Done on "
+        "done (line 22) "
         "are enabled at once; make their guards exclusive"
     )
 
@@ -181,7 +189,8 @@ def test_set_result_takes_json_data_only(tmp_path: Path) -> None:
     path = chart(tmp_path, **{"policy.set_status('OK')": "policy.set_result('answer', {1, 2})"})
     error = failure(path)
     assert str(error) == (
-        f"{path}:19: transition Next -> Done on done (action): set_result('answer', ...): expected JSON data "
+        f"{path}:19: transition Next -> Done on done (action): set_result('answer', ...): "
+        "expected JSON data "
         "(numbers, text, lists, mappings), got {1, 2} in `policy.set_result('answer', {1, 2})`"
     )
 
@@ -204,11 +213,13 @@ def test_the_progress_line_shows_what_the_chart_waits_for(tmp_path: Path) -> Non
 
 
 def test_bind_of_a_config_filter_naming_no_class_points_at_the_config_entry(tmp_path: Path) -> None:
-    """A chart whose schema has no `format: event-filter` still fails at once, at the config's line."""
+    """A chart whose schema has no `format: event-filter` still fails at once, at the config's
+    line."""
     path = chart(tmp_path, BIND="config['ok']")
     with pytest.raises(ConfigError) as caught:
         PolicyHarness(path, "from: 3\nok: CmdlineExitNonZeroEvent\n")
     assert (
         str(caught.value)
-        == "policy.yml:2: ok: no event class is called 'CmdlineExitNonZeroEvent' (did you mean CmdlineExitNonzeroEvent?)"
+        == "policy.yml:2: ok: no event class is called 'CmdlineExitNonZeroEvent' (did you mean "
+        "CmdlineExitNonzeroEvent?)"
     )

@@ -1,4 +1,5 @@
-"""``perfchart check`` and the same checks in ``run``: each kind of mistake, at its file and line, without running anything."""
+"""``perfchart check`` and the same checks in ``run``: each kind of mistake, at its file and line,
+without running anything."""
 
 from __future__ import annotations
 
@@ -86,13 +87,15 @@ ERRORS = [
         "bind class typo",
         {"'CmdlineExitZeroEvent')": "'CmdlineExitZeroEvnt')"},
         15,
-        "state Next (on entry): no event class is called 'CmdlineExitZeroEvnt' (did you mean CmdlineExitZeroEvent?)",
+        "state Next (on entry): no event class is called 'CmdlineExitZeroEvnt' (did you mean "
+        "CmdlineExitZeroEvent?)",
     ),
     (
         "YAML 1.1 boolean",
         {"event: interrupt": "event: on"},
         10,
-        "statechart.root state.transitions[0].event: YAML reads on, yes or true as a boolean, not a name: quote it, e.g. event: 'on'",
+        "statechart.root state.transitions[0].event: YAML reads on, yes or true as a boolean, "
+        "not a name: quote it, e.g. event: 'on'",
     ),
     (
         "syntax error",
@@ -211,7 +214,8 @@ def test_run_refuses_a_bind_typo_within_a_second_before_anything_starts(
     assert time.monotonic() - started < 5
     assert done.returncode == 2
     assert done.stderr == (
-        "perfchart: error: chart.yaml:15: state Next (on entry): no event class is called 'CmdlineExitZeroEvnt' (did you mean CmdlineExitZeroEvent?)\n"
+        "perfchart: error: chart.yaml:15: state Next (on entry): no event class is called "
+        "'CmdlineExitZeroEvnt' (did you mean CmdlineExitZeroEvent?)\n"
     )
     assert not (tmp_path / "r").exists()
 
@@ -237,7 +241,8 @@ def test_run_prints_the_chart_warnings_before_it_starts(
     )
     assert done.returncode == 2
     assert done.stderr.endswith(
-        "perfchart: error: dry run: policy chart is stuck in Next, waiting for done: CmdlineExitZeroEvent (0s of 600s before stalled): "
+        "perfchart: error: dry run: policy chart is stuck in Next, waiting for done: "
+        "CmdlineExitZeroEvent (0s of 600s before stalled): "
         "nothing this dry run sends moves it, not even stalled\n"
     )
     assert "chart.yaml:22: transition Next -> Done on fial: nothing sends 'fial'" in " ".join(
@@ -246,7 +251,8 @@ def test_run_prints_the_chart_warnings_before_it_starts(
 
 
 def test_a_parameter_no_channel_or_task_uses_is_warned_about_once(tmp_path: Path) -> None:
-    """The channel never reruns for a parameter its command does not name, so the run waits: the warning says why at once."""
+    """The channel never reruns for a parameter its command does not name, so the run waits: the
+    warning says why at once."""
     write(tmp_path)
     (tmp_path / "config.yml").write_text(CONFIG.replace(" {{n}}", ""))
     process = subprocess.Popen(
@@ -291,8 +297,10 @@ def test_a_config_value_that_breaks_bundled_chart_code_is_named_with_its_key(
     (explorer,) = [chart for chart in bundled() if chart.name == "multivariable-explorer"]
     config = tmp_path / "two.yml"
     config.write_text(
-        "policies:\n  - class: multivariable-explorer\n    matrix:\n      a: {type: discrete, values: [1, 2]}\n"
-        "    events:\n      signalEventCount: \"'two'\"\n      signal:\n        OK: CmdlineExitZeroEvent\n"
+        "policies:\n  - class: multivariable-explorer\n    matrix:\n"
+        "      a: {type: discrete, values: [1, 2]}\n"
+        "    events:\n      signalEventCount: \"'two'\"\n      signal:\n"
+        "        OK: CmdlineExitZeroEvent\n"
         "channels:\n  - class: cmdline\n    cmdline: 'true {{a}}'\n"
     )
     done = perfchart("run", "two.yml", "--dry-run", "--results", "r", "-q", cwd=tmp_path)
@@ -301,5 +309,6 @@ def test_a_config_value_that_breaks_bundled_chart_code_is_named_with_its_key(
     assert explorer.path.read_text().count("evaluate_count(count") == 1
     assert (
         done.stderr
-        == "perfchart: error: two.yml:6: policies[0].events.signalEventCount: expected a whole number of at least 1; \"'two'\" gave 'two'\n"
+        == "perfchart: error: two.yml:6: policies[0].events.signalEventCount: expected a whole "
+        "number of at least 1; \"'two'\" gave 'two'\n"
     )

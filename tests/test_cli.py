@@ -1,4 +1,5 @@
-"""The perfchart command, run as users run it: real files and commands, and a real process where signals, the console script or start-up imports are what is tested."""
+"""The perfchart command, run as users run it: real files and commands, and a real process where
+signals, the console script or start-up imports are what is tested."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from tests.conftest import PERFCHART, Perfchart, sweep_config
 ROOT = Path(__file__).resolve().parent.parent
 
 CONFIG = sweep_config(
-    "\"{{python}} -c 'import sys, time; time.sleep({{sleep|0}} if {{a}} > 1 else 0); sys.exit({{a}} in ({{fail|()}},))' {{a}}\"",
+    "\"{{python}} -c 'import sys, time; time.sleep({{sleep|0}} if {{a}} > 1 else 0); "
+    "sys.exit({{a}} in ({{fail|()}},))' {{a}}\"",
     policy="policy.MultivariableExplorerPolicy",
     channel="channel.CmdlineChannel",
 )
@@ -166,7 +168,8 @@ HEAVY = (
 
 
 def loaded_after(argv: list[str]) -> set[str]:
-    """The HEAVY modules in sys.modules after the command's main ran *argv* in a fresh interpreter."""
+    """The HEAVY modules in sys.modules after the command's main ran *argv* in a fresh
+    interpreter."""
     code = (
         "import sys\n"
         "from interpreter.cli import main\n"
@@ -174,7 +177,8 @@ def loaded_after(argv: list[str]) -> set[str]:
         f"    main({argv!r})\n"
         "except SystemExit as exc:\n"
         "    assert exc.code == 0, exc.code\n"
-        f"print('loaded:', *sorted(name for name in sys.modules if any(name == h or name.startswith(h + '.') for h in {HEAVY!r})))\n"
+        "print('loaded:', *sorted(name for name in sys.modules if any(name == h or "
+        f"name.startswith(h + '.') for h in {HEAVY!r})))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -197,7 +201,8 @@ def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
 
 
 def test_the_laziness_check_sees_what_a_command_imports() -> None:
-    """The check above would pass vacuously if it could not see imports: listing the policies loads the charts."""
+    """The check above would pass vacuously if it could not see imports: listing the policies loads
+    the charts."""
     assert {"interpreter.charts", "sismic"} <= loaded_after(["policies"])
 
 

@@ -132,7 +132,8 @@ def test_cwd_env_and_stdin_take_macros(bus, make, tmp_path) -> None:
     make(
         {
             "cmdline": py(
-                "import os, sys; print(os.path.basename(os.getcwd())); print(os.environ['RATE']); print(sys.stdin.read())"
+                "import os, sys; print(os.path.basename(os.getcwd())); "
+                "print(os.environ['RATE']); print(sys.stdin.read())"
             ),
             "cwd": str(tmp_path) + "/run-{{run}}",
             "env": {"RATE": "{{rate}}/s"},
@@ -169,7 +170,8 @@ def test_exit_classes_codes_and_traces_on_every_event(bus, make) -> None:
     make(
         {
             "cmdline": py(
-                "import sys; print('out'); print('err', file=sys.stderr); sys.exit(int(sys.argv[1]))"
+                "import sys; print('out'); print('err', file=sys.stderr); "
+                "sys.exit(int(sys.argv[1]))"
             )
             + " {{code}}"
         },
@@ -336,7 +338,10 @@ def test_no_restart_after_a_kill_or_at_session_end(bus, make) -> None:
 
 
 def test_close_kills_the_process_group_and_reports_exit(bus, make) -> None:
-    code = "import subprocess, sys, time\np = subprocess.Popen(['sleep', '30'])\nprint(p.pid, flush=True)\ntime.sleep(30)"
+    code = (
+        "import subprocess, sys, time\np = subprocess.Popen(['sleep', '30'])\n"
+        "print(p.pid, flush=True)\ntime.sleep(30)"
+    )
     channel = make({"cmdline": py(code) + " {{x}}"})
     recorder = Recorder(bus)
     update(bus, 1, x=1)

@@ -239,8 +239,8 @@ def test_macro_default_is_used_and_typed(tmp_path: Path):
 
 def test_required_definition_without_value_is_named(tmp_path: Path):
     text = (
-        "config:\n  definitions:\n    - name: secret\n      desc: The API token\n      required: yes\n"
-        + MINIMAL
+        "config:\n  definitions:\n    - name: secret\n      desc: The API token\n"
+        "      required: yes\n" + MINIMAL
     )
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (3, "config.definitions[0]")
@@ -296,8 +296,8 @@ def test_a_chart_header_says_where_its_block_names_the_parameters_it_sets(tmp_pa
     }
     problem = error(tmp_path, text + "channels:\n  - class: cmdline\n    cmdline: run {{other}}\n")
     assert (
-        "{{other}} is not a definition, a declared parameter (config.parameters) or a parameter a policy sets"
-        in problem.message
+        "{{other}} is not a definition, a declared parameter (config.parameters) or a parameter "
+        "a policy sets" in problem.message
     )
 
 
@@ -395,7 +395,8 @@ def test_unknown_section_is_an_error_with_a_hint(tmp_path: Path):
     problem = error(tmp_path, MINIMAL + "chanels:\n  - class: cmdline\n    cmdline: run\n")
     assert (problem.line, problem.key) == (5, "chanels")
     assert problem.message.startswith(
-        "unknown key 'chanels' (did you mean channels? expected one of: config, define, policies, channels, tasks"
+        "unknown key 'chanels' (did you mean channels? expected one of: config, define, "
+        "policies, channels, tasks"
     )
 
 
@@ -409,12 +410,14 @@ def test_sections_and_keys_of_the_original_not_supported_yet_warn(tmp_path: Path
 def test_channel_class_of_the_original_not_implemented_is_an_error(tmp_path: Path):
     text = (
         MINIMAL
-        + "channels:\n  - class: channel.MarathonUpdateChannel\n    url: 'http://{{host}}'\n  - class: CmdlineChannel\n    cmdline: run\n"
+        + "channels:\n  - class: channel.MarathonUpdateChannel\n    url: 'http://{{host}}'\n"
+        "  - class: CmdlineChannel\n    cmdline: run\n"
     )
     problem = error(tmp_path, text)
     assert (problem.line, problem.key) == (6, "channels[0].class")
     assert problem.message.startswith(
-        "channel.MarathonUpdateChannel is a channel of the original driver that perfchart does not implement (known channels:"
+        "channel.MarathonUpdateChannel is a channel of the original driver that perfchart does "
+        "not implement (known channels:"
     )
     assert "cmdline" in problem.message
 
@@ -426,7 +429,8 @@ def test_unknown_channel_class_is_an_error_naming_the_known_ones(tmp_path: Path)
     assert (problem.line, problem.key) == (6, "channels[0].class")
     assert problem.message == (
         "unknown channel class 'channel.CmdLineChanel' (did you mean channel.CmdlineChannel? "
-        "known channels: CmdlineChannel, HTTPChannel, channel.CmdlineChannel, channel.HTTPChannel, cmdline, http)"
+        "known channels: CmdlineChannel, HTTPChannel, channel.CmdlineChannel, "
+        "channel.HTTPChannel, cmdline, http)"
     )
 
 
@@ -458,7 +462,8 @@ def test_cmdline_channel_needs_a_cmdline(tmp_path: Path):
             MINIMAL.replace("{signal: {OK: Done}}", "{sigal: {OK: Done}}"),
             4,
             "policies[0].events.sigal",
-            "unknown key 'sigal' (did you mean signal? expected one of: signal, signalEventCount, start)",
+            "unknown key 'sigal' (did you mean signal? expected one of: signal, "
+            "signalEventCount, start)",
         ),
         (
             MINIMAL.replace("{values: [1]}", "{type: discret}"),
@@ -483,7 +488,8 @@ def test_cmdline_channel_needs_a_cmdline(tmp_path: Path):
             "config:\n  parameters:\n    - name: apps\n      defualt: 1\n" + MINIMAL,
             4,
             "config.parameters[0].defualt",
-            "unknown key 'defualt' (did you mean default? expected one of: name, default, desc, units, uuid)",
+            "unknown key 'defualt' (did you mean default? expected one of: name, default, desc, "
+            "units, uuid)",
         ),
         (
             "config:\n  definitions:\n    - desc: no name\n" + MINIMAL,
@@ -495,7 +501,8 @@ def test_cmdline_channel_needs_a_cmdline(tmp_path: Path):
             "define:\n  bad name: 1\n" + MINIMAL,
             1,
             "define",
-            "invalid key 'bad name': expected a name of letters, digits, '_', '.' or '-', not starting with a digit, got 'bad name'",
+            "invalid key 'bad name': expected a name of letters, digits, '_', '.' or '-', not "
+            "starting with a digit, got 'bad name'",
         ),
         ("policies: []\n", 1, "policies", "expected a non-empty list"),
         ("policies: {class: explorer}\n", 1, "policies", "expected a list, got a mapping"),
@@ -596,7 +603,8 @@ def test_missing_statechart_file_points_at_the_config(tmp_path: Path):
 def test_broken_user_chart_names_the_chart_file(tmp_path: Path):
     chart_path = write(
         tmp_path / "broken.yaml",
-        "statechart:\n  name: X\n  root state:\n    name: R\n    initial: Nope\n    states: [{name: A}]\n",
+        "statechart:\n  name: X\n  root state:\n    name: R\n    initial: Nope\n"
+        "    states: [{name: A}]\n",
     )
     problem = error(tmp_path, MINIMAL.replace("class: explorer", "statechart: broken.yaml"))
     assert (problem.file, problem.line) == (str(chart_path), 5)

@@ -1,4 +1,5 @@
-"""The shared ``perfchart`` fixture: in this process it gives what a fresh one gives, and leaves the process as it found it."""
+"""The shared ``perfchart`` fixture: in this process it gives what a fresh one gives, and leaves the
+process as it found it."""
 
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ def test_an_in_process_command_is_stopped_at_its_timeout(
 def test_an_exception_main_lets_through_is_a_traceback_and_status_1(
     perfchart: Perfchart, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With -v main raises what it did not expect; the interpreter would print the traceback and exit 1."""
+    """With -v main raises what it did not expect; the interpreter would print the traceback and
+    exit 1."""
     import interpreter.cli
 
     def broken(args: object) -> int:
@@ -140,7 +142,8 @@ def test_an_exception_main_lets_through_is_a_traceback_and_status_1(
     quiet = perfchart("run", str(tmp_path / "c.yml"))
     assert (quiet.returncode, quiet.stderr) == (
         70,
-        "perfchart: internal error: RuntimeError: broken on purpose (run with -v for the traceback)\n",
+        "perfchart: internal error: RuntimeError: broken on purpose (run with -v for the "
+        "traceback)\n",
     )
     verbose = perfchart("run", str(tmp_path / "c.yml"), "-v")
     assert verbose.returncode == 1
@@ -149,7 +152,8 @@ def test_an_exception_main_lets_through_is_a_traceback_and_status_1(
 
 
 def test_the_fixture_is_the_helper_tests_import(perfchart: Perfchart) -> None:
-    """pytest loaded conftest.py as tests.conftest, the module tests import from: one copy of the helper and the configs."""
+    """pytest loaded conftest.py as tests.conftest, the module tests import from: one copy of the
+    helper and the configs."""
     from tests import conftest
 
     assert perfchart is conftest.run_perfchart

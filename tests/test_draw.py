@@ -1,4 +1,5 @@
-"""perfchart draw: exporters over sismic's model, rendering with pip alone, run overlays and the gallery."""
+"""perfchart draw: exporters over sismic's model, rendering with pip alone, run overlays and the
+gallery."""
 
 from __future__ import annotations
 

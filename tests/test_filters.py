@@ -444,7 +444,8 @@ def timed(
     traceids: Any = None,
     finalize_at: float | None = None,
 ) -> list[tuple[float, Event, bool]]:
-    """Play *schedule* (time, event or None for 'just run timers'); (time, event, notrace) per delivery."""
+    """Play *schedule* (time, event or None for 'just run timers'); (time, event, notrace) per
+    delivery."""
     clock = SimulatedClock()
     timers = Timers(clock)
     out: list[tuple[float, Event, bool]] = []

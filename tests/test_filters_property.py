@@ -30,7 +30,8 @@ class PropertyTickEvent(OpenEvent, TickEvent):
 
 
 def compiles_or_syntax_error(expression: str) -> EventFilter | None:
-    """The only exception compiling may raise is FilterSyntaxError, and it points inside the text."""
+    """The only exception compiling may raise is FilterSyntaxError, and it points inside the
+    text."""
     try:
         return EventFilter(expression)
     except FilterSyntaxError as caught:
@@ -101,7 +102,8 @@ def valid_expressions(draw: st.DrawFn) -> str:
 
 @st.composite
 def mutated_expressions(draw: st.DrawFn) -> str:
-    """A valid expression with a few characters deleted, inserted or swapped: near misses of the grammar."""
+    """A valid expression with a few characters deleted, inserted or swapped: near misses of the
+    grammar."""
     text = list(draw(valid_expressions()))
     for _ in range(draw(st.integers(1, 4))):
         position = draw(st.integers(0, len(text)))

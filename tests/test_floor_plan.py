@@ -1,4 +1,5 @@
-"""The floor plan: rooms import only downward, through each other's faces, and no import runs in a circle.
+"""The floor plan: rooms import only downward, through each other's faces, and no import runs in a
+circle.
 
 The order of the floors is read from docs/architecture.md, the page that
 draws them, so the picture and this test cannot disagree. The imports are
@@ -23,7 +24,8 @@ DATA = {"schemas/"}
 
 
 def floors() -> dict[str, int]:
-    """Room → floor number (higher is further up), from the table under "Floors" in docs/architecture.md."""
+    """Room → floor number (higher is further up), from the table under "Floors" in
+    docs/architecture.md."""
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     section = page.split("## Floors", 1)[1].split("\n## ", 1)[0]
     found: dict[str, int] = {}
@@ -52,7 +54,8 @@ def module_name(path: Path) -> str:
 
 
 def room_of(module: str) -> str:
-    """``interpreter.engine.runner`` → ``engine/``; ``interpreter.errors`` → ``errors.py``; the package → ``__init__.py``."""
+    """``interpreter.engine.runner`` → ``engine/``; ``interpreter.errors`` → ``errors.py``; the
+    package → ``__init__.py``."""
     parts = module.split(".")
     if len(parts) == 1:
         return "__init__.py"
@@ -111,7 +114,8 @@ def imports_of(module: str, path: Path) -> Iterator[Import]:
 
 
 def resolved(target: str) -> str:
-    """The module an import loads: ``pkg.mod:name`` is the submodule ``pkg.mod.name`` when one exists."""
+    """The module an import loads: ``pkg.mod:name`` is the submodule ``pkg.mod.name`` when one
+    exists."""
     source, _, name = target.partition(":")
     candidate = f"{source}.{name}" if name else source
     path = ROOT / candidate.replace(".", "/")
@@ -150,7 +154,8 @@ def test_no_room_imports_from_a_room_above_it_or_beside_it() -> None:
 
 
 def test_other_rooms_are_imported_through_their_face() -> None:
-    """A module-level import from another room names its face; only a lazy import may reach a module kept out of it."""
+    """A module-level import from another room names its face; only a lazy import may reach a module
+    kept out of it."""
     wrong = []
     for module, _, found in ALL:
         here = room_of(module)
@@ -166,7 +171,8 @@ def test_other_rooms_are_imported_through_their_face() -> None:
 
 
 def test_no_import_runs_in_a_circle() -> None:
-    """Between modules, counting every import that runs when its module loads (not lazy, not TYPE_CHECKING)."""
+    """Between modules, counting every import that runs when its module loads (not lazy, not
+    TYPE_CHECKING)."""
     graph: dict[str, set[str]] = {module: set() for module, _, _ in ALL}
     for module, _, found in ALL:
         for imp in found:
@@ -257,7 +263,8 @@ def test_type_checking_imports_serve_annotations_only() -> None:
                 and isinstance(node.ctx, ast.Load)
             ):
                 wrong.append(
-                    f"{module}:{node.lineno} uses {node.id} at run time, imported only under TYPE_CHECKING"
+                    f"{module}:{node.lineno} uses {node.id} at run time, imported only under "
+                    "TYPE_CHECKING"
                 )
     assert wrong == []
 

@@ -115,7 +115,8 @@ def test_without_the_plugin_its_class_is_unknown(perfchart: Perfchart, tmp_path:
     done = perfchart("run", str(config), "--dry-run", "--results", str(tmp_path / "r"))
     assert done.returncode == 2
     assert done.stderr.startswith(
-        f"perfchart: error: {config}:12: channels[0].class: unknown channel class 'channel.SumChannel' ("
+        f"perfchart: error: {config}:12: channels[0].class: unknown channel class "
+        "'channel.SumChannel' ("
     )
     assert "known channels: " in done.stderr
     assert "cmdline" in done.stderr
@@ -140,7 +141,8 @@ channels:
         (
             "echo {{a}}\n",
             "echo {{a}}\n    timeout: 3 fortnights\n",
-            ":9: channels[0].timeout: expected a duration such as 10s, 500ms or 2m, got '3 fortnights'",
+            ":9: channels[0].timeout: expected a duration such as 10s, 500ms or 2m, got '3 "
+            "fortnights'",
         ),
         (
             "echo {{a}}\n",
@@ -155,7 +157,8 @@ channels:
         (
             "class: cmdline",
             "class: channel.MarathonUpdateChannel",
-            ":7: channels[0].class: channel.MarathonUpdateChannel is a channel of the original driver",
+            ":7: channels[0].class: channel.MarathonUpdateChannel is a channel of the original "
+            "driver",
         ),
     ],
 )
@@ -177,7 +180,10 @@ def test_dry_and_real_runs_reject_the_same_input_the_same_way(
 def test_loading_a_config_imports_no_process_machinery(tmp_path: Path) -> None:
     config = tmp_path / "c.yml"
     config.write_text(BASE)
-    code = f"import sys, interpreter.session as c; c.load_config({str(config)!r}); print('subprocess' in sys.modules)"
+    code = (
+        f"import sys, interpreter.session as c; c.load_config({str(config)!r}); print('subprocess' "
+        "in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"

@@ -1,4 +1,5 @@
-"""Property tests: whatever the input, the config loader, the expression evaluator and the macro renderer
+"""Property tests: whatever the input, the config loader, the expression evaluator and the macro
+renderer
 give a result or a PerfchartError (exit status 2), never any other exception, and in bounded time."""
 
 from __future__ import annotations

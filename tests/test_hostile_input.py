@@ -1,4 +1,5 @@
-"""Hostile and broken input, through the real command: one located line and exit 2, in bounded time and memory."""
+"""Hostile and broken input, through the real command: one located line and exit 2, in bounded time
+and memory."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def timed(perfchart: Perfchart, *args: str, cwd: Path | None = None) -> tuple[Do
 def rejected(
     perfchart: Perfchart, tmp_path: Path, text: str, *extra: str, seconds: float = 10
 ) -> str:
-    """Run *text* as a config: it must fail with exit 2, one line, no traceback, in bounded time; the line is returned."""
+    """Run *text* as a config: it must fail with exit 2, one line, no traceback, in bounded time;
+    the line is returned."""
     config = tmp_path / "c.yml"
     config.write_text(text)
     done, took = timed(perfchart, "run", str(config), "--results", str(tmp_path / "r"), *extra)
@@ -106,9 +108,12 @@ def test_an_alias_bomb_is_refused_in_a_moment(
         (
             BASE.replace(
                 "a: {type: discrete, values: [1, 2]}",
-                "a: {type: range, min: 1, max: 10000000}\n      b: {type: range, min: 1, max: 10000000}\n      c: {type: range, min: 1, max: 10000000}",
+                "a: {type: range, min: 1, max: 10000000}\n"
+                "      b: {type: range, min: 1, max: 10000000}\n"
+                "      c: {type: range, min: 1, max: 10000000}",
             ),
-            "c.yml:6: policies[0].matrix: 10000000 x 10000000 x 10000000 = 1e+21 permutations, more than",
+            "c.yml:6: policies[0].matrix: 10000000 x 10000000 x 10000000 = 1e+21 permutations, "
+            "more than",
         ),
     ],
     ids=[
@@ -149,8 +154,10 @@ def test_a_bad_type_in_a_chart_header_schema_says_what_is_expected(
     perfchart: Perfchart, tmp_path: Path
 ) -> None:
     (tmp_path / "mine.yaml").write_text(
-        "perfchart:\n  name: mine\n  config:\n    type: object\n    properties:\n      x: {type: strin}\n"
-        "statechart:\n  name: S\n  root state:\n    name: R\n    initial: E\n    states:\n      - name: E\n        type: final\n"
+        "perfchart:\n  name: mine\n  config:\n    type: object\n    properties:\n"
+        "      x: {type: strin}\n"
+        "statechart:\n  name: S\n  root state:\n    name: R\n    initial: E\n    states:\n"
+        "      - name: E\n        type: final\n"
     )
     line = rejected(
         perfchart,
@@ -159,7 +166,8 @@ def test_a_bad_type_in_a_chart_header_schema_says_what_is_expected(
         "--dry-run",
     )
     assert line.endswith(
-        "mine.yaml:6: perfchart.config.properties.x.type: invalid JSON Schema: expected one of: array, boolean, integer, null, number, object, string; got 'strin'"
+        "mine.yaml:6: perfchart.config.properties.x.type: invalid JSON Schema: expected one of: "
+        "array, boolean, integer, null, number, object, string; got 'strin'"
     )
 
 
@@ -176,7 +184,8 @@ def test_a_chart_without_a_final_state_is_refused_at_load(
     perfchart: Perfchart, tmp_path: Path
 ) -> None:
     (tmp_path / "loop.yaml").write_text(
-        "statechart:\n  name: Loop\n  root state:\n    name: R\n    initial: A\n    states:\n      - name: A\n"
+        "statechart:\n  name: Loop\n  root state:\n    name: R\n    initial: A\n    states:\n"
+        "      - name: A\n"
     )
     line = rejected(
         perfchart,
@@ -318,7 +327,8 @@ def test_failing_chart_code_is_one_line_naming_the_line_that_failed(
     (tmp_path / "boom.yaml").write_text(
         "statechart:\n  name: Boom\n  preamble: |\n"
         + body
-        + "  root state:\n    name: R\n    initial: E\n    states:\n      - name: E\n        type: final\n"
+        + "  root state:\n    name: R\n    initial: E\n    states:\n      - name: E\n"
+        "        type: final\n"
     )
     config = BASE.replace("class: multivariable-explorer", "statechart: boom.yaml").replace(
         "echo {{a}}", "echo x"

@@ -466,7 +466,8 @@ channels:
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert str(caught.value).startswith(
-        f"{path}:9: channels[0].url: macro {{{{host}}}} in the URL's scheme or host must be a definition"
+        f"{path}:9: channels[0].url: macro {{{{host}}}} in the URL's scheme or host must be a "
+        "definition"
     )
     config = load_config(path, {"host": "127.0.0.1"})
     assert config.channels[0].cls is HTTPChannel

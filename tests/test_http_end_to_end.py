@@ -1,4 +1,5 @@
-"""The HTTP channel through ``perfchart run``: a sweep against a real server on 127.0.0.1, results on disk."""
+"""The HTTP channel through ``perfchart run``: a sweep against a real server on 127.0.0.1, results
+on disk."""
 
 from __future__ import annotations
 
@@ -123,7 +124,8 @@ def test_a_dry_run_answers_through_the_same_events(perfchart: Perfchart, tmp_pat
     config.write_text(
         SWEEP.replace(
             "    timeout: 5s\n",
-            "    repeat: 3\n    simulate: {status: 'code if code != 302 else 200', duration: 'code / 1000'}\n",
+            "    repeat: 3\n    simulate: {status: 'code if code != 302 else 200', duration: "
+            "'code / 1000'}\n",
         )
     )
     done = perfchart(

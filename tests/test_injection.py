@@ -1,4 +1,5 @@
-"""A parameter value is data: wherever a macro stands in a command line, no value runs as shell code."""
+"""A parameter value is data: wherever a macro stands in a command line, no value runs as shell
+code."""
 
 from __future__ import annotations
 

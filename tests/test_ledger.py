@@ -1,4 +1,5 @@
-"""The run ledger owns runs: listeners are called in phases, and a dry run and a real run fill it the same way."""
+"""The run ledger owns runs: listeners are called in phases, and a dry run and a real run fill it
+the same way."""
 
 from __future__ import annotations
 

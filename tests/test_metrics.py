@@ -1,4 +1,5 @@
-"""Metrics and trackers: real commands, real files; every expected figure computed here independently."""
+"""Metrics and trackers: real commands, real files; every expected figure computed here
+independently."""
 
 from __future__ import annotations
 
@@ -259,31 +260,36 @@ def error(tmp_path: Path, trackers: str, base: str = BASE) -> ConfigError:
             "metric 'rpz' is not declared in config.metrics (declared: rps)",
         ),
         (
-            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - metric: rps\n        attrib: line\n        match: 'rps=([0-9.]+'\n",
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - metric: rps\n"
+            "        attrib: line\n        match: 'rps=([0-9.]+'\n",
             14,
             "trackers[0].extract[0].match",
             "bad regular expression",
         ),
         (
-            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - metric: rps\n        attrib: line\n        match: 'rps=[0-9.]+'\n",
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - metric: rps\n"
+            "        attrib: line\n        match: 'rps=[0-9.]+'\n",
             14,
             "trackers[0].extract[0].match",
             "has no group: name the number's group (?P<value>...) or use exactly one group",
         ),
         (
-            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, match: '(a)(b)'}\n",
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n"
+            "      - {metric: rps, attrib: line, match: '(a)(b)'}\n",
             12,
             "trackers[0].extract[0].match",
             "has 2 groups",
         ),
         (
-            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, eval: line}\n",
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n"
+            "      - {metric: rps, attrib: line, eval: line}\n",
             12,
             "trackers[0].extract[0]",
             "not both",
         ),
         (
-            "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, eval: '__import__(1)'}\n",
+            "  - class: attribute\n    event: LogLineEvent\n    extract:\n"
+            "      - {metric: rps, eval: '__import__(1)'}\n",
             12,
             "trackers[0].extract[0].eval",
             "not allowed",
@@ -353,8 +359,8 @@ def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(
 ) -> None:
     config = tmp_path / "bad.yml"
     config.write_text(
-        BASE
-        + "  - class: attribute\n    event: LogLineEvent\n    extract:\n      - {metric: rps, attrib: line, match: 'rps=[0-9.]+'}\n"
+        BASE + "  - class: attribute\n    event: LogLineEvent\n    extract:\n"
+        "      - {metric: rps, attrib: line, match: 'rps=[0-9.]+'}\n"
     )
     done = perfchart(
         "run",
@@ -367,7 +373,8 @@ def test_a_bad_tracker_ends_the_command_with_one_line_and_status_2(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith(
-        f"perfchart: error: {config}:12: trackers[0].extract[0].match: regular expression 'rps=[0-9.]+' has no group"
+        f"perfchart: error: {config}:12: trackers[0].extract[0].match: regular expression "
+        "'rps=[0-9.]+' has no group"
     )
     assert not (tmp_path / "r").exists()
 
@@ -377,7 +384,8 @@ def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_
 ) -> None:
     config = tmp_path / "wide.yml"
     config.write_text(
-        "policies:\n  - class: multivariable-explorer\n    matrix: {a: {type: range, min: 1, max: 1000}}\n"
+        "policies:\n  - class: multivariable-explorer\n"
+        "    matrix: {a: {type: range, min: 1, max: 1000}}\n"
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
     )
     results = tmp_path / "r"
@@ -420,15 +428,18 @@ trackers:
 def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> None:
     config = tmp_path / "plain.yml"
     config.write_text(
-        "config:\n  metrics: [{name: m}]\npolicies:\n  - class: multivariable-explorer\n    matrix: {a: {type: discrete, values: [1, 2]}}\n"
+        "config:\n  metrics: [{name: m}]\npolicies:\n  - class: multivariable-explorer\n"
+        "    matrix: {a: {type: discrete, values: [1, 2]}}\n"
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
     )
     code = (
         "import sys\n"
         "from interpreter.cli import main\n"
-        f"status = main(['run', {str(config)!r}, '--dry-run', '-q', '--results', {str(tmp_path / 'r')!r}])\n"
+        f"status = main(['run', {str(config)!r}, '--dry-run', '-q', '--results', "
+        f"{str(tmp_path / 'r')!r}])\n"
         "assert status == 0, status\n"
-        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('matplotlib', 'numpy')))\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('matplotlib', "
+        "'numpy')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -439,14 +450,16 @@ def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> N
 def test_trackers_are_fed_by_a_channels_simulated_answers_in_a_dry_run(
     perfchart: Perfchart, tmp_path: Path
 ) -> None:
-    """The HTTP example's `simulate:` (status 200 after 0.001 + kib/100000 s, 4 in flight) drives the trackers."""
+    """The HTTP example's `simulate:` (status 200 after 0.001 + kib/100000 s, 4 in flight) drives
+    the trackers."""
     examples = Path(__file__).resolve().parent.parent / "examples"
     text = (examples / "http-sweep.yml").read_text()
     assert "      default: 1\n" in text
     assert "trackers:" not in text
     text = text.replace(
         "      default: 1\n",
-        "      default: 1\n  metrics:\n    - {name: latency, units: s}\n    - {name: answered}\n    - {name: batch_time, units: s}\n",
+        "      default: 1\n  metrics:\n    - {name: latency, units: s}\n    - {name: answered}\n"
+        "    - {name: batch_time, units: s}\n",
         1,
     )
     text += """

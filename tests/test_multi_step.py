@@ -52,7 +52,8 @@ def test_inclusive_no_leaves_out_max() -> None:
 
 def test_a_sample_draws_distinct_values_reproducibly() -> None:
     config = step(
-        "[{parameter: n, min: 1, max: 10, sample: 10}, {parameter: m, min: 0, max: 1000, step: 5, sample: 4}]"
+        "[{parameter: n, min: 1, max: 10, sample: 10}, {parameter: m, min: 0, max: 1000, step: "
+        "5, sample: 4}]"
     )
     first, again, other = (multi(config, seed=seed) for seed in (3, 3, 4))
     for h in (first, again, other):
@@ -82,7 +83,10 @@ def test_a_sample_larger_than_its_range_is_an_error_before_any_run() -> None:
 
 
 def test_value_expressions_see_definitions_and_the_combination_whose_names_win() -> None:
-    values = "[{parameter: a, values: [1, 2]}, {parameter: total, value: 'a * scale'}, {parameter: mode, value: fast}, {parameter: n, value: 7}]"
+    values = (
+        "[{parameter: a, values: [1, 2]}, {parameter: total, value: 'a * scale'}, {parameter: "
+        "mode, value: fast}, {parameter: n, value: 7}]"
+    )
     h = multi(step(values), definitions={"scale": 10, "a": 100})
     while not h.final:
         advance(h)
@@ -109,7 +113,8 @@ def test_the_start_event_is_untraced_then_the_start_task_runs_before_the_first_v
     h = multi(
         step(
             "[{parameter: a, values: [1]}]",
-            f"    events: {{start: \"LogLineEvent[line='ready']\", advance: {OK}}}\n    tasks: {{start: warmup}}\n",
+            f"    events: {{start: \"LogLineEvent[line='ready']\", advance: {OK}}}\n"
+            f"    tasks: {{start: warmup}}\n",
         ).replace(f"    events: {{advance: {OK}}}\n", "")
     )
     h.advance(10)
@@ -232,8 +237,8 @@ def test_end_and_fail_events_of_any_run_of_the_step_count_at_any_moment() -> Non
 
 def test_end_events_of_another_step_are_ignored() -> None:
     h = multi(
-        step("[{parameter: a, values: [1]}]")
-        + f"  - values: [{{parameter: b, values: [2, 3]}}]\n    events: {{end: {END}, advance: {OK}}}\n"
+        step("[{parameter: a, values: [1]}]") + f"  - values: [{{parameter: b, values: [2, 3]}}]\n"
+        f"    events: {{end: {END}, advance: {OK}}}\n"
     )
     old = h.trace
     advance(h)

@@ -42,7 +42,8 @@ events:
 
 
 def explorer(policy: str, **kwargs: Any) -> PolicyHarness:
-    """The explorer chart with *policy* as its block; the test event classes are not in the catalogue, so no schema check."""
+    """The explorer chart with *policy* as its block; the test event classes are not in the
+    catalogue, so no schema check."""
     return PolicyHarness("multivariable-explorer", policy, validate_config=False, **kwargs)
 
 

@@ -77,7 +77,10 @@ def bus() -> EventBus:
 
 
 def test_lines_in_order_with_streams_and_none_after_exit(bus: EventBus) -> None:
-    code = "import sys\nfor i in range(300):\n    print(i)\nprint('oops', file=sys.stderr)\nprint('tail', end='')"
+    code = (
+        "import sys\nfor i in range(300):\n    print(i)\nprint('oops', file=sys.stderr)\n"
+        "print('tail', end='')"
+    )
     process = launch(bus, Command([PY, "-c", code]), source="load")
     events = Recorder(bus).wait_for(has_exit)
     assert process.join(timeout=5)
@@ -106,7 +109,10 @@ def test_undecodable_output_and_crlf(bus: EventBus) -> None:
 
 
 def test_cwd_env_and_stdin(bus: EventBus, tmp_path) -> None:
-    code = "import os, sys; print(os.getcwd()); print(os.environ['PERF_RATE']); print(sys.stdin.read().upper())"
+    code = (
+        "import os, sys; print(os.getcwd()); print(os.environ['PERF_RATE']); "
+        "print(sys.stdin.read().upper())"
+    )
     launch(
         bus, Command([PY, "-c", code], cwd=str(tmp_path), env={"PERF_RATE": "42"}, stdin="hello")
     )
@@ -128,7 +134,10 @@ def test_shell_command(bus: EventBus) -> None:
     assert [e.exitcode for e in events if is_exit(e)] == [4]
 
 
-GRANDCHILD = "import subprocess, sys, time\np = subprocess.Popen(['sleep', '30'])\nprint(p.pid, flush=True)\ntime.sleep(30)"
+GRANDCHILD = (
+    "import subprocess, sys, time\np = subprocess.Popen(['sleep', '30'])\n"
+    "print(p.pid, flush=True)\ntime.sleep(30)"
+)
 
 
 def test_timeout_kills_the_whole_process_group(bus: EventBus) -> None:
@@ -159,7 +168,10 @@ def test_kill_stops_the_whole_process_group(bus: EventBus) -> None:
 
 
 def test_sigterm_ignored_is_followed_by_sigkill(bus: EventBus) -> None:
-    code = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ready', flush=True)\ntime.sleep(30)"
+    code = (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ready', flush=True)\ntime.sleep(30)"
+    )
     recorder = Recorder(bus)
     process = launch(bus, Command([PY, "-c", code]), grace=0.2)
     recorder.wait_for(lambda events: bool(lines(events)))
@@ -232,7 +244,8 @@ def test_children_share_one_watcher_thread(bus: EventBus) -> None:
 def test_without_pidfd_or_epoll_the_exit_still_follows_the_output(
     bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As on a system without Linux's pidfd and epoll: a thread waits for the exit, the watcher is woken to watch."""
+    """As on a system without Linux's pidfd and epoll: a thread waits for the exit, the watcher is
+    woken to watch."""
     monkeypatch.setattr(process_module, "_pidfd", lambda pid: None)
     monkeypatch.setattr(
         process_module, "_watcher", process_module._Watcher(selectors.PollSelector())

@@ -1,4 +1,5 @@
-"""Whatever a run started is gone when the run ends and when perfchart exits: process groups, not pipes."""
+"""Whatever a run started is gone when the run ends and when perfchart exits: process groups, not
+pipes."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def test_closing_the_tasks_ends_what_a_finished_task_left_running() -> None:
 
 
 CONFIG = sweep_config(
-    "\"(trap '' TERM; exec sleep 60 </dev/null >/dev/null 2>&1) & echo $! > {{pidfile}}; sleep 60 # {{a}}\"",
+    "\"(trap '' TERM; exec sleep 60 </dev/null >/dev/null 2>&1) & echo $! > {{pidfile}}; sleep "
+    '60 # {{a}}"',
     matrix={"a": "{type: discrete, values: [1]}"},
     options={"shell": "yes", "timeout": "0.3s"},
 )

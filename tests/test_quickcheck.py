@@ -1,4 +1,5 @@
-"""The quick check agrees with jsonschema wherever it answers, and answers for valid input perfchart loads."""
+"""The quick check agrees with jsonschema wherever it answers, and answers for valid input perfchart
+loads."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def jsonschema_says(instance: Any, schema: Any) -> bool:
 
 
 def agrees(instance: Any, schema: Any) -> bool | None:
-    """The quick check's answer, after asserting that jsonschema gives the same one when it is not None."""
+    """The quick check's answer, after asserting that jsonschema gives the same one when it is not
+    None."""
     answer = verdict(instance, schema)
     if answer is not None:
         assert answer == jsonschema_says(instance, schema), (instance, schema)

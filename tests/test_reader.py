@@ -1,4 +1,5 @@
-"""Reading a results directory back: one reader, one set of rules, each problem one line naming its file."""
+"""Reading a results directory back: one reader, one set of rules, each problem one line naming its
+file."""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def test_missing_files_are_each_named(tmp_path: Path) -> None:
     (tmp_path / "runs.jsonl").write_text("")
     assert (
         error(lambda: SessionReader(tmp_path).summary)
-        == f"{tmp_path}: no summary.json (a results directory from an older perfchart or an unfinished session)"
+        == f"{tmp_path}: no summary.json (a results directory from an older perfchart or an "
+        "unfinished session)"
     )
 
 
@@ -84,7 +86,8 @@ def test_unreadable_meta_and_summary_are_named(session: Path) -> None:
     reader = SessionReader(session)
     assert (
         error(lambda: reader.meta)
-        == f"{session / 'meta.json'}: cannot be read: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        == f"{session / 'meta.json'}: cannot be read: Expecting property name enclosed in double "
+        "quotes: line 1 column 2 (char 1)"
     )
     assert error(lambda: reader.summary) == f"{session / 'summary.json'}: not a perfchart summary"
     (session / "meta.json").write_text("[1, 2]")
@@ -96,7 +99,8 @@ def test_unreadable_meta_and_summary_are_named(session: Path) -> None:
     (session / "summary.json").mkdir()
     assert (
         error(lambda: SessionReader(session).summary)
-        == f"{session}: no summary.json (a results directory from an older perfchart or an unfinished session)"
+        == f"{session}: no summary.json (a results directory from an older perfchart or an "
+        "unfinished session)"
     )
     (session / "meta.json").unlink()
     (session / "meta.json").mkdir()
@@ -142,7 +146,8 @@ def test_a_last_line_cut_off_mid_write_is_skipped_with_a_warning_and_left_in_pla
 def test_a_last_line_without_its_newline_is_cut_off_even_when_it_parses(
     session: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The newline is written with the record: without it, the record may be missing its end, so it is never trusted."""
+    """The newline is written with the record: without it, the record may be missing its end, so it
+    is never trusted."""
     (session / "runs.jsonl").write_text(lines(RECORDS[:2]) + json.dumps(RECORDS[2]))
     with caplog.at_level(logging.WARNING, logger="perfchart"):
         assert list(SessionReader(session).runs()) == RECORDS[:2]
@@ -245,7 +250,8 @@ def test_an_unreadable_visits_record_is_named(session: Path) -> None:
     (session / "visits-0-p-1.json").write_text("{")
     assert (
         error(lambda: SessionReader(session).visits())
-        == f"{session / 'visits-0-p-1.json'}: unreadable visits record (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))"
+        == f"{session / 'visits-0-p-1.json'}: unreadable visits record (Expecting property name "
+        "enclosed in double quotes: line 1 column 2 (char 1))"
     )
     (session / "visits-0-p-1.json").write_text("[]")
     assert (

@@ -37,7 +37,8 @@ COLUMNS = "200"
 
 
 def sweep(perfchart: Perfchart, tmp: Path, name: str, slowdown: int = 1) -> Path:
-    """Run the example sweep as shipped, or with its hashing done *slowdown* times over, and return its results."""
+    """Run the example sweep as shipped, or with its hashing done *slowdown* times over, and return
+    its results."""
     examples = tmp / f"examples-{name}"
     shutil.copytree(ROOT / "examples", examples)
     if slowdown > 1:
@@ -68,7 +69,8 @@ def baseline(perfchart: Perfchart, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 class Checker(HTMLParser):
-    """Parses a page, checking that every element closes in order, and collects what could load a resource."""
+    """Parses a page, checking that every element closes in order, and collects what could load a
+    resource."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -144,7 +146,8 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
 def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(
     perfchart: Perfchart, baseline: Path, tmp_path: Path
 ) -> None:
-    """A last line cut off mid-write is skipped with a warning; any other bad line is one located error, exit 2."""
+    """A last line cut off mid-write is skipped with a warning; any other bad line is one located
+    error, exit 2."""
     damaged = tmp_path / "damaged"
     shutil.copytree(baseline, damaged)
     jsonl = damaged / "runs.jsonl"

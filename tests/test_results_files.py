@@ -1,4 +1,5 @@
-"""runs.csv written as runs close: every finished run is in it at once, and the session's end reads nothing back."""
+"""runs.csv written as runs close: every finished run is in it at once, and the session's end reads
+nothing back."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ DRY_RUN = Path(__file__).resolve().parent.parent / "benchmarks" / "dry_run.yml"
 
 
 class ResultsFiles:
-    """Every registered exporter of a results directory, fed records the way the run ledger closes them."""
+    """Every registered exporter of a results directory, fed records the way the run ledger closes
+    them."""
 
     def __init__(
         self,
@@ -83,7 +85,8 @@ def raw(results: Path) -> str:
 
 
 def csv_from_jsonl(results: Path, metrics: list[str]) -> str:
-    """runs.csv as the session's end used to write it: runs.jsonl streamed back, columns in order of appearance."""
+    """runs.csv as the session's end used to write it: runs.jsonl streamed back, columns in order of
+    appearance."""
     records = [
         json.loads(line)
         for line in (results / "runs.jsonl").read_text(encoding="utf-8").splitlines()
@@ -141,7 +144,8 @@ def test_a_run_with_known_columns_appends_and_a_new_column_rewrites_the_file(
 
 
 def test_runs_csv_holds_what_runs_jsonl_holds_cell_for_cell(tmp_path: Path) -> None:
-    """Values JSON changes (a tuple, a non-JSON object) are written as runs.jsonl has them, before a rewrite and after."""
+    """Values JSON changes (a tuple, a non-JSON object) are written as runs.jsonl has them, before a
+    rewrite and after."""
     results = tmp_path / "r"
     metrics = ["m", "absent"]
     files = ResultsFiles(results, metrics=metrics)

@@ -1,4 +1,5 @@
-"""``perfchart run CONFIG --resume DIR``: the finished runs are kept, the rest run, into the same files."""
+"""``perfchart run CONFIG --resume DIR``: the finished runs are kept, the rest run, into the same
+files."""
 
 from __future__ import annotations
 

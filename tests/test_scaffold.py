@@ -1,4 +1,5 @@
-"""``perfchart new`` and ``perfchart schema``: what a new author starts from and what their editor checks."""
+"""``perfchart new`` and ``perfchart schema``: what a new author starts from and what their editor
+checks."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def test_new_never_overwrites(perfchart: Perfchart, tmp_path: Path) -> None:
     assert done.returncode == 2
     assert (
         done.stderr
-        == f"perfchart: error: {tmp_path / 'foo'} already exists and is not empty; choose another NAME or --dir\n"
+        == f"perfchart: error: {tmp_path / 'foo'} already exists and is not empty; choose another "
+        "NAME or --dir\n"
     )
 
 

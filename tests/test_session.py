@@ -276,7 +276,8 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
     config.write_text(
         "config:\n  parameters:\n    - name: n\n"
         "policies:\n  - statechart: countdown.yaml\n    from: 3\n"
-        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"print({{n}})\"'\n"
+        "channels:\n  - class: channel.CmdlineChannel\n"
+        "    cmdline: '{{python}} -c \"print({{n}})\"'\n"
     )
     session = Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out")
     assert session.total_runs == 3
@@ -291,9 +292,11 @@ def test_a_user_written_chart_runs_the_same_way(tmp_path: Path) -> None:
 def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
     config = tmp_path / "slow.yml"
     config.write_text(
-        "policies:\n  - class: multivariable-explorer\n    matrix:\n      a: {type: discrete, values: [1]}\n"
+        "policies:\n  - class: multivariable-explorer\n    matrix:\n"
+        "      a: {type: discrete, values: [1]}\n"
         "    events:\n      signal: {OK: CmdlineExitZeroEvent}\n"
-        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: \"{{python}} -c 'import time; time.sleep(1.0)' {{a}}\"\n"
+        "channels:\n  - class: channel.CmdlineChannel\n"
+        "    cmdline: \"{{python}} -c 'import time; time.sleep(1.0)' {{a}}\"\n"
     )
     session = Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out")
     cpu = time.process_time()
@@ -308,7 +311,8 @@ def test_waiting_for_a_long_command_leaves_the_cpu_idle(tmp_path: Path) -> None:
 def test_the_progress_bar_shows_the_true_count_though_runs_never_touch_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Runs only bump counters; the drawing the bar makes (each redraw, and the last one at stop) reads them."""
+    """Runs only bump counters; the drawing the bar makes (each redraw, and the last one at stop)
+    reads them."""
     from rich.progress import Progress
 
     touched: list[str] = []
@@ -374,8 +378,10 @@ def test_a_run_closes_when_its_policy_ends_not_when_the_session_does(tmp_path: P
     config = tmp_path / "test.yml"
     config.write_text(
         "config:\n  parameters:\n    - name: n\n"
-        "policies:\n  - statechart: first.yaml\n    from: 1\n  - statechart: second.yaml\n    from: 1\n"
-        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"import time; time.sleep(0.3)\" {{n}}'\n"
+        "policies:\n  - statechart: first.yaml\n    from: 1\n  - statechart: second.yaml\n"
+        "    from: 1\n"
+        "channels:\n  - class: channel.CmdlineChannel\n"
+        "    cmdline: '{{python}} -c \"import time; time.sleep(0.3)\" {{n}}'\n"
     )
     assert (
         Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out").run()
@@ -456,7 +462,8 @@ def test_a_run_cut_short_by_bad_input_is_recorded_as_error(tmp_path: Path) -> No
     config.write_text(
         "config:\n  parameters:\n    - name: n\n"
         "policies:\n  - statechart: countdown.yaml\n    from: 3\n"
-        "channels:\n  - class: channel.CmdlineChannel\n    cmdline: '{{python}} -c \"print({{n}})\"'\n"
+        "channels:\n  - class: channel.CmdlineChannel\n"
+        "    cmdline: '{{python}} -c \"print({{n}})\"'\n"
     )
     session = Session(load_config(config, {"python": sys.executable}), results_dir=tmp_path / "out")
     with pytest.raises(ConfigError, match="division by zero"):

@@ -1,4 +1,5 @@
-"""Ctrl-C, once or twice, at any moment, with output to pipes: exit 130 and complete files, never a lost run."""
+"""Ctrl-C, once or twice, at any moment, with output to pipes: exit 130 and complete files, never a
+lost run."""
 
 from __future__ import annotations
 
@@ -19,14 +20,16 @@ from tests.conftest import PERFCHART, sweep_config
 
 #: Run 1 is quick and OK; run 2 ignores SIGTERM and runs until killed, after writing its pid to a file.
 STUBBORN = sweep_config(
-    "\"{{python}} -c 'import os, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); a = {{a}}; a == 1 and sys.exit(0); "
+    "\"{{python}} -c 'import os, signal, sys, time; signal.signal(signal.SIGTERM, "
+    "signal.SIG_IGN); a = {{a}}; a == 1 and sys.exit(0); "
     'open(sys.argv[1], \\"w\\").write(str(os.getpid())); time.sleep(120)\' {{marker}}"',
     matrix={"a": "{type: discrete, values: [1, 2]}"},
 )
 
 
 class Perfchart:
-    """``perfchart run`` as a real process with its output to pipes, its stderr read line by line."""
+    """``perfchart run`` as a real process with its output to pipes, its stderr read line by
+    line."""
 
     def __init__(self, config: Path, results: Path, *defines: str) -> None:
         args = [

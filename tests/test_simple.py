@@ -168,14 +168,18 @@ def test_no_end_and_no_timeout_is_a_load_time_warning(tmp_path: Path) -> None:
     assert load(tmp_path).warnings == []
     bare = load(tmp_path, "policies:\n  - class: simple\n    parameters: {apps: 1}\n")
     assert bare.warnings == [
-        f"{tmp_path / 'simple.yml'}:2: policies[0]: a Simple policy with neither events.end nor timeout ends only on interrupt or when it stalls"
+        f"{tmp_path / 'simple.yml'}:2: policies[0]: a Simple policy with neither events.end nor "
+        "timeout ends only on interrupt or when it stalls"
     ]
     only_start = load(tmp_path, "policies:\n  - class: simple\n    events: {start: TickEvent}\n")
     assert len(only_start.warnings) == 1
 
 
 def test_parameter_names_are_known_to_channel_macros(tmp_path: Path) -> None:
-    text = "policies:\n  - class: simple\n    parameters: {apps: 1}\n    timeout: 1\nchannels:\n  - class: cmdline\n    cmdline: echo {{apps}} {{nope}}\n"
+    text = (
+        "policies:\n  - class: simple\n    parameters: {apps: 1}\n    timeout: 1\nchannels:\n"
+        "  - class: cmdline\n    cmdline: echo {{apps}} {{nope}}\n"
+    )
     with pytest.raises(ConfigError, match=r"\{\{nope\}\}") as caught:
         load(tmp_path, text)
     assert "{{nope}}" in str(caught.value)

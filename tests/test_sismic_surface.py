@@ -61,7 +61,8 @@ def tiny() -> Statechart:
 
 
 def instances() -> dict[type, Any]:
-    """A stock interpreter that has taken its first step and holds a queued event, and its evaluator."""
+    """A stock interpreter that has taken its first step and holds a queued event, and its
+    evaluator."""
     running = Interpreter(tiny())
     running.execute_once()
     running.queue(Event("go", delay=0))
@@ -69,7 +70,8 @@ def instances() -> dict[type, Any]:
 
 
 def perfchart_subclasses(base: type) -> list[type]:
-    """perfchart's subclasses of a sismic class, from every module of the package that uses sismic."""
+    """perfchart's subclasses of a sismic class, from every module of the package that uses
+    sismic."""
     for info in pkgutil.walk_packages(interpreter.__path__, "interpreter."):
         if info.name.endswith("__main__") or info.ispkg:
             continue
@@ -90,7 +92,8 @@ def perfchart_subclasses(base: type) -> list[type]:
 
 
 def signature_of(function: Callable[..., Any]) -> str:
-    """Parameters after ``self`` as the catalogue writes them: names, ``*`` before keyword-only ones, ``*args``, ``**kwargs``."""
+    """Parameters after ``self`` as the catalogue writes them: names, ``*`` before keyword-only
+    ones, ``*args``, ``**kwargs``."""
     words: list[str] = []
     star = False
     for parameter in list(inspect.signature(function).parameters.values())[1:]:
@@ -120,7 +123,8 @@ def check_attribute(use: Attribute, objects: dict[type, Any]) -> None:
     assert hasattr(obj, use.name), f"{where} is gone; perfchart uses it for: {use.purpose}"
     value = getattr(obj, use.name)
     assert isinstance(value, use.shape), (
-        f"{where} is a {type(value).__name__}, not the {use.shape} perfchart treats it as; it is used for: {use.purpose}"
+        f"{where} is a {type(value).__name__}, not the {use.shape} perfchart treats it as; it is "
+        f"used for: {use.purpose}"
     )
 
 
@@ -130,7 +134,8 @@ def check_method(use: Method) -> None:
     assert callable(function), f"{where} is gone; perfchart uses it for: {use.purpose}"
     found = signature_of(function)
     assert found == use.signature, (
-        f"{where} takes ({found}), perfchart relies on ({use.signature}); it is used for: {use.purpose}"
+        f"{where} takes ({found}), perfchart relies on ({use.signature}); it is used for: "
+        f"{use.purpose}"
     )
 
 
@@ -140,11 +145,13 @@ def check_frame_local(use: FrameLocal, evaluator: type) -> None:
     assert callable(function), f"{where} is gone; perfchart uses its frame for: {use.purpose}"
     code = function.__code__
     assert code.co_name == use.method, (
-        f"{where} runs as code named {code.co_name!r}: no frame is named {use.method!r}, so {use.kind} errors lose their place ({use.purpose})"
+        f"{where} runs as code named {code.co_name!r}: no frame is named {use.method!r}, so "
+        f"{use.kind} errors lose their place ({use.purpose})"
     )
     if use.local is not None:
         assert use.local in code.co_varnames, (
-            f"{where} has no local {use.local!r} (its locals: {', '.join(code.co_varnames)}); perfchart reads it: {use.purpose}"
+            f"{where} has no local {use.local!r} (its locals: {', '.join(code.co_varnames)}); "
+            f"perfchart reads it: {use.purpose}"
         )
 
 
@@ -170,7 +177,8 @@ def test_each_evaluator_frame_perfchart_reads_has_its_name_and_local(use: FrameL
 
 
 def test_perfchart_subclasses_sismic_where_the_list_says() -> None:
-    """The frame and scope checks run on perfchart's evaluators too: there must be some to run them on."""
+    """The frame and scope checks run on perfchart's evaluators too: there must be some to run them
+    on."""
     assert [cls.__name__ for cls in perfchart_subclasses(PythonEvaluator)], (
         "no perfchart subclass of PythonEvaluator found"
     )
@@ -222,7 +230,8 @@ def run_on_go(running: Interpreter) -> None:
 def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_reads(
     use: FrameLocal,
 ) -> None:
-    """What ``_running`` and ``code_offset`` find: the evaluator frame, its state or transition, the chart line."""
+    """What ``_running`` and ``code_offset`` find: the evaluator frame, its state or transition, the
+    chart line."""
     for engine in [Interpreter, *perfchart_subclasses(Interpreter)]:
         for evaluator in [PythonEvaluator, *perfchart_subclasses(PythonEvaluator)]:
             chart = failing_chart(use.kind)
@@ -235,7 +244,8 @@ def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_rea
                 if tb.tb_frame.f_code.co_name == use.method
             ]
             assert named, (
-                f"{where} raised through no frame named {use.method!r}; perfchart needs it: {use.purpose}"
+                f"{where} raised through no frame named {use.method!r}; perfchart needs it: "
+                f"{use.purpose}"
             )
             if use.local is not None:
                 expected = (
@@ -244,7 +254,8 @@ def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_rea
                     else chart.state_for("b" if use.kind == "on entry" else "a")
                 )
                 assert named[-1].f_locals.get(use.local) is expected, (
-                    f"{where}: the frame's {use.local!r} is not the {use.local} whose code raised ({use.purpose})"
+                    f"{where}: the frame's {use.local!r} is not the {use.local} whose code raised "
+                    f"({use.purpose})"
                 )
             cause = caught.value.__cause__
             assert isinstance(cause, ZeroDivisionError), (
@@ -256,12 +267,14 @@ def test_failing_chart_code_raises_through_the_frame_and_file_name_perfchart_rea
                 if tb.tb_frame.f_code.co_filename == surface.CODE_FILENAME
             ]
             assert lines == [2], (
-                f"{where}: no frame of file {surface.CODE_FILENAME!r} at the code's line 2 ({lines}); code_offset reports failing lines from it"
+                f"{where}: no frame of file {surface.CODE_FILENAME!r} at the code's line 2 "
+                f"({lines}); code_offset reports failing lines from it"
             )
 
 
 def test_a_non_deterministic_choice_raises_from_sort_transitions() -> None:
-    """ChartInterpreter._sort_transitions catches this error from sismic's to name the transitions."""
+    """ChartInterpreter._sort_transitions catches this error from sismic's to name the
+    transitions."""
     chart = import_from_yaml(
         CHART.replace("event: go", "event: go\n          - target: b\n            event: go")
     )
@@ -272,12 +285,14 @@ def test_a_non_deterministic_choice_raises_from_sort_transitions() -> None:
         running.execute_once()
     raised_in = [tb.tb_frame.f_code.co_name for tb in frames(caught.value.__traceback__)]
     assert raised_in[-1] == "_sort_transitions", (
-        f"{SISMIC} raises NonDeterminismError from {raised_in[-1]}, not _sort_transitions, which ChartInterpreter overrides to catch it"
+        f"{SISMIC} raises NonDeterminismError from {raised_in[-1]}, not _sort_transitions, which "
+        "ChartInterpreter overrides to catch it"
     )
 
 
 def test_the_external_queue_holds_due_time_and_event_pairs_in_due_order() -> None:
-    """TunedInterpreter._queue_event appends (due, event) after the last pair due no later: where sismic's bisection puts it."""
+    """TunedInterpreter._queue_event appends (due, event) after the last pair due no later: where
+    sismic's bisection puts it."""
     running = instances()[Interpreter]
     late, soon = Event("late", delay=5), Event("soon", delay=0)
     running.queue(late, soon)
@@ -304,7 +319,8 @@ def test_sismic_calls_an_evaluator_factory_as_perfchart_defines_one() -> None:
 
 
 def scope_keys(*functions: Callable[..., Any]) -> set[str]:
-    """The string keys of every dict literal in the source of *functions*: the names sismic puts in scope."""
+    """The string keys of every dict literal in the source of *functions*: the names sismic puts in
+    scope."""
     keys: set[str] = set()
     for function in functions:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
@@ -321,13 +337,15 @@ def scope_keys(*functions: Callable[..., Any]) -> set[str]:
 def test_perfchart_builds_the_guard_scope_sismic_builds() -> None:
     sismic = scope_keys(PythonEvaluator.evaluate_guard, PythonEvaluator._evaluate_code)
     assert sismic == surface.GUARD_SCOPE, (
-        f"{SISMIC} gives guards {sorted(sismic)}, perfchart's DeadlineEvaluator.evaluate_guard gives {sorted(surface.GUARD_SCOPE)}"
+        f"{SISMIC} gives guards {sorted(sismic)}, perfchart's DeadlineEvaluator.evaluate_guard "
+        f"gives {sorted(surface.GUARD_SCOPE)}"
     )
     for evaluator in perfchart_subclasses(PythonEvaluator):
         if "evaluate_guard" in vars(evaluator):
             ours = scope_keys(evaluator.evaluate_guard)
             assert ours == surface.GUARD_SCOPE, (
-                f"{evaluator.__name__}.evaluate_guard gives guards {sorted(ours)}, sismic's guards see {sorted(surface.GUARD_SCOPE)}"
+                f"{evaluator.__name__}.evaluate_guard gives guards {sorted(ours)}, sismic's "
+                f"guards see {sorted(surface.GUARD_SCOPE)}"
             )
 
 
@@ -338,7 +356,8 @@ def test_perfchart_check_knows_every_name_sismic_gives_chart_code() -> None:
         f"{SISMIC} gives chart code {sorted(sismic)}, the list says {sorted(surface.CHART_SCOPE)}"
     )
     assert surface.CHART_SCOPE <= CONTEXT_NAMES, (
-        f"perfchart check would call these defined names undefined: {sorted(surface.CHART_SCOPE - CONTEXT_NAMES)}"
+        "perfchart check would call these defined names undefined: "
+        f"{sorted(surface.CHART_SCOPE - CONTEXT_NAMES)}"
     )
 
 
@@ -365,7 +384,8 @@ def sismic_private_names() -> set[str]:
 
 
 def package_uses() -> Iterator[tuple[str, int, str, str]]:
-    """(file, line, name, what) for every attribute, method defined in a class and string constant in the package, but the list."""
+    """(file, line, name, what) for every attribute, method defined in a class and string constant
+    in the package, but the list."""
     for path in sorted(PACKAGE.rglob("*.py")):
         if path.resolve() == Path(surface.__file__).resolve():
             continue
@@ -398,7 +418,8 @@ def test_every_private_sismic_name_the_package_uses_is_listed() -> None:
         }
     )
     assert not unlisted, (
-        "these use private names of sismic's Interpreter or evaluator not in interpreter/engine/sismic_surface.py; list each with what it is for:\n"
+        "these use private names of sismic's Interpreter or evaluator not in "
+        "interpreter/engine/sismic_surface.py; list each with what it is for:\n"
         + "\n".join(unlisted)
     )
 
@@ -420,7 +441,8 @@ def test_every_listed_name_is_still_used_by_the_package() -> None:
 
 
 def test_the_evaluator_frames_the_package_looks_for_are_listed() -> None:
-    """An evaluator method's name as a string is a frame looked for by name (methods called or overridden are attributes)."""
+    """An evaluator method's name as a string is a frame looked for by name (methods called or
+    overridden are attributes)."""
     evaluator_methods = {
         name
         for name, _ in inspect.getmembers(Evaluator, inspect.isfunction)
@@ -433,12 +455,14 @@ def test_the_evaluator_frames_the_package_looks_for_are_listed() -> None:
     }
     listed = {use.method for use in surface.FRAME_LOCALS}
     assert looked_for == listed, (
-        f"the package looks for evaluator frames {sorted(looked_for)}; interpreter/engine/sismic_surface.py lists {sorted(listed)}"
+        f"the package looks for evaluator frames {sorted(looked_for)}; "
+        f"interpreter/engine/sismic_surface.py lists {sorted(listed)}"
     )
 
 
 def own_names(cls: type) -> dict[str, type]:
-    """Names perfchart's classes between *cls* and sismic define or assign on ``self``, with the class that does."""
+    """Names perfchart's classes between *cls* and sismic define or assign on ``self``, with the
+    class that does."""
     names: dict[str, type] = {}
     for klass in cls.__mro__:
         if not klass.__module__.startswith("interpreter."):
@@ -481,7 +505,8 @@ def test_perfchart_subclasses_add_no_name_that_shadows_one_of_sismic(base: type)
             if name in stock and name not in listed
         )
         assert not shadowing, (
-            f"{SISMIC} has these names too: perfchart's would replace sismic's: {shadowing} (rename them, or list them if the override is meant)"
+            f"{SISMIC} has these names too: perfchart's would replace sismic's: {shadowing} "
+            "(rename them, or list them if the override is meant)"
         )
 
 
@@ -519,7 +544,8 @@ def test_each_check_fails_naming_the_missing_name_and_its_purpose(
     with pytest.raises(
         AssertionError,
         match=re.escape(
-            "takes (event, configuration, **options), perfchart relies on (event, states, *, eventless_first, inner_first)"
+            "takes (event, configuration, **options), perfchart relies on (event, states, *, "
+            "eventless_first, inner_first)"
         ),
     ):
         check_method(reshaped)

@@ -103,7 +103,8 @@ def test_macros_from_definitions_and_parameters(bus, runners, tmp_path) -> None:
     entry = {
         "at": "posttest",
         "cmdline": py(
-            "import os, sys; print(sys.argv[1:], os.path.basename(os.getcwd()), os.environ['LABEL'])"
+            "import os, sys; print(sys.argv[1:], os.path.basename(os.getcwd()), "
+            "os.environ['LABEL'])"
         )
         + " --rate={{rate}} {{label}}",
         "cwd": "{{workdir}}",

@@ -233,15 +233,18 @@ def test_a_dry_run_of_an_unbounded_evolution_ends_on_its_simulated_end_event(
 def test_an_unbounded_evolution_without_an_end_event_is_a_load_time_warning(tmp_path: Path) -> None:
     config = tmp_path / "evolve.yml"
     config.write_text(
-        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: b}]\n"
+        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: "
+        "b}]\n"
     )
     [warning] = load_config(config).warnings
     assert (
         warning
-        == f"{config}:2: policies[0]: a parameter without max and no events.end make a time evolution that ends only on interrupt"
+        == f"{config}:2: policies[0]: a parameter without max and no events.end make a time "
+        "evolution that ends only on interrupt"
     )
     config.write_text(
-        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: b}]\n    events: {end: TickEvent}\n"
+        "policies:\n  - class: time-evolution\n    evolve: [{parameter: a, max: 3}, {parameter: "
+        "b}]\n    events: {end: TickEvent}\n"
     )
     assert load_config(config).warnings == []
     config.write_text(

@@ -1,4 +1,5 @@
-"""The tuned interpreter is sismic with its structural answers cached: it must take the very same steps.
+"""The tuned interpreter is sismic with its structural answers cached: it must take the very same
+steps.
 
 Every bundled chart runs through a whole dry-run session twice, on stock
 sismic and on the tuned interpreter, and every macro step (its event, the
@@ -49,7 +50,8 @@ def describe(macro: MacroStep) -> Step:
 
 
 class StockChartInterpreter(Interpreter):
-    """Stock sismic with the runner's one addition: naming the transitions of a non-deterministic choice."""
+    """Stock sismic with the runner's one addition: naming the transitions of a non-deterministic
+    choice."""
 
     def _sort_transitions(self, transitions: list[Transition]) -> list[Transition]:
         try:
@@ -65,7 +67,8 @@ def dry_run_trace(
     engine: type[Interpreter],
     monkeypatch: pytest.MonkeyPatch,
 ) -> list[tuple[str, Step]]:
-    """Every macro step of every policy in a dry run of *config* on *engine*, and the run statuses."""
+    """Every macro step of every policy in a dry run of *config* on *engine*, and the run
+    statuses."""
     trace: list[tuple[str, Step]] = []
     counted = runner_module.PolicyRunner._count
 

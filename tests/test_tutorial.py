@@ -1,4 +1,5 @@
-"""The tutorial policy of docs/authoring.md (examples/ramp_bisect.yaml): real command, what-if dry run, results."""
+"""The tutorial policy of docs/authoring.md (examples/ramp_bisect.yaml): real command, what-if dry
+run, results."""
 
 from __future__ import annotations
 
