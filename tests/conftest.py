@@ -33,10 +33,12 @@ from typing import Any, Protocol, TextIO
 
 import pytest
 
-#: The command line of ``perfchart`` in a fresh interpreter: the module, as the console script runs it.
+#: The command line of ``perfchart`` in a fresh interpreter: the module, as the console script runs
+#: it.
 PERFCHART = (sys.executable, "-m", "interpreter")
 
-#: The signals ``main`` (and the session it runs) may take over; put back after every in-process command.
+#: The signals ``main`` (and the session it runs) may take over; put back after every in-process
+#: command.
 SIGNALS = (
     signal.SIGINT,
     signal.SIGTERM,
@@ -149,7 +151,8 @@ def _in_process(
         except SystemExit as exc:
             status = _exit_status(exc.code, stderr)
         except Exception:
-            # What the interpreter does with an exception nothing caught (``main`` lets them through with -v).
+            # What the interpreter does with an exception nothing caught (``main`` lets them through
+            # with -v).
             traceback.print_exc(file=stderr)
             status = 1
         stdout.flush()
@@ -181,7 +184,8 @@ def _restored_process_state() -> Iterator[None]:
     handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
     root = logging.getLogger()
     root_handlers, root_level = list(root.handlers), root.level
-    # ``logging.basicConfig(force=True)`` closes the root's handlers: keep pytest's out of its reach.
+    # ``logging.basicConfig(force=True)`` closes the root's handlers: keep pytest's out of its
+    # reach.
     root.handlers.clear()
     try:
         yield

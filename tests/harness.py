@@ -19,7 +19,8 @@ class OpenEvent(Event):
     """
 
     def __init__(self, *, traceids: Iterable[int] = (), ts: float = 0.0, **attributes: Any) -> None:
-        # Event's own initialiser, not the next dataclass's: an OpenEvent mixed into a runtime class skips its fields.
+        # Event's own initialiser, not the next dataclass's: an OpenEvent mixed into a runtime class
+        # skips its fields.
         Event.__init__(self, traceids=frozenset(traceids), ts=ts)
         self.__dict__.update(attributes)
 

@@ -156,7 +156,9 @@ WARNINGS = [
     (
         "event nothing sends",
         {
-            "event: done\n            guard: traced(event, trace) and n <= 1": "event: fial\n            guard: traced(event, trace) and n <= 1"
+            "event: done\n            guard: traced(event, trace) and n <= 1": (
+                "event: fial\n            guard: traced(event, trace) and n <= 1"
+            )
         },
         22,
         "transition Next -> Done on fial: nothing sends 'fial'",
@@ -170,7 +172,10 @@ WARNINGS = [
     (
         "unreachable state",
         {
-            "      - name: Done\n": "      - name: Lost\n        transitions:\n          - target: Done\n      - name: Done\n"
+            "      - name: Done\n": (
+                "      - name: Lost\n        transitions:\n          - target: Done\n"
+                "      - name: Done\n"
+            )
         },
         24,
         "state 'Lost' is unreachable",
@@ -226,7 +231,9 @@ def test_run_prints_the_chart_warnings_before_it_starts(
     write(
         tmp_path,
         **{
-            "event: done\n            guard: traced(event, trace) and n <= 1": "event: fial\n            guard: traced(event, trace) and n <= 1"
+            "event: done\n            guard: traced(event, trace) and n <= 1": (
+                "event: fial\n            guard: traced(event, trace) and n <= 1"
+            )
         },
     )
     done = perfchart(
@@ -305,7 +312,8 @@ def test_a_config_value_that_breaks_bundled_chart_code_is_named_with_its_key(
     )
     done = perfchart("run", "two.yml", "--dry-run", "--results", "r", "-q", cwd=tmp_path)
     assert done.returncode == 2
-    # The chart asks for a count with evaluate_count, which names the entry before the value can break a guard.
+    # The chart asks for a count with evaluate_count, which names the entry before the value can
+    # break a guard.
     assert explorer.path.read_text().count("evaluate_count(count") == 1
     assert (
         done.stderr

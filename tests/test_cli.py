@@ -266,7 +266,8 @@ def test_the_readme_example_sweep_runs_as_written(perfchart: Perfchart, tmp_path
     records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
     assert len(records) == 18
     assert all(r["status"] == "OK" for r in records)
-    # The metrics are what the workload printed, read here from output.log independently of the trackers.
+    # The metrics are what the workload printed, read here from output.log independently of the
+    # trackers.
     printed: dict[int, dict[str, float]] = {}
     for line in (results / "output.log").read_text().splitlines():
         run = int(line.split("]")[0].removeprefix("[run "))
@@ -379,7 +380,8 @@ def test_a_bad_count_expression_is_reported_at_load(
     done = perfchart("run", str(config), "--results", str(tmp_path / "r"))
     assert done.returncode == 2
     assert done.stderr.startswith(
-        f'perfchart: error: {config}:7: policies[0].events.signalEventCount: cannot evaluate "a +* 2"'
+        f"perfchart: error: {config}:7: policies[0].events.signalEventCount: "
+        'cannot evaluate "a +* 2"'
     )
     assert not (tmp_path / "r").exists()
 

@@ -162,7 +162,9 @@ def test_full_original_format_loads(tmp_path: Path, explorer: PolicyChart):
     assert (channel.index, channel.cls) == (0, CmdlineChannel)
     assert channel.config == {
         "class": "channel.CmdlineChannel",
-        "cmdline": "python work.py --apps {{apps}} --size {{size}} --dir {{workdir}} --token {{secret}}",
+        "cmdline": (
+            "python work.py --apps {{apps}} --size {{size}} --dir {{workdir}} --token {{secret}}"
+        ),
     }
     assert channel.config.line_of("cmdline") == 35
     assert [(task.names, task.command.cmdline) for task in config.tasks] == [

@@ -378,7 +378,8 @@ def test_html_is_one_self_contained_page_with_the_run_table(
     assert page.startswith("<!DOCTYPE html>")
     assert "<svg" in page
     assert "<!DOCTYPE svg" not in page
-    # Nothing is fetched when the page opens: no scripts, links, images, imports or remote URLs in attributes.
+    # Nothing is fetched when the page opens: no scripts, links, images, imports or remote URLs in
+    # attributes.
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b", page)
     assert not re.search(r"(src|href)\s*=\s*[\"'](https?:)?//", page)
     assert "@import" not in page

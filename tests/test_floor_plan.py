@@ -179,7 +179,8 @@ def test_no_import_runs_in_a_circle() -> None:
             target = resolved(imp.target)
             if not imp.lazy and not imp.typing_only and target != module and target in graph:
                 graph[module].add(target)
-    # A package's face is loaded before its modules; a module importing its own face is no circle of ours.
+    # A package's face is loaded before its modules; a module importing its own face is no circle of
+    # ours.
     for module in graph:
         graph[module] = {t for t in graph[module] if not module.startswith(t + ".")}
     circle = _find_circle(graph)

@@ -17,7 +17,7 @@ from tests.conftest import Perfchart, environ
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# ---------------------------------------------------------------- a channel from another distribution
+# -------------------------------------------------------------- a channel from another distribution
 
 PLUGIN = '''
 """A channel that answers each update by publishing its parameters' sum as an outcome."""
@@ -35,14 +35,26 @@ class SumEvent(OutcomeEvent):
 
 class SumChannel(Channel):
     names = ("channel.SumChannel", "sum")
-    schema = {"type": "object", "properties": {"offset": {"type": "integer"}}, "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"offset": {"type": "integer"}},
+        "additionalProperties": False,
+    }
     events = (SumEvent,)
 
     def apply(self, update):
         total = sum(update.parameters.values()) + self.block.get("offset", 0)
         with open(self.context.definitions["log"], "a") as log:
             log.write(f"{self.context.name} {total}\\n")
-        self.context.bus.publish(SumEvent(source=self.name, code=total, ok=total % 2 == 0, total=total, traceids=update.traceids))
+        self.context.bus.publish(
+            SumEvent(
+                source=self.name,
+                code=total,
+                ok=total % 2 == 0,
+                total=total,
+                traceids=update.traceids,
+            )
+        )
 
     def close(self):
         pass
@@ -122,7 +134,7 @@ def test_without_the_plugin_its_class_is_unknown(perfchart: Perfchart, tmp_path:
     assert "cmdline" in done.stderr
 
 
-# ---------------------------------------------------------------- a dry run rejects what a real run rejects
+# -------------------------------------------------------- a dry run rejects what a real run rejects
 
 BASE = """
 policies:
@@ -235,7 +247,7 @@ def test_a_dry_run_records_the_simulated_durations(perfchart: Perfchart, tmp_pat
     ]
 
 
-# ---------------------------------------------------------------- one loop: session tasks keep the clock going
+# ----------------------------------------------------- one loop: session tasks keep the clock going
 
 TASK_CONFIG = """
 config:

@@ -1,6 +1,6 @@
 """Property tests: whatever the input, the config loader, the expression evaluator and the macro
-renderer
-give a result or a PerfchartError (exit status 2), never any other exception, and in bounded time."""
+renderer give a result or a PerfchartError (exit status 2), never any other exception, and in
+bounded time."""
 
 from __future__ import annotations
 
@@ -43,8 +43,9 @@ tasks:
 """
 
 YAML_BITS = st.sampled_from(
-    [":", " ", "\n", "  ", "- ", "{", "}", "[", "]", ",", "'", '"', "&a ", "*a", "<<: ", "!!python/object ", "#", "|", ">", "?", "%", "@",
-     "`", "{{", "}}", "{{a}}", "{{nosuch}}", "1e9", "-1", "0", "yes", "null", "~", ".inf", "\t", "\x00", "é", "\ufeff", "10**9"]
+    [":", " ", "\n", "  ", "- ", "{", "}", "[", "]", ",", "'", '"', "&a ", "*a", "<<: ",
+     "!!python/object ", "#", "|", ">", "?", "%", "@", "`", "{{", "}}", "{{a}}", "{{nosuch}}",
+     "1e9", "-1", "0", "yes", "null", "~", ".inf", "\t", "\x00", "é", "\ufeff", "10**9"]
 )  # fmt: skip
 
 
@@ -101,10 +102,14 @@ def test_the_config_loader_loads_or_refuses_any_text(tmp_path: Path, text: str) 
 
 
 TOKENS = st.sampled_from(
-    ["a", "b", "_i", "n", "x", "1", "0", "-1", "2.5", "1e308", "3999999", "4000000", "10", "'s'", '"t"', "True", "None",
-     "+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^", "~", "not ", " and ", " or ", "==", "<", ">=", " if ", " else ",
-     " in ", "(", ")", "[", "]", ",", ".", ":", "abs(", "min(", "max(", "round(", "int(", "float(", "len(", "ceil(", "floor(",
-     "sqrt(", "log(", "exp(", "pow(", "__class__", "._x", "lambda x: x", "[x for x in a]", "f'{a}'", "import os", "a = 1", ";"]
+    ["a", "b", "_i", "n", "x", "1", "0", "-1", "2.5", "1e308", "3999999", "4000000", "10", "'s'",
+     '"t"', "True", "None",
+     "+", "-", "*", "/", "//", "%", "**", "<<", ">>", "&", "|", "^", "~", "not ", " and ", " or ",
+     "==", "<", ">=", " if ", " else ",
+     " in ", "(", ")", "[", "]", ",", ".", ":", "abs(", "min(", "max(", "round(", "int(", "float(",
+     "len(", "ceil(", "floor(",
+     "sqrt(", "log(", "exp(", "pow(", "__class__", "._x", "lambda x: x", "[x for x in a]", "f'{a}'",
+     "import os", "a = 1", ";"]
 )  # fmt: skip
 
 

@@ -91,7 +91,8 @@ def test_an_alias_bomb_is_refused_in_a_moment(
             BASE.replace(
                 "      signal:", '      signalEventCount: "3999999**3999999 > 1"\n      signal:'
             ),
-            'signalEventCount: cannot evaluate "3999999**3999999 > 1": 3999999 ** 3999999 would have more than 100000 bits',
+            'signalEventCount: cannot evaluate "3999999**3999999 > 1": '
+            "3999999 ** 3999999 would have more than 100000 bits",
         ),
         (
             BASE.replace("      signal:", "      signalEventCount: \"'two'\"\n      signal:"),
@@ -264,7 +265,8 @@ def test_a_long_stderr_line_is_shortened_in_the_summary_and_kept_in_output_log(
     config.write_text(
         BASE.replace(
             'cmdline: "echo {{a}}"',
-            'cmdline: "{{python}} -c \'import sys; sys.stderr.write(\\"x\\" * 100000 + \\"\\\\n\\"); sys.exit({{a}})\'"',
+            "cmdline: \"{{python}} -c 'import sys; "
+            'sys.stderr.write(\\"x\\" * 100000 + \\"\\\\n\\"); sys.exit({{a}})\'"',
         )
     )
     done, took = timed(

@@ -21,7 +21,8 @@ from interpreter.metrics import RunMetrics
 from interpreter.results import Exports
 from interpreter.session import Session, load_config
 
-#: A real command whose output carries the metric; the dry run is told the same output, exit code and duration.
+#: A real command whose output carries the metric; the dry run is told the same output, exit code
+#: and duration.
 CONFIG = """
 config:
   title: ledger
@@ -192,7 +193,8 @@ def test_the_update_says_whose_run_it_opens_and_the_record_says_it_too() -> None
         5,
         {"a": 1},
     )
-    # A second step's update ends the open run first, and a status set then still lands on the run it was set in.
+    # A second step's update ends the open run first, and a status set then still lands on the run
+    # it was set in.
     cursor.set_flag("status", "FAILED")
     cursor.set_parameters({"a": 2})
     batch.flush()

@@ -102,7 +102,8 @@ def test_trackers_put_each_runs_metrics_in_runs_jsonl_and_runs_csv(tmp_path: Pat
         printed = [f"value={i * 10} of {n}" for i in range(n)]
         metrics = record["metrics"]
         assert metrics["lines"] == n
-        # A value the run did not produce is missing, never 0; several values average, or follow the metric's aggregate.
+        # A value the run did not produce is missing, never 0; several values average, or follow the
+        # metric's aggregate.
         assert metrics["value"] == (statistics.mean(i * 10 for i in range(n)) if n else None)
         assert metrics["top"] == ((n - 1) * 10 if n else None)
         assert metrics["chars"] == (statistics.mean(len(line) for line in printed) if n else None)
@@ -215,7 +216,8 @@ trackers:
     config.write_text(text)
     assert Session(load_config(config), results_dir=tmp_path / "r", dry_run=True).run() == 0
     runs = records(tmp_path / "r")
-    # The simulated answer sets the status flag; no command runs, so no exit is counted; the span is the run's own.
+    # The simulated answer sets the status flag; no command runs, so no exit is counted; the span is
+    # the run's own.
     assert [r["metrics"] for r in runs] == [
         {"flags": 1, "passed": 1, "exits": 0, "span": r["duration"]} for r in runs
     ]

@@ -249,7 +249,7 @@ def test_end_events_of_another_step_are_ignored() -> None:
     assert h.final
 
 
-def test_with_an_end_condition_the_step_waits_for_its_events_then_lingers_then_runs_its_end_task() -> (
+def test_with_an_end_condition_the_step_waits_for_events_then_lingers_then_runs_its_end_task() -> (
     None
 ):
     extra = "    end_condition: {events: 1, linger: 20s}\n    tasks: {end: cleanup}\n"
@@ -358,7 +358,8 @@ policies:
         values: [{parameter: load, values: [1, 2]}]
         events: {advance: CmdlineExitZeroEvent}
       - name: hot
-        values: [{parameter: load, min: 10, max: 30, step: 10, inclusive: no}, {parameter: double, value: load * 2}]
+        values: [{parameter: load, min: 10, max: 30, step: 10, inclusive: no}, \
+{parameter: double, value: load * 2}]
         events: {advance: CmdlineExitZeroEvent, fail: CmdlineExitNonzeroEvent}
 channels:
   - class: cmdline

@@ -111,7 +111,8 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
     checker.feed(text)
     checker.close()
     assert checker.stack == []
-    # Nothing loads from the network: every resource is inline, no scripts or stylesheets are linked.
+    # Nothing loads from the network: every resource is inline, no scripts or stylesheets are
+    # linked.
     assert "http://" not in text
     assert "https://" not in text
     assert all(load.startswith("data:") for load in checker.loads)
@@ -230,7 +231,8 @@ def service(perfchart: Perfchart, tmp: Path, name: str, delay: float) -> Path:
 def test_compare_exits_1_on_an_injected_slowdown_and_0_without(
     perfchart: Perfchart, tmp_path: Path
 ) -> None:
-    # Sleeping, unlike computing, takes as long on a busy machine as on an idle one: the gate sees the slowdown, not the load.
+    # Sleeping, unlike computing, takes as long on a busy machine as on an idle one: the gate sees
+    # the slowdown, not the load.
     before = service(perfchart, tmp_path, "before", 0.0)
     slower = service(perfchart, tmp_path, "slower", 0.1)
     same = service(perfchart, tmp_path, "same", 0.0)

@@ -179,7 +179,8 @@ def test_finish_completes_runs_csv_without_reading_runs_jsonl(tmp_path: Path) ->
     files = ResultsFiles(results)
     for index in range(1, 6):
         files.write_run(closed(index, {"a": index}))
-    # The session's end must not read the runs back: with runs.jsonl gone from the directory, it still completes.
+    # The session's end must not read the runs back: with runs.jsonl gone from the directory, it
+    # still completes.
     (results / "runs.jsonl").unlink()
     files.finish({"status": "finished", "runs": 5})
     assert [row[0] for row in table(results)[1:]] == ["1", "2", "3", "4", "5"]
@@ -268,6 +269,7 @@ def test_a_killed_session_leaves_a_runs_csv_with_every_run_of_runs_jsonl(tmp_pat
     rows = table(results)
     assert rows[0][len(FIXED_COLUMNS) :] == ["a", "b"]
     indexes = [int(row[0]) for row in rows[1:] if len(row) == len(rows[0])]
-    # Every recorded run has its row; at most the one being written when the kill came is in runs.csv alone.
+    # Every recorded run has its row; at most the one being written when the kill came is in
+    # runs.csv alone.
     assert indexes[: len(recorded)] == recorded
     assert len(indexes) - len(recorded) in (0, 1)

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from interpreter.config import ParameterMatrix
 from tests.conftest import PERFCHART, Perfchart, sweep_config
 
-#: No seed in the file: a resumed session must take the seed its samples were drawn with from meta.json.
+#: No seed in the file: a resumed session must take the seed its samples were drawn with from
+#: meta.json.
 SWEEP = sweep_config(
     '"sleep 0.02; test {{a}} != 7 # {{s}}"',
     matrix={"a": "{type: range, min: 1, max: 8}", "s": "{min: 0, max: 100000, samples: 3}"},

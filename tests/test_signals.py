@@ -18,7 +18,8 @@ import pytest
 
 from tests.conftest import PERFCHART, sweep_config
 
-#: Run 1 is quick and OK; run 2 ignores SIGTERM and runs until killed, after writing its pid to a file.
+#: Run 1 is quick and OK; run 2 ignores SIGTERM and runs until killed, after writing its pid to a
+#: file.
 STUBBORN = sweep_config(
     "\"{{python}} -c 'import os, signal, sys, time; signal.signal(signal.SIGTERM, "
     "signal.SIG_IGN); a = {{a}}; a == 1 and sys.exit(0); "

@@ -140,7 +140,8 @@ policies:
     timeout: 20s
 channels:
   - class: cmdline
-    cmdline: "{{python}} -c \\"import sys; print('served' if sys.argv[1] == '4' else 'refused')\\" {{apps}}"
+    cmdline: "{{python}} -c \\"import sys; print('served' if sys.argv[1] == '4' else \
+'refused')\\" {{apps}}"
 """
 
 

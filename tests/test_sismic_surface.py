@@ -114,7 +114,7 @@ def signature_of(function: Callable[..., Any]) -> str:
     return ", ".join(words)
 
 
-# -- the checks, one per kind of entry (the meta-test at the end makes each fail) ---------------------
+# -- the checks, one per kind of entry (the meta-test at the end makes each fail) ------------------
 
 
 def check_attribute(use: Attribute, objects: dict[type, Any]) -> None:
@@ -510,7 +510,7 @@ def test_perfchart_subclasses_add_no_name_that_shadows_one_of_sismic(base: type)
         )
 
 
-# -- the checks can fail ------------------------------------------------------------------------------
+# -- the checks can fail ---------------------------------------------------------------------------
 
 
 def test_each_check_fails_naming_the_missing_name_and_its_purpose(

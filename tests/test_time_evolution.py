@@ -174,7 +174,8 @@ policies:
       - {parameter: level, interval: 0.3, step: 2, min: 1, max: 5}
 channels:
   - class: cmdline
-    cmdline: "{{python}} -c \\"import sys; open(sys.argv[2], 'a').write(sys.argv[1] + '\\\\n')\\" {{level}} {{log}}"
+    cmdline: "{{python}} -c \\"import sys; open(sys.argv[2], 'a').write(sys.argv[1] + \
+'\\\\n')\\" {{level}} {{log}}"
 """
 
 

@@ -57,7 +57,8 @@ def test_the_tutorial_finds_the_boundary_in_a_what_if_dry_run(
     meta, runs = results(examples / "d")
     assert meta["results"] == {"ramp-bisect": {"largest_ok": 37}}
     assert meta["dry_run"] is True
-    # Each run lasts what the channel's simulate: says, on the simulated clock, and prints its simulated line.
+    # Each run lasts what the channel's simulate: says, on the simulated clock, and prints its
+    # simulated line.
     assert [round(run["duration"], 6) for run in runs] == [
         round(0.5 + load / 100, 6) for load in PLAN
     ]
