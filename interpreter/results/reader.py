@@ -26,9 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .visits import PATTERN
 
 log = logging.getLogger("perfchart")
+
+
+#: The visits files a session writes, one per policy and repetition (see :mod:`.visits`).
+PATTERN = "visits-*.json"
 
 
 class SessionReader:

@@ -20,8 +20,6 @@ from .export import Exporter
 if TYPE_CHECKING:
     from ..engine import PolicyRunner
 
-PATTERN = "visits-*.json"
-
 
 def visits_path(directory: Path, index: int, policy: str, repetition: int) -> Path:
     return directory / f"visits-{index}-{policy}-{repetition}.json"
