@@ -34,7 +34,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     records = [record(i) for i in range(1, runs + 1)]
     with tempfile.TemporaryDirectory() as folder:
-        exports = open_exports(ExportContext(Path(folder) / "r", dry_run=True))
+        exports = open_exports(ExportContext(Path(folder) / "r"))
         exporters = exports.exporters
         started = time.process_time()
         for one in records:

@@ -119,6 +119,16 @@ def test_one_chart_and_config_dry_and_real_give_the_same_records_apart_from_time
     assert [r["duration"] for r in as_dry] == [0.25, 0.25, 0.25]
 
 
+class Keep(RunListener):
+    """Keeps every record it receives closed."""
+
+    def __init__(self, into: list[Record]) -> None:
+        self.into = into
+
+    def closed(self, record: Record) -> None:
+        self.into.append(record)
+
+
 class Calls(RunListener):
     """Notes each hook as it is called, with what the record held then."""
 
@@ -199,12 +209,7 @@ def test_the_update_says_whose_run_it_opens_and_the_record_says_it_too() -> None
     cursor.set_parameters({"a": 2})
     batch.flush()
     closed: list[Record] = []
-
-    class Keep(RunListener):
-        def closed(self, record: Record) -> None:
-            closed.append(record)
-
-    ledger.add(Keep())
+    ledger.add(Keep(closed))
     bus.dispatch()
     assert [(r["run"], r["status"], r["ok"]) for r in closed] == [(5, "FAILED", False)]
     assert [r["run"] for r in ledger.open_runs] == [6]
@@ -225,12 +230,7 @@ def test_flags_and_outcomes_reach_only_the_runs_their_traces_name() -> None:
     bus.publish(OutcomeEvent(traceids=frozenset({one}), code=3, ok=False))
     bus.publish(RunEndEvent(traceids=frozenset({one, two})))
     closed: list[Record] = []
-
-    class Keep(RunListener):
-        def closed(self, record: Record) -> None:
-            closed.append(record)
-
-    ledger.add(Keep())
+    ledger.add(Keep(closed))
     bus.dispatch()
     by_trace = {r["trace"]: r for r in closed}
     assert (by_trace[one]["status"], by_trace[one]["exitcodes"], by_trace[one]["ok"]) == (

@@ -27,7 +27,6 @@ class ExportContext:
     directory: Path
     #: The declared metrics (``config.metrics``), ``duration`` not included.
     metrics: Sequence[MetricSpec] = ()
-    dry_run: bool = False
     #: The session a resumed one continues: its files are appended to.
     previous: Previous | None = None
 

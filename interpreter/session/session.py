@@ -207,9 +207,7 @@ class Session:
 
     def run(self) -> int:
         """Run every policy; return the exit status. Finished runs are on disk whatever happens."""
-        exports = open_exports(
-            ExportContext(self.results_dir, self.config.metrics, self.dry_run, self.previous)
-        )
+        exports = open_exports(ExportContext(self.results_dir, self.config.metrics, self.previous))
         self._wire(exports)
         started = time.time()
         if self.previous is not None:
