@@ -80,7 +80,6 @@ class Simulator(Channel):
     names: ClassVar[tuple[str, ...]] = ()
     schema: ClassVar[Mapping[str, Any]] = {}
     events: ClassVar[tuple[type[Event], ...]] = (SimulatedEvent, RunTaskCompletedEvent)
-    subscribes = (ParameterUpdateEvent,)
 
     def __init__(
         self,
@@ -93,6 +92,8 @@ class Simulator(Channel):
         self.bus = context.bus
         self.timers = timers
         self.simulations = list(simulations)
+        # With nothing to play, parameter updates need not reach it at all.
+        self.subscribes = (ParameterUpdateEvent,) if self.simulations else ()
         self.task_seconds = dict(task_seconds or {})
         self._fruitless = 0
         self._stalls = 0

@@ -194,6 +194,10 @@ class RunLedger:
         self._open: dict[int, Record] = {}
         self._opened = max((int(record.get("index") or 0) for record in previous), default=0)
         self._listeners: list[RunListener] = []
+        #: Per hook, the listeners that override it: no call per run to a hook that does nothing.
+        self._opened_by: list[RunListener] = []
+        self._finished_by: list[RunListener] = []
+        self._closed_by: list[RunListener] = []
         #: Per event class, the listeners that observe it: decided once per class.
         self._routes: dict[type, tuple[RunListener, ...]] = {}
         self._subscribed = self.event_classes
@@ -204,6 +208,13 @@ class RunLedger:
         delivers it the events it asks for.
         """
         self._listeners.append(listener)
+        for hook, listeners in (
+            ("opened", self._opened_by),
+            ("finish", self._finished_by),
+            ("closed", self._closed_by),
+        ):
+            if getattr(type(listener), hook) is not getattr(RunListener, hook):
+                listeners.append(listener)
         self._routes.clear()
         wanted = tuple(
             dict.fromkeys(
@@ -279,7 +290,7 @@ class RunLedger:
             "_outcomes_ok": True,
         }
         self._open[trace] = record
-        for listener in self._listeners:
+        for listener in self._opened_by:
             listener.opened(record)
         return record
 
@@ -302,10 +313,10 @@ class RunLedger:
         record["duration"] = round(ts - record["start"], 6)
         if self.dry_run:
             record["dry_run"] = True
-        for listener in self._listeners:
+        for listener in self._finished_by:
             listener.finish(record)
         self.summary.count(record)
-        for listener in self._listeners:
+        for listener in self._closed_by:
             listener.closed(record)
 
 

@@ -254,7 +254,8 @@ class Session:
         if self.ui is not None:
             self.ledger.add(_Shown(self.ui))
         for channel in self.channels:
-            self.bus.subscribe(channel.handle, *channel.subscribes)
+            if channel.subscribes:  # an empty list is none, not every event
+                self.bus.subscribe(channel.handle, *channel.subscribes)
         self.bus.subscribe(self._on_interrupt, InterruptEvent)
         self.bus.subscribe(UnusedParameters(self.config).handle, ParameterUpdateEvent)
 
@@ -308,7 +309,7 @@ class Session:
         simulator = self.simulator
         hook = None
         if simulator is not None:
-            hook = lambda: not self.interrupted and simulator.answer(runner)  # noqa: E731
+            hook = functools.partial(self._answer, simulator, runner)
             self.loop.idle_hooks.append(hook)
         self.loop.runners.append(runner)
         interrupt_sent = False
@@ -340,6 +341,13 @@ class Session:
             self.bus.unsubscribe(runner.handle)
             if runner.results:
                 self.policy_results.setdefault(runner.name, {}).update(runner.results)
+
+    def _answer(self, simulator: Simulator, runner: PolicyRunner) -> bool:
+        """The dry run's idle hook: the simulator's answer, delivered at once as a channel's is."""
+        if self.interrupted or not simulator.answer(runner):
+            return False
+        self.bus.dispatch(0.0)
+        return True
 
     def _session_task(self, task: str) -> None:
         """Run a session-level task (setup, pretest, ...) and turn the loop until it completes.
