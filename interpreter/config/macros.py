@@ -174,7 +174,7 @@ def _function(function: str, argument: str, text: str) -> Macro:
     if function == "date":
         if not argument:
             raise BadMacro(
-                f"{shorten(text, _SHOWN)}: date() needs a strftime format, as date(%Y%m%d)"
+                f"macro {shorten(text, _SHOWN)}: date() needs a strftime format, as date(%Y%m%d)"
             )
         return Macro(text, "date", _unquoted(argument)[0])
     if function == "safepath":
