@@ -314,12 +314,12 @@ class CommandTemplate:
         self.stdin = _optional_str(config, "stdin")
         self.env = self._read_env()
         self.timeout = self._read_timeout()
-        self.words = None if self.shell else _split_template(config, cmdline)
-        self.script = shell_script(config, cmdline) if self.shell else None
-        #: Every macro the command uses, with or without a default.
+        #: Every name the command's macros read, with or without a default.
         self.macros: frozenset[str] = frozenset().union(
             *(self._reads(container, key, text) for container, key, text in self._texts())
         )
+        self.words = None if self.shell else _split_template(config, cmdline)
+        self.script = shell_script(config, cmdline) if self.shell else None
 
     @staticmethod
     def _reads(container: Any, key: str, text: str) -> frozenset[str]:
