@@ -172,3 +172,24 @@ def test_a_value_that_is_code_fails_its_run_and_runs_nothing(
     # Only the first run started a shell: the refused one touched nothing.
     assert _printed(tmp_path / "r") == ["3"]
     assert sorted(p.name for p in tmp_path.glob("ran-*")) == ["ran-1"]
+
+
+def test_a_dry_run_refuses_the_same_value_as_a_real_run(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    config = tmp_path / "sums.yml"
+    config.write_text(
+        sweep_config(
+            '"echo $(({{a}} + 1))"',
+            matrix={"a": "{type: discrete, values: [1, 'x']}"},
+            options={"shell": "yes", "simulate": '{output: "{{a}}"}'},
+        )
+    )
+    done = perfchart("run", "--dry-run", str(config), "--results", str(tmp_path / "r"), "-q")
+    assert done.returncode == 1, done.stderr
+    ok, refused = _records(tmp_path / "r")
+    assert (ok["status"], refused["status"], refused["exitcodes"]) == ("OK", "FAILED", [127])
+    assert refused["last_stderr"] == (
+        "cannot run /bin/sh: {{a}} stands in shell arithmetic $(( )), where its value must be an "
+        "integer (without leading zeros), got 'x': nothing was run"
+    )
