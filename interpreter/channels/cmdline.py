@@ -80,6 +80,19 @@ class _Run:
             self.relaunch = None
 
 
+def _refused(command: CommandTemplate, values: Mapping[str, Any]) -> str | None:
+    """What a real run would say when it refuses to start the command with *values*, or None.
+
+    Only arithmetic in a shell script refuses a value, so other commands are not rendered.
+    """
+    if command.script is None or not command.script.arithmetic:
+        return None
+    rendered = command.render(values)
+    if rendered.refused is None:
+        return None
+    return f"cannot run {rendered.argv[0]}: {rendered.refused}"
+
+
 class CmdlineChannel(Channel):
     """Runs ``cmdline`` whenever a parameter it uses changes.
 
@@ -142,6 +155,13 @@ class CmdlineChannel(Channel):
             if command.macros.isdisjoint(update.changes):
                 return
             traceids = frozenset(update.traceids)
+            refused = _refused(command, {**context.definitions, **update.parameters})
+            if refused is not None:
+                # As a real run: the command is not started, and the run fails saying why.
+                why = LogLineEvent(line=refused, stream="stderr", source=source, traceids=traceids)
+                yield 0.0, why
+                yield 0.0, CmdlineExitNonzeroEvent(exitcode=127, source=source, traceids=traceids)
+                return
             outcome = what_if.outcome(update.parameters)
             yield (
                 0.0,

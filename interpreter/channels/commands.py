@@ -15,9 +15,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import MACRO, Located, MissingMacro, render_string
+from ..config import (
+    MACRO,
+    BadMacro,
+    Located,
+    MacroError,
+    MissingMacro,
+    macros_in,
+    parse_macro,
+    render_string,
+)
 from ..core import parse_duration
-from ..errors import ConfigError
+from ..errors import ConfigError, shorten
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,9 @@ class Command:
     stdin: str | None = None
     #: Seconds the command may run before its process group is killed.
     timeout: float | None = None
+    #: Why this command must not run (a value that is not an integer in shell arithmetic): the
+    #: run fails with this message and nothing is started.
+    refused: str | None = None
 
     def __post_init__(self) -> None:
         if self.shell and not isinstance(self.args, str):
@@ -70,6 +82,11 @@ def _optional_str(config: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
+#: The scanner's marks for arithmetic: ``$((`` and a parenthesis inside it.
+_ARITHMETIC = ("$((", "a(")
+#: An integer as shell arithmetic reads it in decimal (a leading 0 would make it octal).
+_INTEGER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
+
 _HIDDEN = re.compile(r"\x00(\d+)\x00")
 
 
@@ -105,12 +122,19 @@ class ShellScript:
     value when the command runs, written for the quoting it stands in: a
     value is expanded by the shell as data, never read as shell code, so
     quotes, ``$(...)``, backticks and newlines in a value do nothing.
+
+    Inside arithmetic, ``$(( ))``, a quoted reference is invalid in dash and
+    busybox sh, and bash evaluates what a value holds there (``a[$(cmd)]``
+    runs cmd): the reference is plain (``$PERFCHART_a``) and its value must
+    be an integer, checked before anything starts.
     """
 
     #: The command line with every macro replaced by a variable reference.
     text: str
     #: Variable name -> the macro (``{{name|default}}``) whose value it holds.
     variables: Mapping[str, str]
+    #: The variables referenced inside ``$(( ))``: their values must be integers.
+    arithmetic: frozenset[str] = frozenset()
 
 
 def _variable(macro: re.Match[str], taken: dict[str, str]) -> str:
@@ -119,7 +143,7 @@ def _variable(macro: re.Match[str], taken: dict[str, str]) -> str:
     for name, known in taken.items():
         if known == text:
             return name
-    base = "PERFCHART_" + re.sub(r"\W", "_", macro.group(1))
+    base = "PERFCHART_" + re.sub(r"\W", "_", parse_macro(text).label)
     name, n = base, 1
     while name in taken:
         n += 1
@@ -132,9 +156,11 @@ def shell_script(config: Mapping[str, Any], cmdline: str) -> ShellScript:
     """Replace each macro of a shell command line by a quoted variable reference.
 
     A small scanner follows the shell's quoting (single and double quotes,
-    backslashes, ``$(...)`` and backticks) to write the reference each place
-    needs: ``"${V}"`` outside quotes, ``${V}`` inside double quotes, and
-    ``'"${V}"'`` inside single quotes, which closes and reopens them. Were
+    backslashes, ``$(...)``, ``$((...))`` and backticks) to write the
+    reference each place needs: ``"${V}"`` outside quotes, ``${V}`` inside
+    double quotes, ``'"${V}"'`` inside single quotes, which closes and
+    reopens them, and ``$V`` inside arithmetic (whose value must be an
+    integer, see :class:`ShellScript`). Were
     the scanner ever wrong about the context, the worst outcome is a value
     split into words or shown literally; it is still never executed. A
     macro in a here-document is refused: its quoting cannot be read safely.
@@ -154,14 +180,16 @@ def shell_script(config: Mapping[str, Any], cmdline: str) -> ShellScript:
                 "made safe; "
                 "pass the value with stdin: or env: instead",
             )
-        scan.out.append(scan.reference(_variable(macro, taken)))
+        following = cmdline[macro.end() : macro.end() + 1]
+        scan.out.append(scan.reference(_variable(macro, taken), following))
         scan.i = macro.end()
-    return ShellScript("".join(scan.out), taken)
+    return ShellScript("".join(scan.out), taken, frozenset(scan.arithmetic))
 
 
 class _ShellScanner:
     """:func:`shell_script`'s reading of a command line: what it copied, where it is, and the
-    quotes and substitutions open there (``"`` ``'`` ``(`` or a backtick; ``""`` at the top).
+    quotes and substitutions open there (``"`` ``'`` ``(`` or a backtick; ``""`` at the top;
+    ``$((`` for arithmetic and ``a(`` for a parenthesis inside it).
     """
 
     def __init__(self, cmdline: str) -> None:
@@ -171,10 +199,18 @@ class _ShellScanner:
         self.stack = [""]
         #: Whether a ``<<`` was seen: what follows may be a here-document.
         self.heredoc = False
+        #: The variables referenced inside arithmetic.
+        self.arithmetic: set[str] = set()
 
-    def reference(self, variable: str) -> str:
-        """The reference to *variable* that reads as one word where the scanner stands."""
+    def reference(self, variable: str, following: str = "") -> str:
+        """The reference to *variable* that reads as one word where the scanner stands.
+
+        In arithmetic it is plain: braces only when a name character follows.
+        """
         ref = "${" + variable + "}"
+        if self.stack[-1] in _ARITHMETIC:
+            self.arithmetic.add(variable)
+            return ref if re.match(r"\w", following) else "$" + variable
         return {"'": f"'\"{ref}\"'", '"': ref, "`": ref}.get(self.stack[-1], f'"{ref}"')
 
     def copy(self) -> None:
@@ -183,7 +219,9 @@ class _ShellScanner:
         self.out.append(c)
         self.i += 1
         top = self.stack[-1]
-        if top == "'":
+        if top in _ARITHMETIC and c in "()":
+            self._arithmetic(c, top)
+        elif top == "'":
             if c == "'":
                 self.stack.pop()
         elif c == "\\":
@@ -201,10 +239,25 @@ class _ShellScanner:
             self.out.append(self.cmdline[self.i])
             self.i += 1
 
+    def _arithmetic(self, c: str, top: str) -> None:
+        """Parentheses inside ``$(( ))``: nested ones, and the ``))`` that ends it."""
+        if c == "(":
+            self.stack.append("a(")
+        elif top == "a(":
+            self.stack.pop()
+        elif self.cmdline.startswith(")", self.i):
+            self.out.append(")")
+            self.i += 1
+            self.stack.pop()
+
     def _substitution(self, c: str) -> None:
-        """A backtick or ``$(`` opens a command substitution."""
+        """A backtick or ``$(`` opens a command substitution, ``$((`` arithmetic."""
         if c == "`":
             self.stack.append("`")
+        elif self.cmdline.startswith("((", self.i):
+            self.out.append("((")
+            self.i += 2
+            self.stack.append("$((")
         else:
             self.out.append("(")
             self.i += 1
@@ -261,12 +314,20 @@ class CommandTemplate:
         self.stdin = _optional_str(config, "stdin")
         self.env = self._read_env()
         self.timeout = self._read_timeout()
+        #: Every name the command's macros read, with or without a default.
+        self.macros: frozenset[str] = frozenset().union(
+            *(self._reads(container, key, text) for container, key, text in self._texts())
+        )
         self.words = None if self.shell else _split_template(config, cmdline)
         self.script = shell_script(config, cmdline) if self.shell else None
-        #: Every macro the command uses, with or without a default.
-        self.macros: frozenset[str] = frozenset(
-            m.group(1) for _, _, text in self._texts() for m in MACRO.finditer(text)
-        )
+
+    @staticmethod
+    def _reads(container: Any, key: str, text: str) -> frozenset[str]:
+        """The names the macros of *text* read; a ConfigError at *key* for one that is no macro."""
+        try:
+            return frozenset().union(*(macro.reads for macro in macros_in(text)))
+        except BadMacro as exc:
+            raise config_error(container, key, exc.message) from None
 
     def _read_env(self) -> dict[str, str]:
         env = self.config.get("env")
@@ -322,12 +383,14 @@ class CommandTemplate:
             name: self._render(self.config.get("env"), name, text, values)
             for name, text in self.env.items()
         }
+        refused = None
         if self.script is not None:
             args: list[str] | str = self.script.text
             env.update(
                 (name, self._render(self.config, "cmdline", macro, values))
                 for name, macro in self.script.variables.items()
             )
+            refused = self._not_integer(self.script, env)
         else:
             assert self.words is not None
             args = [self._render(self.config, "cmdline", word, values) for word in self.words]
@@ -340,7 +403,20 @@ class CommandTemplate:
             if self.stdin is None
             else self._render(self.config, "stdin", self.stdin, values),
             timeout=self.timeout,
+            refused=refused,
         )
+
+    @staticmethod
+    def _not_integer(script: ShellScript, env: Mapping[str, str]) -> str | None:
+        """Why a value in ``$(( ))`` cannot be used there, or None when every one is an integer."""
+        for name in sorted(script.arithmetic):
+            if not _INTEGER.fullmatch(env[name]):
+                return (
+                    f"{script.variables[name]} stands in shell arithmetic $(( )), where its "
+                    "value must be an integer (without leading zeros), got "
+                    f"{shorten(repr(env[name]), 80)}: nothing was run"
+                )
+        return None
 
     def _cwd(self, values: Mapping[str, Any]) -> str | None:
         if self.cwd is None:
@@ -360,3 +436,5 @@ class CommandTemplate:
                 f"-D {exc.name}=...), "
                 f"make it a parameter, or give a default {{{{{exc.name}|...}}}}",
             ) from None
+        except MacroError as exc:
+            raise config_error(container, key, exc.message) from None

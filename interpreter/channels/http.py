@@ -35,7 +35,7 @@ from ..core import (
 )
 from .base import Channel, ChannelContext, Simulation
 from .commands import config_error
-from .httptemplate import Origin, Request, RequestTemplate
+from .httptemplate import Origin, Request, RequestTemplate, automatic_headers
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -263,9 +263,12 @@ class _Batch:
         traceids: frozenset[int],
         interval: float,
         paced_by_events: bool,
+        renew: Callable[[], Request] | None = None,
     ) -> None:
         self.bus = bus
         self.request = request
+        #: Renders the request anew for each request after the first (a uuid() in its body).
+        self.renew = renew
         self.traceids = traceids
         #: What the request events carry, made once: events share it and must not change it.
         self.body_text = _text(request.body) if request.body else ""
@@ -284,6 +287,15 @@ class _Batch:
         self._held: list[tuple[Event, float]] = []
         #: When (perf_counter) the oldest held event must go out.
         self._due = 0.0
+
+    def request_at(self, index: int) -> tuple[Request, str, dict[str, str]]:
+        """Request *index* with the body text and headers its events carry: the batch's, or
+        rendered anew when a macro gives a new value each time.
+        """
+        if index == 0 or self.renew is None:
+            return self.request, self.body_text, self.headers
+        request = self.renew()
+        return request, _text(request.body) if request.body else "", dict(request.headers)
 
     def take(self) -> int | None:
         """The next request to send, once its pacing allows; None
@@ -389,10 +401,24 @@ def _variant(count: int, total: int, classes: tuple[type[Event], ...]) -> Callab
     return classes[1] if count == 1 else classes[2] if count == total else classes[0]
 
 
+@dataclass(frozen=True)
+class _Renderer:
+    """One update's request, rendered again on each call: a uuid() differs per request."""
+
+    template: RequestTemplate
+    origin: Origin
+    values: Mapping[str, Any]
+    automatic: Mapping[str, str]
+
+    def __call__(self) -> Request:
+        return self.template.render(self.origin, self.values, self.automatic)
+
+
 def _simulated(
     source: str,
     template: RequestTemplate,
     request: Request,
+    render: _Renderer,
     traceids: frozenset[int],
     status: int,
     duration: float,
@@ -407,6 +433,8 @@ def _simulated(
     total = request.repeat
     step = max(duration, template.interval)
     for index in range(total):
+        if index and template.fresh:
+            request = render()
         start = (index // template.concurrency) * step
         common = {
             "source": source,
@@ -488,16 +516,19 @@ class HTTPChannel(Channel):
         """
         template = RequestTemplate(block)
         origin = template.origin(context.definitions)
+        automatic = automatic_headers(context.definitions)
 
         def simulate(update: ParameterUpdateEvent) -> Iterator[tuple[float, Event]]:
             if template.names.isdisjoint(update.changes):
                 return iter(())
             values = {**context.definitions, **update.parameters}
             status, duration = template.simulated(values)
+            render = _Renderer(template, origin, values, automatic)
             return _simulated(
                 context.name,
                 template,
-                template.render(origin, values),
+                render(),
+                render,
                 frozenset(update.traceids),
                 status,
                 duration,
@@ -510,6 +541,7 @@ class HTTPChannel(Channel):
         self.bus = context.bus
         self.template = RequestTemplate(block)
         self.origin: Origin = self.template.origin(context.definitions)
+        self.automatic = automatic_headers(context.definitions)
         self.after = self._after_filter(block) if "repeatAfter" in block else None
         if self.after is not None:
             catalogue = event_catalogue()
@@ -541,15 +573,19 @@ class HTTPChannel(Channel):
         """Start the batch for *update* when it changes a name the request uses."""
         if self.template.names.isdisjoint(update.changes):
             return
-        request = self.template.render(
-            self.origin, {**self.context.definitions, **update.parameters}
+        render = _Renderer(
+            self.template,
+            self.origin,
+            {**self.context.definitions, **update.parameters},
+            self.automatic,
         )
         batch = _Batch(
             self.bus,
-            request,
+            render(),
             frozenset(update.traceids),
             self.template.interval,
             self.after is not None,
+            render if self.template.fresh else None,
         )
         if self.after is not None:
             batch.after = self.after.start(batch.traceids, batch.credit)
@@ -566,7 +602,7 @@ class HTTPChannel(Channel):
                     max_workers=self.template.concurrency,
                     thread_name_prefix=f"perfchart-{self.name}",
                 )
-            for _ in range(min(self.template.concurrency, request.repeat)):
+            for _ in range(min(self.template.concurrency, batch.request.repeat)):
                 self._executor.submit(self._lane, batch)
 
     def close(self) -> None:
@@ -609,7 +645,7 @@ class HTTPChannel(Channel):
         """
         from http.client import HTTPException
 
-        request = batch.request
+        request, body_text, headers = batch.request_at(index)
         common = {
             "source": self.name,
             "url": request.url,
@@ -618,7 +654,7 @@ class HTTPChannel(Channel):
             "repeat": request.repeat,
             "traceids": batch.traceids,
         }
-        batch.publish(0, _REQUEST_START, common, body=batch.body_text, headers=batch.headers)
+        batch.publish(0, _REQUEST_START, common, body=body_text, headers=headers)
         started = time.perf_counter()
         deadline = started + self.template.timeout
         connection = None
@@ -632,8 +668,8 @@ class HTTPChannel(Channel):
                 1,
                 _REQUEST_END,
                 common,
-                body=batch.body_text,
-                headers=batch.headers,
+                body=body_text,
+                headers=headers,
                 sent=sent - started,
             )
             _limit(connection, deadline)

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..config import MACRO, MissingMacro, check_expression, evaluate, macro_names, render_string
+from ..config import (
+    MACRO,
+    MacroError,
+    MissingMacro,
+    check_expression,
+    evaluate,
+    has_fresh,
+    macro_names,
+    render_string,
+)
 from ..core import parse_duration
 from ..errors import ConfigError
 from .commands import config_error
@@ -34,6 +43,17 @@ _HOST_PORT = re.compile(
     r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
 )
 _BREAKS = re.compile(r"[\r\n\x00]")
+#: The definition whose value the original driver sent as ``Authorization: token=…``.
+AUTH_TOKEN = "dcos_auth_token"
+
+
+def automatic_headers(definitions: Mapping[str, Any]) -> dict[str, str]:
+    """The headers sent unless the block gives its own: ``Authorization: token=…`` when a
+    ``dcos_auth_token`` definition exists, as the original driver's HTTP channel did.
+    """
+    if AUTH_TOKEN not in definitions:
+        return {}
+    return {"Authorization": f"token={_to_text(definitions[AUTH_TOKEN])}"}
 
 
 @dataclass(frozen=True)
@@ -174,6 +194,9 @@ class RequestTemplate:
                 repeat_names = set(check_expression(self.repeat))
             except ConfigError as exc:
                 raise config_error(block, "repeat", exc.message) from None
+        #: Whether a macro gives a new value each time (uuid(), date()): then every request of a
+        #: batch is rendered anew.
+        self.fresh = has_fresh(self.target) or has_fresh(self.headers) or has_fresh(self.body)
         #: Every macro or name whose change sends the request again.
         self.names: frozenset[str] = frozenset(
             macro_names(self.target)
@@ -274,6 +297,8 @@ class RequestTemplate:
                 f"(define:, config.definitions or -D {exc.name}=...) "
                 f"or have a default: a parameter never changes where requests go",
             ) from None
+        except MacroError as exc:
+            raise config_error(self.block, "url", exc.message) from None
         match = _URL.fullmatch(rendered.strip())
         if match is None or match.group("scheme").lower() not in ("http", "https"):
             given = repr(self.block["url"]) + (
@@ -319,12 +344,26 @@ class RequestTemplate:
 
     # -- per update ---------------------------------------------------------------
 
-    def render(self, origin: Origin, values: Mapping[str, Any]) -> Request:
-        """The request for one update; a macro without a value or a bad repeat is a ConfigError."""
+    def render(
+        self, origin: Origin, values: Mapping[str, Any], automatic: Mapping[str, str] = {}
+    ) -> Request:
+        """The request for one update; a macro without a value or a bad repeat is a ConfigError.
+
+        *automatic* headers (:func:`automatic_headers`) are added where the
+        block gives no header of that name.
+        """
         target = origin.base + self._text("url", self.target, values, _percent)
         if not target.startswith("/"):
             target = "/" + target
         headers = {}
+        given = {name.lower() for name in self.headers}
+        for name, value in automatic.items():
+            if name.lower() not in given:
+                if _BREAKS.search(value):
+                    raise config_error(
+                        self.block, "url", f"definition {AUTH_TOKEN!r} has a line break"
+                    )
+                headers[name] = value
         for name, text in self.headers.items():
             value = self._text(name, text, values, _to_text, container=self.block.get("headers"))
             if _BREAKS.search(value):
@@ -404,6 +443,8 @@ class RequestTemplate:
             return render_string(text, values)
         except MissingMacro as exc:
             raise self._missing(self.block, key, exc.name) from None
+        except MacroError as exc:
+            raise config_error(self.block, key, exc.message) from None
 
     def _text(
         self, key: str, text: str, values: Mapping[str, Any], encode: Any, container: Any = None
@@ -413,6 +454,10 @@ class RequestTemplate:
         except MissingMacro as exc:
             raise self._missing(
                 self.block if container is None else container, key, exc.name
+            ) from None
+        except MacroError as exc:
+            raise config_error(
+                self.block if container is None else container, key, exc.message
             ) from None
 
     @staticmethod

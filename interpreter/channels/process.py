@@ -284,7 +284,7 @@ class ChildProcess:
         #: :meth:`kill` stopped it.
         self.killed = False
         #: Why the command could not be launched (an OSError, or ValueError for a NUL byte in a
-        #: value).
+        #: value or for the reason the command was refused).
         self.error: OSError | ValueError | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
@@ -322,6 +322,8 @@ class ChildProcess:
         command = self.command
         self.started_at = time.monotonic()
         try:
+            if command.refused is not None:
+                raise ValueError(command.refused)
             popen = self._popen = subprocess.Popen(
                 command.argv,
                 cwd=command.cwd,

@@ -14,7 +14,25 @@ from .evolution import Evolution
 from .expressions import SHOWN, evaluate
 from .expressions import check as check_expression
 from .formats import format_checker
-from .macros import MACRO, MissingMacro, macro_names, render, render_entry, render_string
+from .macros import (
+    FUNCTIONS as MACRO_FUNCTIONS,
+)
+from .macros import (
+    MACRO,
+    BadMacro,
+    Macro,
+    MacroError,
+    MissingMacro,
+    bad_macros,
+    has_fresh,
+    macro_names,
+    macros_in,
+    parse_macro,
+    render,
+    render_entry,
+    render_string,
+    value_of,
+)
 from .matrix import ParameterMatrix, Remaining, StepValues
 from .schema import check_schema, describe, load_schema, validate, validator_class
 from .yamlsource import (
@@ -30,30 +48,39 @@ from .yamlsource import (
 
 __all__ = [
     "MACRO",
+    "MACRO_FUNCTIONS",
     "SHOWN",
     "Evolution",
+    "BadMacro",
     "Located",
     "LocatedDict",
     "LocatedList",
+    "Macro",
+    "MacroError",
     "MissingMacro",
     "ParameterMatrix",
     "Remaining",
     "StepValues",
+    "bad_macros",
     "check_expression",
     "check_schema",
     "describe",
     "error_at",
     "evaluate",
     "format_checker",
+    "has_fresh",
     "load_schema",
     "load_yaml",
     "load_yaml_file",
     "locate",
     "macro_names",
+    "macros_in",
+    "parse_macro",
     "read_text",
     "render",
     "render_entry",
     "render_string",
     "validate",
     "validator_class",
+    "value_of",
 ]

@@ -23,13 +23,14 @@ import yaml
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
 from ..config import (
-    MACRO,
     Located,
     LocatedDict,
     LocatedList,
+    bad_macros,
     describe,
     load_schema,
     load_yaml,
+    macros_in,
     read_text,
     render_entry,
     validate,
@@ -113,6 +114,13 @@ class TestConfig:
     trackers: list[TrackerSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def macro_values(self) -> dict[str, Any]:
+        """What macros of channels and tasks read besides parameters: definitions and
+        ``meta:name``.
+        """
+        return {**self.definitions, **{f"meta:{name}": v for name, v in self.meta.items()}}
+
     def parameter_defaults(self) -> dict[str, Any]:
         """Starting values of the declared parameters that have one."""
         return {p.name: p.default for p in self.parameters if p.default is not None}
@@ -157,7 +165,11 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     validate(
         raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"}
     )
+    bad = bad_macros(raw)
+    if bad:
+        raise bad[0]
     values = _definition_values(raw, defines)
+    values.update(_meta_values(raw, values))
     notes = _section_warnings(raw)
 
     doc = LocatedDict(file=raw.file, line=raw.line, path=raw.path)
@@ -185,12 +197,7 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     ]
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
     for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
-        raise container.error(
-            key,
-            f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) "
-            "or a parameter a policy sets; "
-            f"declare it or give it a default {{{{{name}|...}}}}",
-        )
+        raise container.error(key, _unknown_message(name))
     for channel in channels:
         channel.cls.check_definitions(channel.config, values)
     notes += [note for spec in policies for note in _policy_warnings(spec)]
@@ -203,7 +210,7 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
         stale_timeout=_stale_timeout(settings),
         seed=settings.get("seed"),
         parameters=parameters,
-        definitions=values,
+        definitions={name: value for name, value in values.items() if not name.startswith("meta:")},
         meta=settings.get("meta") or {},
         policies=policies,
         channels=channels,
@@ -244,6 +251,15 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
                 f"{entry['name']}=... or in define:",
             )
     return values
+
+
+def _meta_values(raw: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``meta:name`` for each value of ``config.meta``, its own macros rendered from *values*."""
+    settings = raw.get("config")
+    meta = settings.get("meta") if isinstance(settings, Mapping) else None
+    if not isinstance(meta, Mapping):
+        return {}
+    return {f"meta:{name}": render_entry(meta, name, value, values) for name, value in meta.items()}
 
 
 def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
@@ -421,6 +437,19 @@ def _policy_warnings(spec: PolicySpec) -> list[ConfigError]:
     ]
 
 
+def _unknown_message(name: str) -> str:
+    if name.startswith("meta:"):
+        return (
+            f"macro {{{{{name}}}}}: config.meta has no value {name[5:]!r}; add it there or give "
+            f"a default {{{{{name}|...}}}}"
+        )
+    return (
+        f"macro {{{{{name}}}}} is not a definition, a declared parameter (config.parameters) "
+        "or a parameter a policy sets; "
+        f"declare it or give it a default {{{{{name}|...}}}}"
+    )
+
+
 def _unknown_macros(blocks: list[Any], known: set[str]) -> Iterator[tuple[Located, Any, str]]:
     """Macros without a default that nothing known at load time can fill, with their entry."""
     for block in blocks:
@@ -433,8 +462,8 @@ def _unknown_macros(blocks: list[Any], known: set[str]) -> Iterator[tuple[Locate
         )
         for key, value in items:
             if isinstance(value, str):
-                for match in MACRO.finditer(value):
-                    if match.group(2) is None and match.group(1) not in known:
-                        yield block, key, match.group(1)
+                for macro in macros_in(value):
+                    for name in sorted(macro.required - known):
+                        yield block, key, name
             else:
                 yield from _unknown_macros([value], known)

@@ -144,7 +144,7 @@ class Session:
             self.channels = [
                 spec.cls(spec.config, self._context(spec.name)) for spec in config.channels
             ]
-            self.tasks = TaskRunner(config.tasks, self.bus, config.definitions)
+            self.tasks = TaskRunner(config.tasks, self.bus, config.macro_values)
         self.runners = [self._runner(spec, 1) for spec in config.policies]
         #: Each policy's answers (``policy.set_result``), the latest repetition's last.
         self.policy_results: dict[str, dict[str, Any]] = {}
@@ -153,7 +153,7 @@ class Session:
 
     def _context(self, name: str) -> ChannelContext:
         return ChannelContext(
-            self.bus, name, self.config.definitions, self.config.parameter_defaults()
+            self.bus, name, self.config.macro_values, self.config.parameter_defaults()
         )
 
     def _simulator(self, task_seconds: Mapping[str, float]) -> Simulator:
