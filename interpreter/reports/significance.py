@@ -1,0 +1,171 @@
+"""Whether two sessions' values of one metric differ: the Mann–Whitney U test and the Hodges–Lehmann shift.
+
+Timing data is skewed and heavy-tailed: a few slow runs (a page fault, a
+busy neighbour) move a mean and a standard deviation a long way, so a
+t-test, which assumes normal means, both misses real shifts and reports
+noise. The Mann–Whitney U test compares ranks only: it asks whether a
+candidate value tends to be larger than a baseline value, whatever the
+distribution's shape, and an outlier counts as one rank. Its companion
+estimate, the Hodges–Lehmann shift (the median of every candidate − baseline
+difference), has a distribution-free confidence interval read from the same
+U distribution, so the interval leaves out 0 exactly when the test is
+significant at the same level (up to ties).
+
+The p-value is exact (the U distribution counted) for small samples
+without ties, and otherwise the normal approximation with the tie
+correction and a continuity correction, as scipy's ``mannwhitneyu`` and R's
+``wilcox.test`` compute them. Pure Python: no dependency to install for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+#: The exact distribution is counted while baseline × candidate values pairs stay this few, without ties.
+EXACT_PAIRS = 400
+#: Past this many pairs the shift and its interval are found by bisection instead of sorting every difference.
+SORTED_PAIRS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Shift:
+    """The test of one metric between two samples, and the shift with its interval at ``1 - alpha``."""
+
+    baseline: int
+    candidate: int
+    u: float
+    p: float
+    exact: bool
+    shift: float | None
+    low: float | None
+    high: float | None
+
+    def significant(self, alpha: float) -> bool:
+        return self.p < alpha
+
+
+def mann_whitney(
+    baseline: Sequence[float], candidate: Sequence[float]
+) -> tuple[float, float, bool]:
+    """U (pairs where the candidate is larger, ties counting half), the two-sided p-value, and whether it is exact."""
+    n, m = len(baseline), len(candidate)
+    if n == 0 or m == 0:
+        return 0.0, 1.0, False
+    ranks, ties = _ranks([*baseline, *candidate])
+    u = sum(ranks[n:]) - m * (m + 1) / 2
+    if not ties and n * m <= EXACT_PAIRS:
+        counts = _u_counts(n, m)
+        total = sum(counts)
+        whole = round(u)
+        below = sum(counts[: whole + 1]) / total
+        above = sum(counts[whole:]) / total
+        return u, min(1.0, 2 * min(below, above)), True
+    size = n + m
+    variance = n * m / 12 * ((size + 1) - ties / (size * (size - 1)))
+    if variance <= 0:
+        return u, 1.0, False
+    z = max(0.0, abs(u - n * m / 2) - 0.5) / math.sqrt(variance)
+    return u, min(1.0, math.erfc(z / math.sqrt(2))), False
+
+
+def compare_samples(baseline: Sequence[float], candidate: Sequence[float], alpha: float) -> Shift:
+    """The U test of *candidate* against *baseline*, and the Hodges–Lehmann shift with its ``1 - alpha`` interval."""
+    u, p, exact = mann_whitney(baseline, candidate)
+    n, m = len(baseline), len(candidate)
+    if n == 0 or m == 0:
+        return Shift(n, m, u, p, exact, None, None, None)
+    xs, ys = sorted(baseline), sorted(candidate)
+    pairs = n * m
+    shift = (_kth(xs, ys, (pairs - 1) // 2) + _kth(xs, ys, pairs // 2)) / 2
+    k = _critical(n, m, alpha, exact, [*xs, *ys])
+    if k is None:
+        return Shift(n, m, u, p, exact, shift, None, None)
+    return Shift(n, m, u, p, exact, shift, _kth(xs, ys, k - 1), _kth(xs, ys, pairs - k))
+
+
+def _ranks(values: Sequence[float]) -> tuple[list[float], float]:
+    """Each value's rank (1-based, ties sharing their mean rank), and Σ(t³ − t) over the tie groups."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties = 0.0
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in range(start, end + 1):
+            ranks[order[position]] = (start + end) / 2 + 1
+        t = end - start + 1
+        ties += t**3 - t
+        start = end + 1
+    return ranks, ties
+
+
+def _u_counts(n: int, m: int) -> list[int]:
+    """How many orderings of n baseline and m candidate values give each U = 0 … n·m.
+
+    The largest value is either a candidate's, above all n baseline values
+    (U grows by n), or a baseline's (U unchanged): f(n, m, u) = f(n, m-1, u-n) + f(n-1, m, u).
+    """
+    previous = [[1] for _ in range(m + 1)]  # no baseline values: U is 0
+    for a in range(1, n + 1):
+        current = [[1]]  # no candidate values: U is 0
+        for b in range(1, m + 1):
+            counts = [0] * (a * b + 1)
+            for u, count in enumerate(previous[b]):
+                counts[u] += count
+            for u, count in enumerate(current[b - 1]):
+                counts[u + a] += count
+            current.append(counts)
+        previous = current
+    return previous[m]
+
+
+def _critical(n: int, m: int, alpha: float, exact: bool, values: Sequence[float]) -> int | None:
+    """The rank k of the interval's ends (the k-th smallest and largest difference), None when none reaches 1 - alpha.
+
+    k is the smallest U whose lower tail reaches alpha/2, as R's ``wilcox.test`` takes it.
+    """
+    if exact:
+        counts = _u_counts(n, m)
+        total, below = sum(counts), 0
+        for u, count in enumerate(counts):
+            below += count
+            if below / total >= alpha / 2:
+                return u if u >= 1 else None
+        return None
+    _, ties = _ranks(values)
+    size = n + m
+    spread = math.sqrt(n * m / 12 * ((size + 1) - ties / (size * (size - 1))))
+    k = math.floor(n * m / 2 - NormalDist().inv_cdf(1 - alpha / 2) * spread)
+    return k if k >= 1 else None
+
+
+def _kth(xs: Sequence[float], ys: Sequence[float], k: int) -> float:
+    """The k-th smallest (0-based) difference y − x over every pair of the sorted *xs* and *ys*."""
+    if len(xs) * len(ys) <= SORTED_PAIRS:
+        return sorted(y - x for y in ys for x in xs)[k]
+    low, high = ys[0] - xs[-1], ys[-1] - xs[0]
+    low -= abs(low) + 1.0  # below every difference: no pair is at most it
+    for _ in range(200):  # bisection on the value: the difference is found to the last bit
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if _at_most(xs, ys, middle) > k:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _at_most(xs: Sequence[float], ys: Sequence[float], value: float) -> int:
+    """How many pairs have y − x ≤ *value*: one pass over both sorted lists."""
+    count, i = 0, 0
+    for y in ys:  # the x with y - x <= value are the tail from i; as y grows, i moves right
+        while i < len(xs) and y - xs[i] > value:
+            i += 1
+        count += len(xs) - i
+    return count
