@@ -11,20 +11,25 @@ difference), has a distribution-free confidence interval read from the same
 U distribution, so the interval leaves out 0 exactly when the test is
 significant at the same level (up to ties).
 
-The p-value is exact (the U distribution counted) for small samples
-without ties, and otherwise the normal approximation with the tie
+The p-value is exact for small samples (at most :data:`EXACT_PAIRS` pairs):
+the share of all ways of splitting the pooled values into a baseline and a
+candidate that give a U at least as extreme, ties included (the permutation
+distribution). Past that it is the normal approximation with the tie
 correction and a continuity correction, as scipy's ``mannwhitneyu`` and R's
-``wilcox.test`` compute them. Pure Python: no dependency to install for it.
+``wilcox.test`` compute it. The interval's ends come from the exact
+distribution without ties and from the normal approximation otherwise, as
+R's ``wilcox.test`` takes them. Pure Python: nothing to install for it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-#: The exact distribution is counted while baseline × candidate values pairs stay this few, without ties.
+#: The exact distribution of U is counted while baseline × candidate pairs stay this few.
 EXACT_PAIRS = 400
 #: Past this many pairs the shift and its interval are found by bisection instead of sorting every difference.
 SORTED_PAIRS = 1_000_000
@@ -56,12 +61,11 @@ def mann_whitney(
         return 0.0, 1.0, False
     ranks, ties = _ranks([*baseline, *candidate])
     u = sum(ranks[n:]) - m * (m + 1) / 2
-    if not ties and n * m <= EXACT_PAIRS:
-        counts = _u_counts(n, m)
-        total = sum(counts)
-        whole = round(u)
-        below = sum(counts[: whole + 1]) / total
-        above = sum(counts[whole:]) / total
+    if n * m <= EXACT_PAIRS:
+        counts = _distribution(n, m, _groups([*baseline, *candidate]))
+        total, twice = sum(counts), round(2 * u)
+        below = sum(counts[: twice + 1]) / total
+        above = sum(counts[twice:]) / total
         return u, min(1.0, 2 * min(below, above)), True
     size = n + m
     variance = n * m / 12 * ((size + 1) - ties / (size * (size - 1)))
@@ -80,7 +84,7 @@ def compare_samples(baseline: Sequence[float], candidate: Sequence[float], alpha
     xs, ys = sorted(baseline), sorted(candidate)
     pairs = n * m
     shift = (_kth(xs, ys, (pairs - 1) // 2) + _kth(xs, ys, pairs // 2)) / 2
-    k = _critical(n, m, alpha, exact, [*xs, *ys])
+    k = _critical(n, m, alpha, exact and _groups([*xs, *ys]) == (1,) * (n + m), [*xs, *ys])
     if k is None:
         return Shift(n, m, u, p, exact, shift, None, None)
     return Shift(n, m, u, p, exact, shift, _kth(xs, ys, k - 1), _kth(xs, ys, pairs - k))
@@ -104,8 +108,21 @@ def _ranks(values: Sequence[float]) -> tuple[list[float], float]:
     return ranks, ties
 
 
+def _groups(values: Sequence[float]) -> tuple[int, ...]:
+    """The sizes of the runs of equal values, in sorted order: all that U's distribution depends on."""
+    ordered = sorted(values)
+    sizes = [1]
+    for before, value in zip(ordered, ordered[1:]):
+        if value == before:
+            sizes[-1] += 1
+        else:
+            sizes.append(1)
+    return tuple(sizes)
+
+
+@functools.lru_cache(maxsize=256)
 def _u_counts(n: int, m: int) -> list[int]:
-    """How many orderings of n baseline and m candidate values give each U = 0 … n·m.
+    """How many orderings of n baseline and m candidate values give each U = 0 … n·m, without ties.
 
     The largest value is either a candidate's, above all n baseline values
     (U grows by n), or a baseline's (U unchanged): f(n, m, u) = f(n, m-1, u-n) + f(n-1, m, u).
@@ -122,6 +139,35 @@ def _u_counts(n: int, m: int) -> list[int]:
             current.append(counts)
         previous = current
     return previous[m]
+
+
+@functools.lru_cache(maxsize=256)
+def _distribution(n: int, m: int, groups: tuple[int, ...]) -> list[int]:
+    """How many of the C(n+m, n) ways to choose the baseline among the values give each 2·U.
+
+    Without ties, :func:`_u_counts`. With ties, the groups of equal values are
+    walked from the smallest: choosing j of a group of t for the baseline, with
+    a baseline values below it, adds (t − j)·a pairs and (t − j)·j half pairs.
+    """
+    if all(size == 1 for size in groups):
+        counts = [0] * (2 * n * m + 1)
+        counts[::2] = _u_counts(n, m)
+        return counts
+    states: list[dict[int, int]] = [{0: 1}] + [{} for _ in range(n)]
+    placed = 0
+    for size in groups:
+        following: list[dict[int, int]] = [{} for _ in range(n + 1)]
+        for a, state in enumerate(states):
+            for j in range(max(0, size - (m - (placed - a))), min(size, n - a) + 1):
+                ways, gain = math.comb(size, j), 2 * (size - j) * a + (size - j) * j
+                target = following[a + j]
+                for twice, count in state.items():
+                    target[twice + gain] = target.get(twice + gain, 0) + count * ways
+        states, placed = following, placed + size
+    counts = [0] * (2 * n * m + 1)
+    for twice, count in states[n].items():
+        counts[twice] = count
+    return counts
 
 
 def _critical(n: int, m: int, alpha: float, exact: bool, values: Sequence[float]) -> int | None:
