@@ -39,16 +39,25 @@ def two_sided(counts: Counter[float], u: float) -> float:
 
 def samples(seed: int, n: int, m: int, shift: float) -> tuple[list[float], list[float]]:
     rng = random.Random(seed)
-    return [rng.lognormvariate(0, 0.5) for _ in range(n)], [rng.lognormvariate(0, 0.5) + shift for _ in range(m)]
+    return [rng.lognormvariate(0, 0.5) for _ in range(n)], [
+        rng.lognormvariate(0, 0.5) + shift for _ in range(m)
+    ]
 
 
-@pytest.mark.parametrize(("seed", "n", "m", "shift"), [(1, 3, 4, 0.0), (2, 5, 5, 0.5), (3, 6, 4, 1.0), (4, 7, 6, 0.2), (5, 4, 7, -0.8)])
-def test_the_exact_p_value_is_the_share_of_splits_at_least_as_extreme(seed: int, n: int, m: int, shift: float) -> None:
+@pytest.mark.parametrize(
+    ("seed", "n", "m", "shift"),
+    [(1, 3, 4, 0.0), (2, 5, 5, 0.5), (3, 6, 4, 1.0), (4, 7, 6, 0.2), (5, 4, 7, -0.8)],
+)
+def test_the_exact_p_value_is_the_share_of_splits_at_least_as_extreme(
+    seed: int, n: int, m: int, shift: float
+) -> None:
     baseline, candidate = samples(seed, n, m, shift)
     u, p, exact = mann_whitney(baseline, candidate)
     assert exact
     assert u == pairs_above(baseline, candidate)
-    assert p == pytest.approx(two_sided(split_distribution([*baseline, *candidate], n), u), rel=1e-12)
+    assert p == pytest.approx(
+        two_sided(split_distribution([*baseline, *candidate], n), u), rel=1e-12
+    )
 
 
 def test_the_exact_p_value_of_scipys_documented_example() -> None:
@@ -66,7 +75,9 @@ def test_with_ties_the_exact_p_value_counts_every_split_of_the_tied_values() -> 
     u, p, exact = mann_whitney(baseline, candidate)
     assert exact
     assert u == pairs_above(baseline, candidate)
-    assert p == pytest.approx(two_sided(split_distribution([*baseline, *candidate], 7), u), rel=1e-12)
+    assert p == pytest.approx(
+        two_sided(split_distribution([*baseline, *candidate], 7), u), rel=1e-12
+    )
 
 
 def test_many_tied_values_take_the_tie_corrected_normal_approximation() -> None:
@@ -78,7 +89,10 @@ def test_many_tied_values_take_the_tie_corrected_normal_approximation() -> None:
     assert u == pairs_above(baseline, candidate)
     # The z of the rank sum W of the candidate, with the variance's tie term written out.
     values = [*baseline, *candidate]
-    ranks = {v: sum(i + 1 for i, w in enumerate(sorted(values)) if w == v) / values.count(v) for v in set(values)}
+    ranks = {
+        v: sum(i + 1 for i, w in enumerate(sorted(values)) if w == v) / values.count(v)
+        for v in set(values)
+    }
     w = sum(ranks[v] for v in candidate)
     n, m, size = 30, 25, 55
     tie = sum(values.count(v) ** 3 - values.count(v) for v in set(values))
@@ -94,19 +108,31 @@ def test_identical_values_are_never_significant() -> None:
     assert compare_samples([5.0] * 6, [5.0] * 6, 0.05).significant(0.05) is False
 
 
-@pytest.mark.parametrize(("seed", "n", "m", "shift", "alpha"), [(1, 6, 6, 0.0, 0.05), (2, 7, 6, 1.5, 0.05), (3, 8, 8, 0.6, 0.1), (4, 6, 8, -1.0, 0.05)])
-def test_the_shift_is_the_median_pairwise_difference_and_its_interval_comes_from_the_split_distribution(seed: int, n: int, m: int, shift: float, alpha: float) -> None:
+@pytest.mark.parametrize(
+    ("seed", "n", "m", "shift", "alpha"),
+    [(1, 6, 6, 0.0, 0.05), (2, 7, 6, 1.5, 0.05), (3, 8, 8, 0.6, 0.1), (4, 6, 8, -1.0, 0.05)],
+)
+def test_the_shift_is_the_median_pairwise_difference_and_its_interval_comes_from_the_split_distribution(
+    seed: int, n: int, m: int, shift: float, alpha: float
+) -> None:
     baseline, candidate = samples(seed, n, m, shift)
     result = compare_samples(baseline, candidate, alpha)
     differences = sorted(y - x for x in baseline for y in candidate)
     middle = len(differences) // 2
-    expected = differences[middle] if len(differences) % 2 else (differences[middle - 1] + differences[middle]) / 2
+    expected = (
+        differences[middle]
+        if len(differences) % 2
+        else (differences[middle - 1] + differences[middle]) / 2
+    )
     assert result.shift == pytest.approx(expected)
     # k: the smallest U whose lower tail, counted over every split, reaches alpha / 2.
     counts = split_distribution([*baseline, *candidate], n)
     total = sum(counts.values())
     k = min(u for u in counts if sum(c for v, c in counts.items() if v <= u) / total >= alpha / 2)
-    assert (result.low, result.high) == (differences[int(k) - 1], differences[len(differences) - int(k)])
+    assert (result.low, result.high) == (
+        differences[int(k) - 1],
+        differences[len(differences) - int(k)],
+    )
     # The interval leaves out 0 exactly when the test is significant at the same level.
     assert (not result.low <= 0 <= result.high) == result.significant(alpha)
 

@@ -1,0 +1,341 @@
+"""``perfchart compare`` with statistics, on real sessions of a seeded, noisy workload.
+
+Each run of ``draw.py`` prints one value drawn from a seeded, skewed
+distribution (within about 10 % of its scale, and one run in twenty ten
+times slower: timing data's long tail). Two sessions with different seeds
+draw from the same distribution; a third multiplies every value by 1.3.
+Every figure is checked against one computed here from runs.jsonl: U by
+counting pairs, its exact distribution from the Gaussian binomial
+coefficient (not the recurrence perfchart counts with), the shift's
+interval from the sorted differences.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Perfchart, environ
+
+DRAW = '''
+"""One run's value: a seeded draw from a skewed distribution, printed as x=VALUE."""
+import pathlib
+import random
+import sys
+
+scale, seed, factor = float(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+counter = pathlib.Path(f"draws-{seed}-{scale:g}-{factor:g}.count")
+k = int(counter.read_text()) if counter.exists() else 0
+counter.write_text(str(k + 1))
+rng = random.Random(f"{seed}:{scale:g}:{k}")
+slow = 10.0 if rng.random() < 0.05 else 1.0
+print(f"x={scale * factor * slow * rng.lognormvariate(0, 0.1):.6f}")
+'''
+
+CONFIG = """
+config:
+  repeat: {repeat}
+  metrics:
+    - {{name: x, units: ms, summarize: [mean, stddev, p95]}}
+policies:
+  - class: multivariable-explorer
+    matrix:
+      scale: {{type: discrete, values: {scales}}}
+    events:
+      signal: {{OK: CmdlineExitZeroEvent, FAILED: CmdlineExitNonzeroEvent}}
+channels:
+  - class: channel.CmdlineChannel
+    cmdline: "{{{{python}}}} draw.py {{{{scale}}}} {{{{seed}}}} {{{{factor}}}}"
+trackers:
+  - class: attribute
+    event: LogLineEvent
+    extract: [{{metric: x, attrib: line, match: 'x=([0-9.]+)'}}]
+"""
+
+GATE = "x:mean > +10%"
+ALPHA = 0.05
+
+
+class Sessions:
+    def __init__(self, perfchart: Perfchart, tmp: Path) -> None:
+        self.perfchart, self.tmp = perfchart, tmp
+        (tmp / "draw.py").write_text(DRAW)
+
+    def run(
+        self,
+        name: str,
+        seed: str,
+        factor: float = 1.0,
+        repeat: int = 20,
+        scales: str = "[100, 200]",
+    ) -> Path:
+        config = self.tmp / f"{name}.yml"
+        config.write_text(CONFIG.format(repeat=repeat, scales=scales))
+        results = self.tmp / name
+        defines = ["-D", f"python={sys.executable}", "-D", f"seed={seed}", "-D", f"factor={factor}"]
+        done = self.perfchart(
+            "run", config.name, "-q", *defines, "--results", str(results), cwd=self.tmp
+        )
+        assert done.returncode == 0, done.stderr
+        return results
+
+
+@pytest.fixture(scope="module")
+def sessions(perfchart: Perfchart, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    made = Sessions(perfchart, tmp_path_factory.mktemp("draws"))
+    return {
+        "baseline": made.run("baseline", "a"),
+        "same": made.run("same", "b"),
+        "shifted": made.run("shifted", "e", factor=1.3),
+        "elsewhere": made.run("elsewhere", "f", repeat=1, scales="[300, 400]"),
+        "partly": made.run("partly", "g", repeat=1, scales="[200, 300]"),
+    }
+
+
+def values(results: Path) -> dict[int, list[float]]:
+    """Each parameter set's values of x, by scale, read from runs.jsonl."""
+    found: dict[int, list[float]] = defaultdict(list)
+    for line in (results / "runs.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        found[record["parameters"]["scale"]].append(record["metrics"]["x"])
+    return found
+
+
+def u_distribution(n: int, m: int) -> list[int]:
+    """How many splits give each U: the coefficients of the Gaussian binomial [n+m choose n]_q."""
+    poly = [1]
+    for i in range(1, n + 1):
+        times = poly + [0] * (m + i)  # times (1 - q^(m+i))
+        times = [c - (times[j - m - i] if j >= m + i else 0) for j, c in enumerate(times)]
+        quotient: list[int] = []  # divided by (1 - q^i): a polynomial at every step
+        for j, c in enumerate(times):
+            quotient.append(c + (quotient[j - i] if j >= i else 0))
+        poly = quotient[: i * m + 1]
+    return poly
+
+
+def expected_test(baseline: list[float], candidate: list[float], alpha: float) -> dict[str, Any]:
+    """U, the exact two-sided p-value, the Hodges-Lehmann shift and its interval, computed from their definitions."""
+    assert len(set(baseline + candidate)) == len(
+        baseline + candidate
+    )  # no ties: the exact distribution applies
+    n, m = len(baseline), len(candidate)
+    u = sum(1 for x in baseline for y in candidate if y > x)
+    counts = u_distribution(n, m)
+    total = math.comb(n + m, n)
+    assert sum(counts) == total
+    p = min(1.0, 2 * min(sum(counts[: u + 1]), sum(counts[u:])) / total)
+    differences = sorted(y - x for x in baseline for y in candidate)
+    k = next(k for k in range(len(counts)) if sum(counts[: k + 1]) / total >= alpha / 2)
+    return {
+        "u": u,
+        "p": p,
+        "shift": statistics.median(differences),
+        "ci": [differences[k - 1], differences[-k]],
+    }
+
+
+def compare(
+    perfchart: Perfchart, tmp: Path, base: Path, cand: Path, *options: str
+) -> tuple[Any, dict[str, Any]]:
+    report = tmp / f"{base.name}-{cand.name}.json"
+    done = perfchart(
+        "compare", str(base), str(cand), *options, "--json", str(report), env=environ(COLUMNS="200")
+    )
+    return done, json.loads(report.read_text()) if report.exists() else {}
+
+
+def check_rows(
+    document: dict[str, Any], base: Path, cand: Path, gate: str, alpha: float
+) -> list[tuple[int, float, bool]]:
+    """Every x:mean row against values computed from the runs; returns (scale, change %, regression) per set."""
+    old, new = values(base), values(cand)
+    seen = []
+    rows = [row for row in document["rows"] if row["metric"] == "x" and row["stat"] == "mean"]
+    assert sorted(row["parameters"]["scale"] for row in rows) == sorted(set(old) & set(new))
+    for row in rows:
+        scale = row["parameters"]["scale"]
+        before, after = statistics.fmean(old[scale]), statistics.fmean(new[scale])
+        percent = (after - before) / before * 100
+        want = expected_test(old[scale], new[scale], alpha)
+        assert row["baseline"] == pytest.approx(before) and row["candidate"] == pytest.approx(after)
+        assert row["percent"] == pytest.approx(percent)
+        assert (row["units"], row["values"], row["u"], row["exact"]) == (
+            "ms",
+            [20, 20],
+            want["u"],
+            True,
+        )
+        assert row["p"] == pytest.approx(want["p"], rel=1e-9)
+        assert row["shift"] == pytest.approx(want["shift"])
+        assert row["ci"] == pytest.approx(want["ci"])
+        assert row["significant"] is (want["p"] < alpha)
+        regression = percent > 10 and want["p"] < alpha
+        assert row["regression"] == ([gate] if regression else [])
+        seen.append((scale, percent, regression))
+    return seen
+
+
+def rows_of(stdout: str, metric: str) -> list[list[str]]:
+    """The table's lines for *metric*, split into words."""
+    return [line.split() for line in stdout.splitlines() if line.split()[1:2] == [metric]]
+
+
+@pytest.mark.slow
+def test_the_same_distribution_is_not_significant_even_where_the_mean_moved_past_the_gate(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    done, document = compare(
+        perfchart, tmp_path, sessions["baseline"], sessions["same"], "--fail-if", GATE
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().endswith(f"no regression ({GATE})")
+    seen = check_rows(document, sessions["baseline"], sessions["same"], GATE, ALPHA)
+    # A gate on the means alone would fail here: one set's mean moved by more than +10 % (a slow run or two).
+    assert any(percent > 10 for _, percent, _ in seen)
+    assert not any(regression for *_, regression in seen)
+    assert (document["test"], document["alpha"], document["regressions"]) == (
+        "mann-whitney-u",
+        ALPHA,
+        0,
+    )
+    shown = rows_of(done.stdout, "x")
+    assert len(shown) == 2 and all(words[-2:] == ["not", "significant"] for words in shown)
+
+
+@pytest.mark.slow
+def test_a_real_30_percent_shift_is_a_significant_regression(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    done, document = compare(
+        perfchart, tmp_path, sessions["baseline"], sessions["shifted"], "--fail-if", GATE
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    seen = check_rows(document, sessions["baseline"], sessions["shifted"], GATE, ALPHA)
+    failing = [scale for scale, _, regression in seen if regression]
+    assert failing and document["regressions"] == len(failing)
+    assert f"{len(failing)} regressions: {GATE}" in done.stdout
+    # Every value is 1.3 times a draw from the baseline's distribution: each set's shift is significant.
+    assert all(
+        row["significant"] and row["ci"][0] > 0 for row in document["rows"] if row["metric"] == "x"
+    )
+    table = {int(words[0].removeprefix("scale=")): words for words in rows_of(done.stdout, "x")}
+    old, new = values(sessions["baseline"]), values(sessions["shifted"])
+    assert sorted(table) == [100, 200]
+    for scale, words in table.items():
+        before, after = statistics.fmean(old[scale]), statistics.fmean(new[scale])
+        # Values carry their units: x is in ms as declared.
+        assert words[3:9] == [
+            f"{before:.4g}",
+            "ms",
+            f"{after:.4g}",
+            "ms",
+            f"{after - before:+.4g}",
+            "ms",
+        ]
+        assert words[-1] == (
+            "FAIL"
+            if scale in failing
+            else f"{expected_test(old[scale], new[scale], ALPHA)['p']:.3g}"
+        )
+
+
+@pytest.mark.slow
+def test_a_threshold_naming_only_a_metric_means_its_mean_and_alpha_sets_the_level(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    done, document = compare(
+        perfchart, tmp_path, sessions["baseline"], sessions["shifted"], "--fail-if", "x > +10%"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert {row["stat"] for row in document["rows"] if row["regression"]} == {"mean"}
+    check_rows(document, sessions["baseline"], sessions["shifted"], "x > +10%", ALPHA)
+    # At a level below every set's p-value nothing is significant, so nothing is a regression.
+    old, new = values(sessions["baseline"]), values(sessions["shifted"])
+    smallest = min(expected_test(old[s], new[s], ALPHA)["p"] for s in old)
+    strict = f"{smallest / 2:.3g}"
+    done, document = compare(
+        perfchart,
+        tmp_path,
+        sessions["baseline"],
+        sessions["shifted"],
+        "--fail-if",
+        GATE,
+        "--alpha",
+        strict,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert document["alpha"] == float(strict) and document["regressions"] == 0
+    check_rows(document, sessions["baseline"], sessions["shifted"], GATE, float(strict))
+
+
+@pytest.mark.slow
+def test_durations_are_in_seconds_shown_readably(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    done, document = compare(perfchart, tmp_path, sessions["baseline"], sessions["same"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((sessions["baseline"] / "summary.json").read_text())
+    means = {g["parameters"]["scale"]: g["metrics"]["duration"]["mean"] for g in summary["groups"]}
+    rows = [row for row in document["rows"] if row["metric"] == "duration"]
+    assert rows and all(row["units"] == "s" for row in rows)
+    shown = rows_of(done.stdout, "duration")
+    assert len(shown) == 2
+    for words in shown:
+        mean = means[int(words[0].removeprefix("scale="))]
+        assert mean < 1  # a Python start-up: well under a second, so shown in ms
+        assert words[3:5] == [f"{mean * 1000:.4g}", "ms"]
+
+
+@pytest.mark.slow
+def test_no_parameter_set_in_both_sessions_is_exit_2_naming_each_sides_sets(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    done, document = compare(
+        perfchart, tmp_path, sessions["baseline"], sessions["elsewhere"], "--fail-if", GATE
+    )
+    assert (done.returncode, done.stdout, document) == (2, "", {})
+    assert done.stderr == (
+        "perfchart: error: no parameter set ran in both sessions "
+        "(only in the baseline: scale=100; scale=200, only in the candidate: scale=300; scale=400)\n"
+    )
+
+
+@pytest.mark.slow
+def test_sets_only_one_side_ran_are_named_and_the_rest_compared(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    done, document = compare(
+        perfchart, tmp_path, sessions["baseline"], sessions["partly"], "--fail-if", GATE
+    )
+    # One run against twenty: no level below 0.05 can be reached, so the set is compared but not significant.
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [row["parameters"] for row in document["rows"] if row["metric"] == "x"] == [
+        {"scale": 200}
+    ]
+    assert document["rows"][0]["values"] == [20, 1] and document["rows"][0]["ci"] is None
+    assert (document["only_baseline"], document["only_candidate"]) == (
+        [{"scale": 100}],
+        [{"scale": 300}],
+    )
+    assert "1 parameter sets only in the baseline, not compared: scale=100\n" in done.stdout
+    assert "1 parameter sets only in the candidate, not compared: scale=300\n" in done.stdout
+
+
+@pytest.mark.parametrize("alpha", ["0", "1", "-0.1", "five"])
+def test_a_bad_alpha_is_one_line_and_status_2(
+    perfchart: Perfchart, tmp_path: Path, alpha: str
+) -> None:
+    done = perfchart("compare", str(tmp_path), str(tmp_path), "--alpha", alpha)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert (
+        done.stderr
+        == f"perfchart: error: --alpha {alpha!r}: expected a significance level between 0 and 1, such as 0.05\n"
+    )
