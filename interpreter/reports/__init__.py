@@ -7,14 +7,17 @@ library is imported only here, so ``perfchart run`` never pays for it.
 
 from .compare import ALPHA, Comparison, Threshold, compare, describe, parse_threshold, quantity
 from .data import Results
+from .significance import Shift, compare_samples
 from .page import write_report
 
 __all__ = [
     "ALPHA",
     "Comparison",
     "Results",
+    "Shift",
     "Threshold",
     "compare",
+    "compare_samples",
     "describe",
     "parse_threshold",
     "quantity",
