@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import shlex
+import shutil
 import statistics
 import sys
 from collections import defaultdict
@@ -23,6 +26,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Perfchart, environ
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DRAW = '''
 """One run's value: a seeded draw from a skewed distribution, printed as x=VALUE."""
@@ -339,3 +344,51 @@ def test_a_bad_alpha_is_one_line_and_status_2(
         done.stderr
         == f"perfchart: error: --alpha {alpha!r}: expected a significance level between 0 and 1, such as 0.05\n"
     )
+
+
+def documented_commands(page: Path) -> list[list[str]]:
+    """Every ``perfchart compare results/...`` line of the page's sh blocks, as words."""
+    blocks = re.findall(r"```sh\n(.*?)```", page.read_text(), re.S)
+    return [
+        shlex.split(line)
+        for block in blocks
+        for line in block.splitlines()
+        if line.startswith("perfchart compare results/")
+    ]
+
+
+@pytest.mark.slow
+def test_the_documented_compare_commands_run_as_written_on_two_example_sweeps(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    commands = documented_commands(ROOT / "README.md") + documented_commands(
+        ROOT / "docs" / "metrics.md"
+    )
+    assert len(commands) == 2
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for name in ("main", "my-branch"):
+        done = perfchart(
+            "run",
+            "sweep.yml",
+            "-q",
+            "-D",
+            f"python={sys.executable}",
+            "--results",
+            str(tmp_path / "results" / name),
+            cwd=tmp_path / "examples",
+        )
+        assert done.returncode == 0, done.stderr
+    for words in commands:
+        done = perfchart(*words[1:], cwd=tmp_path, env=environ(COLUMNS="200"))
+        # Three runs a side: the smallest two-sided p-value is 2 / C(6, 3) = 0.1, so nothing is significant at 0.05.
+        assert done.returncode == 0, done.stdout + done.stderr
+        gates = [words[i + 1] for i, word in enumerate(words) if word == "--fail-if"]
+        assert done.stdout.rstrip().endswith(f"no regression ({'; '.join(gates)})")
+        shown = [
+            line.split()
+            for line in done.stdout.splitlines()
+            if line.split()[2:3] in (["hash_time"], ["throughput"])  # after size= and workers=
+        ]
+        assert len(shown) >= 6
+        for row in shown:
+            assert row[-2:] == ["not", "significant"] and float(row[-3]) >= 0.1
