@@ -9,9 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..reports import Comparison
 
 EXIT_OK, EXIT_REGRESSION = 0, 1
 
@@ -141,7 +146,7 @@ def _alpha(text: str) -> float:
     return alpha
 
 
-def _table(args: argparse.Namespace, result: Any, varied: list[str]) -> Any:
+def _table(args: argparse.Namespace, result: Comparison, varied: list[str]) -> Table:
     """The rows as a table: values with units, the shift's interval, p, and the verdict."""
     from rich import box
     from rich.table import Table
