@@ -30,18 +30,19 @@ from tests.conftest import Perfchart, environ
 ROOT = Path(__file__).resolve().parent.parent
 
 DRAW = '''
-"""One run's value: a seeded draw from a skewed distribution, printed as x=VALUE."""
+"""One run's values: seeded draws from a skewed distribution, each printed as x=VALUE."""
 import pathlib
 import random
 import sys
 
-scale, seed, factor = float(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+scale, seed, factor, samples = float(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 counter = pathlib.Path(f"draws-{seed}-{scale:g}-{factor:g}.count")
 k = int(counter.read_text()) if counter.exists() else 0
 counter.write_text(str(k + 1))
 rng = random.Random(f"{seed}:{scale:g}:{k}")
-slow = 10.0 if rng.random() < 0.05 else 1.0
-print(f"x={scale * factor * slow * rng.lognormvariate(0, 0.1):.6f}")
+for _ in range(samples):
+    slow = 10.0 if rng.random() < 0.05 else 1.0
+    print(f"x={scale * factor * slow * rng.lognormvariate(0, 0.1):.6f}")
 '''
 
 CONFIG = """
@@ -57,7 +58,7 @@ policies:
       signal: {{OK: CmdlineExitZeroEvent, FAILED: CmdlineExitNonzeroEvent}}
 channels:
   - class: channel.CmdlineChannel
-    cmdline: "{{{{python}}}} draw.py {{{{scale}}}} {{{{seed}}}} {{{{factor}}}}"
+    cmdline: "{{{{python}}}} draw.py {{{{scale}}}} {{{{seed}}}} {{{{factor}}}} {{{{samples}}}}"
 trackers:
   - class: attribute
     event: LogLineEvent
@@ -80,11 +81,13 @@ class Sessions:
         factor: float = 1.0,
         repeat: int = 20,
         scales: str = "[100, 200]",
+        samples: int = 1,
     ) -> Path:
         config = self.tmp / f"{name}.yml"
         config.write_text(CONFIG.format(repeat=repeat, scales=scales))
         results = self.tmp / name
         defines = ["-D", f"python={sys.executable}", "-D", f"seed={seed}", "-D", f"factor={factor}"]
+        defines += ["-D", f"samples={samples}"]
         done = self.perfchart(
             "run", config.name, "-q", *defines, "--results", str(results), cwd=self.tmp
         )
@@ -101,6 +104,10 @@ def sessions(perfchart: Perfchart, tmp_path_factory: pytest.TempPathFactory) -> 
         "shifted": made.run("shifted", "e", factor=1.3),
         "elsewhere": made.run("elsewhere", "f", repeat=1, scales="[300, 400]"),
         "partly": made.run("partly", "g", repeat=1, scales="[200, 300]"),
+        "sampled": made.run("sampled", "h", repeat=4, scales="[100]", samples=10),
+        "sampled-slower": made.run(
+            "sampled-slower", "i", 1.3, repeat=4, scales="[100]", samples=10
+        ),
     }
 
 
@@ -392,3 +399,43 @@ def test_the_documented_compare_commands_run_as_written_on_two_example_sweeps(
         assert len(shown) >= 6
         for row in shown:
             assert row[-2:] == ["not", "significant"] and float(row[-3]) >= 0.1
+
+
+def samples_of(results: Path) -> tuple[list[float], list[float]]:
+    """The x samples of every run, and each run's one value, from runs.jsonl."""
+    records = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
+    assert all(len(r["samples"]["x"]) == 10 for r in records)
+    return [v for r in records for v in r["samples"]["x"]], [r["metrics"]["x"] for r in records]
+
+
+@pytest.mark.slow
+def test_runs_with_samples_are_tested_on_every_sample_unless_summarized_over_runs(
+    perfchart: Perfchart, sessions: dict[str, Path], tmp_path: Path
+) -> None:
+    base, cand = sessions["sampled"], sessions["sampled-slower"]
+    (old, old_runs), (new, new_runs) = samples_of(base), samples_of(cand)
+    done, document = compare(perfchart, tmp_path, base, cand, "--fail-if", GATE)
+    assert done.returncode == 1, done.stdout + done.stderr
+    (row,) = [row for row in document["rows"] if row["metric"] == "x"]
+    # 40 samples a side: 1600 pairs, past the exact distribution; the tie-free normal approximation.
+    n = m = 40
+    u = sum(1 for x in old for y in new if y > x)
+    z = max(0.0, abs(u - n * m / 2) - 0.5) / math.sqrt(n * m * (n + m + 1) / 12)
+    assert (row["values"], row["u"], row["exact"]) == ([40, 40], u, False)
+    assert row["p"] == pytest.approx(2 * (1 - statistics.NormalDist().cdf(z)), rel=1e-9)
+    assert row["shift"] == pytest.approx(statistics.median(y - x for x in old for y in new))
+    assert row["p"] < ALPHA and row["regression"] == [GATE]
+    # Summarized over runs, the metric is tested on the four runs' values: 4 against 4, exact.
+    over_runs = tmp_path / "over-runs"
+    shutil.copytree(cand, over_runs)
+    summary = json.loads((over_runs / "summary.json").read_text())
+    for metric in summary["metrics"]:
+        metric["summarize_over"] = "runs"
+    (over_runs / "summary.json").write_text(json.dumps(summary))
+    done, document = compare(perfchart, tmp_path, base, over_runs, "--fail-if", GATE)
+    (row,) = [row for row in document["rows"] if row["metric"] == "x"]
+    want = expected_test(old_runs, new_runs, ALPHA)
+    assert (row["values"], row["u"], row["exact"]) == ([4, 4], want["u"], True)
+    assert row["p"] == pytest.approx(want["p"])
+    assert row["regression"] == ([GATE] if want["p"] < ALPHA else [])
+    assert done.returncode == (1 if want["p"] < ALPHA else 0)
