@@ -23,7 +23,8 @@ def test_uuid_gives_a_fresh_version_4_uuid_each_rendering() -> None:
     first, second = render_string("{{uuid()}}", {}), render_string("{{ uuid() }}", {})
     assert first != second
     # As the original: the 32 hex digits, without dashes.
-    assert uuid.UUID(first).version == 4 and uuid.UUID(first).hex == first
+    assert uuid.UUID(first).version == 4
+    assert uuid.UUID(first).hex == first
 
 
 def test_date_formats_the_local_time_with_strftime() -> None:
@@ -109,7 +110,8 @@ def test_a_macro_that_is_no_macro_fails_check_at_its_line(
     done = perfchart("check", str(config))
     assert done.returncode == 2
     assert done.stderr.splitlines()[0] == (
-        f"error: {config}:16: channels[0].cmdline: macro {{{{nosuch()}}}}: unknown function nosuch() "
+        f"error: {config}:16: channels[0].cmdline: macro {{{{nosuch()}}}}: unknown function "
+        "nosuch() "
         "(functions: uuid(), date(format), safepath(macro), eval(expression))"
     )
     assert perfchart("run", str(config), "--results", str(tmp_path / "r"), "-q").returncode == 2
@@ -181,7 +183,8 @@ def test_the_functions_reach_a_command_and_check_strict_is_clean(
     years.add(time.strftime("%Y"))
     assert {words[0][4], words[1][4]} <= years
     uuids = [w[3] for w in words]
-    assert uuids[0] != uuids[1] and all(uuid.UUID(u).version == 4 for u in uuids)
+    assert uuids[0] != uuids[1]
+    assert all(uuid.UUID(u).version == 4 for u in uuids)
 
 
 def test_a_meta_value_that_is_not_there_is_an_error_at_load(
@@ -192,8 +195,8 @@ def test_a_meta_value_that_is_not_there_is_an_error_at_load(
     done = perfchart("check", str(config))
     assert done.returncode == 2
     assert (
-        f"{config}:16: channels[0].cmdline: macro {{{{meta:build}}}}: config.meta has no value 'build'"
-        in done.stderr
+        f"{config}:16: channels[0].cmdline: macro {{{{meta:build}}}}: config.meta has no value "
+        "'build'" in done.stderr
     )
 
 

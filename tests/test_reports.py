@@ -164,8 +164,10 @@ def test_report_and_compare_read_runs_jsonl_by_the_readers_rules(
     done = perfchart("report", str(damaged), "-o", str(tmp_path / "report.html"))
     assert done.returncode == 2
     assert done.stderr == f"perfchart: error: {jsonl}:5: not a run record\n"
-    # compare reads the summaries only: the damaged runs.jsonl is not its concern.
-    assert perfchart("compare", str(baseline), str(damaged)).returncode == 0
+    # compare tests the runs' values too, so it reads runs.jsonl by the same rules.
+    done = perfchart("compare", str(baseline), str(damaged))
+    assert done.returncode == 2
+    assert done.stderr == f"perfchart: error: {jsonl}:5: not a run record\n"
     (damaged / "meta.json").write_text("[]")
     done = perfchart("compare", str(baseline), str(damaged))
     assert done.returncode == 2
@@ -185,7 +187,7 @@ print(f"latency={(time.perf_counter() - started) * 1000:.3f} ms")
 
 SERVICE_CONFIG = """
 config:
-  repeat: 2
+  repeat: 4
   metrics:
     - {name: latency, units: ms, summarize: [mean, min, p95]}
 policies:

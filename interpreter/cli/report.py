@@ -9,7 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..reports import Comparison
 
 EXIT_OK, EXIT_REGRESSION = 0, 1
 
@@ -40,8 +47,10 @@ def add_commands(commands: Any) -> None:
         "compare",
         help="compare two sessions' metrics per parameter set",
         description="Print each metric's change from BASELINE_DIR to CANDIDATE_DIR for every "
-        "parameter set both ran. "
-        "Exit status 1 when a --fail-if threshold is met (a regression), 0 otherwise.",
+        "parameter set both ran, with a Mann-Whitney U test of the runs' (or samples') values "
+        "and the Hodges-Lehmann shift's confidence interval. Exit status 1 when a --fail-if "
+        "threshold is met by a significant change (a regression), 2 when no parameter set ran in "
+        "both sessions or on bad usage, 0 otherwise.",
     )
     compare.add_argument("baseline", type=Path, metavar="BASELINE_DIR")
     compare.add_argument("candidate", type=Path, metavar="CANDIDATE_DIR")
@@ -50,8 +59,15 @@ def add_commands(commands: Any) -> None:
         action="append",
         default=[],
         metavar="COND",
-        help="[METRIC:]STAT OP CHANGE, e.g. 'p95 > +10%%' or 'rps:mean < -5%%'; a percentage is "
-        "relative to the baseline (repeatable)",
+        help="[METRIC:]STAT OP CHANGE, e.g. 'p95 > +10%%' or 'rps:mean < -5%%' (METRIC alone: "
+        "its mean); a percentage is relative to the baseline; a regression only when the change "
+        "is also significant at --alpha (repeatable)",
+    )
+    compare.add_argument(
+        "--alpha",
+        default="0.05",
+        metavar="A",
+        help="significance level of the test, above 0 and below 1 (default: 0.05)",
     )
     compare.add_argument(
         "--stat",
@@ -78,49 +94,29 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
 
-    from ..reports import Results, compare, parse_threshold
+    from ..reports import Results, compare, describe, parse_threshold
 
     thresholds = [parse_threshold(text) for text in args.fail_if]
+    alpha = _alpha(args.alpha)
     baseline, candidate = Results.read(args.baseline), Results.read(args.candidate)
-    result = compare(baseline, candidate, thresholds, tuple(args.stat or ("mean",)))
+    result = compare(baseline, candidate, thresholds, tuple(args.stat or ("mean",)), alpha)
     varied = list(
         dict.fromkeys([*baseline.summary.get("varied", []), *candidate.summary.get("varied", [])])
     )
-
-    table = Table(
-        title=f"{args.candidate} against {args.baseline}", title_justify="left", box=box.SIMPLE_HEAD
-    )
-    table.add_column("parameters", no_wrap=True)
-    table.add_column("metric", no_wrap=True)
-    table.add_column("stat", no_wrap=True)
-    for name in ("baseline", "candidate", "change", "%"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
-    for row in result.rows:
-        percent = row.percent
-        table.add_row(
-            " ".join(f"{name}={row.parameters.get(name)}" for name in varied) or "(all)",
-            row.metric,
-            row.stat,
-            _number(row.baseline),
-            _number(row.candidate),
-            "-" if row.change is None else f"{row.change:+.4g}",
-            "-" if percent is None else f"{percent:+.1f}%",
-            "[red]FAIL[/]" if row.failed else "",
-        )
     # Piped or redirected, the comparison is data: never cut to a terminal's width.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 1000)
-    console.print(table)
+    console.print(_table(args, result, varied))
     for label, sets in (
         ("only in the baseline", result.only_baseline),
         ("only in the candidate", result.only_candidate),
     ):
         if sets:
-            console.print(f"{len(sets)} parameter sets {label}, not compared", markup=False)
+            names = "; ".join(describe(parameters) for parameters in sets)
+            console.print(
+                f"{len(sets)} parameter sets {label}, not compared: {names}", markup=False
+            )
     if args.json is not None:
         import json
 
@@ -137,5 +133,54 @@ def run_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
+def _alpha(text: str) -> float:
+    """--alpha: a probability strictly between 0 and 1."""
+    try:
+        alpha = float(text)
+    except ValueError:
+        alpha = -1.0
+    if not 0 < alpha < 1:
+        raise UsageError(
+            f"--alpha {text!r}: expected a significance level between 0 and 1, such as 0.05"
+        )
+    return alpha
+
+
+def _table(args: argparse.Namespace, result: Comparison, varied: list[str]) -> Table:
+    """The rows as a table: values with units, the shift's interval, p, and the verdict."""
+    from rich import box
+    from rich.table import Table
+
+    from ..reports import quantity
+
+    table = Table(
+        title=f"{args.candidate} against {args.baseline}", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for name in ("parameters", "metric", "stat"):
+        table.add_column(name, no_wrap=True)
+    confidence = f"shift {100 * (1 - result.alpha):g}% CI"
+    for name in ("baseline", "candidate", "change", "%", confidence, "p"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for row in result.rows:
+        percent, test = row.percent, row.test
+        interval = (
+            "-"
+            if test is None or test.low is None
+            else f"{quantity(test.low, row.units, signed=True)} … "
+            f"{quantity(test.high, row.units, signed=True)}"
+        )
+        verdict = "[red]FAIL[/]" if row.failed else "" if row.significant else "not significant"
+        table.add_row(
+            " ".join(f"{name}={row.parameters.get(name)}" for name in varied) or "(all)",
+            row.metric,
+            row.stat,
+            quantity(row.baseline, row.units),
+            quantity(row.candidate, row.units),
+            quantity(row.change, row.units, signed=True),
+            "-" if percent is None else f"{percent:+.1f}%",
+            interval,
+            "-" if test is None else f"{test.p:.3g}",
+            verdict,
+        )
+    return table

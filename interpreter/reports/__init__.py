@@ -5,8 +5,21 @@ neither needs the configuration or anything on the network. The plotting
 library is imported only here, so ``perfchart run`` never pays for it.
 """
 
-from .compare import Comparison, Threshold, compare, parse_threshold
+from .compare import ALPHA, Comparison, Threshold, compare, describe, parse_threshold, quantity
 from .data import Results
 from .page import write_report
+from .significance import Shift, compare_samples
 
-__all__ = ["Comparison", "Results", "Threshold", "compare", "parse_threshold", "write_report"]
+__all__ = [
+    "ALPHA",
+    "Comparison",
+    "Results",
+    "Shift",
+    "Threshold",
+    "compare",
+    "compare_samples",
+    "describe",
+    "parse_threshold",
+    "quantity",
+    "write_report",
+]

@@ -2,14 +2,18 @@
 
 Parameter sets match when every parameter has the same value. A threshold
 ``[METRIC:]STAT OP CHANGE`` (``p95 > +10%``, ``rps:mean < -5%``,
-``duration:max > 0.5``) is a regression when the candidate's change over the
+``duration:max > 0.5``) is met when the candidate's change over the
 baseline meets it, for that metric or, without one, for any metric that
-summarizes STAT; a percentage is relative to the baseline's value.
+summarizes STAT; a percentage is relative to the baseline's value. A
+threshold naming only a metric (``rps < -10%``) means its mean. A met
+threshold is a regression only when the values differ significantly
+(:mod:`.significance`, at *alpha*): noise is "not significant".
 """
 
 from __future__ import annotations
 
 import json
+import math
 import operator
 import re
 from collections.abc import Callable, Sequence
@@ -18,9 +22,10 @@ from typing import Any
 
 from ..errors import UsageError
 from .data import Results
+from .significance import Shift, compare_samples
 
 _THRESHOLD = re.compile(
-    r"\s*(?:(?P<metric>[A-Za-z_][\w.-]*):)?(?P<stat>[A-Za-z_][\w.]*)\s*(?P<op>>=|<=|>|<)\s*(?P<change>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<pct>%?)\s*"
+    r"\s*(?:(?P<metric>[A-Za-z_][\w.-]*):)?(?P<stat>[A-Za-z_][\w.-]*)\s*(?P<op>>=|<=|>|<)\s*(?P<change>[+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(?P<pct>%?)\s*"
 )
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
@@ -66,13 +71,26 @@ def parse_threshold(text: str) -> Threshold:
     )
 
 
+#: The significance level a met threshold must also reach to be a regression.
+ALPHA = 0.05
+#: How many of the sets only one session ran an error message names.
+NAMED = 5
+
+
 @dataclass
 class Row:
+    """One statistic of one metric in one parameter set, in both sessions, with the test of the
+    metric's values.
+    """
+
     parameters: dict[str, Any]
     metric: str
     stat: str
     baseline: float | None
     candidate: float | None
+    units: str | None = None
+    test: Shift | None = None
+    alpha: float = ALPHA
     failed: list[str] = field(default_factory=list)
 
     @property
@@ -88,15 +106,28 @@ class Row:
             return None
         return change / abs(self.baseline) * 100
 
+    @property
+    def significant(self) -> bool:
+        return self.test is not None and self.test.significant(self.alpha)
+
     def document(self) -> dict[str, Any]:
+        test = self.test
         return {
             "parameters": self.parameters,
             "metric": self.metric,
             "stat": self.stat,
+            "units": self.units,
             "baseline": self.baseline,
             "candidate": self.candidate,
             "change": self.change,
             "percent": self.percent,
+            "values": None if test is None else [test.baseline, test.candidate],
+            "u": None if test is None else test.u,
+            "p": None if test is None else test.p,
+            "exact": None if test is None else test.exact,
+            "significant": self.significant,
+            "shift": None if test is None else test.shift,
+            "ci": None if test is None or test.low is None else [test.low, test.high],
             "regression": self.failed,
         }
 
@@ -107,6 +138,7 @@ class Comparison:
     only_baseline: list[dict[str, Any]]
     only_candidate: list[dict[str, Any]]
     units: dict[str, str | None]
+    alpha: float = ALPHA
 
     @property
     def regressions(self) -> list[Row]:
@@ -114,6 +146,8 @@ class Comparison:
 
     def document(self) -> dict[str, Any]:
         return {
+            "test": "mann-whitney-u",
+            "alpha": self.alpha,
             "rows": [row.document() for row in self.rows],
             "only_baseline": self.only_baseline,
             "only_candidate": self.only_candidate,
@@ -122,7 +156,97 @@ class Comparison:
 
 
 def _key(parameters: dict[str, Any]) -> str:
+    """A parameter set's identity, exactly as the summary's grouping writes it."""
     return json.dumps(parameters, sort_keys=True, default=str)
+
+
+def describe(parameters: dict[str, Any]) -> str:
+    """A parameter set in words: ``size=4096 workers=1``."""
+    return " ".join(f"{name}={value}" for name, value in parameters.items()) or "(no parameters)"
+
+
+def _resolve(threshold: Threshold, available: dict[str, list[str]]) -> Threshold:
+    """``rps < -10%``: a threshold whose STAT is no statistic but a metric's name means that
+    metric's mean.
+    """
+    if threshold.metric is not None or threshold.stat not in available:
+        return threshold
+    if any(threshold.stat in stats for stats in available.values()):
+        return threshold
+    return Threshold(
+        threshold.text, threshold.stat, "mean", threshold.op, threshold.change, threshold.percent
+    )
+
+
+def _check(threshold: Threshold, available: dict[str, list[str]]) -> None:
+    if threshold.metric is not None and threshold.metric not in available:
+        raise UsageError(
+            f"--fail-if {threshold.text!r}: no metric {threshold.metric!r} in both sessions "
+            f"(metrics: {', '.join(available)})"
+        )
+    if not any(threshold.applies(name, stat) for name in available for stat in available[name]):
+        raise UsageError(
+            f"--fail-if {threshold.text!r}: no metric summarizes {threshold.stat!r} in both "
+            "sessions"
+        )
+
+
+def _unmatched(
+    base_groups: dict[str, dict[str, Any]], cand_groups: dict[str, dict[str, Any]]
+) -> UsageError:
+    """No parameter set in both sessions: the error names (the first few of) each side's sets."""
+    parts = []
+    for label, groups in (("baseline", base_groups), ("candidate", cand_groups)):
+        names = [describe(g["parameters"]) for g in groups.values()]
+        more = f" and {len(names) - NAMED} more" if len(names) > NAMED else ""
+        parts.append(f"only in the {label}: {'; '.join(names[:NAMED]) or 'none'}{more}")
+    return UsageError(f"no parameter set ran in both sessions ({', '.join(parts)})")
+
+
+def _units(metric: dict[str, Any]) -> str | None:
+    units = metric.get("units")
+    return "s" if units is None and metric["name"] == DURATION else units
+
+
+#: The metric every run has, in seconds, read from the record's own field.
+DURATION = "duration"
+
+
+def _values(
+    results: Results, keys: set[str], metrics: dict[str, bool]
+) -> dict[str, dict[str, list[float]]]:
+    """Each wanted parameter set's values of each metric, from runs.jsonl: a run's samples when it
+    has them and *metrics* says the metric is summarized over samples, else its one value.
+
+    Warm-up runs, which summaries leave out, are left out here too.
+    """
+    found: dict[str, dict[str, list[float]]] = {}
+    for record in results.runs():
+        if record.get("warmup"):
+            continue
+        parameters = json.loads(json.dumps(record.get("parameters") or {}, default=str))
+        key = _key(parameters)
+        if key not in keys:
+            continue
+        values = found.setdefault(key, {name: [] for name in metrics})
+        samples = record.get("samples") or {}
+        for name, over_samples in metrics.items():
+            sampled = samples.get(name) if over_samples else None
+            if isinstance(sampled, list):
+                values[name].extend(float(v) for v in sampled if _number(v))
+                continue
+            value = (
+                record.get(DURATION)
+                if name == DURATION
+                else (record.get("metrics") or {}).get(name)
+            )
+            if value is not None and _number(value):
+                values[name].append(float(value))
+    return found
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def compare(
@@ -130,9 +254,15 @@ def compare(
     candidate: Results,
     thresholds: Sequence[Threshold],
     stats: Sequence[str] = ("mean",),
+    alpha: float = ALPHA,
 ) -> Comparison:
     """Rows for each matched parameter set, metric and statistic shown (*stats* and every
-    threshold's)."""
+    threshold's).
+
+    A row fails a threshold when its change meets it and the metric's values
+    in the set differ significantly at *alpha*. No set in both sessions is
+    bad usage: a renamed parameter must not pass a gate by comparing nothing.
+    """
     base_metrics = {m["name"]: m for m in baseline.summary["metrics"]}
     cand_metrics = {m["name"]: m for m in candidate.summary["metrics"]}
     shared = [name for name in base_metrics if name in cand_metrics]
@@ -140,30 +270,38 @@ def compare(
         name: [s for s in base_metrics[name]["summarize"] if s in cand_metrics[name]["summarize"]]
         for name in shared
     }
+    thresholds = [_resolve(t, available) for t in thresholds]
     for threshold in thresholds:
-        if threshold.metric is not None and threshold.metric not in available:
-            raise UsageError(
-                f"--fail-if {threshold.text!r}: no metric {threshold.metric!r} in both sessions "
-                f"(metrics: {', '.join(shared)})"
-            )
-        if not any(threshold.applies(name, stat) for name in available for stat in available[name]):
-            raise UsageError(
-                f"--fail-if {threshold.text!r}: no metric summarizes {threshold.stat!r} in both "
-                "sessions"
-            )
+        _check(threshold, available)
     base_groups = {_key(g["parameters"]): g for g in baseline.summary["groups"]}
     cand_groups = {_key(g["parameters"]): g for g in candidate.summary["groups"]}
+    matched = [key for key in base_groups if key in cand_groups]
+    if not matched:
+        raise _unmatched(base_groups, cand_groups)
+    over_samples = {
+        name: "runs"
+        not in (base_metrics[name].get("summarize_over"), cand_metrics[name].get("summarize_over"))
+        for name in shared
+    }
+    base_values = _values(baseline, set(matched), over_samples)
+    cand_values = _values(candidate, set(matched), over_samples)
+    units = {name: _units(base_metrics[name]) for name in shared}
     rows: list[Row] = []
-    for key, group in base_groups.items():
-        other = cand_groups.get(key)
-        if other is None:
-            continue
+    for key in matched:
+        group, other = base_groups[key], cand_groups[key]
         for name in shared:
             wanted = [
                 s
                 for s in available[name]
                 if s in stats or any(t.applies(name, s) for t in thresholds)
             ]
+            if not wanted:
+                continue
+            test = compare_samples(
+                base_values.get(key, {}).get(name, []),
+                cand_values.get(key, {}).get(name, []),
+                alpha,
+            )
             for stat in wanted:
                 row = Row(
                     group["parameters"],
@@ -171,16 +309,33 @@ def compare(
                     stat,
                     group["metrics"][name].get(stat),
                     other["metrics"][name].get(stat),
+                    None if stat == "count" else units[name],
+                    test,
+                    alpha,
                 )
                 row.failed = [
                     t.text
                     for t in thresholds
-                    if t.applies(name, stat) and t.met(row.change, row.percent)
+                    if t.applies(name, stat) and t.met(row.change, row.percent) and row.significant
                 ]
                 rows.append(row)
     return Comparison(
         rows,
         [g["parameters"] for k, g in base_groups.items() if k not in cand_groups],
         [g["parameters"] for k, g in cand_groups.items() if k not in base_groups],
-        {name: base_metrics[name].get("units") for name in shared},
+        units,
+        alpha,
     )
+
+
+def quantity(value: float | None, units: str | None, *, signed: bool = False) -> str:
+    """A value with its units, readably: seconds below one as ms (below a millisecond as µs)."""
+    if value is None:
+        return "-"
+    sign = "+" if signed else ""
+    if units == "s":
+        for scale, name in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+            if abs(value) >= scale or value == 0 or scale == 1e-6:
+                return f"{value / scale:{sign}.4g} {name}"
+    text = f"{value:{sign}.4g}"
+    return f"{text} {units}" if units else text
