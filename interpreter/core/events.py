@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 
 def traces(trace: int | None) -> frozenset[int]:
@@ -105,10 +105,9 @@ class TickEvent(Event):
     count: int
 
 
-@dataclass(frozen=True, kw_only=True)
-class RunKey:
-    """Whose run a parameter update starts: the policy, its repetition, the run's number in it, and
-    its lane.
+class RunKey(NamedTuple):
+    """Whose run a parameter update starts: the policy, its repetition, the run's number in it,
+    and its lane. A named tuple: one is made for every run.
     """
 
     policy: str

@@ -237,32 +237,23 @@ class RunLedger:
 
     def handle(self, event: Event) -> None:
         """The bus subscriber: the ledger's own bookkeeping, then the listeners', then a close if
-        the run ended.
-        """
-        records = self._records(event)
-        for listener in self._route(type(event)):
-            listener.observe(event, records)
-        if isinstance(event, RunEndEvent):
-            self._end(event)
-
-    def _records(self, event: Event) -> list[Record]:
-        """The open records *event* is about, with what it says about them written in; a
-        parameter update opens its run's.
+        the run ended. One function: it runs for every event the ledger is subscribed to.
         """
         if isinstance(event, ParameterUpdateEvent):
-            return [self._start(event)] if event.traceids else []
-        records = [self._open[trace] for trace in event.traceids if trace in self._open]
-        _note(event, records)
-        return records
-
-    def _route(self, cls: type[Event]) -> tuple[RunListener, ...]:
-        """The listeners that want events of *cls*, in the order they were added; found once."""
+            records = [self._start(event)] if event.traceids else []
+        else:
+            records = [self._open[trace] for trace in event.traceids if trace in self._open]
+            _note(event, records)
+        cls = type(event)
         route = self._routes.get(cls)
         if route is None:
             route = self._routes[cls] = tuple(
                 each for each in self._listeners if each.events and issubclass(cls, each.events)
             )
-        return route
+        for listener in route:
+            listener.observe(event, records)
+        if isinstance(event, RunEndEvent):
+            self._end(event)
 
     def _end(self, event: RunEndEvent) -> None:
         """Close each open run *event* ends."""

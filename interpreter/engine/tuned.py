@@ -18,7 +18,7 @@ compares the traces.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any, cast
 
 from sismic.interpreter import Interpreter
@@ -130,7 +130,7 @@ class TunedInterpreter(Interpreter):
 
     # -- structural answers, cached ------------------------------------------
 
-    def _select_transitions(
+    def _select_transitions(  # noqa: C901 (the hot path of every step: one call, no helpers)
         self,
         event: Event | None,
         states: set[str],
@@ -140,6 +140,10 @@ class TunedInterpreter(Interpreter):
     ) -> list[Transition]:
         """Try guards in the stock order, which depends only on the event's name and the
         configuration.
+
+        Per source, the first priority with an enabled transition wins and its
+        ancestors are not tried; a later group is tried only when the earlier
+        ones selected nothing. Written as one loop: it runs on every step.
         """
         if not (eventless_first and inner_first):
             return super()._select_transitions(
@@ -150,13 +154,6 @@ class TunedInterpreter(Interpreter):
         if plan is None:
             plan = self._plans[key] = self._plan(*key)
             _bound(self._plans)
-        return self._select(plan, event)
-
-    def _select(self, plan: Plan, event: Event | None) -> list[Transition]:
-        """Walk *plan*: per source, the first priority with an enabled transition wins, and its
-        ancestors are not tried; a later group is tried only when the earlier ones selected
-        nothing.
-        """
         selected: list[Transition] = []
         ignored: set[str] = set()
         evaluate = self._evaluator.evaluate_guard
@@ -167,11 +164,16 @@ class TunedInterpreter(Interpreter):
             for source, ancestors, priorities in sources:
                 if source in ignored:
                     continue
-                found = _first_enabled(priorities, evaluate, exposed)
-                if found:
-                    selected.extend(found)
-                    ignored |= ancestors
-                    ignored.add(source)
+                for transitions in priorities:
+                    found = False
+                    for transition in transitions:
+                        if transition.guard is None or evaluate(transition, exposed):
+                            selected.append(transition)
+                            found = True
+                    if found:
+                        ignored |= ancestors
+                        ignored.add(source)
+                        break
         return selected
 
     def _plan(self, name: str | None, states: frozenset[str]) -> Plan:
@@ -249,21 +251,6 @@ class TunedInterpreter(Interpreter):
         if cached is None:
             return None
         return MicroStep(entered_states=list(cached[0]), exited_states=list(cached[1]))
-
-
-def _first_enabled(
-    priorities: tuple[tuple[Transition, ...], ...],
-    evaluate: Callable[[Transition, Event | None], bool],
-    event: Event | None,
-) -> list[Transition]:
-    """The enabled transitions of the first priority that has any; every guard of that priority
-    is tried, in order.
-    """
-    for transitions in priorities:
-        found = [t for t in transitions if t.guard is None or evaluate(t, event)]
-        if found:
-            return found
-    return []
 
 
 def _bound(cache: dict[Any, Any]) -> None:

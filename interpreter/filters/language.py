@@ -661,7 +661,7 @@ class FilterSession:
         self._closed = False
         self._expression = event_filter.expression
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: Event) -> None:  # noqa: C901 (every bus event's path: one call)
         """Run every rule on *event*; deliver it at most once, as the first delivering clause.
 
         A dry run's :class:`SimulatedEvent` stands for a match of one whole
@@ -675,21 +675,6 @@ class FilterSession:
             if type(event) is SimulatedEvent:  # checked here: this is every unwanted event's path
                 self._simulated(event)
             return
-        chosen = self._match(route, event)
-        if chosen is not None:
-            self._callback(event, chosen.notrace)
-
-    def _simulated(self, event: Event) -> None:
-        """Deliver a dry run's stand-in for a match of this very expression, when its traces are
-        the session's.
-        """
-        assert isinstance(event, SimulatedEvent)
-        if not self._closed and event.expression == self._expression:
-            if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
-                self._callback(event, False)
-
-    def _match(self, route: _Route, event: Event) -> _Rule | None:
-        """Run every rule of *route* on *event*; the first rule that delivers it, if any."""
         traceids = self._traceids
         states = self._states
         chosen: _Rule | None = None
@@ -709,7 +694,17 @@ class FilterSession:
                     position, bumped = self._position(rule.group, bumped)
                 if self._accept(state, event, position) and chosen is None:
                     chosen = rule
-        return chosen
+        if chosen is not None:
+            self._callback(event, chosen.notrace)
+
+    def _simulated(self, event: Event) -> None:
+        """Deliver a dry run's stand-in for a match of this very expression, when its traces are
+        the session's.
+        """
+        assert isinstance(event, SimulatedEvent)
+        if not self._closed and event.expression == self._expression:
+            if self._traceids is None or not self._traceids.isdisjoint(event.traceids):
+                self._callback(event, False)
 
     def _position(self, group: str, bumped: dict[str, int] | None) -> tuple[int, dict[str, int]]:
         """This event's position in *group*: counted once per event however many of the group's
