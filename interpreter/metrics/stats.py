@@ -65,6 +65,12 @@ SKETCH_ACCURACY = 0.01
 #: The original's outlier rule: a value whose distance to the median is at least this many
 #: median absolute deviations is an outlier.
 OUTLIER_MADS = 2.0
+#: A parameter set is noisy when its runs' values spread more than this, as a fraction of their
+#: mean (σ / mean, pyperf's warning threshold) ...
+NOISY_CV = 0.10
+#: ... or when one of them lies this far from their median in modified z-scores, 0.6745 ·
+#: |x - median| / MAD (Iglewicz and Hoaglin's outlier test).
+OUTLIER_Z = 3.5
 
 
 @dataclass(frozen=True)
@@ -350,7 +356,11 @@ class Accumulator:
         return {s.name: out[s.name] for s in wanted}
 
     def _plain(self, wanted: Sequence[Summarizer]) -> dict[str, Any]:
-        ordered = sorted(self.values) if self.keep_values and self.exact else None
+        ordered = (
+            sorted(self.values)
+            if self.exact and any(s.kind in ("median", "percentile") for s in wanted)
+            else None
+        )
         out: dict[str, Any] = {}
         for s in wanted:
             if s.kind == "count":
@@ -386,6 +396,34 @@ class Accumulator:
             if not spread or abs(value - center) / spread < OUTLIER_MADS:
                 kept.add(value)
         return kept
+
+
+def noise(metric: str, runs: Accumulator) -> list[str]:
+    """Warnings about one metric's runs in one parameter set: a coefficient of variation above
+    :data:`NOISY_CV`, or outliers by the modified z-score (with at least 3 runs, while they are all
+    held).
+    """
+    warnings = []
+    std = runs.stddev
+    if std is not None and runs.mean and std / abs(runs.mean) > NOISY_CV:
+        warnings.append(
+            f"{metric}: coefficient of variation {std / abs(runs.mean):.0%} over {runs.count} runs "
+            f"(above {NOISY_CV:.0%})"
+        )
+    if runs.count >= 3 and runs.exact and runs.keep_values:
+        center = statistics.median(runs.values)
+        spread = statistics.median(abs(value - center) for value in runs.values)
+        far = sum(
+            1
+            for value in runs.values
+            if spread and 0.6745 * abs(value - center) / spread > OUTLIER_Z
+        )
+        if far:
+            warnings.append(
+                f"{metric}: {far} outlier run{'s' if far > 1 else ''} of {runs.count} (modified "
+                f"z-score above {OUTLIER_Z})"
+            )
+    return warnings
 
 
 #: The statistics an Accumulator keeps as they come, by kind: the attribute holding each.
