@@ -279,7 +279,7 @@ policies:
             "      summarize: [{class: '@mean', outliers: maybe}]\n",
             5,
             "config.metrics[0].summarize[0].outliers",
-            "'maybe'",
+            "expected true or false",
         ),
     ],
 )
