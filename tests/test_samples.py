@@ -21,7 +21,7 @@ import pytest
 
 from interpreter.errors import ConfigError
 from interpreter.session import load_config
-from tests.conftest import Perfchart, environ
+from tests.conftest import Perfchart, environ, sweep_config
 
 #: The 40 requests' delays on the server: 0, 10, ..., 390 ms, in a shuffled order of arrival.
 DELAYS = [((index * 17) % 40) * 0.010 for index in range(40)]
@@ -303,3 +303,33 @@ def test_a_negative_warm_up_ends_the_command_with_one_line_and_status_2(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"perfchart: error: {config}:2: config.warmup: ")
+
+
+def test_a_resumed_session_does_not_warm_up_a_set_again(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    from tests.test_resume import interrupted_after
+
+    config = tmp_path / "warm.yml"
+    config.write_text(
+        sweep_config(
+            '"sleep 0.05 # {{a}}"',
+            matrix={"a": "{type: range, min: 1, max: 3}"},
+            head="config:\n  warmup: 1\n  repeat: 2\n",
+            options={"shell": "yes"},
+        )
+    )
+    results = tmp_path / "r"
+    interrupted_after(config, results, 4)
+    kept = len((results / "runs.jsonl").read_text().splitlines())
+    done = perfchart("run", str(config), "--resume", str(results), "-q")
+    every = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
+    # The run cut by the interrupt stays on record, not OK, and is run again.
+    records = [r for r in every if r["status"] != "interrupted"]
+    assert done.returncode == (1 if len(every) > len(records) else 0), done.stderr
+    assert kept < len(every) and len(records) == 9  # (1 warm-up + 2) runs of 3 sets
+    for a in (1, 2, 3):
+        mine = [r.get("warmup", False) for r in records if r["parameters"]["a"] == a]
+        assert mine == [True, False, False]
+    groups = json.loads((results / "summary.json").read_text())["groups"]
+    assert [(g["parameters"]["a"], g["ok"]) for g in groups] == [(1, 2), (2, 2), (3, 2)]

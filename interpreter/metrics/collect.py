@@ -127,10 +127,24 @@ class RunMetrics(RunListener):
         if self.warmup:
             self._mark_warmup(record)
 
+    def resumed(self, records: Sequence[Record]) -> None:
+        """Count the runs a resumed session keeps, so a set's warm-up is not run again; a run the
+        interrupt cut is run again, and does not count.
+        """
+        if self.warmup:
+            for record in records:
+                if record.get("status") != "interrupted":
+                    self._count(record)
+
     def _mark_warmup(self, record: Record) -> None:
         """Mark the run as warm-up when its parameter set has had fewer than *warmup* runs."""
+        if self._count(record) <= self.warmup:
+            record["warmup"] = True
+
+    def _count(self, record: Record) -> int:
+        """The run's place among its parameter set's runs, from 1; counted up to *warmup* + 1."""
         key = json.dumps(record.get("parameters") or {}, sort_keys=True, default=str)
         seen = self._seen.get(key, 0)
-        if seen < self.warmup:
-            self._seen[key] = seen + 1
-            record["warmup"] = True
+        if seen <= self.warmup:
+            self._seen[key] = seen = seen + 1
+        return seen

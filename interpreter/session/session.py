@@ -129,6 +129,8 @@ class Session:
             [spec.cls(spec.config, self.timers) for spec in config.trackers],
             warmup=config.warmup,
         )
+        if previous is not None:
+            self.run_metrics.resumed(previous.records)
         self.ui = ui
         self.interrupted = False
         #: A second signal: stop now, without waiting for the charts or the commands' grace.
