@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from interpreter.metrics import Accumulator, summarizers
+from interpreter.metrics import Accumulator, Grouping, MetricSpec, summarizers
 from interpreter.metrics.stats import t_cdf, t_quantile, without_outliers
 
 
@@ -153,3 +153,42 @@ def test_a_bad_outliers_option_is_refused() -> None:
         summarizers([{"class": "@mean", "outliers": "maybe"}])
     with pytest.raises(ValueError, match="unknown summarizer class '@avg'"):
         summarizers([{"class": "@avg"}])
+
+
+def exact_without_outliers(values: list[float]) -> list[float]:
+    """The original's rule, written out again: |x - median| / MAD < 2, all kept when MAD is 0."""
+    center = statistics.median(values)
+    mad = statistics.median([abs(v - center) for v in values])
+    return values if mad == 0 else [v for v in values if abs(v - center) / mad < 2]
+
+
+@pytest.mark.parametrize("over", ["samples", "runs"])
+def test_outliers_no_past_the_exact_limit_reads_the_set_again(over: str) -> None:
+    rng = random.Random(13)
+    values = [rng.gauss(50, 5) for _ in range(15_000)] + [500.0] * 30
+    rng.shuffle(values)
+    if over == "samples":
+        runs = [values[i : i + 5000] for i in range(0, len(values), 5000)]
+        records = [
+            {"parameters": {"a": 1}, "ok": True, "metrics": {"x": run[0]}, "samples": {"x": run}}
+            for run in runs
+        ]
+    else:
+        records = [{"parameters": {"a": 1}, "ok": True, "metrics": {"x": v}} for v in values]
+    entries = [
+        "mean",
+        "p50",
+        {"class": "@mean", "name": "mean_in", "outliers": False},
+        {"class": "@max", "name": "max_in", "outliers": False},
+    ]
+    spec = MetricSpec("x", summarizers(entries), summarize_over=over)
+    with Grouping.of(records, [spec]) as grouping:
+        (group,) = list(grouping.groups())
+        got = group.row([spec])["metrics"]["x"]
+    kept = exact_without_outliers(values)
+    assert 500.0 not in kept and len(kept) > 10_000
+    assert got["mean"] == pytest.approx(statistics.mean(values))
+    assert got["p50"] == pytest.approx(statistics.median(values), rel=0.01)
+    assert got["mean_in"] == pytest.approx(statistics.mean(kept), rel=0.01)
+    assert got["max_in"] == pytest.approx(max(kept), rel=0.02)
+    assert got["max_in"] < 500.0

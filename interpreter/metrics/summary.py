@@ -289,25 +289,29 @@ class Grouping:
         ordered = {name: parameters[name] for name in self.parameter_names if name in parameters}
         run_values = {m.name: Accumulator(keep_values=True) for m in self.metrics}
         summarized = dict(run_values)
-        again: dict[str, Callable[[], Iterable[float]]] = {}
-        for index, m in enumerate(self.metrics):
-            if index in self._sampled:
-                summarized[m.name] = Accumulator(
-                    keep_values=any(s.needs_values for s in m.summarize)
-                )
-                again[m.name] = self._again(
-                    "SELECT s.value FROM samples s JOIN runs r ON r.seq = s.seq "
-                    "WHERE r.key = ? AND s.metric = ?",
-                    (key, index),
-                )
-            else:
-                again[m.name] = self._again(
-                    f"SELECT m{index} FROM runs WHERE key = ? AND m{index} IS NOT NULL", (key,)
-                )
+        for index in self._sampled:
+            m = self.metrics[index]
+            summarized[m.name] = Accumulator(keep_values=any(s.needs_values for s in m.summarize))
+        again = {
+            m.name: self._again(key, index)
+            for index, m in enumerate(self.metrics)
+            if any(not s.outliers for s in m.summarize)
+        }
         return Group(ordered, summarized, runs, ok, run_values, again)
 
-    def _again(self, query: str, arguments: tuple[Any, ...]) -> Callable[[], Iterator[float]]:
-        def read() -> Iterator[float]:
+    def _again(self, key: str, index: int) -> Callable[[], Iterable[float]]:
+        """A way to read the summarized values of metric *index* in the set *key* once more."""
+        if index in self._sampled:
+            query = (
+                "SELECT s.value FROM samples s JOIN runs r ON r.seq = s.seq "
+                "WHERE r.key = ? AND s.metric = ?"
+            )
+            arguments: tuple[Any, ...] = (key, index)
+        else:
+            query = f"SELECT m{index} FROM runs WHERE key = ? AND m{index} IS NOT NULL"
+            arguments = (key,)
+
+        def read() -> Iterable[float]:
             assert self._db is not None
             return (value for (value,) in self._db.execute(query, arguments))
 
