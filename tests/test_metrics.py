@@ -151,7 +151,10 @@ def test_repeats_are_summarized_per_parameter_set(tmp_path: Path) -> None:
         assert wait["p95"] == pytest.approx(
             statistics.quantiles(waits, n=100, method="inclusive")[94]
         )
-        assert wait["mean_err"] == pytest.approx(statistics.stdev(waits) / math.sqrt(3))
+        # t(0.975, 2) times the population deviation over the root of the count, as the original.
+        assert wait["mean_err"] == pytest.approx(
+            4.302652729749464 * statistics.pstdev(waits) / math.sqrt(3)
+        )
         assert groups[n]["metrics"]["duration"]["mean"] == pytest.approx(statistics.mean(durations))
         assert float(table[n]["wait:stddev"]) == pytest.approx(statistics.stdev(waits))
     # No values: count 0 and empty statistics, never zeros.

@@ -190,6 +190,8 @@ class ConsoleUI:
                 self.console.print(f"{name}: {key} = {value!r}", markup=False)
         if self._summary is not None and self._summary.count:
             self.console.print(metrics_table(self._summary, results))
+            for line in noise_lines(self._summary, results):
+                self.console.print(line, markup=False, style="yellow")
         self.console.print(f"results: {results}")
 
 
@@ -265,6 +267,21 @@ def metrics_table(summary: SummaryView, results: Path) -> Table:
             cells.append(f"{show(acc.mean)}{spread}\n{show(acc.low)} … {show(acc.high)}")
         table.add_row(*cells)
     return table
+
+
+def noise_lines(summary: SummaryView, results: Path) -> list[str]:
+    """The noise warnings of the first parameter sets that have any, and how many more there are."""
+    shown = summary.varied or summary.parameter_names
+    lines = []
+    for group in summary.noisy:
+        where = format_parameters({name: group.parameters.get(name) for name in shown})
+        lines += [f"warning: {where}: {warning}" for warning in group.warnings]
+    more = summary.noisy_count - len(summary.noisy)
+    if more:
+        lines.append(
+            f"warning: … {more} more parameter sets with warnings in {results / 'summary.json'}"
+        )
+    return lines
 
 
 def _number(value: float) -> str:

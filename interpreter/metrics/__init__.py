@@ -12,7 +12,14 @@
 from .base import AGGREGATES, MetricSpec, Tracker, TrackerRun
 from .collect import RunMetrics
 from .registry import tracker_class, tracker_classes
-from .stats import DEFAULT_SUMMARIZERS, Accumulator, Summarizer, check_summarize, summarizers
+from .stats import (
+    DEFAULT_SUMMARIZERS,
+    Accumulator,
+    Summarizer,
+    check_summarize,
+    summarizer,
+    summarizers,
+)
 from .summary import (
     DURATION,
     Group,
@@ -38,6 +45,7 @@ __all__ = [
     "TrackerRun",
     "check_summarize",
     "metric_meta",
+    "summarizer",
     "summarizers",
     "tracker_class",
     "tracker_classes",

@@ -24,8 +24,11 @@ from ..core import Event, Timers
 from ..filters import EventFilter
 from .stats import Summarizer
 
-#: How a run's several values of one metric become the run's value.
+#: How a run's several values of one metric become the run's value: these, or any summarizer.
 AGGREGATES = ("mean", "median", "min", "max", "sum", "first", "last")
+#: What a metric's summary per parameter set is taken over: every value its trackers emitted (the
+#: original's way, the default), or each run's one value.
+SUMMARIZE_OVER = ("samples", "runs")
 
 Emit = Callable[[str, float], None]
 
@@ -38,8 +41,10 @@ class MetricSpec:
     summarize: tuple[Summarizer, ...]
     units: str | None = None
     desc: str | None = None
-    #: How several values in one run are reduced to the run's value.
+    #: How several values in one run are reduced to the run's value: first, last or a summarizer.
     aggregate: str = "mean"
+    #: ``samples``: the summary is over every value of the set's runs; ``runs``: over their values.
+    summarize_over: str = "samples"
 
 
 class TrackerRun(ABC):

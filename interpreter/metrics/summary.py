@@ -22,16 +22,22 @@ import csv
 import json
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .base import MetricSpec
-from .stats import DEFAULT_SUMMARIZERS, Accumulator, summarizers
+from .stats import DEFAULT_SUMMARIZERS, Accumulator, noise, summarizers
 
 #: Every run's wall (or simulated) duration, summarized like a declared metric.
-DURATION = MetricSpec("duration", summarizers(DEFAULT_SUMMARIZERS), units="s", desc="run duration")
+DURATION = MetricSpec(
+    "duration",
+    summarizers(DEFAULT_SUMMARIZERS),
+    units="s",
+    desc="run duration",
+    summarize_over="runs",
+)
 
 
 def with_duration(metrics: Sequence[MetricSpec]) -> list[MetricSpec]:
@@ -46,27 +52,45 @@ def metric_meta(spec: MetricSpec) -> dict[str, Any]:
         "units": spec.units,
         "desc": spec.desc,
         "aggregate": spec.aggregate,
+        "summarize_over": spec.summarize_over,
         "summarize": [s.name for s in spec.summarize],
     }
 
 
 @dataclass(slots=True)
 class Group:
-    """The runs of one parameter set, and the running statistics of each metric over them."""
+    """The runs of one parameter set, and the running statistics of each metric over them.
+
+    ``accumulators`` hold what each metric is summarized over (its samples or its runs' values),
+    ``run_values`` its runs' values, which the noise warnings are about.
+    """
 
     parameters: dict[str, Any]
     accumulators: dict[str, Accumulator]
     runs: int = 0
     ok: int = 0
+    run_values: dict[str, Accumulator] = field(default_factory=dict)
+    #: Per metric, a way to read its summarized values once more (an ``outliers: no`` past the
+    #: exact limit needs two more passes).
+    again: dict[str, Callable[[], Iterable[float]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def row(self, metrics: Iterable[MetricSpec]) -> dict[str, Any]:
-        """The group as summary.json has it: each metric's configured statistics."""
-        return {
+        """The group as summary.json has it: each metric's configured statistics, and its noise
+        warnings when it has any.
+        """
+        row = {
             "parameters": self.parameters,
             "runs": self.runs,
             "ok": self.ok,
-            "metrics": {m.name: self.accumulators[m.name].result(m.summarize) for m in metrics},
+            "metrics": {
+                m.name: self.accumulators[m.name].result(m.summarize, self.again.get(m.name))
+                for m in metrics
+            },
         }
+        if self.warnings:
+            row["warnings"] = self.warnings
+        return row
 
 
 def _value(record: Mapping[str, Any], spec: MetricSpec) -> float | None:
@@ -74,6 +98,15 @@ def _value(record: Mapping[str, Any], spec: MetricSpec) -> float | None:
         record.get("duration") if spec is DURATION else (record.get("metrics") or {}).get(spec.name)
     )
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _samples(record: Mapping[str, Any], spec: MetricSpec) -> list[float]:
+    """Every value of *spec* the run's trackers emitted: its samples, or its one value."""
+    several = (record.get("samples") or {}).get(spec.name)
+    if several:
+        return [float(value) for value in several]
+    value = _value(record, spec)
+    return [] if value is None else [value]
 
 
 def _differ(a: Any, b: Any) -> bool:
@@ -112,6 +145,9 @@ class Grouping:
     _first: Mapping[str, Any] | None = None
     _seq: int = 0
     _grouped: bool = False
+    #: Positions of the metrics summarized over their samples: their values go to table samples.
+    _sampled: list[int] = field(default_factory=list)
+    _sample_batch: list[tuple[int, int, float]] = field(default_factory=list)
 
     @classmethod
     def open(cls, metrics: Sequence[MetricSpec]) -> Grouping:
@@ -129,6 +165,11 @@ class Grouping:
             f"{''.join(f', {v} REAL' for v in values)})"
         )
         grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
+        grouping._sampled = [
+            index for index, m in enumerate(metrics) if m.summarize_over == "samples"
+        ]
+        if grouping._sampled:
+            db.execute("CREATE TABLE samples (seq INTEGER, metric INTEGER, value REAL)")
         return grouping
 
     @classmethod
@@ -142,7 +183,11 @@ class Grouping:
         return grouping
 
     def add(self, record: Mapping[str, Any]) -> None:
-        """File one run's record: a row in the next batch, its parameter names noted."""
+        """File one run's record: a row in the next batch (its samples too), its parameter names
+        noted; a warm-up run is left out.
+        """
+        if record.get("warmup"):
+            return
         parameters = record.get("parameters") or {}
         if not all(type(value) in _PLAIN for value in parameters.values()):
             parameters = json.loads(json.dumps(parameters, default=str))
@@ -155,9 +200,17 @@ class Grouping:
                 *(_value(record, spec) for spec in self.metrics),
             )
         )
+        for index in self._sampled:
+            self._sample_batch.extend(
+                (self._seq, index, value) for value in _samples(record, self.metrics[index])
+            )
         self._seq += 1
-        if len(self._batch) >= BATCH:
+        if len(self._batch) >= BATCH or len(self._sample_batch) >= BATCH * 10:
             self._flush()
+        self._note(parameters)
+
+    def _note(self, parameters: Mapping[str, Any]) -> None:
+        """Note the run's parameter names, and which of them vary."""
         names, varied, first = self._names, self._varied, self._first
         for name in parameters:
             if name not in names:
@@ -175,6 +228,9 @@ class Grouping:
         assert self._db is not None
         self._db.executemany(self._insert, self._batch)
         self._batch.clear()
+        if self._sample_batch:
+            self._db.executemany("INSERT INTO samples VALUES (?, ?, ?)", self._sample_batch)
+            self._sample_batch.clear()
 
     def group(self) -> None:
         """Group the filed runs by parameter set (once); after this, :meth:`groups` reads them
@@ -190,44 +246,111 @@ class Grouping:
             "FROM runs GROUP BY key"
         )
         db.execute("CREATE UNIQUE INDEX groups_key ON groups (key)")
+        if any(not s.outliers for m in self.metrics for s in m.summarize):
+            # An outlier rule past the exact limit reads a group's values again.
+            db.execute("CREATE INDEX runs_key ON runs (key)")
+            if self._sampled:
+                db.execute("CREATE INDEX samples_seq ON samples (seq, metric)")
         self.count = db.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
         self.parameter_names = list(self._names)
         self.varied = [name for name in self._names if name in self._varied]
 
     def groups(self) -> Iterator[Group]:
-        """Every group in the order it first ran, its statistics complete; one group in memory at
-        a time."""
+        """Every group in the order it first ran, its statistics complete; one group in memory at a
+        time. The runs' values and the samples come in two streams in the same group order.
+        """
         assert self._db is not None
-        keep = [any(s.needs_values for s in m.summarize) for m in self.metrics]
         columns = "".join(f", r.m{index}" for index in range(len(self.metrics)))
         cursor = self._db.execute(
             f"SELECT g.first, r.key, g.runs, g.ok{columns} "
             "FROM runs r JOIN groups g ON g.key = r.key ORDER BY g.first, r.seq"
         )
+        samples = self._sample_stream()
+        pending = next(samples, None)
         current: Group | None = None
         position = -1
-        accumulators: list[Accumulator] = []
+        run_values: list[Accumulator] = []
         for first, key, runs, ok, *values in cursor:
             if first != position:
                 if current is not None:
+                    pending = self._complete(current, position, pending, samples)
                     yield current
                 position = first
-                accumulators = [Accumulator(keep_values=k) for k in keep]
-                parameters = json.loads(key)
-                ordered = {
-                    name: parameters[name] for name in self.parameter_names if name in parameters
-                }
-                current = Group(
-                    ordered,
-                    {m.name: acc for m, acc in zip(self.metrics, accumulators, strict=True)},
-                    runs,
-                    ok,
-                )
-            for acc, value in zip(accumulators, values, strict=True):
+                current = self._group(key, runs, ok)
+                run_values = list(current.run_values.values())
+            for acc, value in zip(run_values, values, strict=True):
                 if value is not None:
                     acc.add(value)
         if current is not None:
+            self._complete(current, position, pending, samples)
             yield current
+
+    def _group(self, key: str, runs: int, ok: int) -> Group:
+        """An empty group of the parameter set *key*: an accumulator per metric, two for a metric
+        summarized over its samples.
+        """
+        parameters = json.loads(key)
+        ordered = {name: parameters[name] for name in self.parameter_names if name in parameters}
+        run_values = {m.name: Accumulator(keep_values=True) for m in self.metrics}
+        summarized = dict(run_values)
+        for index in self._sampled:
+            m = self.metrics[index]
+            summarized[m.name] = Accumulator(keep_values=any(s.needs_values for s in m.summarize))
+        again = {
+            m.name: self._again(key, index)
+            for index, m in enumerate(self.metrics)
+            if any(not s.outliers for s in m.summarize)
+        }
+        return Group(ordered, summarized, runs, ok, run_values, again)
+
+    def _again(self, key: str, index: int) -> Callable[[], Iterable[float]]:
+        """A way to read the summarized values of metric *index* in the set *key* once more."""
+        if index in self._sampled:
+            query = (
+                "SELECT s.value FROM samples s JOIN runs r ON r.seq = s.seq "
+                "WHERE r.key = ? AND s.metric = ?"
+            )
+            arguments: tuple[Any, ...] = (key, index)
+        else:
+            query = f"SELECT m{index} FROM runs WHERE key = ? AND m{index} IS NOT NULL"
+            arguments = (key,)
+
+        def read() -> Iterable[float]:
+            assert self._db is not None
+            return (value for (value,) in self._db.execute(query, arguments))
+
+        return read
+
+    def _sample_stream(self) -> Iterator[tuple[int, int, float]]:
+        """Every sample as (its group's first run, metric position, value), in group order."""
+        assert self._db is not None
+        if not self._sampled:
+            return iter(())
+        return iter(
+            self._db.execute(
+                "SELECT g.first, s.metric, s.value FROM samples s JOIN runs r ON r.seq = s.seq "
+                "JOIN groups g ON g.key = r.key ORDER BY g.first, s.rowid"
+            )
+        )
+
+    def _complete(
+        self,
+        group: Group,
+        position: int,
+        pending: tuple[int, int, float] | None,
+        samples: Iterator[tuple[int, int, float]],
+    ) -> tuple[int, int, float] | None:
+        """Add the group's samples from the stream, then its noise warnings; the next group's first
+        sample is returned.
+        """
+        accumulators = [group.accumulators[m.name] for m in self.metrics]
+        while pending is not None and pending[0] == position:
+            accumulators[pending[1]].add(pending[2])
+            pending = next(samples, None)
+        group.warnings = [
+            warning for m in self.metrics for warning in noise(m.name, group.run_values[m.name])
+        ]
+        return pending
 
     def close(self) -> None:
         if self._db is not None:
@@ -255,6 +378,9 @@ class SummaryView:
     count: int
     head: list[Group]
     tail: list[Group]
+    #: The first groups with noise warnings, and how many groups have any.
+    noisy: list[Group] = field(default_factory=list)
+    noisy_count: int = 0
 
 
 def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> SummaryView:
@@ -272,6 +398,8 @@ def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> Summar
             "varied": grouping.varied,
         }
         head: list[Group] = []
+        noisy: list[Group] = []
+        noisy_count = 0
         tail: collections.deque[Group] = collections.deque(maxlen=show)
         json_tmp, csv_tmp = directory / "summary.json.tmp", directory / "summary.csv.tmp"
         with (
@@ -297,11 +425,22 @@ def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> Summar
                     head.append(group)
                 else:
                     tail.append(group)
+                if group.warnings:
+                    noisy_count += 1
+                    if len(noisy) < show:
+                        noisy.append(group)
             as_json.write("\n]}\n")
         json_tmp.replace(directory / "summary.json")
         csv_tmp.replace(directory / "summary.csv")
         return SummaryView(
-            metrics, grouping.parameter_names, grouping.varied, grouping.count, head, list(tail)
+            metrics,
+            grouping.parameter_names,
+            grouping.varied,
+            grouping.count,
+            head,
+            list(tail),
+            noisy,
+            noisy_count,
         )
 
 

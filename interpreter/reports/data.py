@@ -33,13 +33,19 @@ class Results:
         """The metrics, the varied parameters and every group with mean, σ, min and max, from
         runs.jsonl.
 
-        Recomputed whatever each metric summarizes, since a plot needs exactly these.
+        Recomputed whatever each metric summarizes, since a plot needs exactly these, over what the
+        summary was taken over (samples or runs); warm-up runs are left out.
         """
         specs = [
             DURATION
             if m["name"] == DURATION.name
             else MetricSpec(
-                m["name"], summarizers(DEFAULT_SUMMARIZERS), m.get("units"), m.get("desc")
+                m["name"],
+                summarizers(DEFAULT_SUMMARIZERS),
+                m.get("units"),
+                m.get("desc"),
+                # As the summary was taken; one written before samples were kept was over runs.
+                summarize_over=m.get("summarize_over", "runs"),
             )
             for m in self.summary["metrics"]
         ]

@@ -37,7 +37,15 @@ from ..config import (
 )
 from ..core import parse_duration
 from ..errors import ConfigError, UsageError
-from ..metrics import DURATION, MetricSpec, Tracker, check_summarize, tracker_class
+from ..metrics import (
+    AGGREGATES,
+    DURATION,
+    MetricSpec,
+    Tracker,
+    check_summarize,
+    summarizer,
+    tracker_class,
+)
 
 #: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
 DEFAULT_STALE_TIMEOUT = 600.0
@@ -46,6 +54,7 @@ CONFIG_KEYS = (
     "title",
     "repeat",
     "runs",
+    "warmup",
     "staleTimeout",
     "seed",
     "parameters",
@@ -104,6 +113,8 @@ class TestConfig:
     repeat: int
     stale_timeout: float
     seed: int | None
+    #: Warm-up runs of each parameter set, before its ``repeat`` measured ones.
+    warmup: int = 0
     parameters: list[ParameterSpec] = field(default_factory=list)
     definitions: dict[str, Any] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -209,6 +220,7 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
         repeat=_repeat(settings),
         stale_timeout=_stale_timeout(settings),
         seed=settings.get("seed"),
+        warmup=settings.get("warmup", 0),
         parameters=parameters,
         definitions={name: value for name, value in values.items() if not name.startswith("meta:")},
         meta=settings.get("meta") or {},
@@ -399,9 +411,30 @@ def _metrics(settings: LocatedDict) -> dict[str, MetricSpec]:
             )
         summarize = check_summarize(entry.get("summarize"), entry, "summarize")
         specs[name] = MetricSpec(
-            name, summarize, entry.get("units"), entry.get("desc"), entry.get("aggregate", "mean")
+            name,
+            summarize,
+            entry.get("units"),
+            entry.get("desc"),
+            _aggregate(entry),
+            entry.get("summarize_over", "samples"),
         )
     return specs
+
+
+def _aggregate(entry: LocatedDict) -> str:
+    """A metric's ``aggregate``: first, last or any summarizer's name."""
+    how = entry.get("aggregate", "mean")
+    if how in ("first", "last"):
+        return str(how)
+    try:
+        summarizer(how)
+    except ValueError:
+        raise entry.error(
+            "aggregate",
+            f"unknown aggregate {how!r} (expected one of: {', '.join(AGGREGATES)}, or any "
+            "summarizer such as p95 or stddev)",
+        ) from None
+    return str(how)
 
 
 def tracker_spec(index: int, block: LocatedDict, metrics: Mapping[str, MetricSpec]) -> TrackerSpec:

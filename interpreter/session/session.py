@@ -125,8 +125,12 @@ class Session:
             self.bus, self.batch, dry_run=dry_run, previous=previous.records if previous else ()
         )
         self.run_metrics = RunMetrics(
-            config.metrics, [spec.cls(spec.config, self.timers) for spec in config.trackers]
+            config.metrics,
+            [spec.cls(spec.config, self.timers) for spec in config.trackers],
+            warmup=config.warmup,
         )
+        if previous is not None:
+            self.run_metrics.resumed(previous.records)
         self.ui = ui
         self.interrupted = False
         #: A second signal: stop now, without waiting for the charts or the commands' grace.
@@ -196,12 +200,19 @@ class Session:
         self.tasks.run(task, traceids, self.batch.current)
 
     @property
+    def repetitions(self) -> int:
+        """Times every policy runs: the warm-up ones first (each parameter set's first runs are
+        its warm-up), then ``repeat``.
+        """
+        return self.config.warmup + self.config.repeat
+
+    @property
     def total_runs(self) -> int | None:
         """Runs the whole session will make, when every policy announced its total."""
         totals = [runner.total for runner in self.runners]
         if any(total is None for total in totals):
             return None
-        return sum(total for total in totals if total is not None) * self.config.repeat
+        return sum(total for total in totals if total is not None) * self.repetitions
 
     # -- running ---------------------------------------------------------------
 
@@ -284,7 +295,7 @@ class Session:
             self.ui.session_finished(self.ledger.summary, self.results_dir, status)
 
     def _repetitions(self, exports: Exports) -> None:
-        for repetition in range(1, self.config.repeat + 1):
+        for repetition in range(1, self.repetitions + 1):
             if self.interrupted:
                 return
             self._session_task("pretest")
@@ -480,6 +491,7 @@ class Session:
             "config_sha256": self.config.sha256,
             "seed": self.seed,
             "repeat": self.config.repeat,
+            "warmup": self.config.warmup,
             "policies": [spec.chart.name for spec in self.config.policies],
             "results": self.policy_results,
             "definitions": self.config.definitions,
