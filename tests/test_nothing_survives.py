@@ -138,3 +138,29 @@ def test_a_run_that_leaves_escaped_descendants_is_cleaned_up_when_the_session_en
     )
     assert done.returncode == 0, done.stderr.decode()
     assert not living(token), f"survivors: {living(token)}"
+
+
+def test_a_descendant_that_left_its_group_is_still_the_runs_and_its_kill_ends_it(
+    token: str,
+) -> None:
+    """What the next run of a channel does to the previous one: kill() reaches past the group."""
+    from interpreter.channels.process import ChildProcess, adopt_orphans
+    from interpreter.channels.commands import Command
+    from interpreter.core import EventBus
+
+    from sismic.clock import SimulatedClock
+
+    assert adopt_orphans(True)
+    try:
+        command = Command(args=["sh", "-c", f"setsid -f sleep {token}"])
+        process = ChildProcess(command, EventBus(SimulatedClock()), source="test")
+        process.start()
+        assert process.join(10)
+        assert process.returncode == 0
+        assert wait_for(lambda: living(token), 5)
+        assert process.group_alive()  # its group is empty, but the run is not over
+        process.kill()
+        assert wait_for(lambda: not living(token), 5), f"survivors: {living(token)}"
+        assert wait_for(lambda: not process.group_alive(), 5)
+    finally:
+        adopt_orphans(False)

@@ -36,6 +36,7 @@ import functools
 import heapq
 import itertools
 import logging
+import math
 import os
 import secrets
 import selectors
@@ -112,29 +113,51 @@ def _mark_of(pid: int) -> str | None:
     return None
 
 
-def marked(mark: str | None = None) -> list[int]:
+def marked(mark: str | None = None, max_age: float = 0.0) -> list[int]:
     """Live descendants of this process that carry *mark* (by default: any of this perfchart's).
 
-    Orphans are among them while perfchart is the subreaper. Zombies seen
-    here that were strays are reaped.
+    Orphans are among them while perfchart is the subreaper. A look at most
+    *max_age* seconds old is used again: each look reads all of /proc, and
+    every run asks several times.
+    """
+    global _look
+    now = time.monotonic()
+    if now - _look[0] > max_age:
+        found = []
+        for pid in _descendants():
+            value = _mark_of(pid)
+            if value is not None and value.startswith(_prefix + "."):
+                found.append((pid, value))
+        _look = (now, found)
+        # A stray is remembered to be reaped once it is a zombie: one that is gone is forgotten.
+        _strays.intersection_update([pid for pid, _ in found])
+    return [pid for pid, value in _look[1] if mark is None or value == mark]
+
+
+#: Seconds a look at the marked descendants stays good for the checks each run makes; what
+#: kills, and what waits for a kill to work, looks again.
+LOOK_AGE = 0.1
+#: The last look: when, and each marked descendant with its mark.
+_look: tuple[float, list[tuple[int, str]]] = (-math.inf, [])
+
+
+def _descendants() -> list[int]:
+    """This process's live descendants, from the whole of /proc; zombie strays among its
+    children are reaped on the way.
     """
     me = os.getpid()
-    stats = _stats()
     children: dict[int, list[int]] = {}
-    for pid, ppid, _, zombie in stats:
+    for pid, ppid, _, zombie in _stats():
         if zombie and ppid == me and pid in _strays and pid not in _leaders:
             _reap_zombie(pid)
         elif not zombie:
             children.setdefault(ppid, []).append(pid)
-    found, todo = [], list(children.get(me, ()))
+    found: list[int] = []
+    todo = list(children.get(me, ()))
     while todo:
         pid = todo.pop()
+        found.append(pid)
         todo.extend(children.get(pid, ()))
-        value = _mark_of(pid)
-        if value is not None and (
-            value == mark if mark is not None else value.startswith(_prefix + ".")
-        ):
-            found.append(pid)
     return found
 
 
@@ -159,11 +182,18 @@ def adopt_orphans(on: bool = True) -> bool:
     A descendant that leaves its group and whose parent exits then stays
     this process's descendant, where :func:`marked` finds it.
     """
+    global _adopting
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
+        done = libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+    _adopting = on and done
+    return done
+
+
+#: This process is the child subreaper: orphaned descendants are its own, and worth looking for.
+_adopting = False
 
 
 _keeper: subprocess.Popen[bytes] | None = None
@@ -253,14 +283,14 @@ def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> No
     processes = list(processes)
     for process in processes:
         process.mark_killed()
-    alive = [p for p in processes if p.pid is not None and p.group_alive()]
+    alive = [p for p in processes if p.pid is not None and p.group_alive(0.0)]
     for process in alive:
         process._signal(signal.SIGTERM)
     for sig, wait in ((signal.SIGKILL, grace), (None, 1.0)):
         deadline = time.monotonic() + wait
         while alive and time.monotonic() < deadline:
             time.sleep(POLL)
-            alive = [p for p in alive if p.group_alive()]
+            alive = [p for p in alive if p.group_alive(0.0)]
         if sig is not None:
             for process in alive:
                 process._signal(sig)
@@ -554,15 +584,20 @@ class ChildProcess:
             if self._popen is not None and not self._reaped:
                 self.killed = True
 
-    def group_alive(self) -> bool:
+    def group_alive(self, max_age: float = LOOK_AGE) -> bool:
         """Whether anything of this run is still running: in its process group, or a descendant
-        that left it.
+        that left it (seen at most *max_age* seconds ago).
         """
-        return self.pid is not None and (group_alive(self.pid) or bool(self._escaped()))
+        return self.pid is not None and (group_alive(self.pid) or bool(self._escaped(max_age)))
 
-    def _escaped(self) -> list[int]:
-        """This run's descendants that left its process group, remembered to be reaped."""
-        found = [pid for pid in marked(self.mark) if pid != self.pid]
+    def _escaped(self, max_age: float = 0.0) -> list[int]:
+        """This run's descendants that left its process group, remembered to be reaped.
+
+        Looked for only while this process is the subreaper: else an orphan is init's, not ours.
+        """
+        if not _adopting:
+            return []
+        found = [pid for pid in marked(self.mark, max_age) if pid != self.pid]
         _strays.update(found)
         return found
 
@@ -655,7 +690,7 @@ class ChildProcess:
         closed.
         """
         assert self.pid is not None
-        if self.group_alive():
+        if self.group_alive(0.0):
             self._signal(signal.SIGKILL)
         else:
             _groups.discard(self.pid)
