@@ -17,22 +17,36 @@ Every process group started here is remembered until it is seen empty, so
 also descendants that ignore SIGTERM and closed their output: what ends a
 run is the process group, not its pipes. :func:`kill_all` also runs when
 perfchart exits, because a SIGKILL timer on the watcher thread, a daemon, dies with it.
+
+A descendant can leave its group (``setsid``, ``setpgid``, coreutils
+``timeout``), so every child also carries a mark in its environment,
+``PERFCHART_CHILD``, which its descendants inherit. During a session
+perfchart is the child subreaper (Linux): orphaned descendants become its
+children instead of init's, so the marked ones are found among its own
+descendants and ended with their run. And a keeper process
+(:mod:`.keeper`), started with the first child, waits for perfchart to be
+gone, however it ended, even by SIGKILL, and kills every process with its mark.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
 import heapq
 import itertools
 import logging
+import math
 import os
+import secrets
 import selectors
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import IO
 
 from ..core import EventBus, LogLineEvent, Timer
@@ -53,6 +67,157 @@ log = logging.getLogger("perfchart")
 #: Process groups started by this perfchart and not yet seen empty. Only
 #: atomic set operations touch it, so a signal handler may read it.
 _groups: set[int] = set()
+
+#: The environment variable every child and its descendants carry: ``<perfchart mark>.<child>``.
+MARK = "PERFCHART_CHILD"
+#: This perfchart's part of every mark: its pid and a random part, so a reused pid cannot match.
+_prefix = f"{os.getpid()}-{secrets.token_hex(4)}"
+_numbers = itertools.count(1)
+#: Pids of the commands themselves (Popen's to wait for), never reaped here.
+_leaders: set[int] = set()
+#: Marked descendants seen outside their command's group: reaped here once they are zombies.
+_strays: set[int] = set()
+#: Linux prctl options.
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _stats() -> list[tuple[int, int, int, bool]]:
+    """(pid, parent pid, process group, zombie) of every process /proc shows."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            found.append((int(entry), int(fields[1]), int(fields[2]), fields[0] in (b"Z", b"X")))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def _mark_of(pid: int) -> str | None:
+    """The PERFCHART_CHILD mark in *pid*'s environment, if it has one."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            data = environ.read()
+    except OSError:
+        return None
+    for entry in data.split(b"\0"):
+        if entry.startswith(MARK.encode() + b"="):
+            return entry[len(MARK) + 1 :].decode(errors="replace")
+    return None
+
+
+def marked(mark: str | None = None, max_age: float = 0.0) -> list[int]:
+    """Live descendants of this process that carry *mark* (by default: any of this perfchart's).
+
+    Orphans are among them while perfchart is the subreaper. A look at most
+    *max_age* seconds old is used again: each look reads all of /proc, and
+    every run asks several times.
+    """
+    global _look
+    now = time.monotonic()
+    if now - _look[0] > max_age:
+        found = []
+        for pid in _descendants():
+            value = _mark_of(pid)
+            if value is not None and value.startswith(_prefix + "."):
+                found.append((pid, value))
+        _look = (now, found)
+        # A stray is remembered to be reaped once it is a zombie: one that is gone is forgotten.
+        _strays.intersection_update([pid for pid, _ in found])
+    return [pid for pid, value in _look[1] if mark is None or value == mark]
+
+
+#: Seconds a look at the marked descendants stays good for the checks each run makes; what
+#: kills, and what waits for a kill to work, looks again.
+LOOK_AGE = 0.1
+#: The last look: when, and each marked descendant with its mark.
+_look: tuple[float, list[tuple[int, str]]] = (-math.inf, [])
+
+
+def _descendants() -> list[int]:
+    """This process's live descendants, from the whole of /proc; zombie strays among its
+    children are reaped on the way.
+    """
+    me = os.getpid()
+    children: dict[int, list[int]] = {}
+    for pid, ppid, _, zombie in _stats():
+        if zombie and ppid == me and pid in _strays and pid not in _leaders:
+            _reap_zombie(pid)
+        elif not zombie:
+            children.setdefault(ppid, []).append(pid)
+    found: list[int] = []
+    todo = list(children.get(me, ()))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _reap_zombie(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+    _strays.discard(pid)
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def adopt_orphans(on: bool = True) -> bool:
+    """Make this process the child subreaper (Linux), or stop being it; False where it cannot.
+
+    A descendant that leaves its group and whose parent exits then stays
+    this process's descendant, where :func:`marked` finds it.
+    """
+    global _adopting
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        done = libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+    _adopting = on and done
+    return done
+
+
+#: This process is the child subreaper: orphaned descendants are its own, and worth looking for.
+_adopting = False
+
+
+_keeper: subprocess.Popen[bytes] | None = None
+
+
+def _start_keeper() -> None:
+    """Start the process that kills every marked process once this one is gone.
+
+    It reads its stdin, whose other end only this process holds, so it
+    sees the end of it whenever and however this process ends.
+    """
+    global _keeper
+    if _keeper is not None or not os.path.isdir("/proc"):
+        return
+    try:
+        _keeper = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(Path(__file__).with_name("keeper.py")), _prefix],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        log.warning("cannot start the keeper of child processes: %s", exc)
 
 
 def group_alive(pgid: int) -> bool:
@@ -92,12 +257,15 @@ def _killpg(pgid: int, sig: int) -> None:
 
 
 def kill_all() -> None:
-    """SIGKILL every process group perfchart started that may still have members.
+    """SIGKILL every process group perfchart started that may still have members, and every
+    descendant that carries this perfchart's mark.
 
     Safe in a signal handler: no lock, one atomic copy of the set.
     """
     for pgid in tuple(_groups):
         _killpg(pgid, signal.SIGKILL)
+    for pid in marked():
+        _kill(pid, signal.SIGKILL)
 
 
 atexit.register(kill_all)
@@ -115,19 +283,19 @@ def stop_all(processes: Iterable[ChildProcess], grace: float = KILL_GRACE) -> No
     processes = list(processes)
     for process in processes:
         process.mark_killed()
-    alive = [p.pid for p in processes if p.pid is not None and group_alive(p.pid)]
-    for pgid in alive:
-        _killpg(pgid, signal.SIGTERM)
+    alive = [p for p in processes if p.pid is not None and p.group_alive(0.0)]
+    for process in alive:
+        process._signal(signal.SIGTERM)
     for sig, wait in ((signal.SIGKILL, grace), (None, 1.0)):
         deadline = time.monotonic() + wait
         while alive and time.monotonic() < deadline:
             time.sleep(POLL)
-            alive = [pgid for pgid in alive if group_alive(pgid)]
+            alive = [p for p in alive if p.group_alive(0.0)]
         if sig is not None:
-            for pgid in alive:
-                _killpg(pgid, sig)
+            for process in alive:
+                process._signal(sig)
     for process in processes:
-        if process.pid is not None and process.pid not in alive:
+        if process.pid is not None and process not in alive:
             _groups.discard(process.pid)
         process.join()
 
@@ -231,6 +399,7 @@ def _the_watcher() -> _Watcher:
     global _watcher
     with _watcher_lock:
         if _watcher is None:
+            _start_keeper()
             _watcher = _Watcher()
         return _watcher
 
@@ -302,6 +471,8 @@ class ChildProcess:
         self._open_streams = 2
         self._reported = False
         self._done = threading.Event()
+        #: What this child and its descendants carry in PERFCHART_CHILD.
+        self.mark = f"{_prefix}.{next(_numbers)}"
 
     @property
     def finished(self) -> bool:
@@ -327,7 +498,7 @@ class ChildProcess:
             popen = self._popen = subprocess.Popen(
                 command.argv,
                 cwd=command.cwd,
-                env={**os.environ, **command.env} if command.env else None,
+                env={**os.environ, **command.env, MARK: self.mark},
                 stdin=subprocess.PIPE if command.stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -340,6 +511,7 @@ class ChildProcess:
             watcher.call_soon(self._report)
             return
         self.pid = popen.pid
+        _leaders.add(self.pid)
         _groups.add(self.pid)
         if self._on_start is not None:
             self._on_start(self)
@@ -402,7 +574,7 @@ class ChildProcess:
         left running in its process group, if anything.
         """
         with self._lock:
-            if self._popen is None or (self._reaped and not group_alive(self._popen.pid)):
+            if self._popen is None or (self._reaped and not self.group_alive()):
                 return
             if not self._reaped:
                 self.killed = True
@@ -414,9 +586,22 @@ class ChildProcess:
             if self._popen is not None and not self._reaped:
                 self.killed = True
 
-    def group_alive(self) -> bool:
-        """Whether anything of this run is still running in its process group."""
-        return self.pid is not None and group_alive(self.pid)
+    def group_alive(self, max_age: float = LOOK_AGE) -> bool:
+        """Whether anything of this run is still running: in its process group, or a descendant
+        that left it (seen at most *max_age* seconds ago).
+        """
+        return self.pid is not None and (group_alive(self.pid) or bool(self._escaped(max_age)))
+
+    def _escaped(self, max_age: float = 0.0) -> list[int]:
+        """This run's descendants that left its process group, remembered to be reaped.
+
+        Looked for only while this process is the subreaper: else an orphan is init's, not ours.
+        """
+        if not _adopting:
+            return []
+        found = [pid for pid in marked(self.mark, max_age) if pid != self.pid]
+        _strays.update(found)
+        return found
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the exit has been reported; False when *timeout* ran out first.
@@ -453,6 +638,7 @@ class ChildProcess:
         assert self._popen is not None
         assert self._watcher is not None
         self._popen.wait()  # the exit was seen: this returns at once
+        _leaders.discard(self._popen.pid)
         with self._lock:
             self._reaped = True
             if self._timer is not None:
@@ -470,7 +656,7 @@ class ChildProcess:
         if self._drain_timer is not None:
             self._drain_timer.cancel()
         self._finish()
-        if self._popen is not None and not group_alive(self._popen.pid):
+        if self._popen is not None and not self.group_alive():
             _groups.discard(self._popen.pid)
 
     def _finish(self) -> None:
@@ -506,14 +692,17 @@ class ChildProcess:
         closed.
         """
         assert self.pid is not None
-        if group_alive(self.pid):
-            _killpg(self.pid, signal.SIGKILL)
+        if self.group_alive(0.0):
+            self._signal(signal.SIGKILL)
         else:
             _groups.discard(self.pid)
 
     def _signal(self, sig: int) -> None:
+        """Signal the process group and the descendants that left it."""
         assert self.pid is not None
         _killpg(self.pid, sig)
+        for pid in self._escaped():
+            _kill(pid, sig)
 
 
 class _Reader:

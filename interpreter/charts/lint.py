@@ -223,6 +223,7 @@ def _structure(chart: LocatedDict) -> Iterator[Finding]:
         return
     stuck = reachable - tree.finishing(reachable, ends)
     yield from _never_ending(tree, stuck)
+    yield from _eventless_loops(tree, reachable)
 
 
 class _StateTree:
@@ -345,6 +346,70 @@ def _never_ending(tree: _StateTree, stuck: set[str]) -> Iterator[Finding]:
                     "never end",
                 )
             )
+
+
+def _free(state: LocatedDict) -> list[LocatedDict]:
+    """*state*'s transitions with neither event nor guard: they fire whenever it is active."""
+    return [
+        t
+        for t in state.get("transitions") or ()
+        if t.get("event") is None and t.get("guard") is None
+    ]
+
+
+def _eventless_loops(tree: _StateTree, reachable: set[str]) -> Iterator[Finding]:
+    """A warning for each loop of transitions with neither event nor guard: once entered, the
+    chart takes them for ever (the runtime ends it after MAX_EVENTLESS_STEPS).
+    """
+    moves: dict[str, list[tuple[str, LocatedDict]]] = {}
+    for name in sorted(reachable, key=lambda n: tree.found[n].line or 0):
+        for transition in _free(tree.found[name]):
+            target = transition.get("target")
+            if target is None:
+                yield Finding(_loop_error(transition, [name, name]), True)
+                continue
+            entered = [s for s in tree.entered(str(target)) if s in tree.found]
+            moves.setdefault(name, []).extend(
+                (s, transition) for s in entered if _free(tree.found[s])
+            )
+    seen: set[frozenset[str]] = set()
+    for start in moves:
+        path = _path_back(moves, start)
+        if path is not None and frozenset(path[0]) not in seen:
+            seen.add(frozenset(path[0]))
+            yield Finding(_loop_error(path[1], path[0]), True)
+
+
+def _path_back(
+    moves: dict[str, list[tuple[str, LocatedDict]]], start: str
+) -> tuple[list[str], LocatedDict] | None:
+    """The shortest way from *start* back to itself through *moves*, and its first transition."""
+    came: dict[str, tuple[str, LocatedDict]] = {}
+    todo = [start]
+    while todo:
+        name = todo.pop(0)
+        for target, transition in moves.get(name, ()):
+            if target in came:
+                continue
+            came[target] = (name, transition)
+            if target == start:
+                states, at = [start], start
+                while True:
+                    at, first = came[at]
+                    states.insert(0, at)
+                    if at == start:
+                        return states, first
+            todo.append(target)
+    return None
+
+
+def _loop_error(transition: LocatedDict, states: list[str]) -> ConfigError:
+    return _error(
+        transition,
+        "target" if transition.get("target") is not None else "action",
+        f"states {' -> '.join(states)} loop through transitions with neither event nor guard: "
+        "once there the policy would loop for ever; give one of them a guard or an event",
+    )
 
 
 def _error(block: LocatedDict, key: str, message: str) -> ConfigError:

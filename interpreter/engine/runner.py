@@ -8,8 +8,11 @@ and reports when the chart next needs the clock.
 
 from __future__ import annotations
 
+import collections
 import functools
 import logging
+import math
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -17,7 +20,7 @@ from sismic.code import PythonEvaluator
 from sismic.exceptions import CodeEvaluationError, NonDeterminismError, SismicError
 from sismic.interpreter import Interpreter
 from sismic.model import Event as ChartEvent
-from sismic.model import MacroStep, Statechart, Transition
+from sismic.model import InternalEvent, MacroStep, Statechart, Transition
 
 from ..charts import PolicyChart, block_of, code_offset, config_origin, describe_transition, helpers
 from ..config import error_at
@@ -40,6 +43,14 @@ from .policy import PolicyAPI
 from .tuned import TunedInterpreter
 
 log = logging.getLogger("perfchart.policy")
+
+#: Macro steps a chart may take without an external event (eventless transitions, or internal
+#: events it sends itself) before it is ended as a loop: a real policy takes a handful.
+MAX_EVENTLESS_STEPS = 10_000
+#: The longest wait ``after()`` and ``idle()`` accept, in seconds (about 115 days).
+MAX_WAIT = 1e7
+#: Transitions kept, at the end of a loop, to name it.
+_RECENT = 64
 
 
 class DeadlineEvaluator(PythonEvaluator):
@@ -65,10 +76,10 @@ class DeadlineEvaluator(PythonEvaluator):
         return False
 
     def _after(self, seconds: float) -> bool:
-        return self._note(self._interpreter._entry_time[self._source] + seconds)
+        return self._note(self._interpreter._entry_time[self._source] + _wait(seconds, "after"))
 
     def _idle(self, seconds: float) -> bool:
-        return self._note(self._interpreter._idle_time[self._source] + seconds)
+        return self._note(self._interpreter._idle_time[self._source] + _wait(seconds, "idle"))
 
     def _active(self, name: str) -> bool:
         return name in self._interpreter._configuration
@@ -95,6 +106,28 @@ class DeadlineEvaluator(PythonEvaluator):
             return bool(eval(compiled, exposed, self._context))
         except Exception as exc:
             raise CodeEvaluationError(f"'{exc}' occurred while evaluating '{code}'") from exc
+
+
+def _wait(seconds: Any, name: str) -> float:
+    """*seconds* if it is a wait the session can keep: a finite number no larger than MAX_WAIT.
+
+    ``after(inf)``, ``after(nan)`` or ``after(1e10)`` would make the session wait forever.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise ConfigError(f"{name}() expects a number of seconds, got {seconds!r}")
+    if not math.isfinite(seconds) or seconds > MAX_WAIT:
+        raise ConfigError(
+            f"{name}({seconds!r}): expected a finite number of seconds up to {MAX_WAIT:g}"
+        )
+    return float(seconds)
+
+
+class EventlessLoop(SismicError):
+    """The chart took MAX_EVENTLESS_STEPS macro steps without an external event."""
+
+    def __init__(self, transitions: list[Transition]) -> None:
+        super().__init__("eventless loop")
+        self.transitions = transitions
 
 
 class NonDeterminism(SismicError):
@@ -184,6 +217,7 @@ class PolicyRunner:
         run_task: Callable[[str, Iterable[int]], None],
         check_classes: bool = True,
         done: Sequence[Mapping[str, Any]] = (),
+        stop: Callable[[float], bool] | None = None,
     ) -> None:
         """*cursor* is where the policy's runs stand in the run ledger; a resumed session gives
         *done*,
@@ -208,6 +242,14 @@ class PolicyRunner:
         self.results: dict[str, Any] = {}
         #: How many times the chart was sent ``stalled``.
         self.stalls = 0
+        #: The transition count when ``stalled`` was last sent: unchanged a stale period later,
+        #: the chart ignored it.
+        self._stall_mark: int | None = None
+        #: Asked between macro steps with the monotonic time the step began; True ends the step and
+        #: the policy (a signal while the chart loops).
+        self.stop = stop
+        #: *stop* said so: the policy was ended between two macro steps.
+        self.stopped = False
         self._run_task = run_task
         self._tasks: dict[str, int] = {}
         # The first step initialises the chart (its preamble and initial states).
@@ -369,14 +411,22 @@ class PolicyRunner:
         return deadline is not None and self.clock.time >= deadline
 
     def step(self) -> bool:
-        """Run the chart until it is stable; True when anything happened."""
+        """Run the chart until it is stable; True when anything happened.
+
+        Bounded: *stop* is asked between macro steps (a signal acts while the
+        chart loops), and MAX_EVENTLESS_STEPS macro steps in a row without an
+        external event end the policy as a loop.
+        """
         self._queued = False
         if not self._started:
             # Setup tasks may have run since the runner was built: staleness counts from the start.
             self._started = True
             self.last_change = self.clock.time
         moved = False
-        while True:
+        eventless = 0
+        recent: collections.deque[Transition] = collections.deque(maxlen=_RECENT)
+        began = time.monotonic()
+        while not self._stopping(began):
             self.evaluator.deadline = None
             try:
                 macro = self.interpreter.execute_once()
@@ -391,6 +441,7 @@ class PolicyRunner:
                 self._trace(macro)
             if macro.entered_states or macro.exited_states:
                 self.last_change = self.clock.time
+            eventless = self._bound(macro, eventless, recent)
             if not self._may_move():
                 self.evaluator.deadline = None
                 break
@@ -399,6 +450,27 @@ class PolicyRunner:
                 binding.session.finalize()
             self.bindings.clear()
         return moved
+
+    def _bound(
+        self, macro: MacroStep, eventless: int, recent: collections.deque[Transition]
+    ) -> int:
+        """Count *macro* towards the eventless bound (an external event starts over); past it, the
+        loop is named from the transitions kept in *recent*.
+        """
+        if macro.event is not None and not isinstance(macro.event, InternalEvent):
+            return 0
+        eventless += 1
+        if eventless > MAX_EVENTLESS_STEPS - _RECENT:
+            recent.extend(m.transition for m in macro.steps if m.transition is not None)
+        if eventless >= MAX_EVENTLESS_STEPS:
+            raise self._loop_error(list(recent))
+        return eventless
+
+    def _stopping(self, began: float) -> bool:
+        """Whether the session asked the chart to stop now (a signal while it loops)."""
+        if self.stop is not None and self.stop(began):
+            self.stopped = True
+        return self.stopped
 
     def _count(self, macro: Any) -> None:
         """Record a macro step's entered states and transitions: a few additions per step, nothing
@@ -446,13 +518,7 @@ class PolicyRunner:
 
         Read by the progress line from its own thread, so it only reads, and copies first.
         """
-        configuration = list(self.interpreter.configuration)
-        statechart = self.interpreter.statechart
-        leaves = [
-            name
-            for name in configuration
-            if not any(child in configuration for child in statechart.children_for(name))
-        ]
+        leaves = self._leaves()
         roles: dict[str, list[str]] = {}
         for binding in list(self.bindings):
             roles.setdefault(binding.role, []).append(binding.expression)
@@ -466,6 +532,16 @@ class PolicyRunner:
             f"({waited:.0f}s of {self.stale_timeout:.0f}s before stalled)"
         )
 
+    def _leaves(self) -> list[str]:
+        """The active states that have no active child: where the chart sits."""
+        configuration = list(self.interpreter.configuration)
+        statechart = self.interpreter.statechart
+        return [
+            name
+            for name in configuration
+            if not any(child in configuration for child in statechart.children_for(name))
+        ]
+
     def deadline(self) -> float | None:
         """The earliest time at which the chart could move without any event."""
         if self.final:
@@ -475,17 +551,24 @@ class PolicyRunner:
         return stale if due is None else min(due, stale)
 
     def check_stale(self) -> None:
-        """Send ``stalled`` when the chart has not changed state for the stale timeout."""
+        """Send ``stalled`` when the chart has not changed state for the stale timeout.
+
+        A chart that took no transition in the stale period after the last
+        ``stalled`` ignores it and would wait forever: that ends the policy.
+        """
         if (
             self._started
             and not self.final
             and self.clock.time >= self.last_change + self.stale_timeout
         ):
+            if self._stall_mark == self.transitions:
+                raise self._ignored_stall()
             log.warning(
                 "%s: no state change for %gs, sending stalled", self.name, self.stale_timeout
             )
             self.last_change = self.clock.time
             self.stalls += 1
+            self._stall_mark = self.transitions
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
             self.send("stalled")
 
@@ -523,6 +606,41 @@ class PolicyRunner:
         origin = self._config_origin(code)
         return ConfigError(
             f"{what} in `{code}`{origin}", file=str(self.chart.path), line=line, key=place
+        )
+
+    def _ignored_stall(self) -> ConfigError:
+        """The policy sat in its states through two stale periods and did nothing with
+        ``stalled``.
+        """
+        leaves = self._leaves()
+        state = self.chart.source().state(leaves[0]) if leaves else None
+        return ConfigError(
+            f"the policy ignores stalled: in {', '.join(leaves)} with no transition for "
+            f"{2 * self.stale_timeout:g}s, {self.stale_timeout:g}s of them after stalled was "
+            "sent; give the state a transition on stalled",
+            file=str(self.chart.path),
+            line=state.line if state is not None else None,
+        )
+
+    def _loop_error(self, transitions: list[Transition]) -> ConfigError:
+        """Name the loop: the transitions since the last one was taken before, at their lines."""
+        loop = transitions
+        if transitions:
+            last = transitions[-1]
+            earlier = [i for i, t in enumerate(transitions[:-1]) if t is last]
+            if earlier:
+                loop = transitions[earlier[-1] + 1 :]
+        source = self.chart.source()
+        entries = [source.transition(self.chart.statechart(), t) for t in loop]
+        lines = sorted({e.line for e in entries if e is not None and e.line is not None})
+        states = [t.source for t in loop] + [loop[-1].target or loop[-1].source] if loop else []
+        return ConfigError(
+            f"the chart loops without an event: {' -> '.join(states) or '?'} took "
+            f"{MAX_EVENTLESS_STEPS} macro steps in a row with no external event "
+            f"(transitions at line{'s' if len(lines) != 1 else ''} "
+            f"{', '.join(map(str, lines)) or '?'}); give the loop a guard or an event",
+            file=str(self.chart.path),
+            line=lines[0] if lines else None,
         )
 
     def _config_origin(self, code: str) -> str:

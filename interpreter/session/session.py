@@ -65,6 +65,14 @@ EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: Seconds between TickEvents on the session clock (simulated in dry runs and tests).
 TICK_INTERVAL = 1.0
+#: Seconds a chart step may go on after a signal before it is stopped between two macro steps.
+STOP_GRACE = 0.5
+#: The signals that end a session cleanly (a second one stops at once; see docs/reliability.md).
+ENDING_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+    if hasattr(signal, name)
+)
 
 
 class SessionUI(Protocol):
@@ -137,6 +145,9 @@ class Session:
         self.hurried = False
         self._finishing = False
         self._hurry_told = False
+        #: When the latest ending signal arrived (monotonic): a chart step running since then is
+        #: stopped.
+        self._signal_at: float | None = None
         self.simulator: Simulator | None = None
         self.channels: list[Channel]
         self.tasks: TaskRunner | Simulator
@@ -193,7 +204,17 @@ class Session:
             stale_timeout=self.config.stale_timeout,
             run_task=self._start_task,
             done=previous.done(name, repetition) if previous else (),
+            stop=self._stop_step,
         )
+
+    def _stop_step(self, began: float) -> bool:
+        """Stop a chart step now: after a second signal, or STOP_GRACE after one that came while
+        it ran.
+        """
+        at = self._signal_at
+        if self.hurried:
+            return True
+        return at is not None and at >= began and time.monotonic() - at > STOP_GRACE
 
     def _start_task(self, task: str, traceids: Iterable[int]) -> None:
         self.bus.publish(RunTaskEvent(traceids=frozenset(traceids), task=task))
@@ -230,6 +251,7 @@ class Session:
         exports.started(self._meta(started, "running", None))
         status, exit_status = "error", EXIT_BAD_INPUT
         restore = self._install_signal_handlers()
+        adopted = self._adopt_orphans(True)
         try:
             self._run_all(exports)
             status = "interrupted" if self.interrupted else "finished"
@@ -253,7 +275,19 @@ class Session:
             try:
                 self._finish(exports, started, status, exit_status)
             finally:
+                if adopted:
+                    self._adopt_orphans(False)
                 restore()
+
+    def _adopt_orphans(self, on: bool) -> bool:
+        """A real run is the child subreaper while it runs (Linux): what a command's descendants
+        leave behind stays within reach (``channels/process.py``).
+        """
+        if self.dry_run:
+            return False
+        from ..channels.process import adopt_orphans
+
+        return adopt_orphans(on)
 
     def _wire(self, exports: Exports) -> None:
         """Listeners of the ledger (in any order: it calls them in phases) and the bus's other
@@ -323,21 +357,8 @@ class Session:
             hook = functools.partial(self._answer, simulator, runner)
             self.loop.idle_hooks.append(hook)
         self.loop.runners.append(runner)
-        interrupt_sent = False
-
-        def done() -> bool:
-            nonlocal interrupt_sent
-            if runner.final or self.hurried:
-                return True
-            if self.interrupted:
-                if not interrupt_sent:
-                    runner.send("interrupt")
-                    interrupt_sent = True
-                elif not runner.has_work:
-                    log.warning("%s has no transition for interrupt; stopping it", runner.name)
-                    return True
-            return False
-
+        interrupt_sent: list[bool] = []
+        done = functools.partial(self._policy_done, runner, interrupt_sent)
         try:
             self.loop.run_until(done)
         finally:
@@ -359,6 +380,28 @@ class Session:
             return False
         self.bus.dispatch(0.0)
         return True
+
+    def _policy_done(self, runner: PolicyRunner, interrupt_sent: list[bool]) -> bool:
+        """Whether :meth:`drive` is done with *runner*: it ended, or the session is interrupted
+        and the chart has had its ``interrupt`` (or was stopped mid-step).
+        """
+        if runner.final:
+            return True
+        if self.hurried:
+            self.interrupted = True
+            return True
+        if runner.stopped:
+            log.warning("%s: chart code still running after a signal; stopping it", runner.name)
+            self.interrupted = True
+            return True
+        if self.interrupted:
+            if not interrupt_sent:
+                runner.send("interrupt")
+                interrupt_sent.append(True)
+            elif not runner.has_work:
+                log.warning("%s has no transition for interrupt; stopping it", runner.name)
+                return True
+        return False
 
     def _session_task(self, task: str) -> None:
         """Run a session-level task (setup, pretest, ...) and turn the loop until it completes.
@@ -419,7 +462,11 @@ class Session:
         self.interrupted = True
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        """SIGINT or SIGTERM: the first ends the policy cleanly, the second stops at once.
+        """SIGINT, SIGTERM, SIGHUP or SIGQUIT: the first ends the policy cleanly, the second stops
+        at once; either way the exit status is 130.
+
+        A chart step still running STOP_GRACE after a signal is stopped between
+        two macro steps.
 
         The second SIGKILLs every process group and ends the charts without
         waiting, but the files are still completed: a handler never raises
@@ -435,6 +482,7 @@ class Session:
         def on_signal(signum: int, frame: Any) -> None:
             nonlocal signals
             signals += 1
+            self._signal_at = time.monotonic()
             if signals > 2 and not self._finishing:
                 raise KeyboardInterrupt
             if signals == 2:
@@ -442,7 +490,7 @@ class Session:
                 kill_all()
             self.interrupt()
 
-        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {sig: signal.signal(sig, on_signal) for sig in ENDING_SIGNALS}
 
         def restore() -> None:
             for sig, handler in previous.items():
@@ -462,6 +510,10 @@ class Session:
                 channel.close()
             self.tasks.close()
         finally:
+            if not self.dry_run:
+                from ..channels.process import kill_all
+
+                kill_all()  # what left its run's group and outlived the run
             self.bus.dispatch(0.0)
 
     def _meta(self, started: float, status: str, exit_status: int | None) -> dict[str, Any]:
