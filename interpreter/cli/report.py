@@ -78,6 +78,13 @@ def add_commands(commands: Any) -> None:
     compare.add_argument(
         "--json", type=Path, metavar="FILE", help="also write the comparison as JSON"
     )
+    compare.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write the comparison as JUnit XML: a test case per row, a failure per "
+        "regression",
+    )
     compare.set_defaults(handler=run_compare)
 
 
@@ -123,6 +130,8 @@ def run_compare(args: argparse.Namespace) -> int:
         args.json.write_text(
             json.dumps(result.document(), indent=2, default=str) + "\n", encoding="utf-8"
         )
+    if args.junit is not None:
+        args.junit.write_bytes(junit(result, varied))
     regressions = result.regressions
     if regressions:
         met = sorted({text for row in regressions for text in row.failed})
@@ -131,6 +140,47 @@ def run_compare(args: argparse.Namespace) -> int:
     if thresholds:
         console.print(f"no regression ({'; '.join(args.fail_if)})", markup=False)
     return EXIT_OK
+
+
+def junit(result: Comparison, varied: list[str]) -> bytes:
+    """The comparison as JUnit XML, which CI systems show as tests: one test case per row (metric,
+    statistic and parameter set), failed when it is a regression.
+    """
+    from xml.etree import ElementTree as ET
+
+    from ..reports import quantity
+
+    suite = ET.Element(
+        "testsuite",
+        name="perfchart compare",
+        tests=str(len(result.rows)),
+        failures=str(len(result.regressions)),
+        errors="0",
+        skipped="0",
+    )
+    for row in result.rows:
+        where = " ".join(f"{name}={row.parameters.get(name)}" for name in varied) or "(all)"
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"perfchart.compare.{row.metric}",
+            name=f"{row.stat} {where}",
+        )
+        test, percent = row.test, row.percent
+        told = (
+            f"{quantity(row.baseline, row.units)} -> {quantity(row.candidate, row.units)} "
+            f"({'-' if percent is None else f'{percent:+.1f}%'}, "
+            f"p={'-' if test is None else f'{test.p:.3g}'})"
+        )
+        if row.failed:
+            failure = ET.SubElement(
+                case, "failure", message=f"{'; '.join(row.failed)}: {told}", type="regression"
+            )
+            failure.text = f"{row.metric} {row.stat} {where}: {told}"
+        else:
+            ET.SubElement(case, "system-out").text = told
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def _alpha(text: str) -> float:
