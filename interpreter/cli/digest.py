@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import shorten
-from .numbers import mean_sd, quantity, span
+from .numbers import Scale, mean_sd, span
 
 if TYPE_CHECKING:
     from ..engine import PolicyRunner, Summary
@@ -143,11 +143,9 @@ def markdown(
     if summary.by_status:
         out += ["| status | runs | min | mean | max |", "| --- | ---: | ---: | ---: | ---: |"]
         for name, stats in sorted(summary.by_status.items()):
-            low = quantity(stats.low, "s") if math.isfinite(stats.low) else "-"
-            high = quantity(stats.high, "s") if math.isfinite(stats.high) else "-"
-            out.append(
-                f"| {_cell(name)} | {stats.count} | {low} | {quantity(stats.mean, 's')} | {high} |"
-            )
+            scale = Scale.of(stats.mean, "s")
+            low, mean, high = (scale.quantity(v) for v in (stats.low, stats.mean, stats.high))
+            out.append(f"| {_cell(name)} | {stats.count} | {low} | {mean} | {high} |")
         out.append("")
     for name, runner in (policies or {}).items():
         for key, value in runner.results.items():

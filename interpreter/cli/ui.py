@@ -44,6 +44,7 @@ from ..engine import PolicyRunner, Summary
 from ..errors import shorten
 from ..metrics import SummaryView
 from .digest import export, format_parameters, lines, markdown, relative, title
+from .numbers import Scale
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
 SHOW_NOT_OK = 5
@@ -324,12 +325,13 @@ def status_table(summary: Summary, status: str) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     for name, stats in sorted(summary.by_status.items()):
         style = "green" if name.upper() == "OK" else "red"
+        scale = Scale.of(stats.mean, "s")  # one unit and precision per row
         table.add_row(
             f"[{style}]{name}[/]",
             str(stats.count),
-            _seconds(stats.low),
-            _seconds(stats.mean),
-            _seconds(stats.high),
+            scale.quantity(stats.low),
+            scale.quantity(stats.mean),
+            scale.quantity(stats.high),
         )
     return table
 
