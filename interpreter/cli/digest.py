@@ -86,9 +86,13 @@ class Relative:
     sd: float | None
     metric: str
 
-    def sentences(self) -> tuple[str, str]:
+    def sentences(self, quote: str = "") -> tuple[str, str]:
+        """hyperfine's two lines, the parameter sets between *quote* marks."""
         spread = f" ± {self.sd:.2f}" if self.sd is not None else ""
-        return f"{self.fastest} ran", f"{self.ratio:.2f}{spread} times faster than {self.slowest}"
+        return (
+            f"{quote}{self.fastest}{quote} ran",
+            f"{self.ratio:.2f}{spread} times faster than {quote}{self.slowest}{quote}",
+        )
 
 
 def relative(view: SummaryView) -> Relative | None:
@@ -167,8 +171,8 @@ def markdown(
         out.append("")
         found = relative(view)
         if found is not None:
-            first, second = found.sentences()
-            out += [f"`{first}` {second.replace(found.slowest, f'`{found.slowest}`')}", ""]
+            first, second = found.sentences("`")
+            out += [f"{first} {second}", ""]
     out += [f"results: `{results}`", ""]
     return "\n".join(out)
 
