@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -193,3 +194,21 @@ def test_no_github_summary_without_the_variable(
     )
     assert done.returncode == 1, done.stderr
     assert list(tmp_path.glob("*.md")) == []
+
+
+@pytest.mark.slow
+def test_the_readme_ci_command_runs_as_written(perfchart: Perfchart, tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    (line,) = [
+        line.split("#")[0].split()
+        for line in readme.splitlines()
+        if line.startswith("perfchart run examples/sweep.yml -q --export-markdown")
+    ]
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    done = perfchart(*line[1:], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (results,) = (tmp_path / "perfchart-results").iterdir()
+    assert done.stdout == f"results: {Path('perfchart-results') / results.name}\n"
+    text = (tmp_path / "summary.md").read_text()
+    assert text.startswith("### perfchart: 18 runs, 18 OK, 0 not OK (finished)\n")
+    assert "| parameters | runs | hash_time | throughput | duration |" in text
