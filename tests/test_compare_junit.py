@@ -97,3 +97,23 @@ def test_no_regression_is_a_suite_with_no_failure(perfchart: Perfchart, sessions
     assert suite.get("failures") == "0"
     assert len(suite.findall("testcase")) == 6
     assert suite.findall("testcase/failure") == []
+
+
+@pytest.mark.slow
+def test_on_an_80_column_terminal_the_comparison_fits_with_every_number_whole(
+    sessions: Path,
+) -> None:
+    from tests.test_terminal import CUT_NUMBER, on_a_terminal, rows
+
+    shown = rows(on_a_terminal(["compare", "base", "cand", "--fail-if", "x:mean > +10%"],
+                               cwd=sessions, status=1))  # fmt: skip
+    assert all(len(row) <= 80 for row in shown), "\n".join(shown)
+    text = "\n".join(shown)
+    assert not CUT_NUMBER.search(text), text
+    assert "FAIL" in text
+    assert "FA…" not in text
+    table = [row.split() for row in shown if row.lstrip().startswith("scale=")]
+    assert len(table) == 6
+    slower = next(words for words in table if words[:2] == ["scale=30", "x"])
+    assert slower[-1] == "FAIL"
+    assert slower[-3] == "+30.0%"  # the percentage whole; the interval was left out to fit

@@ -42,8 +42,12 @@ MEAN_SD = re.compile(rf"{QUANTITY} ± {QUANTITY}")
 SPAN = re.compile(rf"{QUANTITY} … {QUANTITY}")
 
 
-def on_a_terminal(args: list[str], cwd: Path, columns: int = COLUMNS, timeout: float = 120) -> str:
-    """Run ``perfchart *args`` on a pty *columns* wide; everything it wrote, decoded."""
+def on_a_terminal(
+    args: list[str], cwd: Path, columns: int = COLUMNS, timeout: float = 120, status: int = 0
+) -> str:
+    """Run ``perfchart *args`` on a pty *columns* wide; everything it wrote, decoded (it must exit
+    with *status*).
+    """
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
@@ -67,7 +71,7 @@ def on_a_terminal(args: list[str], cwd: Path, columns: int = COLUMNS, timeout: f
                 chunks.append(chunk)
             elif process.poll() is not None:
                 break
-        assert process.wait(timeout=10) == 0, b"".join(chunks).decode(errors="replace")
+        assert process.wait(timeout=10) == status, b"".join(chunks).decode(errors="replace")
     finally:
         os.close(master)
         if process.poll() is None:

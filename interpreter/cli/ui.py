@@ -18,6 +18,7 @@ last drawing shows the true totals.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import (
     Progress,
@@ -347,9 +349,16 @@ def metrics_table(summary: SummaryView, results: Path, width: int = 80) -> Table
     """
     for layout in ("wide", "stacked", "parameters apart"):
         table = _metrics_table(summary, results, layout)
-        if Console(width=10_000).measure(table).maximum <= width:
+        if drawn_width(table) <= width:
             return table
     return table
+
+
+def drawn_width(table: Table) -> int:
+    """The widest row *table* draws with all the room it wants: what a terminal must hold."""
+    drawn = io.StringIO()
+    Console(width=10_000, file=drawn, color_system=None).print(table)
+    return max((cell_len(row.rstrip()) for row in drawn.getvalue().splitlines()), default=0)
 
 
 def _metrics_table(summary: SummaryView, results: Path, layout: str) -> Table:
