@@ -46,6 +46,10 @@ class RichWhenNeeded(logging.Handler):
         self._rich.emit(record)
 
 
+#: Distinct informational messages remembered; past that, new ones are shown, and not remembered.
+REMEMBERED = 10_000
+
+
 class Once(logging.Filter):
     """Lets an informational message through the first time only; warnings and errors always."""
 
@@ -59,5 +63,6 @@ class Once(logging.Filter):
         message = record.getMessage()
         if message in self._seen:
             return False
-        self._seen.add(message)
+        if len(self._seen) < REMEMBERED:
+            self._seen.add(message)
         return True

@@ -204,7 +204,8 @@ class LogUI(ConsoleUI):
     """Progress for a log (CI, a pipe): a plain line per closed run, at most one every *interval*
     seconds, with the run, its status, its duration and the counts so far.
 
-    Nothing redraws; the summary and the results directory come at the end as on a terminal.
+    Nothing redraws; the summary and the results directory come at the end as on a terminal. A
+    dry run's plan is its line per run, so it has no other.
     """
 
     def __init__(self, console: Console, *, interval: float = 5.0, **options: Any) -> None:
@@ -220,6 +221,8 @@ class LogUI(ConsoleUI):
     def run_closed(self, record: dict[str, Any]) -> None:
         super().run_closed(record)
         now = time.monotonic()
+        if self.plan is not None:
+            return  # a dry run's plan on stdout is its line per run
         if self._last_line is not None and now - self._last_line < self.interval:
             return
         self._last_line = now
