@@ -38,7 +38,7 @@ def test_exit_0_when_every_run_is_ok(perfchart: Perfchart, config: Path, tmp_pat
         "run", str(config), "-D", f"python={sys.executable}", "--results", str(tmp_path / "r")
     )
     assert done.returncode == 0, done.stderr
-    assert "3 runs, 3 OK" in done.stderr
+    assert "3 runs, 3 OK" in done.stdout  # the summary is the output
     assert len((tmp_path / "r" / "runs.jsonl").read_text().splitlines()) == 3
 
 

@@ -187,7 +187,7 @@ trackers:
 
 @pytest.fixture(scope="module")
 def warmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """One session of WARMUP: its terminal output and its results directory."""
+    """One session of WARMUP: its summary (on stdout) and its results directory."""
     from tests.conftest import run_perfchart
 
     tmp = tmp_path_factory.mktemp("warmup")
@@ -201,7 +201,7 @@ def warmed(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         "run", str(config), *args, "--results", str(results), env=environ(COLUMNS="200")
     )
     assert done.returncode == 0, done.stderr
-    return done.stderr, results
+    return done.stdout, results
 
 
 def test_warm_up_runs_are_recorded_and_left_out_of_the_summary(warmed: tuple[str, Path]) -> None:
@@ -238,7 +238,7 @@ def test_warm_up_runs_are_recorded_and_left_out_of_the_summary(warmed: tuple[str
 def test_a_noisy_set_is_warned_about_in_the_summary_and_the_terminal(
     warmed: tuple[str, Path],
 ) -> None:
-    stderr, results = warmed
+    summary, results = warmed
     groups = {
         g["parameters"]["set"]: g
         for g in json.loads((results / "summary.json").read_text())["groups"]
@@ -258,7 +258,7 @@ def test_a_noisy_set_is_warned_about_in_the_summary_and_the_terminal(
     # 100 and 101: a spread of 0.6 %, and no value far from the median.
     steady = [w for w in groups["steady"].get("warnings", []) if w.startswith("value")]
     assert steady == []
-    shown = " ".join(stderr.split())
+    shown = " ".join(summary.split())
     for warning in expected:
         assert f"warning: set=noisy: {warning}" in shown
 

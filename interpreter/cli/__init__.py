@@ -6,15 +6,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import MAX_MESSAGE, PerfchartError, UsageError, shorten
 from . import check, draw, new, report, schema
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..session import SessionUI
+
 # Only the parsers are built at start: each command imports what it needs
 # (logging, rich, jsonschema, sismic ...) when it runs, so ``--help`` starts fast.
 
 EXIT_INTERNAL = 70
+#: Seconds between two progress lines in a log (no terminal), at the most.
+PROGRESS_INTERVAL = 5.0
 
 __all__ = ["EXIT_INTERNAL", "build_parser", "main"]
 
@@ -69,12 +77,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="seed for sampled parameters (default: config's seed, else random)",
     )
+    run.add_argument(
+        "--export-markdown",
+        type=Path,
+        metavar="FILE",
+        help="also write the summary as Markdown to FILE (GITHUB_STEP_SUMMARY, when set, gets it "
+        "appended too)",
+    )
+    run.add_argument(
+        "--progress-interval",
+        type=float,
+        default=PROGRESS_INTERVAL,
+        metavar="SECONDS",
+        help="without a terminal: a progress line per run, at most one every SECONDS "
+        f"(default: {PROGRESS_INTERVAL:g})",
+    )
     noise = run.add_mutually_exclusive_group()
     noise.add_argument(
-        "-v", "--verbose", action="store_true", help="debug logging, tracebacks on errors"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="debug logging, tracebacks on errors, the chart's whole wait under the progress line",
     )
     noise.add_argument(
-        "-q", "--quiet", action="store_true", help="errors only: no progress, plan or summary"
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="errors only: no progress, plan or summary; the results directory at the end",
     )
 
     commands.add_parser(
@@ -148,6 +177,20 @@ def list_policies() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``perfchart run``, its standard streams made to outlive a reader that leaves (``| head``):
+    the runs go on and the files are completed.
+    """
+    from .streams import Outliving
+
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = Outliving(sys.stdout), Outliving(sys.stderr)
+    try:
+        return _run(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _run(args: argparse.Namespace) -> int:
     import logging
     import signal
 
@@ -158,7 +201,11 @@ def run(args: argparse.Namespace) -> int:
     # A quiet run shows nothing but errors, so it needs no console until one is logged.
     console = None if args.quiet else stderr_console()
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    handler = RichWhenNeeded() if console is None else RichWhenNeeded(lambda: console)
+    handler = (
+        RichWhenNeeded(repeats=args.verbose)
+        if console is None
+        else RichWhenNeeded(lambda: console, repeats=args.verbose)
+    )
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     log = logging.getLogger("perfchart")
 
@@ -182,11 +229,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.force:
         raise UsageError("--force only goes with --resume")
     results = args.resume or args.results or default_results_dir(args.config)
-    ui = None
-    if console is not None:
-        from .ui import ConsoleUI
-
-        ui = ConsoleUI(console, plan=sys.stdout if args.dry_run else None)
+    ui = _ui(args, console)
     session = Session(
         config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous
     )
@@ -195,6 +238,30 @@ def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
     return session.run()
+
+
+def _ui(args: argparse.Namespace, console: Console | None) -> SessionUI:
+    """What the run shows: nothing but its results directory (-q), a progress line redrawn on a
+    terminal, plain lines in a log; the summary on stdout, but for a dry run's (its stdout is the
+    plan).
+    """
+    if console is None:
+        from .digest import QuietUI
+
+        return QuietUI(args.export_markdown)
+    from rich.console import Console
+
+    from .ui import ConsoleUI, LogUI
+
+    options: dict[str, Any] = {
+        "plan": sys.stdout if args.dry_run else None,
+        "out": console if args.dry_run else Console(file=sys.stdout),
+        "verbose": args.verbose,
+        "markdown_file": args.export_markdown,
+    }
+    if console.is_terminal:
+        return ConsoleUI(console, **options)
+    return LogUI(console, interval=args.progress_interval, **options)
 
 
 def default_results_dir(config: Path) -> Path:

@@ -9,7 +9,10 @@ configuration that runs it through the cmdline channel (with a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
+import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -71,5 +74,27 @@ def new(args: argparse.Namespace) -> int:
         "it)",
         file=sys.stderr,
     )
-    print(f"next: perfchart check {target / (name + '.yaml')} && pytest {target}", file=sys.stderr)
+    print(next_step(target, name), file=sys.stderr)
     return 0
+
+
+def next_step(target: Path, name: str) -> str:
+    """The command to try the new files with, and what to install first when pytest is missing
+    (``pip install perfchart`` and ``pip install -e .`` do not bring it; the ``test`` extra does).
+    """
+    check = f"perfchart check {target / (name + '.yaml')}"
+    test = f"{_python()} -m pytest {target}"
+    if importlib.util.find_spec("pytest") is None:
+        return (
+            f"next: {check}; to run its test, install pytest first (pip install pytest, or "
+            f"pip install -e '.[test]' in a perfchart checkout), then: {test}"
+        )
+    return f"next: {check} && {test}"
+
+
+def _python() -> str:
+    """``python`` when that is the interpreter perfchart runs in, else that interpreter's path."""
+    found = shutil.which("python")
+    if found is not None and Path(found).resolve() == Path(sys.executable).resolve():
+        return "python"
+    return shlex.quote(sys.executable)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import UsageError
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from ..reports import Comparison
@@ -78,6 +79,13 @@ def add_commands(commands: Any) -> None:
     compare.add_argument(
         "--json", type=Path, metavar="FILE", help="also write the comparison as JSON"
     )
+    compare.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write the comparison as JUnit XML: a test case per row, a failure per "
+        "regression",
+    )
     compare.set_defaults(handler=run_compare)
 
 
@@ -107,7 +115,18 @@ def run_compare(args: argparse.Namespace) -> int:
     )
     # Piped or redirected, the comparison is data: never cut to a terminal's width.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 1000)
-    console.print(_table(args, result, varied))
+    table, left_out = _fitted(console, args, result, varied)
+    console.print(table, width=max(console.width, table.width or 0), crop=False)
+    if left_out:
+        notes = {
+            "interval": "the shift's interval",
+            "change": "the change",
+            "words": "'not significant' written n.s.",
+        }
+        console.print(
+            f"(to fit the terminal: {', '.join(notes[k] for k in left_out)}; --json has all)",
+            markup=False,
+        )
     for label, sets in (
         ("only in the baseline", result.only_baseline),
         ("only in the candidate", result.only_candidate),
@@ -123,6 +142,8 @@ def run_compare(args: argparse.Namespace) -> int:
         args.json.write_text(
             json.dumps(result.document(), indent=2, default=str) + "\n", encoding="utf-8"
         )
+    if args.junit is not None:
+        args.junit.write_bytes(junit(result, varied))
     regressions = result.regressions
     if regressions:
         met = sorted({text for row in regressions for text in row.failed})
@@ -131,6 +152,47 @@ def run_compare(args: argparse.Namespace) -> int:
     if thresholds:
         console.print(f"no regression ({'; '.join(args.fail_if)})", markup=False)
     return EXIT_OK
+
+
+def junit(result: Comparison, varied: list[str]) -> bytes:
+    """The comparison as JUnit XML, which CI systems show as tests: one test case per row (metric,
+    statistic and parameter set), failed when it is a regression.
+    """
+    from xml.etree import ElementTree as ET
+
+    from ..reports import quantity
+
+    suite = ET.Element(
+        "testsuite",
+        name="perfchart compare",
+        tests=str(len(result.rows)),
+        failures=str(len(result.regressions)),
+        errors="0",
+        skipped="0",
+    )
+    for row in result.rows:
+        where = " ".join(f"{name}={row.parameters.get(name)}" for name in varied) or "(all)"
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"perfchart.compare.{row.metric}",
+            name=f"{row.stat} {where}",
+        )
+        test, percent = row.test, row.percent
+        told = (
+            f"{quantity(row.baseline, row.units)} -> {quantity(row.candidate, row.units)} "
+            f"({'-' if percent is None else f'{percent:+.1f}%'}, "
+            f"p={'-' if test is None else f'{test.p:.3g}'})"
+        )
+        if row.failed:
+            failure = ET.SubElement(
+                case, "failure", message=f"{'; '.join(row.failed)}: {told}", type="regression"
+            )
+            failure.text = f"{row.metric} {row.stat} {where}: {told}"
+        else:
+            ET.SubElement(case, "system-out").text = told
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
 def _alpha(text: str) -> float:
@@ -146,41 +208,86 @@ def _alpha(text: str) -> float:
     return alpha
 
 
-def _table(args: argparse.Namespace, result: Comparison, varied: list[str]) -> Table:
+def _fitted(
+    console: Console, args: argparse.Namespace, result: Comparison, varied: list[str]
+) -> tuple[Table, tuple[str, ...]]:
+    """The widest table that fits the terminal, and what it leaves out: the shift's interval, then
+    the absolute change (``--json`` has them), then "not significant" becomes "n.s.", before any
+    number would be cut; one that still does not fit is drawn whole, past the edge, rather than
+    cut.
+    """
+    from .ui import drawn_width
+
+    for left_out in ((), ("interval",), ("interval", "change"), ("interval", "change", "words")):
+        table = _table(args, result, varied, left_out)
+        width = drawn_width(table)
+        if width <= console.width:
+            return table, left_out
+    table.width = width
+    return table, left_out
+
+
+def _table(
+    args: argparse.Namespace,
+    result: Comparison,
+    varied: list[str],
+    left_out: tuple[str, ...] = (),
+) -> Table:
     """The rows as a table: values with units, the shift's interval, p, and the verdict."""
     from rich import box
     from rich.table import Table
 
     from ..reports import quantity
 
+    compact = "words" in left_out  # the narrowest: columns two spaces apart, none at the edges
     table = Table(
-        title=f"{args.candidate} against {args.baseline}", title_justify="left", box=box.SIMPLE_HEAD
+        title=f"{args.candidate} against {args.baseline}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=not compact,
+        collapse_padding=compact,
     )
     for name in ("parameters", "metric", "stat"):
         table.add_column(name, no_wrap=True)
-    confidence = f"shift {100 * (1 - result.alpha):g}% CI"
-    for name in ("baseline", "candidate", "change", "%", confidence, "p"):
-        table.add_column(name, justify="right", no_wrap=True)
+    headers = {
+        "baseline": "baseline",
+        "candidate": "candidate",
+        "change": "change",
+        "percent": "%",
+        "interval": f"shift {100 * (1 - result.alpha):g}% CI",
+        "p": "p",
+    }
+    shown = [key for key in headers if key not in left_out]
+    for key in shown:
+        table.add_column(headers[key], justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     for row in result.rows:
         percent, test = row.percent, row.test
-        interval = (
-            "-"
+        cells = {
+            "baseline": quantity(row.baseline, row.units),
+            "candidate": quantity(row.candidate, row.units),
+            "change": quantity(row.change, row.units, signed=True),
+            "percent": "-" if percent is None else f"{percent:+.1f}%",
+            "interval": "-"
             if test is None or test.low is None
             else f"{quantity(test.low, row.units, signed=True)} … "
-            f"{quantity(test.high, row.units, signed=True)}"
+            f"{quantity(test.high, row.units, signed=True)}",
+            "p": "-" if test is None else f"{test.p:.3g}",
+        }
+        verdict = (
+            "[red]FAIL[/]"
+            if row.failed
+            else ""
+            if row.significant
+            else "n.s."
+            if compact
+            else "not significant"
         )
-        verdict = "[red]FAIL[/]" if row.failed else "" if row.significant else "not significant"
         table.add_row(
             " ".join(f"{name}={row.parameters.get(name)}" for name in varied) or "(all)",
             row.metric,
             row.stat,
-            quantity(row.baseline, row.units),
-            quantity(row.candidate, row.units),
-            quantity(row.change, row.units, signed=True),
-            "-" if percent is None else f"{percent:+.1f}%",
-            interval,
-            "-" if test is None else f"{test.p:.3g}",
+            *(cells[key] for key in shown),
             verdict,
         )
     return table

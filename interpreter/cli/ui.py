@@ -1,9 +1,14 @@
-"""The terminal side of a session: a progress bar with ETA, a dry run's plan, a summary.
+"""The terminal side of a session: a progress line with ETA, a dry run's plan, a summary.
 
-Everything goes to stderr through one rich console, except the dry-run
-plan, which is the command's output and goes to stdout: a line per run as
-it closes, with its start (from the first run) and duration on the
-simulated clock, and its parameters.
+Progress and logs go to stderr through one rich console; the summary is the
+command's output and goes to stdout, except in a dry run, whose output is
+the plan: a line per run as it closes, with its start (from the first run)
+and duration on the simulated clock, and its parameters. The progress line
+is one row of the terminal's width whatever it holds: what does not fit of
+the parameters and of the chart's wait is cut with "…" (``-v`` shows the
+wait whole on a line of its own). The summary is laid out to the width too,
+with each number whole. Without a terminal (CI), :class:`LogUI` writes a
+plain line per run instead, at most one every few seconds.
 
 A run costs the display next to nothing: closing one bumps a counter and
 keeps its plan line in a batch. The bar reads the counters when rich
@@ -13,31 +18,35 @@ last drawing shows the true totals.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
-from rich.console import Console
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     RenderableType,
     Task,
     TaskID,
-    TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
 from ..engine import PolicyRunner, Summary
 from ..errors import shorten
 from ..metrics import SummaryView
+from .digest import export, format_parameters, lines, markdown, relative, title
+from .numbers import Scale
 
 #: Not-OK runs listed under the summary; the rest are in the results files.
 SHOW_NOT_OK = 5
@@ -49,20 +58,33 @@ REFRESHES_PER_SECOND = 4
 PLAN_BATCH = 256
 
 
-def format_parameters(parameters: dict[str, Any]) -> str:
-    return shorten(" ".join(f"{name}={value}" for name, value in parameters.items()), SHOWN_STDERR)
-
-
 class ConsoleUI:
-    """What a run that is not quiet shows; a quiet run has none (-q)."""
+    """What a run that is not quiet shows on a terminal; a quiet run has :class:`QuietUI` (-q).
 
-    def __init__(self, console: Console, *, plan: TextIO | None = None) -> None:
+    *out* gets the summary (default: *console*); *verbose* adds the chart's
+    whole wait on a line under the progress line; *markdown_file* gets the
+    summary as Markdown (``--export-markdown``).
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        *,
+        plan: TextIO | None = None,
+        out: Console | None = None,
+        verbose: bool = False,
+        markdown_file: Path | None = None,
+    ) -> None:
         self.console = console
+        self.out = out if out is not None else console
         self.plan = plan
+        self.verbose = verbose
+        self.markdown_file = markdown_file
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         #: What the bar shows, kept as plain values: the bar copies them when it redraws.
         self.closed = 0
+        self.total: int | None = None
         self._description = "runs"
         self._parameters: dict[str, Any] | None = None
         self._plan_lines: list[str] = []
@@ -75,16 +97,9 @@ class ConsoleUI:
         self._summary: SummaryView | None = None
 
     def session_started(self, total: int | None) -> None:
+        self.total = total
         self._progress = CountingProgress(
             self,
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[parameters]}", style="dim"),
-            WaitingColumn(self),
             console=self.console,
             transient=True,
             refresh_per_second=REFRESHES_PER_SECOND,
@@ -152,61 +167,144 @@ class ConsoleUI:
             self._progress.stop()  # its last drawing shows the final counts
             self._progress = None
         self._write_plan(flush=True)
-        table = Table(
-            title=f"{summary.runs} runs, {summary.ok} OK, {summary.failed} not OK ({status})",
-            title_justify="left",
-        )
-        table.add_column("status")
-        table.add_column("runs", justify="right")
-        table.add_column("min", justify="right")
-        table.add_column("mean", justify="right")
-        table.add_column("max", justify="right")
-        for name, stats in sorted(summary.by_status.items()):
-            style = "green" if name.upper() == "OK" else "red"
-            table.add_row(
-                f"[{style}]{name}[/]",
-                str(stats.count),
-                _seconds(stats.low),
-                _seconds(stats.mean),
-                _seconds(stats.high),
-            )
+        out = self.out
         if summary.runs:
-            self.console.print(table)
+            out.print(status_table(summary, status))
         for record in self._not_ok:
             why = (
                 f": {shorten(record['last_stderr'], SHOWN_STDERR)}"
                 if record.get("last_stderr")
                 else ""
             )
-            self.console.print(
+            out.print(
                 f"  not OK: run {record['index']} ({record['status']}) "
                 f"{format_parameters(record['parameters'])}{why}",
                 markup=False,
             )
         if summary.failed > len(self._not_ok):
-            self.console.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
+            out.print(f"  ... and {summary.failed - len(self._not_ok)} more in runs.jsonl")
         for name, runner in self._policies.items():
             for key, value in runner.results.items():
-                self.console.print(f"{name}: {key} = {value!r}", markup=False)
+                out.print(f"{name}: {key} = {value!r}", markup=False)
         if self._summary is not None and self._summary.count:
-            self.console.print(metrics_table(self._summary, results))
-            for line in noise_lines(self._summary, results):
-                self.console.print(line, markup=False, style="yellow")
-        self.console.print(f"results: {results}")
+            self._print_metrics(self._summary, results)
+        if self.markdown_file is not None or os.environ.get("GITHUB_STEP_SUMMARY"):
+            export(
+                markdown(summary, self._summary, status, results, self._policies),
+                self.markdown_file,
+            )
+        self.console.print(f"results: {results}", markup=False, highlight=False)
+
+    def _print_metrics(self, summary: SummaryView, results: Path) -> None:
+        """The table per parameter set, its noise warnings and the relative summary."""
+        out = self.out
+        out.print(metrics_table(summary, results, out.width))
+        for line in noise_lines(summary, results):
+            out.print(line, markup=False, style="yellow")
+        found = relative(summary)
+        if found is not None:
+            first, second = found.sentences()
+            out.print(f"[bold]Summary[/] ({found.metric})\n  {first}\n    {second}")
+
+
+class LogUI(ConsoleUI):
+    """Progress for a log (CI, a pipe): a plain line per closed run, at most one every *interval*
+    seconds, with the run, its status, its duration and the counts so far.
+
+    Nothing redraws; the summary and the results directory come at the end as on a terminal. A
+    dry run's plan is its line per run, so it has no other.
+    """
+
+    def __init__(self, console: Console, *, interval: float = 5.0, **options: Any) -> None:
+        super().__init__(console, **options)
+        self.interval = interval
+        self._last_line: float | None = None
+        self._started = time.monotonic()
+
+    def session_started(self, total: int | None) -> None:
+        self.total = total
+        self._started = time.monotonic()
+
+    def run_closed(self, record: dict[str, Any]) -> None:
+        super().run_closed(record)
+        now = time.monotonic()
+        if self.plan is not None:
+            return  # a dry run's plan on stdout is its line per run
+        if self._last_line is not None and now - self._last_line < self.interval:
+            return
+        self._last_line = now
+        of = f"/{self.total}" if self.total is not None else ""
+        self.console.print(
+            f"[{self.closed}{of}] {self._description}: run {record['index']} "
+            f"{record.get('status') or ('OK' if record['ok'] else 'not OK')} in "
+            f"{_seconds(record['duration'])}, {format_parameters(record['parameters'])} "
+            f"({_clock(now - self._started)[1:].split('.')[0]} elapsed)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 class CountingProgress(Progress):
     """A rich progress display that brings its task up to date from the UI's counters before it
-    draws.
+    draws, and draws it as one :class:`ProgressLine` of the terminal's width.
     """
 
-    def __init__(self, ui: ConsoleUI, *columns: str | ProgressColumn, **options: Any) -> None:
+    def __init__(self, ui: ConsoleUI, **options: Any) -> None:
         self.ui = ui  # first: rich may draw while it sets itself up
-        super().__init__(*columns, **options)
+        super().__init__(**options)
 
     def get_renderables(self) -> Iterable[RenderableType]:
         self.ui.sync()
-        yield from super().get_renderables()
+        for task in self.tasks:
+            yield ProgressLine(self.ui, task)
+        if self.ui.verbose:
+            waiting = WaitingColumn(self.ui).render(None)
+            if waiting.plain:
+                yield waiting
+
+
+class ProgressLine:
+    """``name #1 ━━━━╺──── 16/18 0:00:03 ETA 0:00:01 size=65536 in Wait, waiting for …``: one row.
+
+    The counts and times are always whole; the bar takes what is left up to
+    a third of the row, and the parameters and the chart's wait the rest, cut
+    with "…".
+    """
+
+    def __init__(self, ui: ConsoleUI, task: Task) -> None:
+        self.ui, self.task = ui, task
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        task, width = self.task, options.max_width
+        counts = f"{int(task.completed)}/{int(task.total)}" if task.total else f"{task.completed:g}"
+        elapsed = TimeElapsedColumn().render(task)
+        remaining = TimeRemainingColumn().render(task)
+        fixed = [Text(counts), elapsed, Text("ETA"), remaining]
+        used = sum(part.cell_len for part in fixed) + len(fixed)
+        name = Text(str(task.description), style="bold")
+        name.truncate(max(8, width // 3), overflow="ellipsis")
+        used += name.cell_len
+        bar = max(5, min(40, (width - used) // 3))
+        rest = width - used - bar - 2
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=name.cell_len, no_wrap=True)
+        grid.add_column(width=bar, no_wrap=True)
+        for part in fixed:
+            grid.add_column(width=part.cell_len, no_wrap=True)
+        tail = Text(str(task.fields.get("parameters", "")), style="dim")
+        waiting = WaitingColumn(self.ui).render(task)
+        if waiting.plain:
+            tail.append(" ")
+            tail.append_text(waiting)
+        cells: list[RenderableType] = [name, ProgressBar(task.total, task.completed, width=bar)]
+        cells += fixed
+        if rest >= 2 and tail.plain:
+            tail.truncate(rest, overflow="ellipsis")
+            grid.add_column(width=rest, no_wrap=True, overflow="ellipsis")
+            cells.append(tail)
+        grid.add_row(*cells)
+        yield grid
 
 
 class WaitingColumn(ProgressColumn):
@@ -218,7 +316,7 @@ class WaitingColumn(ProgressColumn):
         super().__init__()
         self.ui = ui
 
-    def render(self, task: Task) -> Text:
+    def render(self, task: Task | None) -> Text:
         runner = self.ui.runner
         if runner is None or runner.final:
             return Text("")
@@ -231,41 +329,83 @@ class WaitingColumn(ProgressColumn):
             return Text("")
 
 
-def metrics_table(summary: SummaryView, results: Path) -> Table:
-    """One row per parameter set: mean ± σ and min … max of each metric, like hyperfine.
+def status_table(summary: Summary, status: str) -> Table:
+    """The runs per status with their durations, under the session's counts."""
+    table = Table(title=title(summary, status), title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("status", no_wrap=True)
+    for name in ("runs", "min", "mean", "max"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for name, stats in sorted(summary.by_status.items()):
+        style = "green" if name.upper() == "OK" else "red"
+        scale = Scale.of(stats.mean, "s")  # one unit and precision per row
+        table.add_row(
+            f"[{style}]{name}[/]",
+            str(stats.count),
+            scale.quantity(stats.low),
+            scale.quantity(stats.mean),
+            scale.quantity(stats.high),
+        )
+    return table
 
-    Past the first and last few sets, the middle ones are left to summary.csv.
+
+def metrics_table(summary: SummaryView, results: Path, width: int = 80) -> Table:
+    """One row per parameter set and metric: mean ± σ and min … max, like hyperfine, laid out to
+    *width*.
+
+    The widest layout that fits is used: ``mean ± σ`` and ``min … max`` side
+    by side, else ``min … max`` on a second line, else the parameters on a
+    row of their own above their metrics. Numbers are never cut. Past the
+    first and last few sets, the middle ones are left to summary.csv.
     """
-    shown = summary.varied or summary.parameter_names
-    table = Table(title="metrics per parameter set: mean ± σ, min … max", title_justify="left")
-    table.add_column("parameters", no_wrap=True)
-    table.add_column("runs", justify="right")
-    for spec in summary.metrics:
-        units = f" ({spec.units})" if spec.units else ""
-        table.add_column(f"{spec.name}{units}", justify="right")
-    groups = summary.head + summary.tail
-    skipped = summary.count - len(groups)
-    for position, group in enumerate(groups):
-        if skipped and position == len(summary.head):
+    for layout in ("wide", "stacked", "parameters apart"):
+        table = _metrics_table(summary, results, layout)
+        if drawn_width(table) <= width:
+            return table
+    return table
+
+
+def drawn_width(table: Table) -> int:
+    """The widest row *table* draws with all the room it wants: what a terminal must hold."""
+    drawn = io.StringIO()
+    Console(width=10_000, file=drawn, color_system=None).print(table)
+    return max((cell_len(row.rstrip()) for row in drawn.getvalue().splitlines()), default=0)
+
+
+def _metrics_table(summary: SummaryView, results: Path, layout: str) -> Table:
+    table = Table(
+        title="metrics per parameter set: mean ± σ, min … max",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+    apart = layout == "parameters apart"
+    if not apart:
+        table.add_column("parameters", no_wrap=True)
+        table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("mean ± σ" if layout == "wide" else "mean ± σ\nmin … max", justify="right")
+    if layout == "wide":
+        table.add_column("min … max", justify="right", no_wrap=True)
+    units = {spec.name: spec.units for spec in summary.metrics}
+    for line in lines(summary):
+        if isinstance(line, int):
             table.add_row(
-                f"… {skipped} more in {results / 'summary.csv'}",
-                "",
-                *([""] * len(summary.metrics)),
+                *([""] * (0 if apart else 2)),
+                f"… {line} more in {results / 'summary.csv'}",
                 style="dim",
             )
-        cells = [
-            format_parameters({name: group.parameters.get(name) for name in shown}),
-            str(group.runs),
-        ]
-        for spec in summary.metrics:
-            acc = group.accumulators[spec.name]
-            show = _seconds if spec.units == "s" else _number
-            if not acc.count:
-                cells.append("-")
-                continue
-            spread = f" ± {show(acc.stddev)}" if acc.stddev is not None else ""
-            cells.append(f"{show(acc.mean)}{spread}\n{show(acc.low)} … {show(acc.high)}")
-        table.add_row(*cells)
+            continue
+        if apart:
+            table.add_row(f"[bold]{line.parameters}[/] ({line.runs} runs)", end_section=False)
+        for position, (name, cell) in enumerate(line.cells.items()):
+            label = f"{name} ({units[name]})" if units[name] and cell.mean == "-" else name
+            lead = [] if apart else [line.parameters, str(line.runs)] if not position else ["", ""]
+            if layout == "wide":
+                table.add_row(*lead, label, cell.mean, cell.range)
+            else:
+                table.add_row(
+                    *lead, label, f"{cell.mean}\n{cell.range}" if cell.range else cell.mean
+                )
+        table.rows[-1].end_section = True
     return table
 
 
