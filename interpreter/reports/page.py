@@ -25,7 +25,7 @@ from .data import Results
 from .plots import Plot, plots
 
 #: Rows of the summary and run tables at most; the rest are in summary.csv and runs.csv.
-MAX_ROWS = 1000
+MAX_ROWS = 500
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 80em; \

@@ -51,6 +51,8 @@ MAX_SETS = 100
 RASTER_POINTS = 2000
 #: More runs than this in one set are drawn as a box rather than a strip of points.
 STRIP_RUNS = 30
+#: More points than this on one line are drawn as a line in a band rather than as error bars.
+BAND_POINTS = 20
 FAILED: dict[str, Any] = {
     "marker": "x",
     "color": "#d62728",
@@ -199,10 +201,37 @@ def _svg(figure: Figure) -> str:
 
 
 def _minified(svg: str) -> str:
-    """The same drawing in about half the bytes: no indentation, coordinates to 1/100 pixel."""
+    """The same drawing in about half the bytes: no indentation, coordinates to 1/100 pixel,
+    each style used again and again named once as a class."""
     svg = re.sub(r"\n[ \t]+", "\n", svg)
     svg = _FONT.sub("font-family: sans-serif", svg)
-    return _COORDINATES.sub(_rounded, svg)
+    return _classed(_COORDINATES.sub(_rounded, svg))
+
+
+_STYLED = re.compile(r'<[^<>]* style="([^"]*)"[^<>]*>')
+
+
+def _classed(svg: str) -> str:
+    """*svg* with every style that four or more elements share moved into one ``<style>``."""
+    counts: dict[str, int] = {}
+    for match in _STYLED.finditer(svg):
+        if ' class="' not in match.group(0):
+            counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    names = {style: f"s{i}" for i, style in enumerate(s for s, n in counts.items() if n >= 4)}
+    if not names:
+        return svg
+
+    def swap(match: re.Match[str]) -> str:
+        tag, style = match.group(0), match.group(1)
+        if style not in names or ' class="' in tag:
+            return tag
+        return tag.replace(f' style="{style}"', f' class="{names[style]}"', 1)
+
+    rules = "".join(f".{name}{{{style}}}" for style, name in names.items())
+    svg = _STYLED.sub(swap, svg)
+    head = re.search(r"<svg[^>]*>", svg)
+    assert head is not None
+    return f"{svg[: head.end()]}\n<style>{rules}</style>{svg[head.end() :]}"
 
 
 def _rounded(match: re.Match[str]) -> str:
@@ -355,16 +384,25 @@ def _line(ax: Axes, points: list[tuple[float, Cell]], color: str, label: str | N
         return False
     xs = [p for p, _ in points]
     ys = [sum(c.means) / len(c.means) for _, c in points]
+    # Rounding can put a mean a hair outside its range; a bar is never negative.
     low = [
-        y - min(c.means) if len(c.means) > 1 else c.stddev
+        max(0.0, y - min(c.means)) if len(c.means) > 1 else c.stddev
         for y, (_, c) in zip(ys, points, strict=True)
     ]
     high = [
-        max(c.means) - y if len(c.means) > 1 else c.stddev
+        max(0.0, max(c.means) - y) if len(c.means) > 1 else c.stddev
         for y, (_, c) in zip(ys, points, strict=True)
     ]
-    bars = [low, high] if any(low) or any(high) else None  # no caps to draw around nothing
-    ax.errorbar(xs, ys, yerr=bars, marker="o", markersize=4, capsize=2, color=color, label=label)
+    if len(points) > BAND_POINTS:  # a line and a band: two paths, however many points
+        ax.plot(xs, ys, color=color, label=label, linewidth=1)
+        below = [y - d for y, d in zip(ys, low, strict=True)]
+        above = [y + d for y, d in zip(ys, high, strict=True)]
+        ax.fill_between(xs, below, above, color=color, alpha=0.2, linewidth=0)
+    else:
+        bars = [low, high] if any(low) or any(high) else None  # no caps around nothing
+        ax.errorbar(
+            xs, ys, yerr=bars, marker="o", markersize=4, capsize=2, color=color, label=label
+        )
     failed = [(x, y) for x, y, (_, c) in zip(xs, ys, points, strict=True) if c.failed]
     if failed:
         ax.scatter([f[0] for f in failed], [f[1] for f in failed], label="failed runs", **FAILED)
