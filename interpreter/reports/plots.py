@@ -262,7 +262,8 @@ def scale_axis(axes: Axes, values: Sequence[Any], axis: str = "x") -> None:
     log = numbers[0] > 0 and (_geometric(numbers) or numbers[-1] / numbers[0] >= LOG_RATIO)
     if log:
         ratio = numbers[1] / numbers[0] if len(numbers) > 1 else 10
-        base = 2 if abs(math.log2(ratio) - round(math.log2(ratio))) < 0.05 else 10
+        power_of_two = ratio <= 16 and abs(math.log2(ratio) - round(math.log2(ratio))) < 0.05
+        base = 2 if power_of_two else 10
         (axes.set_xscale if axis == "x" else axes.set_yscale)("log", base=base)
     ticks = axes.xaxis if axis == "x" else axes.yaxis
     integers = all(n.is_integer() for n in numbers)
