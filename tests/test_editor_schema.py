@@ -87,6 +87,18 @@ def test_every_ref_resolves_inside_the_one_document(perfchart: Perfchart, kind: 
         assert resolver.lookup(ref).contents is not None, ref
 
 
+@pytest.mark.parametrize(("kind", "shipped"), [("config", "config"), ("statechart", "chart")])
+def test_printing_a_schema_leaves_the_loaders_schemas_as_shipped(
+    perfchart: Perfchart, kind: str, shipped: str
+) -> None:
+    """The loader caches each shipped schema; the editor's copy is built beside it, not in it."""
+    from interpreter.config import load_schema
+
+    schema(perfchart, kind)
+    path = ROOT / "interpreter" / "schemas" / f"{shipped}.schema.json"
+    assert load_schema(shipped) == json.loads(path.read_text())
+
+
 def test_the_offline_validator_finds_a_typo_in_every_embedded_block(perfchart: Perfchart) -> None:
     validator = offline_validator(schema(perfchart, "config"))
     config = yaml.safe_load((ROOT / "examples" / "multi_step.yml").read_text())

@@ -99,7 +99,7 @@ def config_schema() -> dict[str, Any]:
     from ..charts import bundled
     from ..config import load_schema
 
-    schema = load_schema("config")
+    schema = copy.deepcopy(load_schema("config"))  # the loader's cached copy stays as shipped
     schema["$id"] = f"{ID}config.json"
     defs = schema["$defs"]
     policies = [
@@ -127,7 +127,7 @@ def statechart_schema() -> dict[str, Any]:
     """chart.schema.json (sismic's format) with the ``perfchart:`` header's schema in place."""
     from ..config import load_schema
 
-    schema = load_schema("chart")
+    schema = copy.deepcopy(load_schema("chart"))
     schema["$id"] = f"{ID}statechart.json"
     schema["properties"]["perfchart"] = _embedded(
         schema.setdefault("$defs", {}), load_schema("chart-header"), "header"
