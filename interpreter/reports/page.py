@@ -176,7 +176,7 @@ def _diagrams_section(results: Results) -> str:
         overlay(drawings, results.reader, by_index=True)
         figures = [
             f'<figure class="diagram" aria-label="{_e(f"policy diagram: {d.label}")}">'
-            f"<figcaption>{_e(d.label)}: hover a state or arrow for its code and counts"
+            f"<figcaption>{_e(d.label)}: hover a state or arrow for its code"
             f"</figcaption>{_in_html(render(to_dot(d.diagram, d.visits), 'svg'))}"
             "</figure>"
             for d in drawings
@@ -191,7 +191,12 @@ def _in_html(svg: bytes) -> str:
     itself, so the page names no URL at all."""
     from ..diagrams import inline_svg
 
-    return re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", inline_svg(svg.decode("utf-8")))
+    text = inline_svg(svg.decode("utf-8"))
+    root = re.search(r"<svg\b[^>]*>", text)
+    if root is None:
+        return text
+    tag = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", root.group(0))
+    return text[: root.start()] + tag + text[root.end() :]
 
 
 def _plots_section(figures: list[Plot]) -> str:
