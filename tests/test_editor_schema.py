@@ -136,19 +136,24 @@ def language_server() -> list[str]:
     found = shutil.which("yaml-language-server")
     if found:
         return [found, "--stdio"]
+    if shutil.which("node") is None:
+        pytest.skip("node is missing: cannot run yaml-language-server")
     installed = CACHE / "node_modules" / ".bin" / "yaml-language-server"
     if not installed.exists():
         npm = shutil.which("npm")
         if npm is None:
             pytest.skip("npm is missing: cannot install yaml-language-server to run it")
-        CACHE.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CACHE)]
-            + ["yaml-language-server"],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        try:
+            CACHE.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CACHE)]
+                + ["yaml-language-server"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            pytest.skip(f"npm could not install yaml-language-server: {exc}")
         if done.returncode != 0 or not installed.exists():
             pytest.skip(f"npm could not install yaml-language-server: {done.stderr[-300:]}")
     return [str(installed), "--stdio"]
