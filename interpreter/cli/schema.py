@@ -38,17 +38,45 @@ def print_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _embedded(schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] = ()) -> Any:
-    """*schema* as a resource of its own (so its ``#`` references stay its own), also allowing keys
-    *allow*.
+def _embedded(
+    defs: dict[str, Any], schema: Mapping[str, Any] | bool, name: str, allow: Iterable[str] = ()
+) -> Any:
+    """A ``$ref`` to *schema*, hoisted into the root's *defs* as ``name`` (with its own ``$defs``
+    as ``name.KEY``), also allowing keys *allow*.
+
+    Editors' language servers resolve ``$ref`` within one document only, so no
+    schema keeps an ``$id`` or ``$defs`` of its own; its ``#`` references are
+    rewritten to where its parts now live.
     """
     if isinstance(schema, bool):
         return schema
     out = copy.deepcopy(dict(schema))
-    out.pop("$schema", None)
-    out["$id"] = f"{ID}{name}.json"
+    for key in ("$schema", "$id"):
+        out.pop(key, None)
+    own = out.pop("$defs", {})
     if allow:
         out["properties"] = {**{key: True for key in allow}, **out.get("properties", {})}
+    for key, part in own.items():
+        defs[f"{name}.{key}"] = _rebased(part, name)
+    defs[name] = _rebased(out, name)
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _rebased(node: Any, name: str) -> Any:
+    """*node* with each reference into its own document pointed at ``$defs/name`` of the root."""
+    if isinstance(node, list):
+        return [_rebased(item, name) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _rebased(value, name) for key, value in node.items()}
+    ref = out.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        pointer = ref[1:]
+        if pointer.startswith("/$defs/"):
+            key, _, rest = pointer[len("/$defs/") :].partition("/")
+            out["$ref"] = f"#/$defs/{name}.{key}" + (f"/{rest}" if rest else "")
+        else:
+            out["$ref"] = f"#/$defs/{name}{pointer}"
     return out
 
 
@@ -71,11 +99,11 @@ def config_schema() -> dict[str, Any]:
     from ..charts import bundled
     from ..config import load_schema
 
-    schema = load_schema("config")
+    schema = copy.deepcopy(load_schema("config"))  # the loader's cached copy stays as shipped
     schema["$id"] = f"{ID}config.json"
     defs = schema["$defs"]
     policies = [
-        (chart.names(), _embedded(chart.config_schema, f"policy-{chart.name}", ("class",)))
+        (chart.names(), _embedded(defs, chart.config_schema, f"policy-{chart.name}", ("class",)))
         for chart in bundled()
         if chart.config_schema is not None
     ]
@@ -84,14 +112,13 @@ def config_schema() -> dict[str, Any]:
     defs["channel"] = {
         **defs["channel"],
         "allOf": _by_class(
-            (names, _embedded(cls.schema, f"channel-{names[-1]}", ("class",)))
+            (names, _embedded(defs, cls.schema, f"channel-{names[-1]}", ("class",)))
             for cls, names in channels.items()
         ),
     }
-    defs["task"] = _embedded(load_schema("task"), "task")
     schema["properties"]["tasks"] = {
         **schema["properties"]["tasks"],
-        "items": {"$ref": "#/$defs/task"},
+        "items": _embedded(defs, load_schema("task"), "task"),
     }
     return schema
 
@@ -100,8 +127,9 @@ def statechart_schema() -> dict[str, Any]:
     """chart.schema.json (sismic's format) with the ``perfchart:`` header's schema in place."""
     from ..config import load_schema
 
-    schema = load_schema("chart")
+    schema = copy.deepcopy(load_schema("chart"))
     schema["$id"] = f"{ID}statechart.json"
-    schema["$defs"]["header"] = _embedded(load_schema("chart-header"), "chart-header")
-    schema["properties"]["perfchart"] = {"$ref": "#/$defs/header"}
+    schema["properties"]["perfchart"] = _embedded(
+        schema.setdefault("$defs", {}), load_schema("chart-header"), "header"
+    )
     return schema

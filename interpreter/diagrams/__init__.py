@@ -16,7 +16,7 @@ from .dot import to_dot
 from .drawings import Drawing, overlay, run_targets
 from .extract import extract
 from .graph import Diagram, State, Transition, Visits
-from .html import Section, to_html
+from .html import Section, inline_svg, to_html
 from .mermaid import to_mermaid
 from .overlay import visits_for
 from .plantuml import to_plantuml
@@ -43,6 +43,7 @@ __all__ = [
     "Visits",
     "extract",
     "find_renderer",
+    "inline_svg",
     "overlay",
     "render",
     "run_targets",

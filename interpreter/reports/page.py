@@ -1,10 +1,12 @@
 """``perfchart report``: one self-contained HTML page about a finished session.
 
-The page holds the session's meta, the summary table, one plot per metric
-and varied parameter (SVG, inlined as data URIs and also written to
-``plots/`` for pasting elsewhere), each policy's diagram coloured by what
-the session visited, and every run. It loads nothing: no
-script, stylesheet, font or image from anywhere.
+The page holds the session's meta, the summary table, each metric's plots
+(SVG, inlined as data URIs and also written to ``plots/`` for pasting
+elsewhere), each policy's diagram coloured by what the session visited
+(SVG inline, at full width, so its tooltips work), and the runs. A big
+session's tables stop at :data:`MAX_ROWS` rows and link to the CSV file
+that has them all, so the page stays small. It loads nothing: no script,
+stylesheet, font or image from anywhere.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import PerfchartError
 from .data import Results
-from .plots import plots
+from .plots import Plot, plots
+
+#: Rows of the summary and run tables at most; the rest are in summary.csv and runs.csv.
+MAX_ROWS = 500
 
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2em auto; max-width: 80em; \
@@ -29,7 +36,9 @@ th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: right; white-
 th { background: #f4f4f4; } td.text, th.text { text-align: left; }
 tr.failed td { background: #fdecea; }
 .plots { display: flex; flex-wrap: wrap; gap: 1em; } .plots figure { margin: 0; } \
-.plots img { width: 32em; max-width: 100%; }
+.plots img { max-width: 100%; height: auto; }
+h3 { margin: 1.5em 0 0.5em; }
+figure.diagram { margin: 0; } .diagram svg { width: 100%; height: auto; }
 .scroll { overflow-x: auto; }
 """
 
@@ -91,7 +100,17 @@ def _meta_section(results: Results) -> str:
     return _table(["", ""], ([_e(k), _e(v)] for k, v in rows), text_columns=2)
 
 
-def _summary_section(summary: dict[str, Any]) -> str:
+def _more(shown: int, total: int, what: str, link: str) -> str:
+    """The note under a capped table, linking to the file with every row."""
+    if total <= shown:
+        return ""
+    return (
+        f'<p>The first {shown} of {total} {what}; <a href="{_e(link)}">{_e(os.path.basename(link))}'
+        "</a> has them all.</p>"
+    )
+
+
+def _summary_section(summary: dict[str, Any], link: str) -> str:
     parameters = summary["parameters"]
     columns = [
         (m["name"], stat, m.get("units")) for m in summary["metrics"] for stat in m["summarize"]
@@ -109,19 +128,23 @@ def _summary_section(summary: dict[str, Any]) -> str:
             _e(group["ok"]),
             *(_number(group["metrics"].get(name, {}).get(stat)) for name, stat, _ in columns),
         ]
-        for group in summary["groups"]
+        for group in summary["groups"][:MAX_ROWS]
     )
-    return _table(header, rows)
+    return _table(header, rows) + _more(MAX_ROWS, len(summary["groups"]), "parameter sets", link)
 
 
-def _runs_section(results: Results) -> str:
+def _runs_section(results: Results, link: str) -> str:
     summary = results.summary
     parameters = summary["parameters"]
     metrics = [m["name"] for m in summary["metrics"] if m["name"] != "duration"]
     header = ["run", "repetition", "status", *parameters, "duration (s)", *metrics, "exit codes"]
     rows: list[list[str]] = []
     classes: list[str] = []
+    total = 0
     for record in results.runs():
+        total += 1
+        if total > MAX_ROWS:
+            continue
         values = record.get("metrics") or {}
         rows.append(
             [
@@ -135,7 +158,7 @@ def _runs_section(results: Results) -> str:
             ]
         )
         classes.append("" if record.get("ok") else "failed")
-    return _table(header, rows, classes=classes)
+    return _table(header, rows, classes=classes) + _more(MAX_ROWS, total, "runs", link)
 
 
 def _image(svg: str, alt: str) -> str:
@@ -151,16 +174,43 @@ def _diagrams_section(results: Results) -> str:
     try:
         drawings = run_targets(results.reader)
         overlay(drawings, results.reader, by_index=True)
-        images = [
-            _image(
-                render(to_dot(d.diagram, d.visits), "svg").decode("utf-8"),
-                f"policy diagram: {d.label}",
-            )
+        figures = [
+            f'<figure class="diagram" aria-label="{_e(f"policy diagram: {d.label}")}">'
+            f"<figcaption>{_e(d.label)}: hover a state or arrow for its code"
+            f"</figcaption>{_in_html(render(to_dot(d.diagram, d.visits), 'svg'))}"
+            "</figure>"
             for d in drawings
         ]
     except PerfchartError as exc:
         return f"<p>No diagram: {_e(exc)}</p>"
-    return f'<div class="plots">{"".join(images)}</div>'
+    return "".join(figures)
+
+
+def _in_html(svg: bytes) -> str:
+    """Graphviz's SVG as HTML holds it: HTML gives ``svg`` and ``xlink:`` their namespaces
+    itself, so the page names no URL at all."""
+    from ..diagrams import inline_svg
+
+    text = inline_svg(svg.decode("utf-8"))
+    root = re.search(r"<svg\b[^>]*>", text)
+    if root is None:
+        return text
+    tag = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", root.group(0))
+    return text[: root.start()] + tag + text[root.end() :]
+
+
+def _plots_section(figures: list[Plot]) -> str:
+    """Each metric's plots under its name: effects, heat map, distribution, timeline."""
+    if not figures:
+        return "<p>No metric has a value to plot.</p>"
+    by_metric: dict[str, list[Plot]] = {}
+    for figure in figures:
+        by_metric.setdefault(figure.metric, []).append(figure)
+    return "".join(
+        f"<h3>{_e(metric)}</h3>"
+        f'<div class="plots">{"".join(_image(f.svg, f.title) for f in mine)}</div>'
+        for metric, mine in by_metric.items()
+    )
 
 
 def write_report(directory: Path, output: Path | None = None) -> tuple[Path, list[Path]]:
@@ -168,7 +218,8 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
     their paths."""
     results = Results.read(directory)
     output = output if output is not None else directory / "report.html"
-    figures = plots(*results.spreads())
+    specs, varied, groups = results.spreads()
+    figures = plots(specs, varied, groups, results.points(varied, [m.name for m in specs]))
     plot_dir = output.parent / "plots"
     written: list[Path] = []
     if figures:
@@ -177,8 +228,10 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
         path = plot_dir / figure.filename
         path.write_text(figure.svg, encoding="utf-8")
         written.append(path)
-    images = "".join(_image(f.svg, f"{f.metric} by {f.parameter}") for f in figures)
-    no_plots = "<p>No parameter took more than one value, so there is nothing to plot against.</p>"
+
+    def link(name: str) -> str:
+        return os.path.relpath(directory / name, output.parent).replace(os.sep, "/")
+
     title = _e(results.meta.get("title") or directory.name)
     page = (
         "<!DOCTYPE html>\n"
@@ -186,10 +239,11 @@ def write_report(directory: Path, output: Path | None = None) -> tuple[Path, lis
         f"<style>{STYLE}</style></head><body>"
         f"<h1>{title}</h1>"
         f"<h2>Session</h2>{_meta_section(results)}"
-        f"<h2>Summary per parameter set</h2>{_summary_section(results.summary)}"
-        f'<h2>Plots</h2><div class="plots">{images}</div>{"" if figures else no_plots}'
+        f"<h2>Plots</h2>{_plots_section(figures)}"
         f"<h2>Policies</h2>{_diagrams_section(results)}"
-        f"<h2>Runs</h2>{_runs_section(results)}"
+        f"<h2>Summary per parameter set</h2>"
+        f"{_summary_section(results.summary, link('summary.csv'))}"
+        f"<h2>Runs</h2>{_runs_section(results, link('runs.csv'))}"
         "</body></html>\n"
     )
     tmp = output.with_name(output.name + ".tmp")
