@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import load_schema, validate
-from ..core import EventBus, RunTaskCompletedEvent
-from ..errors import ConfigError
+from ..core import EventBus, RunTaskCompletedEvent, unimplemented
+from ..errors import ConfigError, ConfigErrors
 from .commands import Command, CommandTemplate, config_error
 
 if TYPE_CHECKING:
@@ -40,13 +40,41 @@ def task_specs(entries: Any) -> list[TaskSpec]:
     if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
         raise ConfigError(f"expected a list of tasks, got {entries!r}", key="tasks")
     schema = load_schema("task")
+    errors: list[ConfigError] = []
+    specs: list[TaskSpec] = []
     for index, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
-            raise config_error(
-                entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
-            )
-        validate(entry, schema, default_key=f"[{index}]")
-    return [_task_spec(entry) for entry in entries]
+        try:
+            specs.append(_checked(entries, index, entry, schema))
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors:
+        raise ConfigErrors(errors)
+    return specs
+
+
+def _checked(entries: Any, index: int, entry: Any, schema: Mapping[str, Any]) -> TaskSpec:
+    """One entry of ``tasks:``, checked."""
+    if not isinstance(entry, Mapping):
+        raise config_error(
+            entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
+        )
+    if "class" in entry:
+        raise config_error(entry, "class", _task_class_message(entry["class"]))
+    validate(entry, schema, default_key=f"[{index}]")
+    return _task_spec(entry)
+
+
+def _task_class_message(name: Any) -> str:
+    """Why a task's ``class:`` is refused: perfchart's tasks are commands, the original's were
+    classes.
+    """
+    original = unimplemented("task", name)
+    if original is not None:
+        return original.refusal()
+    return (
+        f"unknown task class {name!r}: a perfchart task is a command (cmdline:), and no task "
+        "class of the original driver is called so"
+    )
 
 
 def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:

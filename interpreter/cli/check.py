@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:  # imported when checking: `perfchart --help` must not load sismic
     from ..charts import Finding
@@ -70,7 +70,7 @@ def check(args: argparse.Namespace) -> int:
 
 def check_file(path: Path, define: list[str]) -> list[Finding]:
     """What checking one file finds: a chart's findings, or a configuration's and its charts'
-    warnings.
+    warnings; every error of a configuration, then the warnings found with them.
     """
     from ..charts import Finding, inspect_chart
     from ..config import load_yaml_file
@@ -84,6 +84,10 @@ def check_file(path: Path, define: list[str]) -> list[Finding]:
         return inspect_chart(path)[1]
     try:
         config = load_config(path, dict(parse_define(text) for text in define))
+    except ConfigErrors as exc:
+        return [Finding(error) for error in exc.errors] + [
+            Finding(warning, warning=True) for warning in exc.warnings
+        ]
     except ConfigError as exc:
         return [Finding(exc)]
     found = [Finding(ConfigError(warning), warning=True) for warning in config.warnings]

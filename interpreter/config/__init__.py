@@ -34,7 +34,14 @@ from .macros import (
     value_of,
 )
 from .matrix import ParameterMatrix, Remaining, StepValues
-from .schema import check_schema, describe, load_schema, validate, validator_class
+from .schema import (
+    check_schema,
+    describe,
+    load_schema,
+    validate,
+    validation_errors,
+    validator_class,
+)
 from .yamlsource import (
     Located,
     LocatedDict,
@@ -81,6 +88,7 @@ __all__ = [
     "render_entry",
     "render_string",
     "validate",
+    "validation_errors",
     "validator_class",
     "value_of",
 ]
