@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="a policy chart or a test configuration (YAML)",
     )
+    check.add_argument(
+        "-M",
+        "--meta",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a meta: value, which {{meta:NAME}} reads",
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     check.add_argument(
         "-D",
@@ -50,7 +59,7 @@ def check(args: argparse.Namespace) -> int:
     """Print every finding, one line each, and a count; the exit status says the worst."""
     findings: list[Finding] = []
     for path in args.files:
-        findings.extend(check_file(path, args.define))
+        findings.extend(check_file(path, args.define, args.meta))
     # A chart given by itself and used by a given configuration is reported once.
     findings = list({str(finding): finding for finding in findings}.values())
     for finding in findings:
@@ -68,7 +77,7 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
 
 
-def check_file(path: Path, define: list[str]) -> list[Finding]:
+def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[Finding]:
     """What checking one file finds: a chart's findings, or a configuration's and its charts'
     warnings; every error of a configuration, then the warnings found with them.
     """
@@ -83,7 +92,11 @@ def check_file(path: Path, define: list[str]) -> list[Finding]:
     if isinstance(data, dict) and "statechart" in data:
         return inspect_chart(path)[1]
     try:
-        config = load_config(path, dict(parse_define(text) for text in define))
+        config = load_config(
+            path,
+            dict(parse_define(text) for text in define),
+            dict(parse_define(text) for text in meta),
+        )
     except ConfigErrors as exc:
         return [Finding(error) for error in exc.errors] + [
             Finding(warning, warning=True) for warning in exc.warnings

@@ -14,6 +14,7 @@ from .evolution import Evolution
 from .expressions import SHOWN, evaluate
 from .expressions import check as check_expression
 from .formats import format_checker
+from .include import load_merged, merge
 from .macros import (
     FUNCTIONS as MACRO_FUNCTIONS,
 )
@@ -77,7 +78,9 @@ __all__ = [
     "format_checker",
     "has_fresh",
     "load_schema",
+    "load_merged",
     "load_yaml",
+    "merge",
     "load_yaml_file",
     "locate",
     "macro_names",

@@ -119,7 +119,7 @@ def locate(root: Any, path: Any) -> tuple[str | None, int | None, str | None]:
     node = root
     for step in path:
         if isinstance(node, Located):
-            file, line, key = node.file, node.line_of(step), node.key_path(step)
+            file, line, key = node.file_of(step), node.line_of(step), node.key_path(step)
         elif isinstance(step, int):
             key = f"{key or ''}[{step}]"
         else:

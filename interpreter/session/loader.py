@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,10 +28,9 @@ from ..config import (
     LocatedList,
     bad_macros,
     describe,
+    load_merged,
     load_schema,
-    load_yaml,
     macros_in,
-    read_text,
     render_entry,
     validate,
     validation_errors,
@@ -54,7 +53,7 @@ CONFIG_KEYS = (
     "meta",
     "metrics",
 )
-SECTIONS = ("config", "define", "policies", "channels", "tasks", "trackers")
+SECTIONS = ("config", "define", "meta", "policies", "channels", "tasks", "trackers")
 NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 
@@ -146,11 +145,20 @@ def scalar(text: str) -> Any:
     return value if isinstance(value, (bool, int, float, str)) else text
 
 
-def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig:
-    """Load, check and render a test configuration; any problem is one ConfigError."""
-    path = Path(path)
-    text = read_text(path)
-    raw = load_yaml(text, str(path))
+def load_config(
+    path: str | Path | Sequence[str | Path],
+    defines: Mapping[str, Any] = {},
+    meta: Mapping[str, Any] = {},
+) -> TestConfig:
+    """Load, check and render a test configuration; any problem is a ConfigError (ConfigErrors
+    when there are several).
+
+    *path* may be several files, merged as ``include:`` merges (``config.include``);
+    *meta* (``-M``) overrides the ``meta:`` values of the files.
+    """
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    raw, text = load_merged(paths)
+    path = paths[0]
     if not isinstance(raw, LocatedDict):
         raise ConfigError(
             "expected a mapping with config:, define:, policies:, channels: ... sections, got "
@@ -166,13 +174,15 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
     )
     problems.errors += bad_macros(raw) + _section_errors(raw)
     values = _definition_values(raw, defines)
-    values.update(_meta_values(raw, values))
+    values.update(_meta_values(raw, values, meta))
     problems.warnings += _section_warnings(raw)
     doc = _rendered(raw, values, problems)
-    invalid = validation_errors(doc, schema)
-    if invalid:  # what follows reads the sections as the schema says they are
-        problems.errors += invalid
-        problems.stop()
+    for error in validation_errors(doc, schema):
+        problems.errors.append(error)
+        # What follows reads sections as the schema says they are: one that is not is left out.
+        section = re.split(r"[.\[]", error.key or "")[0]
+        problems.invalid.add(section)
+        doc.pop(section, None)
     settings = doc.get("config") or LocatedDict(file=raw.file, line=raw.line, path="config")
     problems.warnings += _config_warnings(settings)
     config = _resolved(path, text, doc, settings, values, problems)
@@ -192,6 +202,8 @@ class _Problems:
     def __init__(self) -> None:
         self.errors: list[ConfigError] = []
         self.warnings: list[ConfigError] = []
+        #: The sections left out because the schema refused them.
+        self.invalid: set[str] = set()
 
     def attempt(self, check: Callable[..., T], *args: Any) -> T | None:
         """*check*'s result, or None with its errors kept."""
@@ -230,7 +242,7 @@ def _rendered(raw: LocatedDict, values: Mapping[str, Any], problems: _Problems) 
     section whose macros failed (its errors are kept).
     """
     doc = LocatedDict(file=raw.file, line=raw.line, path=raw.path)
-    doc.lines = dict(raw.lines)
+    doc.lines, doc.origins = dict(raw.lines), dict(raw.origins)
     for key, value in raw.items():
         if key in ("define", "channels", "tasks"):
             doc[key] = value
@@ -254,17 +266,19 @@ def _resolved(
     problems: _Problems,
 ) -> TestConfig:
     """The checked configuration of the valid *doc*, every block's problems kept in *problems*."""
-    policies = problems.each(_policy, doc["policies"], path.parent)
+    policies = problems.each(_policy, doc.get("policies") or ())
     parameters = problems.attempt(_parameters, settings) or []
     channels = problems.each(channel_spec, doc.get("channels") or ())
     tasks = doc.get("tasks") or LocatedList()
     specs = problems.attempt(task_specs, tasks) or []
-    metrics = problems.attempt(_metrics, settings)
+    metrics = None if "config" in problems.invalid else problems.attempt(_metrics, settings)
     trackers = problems.each(tracker_spec, doc.get("trackers") or (), metrics)
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
     # Without every policy, the parameters they set are not known: their macros would look unknown.
     blocks = (
-        [*(c.config for c in channels), *tasks] if len(policies) == len(doc["policies"]) else []
+        [*(c.config for c in channels), *tasks]
+        if policies and len(policies) == len(doc["policies"])
+        else []
     )
     for container, key, name in _unknown_macros(blocks, known):
         problems.errors.append(container.error(key, _unknown_message(name)))
@@ -280,7 +294,7 @@ def _resolved(
         seed=settings.get("seed"),
         parameters=parameters,
         definitions={name: value for name, value in values.items() if not name.startswith("meta:")},
-        meta=settings.get("meta") or {},
+        meta={name[5:]: v for name, v in values.items() if name.startswith("meta:")},
         policies=policies,
         channels=channels,
         tasks=specs,
@@ -318,13 +332,21 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
     return values
 
 
-def _meta_values(raw: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``meta:name`` for each value of ``config.meta``, its own macros rendered from *values*."""
+def _meta_values(
+    raw: Mapping[str, Any], values: Mapping[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``meta:name`` for each value of ``config.meta`` and the top-level ``meta:`` (which wins, as
+    the original read only it), its own macros rendered from *values*; *given* (``-M``) over all.
+    """
+    found: dict[str, Any] = {}
     settings = raw.get("config")
-    meta = settings.get("meta") if isinstance(settings, Mapping) else None
-    if not isinstance(meta, Mapping):
-        return {}
-    return {f"meta:{name}": render_entry(meta, name, value, values) for name, value in meta.items()}
+    for meta in (settings.get("meta") if isinstance(settings, Mapping) else None, raw.get("meta")):
+        if isinstance(meta, Mapping):
+            found.update(
+                {f"meta:{name}": render_entry(meta, name, v, values) for name, v in meta.items()}
+            )
+    found.update({f"meta:{name}": value for name, value in given.items()})
+    return found
 
 
 def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
@@ -337,6 +359,7 @@ def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> Lo
         path=getattr(settings, "path", "config"),
     )
     out.lines = dict(getattr(settings, "lines", {}))
+    out.origins = dict(getattr(settings, "origins", {}))
     for key, value in settings.items():
         out[key] = (
             render_entry(settings, key, value, values)
@@ -445,10 +468,13 @@ def _without(block: LocatedDict, *keys: str) -> LocatedDict:
         path=block.path,
     )
     out.lines = {k: v for k, v in block.lines.items() if k not in keys}
+    out.origins = {k: v for k, v in block.origins.items() if k not in keys}
     return out
 
 
-def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
+def _policy(index: int, block: LocatedDict) -> PolicySpec:
+    """The policy *block* names; a chart file is found beside the file the block is written in."""
+    base_dir = Path(block.file).parent if block.file else Path()
     if "class" in block and "statechart" in block:
         raise block.error(
             "statechart",
