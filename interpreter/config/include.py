@@ -15,23 +15,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .schema import describe
 from .yamlsource import Located, LocatedDict, LocatedList, load_yaml, read_text
 
 
-def load_merged(paths: Sequence[Path]) -> tuple[Any, str]:
-    """The merged document of *paths* (each with its includes) and the text of every file read,
-    in order (to hash).
+def load_merged(paths: Sequence[Path]) -> tuple[Any, str, list[ConfigError]]:
+    """The merged document of *paths* (each with its includes), the text of every file read, in
+    order (to hash), and the includes refused (each left out, so the rest is still checked).
     """
     texts: list[str] = []
+    errors: list[ConfigError] = []
     merged: Any = None
     for path in paths:
-        document = _load(path, (), texts)
+        document = _load(path, (), texts, errors)
         merged = document if merged is None else merge(merged, document)
-    return merged, "".join(texts)
+    return merged, "".join(texts), errors
 
 
-def _load(path: Path, including: tuple[Path, ...], texts: list[str]) -> Any:
+def _load(
+    path: Path, including: tuple[Path, ...], texts: list[str], errors: list[ConfigError]
+) -> Any:
     text = read_text(path)
     texts.append(text)
     raw = load_yaml(text, str(path))
@@ -44,20 +48,38 @@ def _load(path: Path, including: tuple[Path, ...], texts: list[str]) -> Any:
     merged.update((key, value) for key, value in raw.items() if key != "include")
     here = path.resolve()
     for container, key, name in entries:
-        shown = path.parent / Path(name).expanduser()
-        target = shown.resolve()
-        if target in (*including, here):
-            chain = " includes ".join(p.name for p in (*including, here, target))
-            raise container.error(key, f"include cycle: {chain}")
-        if not target.is_file():
-            raise container.error(key, f"no file {name!r} to include (looked for {target})")
-        document = _load(shown, (*including, here), texts)
-        if not isinstance(document, LocatedDict):
-            raise container.error(
-                key, f"{name} holds {describe(document)}, not a mapping of sections to include"
+        try:
+            merged = merge(
+                merged, _included(path, (*including, here), container, key, name, texts, errors)
             )
-        merged = merge(merged, document)
+        except ConfigError as exc:
+            errors.append(exc)
     return merged
+
+
+def _included(
+    path: Path,
+    including: tuple[Path, ...],
+    container: Located,
+    key: Any,
+    name: str,
+    texts: list[str],
+    errors: list[ConfigError],
+) -> LocatedDict:
+    """The document *path* includes as *name*; ConfigError at the entry if it cannot."""
+    shown = path.parent / Path(name).expanduser()
+    target = shown.resolve()
+    if target in including:
+        chain = " includes ".join(p.name for p in (*including, target))
+        raise container.error(key, f"include cycle: {chain}")
+    if not target.is_file():
+        raise container.error(key, f"no file {name!r} to include (looked for {target})")
+    document = _load(shown, including, texts, errors)
+    if not isinstance(document, LocatedDict):
+        raise container.error(
+            key, f"{name} holds {describe(document)}, not a mapping of sections to include"
+        )
+    return document
 
 
 def _include_entries(raw: LocatedDict, includes: Any) -> list[tuple[Located, Any, str]]:
