@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from interpreter.channels import channel_class
+from interpreter.channels import channel_class, task_specs
 from interpreter.charts import resolve
 from interpreter.core import ORIGINAL_CLASSES, OriginalClass, event_catalogue, markdown_table
 from interpreter.core.catalogue import check_class_names
@@ -19,6 +19,8 @@ from tests.conftest import Perfchart
 
 ROOT = Path(__file__).resolve().parent.parent
 REFUSED = "of the original driver that perfchart does not implement"
+#: Where a config names the original's classes of each kind that only a section of its own holds.
+SECTIONS = {"observer": "observers", "reporter": "reporters", "indicator": "config.indicators"}
 
 
 def _find(kind: str, name: str) -> object:
@@ -32,6 +34,10 @@ def _find(kind: str, name: str) -> object:
     if kind == "event":
         check_class_names([name])
         return event_catalogue()[name]
+    if kind == "task":
+        block = {"class": name, "at": "setup", "cmdline": "true", "delay": "1s"}
+        block = {k: v for k, v in block.items() if k != ("cmdline" if "Delay" in name else "delay")}
+        return task_specs([block])[0]
     raise AssertionError(kind)
 
 
@@ -55,7 +61,7 @@ def test_every_class_the_table_says_is_implemented_resolves(entry: OriginalClass
 
 @pytest.mark.parametrize(
     "entry",
-    [e for e in ORIGINAL_CLASSES if not e.implemented and e.kind in "policy channel tracker event"],
+    [e for e in ORIGINAL_CLASSES if not e.implemented and e.kind not in SECTIONS],
     ids=lambda e: e.name,
 )
 def test_every_class_perfchart_lacks_is_refused_by_name(entry: OriginalClass) -> None:
@@ -161,3 +167,27 @@ def test_check_names_every_problem_at_its_line_and_run_stops_at_the_first(
     assert done.stderr.strip().splitlines()[-1] == (
         f"perfchart: error: {lines[0].removeprefix('error: ')}"
     )
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in ORIGINAL_CLASSES if e.kind in SECTIONS], ids=lambda e: e.name
+)
+def test_every_observer_reporter_and_indicator_is_named_when_a_config_has_it(
+    tmp_path: Path, entry: OriginalClass
+) -> None:
+    section = SECTIONS[entry.kind]
+    block = f"  - class: {entry.name}\n"
+    if section.startswith("config."):
+        text = f"config:\n  indicators:\n  {block}" + MINIMAL
+    else:
+        text = MINIMAL + f"{section}:\n{block}"
+    path = _write(tmp_path, text)
+    if entry.kind == "observer":
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+        found = [str(caught.value)]
+    else:
+        found = load_config(path).warnings
+    assert len(found) == 1
+    assert f".class: {entry.name} is a" in found[0]
+    assert REFUSED in found[0]

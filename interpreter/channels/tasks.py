@@ -8,13 +8,15 @@ on a single event whatever the config holds.
 
 from __future__ import annotations
 
+import shlex
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config import load_schema, validate
-from ..core import EventBus, RunTaskCompletedEvent, unimplemented
+from ..config import LocatedDict, load_schema, validate
+from ..core import EventBus, RunTaskCompletedEvent, original_class, parse_duration, unimplemented
 from ..errors import ConfigError, ConfigErrors
 from .commands import Command, CommandTemplate, config_error
 
@@ -59,9 +61,49 @@ def _checked(entries: Any, index: int, entry: Any, schema: Mapping[str, Any]) ->
             entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
         )
     if "class" in entry:
-        raise config_error(entry, "class", _task_class_message(entry["class"]))
+        entry = _original_task(entry)
     validate(entry, schema, default_key=f"[{index}]")
     return _task_spec(entry)
+
+
+#: What ``tasks.delay.Delay`` runs: a sleep that needs nothing but the Python running perfchart.
+SLEEP = "import sys, time; time.sleep(float(sys.argv[1]))"
+
+
+def _original_task(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A task of the original's ``tasks.exec.Run`` or ``tasks.delay.Delay`` as the command entry
+    it amounts to; any other ``class:`` is refused by name.
+    """
+    original = original_class("task", entry["class"])
+    if original is None or not original.implemented:
+        raise config_error(entry, "class", _task_class_message(entry["class"]))
+    if original.name == "tasks.exec.Run":
+        return _copy(entry, {k: v for k, v in entry.items() if k != "class"})
+    extra = sorted(set(entry) - {"class", "at", "name", "delay"})
+    if extra:
+        raise config_error(
+            entry, extra[0], f"unknown key {extra[0]!r} (tasks.delay.Delay has at, name and delay)"
+        )
+    if "delay" not in entry:
+        raise config_error(entry, "class", "missing key 'delay': how long to pause, such as 1.5s")
+    try:
+        seconds = parse_duration(entry["delay"])
+    except (TypeError, ValueError) as exc:
+        raise config_error(
+            entry, "delay", f"{exc} (a duration such as 1.5s, written out)"
+        ) from None
+    command = " ".join(shlex.quote(word) for word in (sys.executable, "-c", SLEEP, f"{seconds:g}"))
+    kept = {k: v for k, v in entry.items() if k in ("at", "name")}
+    return _copy(entry, {**kept, "cmdline": command})
+
+
+def _copy(entry: Mapping[str, Any], values: dict[str, Any]) -> Mapping[str, Any]:
+    """*values* where *entry* was written, so errors and relative paths still point there."""
+    if not isinstance(entry, LocatedDict):
+        return values
+    out = LocatedDict(values, file=entry.file, line=entry.line, path=entry.path)
+    out.lines = {key: entry.line_of(key if key in entry else "class") or 0 for key in values}
+    return out
 
 
 def _task_class_message(name: Any) -> str:
