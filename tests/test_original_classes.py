@@ -35,9 +35,14 @@ def _find(kind: str, name: str) -> object:
         check_class_names([name])
         return event_catalogue()[name]
     if kind == "task":
-        block = {"class": name, "at": "setup", "cmdline": "true", "delay": "1s"}
-        block = {k: v for k, v in block.items() if k != ("cmdline" if "Delay" in name else "delay")}
-        return task_specs([block])[0]
+        keys = {
+            "Run": {"cmdline": "true"},
+            "Delay": {"delay": "1s"},
+            "Request": {"url": "http://h/"},
+        }
+        return task_specs([{"class": name, "at": "setup", **keys.get(name.rsplit(".", 1)[1], {})}])[
+            0
+        ]
     raise AssertionError(kind)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import pytest
 
@@ -14,14 +15,17 @@ from interpreter.core import EventBus, LogLineEvent, RunTaskCompletedEvent
 from interpreter.errors import ConfigError
 from tests import harness
 from tests.harness import py
+from tests.httpserver import serving
 
 DEFINITIONS = {"python": sys.executable}
 
 
-def _run(text: str, task: str = "setup") -> tuple[list[str], RunTaskCompletedEvent, float]:
+def _run(
+    text: str, task: str = "setup", definitions: dict[str, Any] = DEFINITIONS
+) -> tuple[list[str], RunTaskCompletedEvent, float]:
     """Run *task* of the ``tasks:`` list *text*; its output lines, completion and seconds."""
     bus = EventBus()
-    runner = TaskRunner(task_specs(load_yaml(text, "perf.yaml")), bus, DEFINITIONS)
+    runner = TaskRunner(task_specs(load_yaml(text, "perf.yaml")), bus, definitions)
     recorder = harness.Recorder(bus)
     started = time.monotonic()
     try:
@@ -60,6 +64,32 @@ def test_delay_pauses_the_tasks_after_it() -> None:
     assert elapsed >= 0.3
 
 
+def test_http_request_sends_the_request_rendered_as_the_channel_renders_it() -> None:
+    with serving() as server:
+        lines, done, _ = _run(
+            "- class: tasks.http.Request\n  at: setup\n"
+            f"  url: '{server.url}/apps/{{{{who}}}}'\n  verb: POST\n  repeat: 2\n"
+            "  headers: {X-Test: '{{who}}'}\n  body: '{\"n\": {{n|3}}}'\n",
+            definitions={"dcos_auth_token": "secret"},
+        )
+        seen = server.wait_seen(2)
+    assert done.exitcodes == [0]
+    assert lines == [f"POST {server.url}/apps/world: HTTP 200"] * 2
+    assert [(s.verb, s.target, s.body) for s in seen] == [("POST", "/apps/world", b'{"n": 3}')] * 2
+    assert seen[0].headers["X-Test"] == "world"
+    assert seen[0].headers["Authorization"] == "token=secret"
+    assert seen[0].headers["Content-Type"] == "application/json"
+
+
+def test_http_request_that_fails_fails_its_task() -> None:
+    with serving() as server:
+        lines, done, _ = _run(
+            f"- class: tasks.http.Request\n  at: setup\n  url: '{server.url}/status/503'\n"
+        )
+    assert done.exitcodes == [1]
+    assert lines == [f"GET {server.url}/status/503: HTTP 503"]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "key", "message"),
     [
@@ -81,6 +111,19 @@ def test_delay_pauses_the_tasks_after_it() -> None:
             4,
             "[0].shel",
             "unknown key 'shel' (did you mean shell?",
+        ),
+        ("- class: tasks.http.Request\n  at: setup\n", 1, "[0].class", "missing key 'url'"),
+        (
+            "- class: tasks.http.Request\n  at: setup\n  url: http://h/\n  concurrency: 2\n",
+            4,
+            "[0].concurrency",
+            "unknown key 'concurrency' (tasks.http.Request has at, name, url, verb",
+        ),
+        (
+            "- class: tasks.http.Request\n  at: setup\n  url: http://h/\n  verb: 5\n",
+            4,
+            "[0].verb",
+            "expected a string",
         ),
         (
             "- class: tasks.marathon.RemoveAllApps\n  at: setup\n",

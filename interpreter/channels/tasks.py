@@ -13,12 +13,13 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..config import LocatedDict, load_schema, validate
 from ..core import EventBus, RunTaskCompletedEvent, original_class, parse_duration, unimplemented
 from ..errors import ConfigError, ConfigErrors
 from .commands import Command, CommandTemplate, config_error
+from .httptask import HTTPRequestCommand
 
 if TYPE_CHECKING:
     from .process import ChildProcess
@@ -27,12 +28,20 @@ if TYPE_CHECKING:
 STANDARD_POINTS = ("setup", "pretest", "intertest", "posttest", "teardown")
 
 
+class Renders(Protocol):
+    """What a task runs: its entry, and the command it amounts to with a task's values."""
+
+    config: Mapping[str, Any]
+
+    def render(self, values: Mapping[str, Any]) -> Command: ...
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """One checked ``tasks:`` entry: the names it answers to and its command."""
 
     names: frozenset[str]
-    command: CommandTemplate
+    command: Renders
 
 
 def task_specs(entries: Any) -> list[TaskSpec]:
@@ -61,6 +70,9 @@ def _checked(entries: Any, index: int, entry: Any, schema: Mapping[str, Any]) ->
             entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
         )
     if "class" in entry:
+        original = original_class("task", entry["class"])
+        if original is not None and original.name == "tasks.http.Request":
+            return _task_spec(entry, HTTPRequestCommand(entry))
         entry = _original_task(entry)
     validate(entry, schema, default_key=f"[{index}]")
     return _task_spec(entry)
@@ -119,7 +131,7 @@ def _task_class_message(name: Any) -> str:
     )
 
 
-def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
+def _task_spec(entry: Mapping[str, Any], command: Renders | None = None) -> TaskSpec:
     names = set()
     for key in ("name", "at"):
         value = entry.get(key)
@@ -138,7 +150,7 @@ def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
             f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or "
             "a name:",
         )
-    return TaskSpec(frozenset(names), CommandTemplate(entry))
+    return TaskSpec(frozenset(names), command or CommandTemplate(entry))
 
 
 @dataclass(eq=False)

@@ -122,8 +122,7 @@ ORIGINAL_CLASSES: tuple[OriginalClass, ...] = (
         "indicator.NormalizedMinMetricIndicator",
         "indicator.NormalizedMaxMetricIndicator",
     ),
-    *_implemented("task", "tasks.exec.Run", "tasks.delay.Delay"),
-    *_refused("task", "a task entry with `cmdline: curl …`", "tasks.http.Request"),
+    *_implemented("task", "tasks.exec.Run", "tasks.delay.Delay", "tasks.http.Request"),
     *_refused(
         "task",
         "",
