@@ -192,3 +192,15 @@ def test_an_example_ported_as_the_docs_say_measures_every_run(
         values = {key: float(value) for key, value in row.items() if key.startswith("param")}
         assert row["status"] == "OK"
         assert float(row["metric:metric1"]) == expected(values), row
+
+
+@pytest.mark.parametrize("text", ["a: 1\nurl: {{base}}/apps\n", "a: 1\nurl: {{base}}\n"])
+def test_an_unquoted_macro_value_gets_a_hint_to_quote_it(
+    perfchart: Perfchart, tmp_path: Path, text: str
+) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text(text)
+    done = perfchart("check", str(path))
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {path}:2: ")
+    assert "a value that starts with {{ must be quoted" in done.stderr

@@ -159,8 +159,15 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
                 if isinstance(key, list)
                 else type(key).__name__
             )
+            # ``url: {{base}}/x`` is the usual way to get one: an unquoted {{ starts mappings.
+            hint = (
+                ": a value that starts with {{ must be quoted ('{{name}}…'), or YAML reads it as "
+                "a mapping"
+                if isinstance(key, Mapping)
+                else ""
+            )
             raise ConfigError(
-                f"a key must be a plain value such as a name or a number, not {kind}",
+                f"a key must be a plain value such as a name or a number, not {kind}{hint}",
                 file=loader.name,
                 line=key_node.start_mark.line + 1,
             ) from None
