@@ -158,9 +158,9 @@ def test_check_names_every_problem_at_its_line_and_run_stops_at_the_first(
     assert done.returncode == 2
     lines = done.stderr.splitlines()
     assert [line.split(": ", 3)[:3] for line in lines[:-1]] == [
-        ["error", f"{path}:8", "observers[0].class"],
         ["error", f"{path}:4", "policies[0].class"],
         ["error", f"{path}:6", "channels[0].class"],
+        ["error", f"{path}:8", "observers[0].class"],
         ["error", f"{path}:10", "trackers[0].class"],
         ["error", f"{path}:13", "trackers[1].events"],
         ["warning", f"{path}:15", "reporters[0].class"],
@@ -169,8 +169,9 @@ def test_check_names_every_problem_at_its_line_and_run_stops_at_the_first(
     assert lines[-1] == "1 file checked: 5 errors, 1 warning"
     done = perfchart("run", "--dry-run", str(path), cwd=tmp_path)
     assert done.returncode == 2
+    # run stops at the first it finds: the observer, checked before any block is resolved.
     assert done.stderr.strip().splitlines()[-1] == (
-        f"perfchart: error: {lines[0].removeprefix('error: ')}"
+        f"perfchart: error: {lines[2].removeprefix('error: ')}"
     )
 
 
@@ -196,3 +197,19 @@ def test_every_observer_reporter_and_indicator_is_named_when_a_config_has_it(
     assert len(found) == 1
     assert f".class: {entry.name} is a" in found[0]
     assert REFUSED in found[0]
+
+
+def test_every_missing_required_definition_is_named_with_the_other_errors(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "config:\n  definitions:\n    - {name: a, required: yes}\n    - {name: b, required: yes}\n"
+        + MINIMAL
+        + "observers:\n  - class: observer.JMXObserver\n",
+    )
+    with pytest.raises(ConfigErrors) as caught:
+        load_config(path)
+    assert [(e.line, e.key) for e in caught.value.errors] == [
+        (10, "observers[0].class"),
+        (3, "config.definitions[0]"),
+        (4, "config.definitions[1]"),
+    ]

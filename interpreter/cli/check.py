@@ -98,7 +98,7 @@ def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[
             dict(parse_define(text) for text in meta),
         )
     except ConfigErrors as exc:
-        return [Finding(error) for error in exc.errors] + [
+        return [Finding(error) for error in _in_line_order(exc.errors)] + [
             Finding(warning, warning=True) for warning in exc.warnings
         ]
     except ConfigError as exc:
@@ -110,3 +110,11 @@ def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[
             seen.add(spec.chart.path)
             found.extend(spec.chart.findings)
     return found
+
+
+def _in_line_order(errors: list[ConfigError]) -> list[ConfigError]:
+    """*errors* file by file (in the order the files come up), each file's by line."""
+    files: dict[str | None, int] = {}
+    for error in errors:
+        files.setdefault(error.file, len(files))
+    return sorted(errors, key=lambda error: (files[error.file], error.line or 0))

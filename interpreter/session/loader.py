@@ -174,7 +174,10 @@ def load_config(
         raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"}
     )
     problems.errors += bad_macros(raw) + _section_errors(raw)
-    values = _definition_values(raw, defines)
+    values = problems.attempt(_definition_values, raw, defines)
+    if values is None:  # nothing renders without them
+        problems.stop()
+    assert values is not None
     values.update(_meta_values(raw, values, meta))
     problems.warnings += _section_warnings(raw)
     doc = _rendered(raw, values, problems)
@@ -332,14 +335,18 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
             for name, value in defines.items()
         }
     )
-    for index, entry in enumerate(declared):
-        if entry.get("required") and entry["name"] not in values:
-            desc = f" ({entry['desc']})" if entry.get("desc") else ""
-            raise declared.error(
-                index,
-                f"required definition {entry['name']!r}{desc} has no value: give it with -D "
-                f"{entry['name']}=... or in define:",
-            )
+    missing = [
+        declared.error(
+            index,
+            f"required definition {entry['name']!r}"
+            + (f" ({entry['desc']})" if entry.get("desc") else "")
+            + f" has no value: give it with -D {entry['name']}=... or in define:",
+        )
+        for index, entry in enumerate(declared)
+        if entry.get("required") and entry["name"] not in values
+    ]
+    if missing:  # every one at once: each is one more -D to give
+        raise ConfigErrors(missing)
     return values
 
 
