@@ -47,5 +47,19 @@ class ConfigError(PerfchartError):
         return f"{where}{shorten(key, 200)}{shorten(self.message, MAX_MESSAGE)}"
 
 
+class ConfigErrors(ConfigError):
+    """Every problem one file has: shown as its first (``run`` stops there); ``perfchart check``
+    shows them all, and the warnings found before them.
+    """
+
+    def __init__(
+        self, errors: list[ConfigError], warnings: list[ConfigError] | None = None
+    ) -> None:
+        first = errors[0]
+        super().__init__(first.message, file=first.file, line=first.line, key=first.key)
+        self.errors = errors
+        self.warnings = warnings or []
+
+
 class UsageError(PerfchartError):
     """A command line that cannot be carried out."""

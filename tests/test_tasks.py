@@ -173,10 +173,10 @@ def test_concurrent_runs_complete_separately(bus, runners) -> None:
         ("- cmdline: echo", 1, "[0].at", "missing: when the task runs"),
         ("- at: setup", 1, "[0].cmdline", "missing: the command to run"),
         (
-            "- at: setup\n  cmdline: echo\n  stdin: x",
+            "- at: setup\n  cmdline: echo\n  stdn: x",
             3,
-            "[0].stdin",
-            "unknown key 'stdin' (expected one of: at, name, cmdline",
+            "[0].stdn",
+            "unknown key 'stdn' (did you mean stdin? expected one of: at, name, cmdline",
         ),
         ("- at: [setup]\n  cmdline: echo", 1, "[0].at", "expected a string, got a list"),
         ("- at: ' '\n  cmdline: echo", 1, "[0].at", "expected a task name"),

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..config import load_schema
-from ..core import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent
+from ..config import LocatedDict, load_schema
+from ..core import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, parse_duration
 from .base import Channel, ChannelContext, Simulation
 from .commands import Command, CommandTemplate, config_error, read_bool
 from .whatif import WhatIf
@@ -22,6 +22,19 @@ from .whatif import WhatIf
 if TYPE_CHECKING:
     from .process import ChildProcess
 
+
+def _at(block: Mapping[str, Any], values: dict[str, Any], key: str) -> Mapping[str, Any]:
+    """*values* as a block written where *block*'s *key* is, so its errors point there."""
+    if not isinstance(block, LocatedDict):
+        return values
+    out = LocatedDict(values, file=block.file, line=block.line, path=block.path)
+    out.lines = {name: block.line_of(name if name in block else key) or 0 for name in values}
+    return out
+
+
+#: Seconds between SIGTERM and SIGKILL by default: ``process.KILL_GRACE``, which this module must
+#: not import (loading a configuration never imports the process machinery).
+DEFAULT_GRACE = 2.0
 #: A restarted command that ran shorter than this (seconds) counts as crashing.
 QUICK_EXIT = 1.0
 #: First wait before restarting a crashing command; it doubles each crash, up to MAX_BACKOFF.
@@ -67,10 +80,13 @@ class CmdlineExitNonzeroEvent(CmdlineExitEvent):
 
 @dataclass(eq=False)
 class _Run:
-    """One wanted run: the rendered command and the trace it belongs to."""
+    """One wanted run: the rendered command, the trace it belongs to and the values it was
+    rendered with (``teardown`` reads them too).
+    """
 
     command: Command
     traceids: frozenset[int]
+    values: Mapping[str, Any] = field(default_factory=dict)
     quick_exits: int = 0
     relaunch: threading.Timer | None = None
 
@@ -108,6 +124,29 @@ class CmdlineChannel(Channel):
     @classmethod
     def check(cls, block: Mapping[str, Any]) -> None:
         cls._settings(block)
+        cls._stopping(block)
+
+    @staticmethod
+    def _stopping(
+        block: Mapping[str, Any],
+    ) -> tuple[CommandTemplate | None, float, dict[str, str]]:
+        """How a run is stopped and shown: the ``teardown`` command (a shell command, as in the
+        original), ``gracePeriod`` in seconds, and ``kind``'s stream names.
+        """
+        teardown = None
+        if "teardown" in block:
+            keys = ("cwd", "env", "timeout")
+            fields = {key: block[key] for key in keys if key in block}
+            teardown = CommandTemplate(
+                _at(block, {**fields, "cmdline": block["teardown"], "shell": True}, "teardown")
+            )
+        grace = DEFAULT_GRACE
+        if "gracePeriod" in block:
+            try:
+                grace = parse_duration(block["gracePeriod"])
+            except ValueError as exc:
+                raise config_error(block, "gracePeriod", str(exc)) from None
+        return teardown, grace, dict(block.get("kind") or {})
 
     @staticmethod
     def _settings(block: Mapping[str, Any]) -> tuple[CommandTemplate, bool, bool]:
@@ -126,6 +165,7 @@ class CmdlineChannel(Channel):
         super().__init__(block, context)
         self.bus = context.bus
         self.command, self.atstart, self.restart = self._settings(block)
+        self.teardown, self.grace, self.streams = self._stopping(block)
         self._lock = threading.Lock()
         self._closed = False
         #: The latest run asked for; it may still wait for the active process to end.
@@ -195,10 +235,30 @@ class CmdlineChannel(Channel):
             if self._current is not None:
                 self._current.cancel_relaunch()
             processes = list(self._processes)
-        stop_all(processes)
+        if any(not process.finished for process in processes):
+            self._tear_down(self._current)
+        stop_all(processes, self.grace)
+
+    def _tear_down(self, run: _Run | None) -> None:
+        """Run ``teardown`` to its end, if there is one, with the values of the *run* it stops: the
+        original ran it before it signalled the command, so that the command can stop its own way.
+        """
+        if self.teardown is None:
+            return
+        from .process import ChildProcess
+
+        values = {**self.context.definitions, **(run.values if run is not None else {})}
+        process = ChildProcess(
+            self.teardown.render(values),
+            self.bus,
+            source=f"{self.name}:teardown",
+            grace=self.grace,
+        )
+        process.start()
+        process.join()
 
     def _run(self, values: Mapping[str, Any], traceids: Iterable[int]) -> None:
-        run = _Run(self.command.render(values), frozenset(traceids))
+        run = _Run(self.command.render(values), frozenset(traceids), values)
         with self._lock:
             if self._closed:
                 return
@@ -206,6 +266,7 @@ class CmdlineChannel(Channel):
             if previous is not None:
                 previous.cancel_relaunch()
             if self._active is not None:
+                self._tear_down(previous)
                 self._active.kill()
                 return
             self._launch(run)
@@ -221,6 +282,8 @@ class CmdlineChannel(Channel):
             traceids=run.traceids,
             on_start=self._started,
             on_exit=lambda process: self._exited(run, process),
+            grace=self.grace,
+            streams=self.streams,
         )
         self._active = process
         # The runs before this one are over: what they left running goes too.

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -439,8 +439,11 @@ class ChildProcess:
         on_exit: Callable[[ChildProcess], object] | None = None,
         grace: float = KILL_GRACE,
         drain_grace: float = DRAIN_GRACE,
+        streams: Mapping[str, str] | None = None,
     ) -> None:
         self.command = command
+        #: The ``stream`` each output line is published with, by the stream it was read from.
+        self.streams = dict(streams or {})
         self.bus = bus
         self.source = source
         self.traceids = frozenset(traceids)
@@ -619,7 +622,10 @@ class ChildProcess:
             if not self._muted:
                 self.bus.publish(
                     LogLineEvent(
-                        line=line, stream=stream, source=self.source, traceids=self.traceids
+                        line=line,
+                        stream=self.streams.get(stream, stream),
+                        source=self.source,
+                        traceids=self.traceids,
                     )
                 )
 

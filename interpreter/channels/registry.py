@@ -13,15 +13,6 @@ import functools
 from ..core import CHANNELS, find_plugin, load_plugins
 from .base import Channel
 
-#: Channels of the original driver that perfchart does not implement, by folded name.
-ORIGINAL_ONLY = {
-    name.casefold(): name
-    for name in (
-        "channel.MarathonUpdateChannel",
-        "channel.MarathonDeployChannel",
-    )
-}
-
 
 @functools.cache
 def channel_classes() -> dict[str, type[Channel]]:
@@ -31,4 +22,4 @@ def channel_classes() -> dict[str, type[Channel]]:
 
 def channel_class(name: str) -> type[Channel]:
     """The channel class a config's ``class:`` names; ConfigError (without a location) if none."""
-    return find_plugin(channel_classes(), name, "channel", ORIGINAL_ONLY)
+    return find_plugin(channel_classes(), name, "channel")

@@ -8,15 +8,18 @@ on a single event whatever the config holds.
 
 from __future__ import annotations
 
+import shlex
+import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..config import load_schema, validate
-from ..core import EventBus, RunTaskCompletedEvent
-from ..errors import ConfigError
+from ..config import LocatedDict, load_schema, validate
+from ..core import EventBus, RunTaskCompletedEvent, original_class, parse_duration, unimplemented
+from ..errors import ConfigError, ConfigErrors
 from .commands import Command, CommandTemplate, config_error
+from .httptask import HTTPRequestCommand
 
 if TYPE_CHECKING:
     from .process import ChildProcess
@@ -25,12 +28,20 @@ if TYPE_CHECKING:
 STANDARD_POINTS = ("setup", "pretest", "intertest", "posttest", "teardown")
 
 
+class Renders(Protocol):
+    """What a task runs: its entry, and the command it amounts to with a task's values."""
+
+    config: Mapping[str, Any]
+
+    def render(self, values: Mapping[str, Any]) -> Command: ...
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """One checked ``tasks:`` entry: the names it answers to and its command."""
 
     names: frozenset[str]
-    command: CommandTemplate
+    command: Renders
 
 
 def task_specs(entries: Any) -> list[TaskSpec]:
@@ -40,16 +51,87 @@ def task_specs(entries: Any) -> list[TaskSpec]:
     if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
         raise ConfigError(f"expected a list of tasks, got {entries!r}", key="tasks")
     schema = load_schema("task")
+    errors: list[ConfigError] = []
+    specs: list[TaskSpec] = []
     for index, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
-            raise config_error(
-                entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
-            )
-        validate(entry, schema, default_key=f"[{index}]")
-    return [_task_spec(entry) for entry in entries]
+        try:
+            specs.append(_checked(entries, index, entry, schema))
+        except ConfigError as exc:
+            errors.append(exc)
+    if errors:
+        raise ConfigErrors(errors)
+    return specs
 
 
-def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
+def _checked(entries: Any, index: int, entry: Any, schema: Mapping[str, Any]) -> TaskSpec:
+    """One entry of ``tasks:``, checked."""
+    if not isinstance(entry, Mapping):
+        raise config_error(
+            entries, index, f"expected a task (a mapping with at: and cmdline:), got {entry!r}"
+        )
+    if "class" in entry:
+        original = original_class("task", entry["class"])
+        if original is not None and original.name == "tasks.http.Request":
+            return _task_spec(entry, HTTPRequestCommand(entry))
+        entry = _original_task(entry)
+    validate(entry, schema, default_key=f"[{index}]")
+    return _task_spec(entry)
+
+
+#: What ``tasks.delay.Delay`` runs: a sleep that needs nothing but the Python running perfchart.
+SLEEP = "import sys, time; time.sleep(float(sys.argv[1]))"
+
+
+def _original_task(entry: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A task of the original's ``tasks.exec.Run`` or ``tasks.delay.Delay`` as the command entry
+    it amounts to; any other ``class:`` is refused by name.
+    """
+    original = original_class("task", entry["class"])
+    if original is None or not original.implemented:
+        raise config_error(entry, "class", _task_class_message(entry["class"]))
+    if original.name == "tasks.exec.Run":
+        return _copy(entry, {k: v for k, v in entry.items() if k != "class"})
+    extra = sorted(set(entry) - {"class", "at", "name", "delay"})
+    if extra:
+        raise config_error(
+            entry, extra[0], f"unknown key {extra[0]!r} (tasks.delay.Delay has at, name and delay)"
+        )
+    if "delay" not in entry:
+        raise config_error(entry, "class", "missing key 'delay': how long to pause, such as 1.5s")
+    try:
+        seconds = parse_duration(entry["delay"])
+    except (TypeError, ValueError) as exc:
+        raise config_error(
+            entry, "delay", f"{exc} (a duration such as 1.5s, written out)"
+        ) from None
+    command = " ".join(shlex.quote(word) for word in (sys.executable, "-c", SLEEP, f"{seconds:g}"))
+    kept = {k: v for k, v in entry.items() if k in ("at", "name")}
+    return _copy(entry, {**kept, "cmdline": command})
+
+
+def _copy(entry: Mapping[str, Any], values: dict[str, Any]) -> Mapping[str, Any]:
+    """*values* where *entry* was written, so errors and relative paths still point there."""
+    if not isinstance(entry, LocatedDict):
+        return values
+    out = LocatedDict(values, file=entry.file, line=entry.line, path=entry.path)
+    out.lines = {key: entry.line_of(key if key in entry else "class") or 0 for key in values}
+    return out
+
+
+def _task_class_message(name: Any) -> str:
+    """Why a task's ``class:`` is refused: perfchart's tasks are commands, the original's were
+    classes.
+    """
+    original = unimplemented("task", name)
+    if original is not None:
+        return original.refusal()
+    return (
+        f"unknown task class {name!r}: a perfchart task is a command (cmdline:), and no task "
+        "class of the original driver is called so"
+    )
+
+
+def _task_spec(entry: Mapping[str, Any], command: Renders | None = None) -> TaskSpec:
     names = set()
     for key in ("name", "at"):
         value = entry.get(key)
@@ -68,7 +150,7 @@ def _task_spec(entry: Mapping[str, Any]) -> TaskSpec:
             f"missing: when the task runs ({', '.join(STANDARD_POINTS)} or a name of your own), or "
             "a name:",
         )
-    return TaskSpec(frozenset(names), CommandTemplate(entry))
+    return TaskSpec(frozenset(names), command or CommandTemplate(entry))
 
 
 @dataclass(eq=False)

@@ -20,6 +20,7 @@ from typing import Any
 from sismic.model import Statechart
 
 from ..config import check_schema, load_schema, load_yaml_file, validate, validator_class
+from ..core import unimplemented
 from ..errors import ConfigError
 from .checks import build
 from .lint import Finding, lint
@@ -137,6 +138,9 @@ def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
     for chart in charts:
         if any(wanted == known.casefold() for known in chart.names()):
             return chart
+    original = unimplemented("policy", name)
+    if original is not None:
+        raise ConfigError(original.refusal())
     known = ", ".join(chart.name for chart in charts) or "none bundled"
     raise ConfigError(
         f"unknown policy {name!r} (known policies: {known}; or give the path of a .yaml statechart)"

@@ -39,7 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a test configuration",
         description="Run every policy of a test configuration.",
     )
-    run.add_argument("config", type=Path, metavar="CONFIG", help="the test configuration (YAML)")
+    run.add_argument(
+        "config",
+        type=Path,
+        nargs="+",
+        metavar="CONFIG",
+        help="the test configuration (YAML); several are merged as include: merges them",
+    )
     run.add_argument(
         "-D",
         "--define",
@@ -47,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=VALUE",
         help="set or override a definition (repeatable)",
+    )
+    run.add_argument(
+        "-M",
+        "--meta",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set or override a meta: value, which {{meta:NAME}} reads (repeatable)",
     )
     where = run.add_mutually_exclusive_group()
     where.add_argument(
@@ -210,7 +224,7 @@ def _run(args: argparse.Namespace) -> int:
     log = logging.getLogger("perfchart")
 
     defines = dict(parse_define(text) for text in args.define)
-    config = load_config(args.config, defines)
+    config = load_config(args.config, defines, dict(parse_define(text) for text in args.meta))
     for warning in [
         *config.warnings,
         *{str(w.error): None for spec in config.policies for w in spec.chart.findings},
@@ -228,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     elif args.force:
         raise UsageError("--force only goes with --resume")
-    results = args.resume or args.results or default_results_dir(args.config)
+    results = args.resume or args.results or default_results_dir(args.config[0])
     ui = _ui(args, console)
     session = Session(
         config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:  # imported when checking: `perfchart --help` must not load sismic
     from ..charts import Finding
@@ -35,6 +36,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="a policy chart or a test configuration (YAML)",
     )
+    check.add_argument(
+        "-M",
+        "--meta",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a meta: value, which {{meta:NAME}} reads",
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     check.add_argument(
         "-D",
@@ -50,7 +59,7 @@ def check(args: argparse.Namespace) -> int:
     """Print every finding, one line each, and a count; the exit status says the worst."""
     findings: list[Finding] = []
     for path in args.files:
-        findings.extend(check_file(path, args.define))
+        findings.extend(check_file(path, args.define, args.meta))
     # A chart given by itself and used by a given configuration is reported once.
     findings = list({str(finding): finding for finding in findings}.values())
     for finding in findings:
@@ -68,9 +77,9 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
 
 
-def check_file(path: Path, define: list[str]) -> list[Finding]:
+def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[Finding]:
     """What checking one file finds: a chart's findings, or a configuration's and its charts'
-    warnings.
+    warnings; every error of a configuration, then the warnings found with them.
     """
     from ..charts import Finding, inspect_chart
     from ..config import load_yaml_file
@@ -83,7 +92,15 @@ def check_file(path: Path, define: list[str]) -> list[Finding]:
     if isinstance(data, dict) and "statechart" in data:
         return inspect_chart(path)[1]
     try:
-        config = load_config(path, dict(parse_define(text) for text in define))
+        config = load_config(
+            path,
+            dict(parse_define(text) for text in define),
+            dict(parse_define(text) for text in meta),
+        )
+    except ConfigErrors as exc:
+        return [Finding(error) for error in _in_line_order(exc.errors)] + [
+            Finding(warning, warning=True) for warning in exc.warnings
+        ]
     except ConfigError as exc:
         return [Finding(exc)]
     found = [Finding(ConfigError(warning), warning=True) for warning in config.warnings]
@@ -93,3 +110,11 @@ def check_file(path: Path, define: list[str]) -> list[Finding]:
             seen.add(spec.chart.path)
             found.extend(spec.chart.findings)
     return found
+
+
+def _in_line_order(errors: list[ConfigError]) -> list[ConfigError]:
+    """*errors* file by file (in the order the files come up), each file's by line."""
+    files: dict[str | None, int] = {}
+    for error in errors:
+        files.setdefault(error.file, len(files))
+    return sorted(errors, key=lambda error: (files[error.file], error.line or 0))

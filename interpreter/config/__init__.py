@@ -14,6 +14,7 @@ from .evolution import Evolution
 from .expressions import SHOWN, evaluate
 from .expressions import check as check_expression
 from .formats import format_checker
+from .include import load_merged, merge
 from .macros import (
     FUNCTIONS as MACRO_FUNCTIONS,
 )
@@ -34,7 +35,14 @@ from .macros import (
     value_of,
 )
 from .matrix import ParameterMatrix, Remaining, StepValues
-from .schema import check_schema, describe, load_schema, validate, validator_class
+from .schema import (
+    check_schema,
+    describe,
+    load_schema,
+    validate,
+    validation_errors,
+    validator_class,
+)
 from .yamlsource import (
     Located,
     LocatedDict,
@@ -70,7 +78,9 @@ __all__ = [
     "format_checker",
     "has_fresh",
     "load_schema",
+    "load_merged",
     "load_yaml",
+    "merge",
     "load_yaml_file",
     "locate",
     "macro_names",
@@ -81,6 +91,7 @@ __all__ = [
     "render_entry",
     "render_string",
     "validate",
+    "validation_errors",
     "validator_class",
     "value_of",
 ]

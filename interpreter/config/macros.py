@@ -328,7 +328,7 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
         for key, item in value.items():
             out[key] = _render_entry(value, key, item, values)
         if isinstance(value, Located):
-            out.lines = dict(value.lines)
+            out.lines, out.origins = dict(value.lines), dict(value.origins)
         return out
     if isinstance(value, list):
         out_list = LocatedList(
@@ -339,7 +339,7 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
         for index, item in enumerate(value):
             out_list.append(_render_entry(value, index, item, values))
         if isinstance(value, Located):
-            out_list.lines = dict(value.lines)
+            out_list.lines, out_list.origins = dict(value.lines), dict(value.origins)
         return out_list
     return value
 

@@ -88,6 +88,27 @@ def validate(
     raise ConfigError(message, file=file or default_file, line=line, key=key or default_key)
 
 
+def validation_errors(instance: Any, schema: Mapping[str, Any] | bool) -> list[ConfigError]:
+    """The most relevant error of each block (each entry of a section, or the section) that fails
+    *schema*, so one check names every broken block at once.
+    """
+    if verdict(instance, schema) is True:
+        return []
+    from jsonschema.exceptions import best_match
+
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for error in validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance):
+        groups.setdefault(tuple(error.absolute_path)[:2], []).append(error)
+    found: list[ConfigError] = []
+    for group in groups.values():
+        error = best_match(group, key=_relevance())
+        if error is not None:
+            message, extra = explain(error)
+            file, line, key = locate(instance, [*error.absolute_path, *extra])
+            found.append(ConfigError(message, file=file, line=line, key=key))
+    return found
+
+
 def locate(root: Any, path: Any) -> tuple[str | None, int | None, str | None]:
     """File, line and dotted key of the deepest located entry along *path*."""
     file, line, key = (
@@ -98,7 +119,7 @@ def locate(root: Any, path: Any) -> tuple[str | None, int | None, str | None]:
     node = root
     for step in path:
         if isinstance(node, Located):
-            file, line, key = node.file, node.line_of(step), node.key_path(step)
+            file, line, key = node.file_of(step), node.line_of(step), node.key_path(step)
         elif isinstance(step, int):
             key = f"{key or ''}[{step}]"
         else:

@@ -8,6 +8,7 @@ each key or item, so an error found long after loading can still point at
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,13 @@ class Located:
     def _init_location(self, file: str | None, line: int | None, path: str) -> None:
         self.file, self.line, self.path = file, line, path
         self.lines: dict[Any, int] = {}
+        #: The file and key path of entries merged in from another file (``include:``).
+        self.origins: dict[Any, tuple[str | None, str]] = {}
 
     def key_path(self, key: Any) -> str:
         """The dotted path of an entry, for messages: ``policies[0].matrix.apps``."""
+        if key in self.origins:
+            return self.origins[key][1]
         if isinstance(key, int):
             return f"{self.path}[{key}]"
         return f"{self.path}.{key}" if self.path else str(key)
@@ -37,9 +42,19 @@ class Located:
     def line_of(self, key: Any) -> int | None:
         return self.lines.get(key, self.line)
 
+    def file_of(self, key: Any) -> str | None:
+        """The file the entry *key* was written in."""
+        return self.origins[key][0] if key in self.origins else self.file
+
+    def origin(self, key: Any) -> tuple[str | None, str]:
+        """The file and key path of the entry *key*, as written."""
+        return self.file_of(key), self.key_path(key)
+
     def error(self, key: Any, message: str) -> ConfigError:
         """A ConfigError pointing at the entry *key* of this container."""
-        return ConfigError(message, file=self.file, line=self.line_of(key), key=self.key_path(key))
+        return ConfigError(
+            message, file=self.file_of(key), line=self.line_of(key), key=self.key_path(key)
+        )
 
 
 class LocatedDict(dict, Located):
@@ -144,8 +159,15 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
                 if isinstance(key, list)
                 else type(key).__name__
             )
+            # ``url: {{base}}/x`` is the usual way to get one: an unquoted {{ starts mappings.
+            hint = (
+                ": a value that starts with {{ must be quoted ('{{name}}…'), or YAML reads it as "
+                "a mapping"
+                if isinstance(key, Mapping)
+                else ""
+            )
             raise ConfigError(
-                f"a key must be a plain value such as a name or a number, not {kind}",
+                f"a key must be a plain value such as a name or a number, not {kind}{hint}",
                 file=loader.name,
                 line=key_node.start_mark.line + 1,
             ) from None
@@ -210,7 +232,11 @@ def load_yaml(text: str, file: str | None = None) -> Any:
                 exc.context_mark,
                 f"invalid YAML: the quoted string that starts here is never closed{found}",
             )
-        raise ConfigError(message, file=file, line=mark.line + 1 if mark else None) from None
+        line = mark.line + 1 if mark else None
+        unquoted = _unquoted_macro(text, line)
+        if unquoted is not None:
+            line, message = unquoted
+        raise ConfigError(message, file=file, line=line) from None
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text, file) from None
     except yaml.YAMLError as exc:
@@ -221,6 +247,30 @@ def load_yaml(text: str, file: str | None = None) -> Any:
         loader.dispose()
     _assign_paths(data, "")
     return data
+
+
+#: A value that starts with a macro, unquoted: YAML reads ``{{`` as the start of a mapping.
+UNQUOTED_MACRO = re.compile(r"^\s*(?:-\s+)?(?:[^\s#'\"][^:#]*:\s+)?(\{\{[^\n]*?)\s*$")
+
+
+def _unquoted_macro(text: str, line: int | None) -> tuple[int, str] | None:
+    """The last line up to *line* whose value starts with ``{{`` unquoted, and what to do."""
+    found = None
+    for number, content in enumerate(text.splitlines()[: line or None], start=1):
+        match = UNQUOTED_MACRO.match(content)
+        if match:
+            found = number, match.group(1)
+    if found is None:
+        return None
+    number, value = found
+    return number, (
+        f"invalid YAML: a value that starts with {{{{ must be quoted ({_quoted(value)}): YAML "
+        "reads an unquoted {{ as the start of a mapping"
+    )
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str | None) -> ConfigError:

@@ -30,10 +30,16 @@ from .events import (
     catalogue,
     traces,
 )
+from .original import ORIGINAL_CLASSES, OriginalClass, markdown_table, original_class, unimplemented
 from .plugins import CHANNELS, TRACKERS, find_plugin, load_plugins
 from .timers import Clock, Timer, Timers
 
 __all__ = [
+    "ORIGINAL_CLASSES",
+    "OriginalClass",
+    "markdown_table",
+    "original_class",
+    "unimplemented",
     "CHANNELS",
     "CORE_EVENTS",
     "TRACKERS",

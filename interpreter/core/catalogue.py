@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from ..errors import ConfigError
 from .events import CORE_EVENTS, Event, catalogue
+from .original import unimplemented
 from .plugins import CHANNELS, load_plugins
 
 
@@ -33,6 +34,9 @@ def check_class_names(names: Iterable[str]) -> None:
     """
     known = event_catalogue()
     for name in sorted(set(names) - known.keys()):
+        original = unimplemented("event", name)
+        if original is not None:
+            raise ConfigError(original.refusal())
         close = difflib.get_close_matches(name, known.keys(), n=1)
         hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
         raise ConfigError(f"no event class is called {name!r} ({hint})")

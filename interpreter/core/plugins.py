@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import ConfigError, PerfchartError
+from .original import unimplemented
 
 # What entry_points() returns before Python 3.12; it selects by group as EntryPoints does.
 if TYPE_CHECKING:
@@ -69,27 +70,20 @@ def _registered() -> SelectableGroups:
     return entry_points()
 
 
-def find_plugin(
-    classes: Mapping[str, type[Plugin]],
-    name: str,
-    kind: str,
-    unimplemented: Mapping[str, str] | None = None,
-) -> type[Plugin]:
+def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str) -> type[Plugin]:
     """The class *name* resolves to; a ConfigError (without a location) naming the known ones if
     none.
 
-    *unimplemented* maps folded names of the original driver's classes that
-    perfchart does not implement to their spelling, for a message of their own.
+    A class of the original driver that perfchart does not implement is refused
+    by name, with what replaces it, never with a near name: it is not a typo.
     """
     cls = classes.get(name.casefold())
     if cls is not None:
         return cls
+    original = unimplemented(kind, name)
+    if original is not None:
+        raise ConfigError(original.refusal())
     known = ", ".join(sorted({n for c in classes.values() for n in _names(c)}))
-    if unimplemented and name.casefold() in unimplemented:
-        raise ConfigError(
-            f"{unimplemented[name.casefold()]} is a {kind} of the original driver that perfchart "
-            f"does not implement (known {kind}s: {known})"
-        )
     close = difflib.get_close_matches(name.casefold(), list(classes), n=1)
     hint = f"did you mean {_names(classes[close[0]])[0]}? " if close else ""
     raise ConfigError(f"unknown {kind} class {name!r} ({hint}known {kind}s: {known})")

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -28,15 +28,15 @@ from ..config import (
     LocatedList,
     bad_macros,
     describe,
+    load_merged,
     load_schema,
-    load_yaml,
     macros_in,
-    read_text,
     render_entry,
     validate,
+    validation_errors,
 )
-from ..core import parse_duration
-from ..errors import ConfigError, UsageError
+from ..core import parse_duration, unimplemented
+from ..errors import ConfigError, ConfigErrors, UsageError
 from ..metrics import (
     AGGREGATES,
     DURATION,
@@ -62,10 +62,7 @@ CONFIG_KEYS = (
     "meta",
     "metrics",
 )
-#: Keys and sections of the original format that perfchart reads past with a warning.
-UNSUPPORTED_CONFIG_KEYS = ("indicators",)
-SECTIONS = ("config", "define", "policies", "channels", "tasks", "trackers")
-UNSUPPORTED_SECTIONS = ("observers", "reporters")
+SECTIONS = ("config", "define", "meta", "policies", "channels", "tasks", "trackers")
 NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 
@@ -159,11 +156,20 @@ def scalar(text: str) -> Any:
     return value if isinstance(value, (bool, int, float, str)) else text
 
 
-def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig:
-    """Load, check and render a test configuration; any problem is one ConfigError."""
-    path = Path(path)
-    text = read_text(path)
-    raw = load_yaml(text, str(path))
+def load_config(
+    path: str | Path | Sequence[str | Path],
+    defines: Mapping[str, Any] = {},
+    meta: Mapping[str, Any] = {},
+) -> TestConfig:
+    """Load, check and render a test configuration; any problem is a ConfigError (ConfigErrors
+    when there are several).
+
+    *path* may be several files, merged as ``include:`` merges (``config.include``);
+    *meta* (``-M``) overrides the ``meta:`` values of the files.
+    """
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    raw, text, refused = load_merged(paths)
+    path = paths[0]
     if not isinstance(raw, LocatedDict):
         raise ConfigError(
             "expected a mapping with config:, define:, policies:, channels: ... sections, got "
@@ -172,67 +178,154 @@ def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig
             line=getattr(raw, "line", None) or 1,
         )
 
+    problems = _Problems()
+    problems.errors += refused
     schema = load_schema("config")
     validate(
         raw, {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/sources"}
     )
-    bad = bad_macros(raw)
-    if bad:
-        raise bad[0]
-    values = _definition_values(raw, defines)
-    values.update(_meta_values(raw, values))
-    notes = _section_warnings(raw)
+    problems.errors += bad_macros(raw) + _section_errors(raw)
+    values = problems.attempt(_definition_values, raw, defines)
+    if values is None:  # nothing renders without them
+        problems.stop()
+    assert values is not None
+    values.update(_meta_values(raw, values, meta))
+    problems.warnings += _section_warnings(raw)
+    doc = _rendered(raw, values, problems)
+    for error in validation_errors(doc, schema):
+        problems.errors.append(error)
+        # What follows reads sections as the schema says they are: one that is not is left out.
+        section = re.split(r"[.\[]", error.key or "")[0]
+        problems.invalid.add(section)
+        doc.pop(section, None)
+    settings = doc.get("config") or LocatedDict(file=raw.file, line=raw.line, path="config")
+    problems.warnings += _config_warnings(settings)
+    config = _resolved(path, text, doc, settings, values, problems)
+    problems.stop()
+    config.warnings = [str(note) for note in problems.sorted(problems.warnings)]
+    return config
 
+
+T = TypeVar("T")
+
+
+class _Problems:
+    """What loading one file found so far: every block is checked even after one fails, so that
+    ``perfchart check`` can name all of them.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[ConfigError] = []
+        self.warnings: list[ConfigError] = []
+        #: The blocks whose class or content was refused: nothing else reads their events.
+        self.failed: list[Any] = []
+        #: The sections left out because the schema refused them.
+        self.invalid: set[str] = set()
+
+    def attempt(self, check: Callable[..., T], *args: Any) -> T | None:
+        """*check*'s result, or None with its errors kept."""
+        try:
+            return check(*args)
+        except ConfigErrors as exc:
+            self.errors += exc.errors
+        except ConfigError as exc:
+            self.errors.append(exc)
+        return None
+
+    def each(self, check: Callable[..., T], blocks: Any, *args: Any) -> list[T]:
+        """*check* of each ``(index, block)`` of *blocks*, leaving out those that failed."""
+        found = []
+        for index, block in enumerate(blocks):
+            result = self.attempt(check, index, block, *args)
+            if result is None:
+                self.failed.append(block)
+            else:
+                found.append(result)
+        return found
+
+    @staticmethod
+    def sorted(found: list[ConfigError]) -> list[ConfigError]:
+        """*found* in the order of the file's lines, each problem once."""
+        return sorted(_once(found), key=lambda error: error.line or 0)
+
+    def stop(self) -> None:
+        """Raise every error found so far, if any, in the order they were found: the first is the
+        one ``run`` has always stopped at.
+        """
+        if self.errors:
+            raise ConfigErrors(_once(self.errors), self.sorted(self.warnings))
+
+
+def _once(found: list[ConfigError]) -> list[ConfigError]:
+    return list({str(error): error for error in found}.values())
+
+
+def _rendered(raw: LocatedDict, values: Mapping[str, Any], problems: _Problems) -> LocatedDict:
+    """*raw* with the macros of its sections rendered; channels and tasks stay raw, and so does a
+    section whose macros failed (its errors are kept).
+    """
     doc = LocatedDict(file=raw.file, line=raw.line, path=raw.path)
-    doc.lines = dict(raw.lines)
+    doc.lines, doc.origins = dict(raw.lines), dict(raw.origins)
     for key, value in raw.items():
         if key in ("define", "channels", "tasks"):
             doc[key] = value
         elif key == "config" and isinstance(value, Mapping):
-            doc[key] = _render_config(value, values)
+            rendered = problems.attempt(_render_config, value, values)
+            doc[key] = value if rendered is None else rendered
         elif key in SECTIONS:
-            doc[key] = render_entry(raw, key, value, values)
+            rendered = problems.attempt(render_entry, raw, key, value, values)
+            doc[key] = value if rendered is None else rendered
         else:
             doc[key] = value
-    validate(doc, schema)
+    return doc
 
-    settings = doc.get("config") or LocatedDict(file=raw.file, line=raw.line, path="config")
-    policies = [_policy(index, block, path.parent) for index, block in enumerate(doc["policies"])]
-    parameters = _parameters(settings)
-    channels = [channel_spec(index, block) for index, block in enumerate(doc.get("channels") or ())]
+
+def _resolved(
+    path: Path,
+    text: str,
+    doc: LocatedDict,
+    settings: LocatedDict,
+    values: dict[str, Any],
+    problems: _Problems,
+) -> TestConfig:
+    """The checked configuration of the valid *doc*, every block's problems kept in *problems*."""
+    policies = problems.each(_policy, doc.get("policies") or ())
+    parameters = problems.attempt(_parameters, settings) or []
+    channels = problems.each(channel_spec, doc.get("channels") or ())
     tasks = doc.get("tasks") or LocatedList()
-    specs = task_specs(tasks)
-    metrics = _metrics(settings)
-    trackers = [
-        tracker_spec(index, block, metrics) for index, block in enumerate(doc.get("trackers") or ())
-    ]
+    specs = problems.attempt(task_specs, tasks) or []
+    metrics = None if "config" in problems.invalid else problems.attempt(_metrics, settings)
+    trackers = problems.each(tracker_spec, doc.get("trackers") or (), metrics)
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
-    for container, key, name in _unknown_macros([*(c.config for c in channels), *tasks], known):
-        raise container.error(key, _unknown_message(name))
+    # Without every policy, the parameters they set are not known: their macros would look unknown.
+    blocks = (
+        [*(c.config for c in channels), *tasks]
+        if policies and len(policies) == len(doc["policies"])
+        else []
+    )
+    for container, key, name in _unknown_macros(blocks, known):
+        problems.errors.append(container.error(key, _unknown_message(name)))
     for channel in channels:
-        channel.cls.check_definitions(channel.config, values)
-    notes += [note for spec in policies for note in _policy_warnings(spec)]
-
+        problems.attempt(channel.cls.check_definitions, channel.config, values)
+    problems.warnings += [note for spec in policies for note in _policy_warnings(spec)]
+    for block in problems.failed:
+        problems.errors += _original_events(block)
     return TestConfig(
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         title=str(settings.get("title", path.stem)),
-        repeat=_repeat(settings),
-        stale_timeout=_stale_timeout(settings),
+        repeat=problems.attempt(_repeat, settings) or 1,
+        stale_timeout=problems.attempt(_stale_timeout, settings) or DEFAULT_STALE_TIMEOUT,
         seed=settings.get("seed"),
         warmup=settings.get("warmup", 0),
         parameters=parameters,
         definitions={name: value for name, value in values.items() if not name.startswith("meta:")},
-        meta=settings.get("meta") or {},
+        meta={name[5:]: v for name, v in values.items() if name.startswith("meta:")},
         policies=policies,
         channels=channels,
         tasks=specs,
-        metrics=list(metrics.values()),
+        metrics=list((metrics or {}).values()),
         trackers=trackers,
-        warnings=[
-            str(note)
-            for note in sorted(notes + _config_warnings(settings), key=lambda note: note.line or 0)
-        ],
     )
 
 
@@ -254,24 +347,36 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
             for name, value in defines.items()
         }
     )
-    for index, entry in enumerate(declared):
-        if entry.get("required") and entry["name"] not in values:
-            desc = f" ({entry['desc']})" if entry.get("desc") else ""
-            raise declared.error(
-                index,
-                f"required definition {entry['name']!r}{desc} has no value: give it with -D "
-                f"{entry['name']}=... or in define:",
-            )
+    missing = [
+        declared.error(
+            index,
+            f"required definition {entry['name']!r}"
+            + (f" ({entry['desc']})" if entry.get("desc") else "")
+            + f" has no value: give it with -D {entry['name']}=... or in define:",
+        )
+        for index, entry in enumerate(declared)
+        if entry.get("required") and entry["name"] not in values
+    ]
+    if missing:  # every one at once: each is one more -D to give
+        raise ConfigErrors(missing)
     return values
 
 
-def _meta_values(raw: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """``meta:name`` for each value of ``config.meta``, its own macros rendered from *values*."""
+def _meta_values(
+    raw: Mapping[str, Any], values: Mapping[str, Any], given: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``meta:name`` for each value of ``config.meta`` and the top-level ``meta:`` (which wins, as
+    the original read only it), its own macros rendered from *values*; *given* (``-M``) over all.
+    """
+    found: dict[str, Any] = {}
     settings = raw.get("config")
-    meta = settings.get("meta") if isinstance(settings, Mapping) else None
-    if not isinstance(meta, Mapping):
-        return {}
-    return {f"meta:{name}": render_entry(meta, name, value, values) for name, value in meta.items()}
+    for meta in (settings.get("meta") if isinstance(settings, Mapping) else None, raw.get("meta")):
+        if isinstance(meta, Mapping):
+            found.update(
+                {f"meta:{name}": render_entry(meta, name, v, values) for name, v in meta.items()}
+            )
+    found.update({f"meta:{name}": value for name, value in given.items()})
+    return found
 
 
 def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> LocatedDict:
@@ -284,6 +389,7 @@ def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> Lo
         path=getattr(settings, "path", "config"),
     )
     out.lines = dict(getattr(settings, "lines", {}))
+    out.origins = dict(getattr(settings, "origins", {}))
     for key, value in settings.items():
         out[key] = (
             render_entry(settings, key, value, values)
@@ -296,20 +402,59 @@ def _render_config(settings: Mapping[str, Any], values: Mapping[str, Any]) -> Lo
 def _section_warnings(raw: LocatedDict) -> list[ConfigError]:
     """Warnings share ConfigError's ``file:line: key: message`` form, so they read like errors.
 
-    Unknown sections are errors, reported by the schema with a did-you-mean hint.
+    A reporter only writes results down, which perfchart's own results files
+    do: it is ignored with a warning naming it. Unknown sections are errors,
+    reported by the schema with a did-you-mean hint.
     """
     return [
-        raw.error(key, f"the {key} section is not supported yet; ignored")
-        for key in raw
-        if key in UNSUPPORTED_SECTIONS
+        _refusal(entries, index, "reporter", "ignored")
+        for entries, index in _entries(raw.get("reporters"), raw, "reporters")
     ]
+
+
+def _section_errors(raw: LocatedDict) -> list[ConfigError]:
+    """Each observer: perfchart implements none of the original's, and one that fed a tracker
+    cannot be left out without losing its metric.
+    """
+    return [
+        _refusal(entries, index, "observer")
+        for entries, index in _entries(raw.get("observers"), raw, "observers")
+    ]
+
+
+def _entries(section: Any, parent: LocatedDict, key: str) -> list[tuple[Located, Any]]:
+    """The entries of a section of class blocks, with where each is; the section itself when it is
+    no list.
+    """
+    if isinstance(section, LocatedList):
+        return [(section, index) for index in range(len(section))]
+    return [] if section is None else [(parent, key)]
+
+
+def _refusal(entries: Located, index: Any, kind: str, then: str = "") -> ConfigError:
+    """The original's *kind* class at *entries*[*index*], refused by name (or warned, with
+    *then*).
+    """
+    entry = entries[index]  # type: ignore[index]
+    name = entry.get("class") if isinstance(entry, Mapping) else None
+    original = unimplemented(kind, name)
+    if original is not None:
+        message = original.refusal()
+    elif name is None:
+        article = "an" if kind[0] in "aeiou" else "a"
+        message = f"expected {article} {kind} block with a class:, got {describe(entry)}"
+    else:
+        message = f"unknown {kind} class {name!r}: the original driver had no {kind} so called"
+    message += f"; {then}" if then else ""
+    if isinstance(entry, LocatedDict) and "class" in entry:
+        return entry.error("class", message)
+    return entries.error(index, message)
 
 
 def _config_warnings(settings: LocatedDict) -> list[ConfigError]:
     return [
-        settings.error(key, f"{key} is not supported yet; ignored")
-        for key in settings
-        if key in UNSUPPORTED_CONFIG_KEYS
+        _refusal(entries, index, "indicator", "ignored")
+        for entries, index in _entries(settings.get("indicators"), settings, "indicators")
     ]
 
 
@@ -353,10 +498,13 @@ def _without(block: LocatedDict, *keys: str) -> LocatedDict:
         path=block.path,
     )
     out.lines = {k: v for k, v in block.lines.items() if k not in keys}
+    out.origins = {k: v for k, v in block.origins.items() if k not in keys}
     return out
 
 
-def _policy(index: int, block: LocatedDict, base_dir: Path) -> PolicySpec:
+def _policy(index: int, block: LocatedDict) -> PolicySpec:
+    """The policy *block* names; a chart file is found beside the file the block is written in."""
+    base_dir = Path(block.file).parent if block.file else Path()
     if "class" in block and "statechart" in block:
         raise block.error(
             "statechart",
@@ -437,8 +585,12 @@ def _aggregate(entry: LocatedDict) -> str:
     return str(how)
 
 
-def tracker_spec(index: int, block: LocatedDict, metrics: Mapping[str, MetricSpec]) -> TrackerSpec:
-    """The registered tracker *block* names, its block checked, every metric it writes declared."""
+def tracker_spec(
+    index: int, block: LocatedDict, metrics: Mapping[str, MetricSpec] | None
+) -> TrackerSpec:
+    """The registered tracker *block* names, its block checked, every metric it writes declared
+    (unless *metrics* is None: ``config.metrics`` itself was wrong).
+    """
     try:
         cls = tracker_class(block["class"])
     except ConfigError as exc:
@@ -446,12 +598,39 @@ def tracker_spec(index: int, block: LocatedDict, metrics: Mapping[str, MetricSpe
     validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
     cls.check(block)
     for container, key, name in cls.metric_keys(block):
-        if name not in metrics:
+        if metrics is not None and name not in metrics:
             declared = ", ".join(metrics) or "none"
             raise container.error(
                 key, f"metric {name!r} is not declared in config.metrics (declared: {declared})"
             )
     return TrackerSpec(index, cls, block)
+
+
+#: A word that names an event class.
+EVENT_NAME = re.compile(r"\b[A-Z][A-Za-z]*Event\b")
+
+
+def _original_events(block: Any) -> list[ConfigError]:
+    """Events of the original that perfchart lacks, named in a block nothing else checked (its
+    class was refused), so that one check names them too.
+    """
+    items = (
+        block.items()
+        if isinstance(block, Mapping)
+        else enumerate(block)
+        if isinstance(block, list)
+        else ()
+    )
+    found: list[ConfigError] = []
+    for key, value in items:
+        if isinstance(value, str):
+            for name in EVENT_NAME.findall(value):
+                original = unimplemented("event", name)
+                if original is not None and isinstance(block, Located):
+                    found.append(block.error(key, original.refusal()))
+        else:
+            found += _original_events(value)
+    return found
 
 
 def _policy_parameters(policies: list[PolicySpec]) -> set[str]:
