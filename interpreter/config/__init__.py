@@ -43,6 +43,7 @@ from .yamlsource import (
     load_yaml,
     load_yaml_file,
     locate,
+    parse_scalar,
     read_text,
 )
 
@@ -76,6 +77,7 @@ __all__ = [
     "macro_names",
     "macros_in",
     "parse_macro",
+    "parse_scalar",
     "read_text",
     "render",
     "render_entry",

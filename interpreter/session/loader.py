@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
 from ..config import (
@@ -31,6 +29,7 @@ from ..config import (
     load_schema,
     load_yaml,
     macros_in,
+    parse_scalar,
     read_text,
     render_entry,
     validate,
@@ -145,18 +144,7 @@ def parse_define(text: str) -> tuple[str, Any]:
         raise UsageError(
             f"-D {text!r}: expected NAME=VALUE, where NAME is letters, digits, '_', '.' or '-'"
         )
-    return name, scalar(value)
-
-
-def scalar(text: str) -> Any:
-    """A command-line string as YAML would read it; anything but a plain scalar stays text."""
-    if not text.strip():
-        return text
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return value if isinstance(value, (bool, int, float, str)) else text
+    return name, parse_scalar(value, f"-D {name}")
 
 
 def load_config(path: str | Path, defines: Mapping[str, Any] = {}) -> TestConfig:
@@ -250,7 +238,7 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
     values.update(raw.get("define") or {})
     values.update(
         {
-            name: scalar(value) if isinstance(value, str) else value
+            name: parse_scalar(value, f"-D {name}") if isinstance(value, str) else value
             for name, value in defines.items()
         }
     )
