@@ -79,6 +79,7 @@ class SessionReader:
         ):
             raise UsageError(f"{path}: not a perfchart summary")
         _check(document, SUMMARY, path)
+        _check_groups(document, path)
         return document
 
     def runs(self, *, missing_ok: bool = False, resuming: bool = False) -> Iterator[dict[str, Any]]:
@@ -154,6 +155,17 @@ def _check(value: Any, shape: Shape, where: object, why: str = "") -> None:
     found = problem(value, shape)
     if found is not None:
         raise UsageError(f"{where}: {found}{why}")
+
+
+def _check_groups(summary: dict[str, Any], path: Path) -> None:
+    """Each group of a summary holds every metric it names, as a session writes it."""
+    names = [metric["name"] for metric in summary["metrics"]]
+    for index, group in enumerate(summary["groups"]):
+        missing = [name for name in names if name not in group["metrics"]]
+        if missing:
+            raise UsageError(
+                f"{path}: groups[{index}].metrics: expected the metric {missing[0]!r} too"
+            )
 
 
 def _reason(exc: OSError) -> str:

@@ -190,7 +190,7 @@ META = Fields(
 #: summary.json.
 SUMMARY = Fields(
     {
-        "metrics": ListOf(Fields({**_METRIC.fields, "summarize": ListOf(STR)}, _METRIC.required)),
+        "metrics": ListOf(Fields(_METRIC.fields, frozenset({"name", "summarize"}))),
         "parameters": ListOf(Kind("str", optional=False)),
         "varied": ListOf(Kind("str", optional=False)),
         "groups": ListOf(
@@ -202,7 +202,7 @@ SUMMARY = Fields(
                     # Each metric's statistics: numbers, or null where one cannot be computed.
                     "metrics": MapOf(MapOf(Kind("number"))),
                 },
-                required=frozenset({"parameters", "metrics"}),
+                required=frozenset({"parameters", "runs", "ok", "metrics"}),
             )
         ),
     },
