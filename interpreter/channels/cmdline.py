@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import load_schema
 from ..core import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent
-from .base import Channel, ChannelContext, Simulation
+from .base import Channel, ChannelContext, Simulation, acts_on
 from .commands import Command, CommandTemplate, config_error, read_bool
 from .whatif import WhatIf
 
@@ -152,7 +152,7 @@ class CmdlineChannel(Channel):
         source = context.name
 
         def simulate(update: ParameterUpdateEvent) -> Iterator[tuple[float, Event]]:
-            if command.macros.isdisjoint(update.changes):
+            if not acts_on(command.macros, update):
                 return
             traceids = frozenset(update.traceids)
             refused = _refused(command, {**context.definitions, **update.parameters})
@@ -180,8 +180,9 @@ class CmdlineChannel(Channel):
         return simulate
 
     def apply(self, update: ParameterUpdateEvent) -> None:
-        """Run the command for *update* when it changes a macro the command uses."""
-        if not self.command.macros.isdisjoint(update.changes):
+        """Run the command for *update* when it sets a macro the command uses, or starts a run and
+        the command uses no parameter (``acts_on``)."""
+        if acts_on(self.command.macros, update):
             self._run({**self.context.definitions, **update.parameters}, update.traceids)
 
     def close(self) -> None:
