@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import Perfchart, sweep_config
 
@@ -135,3 +137,37 @@ def test_plain_defines_still_read_as_yaml_scalars(perfchart: Perfchart, tmp_path
     assert parse_define("s=[1, 2]") == ("s", "[1, 2]")
     assert parse_define("t=a: b: c") == ("t", "a: b: c")
     assert parse_define("e=") == ("e", "")
+
+
+DEFINE_PIECES = st.sampled_from(
+    ["[", "]", "{", "}", "a: ", ", ", "1" * 50, "1" * 5000, "&a ", "*a", "!!int ", "0x", "-", "'",
+     '"', "\n", "2026-02-30", "nan", ".inf", "~", "yes", "\x00", "\t", "#"]
+)  # fmt: skip
+
+
+@pytest.mark.slow
+@settings(max_examples=500, deadline=None)
+@given(
+    pieces=st.lists(DEFINE_PIECES | st.text(max_size=4), max_size=12),
+    repeat=st.integers(1, 400),
+)
+def test_a_define_gives_a_value_or_one_error_in_bounded_time(
+    pieces: list[str], repeat: int
+) -> None:
+    from interpreter.errors import PerfchartError
+    from interpreter.session import parse_define
+
+    started = time.monotonic()
+    text = "".join(pieces) * (repeat if len("".join(pieces)) * repeat < 200_000 else 1)
+    error: PerfchartError | None = None
+    try:
+        name, value = parse_define(f"x={text}")
+    except PerfchartError as raised:
+        error = raised
+    if error is not None:
+        assert error.exit_status == 2
+        assert str(error).startswith("-D x: "), str(error)
+    else:
+        assert name == "x"
+        assert isinstance(value, (bool, int, float, str))
+    assert time.monotonic() - started < 5
