@@ -25,7 +25,7 @@ from tests.conftest import Perfchart, environ, sweep_config
 
 #: The 40 requests' delays on the server: 0, 10, ..., 390 ms, in a shuffled order of arrival.
 DELAYS = [((index * 17) % 40) * 0.010 for index in range(40)]
-#: What a request may take beyond its delay on loopback: an upper bound only, as busy machines stall.
+#: What a request may take beyond its delay on loopback: a loose bound, as busy machines stall.
 OVERHEAD = 2.0
 
 

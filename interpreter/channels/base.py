@@ -15,7 +15,7 @@ at once without any channel assuming it is alone.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -107,3 +107,16 @@ class Channel(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop everything the channel started and return when it is gone."""
+
+
+def acts_on(names: Set[str], update: ParameterUpdateEvent) -> bool:
+    """Whether a channel block that names *names* acts on *update*.
+
+    It does when the update sets one of them. A block that names none of the
+    run's parameters (a command using only definitions, or nothing) acts on
+    every update that starts a run: nothing else would ever start it, and its
+    policy would wait for its events for ever; with ``repeat: 8`` it runs 8 times.
+    """
+    if not names.isdisjoint(update.changes):
+        return True
+    return update.run is not None and names.isdisjoint(update.parameters)

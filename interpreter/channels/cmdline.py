@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import LocatedDict, load_schema
 from ..core import Event, LogLineEvent, OutcomeEvent, ParameterUpdateEvent, parse_duration
-from .base import Channel, ChannelContext, Simulation
+from .base import Channel, ChannelContext, Simulation, acts_on
 from .commands import Command, CommandTemplate, config_error, read_bool
 from .whatif import WhatIf
 
@@ -192,7 +192,7 @@ class CmdlineChannel(Channel):
         source = context.name
 
         def simulate(update: ParameterUpdateEvent) -> Iterator[tuple[float, Event]]:
-            if command.macros.isdisjoint(update.changes):
+            if not acts_on(command.macros, update):
                 return
             traceids = frozenset(update.traceids)
             refused = _refused(command, {**context.definitions, **update.parameters})
@@ -220,8 +220,9 @@ class CmdlineChannel(Channel):
         return simulate
 
     def apply(self, update: ParameterUpdateEvent) -> None:
-        """Run the command for *update* when it changes a macro the command uses."""
-        if not self.command.macros.isdisjoint(update.changes):
+        """Run the command for *update* when it sets a macro the command uses, or starts a run and
+        the command uses no parameter (``acts_on``)."""
+        if acts_on(self.command.macros, update):
             self._run({**self.context.definitions, **update.parameters}, update.traceids)
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ from ..core import (
     SessionStartEvent,
     event_catalogue,
 )
-from .base import Channel, ChannelContext, Simulation
+from .base import Channel, ChannelContext, Simulation, acts_on
 from .commands import config_error
 from .httptemplate import Origin, Request, RequestTemplate, automatic_headers
 
@@ -519,7 +519,7 @@ class HTTPChannel(Channel):
         automatic = automatic_headers(context.definitions)
 
         def simulate(update: ParameterUpdateEvent) -> Iterator[tuple[float, Event]]:
-            if template.names.isdisjoint(update.changes):
+            if not acts_on(template.names, update):
                 return iter(())
             values = {**context.definitions, **update.parameters}
             status, duration = template.simulated(values)
@@ -570,8 +570,9 @@ class HTTPChannel(Channel):
             batch.after.handle(event)
 
     def apply(self, update: ParameterUpdateEvent) -> None:
-        """Start the batch for *update* when it changes a name the request uses."""
-        if self.template.names.isdisjoint(update.changes):
+        """Start the batch for *update* when it sets a name the request uses, or starts a run and
+        the request uses no parameter (``acts_on``)."""
+        if not acts_on(self.template.names, update):
             return
         render = _Renderer(
             self.template,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -151,15 +152,46 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         silence_stdout()
         return 0
+    except OSError as exc:
+        if _stdout_failed():
+            return _stdout_error(exc)
+        if verbose:
+            raise
+        return _internal(exc)
     except Exception as exc:
         if verbose:
             raise
-        print(
-            f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the "
-            "traceback)",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
+        return _internal(exc)
+
+
+def _stdout_error(exc: OSError) -> int:
+    """Standard output cannot be written (``> /dev/full``, a full disk): one line, exit 2."""
+    from .ui import silence_stdout
+
+    silence_stdout()
+    reason = exc.strerror or str(exc)
+    print(f"perfchart: error: cannot write to standard output: {reason}", file=sys.stderr)
+    return 2
+
+
+def _internal(exc: Exception) -> int:
+    """A bug: one line asking for its traceback (-v)."""
+    print(
+        f"perfchart: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def _stdout_failed() -> bool:
+    """Whether standard output is what failed (``/dev/full``, a device or pipe in error): writing
+    what is still buffered, or nothing at all, fails again."""
+    try:
+        sys.stdout.flush()
+        os.write(sys.stdout.fileno(), b"")
+    except (OSError, ValueError):
+        return True
+    return False
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -197,7 +229,8 @@ def run(args: argparse.Namespace) -> int:
     from .streams import Outliving
 
     streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Outliving(sys.stdout), Outliving(sys.stderr)
+    sys.stdout = Outliving(sys.stdout, "standard output")
+    sys.stderr = Outliving(sys.stderr, "standard error")
     try:
         return _run(args)
     finally:

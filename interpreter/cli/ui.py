@@ -19,6 +19,7 @@ last drawing shows the true totals.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 import time
@@ -133,9 +134,15 @@ class ConsoleUI:
             self.plan.write("".join(self._plan_lines))
             if flush:
                 self.plan.flush()
-        except BrokenPipeError:
+        except OSError as exc:
+            # Gone (``| head``) or failing (``> /dev/full``): the plan ends, the runs go on.
             self.plan = None
             silence_stdout()
+            if not isinstance(exc, BrokenPipeError):
+                logging.getLogger("perfchart").warning(
+                    "cannot write the plan to standard output: %s; the runs go on",
+                    exc.strerror or exc,
+                )
         self._plan_lines.clear()
 
     def run_opened(self, record: dict[str, Any]) -> None:

@@ -51,6 +51,7 @@ from .yamlsource import (
     load_yaml,
     load_yaml_file,
     locate,
+    parse_scalar,
     read_text,
 )
 
@@ -86,6 +87,7 @@ __all__ = [
     "macro_names",
     "macros_in",
     "parse_macro",
+    "parse_scalar",
     "read_text",
     "render",
     "render_entry",

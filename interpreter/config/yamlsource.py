@@ -8,7 +8,10 @@ each key or item, so an error found long after loading can still point at
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -86,6 +89,11 @@ MAX_DEPTH = 100
 MAX_VALUES = 100_000
 
 
+class TooLarge(ConfigError):
+    """A document beyond a limit (bytes, depth, values, digits): refused wherever it comes from,
+    a file or a ``-D`` value."""
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """A safe loader whose containers are Located, and which rejects duplicate keys (deep nesting
     and alias bombs: _check_expansion).
@@ -108,7 +116,7 @@ def _check_expansion(node: yaml.Node, file: str | None) -> None:
     def measure(current: yaml.Node, level: int) -> tuple[int, int]:
         line = current.start_mark.line + 1
         if level > MAX_DEPTH:
-            raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", file=file, line=line)
+            raise TooLarge(f"nested more than {MAX_DEPTH} levels deep", file=file, line=line)
         known = sizes.get(id(current))
         if known is not None:
             return known
@@ -126,13 +134,13 @@ def _check_expansion(node: yaml.Node, file: str | None) -> None:
             size += child_size
             depth = max(depth, child_depth + 1)
             if size > MAX_VALUES:
-                raise ConfigError(
+                raise TooLarge(
                     f"anchors and aliases expand this to more than {MAX_VALUES} values",
                     file=file,
                     line=line,
                 )
             if depth > MAX_DEPTH:
-                raise ConfigError(
+                raise TooLarge(
                     f"anchors and aliases nest this more than {MAX_DEPTH} levels deep",
                     file=file,
                     line=line,
@@ -188,6 +196,25 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
     return result
 
 
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """An integer; one with more digits than Python converts is a located error."""
+    try:
+        return int(yaml.constructor.SafeConstructor.construct_yaml_int(loader, node))
+    except IndexError:  # an empty ``!!int`` value
+        raise ConfigError(
+            f"invalid YAML value: {node.value!r} is not an integer",
+            file=loader.name,
+            line=node.start_mark.line + 1,
+        ) from None
+    except ValueError:
+        raise TooLarge(
+            f"a number of more than {sys.get_int_max_str_digits()} digits",
+            file=loader.name,
+            line=node.start_mark.line + 1,
+        ) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -236,13 +263,18 @@ def load_yaml(text: str, file: str | None = None) -> Any:
         unquoted = _unquoted_macro(text, line)
         if unquoted is not None:
             line, message = unquoted
-        raise ConfigError(message, file=file, line=line) from None
+        # libyaml's own bound on nesting is a limit like ours, not a syntax error.
+        kind = TooLarge if "nesting depth" in str(exc.problem) else ConfigError
+        raise kind(message, file=file, line=line) from None
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", file=file) from None
     except RecursionError:
-        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", file=file) from None
+        raise TooLarge(f"nested more than {MAX_DEPTH} levels deep", file=file) from None
+    except ValueError as exc:
+        # A value its tag's constructor refuses, such as the date 2026-02-30.
+        raise ConfigError(f"invalid YAML value: {exc}", file=file) from None
     finally:
         loader.dispose()
     _assign_paths(data, "")
@@ -283,18 +315,76 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, file: str | None) -> 
     )
 
 
+#: Bytes a configuration or chart file may hold: a hundred times the largest real one, and small
+#: enough that reading and parsing it stays a moment's work (``/dev/zero`` would never end).
+MAX_BYTES = 4 * 1024 * 1024
+
+
 def read_text(path: str | Path) -> str:
     """A UTF-8 text file's exact content (line ends kept, so it hashes like the file).
 
-    An unreadable file is a ConfigError naming it.
+    Only a regular file of at most MAX_BYTES is read: a FIFO nobody writes
+    would block for ever and a device never ends, so anything else (and an
+    unreadable file) is a ConfigError naming it, at once.
     """
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
+        # Non-blocking, so that opening a FIFO returns at once: only its kind is read, then closed.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not a UTF-8 text file", file=str(path)) from None
+    kind = _not_regular(os.fstat(fd).st_mode)
+    if kind:
+        os.close(fd)
+        raise ConfigError(f"not a regular file but {kind}", file=str(path))
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"cannot read file: {exc.strerror}", file=str(path)) from None
+    if len(data) > MAX_BYTES:
+        raise ConfigError(
+            f"larger than {MAX_BYTES // (1024 * 1024)} MiB: not a configuration or statechart",
+            file=str(path),
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            "not a UTF-8 text file (a binary file?)", file=str(path), line=line
+        ) from None
+
+
+def _not_regular(mode: int) -> str:
+    """What a file of *mode* is, when it is not a regular file; empty when it is."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    other = "" if stat.S_ISREG(mode) else "a special file"
+    return next((kind for test, kind in kinds if test(mode)), other)
+
+
+def parse_scalar(text: str, where: str) -> Any:
+    """A command-line string as YAML would read it (``5`` is an int); anything but a plain scalar
+    stays text.
+
+    Read with a file's limits: a value beyond them is a ConfigError naming *where* (``-D NAME``).
+    """
+    if not text.strip():
+        return text
+    if len(text) > MAX_BYTES:
+        raise TooLarge(f"longer than {MAX_BYTES} characters", key=where)
+    try:
+        value = load_yaml(text)
+    except TooLarge as exc:
+        raise TooLarge(exc.message, key=where) from None
+    except ConfigError:
+        return text
+    return value if isinstance(value, (bool, int, float, str)) else text
 
 
 def load_yaml_file(path: str | Path) -> Any:

@@ -106,6 +106,38 @@ class DeadlineEvaluator(PythonEvaluator):
             return bool(eval(compiled, exposed, self._context))
         except Exception as exc:
             raise CodeEvaluationError(f"'{exc}' occurred while evaluating '{code}'") from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            raise _escaped(exc, code) from exc
+
+    def _execute_code(
+        self, code: str | None, *, additional_context: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        try:
+            return super()._execute_code(code, additional_context=additional_context)
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise _escaped(exc, code) from exc
+
+    def _evaluate_code(
+        self, code: str | None, *, additional_context: Mapping[str, Any] | None = None
+    ) -> bool:
+        try:
+            return super()._evaluate_code(code, additional_context=additional_context)
+        except (Exception, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            raise _escaped(exc, code) from exc
+
+
+def _escaped(exc: BaseException, code: str | None) -> CodeEvaluationError:
+    """Chart code that raised what is not an Exception (GeneratorExit, SystemExit, a bare
+    BaseException): a chart error like any other, so it can neither end perfchart without its files
+    nor show a traceback. Only KeyboardInterrupt, the user's Ctrl-C, goes on up.
+    """
+    return CodeEvaluationError(f"'{type(exc).__name__}' occurred while running '{code}'")
 
 
 def _wait(seconds: Any, name: str) -> float:
@@ -601,7 +633,11 @@ class PolicyRunner:
             else (None, "")
         )
         what = (
-            cause.message if isinstance(cause, ConfigError) else f"{type(cause).__name__}: {cause}"
+            cause.message
+            if isinstance(cause, ConfigError)
+            else f"{type(cause).__name__}: {cause}"
+            if str(cause)
+            else type(cause).__name__
         )
         origin = self._config_origin(code)
         return ConfigError(

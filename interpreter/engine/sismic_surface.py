@@ -175,6 +175,20 @@ METHODS: tuple[Method, ...] = (
         "the session clock and ignore_contract=True",
     ),
     Method(
+        PythonEvaluator,
+        "_execute_code",
+        "code, *, additional_context",
+        "DeadlineEvaluator overrides it to turn chart code raising a BaseException other than "
+        "KeyboardInterrupt (GeneratorExit, SystemExit) into the CodeEvaluationError sismic raises "
+        "for an Exception",
+    ),
+    Method(
+        PythonEvaluator,
+        "_evaluate_code",
+        "code, *, additional_context",
+        "DeadlineEvaluator overrides it as it does _execute_code",
+    ),
+    Method(
         Interpreter,
         "execute_once",
         "",

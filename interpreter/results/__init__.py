@@ -7,7 +7,7 @@ session back (report, compare, draw --run, --resume) goes through one
 :class:`SessionReader`.
 """
 
-from .export import ExportContext, Exporter, Exports
+from .export import ExportContext, Exporter, Exports, ResultsWriteError
 from .files import FIXED_COLUMNS, MetaFile, OutputLog, RunsCsv, RunsJsonl
 from .reader import SessionReader
 from .registry import EXPORTERS, open_exports
@@ -25,6 +25,7 @@ __all__ = [
     "OutputLog",
     "Previous",
     "RunsCsv",
+    "ResultsWriteError",
     "RunsJsonl",
     "SessionReader",
     "SummaryFiles",

@@ -8,12 +8,15 @@ one place, :mod:`.registry`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..engine import PolicyRunner, RunListener
+from ..errors import PerfchartError
 from ..metrics import MetricSpec
 
 if TYPE_CHECKING:
@@ -31,11 +34,35 @@ class ExportContext:
     previous: Previous | None = None
 
 
+class ResultsWriteError(PerfchartError):
+    """A results file could not be written (a full disk, a directory made read-only, a file deleted
+    mid-session): the session ends, keeping what was written before, with this one line."""
+
+
+#: The hooks of an exporter that write: a failure in any of them is a ResultsWriteError.
+_HOOKS = ("opened", "observe", "finish", "closed", "started", "policy_ended", "finished")
+
+
 class Exporter(RunListener):
-    """One results file (or one family of files); the hooks it does not need do nothing."""
+    """One results file (or one family of files); the hooks it does not need do nothing.
+
+    Every hook a subclass defines is guarded: an OSError (or SQLite error) in
+    it becomes a ResultsWriteError naming the file, and the exporter is told
+    nothing more, so the session can still complete its other files.
+    """
+
+    #: What failed to be written, once something did: the exporter is then left out.
+    broken: str | None = None
 
     def __init__(self, context: ExportContext) -> None:
         self.context = context
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _HOOKS:
+            method = cls.__dict__.get(name)
+            if method is not None:
+                setattr(cls, name, _guarded(method))
 
     def started(self, meta: Mapping[str, Any]) -> None:
         """The session starts; *meta* is meta.json's content with status ``running``."""
@@ -65,9 +92,37 @@ class Exports:
             exporter.policy_ended(index, runner)
 
     def finished(self, meta: Mapping[str, Any]) -> None:
+        """Complete every file that can be; then the first failure, if any."""
+        failed: list[ResultsWriteError] = []
         for exporter in self.exporters:
-            exporter.finished(meta)
+            try:
+                exporter.finished(meta)
+            except ResultsWriteError as exc:
+                failed.append(exc)
+        if failed:
+            raise failed[0]
 
     def get(self, cls: type[E]) -> E | None:
         """The exporter of class *cls*, if registered."""
         return next((exporter for exporter in self.exporters if isinstance(exporter, cls)), None)
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """*method*, an exporter's hook, failing with one line naming the file it could not write."""
+
+    @functools.wraps(method)
+    def hook(self: Exporter, *args: Any) -> Any:
+        if self.broken is not None:
+            return None
+        try:
+            return method(self, *args)
+        except (OSError, sqlite3.Error) as exc:
+            where = getattr(exc, "filename", None) or getattr(self, "path", None)
+            self.broken = str(where or type(self).__name__)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ResultsWriteError(
+                f"{self.broken}: cannot write: {reason}; the session ends here, keeping what was "
+                "written before"
+            ) from None
+
+    return hook

@@ -19,6 +19,7 @@ file.
 from __future__ import annotations
 
 import csv
+import errno
 import itertools
 import json
 import os
@@ -144,6 +145,9 @@ class RunsJsonl(Exporter):
         self._file = self.path.open("a", encoding="utf-8")
 
     def closed(self, record: Record) -> None:
+        if os.fstat(self._file.fileno()).st_nlink == 0:
+            # Appending to a file nobody can open any more would lose every record silently.
+            raise FileNotFoundError(errno.ENOENT, "it was deleted during the session")
         self._file.write(self._encode(record) + "\n")
         self._file.flush()
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .shapes import META, RECORD, SUMMARY, VISITS, Shape, problem
 
 log = logging.getLogger("perfchart")
 
@@ -56,6 +57,7 @@ class SessionReader:
         meta = _read_json(path)
         if not isinstance(meta, dict):
             raise UsageError(f"{path}: not the meta.json of a session")
+        _check(meta, META, path)
         return meta
 
     @cached_property
@@ -76,6 +78,8 @@ class SessionReader:
             or not {"metrics", "groups", "parameters"} <= document.keys()
         ):
             raise UsageError(f"{path}: not a perfchart summary")
+        _check(document, SUMMARY, path)
+        _check_groups(document, path)
         return document
 
     def runs(self, *, missing_ok: bool = False, resuming: bool = False) -> Iterator[dict[str, Any]]:
@@ -132,6 +136,7 @@ class SessionReader:
                 raise UsageError(f"{path}: unreadable visits record ({exc})") from None
             if not isinstance(record, dict):
                 raise UsageError(f"{path}: unreadable visits record (not a JSON object)")
+            _check(record, VISITS, path)
             records.append(record)
         return sorted(records, key=lambda r: (r.get("index", 0), r.get("repetition", 0)))
 
@@ -143,6 +148,24 @@ def _read_json(path: Path) -> Any:
         raise UsageError(f"{path}: cannot be read: {_reason(exc)}") from None
     except ValueError as exc:
         raise UsageError(f"{path}: cannot be read: {exc}") from None
+
+
+def _check(value: Any, shape: Shape, where: object, why: str = "") -> None:
+    """Refuse *value* read from *where* unless it fits *shape*: the first bad key, in one line."""
+    found = problem(value, shape)
+    if found is not None:
+        raise UsageError(f"{where}: {found}{why}")
+
+
+def _check_groups(summary: dict[str, Any], path: Path) -> None:
+    """Each group of a summary holds every metric it names, as a session writes it."""
+    names = [metric["name"] for metric in summary["metrics"]]
+    for index, group in enumerate(summary["groups"]):
+        missing = [name for name in names if name not in group["metrics"]]
+        if missing:
+            raise UsageError(
+                f"{path}: groups[{index}].metrics: expected the metric {missing[0]!r} too"
+            )
 
 
 def _reason(exc: OSError) -> str:
@@ -160,12 +183,13 @@ def _records(
         if not line.endswith(b"\n"):
             cut_off.append((complete, line))
             return
+        why = "; this file cannot be resumed" if resuming else ""
         try:
-            record = json.loads(line)
+            record = json.loads(line)  # invalid UTF-8 is a ValueError too
         except ValueError:
             record = None
         if not isinstance(record, dict):
-            why = "; this file cannot be resumed" if resuming else ""
             raise UsageError(f"{path}:{number}: not a run record{why}")
+        _check(record, RECORD, f"{path}:{number}", why)
         complete += len(line)
         yield record

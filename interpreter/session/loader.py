@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
 from ..config import (
@@ -31,6 +29,7 @@ from ..config import (
     load_merged,
     load_schema,
     macros_in,
+    parse_scalar,
     render_entry,
     validate,
     validation_errors,
@@ -142,18 +141,7 @@ def parse_define(text: str) -> tuple[str, Any]:
         raise UsageError(
             f"-D {text!r}: expected NAME=VALUE, where NAME is letters, digits, '_', '.' or '-'"
         )
-    return name, scalar(value)
-
-
-def scalar(text: str) -> Any:
-    """A command-line string as YAML would read it; anything but a plain scalar stays text."""
-    if not text.strip():
-        return text
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    return value if isinstance(value, (bool, int, float, str)) else text
+    return name, parse_scalar(value, f"-D {name}")
 
 
 def load_config(
@@ -343,7 +331,7 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
     values.update(raw.get("define") or {})
     values.update(
         {
-            name: scalar(value) if isinstance(value, str) else value
+            name: parse_scalar(value, f"-D {name}") if isinstance(value, str) else value
             for name, value in defines.items()
         }
     )
