@@ -189,10 +189,17 @@ class ConsoleUI:
             for key, value in runner.results.items():
                 self.console.print(f"{name}: {key} = {value!r}", markup=False)
         if self._summary is not None and self._summary.count:
-            self.console.print(metrics_table(self._summary, results))
-            for line in noise_lines(self._summary, results):
-                self.console.print(line, markup=False, style="yellow")
+            self._print_summary(self._summary, results)
         self.console.print(f"results: {results}")
+
+    def _print_summary(self, summary: SummaryView, results: Path) -> None:
+        """The metrics per parameter set, their percentiles when any metric has some, the noise."""
+        self.console.print(metrics_table(summary, results))
+        percentiles = percentiles_table(summary)
+        if percentiles is not None:
+            self.console.print(percentiles)
+        for line in noise_lines(summary, results):
+            self.console.print(line, markup=False, style="yellow")
 
 
 class CountingProgress(Progress):
@@ -266,6 +273,35 @@ def metrics_table(summary: SummaryView, results: Path) -> Table:
             spread = f" ± {show(acc.stddev)}" if acc.stddev is not None else ""
             cells.append(f"{show(acc.mean)}{spread}\n{show(acc.low)} … {show(acc.high)}")
         table.add_row(*cells)
+    return table
+
+
+def percentiles_table(summary: SummaryView) -> Table | None:
+    """One row per parameter set and metric that summarizes percentiles (a latency): those
+    percentiles and the max, or None when no metric does.
+    """
+    wanted = {
+        spec.name: [s for s in spec.summarize if s.kind == "percentile" or s.name == "max"]
+        for spec in summary.metrics
+        if any(s.kind == "percentile" for s in spec.summarize)
+    }
+    if not wanted:
+        return None
+    columns = list(dict.fromkeys(s.name for stats in wanted.values() for s in stats))
+    shown = summary.varied or summary.parameter_names
+    table = Table(title="percentiles per parameter set", title_justify="left")
+    table.add_column("parameters", no_wrap=True)
+    table.add_column("metric", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right")
+    units = {spec.name: spec.units for spec in summary.metrics}
+    for group in summary.head + summary.tail:
+        where = format_parameters({name: group.parameters.get(name) for name in shown})
+        for name, stats in wanted.items():
+            got = group.accumulators[name].result(stats)
+            cells = ["-" if got.get(column) is None else _number(got[column]) for column in columns]
+            label = f"{name} ({units[name]})" if units[name] else name
+            table.add_row(where, label, *cells)
     return table
 
 
