@@ -28,6 +28,8 @@ CONFIG = sweep_config(
     "\"{{python}} -c 'import sys, time; time.sleep(0.2); sys.exit({{a}} == 3)' {{a}}\"",
     matrix={"a": "{type: discrete, values: [1, 2, 3, 4]}"},
 )
+# The tests read the layout of the summary, not the command's built-in metrics.
+CONFIG = "config:\n  builtinMetrics: false\n" + CONFIG
 PROGRESS = re.compile(
     r"^\[(\d+)/4\] multivariable-explorer #1: run (\d+) (OK|FAILED) in [0-9.]+ ms"
 )
@@ -211,4 +213,7 @@ def test_the_readme_ci_command_runs_as_written(perfchart: Perfchart, tmp_path: P
     assert done.stdout == f"results: {Path('perfchart-results') / results.name}\n"
     text = (tmp_path / "summary.md").read_text()
     assert text.startswith("### perfchart: 18 runs, 18 OK, 0 not OK (finished)\n")
-    assert "| parameters | runs | hash_time | throughput | duration |" in text
+    assert (
+        "| parameters | runs | hash_time | throughput | cpu_user | cpu_system | max_rss "
+        "| duration |" in text
+    )

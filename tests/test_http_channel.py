@@ -106,6 +106,7 @@ def test_get_times_the_request_and_publishes_four_events_in_order(
         "HTTPOnlyRequestStartEvent",
         "HTTPOnlyRequestEndEvent",
         "HTTPOnlyResponseStartEvent",
+        "HTTPBatchEndEvent",  # the batch's counts, just before its last end
         "HTTPOnlyResponseEndEvent",
     ]
     assert all(e.traceids == frozenset({7}) for e in events)
@@ -256,7 +257,7 @@ def test_events_handed_over_together_keep_the_time_they_happened(bus, make, serv
     recorder.wait_ends(20)
     stamps = [e.ts for e in recorder.events if isinstance(e, HTTPEvent)]
     assert stamps == sorted(stamps)
-    assert len(stamps) == 80
+    assert len(stamps) == 81  # four per request, and the batch's end
     for end in recorder.ends():
         (start,) = [e for e in recorder.of(HTTPRequestStartEvent) if e.index == end.index]  # type: ignore[attr-defined]
         assert end.elapsed / 2 < end.ts - start.ts < end.elapsed + 0.05

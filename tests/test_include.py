@@ -201,5 +201,7 @@ def test_run_merges_several_files_and_takes_meta(perfchart: Perfchart, tmp_path:
     )
     assert done.returncode == 0, done.stderr
     header, *rows = (tmp_path / "out" / "runs.csv").read_text().splitlines()
-    assert header.endswith(",n,k,metric:m,metric:lines")  # both files' parameters and metrics
+    assert header.endswith(
+        ",n,k,metric:m,metric:lines,metric:cpu_user,metric:cpu_system,metric:max_rss"
+    )
     assert len(rows) == 4  # two values of n, repeat 2

@@ -26,6 +26,7 @@ from interpreter.session import Session, load_config
 CONFIG = """
 config:
   title: ledger
+  builtinMetrics: false         # a dry run has no CPU time to give: these tests are of trackers
   parameters:
     - {name: size, default: 1}
   metrics:

@@ -123,7 +123,8 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
     assert summary["varied"] == ["size", "workers"]
     expected = {
         f"{metric} by {parameter}"
-        for metric in ("hash_time", "throughput", "duration")
+        # the sweep's two, the command's built-in three, every run's duration
+        for metric in ("hash_time", "throughput", "cpu_user", "cpu_system", "max_rss", "duration")
         for parameter in ("size", "workers")
     }
     alts = [image["alt"] or "" for image in checker.images]
@@ -135,7 +136,9 @@ def test_report_is_one_self_contained_page_with_a_plot_per_metric_and_parameter(
         "timeline of the runs",
     )
     assert sorted(alt for alt in alts if " by " not in alt) == sorted(
-        f"{metric}: {kind}" for metric in ("hash_time", "throughput", "duration") for kind in kinds
+        f"{metric}: {kind}"
+        for metric in ("hash_time", "throughput", "cpu_user", "cpu_system", "max_rss", "duration")
+        for kind in kinds
     )
     # The policy's diagram, coloured by the session's visits, inline.
     assert 'aria-label="policy diagram: multivariable-explorer"' in text

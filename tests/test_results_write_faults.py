@@ -16,7 +16,9 @@ from tests.conftest import PERFCHART, Perfchart, sweep_config
 
 pytestmark = pytest.mark.slow
 
+#: Without the built-in metrics, so the file that fills up first is runs.jsonl, as named below.
 SWEEP = sweep_config('"echo {{a}}"', matrix={"a": "{type: range, min: 1, max: 300, step: 1}"})
+SWEEP = "config:\n  builtinMetrics: false\n" + SWEEP
 
 
 def full_disk_at(size: int) -> None:

@@ -53,6 +53,11 @@ class Channel(ABC):
     schema: ClassVar[Mapping[str, Any]]
     #: The event classes the channel publishes; filters may name them and their ancestors.
     events: ClassVar[tuple[type[Event], ...]]
+    #: The channel's built-in metrics, recorded for every run with no tracker configured: each a
+    #: ``config.metrics`` entry (``name``, ``units``, ``desc``, ``summarize``, ``aggregate``,
+    #: ``summarize_over``) with where its values come from, as one ``tracker.EventAttributeTracker``
+    #: extraction: ``event`` (a filter) and ``attrib`` or ``eval``.
+    metrics: ClassVar[tuple[Mapping[str, Any], ...]] = ()
 
     @classmethod  # noqa: B027 (an optional hook: a no-op by default)
     def check(cls, block: Mapping[str, Any]) -> None:

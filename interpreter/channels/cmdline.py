@@ -8,6 +8,7 @@ one starts, and the events of one run never interleave with the next's.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,42 @@ def _at(block: Mapping[str, Any], values: dict[str, Any], key: str) -> Mapping[s
 #: Seconds between SIGTERM and SIGKILL by default: ``process.KILL_GRACE``, which this module must
 #: not import (loading a configuration never imports the process machinery).
 DEFAULT_GRACE = 2.0
+
+#: ``ru_maxrss`` is in KiB on Linux and the BSDs, in bytes on macOS.
+_RSS_UNIT = 1 if sys.platform == "darwin" else 1024
+
+#: What every command run records with no tracker configured (see Channel.metrics): each
+#: process's CPU times and peak memory, summed (peak: the largest) over the run's processes.
+CMDLINE_METRICS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "cpu_user",
+        "units": "s",
+        "desc": "user CPU time of the run's processes",
+        "aggregate": "sum",
+        "summarize_over": "runs",
+        "event": "CmdlineExitEvent[cpu_user>=0]",
+        "attrib": "cpu_user",
+    },
+    {
+        "name": "cpu_system",
+        "units": "s",
+        "desc": "system CPU time of the run's processes",
+        "aggregate": "sum",
+        "summarize_over": "runs",
+        "event": "CmdlineExitEvent[cpu_system>=0]",
+        "attrib": "cpu_system",
+    },
+    {
+        "name": "max_rss",
+        "units": "MiB",
+        "desc": "peak resident memory of the run's largest process",
+        "aggregate": "max",
+        "summarize_over": "runs",
+        "event": "CmdlineExitEvent[max_rss>=0]",
+        "eval": "max_rss / 1048576",
+    },
+)
+
 #: A restarted command that ran shorter than this (seconds) counts as crashing.
 QUICK_EXIT = 1.0
 #: First wait before restarting a crashing command; it doubles each crash, up to MAX_BACKOFF.
@@ -57,10 +94,17 @@ class CmdlineExitEvent(OutcomeEvent):
 
     ``exitcode`` is negative (the signal number) when it was killed, and
     ``timedout`` says its timeout killed it. As an outcome, its ``code`` is
-    the exit code and it is ``ok`` when that is 0.
+    the exit code and it is ``ok`` when that is 0. ``cpu_user`` and
+    ``cpu_system`` are the CPU seconds the command and the descendants it
+    waited for used, ``max_rss`` the largest resident set of any of them in
+    bytes, all from ``os.wait4``; None when the command never ran (or in a
+    dry run).
     """
 
     exitcode: int
+    cpu_user: float | None = None
+    cpu_system: float | None = None
+    max_rss: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -120,6 +164,7 @@ class CmdlineChannel(Channel):
     names = ("channel.CmdlineChannel", "CmdlineChannel", "cmdline")
     schema = load_schema("cmdline-channel")
     events = (CmdlineStartedEvent, CmdlineExitZeroEvent, CmdlineExitNonzeroEvent, LogLineEvent)
+    metrics = CMDLINE_METRICS
 
     @classmethod
     def check(cls, block: Mapping[str, Any]) -> None:
@@ -315,11 +360,15 @@ class CmdlineChannel(Channel):
         """
         assert process.returncode is not None
         exit_class = CmdlineExitZeroEvent if process.returncode == 0 else CmdlineExitNonzeroEvent
+        usage = process.rusage
         with self._lock:
             self.bus.publish(
                 exit_class(
                     exitcode=process.returncode,
                     timedout=process.timedout,
+                    cpu_user=usage.ru_utime if usage else None,
+                    cpu_system=usage.ru_stime if usage else None,
+                    max_rss=usage.ru_maxrss * _RSS_UNIT if usage else None,
                     source=self.name,
                     traceids=process.traceids,
                 )

@@ -137,6 +137,74 @@ class HTTPResponseErrorEvent(HTTPResponseEndEvent):
     timedout: bool = False
 
 
+@dataclass(eq=False, kw_only=True, repr=False)
+class HTTPBatchEndEvent(HTTPEvent):
+    """Every request of one update ended: published just before the last one's end event, so a run
+    that ends on that event has it.
+
+    ``requests`` were sent, ``errors`` of them got no answer or one of 400 or
+    more; ``seconds`` is session-clock time from the first request's start to
+    the last one's end, ``rps`` the requests per second over it (None when no
+    time passed) and ``error_rate`` the share of errors, 0 to 1.
+    """
+
+    requests: int
+    errors: int
+    seconds: float
+    rps: float | None
+    error_rate: float
+
+
+def _batch_end(common: Mapping[str, Any], requests: int, errors: int, seconds: float) -> Event:
+    return HTTPBatchEndEvent(
+        **common,
+        requests=requests,
+        errors=errors,
+        seconds=seconds,
+        rps=requests / seconds if seconds > 0 else None,
+        error_rate=errors / requests if requests else 0.0,
+    )
+
+
+#: What every HTTP run records with no tracker configured (see Channel.metrics): the latency and
+#: time to first byte of each answered request as samples, requests per second and error rate
+#: per run.
+HTTP_METRICS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "http.latency",
+        "units": "ms",
+        "desc": "request start to the response's last byte, answered requests",
+        "summarize": ["mean", "p50", "p90", "p95", "p99", "max", "count"],
+        "event": "HTTPResponseEndEvent[status>=0]",
+        "eval": "elapsed * 1000",
+    },
+    {
+        "name": "http.ttfb",
+        "units": "ms",
+        "desc": "request start to the response's first byte",
+        "summarize": ["mean", "p50", "p90", "p95", "p99", "max", "count"],
+        "event": "HTTPResponseStartEvent",
+        "eval": "ttfb * 1000",
+    },
+    {
+        "name": "http.rps",
+        "units": "req/s",
+        "desc": "requests per second, first request's start to last one's end",
+        "summarize": ["mean", "stddev", "min", "max"],
+        "event": "HTTPBatchEndEvent[rps>=0]",
+        "attrib": "rps",
+    },
+    {
+        "name": "http.error_rate",
+        "units": "%",
+        "desc": "requests without an answer or with a status of 400 or more",
+        "summarize": ["mean", "stddev", "min", "max"],
+        "event": "HTTPBatchEndEvent",
+        "eval": "error_rate * 100",
+    },
+)
+
+
 # The first and last request of a batch to reach each point publish a variant;
 # a batch of one publishes the "Only" variant, which is both first and last.
 # Variants add no field, so they inherit their dataclass base's fields and
@@ -287,6 +355,9 @@ class _Batch:
         self._held: list[tuple[Event, float]] = []
         #: When (perf_counter) the oldest held event must go out.
         self._due = 0.0
+        #: Session-clock time of the first request's start, and the ends that were errors.
+        self._first_at = 0.0
+        self._errors = 0
 
     def request_at(self, index: int) -> tuple[Request, str, dict[str, str]]:
         """Request *index* with the body text and headers its events carry: the batch's, or
@@ -350,9 +421,16 @@ class _Batch:
             now = time.perf_counter()
             if not self._held:
                 self._due = now + HOLD
-            self._held.append(
-                (_variant(count, total, classes)(**common, **fields), self.bus.clock.time)
-            )
+            event, at = _variant(count, total, classes)(**common, **fields), self.bus.clock.time
+            if point == 0 and count == 1:
+                self._first_at = at
+            if point == 3:
+                self._errors += not getattr(event, "ok", True)
+                if count == total:
+                    self._held.append(
+                        (_batch_end(common, total, self._errors, at - self._first_at), at)
+                    )
+            self._held.append((event, at))
             if (point == 3 and count == total) or now >= self._due:
                 self._flush()
 
@@ -432,6 +510,7 @@ def _simulated(
     """
     total = request.repeat
     step = max(duration, template.interval)
+    errors = total if status >= 400 else 0
     for index in range(total):
         if index and template.fresh:
             request = render()
@@ -454,6 +533,8 @@ def _simulated(
             start + duration,
             _variant(index + 1, total, _RESPONSE_START)(**common, status=status, ttfb=duration),
         )
+        if index + 1 == total:
+            yield start + duration, _batch_end(common, total, errors, start + duration)
         yield (
             start + duration,
             _variant(index + 1, total, _RESPONSE_END)(
@@ -481,8 +562,10 @@ class HTTPChannel(Channel):
         *_RESPONSE_START,
         *_RESPONSE_END,
         *_RESPONSE_ERROR,
+        HTTPBatchEndEvent,
         LogLineEvent,
     )
+    metrics = HTTP_METRICS
 
     @classmethod
     def check(cls, block: Mapping[str, Any]) -> None:

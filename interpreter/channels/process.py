@@ -47,10 +47,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..core import EventBus, LogLineEvent, Timer
 from .commands import Command
+
+if TYPE_CHECKING:
+    import resource
 
 #: Seconds between SIGTERM and SIGKILL when a run is stopped.
 KILL_GRACE = 2.0
@@ -460,6 +463,9 @@ class ChildProcess:
         self.error: OSError | ValueError | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
+        #: The command's resource usage from ``os.wait4`` at its reaping (its waited-for descendants
+        #: included); None when it was never launched or the system gives none.
+        self.rusage: resource.struct_rusage | None = None
         self._on_start = on_start
         self._on_exit = on_exit
         self._lock = threading.Lock()
@@ -557,7 +563,7 @@ class ChildProcess:
         """
         assert self._popen is not None
         assert self._watcher is not None
-        self._popen.wait()
+        self.rusage = _reap_with_usage(self._popen)
         self._watcher.call_soon(self._reap)
 
     def _why_not(self, exc: OSError | ValueError) -> str:
@@ -643,7 +649,8 @@ class ChildProcess:
         """
         assert self._popen is not None
         assert self._watcher is not None
-        self._popen.wait()  # the exit was seen: this returns at once
+        if self.rusage is None:
+            self.rusage = _reap_with_usage(self._popen)  # the exit was seen: this returns at once
         _leaders.discard(self._popen.pid)
         with self._lock:
             self._reaped = True
@@ -709,6 +716,23 @@ class ChildProcess:
         _killpg(self.pid, sig)
         for pid in self._escaped():
             _kill(pid, sig)
+
+
+def _reap_with_usage(popen: subprocess.Popen[bytes]) -> resource.struct_rusage | None:
+    """Wait for *popen* as ``Popen.wait`` would, through ``os.wait4`` so its resource usage is kept;
+    None when something else reaped it first.
+    """
+    if popen.returncode is None and hasattr(os, "wait4"):
+        try:
+            pid, status, usage = os.wait4(popen.pid, 0)
+        except ChildProcessError:
+            pass
+        else:
+            if pid == popen.pid:
+                popen.returncode = os.waitstatus_to_exitcode(status)
+                return usage
+    popen.wait()
+    return None
 
 
 class _Reader:

@@ -206,6 +206,9 @@ class ConsoleUI:
         """The table per parameter set, its noise warnings and the relative summary."""
         out = self.out
         out.print(metrics_table(summary, results, out.width))
+        percentiles = percentiles_table(summary)
+        if percentiles is not None:
+            out.print(percentiles)
         for line in noise_lines(summary, results):
             out.print(line, markup=False, style="yellow")
         found = relative(summary)
@@ -413,6 +416,35 @@ def _metrics_table(summary: SummaryView, results: Path, layout: str) -> Table:
                     *lead, label, f"{cell.mean}\n{cell.range}" if cell.range else cell.mean
                 )
         table.rows[-1].end_section = True
+    return table
+
+
+def percentiles_table(summary: SummaryView) -> Table | None:
+    """One row per parameter set and metric that summarizes percentiles (a latency): those
+    percentiles and the max, or None when no metric does.
+    """
+    wanted = {
+        spec.name: [s for s in spec.summarize if s.kind == "percentile" or s.name == "max"]
+        for spec in summary.metrics
+        if any(s.kind == "percentile" for s in spec.summarize)
+    }
+    if not wanted:
+        return None
+    columns = list(dict.fromkeys(s.name for stats in wanted.values() for s in stats))
+    shown = summary.varied or summary.parameter_names
+    table = Table(title="percentiles per parameter set", title_justify="left")
+    table.add_column("parameters", no_wrap=True)
+    table.add_column("metric", no_wrap=True)
+    for column in columns:
+        table.add_column(column, justify="right")
+    units = {spec.name: spec.units for spec in summary.metrics}
+    for group in summary.head + summary.tail:
+        where = format_parameters({name: group.parameters.get(name) for name in shown})
+        for name, stats in wanted.items():
+            got = group.accumulators[name].result(stats)
+            cells = ["-" if got.get(column) is None else _number(got[column]) for column in columns]
+            label = f"{name} ({units[name]})" if units[name] else name
+            table.add_row(where, label, *cells)
     return table
 
 

@@ -68,12 +68,19 @@ class ParameterBatch:
         """Close run *trace*; *status* applies only if the run has none yet."""
         self._pending.append(RunEndEvent(traceids=traces(trace), status=status))
 
-    def flush(self) -> None:
-        """Publish what the step produced, in order; ``None`` marks the parameter update."""
+    def flush(self, ended_at: float | None = None) -> None:
+        """Publish what the step produced, in order; ``None`` marks the parameter update.
+
+        A run ends at *ended_at*, the time of the event the chart answered by ending it (a
+        command's exit, not the moment the chart got to it), when the step had one.
+        """
         if not self._pending:
             return
         for event in self._pending:
-            self.bus.publish(self._update() if event is None else event)
+            if event is None:
+                self.bus.publish(self._update())
+            else:
+                self.bus.publish(event, ended_at if isinstance(event, RunEndEvent) else None)
         self._pending = []
 
     def _update(self) -> ParameterUpdateEvent:

@@ -308,6 +308,8 @@ class PolicyRunner:
         #: first step.
         self.last_change = clock.time
         self._started = False
+        #: The bus event being shown to the bindings, so a match knows it was made as it arrived.
+        self._handling: Event | None = None
 
     def _interpreter(self, context: Mapping[str, Any]) -> ChartInterpreter:
         """The chart's interpreter on the session clock; a failing
@@ -408,12 +410,22 @@ class PolicyRunner:
                     traceids=event.traceids,
                 )
             return
+        self._handling = event
         for binding in self.bindings:
             binding.session.handle(event)
+        self._handling = None
 
     def _matched(self, binding: Binding, event: Event, notrace: bool) -> None:
+        # A match made as its event arrived happened when the event did; one a filter decided
+        # later (``:after``, ``:last``) happens now.
+        at = event.ts if event is self._handling and not notrace else None
         self.send(
-            binding.role, source=event, traceids=event.traceids, notrace=notrace, **binding.attrs
+            binding.role,
+            source=event,
+            traceids=event.traceids,
+            notrace=notrace,
+            _at=at,
+            **binding.attrs,
         )
 
     def send(self, name: str, **data: Any) -> None:
@@ -464,7 +476,7 @@ class PolicyRunner:
                 macro = self.interpreter.execute_once()
             except (CodeEvaluationError, SismicError) as exc:
                 raise self._chart_error(exc) from None
-            self.batch.flush()
+            self.batch.flush(_caused_at(macro))
             if macro is None:
                 break
             moved = True
@@ -736,3 +748,12 @@ def _names(code: str) -> list[str]:
     import re
 
     return list(dict.fromkeys(re.findall(r"(?<![.\w])[A-Za-z_]\w*", code)))
+
+
+def _caused_at(macro: MacroStep | None) -> float | None:
+    """When the bus event this step answered happened, if its filter matched it as it arrived and
+    it is one of the run's own (a ``:notrace`` match may come from before the run); None for a
+    step no such event caused.
+    """
+    event = macro.event if macro is not None else None
+    return None if event is None else event.data.get("_at")

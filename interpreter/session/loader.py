@@ -54,6 +54,7 @@ CONFIG_KEYS = (
     "repeat",
     "runs",
     "warmup",
+    "builtinMetrics",
     "staleTimeout",
     "seed",
     "parameters",
@@ -284,6 +285,8 @@ def _resolved(
     specs = problems.attempt(task_specs, tasks) or []
     metrics = None if "config" in problems.invalid else problems.attempt(_metrics, settings)
     trackers = problems.each(tracker_spec, doc.get("trackers") or (), metrics)
+    if metrics is not None and settings.get("builtinMetrics", True):
+        trackers += _builtin_metrics(channels, metrics, len(trackers))
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
     # Without every policy, the parameters they set are not known: their macros would look unknown.
     blocks = (
@@ -555,6 +558,42 @@ def _metrics(settings: LocatedDict) -> dict[str, MetricSpec]:
             entry.get("summarize_over", "samples"),
         )
     return specs
+
+
+def _builtin_metrics(
+    channels: list[ChannelSpec], metrics: dict[str, MetricSpec], first: int
+) -> list[TrackerSpec]:
+    """Each channel class's built-in metrics, added to *metrics* after the declared ones, and the
+    trackers that give them their values.
+
+    A declared metric of the same name keeps its declaration (its summarizers,
+    its aggregate) and gets the built-in values.
+    """
+    trackers: list[TrackerSpec] = []
+    cls = tracker_class("tracker.EventAttributeTracker")
+    for channel in dict.fromkeys(spec.cls for spec in channels):
+        for entry in channel.metrics:
+            name = entry["name"]
+            if name not in metrics:
+                metrics[name] = MetricSpec(
+                    name,
+                    check_summarize(entry.get("summarize"), entry, "summarize"),
+                    entry.get("units"),
+                    entry.get("desc"),
+                    entry.get("aggregate", "mean"),
+                    entry.get("summarize_over", "samples"),
+                )
+            source = {key: entry[key] for key in ("attrib", "eval") if key in entry}
+            block = LocatedDict(
+                {
+                    "class": cls.names[0],
+                    "event": entry["event"],
+                    "extract": [{"metric": name, **source}],
+                },
+                path=f"{channel.names[0]}.metrics.{name}",
+            )
+            trackers.append(TrackerSpec(first + len(trackers), cls, block))
+    return trackers
 
 
 def _aggregate(entry: LocatedDict) -> str:
