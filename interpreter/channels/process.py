@@ -84,12 +84,12 @@ _strays: set[int] = set()
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def _stats() -> list[tuple[int, int, int, bool]]:
-    """(pid, parent pid, process group, zombie) of every process /proc shows."""
+def _stats() -> list[tuple[int, int, int, bool]] | None:
+    """(pid, parent pid, process group, zombie) of every process /proc shows; None without /proc."""
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return []
+        return None
     found = []
     for entry in entries:
         if not entry.isdigit():
@@ -150,7 +150,7 @@ def _descendants() -> list[int]:
     """
     me = os.getpid()
     children: dict[int, list[int]] = {}
-    for pid, ppid, _, zombie in _stats():
+    for pid, ppid, _, zombie in _stats() or ():
         if zombie and ppid == me and pid in _strays and pid not in _leaders:
             _reap_zombie(pid)
         elif not zombie:
@@ -235,21 +235,10 @@ def group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return True
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
-            return True
-    return False
+    stats = _stats()
+    if stats is None:
+        return True  # no /proc to tell zombies apart: the group is there
+    return any(group == pgid and not zombie for _, _, group, zombie in stats)
 
 
 def _killpg(pgid: int, sig: int) -> None:
