@@ -13,7 +13,7 @@ import json
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -134,3 +134,38 @@ def serving(tls: ssl.SSLContext | None = None) -> Iterator[Server]:
         server.release()
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+@contextmanager
+def delaying(delays: list[float], failing: Collection[int] = ()) -> Iterator[str]:
+    """A loopback server whose n-th request is answered after ``delays[n]`` seconds, with 500
+    when n is in *failing*, else 200.
+    """
+    lock = threading.Lock()
+    arrivals = iter(enumerate(delays))
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            with lock:
+                index, delay = next(arrivals, (-1, 0.0))
+            time.sleep(delay)
+            self.send_response(500 if index in failing else 200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

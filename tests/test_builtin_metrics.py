@@ -11,17 +11,13 @@ import csv
 import json
 import statistics
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Perfchart
+from tests.httpserver import delaying
 
 #: The 40 requests' delays on the server: 0, 5, ..., 195 ms, in a shuffled order of arrival.
 DELAYS = [((index * 17) % 40) * 0.005 for index in range(40)]
@@ -30,41 +26,6 @@ FAILING = {3, 7, 11, 15, 19, 23, 27, 31, 35, 39}
 
 HTTP_METRICS = ("http.latency", "http.ttfb", "http.rps", "http.error_rate")
 COMMAND_METRICS = ("cpu_user", "cpu_system", "max_rss")
-
-
-@contextmanager
-def delaying(delays: list[float], failing: set[int]) -> Iterator[str]:
-    """A loopback server whose n-th request is answered after ``delays[n]`` seconds, with 500
-    when n is in *failing*, else 200.
-    """
-    lock = threading.Lock()
-    arrivals = iter(enumerate(delays))
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            with lock:
-                index, delay = next(arrivals, (-1, 0.0))
-            time.sleep(delay)
-            self.send_response(500 if index in failing else 200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 #: No metric declared, no tracker: only the channel's built-ins. One request at a time, so the

@@ -9,57 +9,19 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from interpreter.errors import ConfigError
 from interpreter.session import load_config
 from tests.conftest import Perfchart, environ, sweep_config
+from tests.httpserver import delaying
 
 #: The 40 requests' delays on the server: 0, 10, ..., 390 ms, in a shuffled order of arrival.
 DELAYS = [((index * 17) % 40) * 0.010 for index in range(40)]
 #: What a request may take beyond its delay on loopback: a loose bound, as busy machines stall.
 OVERHEAD = 2.0
-
-
-@contextmanager
-def delaying(delays: list[float]) -> Iterator[str]:
-    """A loopback server whose n-th request is answered after ``delays[n]`` seconds."""
-    lock = threading.Lock()
-    arrivals = iter(delays)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            with lock:
-                delay = next(arrivals, 0.0)
-            time.sleep(delay)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 HTTP = """
