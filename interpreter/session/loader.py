@@ -556,6 +556,7 @@ def _metrics(settings: LocatedDict) -> dict[str, MetricSpec]:
             entry.get("desc"),
             _aggregate(entry),
             entry.get("summarize_over", "samples"),
+            entry.get("title"),
         )
     return specs
 
