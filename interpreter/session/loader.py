@@ -21,15 +21,19 @@ from typing import Any, TypeVar
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
 from ..config import (
+    BadMacro,
     Located,
     LocatedDict,
     LocatedList,
+    MacroError,
+    MissingMacro,
     bad_macros,
     describe,
     load_merged,
     load_schema,
     macros_in,
     parse_scalar,
+    render,
     render_entry,
     validate,
     validation_errors,
@@ -179,6 +183,9 @@ def load_config(
         problems.stop()
     assert values is not None
     values.update(_meta_values(raw, values, meta))
+    if problems.attempt(_render_definitions, raw, values) is None:
+        problems.stop()
+    values.update(_meta_values(raw, values, meta))  # a meta: value may read a definition
     problems.warnings += _section_warnings(raw)
     doc = _rendered(raw, values, problems)
     for error in validation_errors(doc, schema):
@@ -351,6 +358,73 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
     if missing:  # every one at once: each is one more -D to give
         raise ConfigErrors(missing)
     return values
+
+
+def _render_definitions(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Render, in *values*, each ``define:`` value that holds macros from the other definitions
+    and ``meta:`` (the original rendered them too: ``marathon_url: "{{cluster_url}}/marathon"``).
+    """
+    define = raw.get("define")
+    if isinstance(define, LocatedDict):
+        _Definitions(define, values).render()
+    return values
+
+
+class _Definitions:
+    """The ``define:`` values that hold macros, rendered in the order they read each other.
+
+    A definition may read one that reads another. One that reads itself, through any chain, is an
+    error at its line, and so is one reading a name with no value when the file loads (a
+    parameter's changes with every run, a definition's is fixed for the session); every one at
+    once.
+    """
+
+    def __init__(self, define: LocatedDict, values: dict[str, Any]) -> None:
+        self.define, self.values = define, values
+        #: Those not rendered yet: a -D value overrides the text, and is not rendered.
+        self.pending = {
+            name
+            for name, text in define.items()
+            if isinstance(text, str) and "{{" in text and values.get(name) is text
+        }
+        self.errors: dict[str, ConfigError] = {}
+
+    def render(self) -> None:
+        for name in sorted(self.pending):
+            if name in self.pending:
+                self._resolve(name, ())
+        if self.errors:
+            raise ConfigErrors(list(self.errors.values()))
+
+    def _reads(self, name: str) -> set[str]:
+        try:
+            return set().union(*(macro.reads for macro in macros_in(self.define[name])))
+        except BadMacro:
+            return set()  # reported with the file's other bad macros
+
+    def _resolve(self, name: str, chain: tuple[str, ...]) -> None:
+        """Render *name* after the pending definitions it reads; *chain* reads it."""
+        if name in chain:
+            loop = " -> ".join((*chain[chain.index(name) :], name))
+            self.errors[name] = self.define.error(name, f"definition {name!r} reads itself: {loop}")
+            return
+        for other in sorted(self._reads(name) & self.pending):
+            self._resolve(other, (*chain, name))
+        if name not in self.pending or name in self.errors:
+            return
+        self.pending.discard(name)
+        try:
+            self.values[name] = render(self.define[name], self.values)
+        except MissingMacro as exc:
+            self.errors[name] = self.define.error(
+                name,
+                f"{{{{{exc.name}}}}} has no value when the file loads: a definition is fixed for "
+                "the session, so it reads other definitions and meta: values (give "
+                f"{exc.name} in define: or with -D {exc.name}=..., or write {{{{{exc.name}}}}} "
+                "where it is used)",
+            )
+        except MacroError as exc:
+            self.errors[name] = self.define.error(name, exc.message)
 
 
 def _meta_values(
