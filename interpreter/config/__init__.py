@@ -40,6 +40,7 @@ from .schema import (
     describe,
     load_schema,
     validate,
+    validate_block,
     validation_errors,
     validator_class,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "render_entry",
     "render_string",
     "validate",
+    "validate_block",
     "validation_errors",
     "validator_class",
     "value_of",

@@ -36,6 +36,7 @@ from ..config import (
     render,
     render_entry,
     validate,
+    validate_block,
     validation_errors,
 )
 from ..core import parse_duration, unimplemented
@@ -592,7 +593,7 @@ def _policy(index: int, block: LocatedDict) -> PolicySpec:
         raise block.error(key, exc.message) from None
     config = _without(block, "class", "statechart")
     if chart.config_schema is not None:
-        validate(config, chart.config_schema)
+        validate_block(config, chart.config_schema)
     return PolicySpec(index, chart, config)
 
 
@@ -604,7 +605,9 @@ def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
         cls = channel_class(block["class"])
     except ConfigError as exc:
         raise block.error("class", exc.message) from None
-    validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
+    validate_block(
+        _without(block, "class"), cls.schema, default_file=block.file, default_key=block.path
+    )
     cls.check(block)
     return ChannelSpec(index, cls, block)
 
@@ -697,7 +700,9 @@ def tracker_spec(
         cls = tracker_class(block["class"])
     except ConfigError as exc:
         raise block.error("class", exc.message) from None
-    validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
+    validate_block(
+        _without(block, "class"), cls.schema, default_file=block.file, default_key=block.path
+    )
     cls.check(block)
     for container, key, name in cls.metric_keys(block):
         if metrics is not None and name not in metrics:
