@@ -75,3 +75,46 @@ def test_run_stops_at_the_first(perfchart: Perfchart, tmp_path: Path) -> None:
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith(f"perfchart: error: {config}:")
     assert not (tmp_path / "out").exists()
+
+
+FAILING_POLICY = """\
+policies:
+  - class: {policy}
+    matrix: {{rate: {{type: discrete, values: [1]}}}}
+    events:
+      signal: {{OK: NoSuchEvent}}
+channels:
+  - class: channel.CmdlineChannel
+    cmdline: "echo {{{{rate}}}} {{{{nobody}}}}"
+"""
+
+
+def test_a_policy_that_fails_still_says_what_it_sets_so_macros_are_checked(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    """``rate`` is set by the failing policy's matrix: only ``nobody`` is unknown."""
+    config = tmp_path / "c.yml"
+    config.write_text(FAILING_POLICY.format(policy="policy.MultivariableExplorerPolicy"))
+    done = perfchart("check", str(config))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: {config}:5: policies[0].events.signal.OK: no event class is called "
+        "'NoSuchEvent' (did you mean Event?)",
+        f"error: {config}:8: channels[0].cmdline: macro {{{{nobody}}}} is not a definition, a "
+        "declared parameter (config.parameters) or a parameter a policy sets; declare it or give "
+        "it a default {{nobody|...}}",
+        "1 file checked: 2 errors, 0 warnings",
+    ]
+
+
+def test_a_policy_whose_chart_is_unknown_leaves_the_macros_unchecked(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    """What an unknown policy would set is not known: no macro is called unknown for it."""
+    config = tmp_path / "c.yml"
+    config.write_text(FAILING_POLICY.format(policy="policy.NoSuchPolicy"))
+    done = perfchart("check", str(config))
+    assert done.returncode == 2
+    assert "nobody" not in done.stderr
+    assert "rate" not in done.stderr
+    assert "policies[0].class: " in done.stderr

@@ -295,13 +295,13 @@ def _resolved(
     trackers = problems.each(tracker_spec, doc.get("trackers") or (), metrics)
     if metrics is not None and settings.get("builtinMetrics", True):
         trackers += _builtin_metrics(channels, metrics, len(trackers))
+    unloaded = _unloaded_parameters(doc.get("policies") or (), policies)
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
-    # Without every policy, the parameters they set are not known: their macros would look unknown.
-    blocks = (
-        [*(c.config for c in channels), *tasks]
-        if policies and len(policies) == len(doc["policies"])
-        else []
-    )
+    # Without every policy's chart, the parameters they set are not known: their macros would
+    # look unknown.
+    checked = bool(doc.get("policies")) and unloaded is not None
+    blocks = [*(c.config for c in channels), *tasks] if checked else []
+    known |= unloaded or set()
     for container, key, name in _unknown_macros(blocks, known):
         problems.errors.append(container.error(key, _unknown_message(name)))
     for channel in channels:
@@ -570,6 +570,15 @@ def _without(block: LocatedDict, *keys: str) -> LocatedDict:
 
 def _policy(index: int, block: LocatedDict) -> PolicySpec:
     """The policy *block* names; a chart file is found beside the file the block is written in."""
+    chart = _policy_chart(block)
+    config = _without(block, "class", "statechart")
+    if chart.config_schema is not None:
+        validate_block(config, chart.config_schema)
+    return PolicySpec(index, chart, config)
+
+
+def _policy_chart(block: LocatedDict) -> PolicyChart:
+    """The chart of the policy *block*, its block left unchecked."""
     base_dir = Path(block.file).parent if block.file else Path()
     if "class" in block and "statechart" in block:
         raise block.error(
@@ -591,10 +600,26 @@ def _policy(index: int, block: LocatedDict) -> PolicySpec:
         if exc.file:
             raise
         raise block.error(key, exc.message) from None
-    config = _without(block, "class", "statechart")
-    if chart.config_schema is not None:
-        validate_block(config, chart.config_schema)
-    return PolicySpec(index, chart, config)
+    return chart
+
+
+def _unloaded_parameters(blocks: Sequence[Any], loaded: list[PolicySpec]) -> set[str] | None:
+    """The parameters the policy *blocks* that did not load say they set, read by their charts'
+    headers; None when one names no chart: what it sets is not known.
+    """
+    indices = {spec.index for spec in loaded}
+    names: set[str] = set()
+    for index, block in enumerate(blocks):
+        if index in indices:
+            continue
+        if not isinstance(block, LocatedDict):
+            return None
+        try:
+            chart = _policy_chart(block)
+        except ConfigError:
+            return None
+        names |= chart.parameter_names(_without(block, "class", "statechart"))
+    return names
 
 
 def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
