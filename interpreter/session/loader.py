@@ -184,8 +184,7 @@ def load_config(
         problems.stop()
     assert values is not None
     values.update(_meta_values(raw, values, meta))
-    if problems.attempt(_render_definitions, raw, values) is None:
-        problems.stop()
+    problems.attempt(_render_definitions, raw, values)  # one that fails keeps its text
     values.update(_meta_values(raw, values, meta))  # a meta: value may read a definition
     problems.warnings += _section_warnings(raw)
     doc = _rendered(raw, values, problems)
