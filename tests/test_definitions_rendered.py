@@ -84,3 +84,18 @@ def test_a_definition_reading_itself_or_a_parameter_is_an_error_at_its_line(
     assert done.returncode == 2
     assert done.stderr.startswith(f"perfchart: error: {config}:7: define.a: ")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_definition_that_fails_leaves_the_other_blocks_checked(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    config = _write(tmp_path, '  a: "{{a}}"\n', "{{a}}")
+    config.write_text(
+        config.read_text().replace('    cmdline: "echo', '    timout: 1\n    cmdline: "echo')
+    )
+    done = perfchart("check", "-D", "base=1", str(config))
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0] == f"error: {config}:7: define.a: definition 'a' reads itself: a -> a"
+    assert lines[1].startswith(f"error: {config}:16: channels[0].timout: unknown key 'timout'")
+    assert lines[2] == "1 file checked: 2 errors, 0 warnings"
