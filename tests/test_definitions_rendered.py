@@ -99,3 +99,21 @@ def test_a_definition_that_fails_leaves_the_other_blocks_checked(
     assert lines[0] == f"error: {config}:7: define.a: definition 'a' reads itself: a -> a"
     assert lines[1].startswith(f"error: {config}:16: channels[0].timout: unknown key 'timout'")
     assert lines[2] == "1 file checked: 2 errors, 0 warnings"
+
+
+def test_a_chain_as_long_as_the_file_is_rendered_and_its_cycle_refused(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    """5,000 definitions each reading the next: no recursion limit is reached."""
+    count = 5000
+    chain = "".join(f'  a{i}: "{{{{a{i + 1}}}}}."\n' for i in range(count))
+    config = _write(tmp_path, chain + "  a5000: end\n", "{{a0}}")
+    done = perfchart("run", "-q", "-D", "base=1", str(config), "--results", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert _printed(tmp_path) == ["end" + "." * count + f" {n}" for n in (1, 2)]
+    config.write_text(config.read_text().replace("  a5000: end\n", '  a5000: "{{a0}}"\n'))
+    done = perfchart("check", "-D", "base=1", str(config))
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        f"error: {config}:7: define.a0: definition 'a0' reads itself: a0 -> a1 -> a2 -> "
+    )

@@ -392,24 +392,37 @@ class _Definitions:
     def render(self) -> None:
         for name in sorted(self.pending):
             if name in self.pending:
-                self._resolve(name, ())
+                self._resolve(name)
         if self.errors:
             raise ConfigErrors(list(self.errors.values()))
 
-    def _reads(self, name: str) -> set[str]:
+    def _reads(self, name: str) -> Iterator[str]:
+        """The pending definitions *name* reads, in name order."""
         try:
-            return set().union(*(macro.reads for macro in macros_in(self.define[name])))
+            reads = set().union(*(macro.reads for macro in macros_in(self.define[name])))
         except BadMacro:
-            return set()  # reported with the file's other bad macros
+            reads = set()  # reported with the file's other bad macros
+        return iter(sorted(reads & self.pending))
 
-    def _resolve(self, name: str, chain: tuple[str, ...]) -> None:
-        """Render *name* after the pending definitions it reads; *chain* reads it."""
-        if name in chain:
-            loop = " -> ".join((*chain[chain.index(name) :], name))
-            self.errors[name] = self.define.error(name, f"definition {name!r} reads itself: {loop}")
-            return
-        for other in sorted(self._reads(name) & self.pending):
-            self._resolve(other, (*chain, name))
+    def _resolve(self, start: str) -> None:
+        """Render *start* after the pending definitions it reads, depth first without recursion:
+        a chain may be as long as the file."""
+        chain, reading = [start], [self._reads(start)]
+        while chain:
+            other = next(reading[-1], None)
+            if other is None:
+                reading.pop()
+                self._render(chain.pop())
+            elif other in chain:
+                loop = " -> ".join([*chain[chain.index(other) :], other])
+                self.errors[other] = self.define.error(
+                    other, f"definition {other!r} reads itself: {loop}"
+                )
+            elif other in self.pending and other not in self.errors:
+                chain.append(other)
+                reading.append(self._reads(other))
+
+    def _render(self, name: str) -> None:
         if name not in self.pending or name in self.errors:
             return
         self.pending.discard(name)
