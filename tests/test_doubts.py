@@ -94,3 +94,38 @@ def test_a_dry_run_and_a_quiet_one_do_not_warn(
     assert len(records) == 4
     assert "got no value" not in stderr
     assert "set OK although" not in stderr
+
+
+HTTP_BESIDE = """\
+config:
+  parameters: [{name: n}]
+  definitions: [{name: base, required: yes}]
+policies:
+  - class: policy.MultivariableExplorerPolicy
+    matrix: {n: {type: discrete, values: [1, 2]}}
+    events:
+      signal: {OK: CmdlineExitEvent}
+channels:
+  - class: channel.CmdlineChannel
+    cmdline: "sleep 0.3 # {{n}}"
+    shell: yes
+  - class: channel.HTTPChannel
+    url: "{{base}}/x/{{n}}"
+"""
+
+
+def test_an_http_status_beside_a_command_is_no_exit_code(
+    perfchart: Perfchart, tmp_path: Path
+) -> None:
+    """Each run's request is answered 500 (not ok) while its command exits 0: no warning."""
+    from tests.httpserver import delaying
+
+    config = tmp_path / "c.yml"
+    config.write_text(HTTP_BESIDE)
+    with delaying([0.0, 0.0], failing=[0, 1]) as base:
+        done = perfchart("run", str(config), "-D", f"base={base}", "--results", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in (tmp_path / "out/runs.jsonl").read_text().splitlines()]
+    assert [sorted(r["exitcodes"]) for r in records] == [[0, 500], [0, 500]]
+    assert all(r["status"] == "OK" for r in records)
+    assert "set OK although" not in done.stderr

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..core import Event, OutcomeEvent
 from ..engine import Record, RunListener
 from .loader import TestConfig
 
 log = logging.getLogger("perfchart")
 
+#: The class the catch-all names; events are matched by class name, as filters match them.
+EXIT = "CmdlineExitEvent"
 #: A filter that matches every exit of a command: the class alone, no condition on the exit code.
-CATCH_ALL = re.compile(r"\s*CmdlineExitEvent\s*(?::\w+(?:\([^)]*\))?\s*)*")
+CATCH_ALL = re.compile(rf"\s*{EXIT}\s*(?::\w+(?:\([^)]*\))?\s*)*")
 
 
 def _catch_all_statuses(events: Any) -> frozenset[str]:
@@ -41,6 +44,8 @@ class Doubts(RunListener):
     a catch-all signal set OK whose command exited non-zero; :meth:`report` warns about both.
     """
 
+    events = (OutcomeEvent,)
+
     def __init__(self, config: TestConfig) -> None:
         builtin = {entry["name"] for spec in config.channels for entry in spec.cls.metrics}
         #: Declared metrics (not a channel's built-in ones) without a value in any run so far.
@@ -53,25 +58,33 @@ class Doubts(RunListener):
             if (statuses := _catch_all_statuses(spec.config.get("events")))
         }
         self.runs = 0
+        #: Open runs (by index) whose command exited non-zero, with the first such exit code.
+        self.failed: dict[Any, int] = {}
         #: Policy -> (runs set OK though their command exited non-zero, the first such exit code).
         self.failed_ok: dict[str, tuple[int, int]] = {}
+
+    def observe(self, event: Event, records: Sequence[Record]) -> None:
+        """Note the runs whose command exited non-zero (an HTTP status is no exit code)."""
+        if not isinstance(event, OutcomeEvent) or event.ok or not self.catch_all:
+            return
+        if not any(cls.__name__ == EXIT for cls in type(event).__mro__):
+            return
+        code = event.code if event.code is not None else -1
+        for record in records:
+            self.failed.setdefault(record.get("index"), code)
 
     def closed(self, record: Record) -> None:
         self.runs += 1
         values = record.get("metrics") or {}
         for name in [name for name in self.empty if values.get(name) is not None]:
             del self.empty[name]
+        code = self.failed.pop(record.get("index"), None)
         policy = str(record.get("policy"))
         statuses = self.catch_all.get(policy)
-        if (
-            not statuses
-            or not record.get("ok")
-            or str(record.get("status")).upper() not in statuses
-        ):
+        if code is None or not statuses or not record.get("ok"):
             return
-        codes = [code for code in record.get("exitcodes") or () if code not in (0, None)]
-        if codes:
-            count, first = self.failed_ok.get(policy, (0, codes[0]))
+        if str(record.get("status")).upper() in statuses:
+            count, first = self.failed_ok.get(policy, (0, code))
             self.failed_ok[policy] = (count + 1, first)
 
     def report(self) -> None:
