@@ -107,7 +107,7 @@ policies:
       signal: {OK: CmdlineExitEvent}
 channels:
   - class: channel.CmdlineChannel
-    cmdline: "sleep 0.3 # {{n}}"
+    cmdline: "sleep 1 # {{n}}"
     shell: yes
   - class: channel.HTTPChannel
     url: "{{base}}/x/{{n}}"
