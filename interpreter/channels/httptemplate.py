@@ -34,6 +34,9 @@ from .commands import config_error
 
 #: Seconds a request may take when the block gives no ``timeout``.
 DEFAULT_TIMEOUT = 30.0
+#: Body bytes a response may have when the block gives no ``maxBody``: a response beyond it is
+#: the request's error, so a server that streams without end cannot hold a run.
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
 
 _URL = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<target>[^#]*)(?:#.*)?",
@@ -184,6 +187,7 @@ class RequestTemplate:
         self.interval = self._duration("repeatInterval", 0.0)
         self.concurrency: int = block.get("concurrency", 1)
         self.verify: bool = block.get("verify", True)
+        self.max_body: int = block.get("maxBody", DEFAULT_MAX_BODY)
         simulate = block.get("simulate") or {}
         self.simulated_status: int | str = simulate.get("status", 200)
         self.simulated_duration: float | str = self._simulated_duration(simulate)
