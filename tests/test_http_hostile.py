@@ -181,6 +181,11 @@ def test_endless_headers_fail_the_request(tmp_path: Path) -> None:
     failed_with(ran, "more than 100 header lines", within=5.0)
 
 
+def test_endless_continuation_lines_of_one_header_fail_the_request(tmp_path: Path) -> None:
+    ran = run_against(lambda: body(b"HTTP/1.1 200 OK\r\nX-Fold: a\r\n", b" more\r\n"), tmp_path)
+    failed_with(ran, "more than 100 header lines", within=5.0)
+
+
 def test_an_endless_header_line_fails_the_request(tmp_path: Path) -> None:
     ran = run_against(lambda: body(b"HTTP/1.1 200 OK\r\nX-Long: ", b"x" * 65536), tmp_path)
     failed_with(ran, "a line longer than 65536 bytes", within=5.0)

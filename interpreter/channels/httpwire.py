@@ -192,12 +192,10 @@ class Connection:
     def _headers(self, deadline: float, what: str) -> list[tuple[str, str]]:
         """Header (or trailer) lines up to the empty line that ends them."""
         fields: list[tuple[str, str]] = []
-        while True:
+        for _ in range(MAX_HEADERS + 1):
             line = self._line(deadline, f"in the {what}")
             if line in (b"\r\n", b"\n"):
                 return fields
-            if len(fields) >= MAX_HEADERS:
-                raise WireError(f"more than {MAX_HEADERS} {what} lines")
             text = line.decode("latin-1").rstrip("\r\n")
             if text.startswith((" ", "\t")) and fields:
                 name, value = fields[-1]
@@ -207,6 +205,7 @@ class Connection:
             if not colon or not name or name != name.strip():
                 raise WireError(f"malformed {what} line {text[:80]!r}")
             fields.append((name, value.strip(" \t")))
+        raise WireError(f"more than {MAX_HEADERS} {what} lines")
 
     def response(self, verb: str, deadline: float) -> Response:
         """The final response's status line and headers, interim (1xx) responses skipped."""
