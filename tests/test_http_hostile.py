@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -58,34 +59,46 @@ class Ran:
     stderr: str
 
 
+#: Runs the command in its argv (after the file to write to) and writes its peak RSS in KiB there.
+#: A child's peak as ``wait4`` gives it counts what the process it was forked from had reached
+#: (Linux keeps the larger across ``exec``), so perfchart is started from this small process, never
+#: from pytest's own.
+PEAK = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_against(answer: Answer, tmp_path: Path, timeout: str = "20s", extra: str = "") -> Ran:
     """``perfchart run`` of a one-run sweep whose one request goes to a server that answers
     *answer*."""
     config = tmp_path / "hostile.yml"
     config.write_text(CONFIG.format(timeout=timeout, extra=extra))
-    results = tmp_path / "results"
+    results, peak = tmp_path / "results", tmp_path / "peak"
     with hostile(answer) as base:
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "interpreter", "run", str(config), "-q", "-D", f"base={base}"]
-            + ["--results", str(results)],
+            [sys.executable, "-c", PEAK, str(peak), sys.executable, "-m", "interpreter", "run"]
+            + [str(config), "-q", "-D", f"base={base}", "--results", str(results)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
-        killer = threading.Timer(LIMIT, process.kill)
+        killer = threading.Timer(LIMIT, os.killpg, (process.pid, signal.SIGKILL))
         killer.start()
         try:
-            assert process.stderr is not None
-            stderr = process.stderr.read()
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
+            _, stderr = process.communicate()
         finally:
             killer.cancel()
         seconds = time.monotonic() - started
     assert seconds < LIMIT, f"perfchart run was killed after {LIMIT:g}s"
     (record,) = [json.loads(line) for line in (results / "runs.jsonl").read_text().splitlines()]
-    return Ran(process.returncode, seconds, usage.ru_maxrss / 1024, record, stderr)
+    return Ran(process.returncode, seconds, int(peak.read_text()) / 1024, record, stderr)
 
 
 def failed_with(ran: Ran, words: str, within: float = 10.0, status: str = "FAILED") -> None:
