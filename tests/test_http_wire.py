@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 
 from interpreter.channels import ChannelContext
 from interpreter.channels.http import HTTPChannel, HTTPResponseErrorEvent
+from interpreter.channels.httpwire import connect
 from interpreter.core import EventBus
 from tests.httpserver import Answer, Server, hostile, serving
 from tests.test_http_channel import Recorder, echoed, update
@@ -180,3 +184,31 @@ def test_two_different_content_lengths_are_the_request_error(bus: EventBus, make
     (end,) = one(bus, make, answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nok", 10.0))
     assert isinstance(end, HTTPResponseErrorEvent)
     assert end.error == "malformed Content-Length '2, 3'"
+
+
+@pytest.mark.parametrize("reading", ["nothing", "a byte every 50 ms"])
+def test_a_long_request_to_a_server_that_reads_slowly_ends_at_its_deadline(reading: str) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        accepted, _ = listener.accept()
+        with accepted:
+            while reading != "nothing" and not stop.wait(0.05):
+                accepted.recv(1)
+            stop.wait()
+
+    thread = threading.Thread(target=trickle)
+    thread.start()
+    try:
+        connection = connect("127.0.0.1", listener.getsockname()[1], timeout=0.5)
+        started = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            connection.send(b"x" * (64 * 1024 * 1024), started + 0.5)
+        took = time.perf_counter() - started
+        connection.close()
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+    assert 0.4 < took < 1.5

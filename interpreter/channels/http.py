@@ -748,7 +748,7 @@ class HTTPChannel(Channel):
         try:
             wire = self._wire(batch, request)
             connection = self._connection()
-            connection.send(wire)
+            connection.send(wire, deadline)
             sent = time.perf_counter()
             batch.publish(
                 1,

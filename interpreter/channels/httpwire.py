@@ -32,6 +32,9 @@ MAX_HEADERS = 100
 MAX_INTERIM = 16
 #: Bytes asked of one ``recv``.
 RECV = 65536
+#: A request up to this many bytes is sent with one plain ``sendall``: the socket's buffer takes it
+#: at once. A longer one is sent under the request's deadline.
+SMALL_SEND = 65536
 
 _STATUS = re.compile(rb"HTTP/1\.([01]) ([0-9]{3})(?: ([^\r\n]*))?\r?\n")
 _CHUNK_SIZE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
@@ -139,8 +142,21 @@ class Connection:
         no request asked for."""
         return self._pos < len(self._buffer) or bool(self._poll.poll(0))
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
+    def send(self, data: bytes, deadline: float) -> None:
+        """Send *data* whole by *deadline*: a server that reads slowly, or not at all, cannot hold
+        the request past it."""
+        if len(data) <= SMALL_SEND:
+            self.sock.sendall(data)
+            return
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise TimeoutError("timed out")
+        # With a timeout, sendall's is the whole send's (Python 3.5 and later).
+        self.sock.settimeout(remaining)
+        try:
+            self.sock.sendall(data)
+        finally:
+            self.sock.settimeout(None)
 
     def wait(self, timeout: float) -> bool:
         """Whether there is data to read within *timeout* seconds."""
