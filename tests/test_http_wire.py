@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from interpreter.channels import ChannelContext
+from interpreter.channels import ChannelContext, httpwire
 from interpreter.channels.http import HTTPChannel, HTTPResponseErrorEvent
 from interpreter.channels.httpwire import connect
 from interpreter.core import EventBus
@@ -212,3 +212,15 @@ def test_a_long_request_to_a_server_that_reads_slowly_ends_at_its_deadline(readi
         thread.join()
         listener.close()
     assert 0.4 < took < 1.5
+
+
+def test_a_fault_in_the_client_is_the_request_error_not_a_run_that_waits(
+    bus: EventBus, make: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> Any:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(httpwire.Connection, "body", broken)
+    (end,) = one(bus, make, answering(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 10.0))
+    assert isinstance(end, HTTPResponseErrorEvent)
+    assert end.error == "internal error: KeyError('a bug')"

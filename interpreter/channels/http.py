@@ -8,10 +8,10 @@ own trace.
 
 The client is ``httpwire``, HTTP/1.1 over the standard library's sockets,
 imported only when a request is sent, with one keep-alive connection per
-worker thread and origin: see the README for why. Every request publishes four events
-(request start and end, response start and end, or an error in place of
-the last ones), each carrying the update's trace and plain fields (URL,
-verb, status, size, timings) that filters and trackers read.
+worker thread and origin: see the README for why. Every request publishes
+four events (request start and end, response start and end, or an error
+in place of the last ones), each carrying the update's trace and plain
+fields (URL, verb, status, size, timings) that filters and trackers read.
 """
 
 from __future__ import annotations
@@ -785,19 +785,36 @@ class HTTPChannel(Channel):
                 elapsed=ended - started,
             )
         except (OSError, WireError, ValueError) as exc:
-            if connection is not None:
-                self._drop(connection)
             timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
             error = self._describe(exc, timedout)
-            batch.note(f"{request.verb} {request.url}: {error}", common)
-            batch.publish(
-                3,
-                _RESPONSE_ERROR,
-                common,
-                error=error,
-                timedout=timedout,
-                elapsed=time.perf_counter() - started,
-            )
+            self._failed(batch, connection, common, error, timedout, started)
+        except Exception as exc:
+            # A fault of the channel's own: still the request's error, so the run ends and is
+            # recorded instead of waiting for an end event that never comes.
+            log.debug("%s: request failed", self.name, exc_info=True)
+            self._failed(batch, connection, common, f"internal error: {exc!r}", False, started)
+
+    def _failed(
+        self,
+        batch: _Batch,
+        connection: Connection | None,
+        common: Mapping[str, Any],
+        error: str,
+        timedout: bool,
+        started: float,
+    ) -> None:
+        """Publish the request's error in place of its response events; drop its connection."""
+        if connection is not None:
+            self._drop(connection)
+        batch.note(f"{common['verb']} {common['url']}: {error}", common)
+        batch.publish(
+            3,
+            _RESPONSE_ERROR,
+            common,
+            error=error,
+            timedout=timedout,
+            elapsed=time.perf_counter() - started,
+        )
 
     def _wire(self, batch: _Batch, request: Request) -> bytes:
         """The request's bytes: the batch's, encoded once, or a request rendered anew's."""
