@@ -214,6 +214,25 @@ def irrelevant_events(count: int) -> tuple[float, int]:
     return seconds / count, runner.transitions - steps_before
 
 
+# ---------------------------------------------------------------- B10 HTTP request
+
+
+def http_request(quick: bool) -> tuple[float, float]:
+    """Marginal wall seconds per request, the median of alternating rounds: the HTTP channel
+    through ``perfchart run``, and a bare http.client loop on the same server and connection
+    reuse (``benchmarks/http_requests.py``)."""
+    import statistics
+
+    import http_requests
+
+    small, large, tries = (100, 300, 1) if quick else (500, 3000, 5)
+    marginal = http_requests.rounds(small, large, tries)
+    return (
+        statistics.median(wall for wall, _ in marginal[http_requests.OURS]),
+        statistics.median(wall for wall, _ in marginal[http_requests.BARE]),
+    )
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -273,6 +292,8 @@ def main() -> None:
         listed = min(perfchart("policies")[0] for _ in range(3))
         drawn = min(perfchart("draw", "multivariable-explorer", "-o", f"{folder}/chart.svg")[0] for _ in range(3))
     ratio_line("B9 draw to SVG vs policies (wall)", drawn, listed, "ms", "none; recorded")
+
+    ratio_line("B10 HTTP request vs bare http.client (wall)", *http_request(quick), "µs", "<= 1.2")
 
 
 if __name__ == "__main__":

@@ -4,16 +4,18 @@ answers on command.
 Paths: ``/status/N`` answers N; ``/hold`` answers only once ``release()`` is
 called (or after 5 s), for timeouts and cut requests; ``/gather/N`` answers
 once N requests are in flight together (or after 2 s), for concurrency;
-anything else echoes the request as JSON.
+anything else echoes the request as JSON. ``hostile`` is a server that
+sends whatever a test tells it, HTTP or not.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,3 +171,59 @@ def delaying(delays: list[float], failing: Collection[int] = ()) -> Iterator[str
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+#: What a hostile server sends after a request's head: pieces of bytes, or a float to pause.
+Answer = Callable[[], Iterator["bytes | float"]]
+
+
+def _hostile_answer(connection: socket.socket, answer: Answer, stopping: threading.Event) -> None:
+    """Read one request's head from *connection*, then send what *answer* yields."""
+    with connection:
+        try:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                data = connection.recv(65536)
+                if not data:
+                    return
+                received += data
+            for piece in answer():
+                if stopping.is_set():
+                    return
+                if isinstance(piece, float):
+                    stopping.wait(piece)
+                else:
+                    connection.sendall(piece)
+        except OSError:
+            return
+
+
+@contextmanager
+def hostile(answer: Answer) -> Iterator[str]:
+    """A loopback server that reads each request's head, then sends what *answer* yields, whatever
+    HTTP says: pieces of bytes, with pauses where it yields seconds. It stops sending when the
+    client leaves or the server stops.
+    """
+    stopping = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            connection.settimeout(None)
+            threading.Thread(
+                target=_hostile_answer, args=(connection, answer, stopping), daemon=True
+            ).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join()
+        listener.close()

@@ -6,12 +6,12 @@ times, paced by ``repeatInterval`` and ``repeatAfter``, with at most
 remaining repeats; requests already in flight finish and report under their
 own trace.
 
-The client is the standard library's ``http.client``, imported only when a
-request is sent, with one keep-alive connection per worker thread and
-origin: see the README for why. Every request publishes four events
-(request start and end, response start and end, or an error in place of
-the last ones), each carrying the update's trace and plain fields (URL,
-verb, status, size, timings) that filters and trackers read.
+The client is ``httpwire``, HTTP/1.1 over the standard library's sockets,
+imported only when a request is sent, with one keep-alive connection per
+worker thread and origin: see the README for why. Every request publishes
+four events (request start and end, response start and end, or an error
+in place of the last ones), each carrying the update's trace and plain
+fields (URL, verb, status, size, timings) that filters and trackers read.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from .httptemplate import Origin, Request, RequestTemplate, automatic_headers
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
-    from http.client import HTTPConnection
 
     from ..filters import EventFilter, FilterSession
+    from .httpwire import Connection
 
 log = logging.getLogger("perfchart")
 
@@ -52,7 +52,6 @@ HOLD = 0.005
 #: A response body up to this many bytes is read before its ResponseStart event goes out; a longer
 #: one after.
 SMALL_BODY = 65536
-_CHUNK = 65536
 
 
 # -- events ----------------------------------------------------------------------
@@ -341,6 +340,8 @@ class _Batch:
         #: What the request events carry, made once: events share it and must not change it.
         self.body_text = _text(request.body) if request.body else ""
         self.headers = dict(request.headers)
+        #: The request's bytes on the wire, encoded by the first worker to send it.
+        self.wire: bytes | None = None
         self.interval = interval
         self.paced_by_events = paced_by_events
         self.after: FilterSession | None = None
@@ -458,15 +459,15 @@ class _Batch:
             self.bus.publish(event, at)
         self._held.clear()
 
-    def hold_until_readable(self, sock: Any) -> None:
-        """Wait for *sock* to have data, or until the held events are due: then hand them over and
-        return.
+    def hold_until_readable(self, connection: Connection) -> None:
+        """Wait for *connection* to have data, or until the held events are due: then hand them
+        over and return.
         """
         with self._cond:
             if not self._held:
                 return
             wait = self._due - time.perf_counter()
-        if wait <= 0 or not _readable(sock, wait):
+        if wait <= 0 or not connection.wait(wait):
             self.flush()
 
 
@@ -638,7 +639,7 @@ class HTTPChannel(Channel):
         self._executor: ThreadPoolExecutor | None = None
         self._local = threading.local()
         #: Every open connection, so close() can cut those in flight and release the rest.
-        self._connections: set[HTTPConnection] = set()
+        self._connections: set[Connection] = set()
         self._ssl_context: Any = None
 
     def handle(self, event: Event) -> None:
@@ -699,7 +700,7 @@ class HTTPChannel(Channel):
                 self._current.stop()
             executor, connections = self._executor, list(self._connections)
         for connection in connections:
-            _cut(connection)
+            connection.cut()
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
         with self._lock:
@@ -724,10 +725,12 @@ class HTTPChannel(Channel):
     def _send(self, batch: _Batch, index: int) -> None:
         """One request, timed: four events, or an error in place of the last ones.
 
-        A ValueError is http.client refusing what it was given, such as a
-        header value that is not Latin-1: the request is not sent, and that is its error.
+        A ValueError is a request HTTP cannot carry, such as a header value
+        that is not Latin-1: it is not sent, and that is its error. A
+        WireError is a response that breaks HTTP/1.1 or a bound of
+        ``httpwire`` (``maxBody`` among them).
         """
-        from http.client import HTTPException
+        from .httpwire import WireError
 
         request, body_text, headers = batch.request_at(index)
         common = {
@@ -743,10 +746,9 @@ class HTTPChannel(Channel):
         deadline = started + self.template.timeout
         connection = None
         try:
+            wire = self._wire(batch, request)
             connection = self._connection()
-            connection.request(
-                request.verb, request.target, body=request.body, headers=request.headers
-            )
+            connection.send(wire, deadline)
             sent = time.perf_counter()
             batch.publish(
                 1,
@@ -756,22 +758,13 @@ class HTTPChannel(Channel):
                 headers=headers,
                 sent=sent - started,
             )
-            _limit(connection, deadline)
-            batch.hold_until_readable(connection.sock)
-            response = connection.getresponse()
+            batch.hold_until_readable(connection)
+            response = connection.response(request.verb, deadline)
             first = time.perf_counter()
             batch.publish(2, _RESPONSE_START, common, status=response.status, ttfb=first - started)
             if response.length is None or response.length > SMALL_BODY:
                 batch.flush()
-            head, size = b"", 0
-            while True:
-                _limit(connection, deadline)
-                chunk = response.read(_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if len(head) < BODY_CAP:
-                    head += chunk[: BODY_CAP - len(head)]
+            head, size = connection.body(response, deadline, self.template.max_body, BODY_CAP)
             ended = time.perf_counter()
             if response.will_close:
                 self._drop(connection)
@@ -787,62 +780,96 @@ class HTTPChannel(Channel):
                 status=response.status,
                 size=size,
                 body=_text(head),
-                headers=dict(response.getheaders()),
+                headers=response.headers,
                 ttfb=first - started,
                 elapsed=ended - started,
             )
-        except (OSError, HTTPException, ValueError) as exc:
-            if connection is not None:
-                self._drop(connection)
+        except (OSError, WireError, ValueError) as exc:
             timedout = isinstance(exc, TimeoutError) or time.perf_counter() >= deadline
             error = self._describe(exc, timedout)
-            batch.note(f"{request.verb} {request.url}: {error}", common)
-            batch.publish(
-                3,
-                _RESPONSE_ERROR,
-                common,
-                error=error,
-                timedout=timedout,
-                elapsed=time.perf_counter() - started,
-            )
+            self._failed(batch, connection, common, error, timedout, started)
+        except Exception as exc:
+            # A fault of the channel's own: still the request's error, so the run ends and is
+            # recorded instead of waiting for an end event that never comes.
+            log.debug("%s: request failed", self.name, exc_info=True)
+            self._failed(batch, connection, common, f"internal error: {exc!r}", False, started)
+
+    def _failed(
+        self,
+        batch: _Batch,
+        connection: Connection | None,
+        common: Mapping[str, Any],
+        error: str,
+        timedout: bool,
+        started: float,
+    ) -> None:
+        """Publish the request's error in place of its response events; drop its connection."""
+        if connection is not None:
+            self._drop(connection)
+        batch.note(f"{common['verb']} {common['url']}: {error}", common)
+        batch.publish(
+            3,
+            _RESPONSE_ERROR,
+            common,
+            error=error,
+            timedout=timedout,
+            elapsed=time.perf_counter() - started,
+        )
+
+    def _wire(self, batch: _Batch, request: Request) -> bytes:
+        """The request's bytes: the batch's, encoded once, or a request rendered anew's."""
+        from .httpwire import encode_request, host_header
+
+        if request is batch.request and batch.wire is not None:
+            return batch.wire
+        wire = encode_request(
+            request.verb,
+            request.target,
+            host_header(self.origin.text),
+            request.headers,
+            request.body,
+        )
+        if request is batch.request:
+            batch.wire = wire
+        return wire
 
     def _describe(self, exc: BaseException, timedout: bool) -> str:
+        from .httpwire import WireError
+
         if timedout:
             return f"timed out after {self.template.timeout:g}s"
         if self._closed:
             return "cut: the channel closed"
         if isinstance(exc, ConnectionRefusedError):
             return f"connection refused by {self.origin.text}"
+        if isinstance(exc, WireError):
+            return str(exc)
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
-    def _connection(self) -> HTTPConnection:
+    def _connection(self) -> Connection:
         """This worker's keep-alive connection, or a new one when it has none or the server closed
         it.
         """
-        connection: HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is not None and connection.sock is not None and not _dropped(connection.sock):
-            connection.timeout = self.template.timeout
-            connection.sock.settimeout(self.template.timeout)
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and not connection.dropped():
             return connection
         if connection is not None:
             self._drop(connection)
         connection = self._open()
         with self._lock:
             if self._closed:
+                connection.close()
                 raise ConnectionAbortedError("the channel closed")
             self._connections.add(connection)
         self._local.connection = connection
         return connection
 
-    def _open(self) -> HTTPConnection:
-        import http.client
+    def _open(self) -> Connection:
+        from .httpwire import connect
 
         origin = self.origin
-        if origin.scheme == "https":
-            return http.client.HTTPSConnection(
-                origin.host, origin.port, timeout=self.template.timeout, context=self._tls()
-            )
-        return http.client.HTTPConnection(origin.host, origin.port, timeout=self.template.timeout)
+        tls = self._tls() if origin.scheme == "https" else None
+        return connect(origin.host, origin.port, self.template.timeout, tls)
 
     def _tls(self) -> Any:
         import ssl
@@ -855,50 +882,9 @@ class HTTPChannel(Channel):
             self._ssl_context = context
         return self._ssl_context
 
-    def _drop(self, connection: HTTPConnection) -> None:
+    def _drop(self, connection: Connection) -> None:
         connection.close()
         with self._lock:
             self._connections.discard(connection)
         if getattr(self._local, "connection", None) is connection:
             self._local.connection = None
-
-
-def _limit(connection: HTTPConnection, deadline: float) -> None:
-    """Let the next read wait only until the request's deadline."""
-    remaining = deadline - time.perf_counter()
-    if remaining <= 0:
-        raise TimeoutError("deadline passed")
-    if connection.sock is not None:
-        connection.sock.settimeout(remaining)
-
-
-def _readable(sock: Any, timeout: float) -> bool:
-    """Whether *sock* has data to read within *timeout* seconds."""
-    import select
-
-    if getattr(sock, "pending", None) is not None and sock.pending():
-        return True
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(timeout * 1000))
-
-
-def _dropped(sock: Any) -> bool:
-    """Whether an idle keep-alive socket was closed by the server (it reads as ready)."""
-    import select
-
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
-
-
-def _cut(connection: HTTPConnection) -> None:
-    """Unblock a worker waiting on *connection*: its read fails at once."""
-    import socket
-
-    sock = connection.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from ..config import (
@@ -34,6 +34,9 @@ from .commands import config_error
 
 #: Seconds a request may take when the block gives no ``timeout``.
 DEFAULT_TIMEOUT = 30.0
+#: Body bytes a response may have when the block gives no ``maxBody``: a response beyond it is
+#: the request's error, so a server that streams without end cannot hold a run.
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
 
 _URL = re.compile(
     r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<target>[^#]*)(?:#.*)?",
@@ -86,6 +89,57 @@ class Origin:
         default = 443 if self.scheme == "https" else 80
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}" + ("" if self.port == default else f":{self.port}")
+
+
+_T = TypeVar("_T")
+
+
+class _Absent:
+    """The value of a name the values do not hold, in a part's key."""
+
+
+_ABSENT = _Absent()
+#: The types of values a part's rendering is kept for: immutable, so an equal key renders alike.
+_KEPT = frozenset({str, int, bool, type(None), _Absent})
+
+
+class _Part:
+    """One part of the template (the path and query, a header's value, the body, ``repeat``) with
+    its last rendering, reused while the values it reads are the same.
+
+    A sweep that changes one parameter renders only the parts that use it,
+    and a request rendered again for a ``uuid()`` only the parts that hold
+    one. The last rendering is one tuple, so worker threads rendering a
+    batch's requests anew and the session thread rendering the next update
+    never see a key with another key's value.
+    """
+
+    def __init__(self, template: Any, names: Collection[str] | None = None) -> None:
+        self.names = tuple(sorted(macro_names(template) if names is None else names))
+        self.fresh = has_fresh(template)
+        self._last: tuple[tuple[Any, ...], Any] | None = None
+
+    def render(self, values: Mapping[str, Any], compute: Callable[..., _T], *args: Any) -> _T:
+        """``compute(*args)``, or its result for the same values last time."""
+        if self.fresh:
+            return compute(*args)
+        key: list[Any] = []
+        for name in self.names:
+            value = values.get(name, _ABSENT)
+            kind = type(value)
+            if kind is float:
+                key.append((kind, repr(value)))  # 0.0 and -0.0 are equal and render apart
+            elif kind in _KEPT:
+                key.append((kind, value))  # True == 1, and they render apart
+            else:
+                return compute(*args)
+        last, fixed = self._last, tuple(key)
+        if last is not None and last[0] == fixed:
+            result: _T = last[1]
+            return result
+        result = compute(*args)
+        self._last = (fixed, result)
+        return result
 
 
 def _to_text(value: Any) -> str:
@@ -184,6 +238,7 @@ class RequestTemplate:
         self.interval = self._duration("repeatInterval", 0.0)
         self.concurrency: int = block.get("concurrency", 1)
         self.verify: bool = block.get("verify", True)
+        self.max_body: int = block.get("maxBody", DEFAULT_MAX_BODY)
         simulate = block.get("simulate") or {}
         self.simulated_status: int | str = simulate.get("status", 200)
         self.simulated_duration: float | str = self._simulated_duration(simulate)
@@ -205,6 +260,10 @@ class RequestTemplate:
             | macro_names(self.repeat)
             | repeat_names
         )
+        self._target_part = _Part(self.target)
+        self._header_parts = {name: _Part(text) for name, text in self.headers.items()}
+        self._body_part = _Part(self.body)
+        self._repeat_part = _Part(self.repeat, macro_names(self.repeat) | repeat_names)
 
     def _duration(self, key: str, default: float) -> float:
         if key not in self.block:
@@ -352,7 +411,9 @@ class RequestTemplate:
         *automatic* headers (:func:`automatic_headers`) are added where the
         block gives no header of that name.
         """
-        target = origin.base + self._text("url", self.target, values, _percent)
+        target = origin.base + self._target_part.render(
+            values, self._text, "url", self.target, values, _percent
+        )
         if not target.startswith("/"):
             target = "/" + target
         headers = {}
@@ -365,22 +426,28 @@ class RequestTemplate:
                     )
                 headers[name] = value
         for name, text in self.headers.items():
-            value = self._text(name, text, values, _to_text, container=self.block.get("headers"))
-            if _BREAKS.search(value):
-                raise config_error(
-                    self.block.get("headers"),
-                    name,
-                    f"value {value!r} has a line break: a value never adds a header",
-                )
-            headers[name] = value
-        body = self._body(values)
+            headers[name] = self._header_parts[name].render(
+                values, self._header, name, text, values
+            )
+        body = self._body_part.render(values, self._body, values)
         if (
             body is not None
             and self._is_json()
             and not any(name.lower() == "content-type" for name in headers)
         ):
             headers["Content-Type"] = "application/json"
-        return Request(self.verb, origin.text + target, target, headers, body, self._repeat(values))
+        repeat = self._repeat_part.render(values, self._repeat, values)
+        return Request(self.verb, origin.text + target, target, headers, body, repeat)
+
+    def _header(self, name: str, text: str, values: Mapping[str, Any]) -> str:
+        value = self._text(name, text, values, _to_text, container=self.block.get("headers"))
+        if _BREAKS.search(value):
+            raise config_error(
+                self.block.get("headers"),
+                name,
+                f"value {value!r} has a line break: a value never adds a header",
+            )
+        return value
 
     def _is_json(self) -> bool:
         return isinstance(self.body, (Mapping, list)) or self.json_slots is not None
