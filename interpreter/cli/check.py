@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:  # imported when checking: `perfchart --help` must not load sismic
-    from ..charts import Finding
+    from ..charts import Finding, PolicyChart
 
 EXIT_CLEAN, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 2
 
@@ -46,6 +46,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say which engine runs each chart (compiled, or sismic and why); tracebacks on errors",
+    )
+    check.add_argument(
         "-D",
         "--define",
         action="append",
@@ -58,12 +64,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def check(args: argparse.Namespace) -> int:
     """Print every finding, one line each, and a count; the exit status says the worst."""
     findings: list[Finding] = []
+    charts: list[PolicyChart] = []
     for path in args.files:
-        findings.extend(check_file(path, args.define, args.meta))
+        findings.extend(check_file(path, args.define, args.meta, charts))
     # A chart given by itself and used by a given configuration is reported once.
     findings = list({str(finding): finding for finding in findings}.values())
     for finding in findings:
         print(finding, file=sys.stderr)
+    if args.verbose:
+        _print_engines(charts)
     failed = sum(not finding.warning for finding in findings)
     warned = len(findings) - failed
     files = f"{len(args.files)} file{'s' if len(args.files) != 1 else ''}"
@@ -77,10 +86,25 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
 
 
-def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[Finding]:
+def _print_engines(charts: list[PolicyChart]) -> None:
+    """One line per chart: the engine that runs it, and why when it is not the compiled one."""
+    from ..engine import engine_for
+
+    for path, chart in {chart.path: chart for chart in charts}.items():
+        print(f"{path}: engine: {engine_for(chart)[1]}", file=sys.stderr)
+
+
+def check_file(
+    path: Path,
+    define: list[str],
+    meta: Sequence[str] = (),
+    charts: list[PolicyChart] | None = None,
+) -> list[Finding]:
     """What checking one file finds: a chart's findings, or a configuration's and its charts'
-    warnings; every error of a configuration, then the warnings found with them.
+    warnings; every error of a configuration, then the warnings found with them. The charts
+    found without errors are added to *charts*.
     """
+    found_charts = [] if charts is None else charts
     from ..charts import Finding, inspect_chart
     from ..config import load_yaml_file
     from ..session import load_config, parse_define
@@ -90,7 +114,10 @@ def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[
     except ConfigError as exc:
         return [Finding(exc)]
     if isinstance(data, dict) and "statechart" in data:
-        return inspect_chart(path)[1]
+        chart, findings = inspect_chart(path)
+        if chart is not None:
+            found_charts.append(chart)
+        return findings
     try:
         config = load_config(
             path,
@@ -109,6 +136,7 @@ def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[
         if spec.chart.path not in seen:
             seen.add(spec.chart.path)
             found.extend(spec.chart.findings)
+            found_charts.append(spec.chart)
     return found
 
 
