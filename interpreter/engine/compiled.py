@@ -265,8 +265,16 @@ class CompiledInterpreter:
         self.listeners: list[Callable[[MetaEvent], Any]] = []
         self.transitions = statechart.transitions
         self.states = {name: statechart.state_for(name) for name in statechart.states}
+        #: The states with code on exit, and on entry: the others are left and entered without
+        #: a call.
+        self.exits = {n for n, state in self.states.items() if getattr(state, "on_exit", None)}
+        self.entries = {n for n, state in self.states.items() if getattr(state, "on_entry", None)}
         self.evaluator = evaluator_klass(self, initial_context=initial_context)
         self.code_context = self.evaluator._context
+        #: What chart code calls as ``active(name)`` (a list's ``in``, as sismic's) and
+        #: ``setdefault(name, value)``.
+        self.active = self.chain.__contains__
+        self.setdefault = self.code_context.setdefault
         self.evaluator._evaluable_code.update(self.table.guards)
         self.evaluator.execute_statechart(statechart)
 
@@ -316,7 +324,10 @@ class CompiledInterpreter:
         """Put *event* where sismic's bisection puts it; one due last is appended at once."""
         internal = isinstance(event, InternalEvent)
         queue = self._internal_queue if internal else self._external_queue
-        due = self.now + getattr(event, "delay", 0)
+        # An event's attributes are its data: read there at once, as getattr would find them.
+        data = getattr(event, "data", None)
+        delay = data.get("delay", 0) if type(data) is dict else getattr(event, "delay", 0)
+        due = self.now + delay
         if not queue or queue[-1][0] <= due:
             queue.append((due, event))
             return
@@ -363,7 +374,7 @@ class CompiledInterpreter:
             if event is None:
                 return None
             self.consume(event)
-            return MacroStep(time=self.now, steps=[MicroStep(event=event)])
+            return MacroStep(self.now, [MicroStep(event)])
         if len(selected) > 1:
             self.refuse([transitions[i] for i in selected])
         index = selected[0]
@@ -375,7 +386,7 @@ class CompiledInterpreter:
         move = self.table.moves.get((leaf, index), ((), ()))
         steps = [self.apply(event, transition, move)]
         self.stabilise(steps)
-        return MacroStep(time=self.now, steps=steps)
+        return MacroStep(self.now, steps)
 
     def next_event(self) -> Event | None:
         """The next due event, internal first: sismic's ``_select_event``."""
@@ -438,7 +449,9 @@ class CompiledInterpreter:
                 return
             steps.append(self.apply(None, None, move))
 
-    def apply(self, event: Event | None, transition: Transition | None, move: Move) -> MicroStep:
+    def apply(  # noqa: C901 (the hot path of every micro step: one call, no helpers)
+        self, event: Event | None, transition: Transition | None, move: Move
+    ) -> MicroStep:
         """Exit, act, enter and send, as sismic's ``_apply_step`` does without contracts or
         listeners."""
         exited, entered = move
@@ -447,13 +460,15 @@ class CompiledInterpreter:
         sent: list[Event] = []
         listeners = self.listeners
         for name in exited:
-            sent.extend(self.execute_on_exit(states[name]))
+            if name in self.exits:
+                sent.extend(self.execute_on_exit(states[name]))
             self._configuration.remove(name)
             self.chain.remove(name)
             if listeners:
                 self.tell("state exited", state=name)
         if transition is not None:
-            sent.extend(self.execute_action(transition, event))
+            if transition.action:
+                sent.extend(self.execute_action(transition, event))
             self._idle_time[transition.source] = now
             if listeners:
                 self.tell(
@@ -463,7 +478,8 @@ class CompiledInterpreter:
                     event=event,
                 )
         for name in entered:
-            sent.extend(self.execute_on_entry(states[name]))
+            if name in self.entries:
+                sent.extend(self.execute_on_entry(states[name]))
             self._configuration.add(name)
             self.chain.append(name)
             self._entry_time[name] = now
@@ -472,13 +488,7 @@ class CompiledInterpreter:
                 self.tell("state entered", state=name)
         for item in sent:
             self.raise_sent(item)
-        return MicroStep(
-            event=event,
-            transition=transition,
-            entered_states=list(entered),
-            exited_states=list(exited),
-            sent_events=sent,
-        )
+        return MicroStep(event, transition, list(entered), list(exited), sent)
 
     def raise_sent(self, item: Event) -> None:
         """An event chart code sent: queued when internal, told to the listeners, as sismic's
@@ -515,13 +525,12 @@ class CompiledInterpreter:
         if compiled is None:
             compiled = self.table.code[code] = compile(code, "<string>", "exec")
         sent: list[Event] = []
-        configuration = self._configuration
         exposed: dict[str, Any] = {
-            "active": lambda name: name in configuration,
+            "active": self.active,
             "time": self.now,
             "send": lambda name, **kwargs: sent.append(InternalEvent(name, **kwargs)),
             "notify": lambda name, **kwargs: sent.append(MetaEvent(name, **kwargs)),
-            "setdefault": self.code_context.setdefault,
+            "setdefault": self.setdefault,
         }
         if with_event:
             exposed["event"] = event

@@ -318,6 +318,9 @@ class PolicyRunner:
         self._started = False
         #: The bus event being shown to the bindings, so a match knows it was made as it arrived.
         self._handling: Event | None = None
+        #: The transitions of the last macro steps of a step nearing the eventless bound, to name
+        #: the loop; emptied at each step.
+        self._recent: collections.deque[Transition] = collections.deque(maxlen=_RECENT)
 
     def _interpreter(
         self, context: Mapping[str, Any]
@@ -488,7 +491,8 @@ class PolicyRunner:
             self.last_change = self.clock.time
         moved = False
         eventless = 0
-        recent: collections.deque[Transition] = collections.deque(maxlen=_RECENT)
+        recent = self._recent
+        recent.clear()
         began = time.monotonic()
         while not self._stopping(began):
             self.evaluator.deadline = None
@@ -521,7 +525,8 @@ class PolicyRunner:
         """Count *macro* towards the eventless bound (an external event starts over); past it, the
         loop is named from the transitions kept in *recent*.
         """
-        if macro.event is not None and not isinstance(macro.event, InternalEvent):
+        event = macro.event
+        if event is not None and not isinstance(event, InternalEvent):
             return 0
         eventless += 1
         if eventless > MAX_EVENTLESS_STEPS - _RECENT:
