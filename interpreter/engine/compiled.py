@@ -314,11 +314,14 @@ class CompiledInterpreter:
         for listener in self.listeners:
             listener(meta)
 
-    def queue(self, event_or_name: str | Event, *more: str | Event, **parameters: Any) -> None:
-        """Queue external events, as sismic's ``queue`` does."""
+    def queue(
+        self, event_or_name: str | Event, *more: str | Event, **parameters: Any
+    ) -> CompiledInterpreter:
+        """Queue external events, as sismic's ``queue`` does; *self*, so calls chain."""
         for item in (event_or_name, *more):
             event = Event(item, **parameters) if isinstance(item, str) else item
             self.enqueue(event)
+        return self
 
     def enqueue(self, event: Event) -> None:
         """Put *event* where sismic's bisection puts it; one due last is appended at once."""

@@ -21,14 +21,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import sismic
 from sismic.model import Statechart
 
 from ..charts import PolicyChart
 from .compiled import FORMAT, CompiledChart, compile_chart, subset_problem
 
-#: What a file's name says beyond its content: the Python that compiled the code, the table's
-#: layout.
-_TAG = f"{sys.implementation.cache_tag}.f{FORMAT}"
+#: What a file's name says beyond its content: the Python that compiled the code, the sismic whose
+#: rules the table follows, the table's layout.
+_TAG = f"{sys.implementation.cache_tag}.s{sismic.__version__}.f{FORMAT}"
 
 
 def engine_for(chart: PolicyChart) -> tuple[CompiledChart | None, str]:
