@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any
 
+from sismic.clock import SimulatedClock
 from sismic.code import PythonEvaluator
 from sismic.exceptions import CodeEvaluationError, NonDeterminismError
 from sismic.model import (
@@ -231,7 +232,8 @@ class CompiledInterpreter:
     returning sismic's macro steps, ``queue``, ``configuration``, ``final``,
     ``time``, ``context``, the queues and entry times the evaluator reads),
     built as sismic builds it: the evaluator comes from *evaluator_klass*
-    and runs the preamble.
+    and runs the preamble. *ignore_contract* is taken for sismic's
+    signature only: a compiled chart has no contract to check.
     """
 
     def __init__(
@@ -244,8 +246,6 @@ class CompiledInterpreter:
         clock: Any = None,
         ignore_contract: bool = True,
     ) -> None:
-        from sismic.clock import SimulatedClock
-
         problem = subset_problem(statechart)
         if problem is not None:
             raise ValueError(f"this chart cannot be compiled: it {problem[0]} ({problem[1]})")
