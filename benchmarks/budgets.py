@@ -2,6 +2,12 @@
 
     python benchmarks/budgets.py            # the full measurement (a few minutes)
     python benchmarks/budgets.py --quick    # small N: a smoke test, as CI runs it
+    python benchmarks/budgets.py --original-driver DIR   # also B11: against the original's FSM
+
+DIR is an unpacked source tree of the original driver (the directory holding
+its ``performance`` package). Nothing of it is kept here: it is put on
+sys.path when the option is given, with a stand-in for ``requests``, which
+the policy imports through its utilities but never calls.
 
 Figures are CPU seconds of the process doing the work unless marked wall.
 Each budget prints its figure, its baseline and the ratio; docs/performance.md
@@ -98,6 +104,110 @@ def engine(permutations: int) -> None:
 def hand_written(permutations: int) -> None:
     fsm = baseline.run(matrix(permutations), baseline.answer_ok)
     assert fsm.progress == permutations  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- B11 the original driver's FSM
+
+
+def original_driver(folder: str) -> Callable[[int], None]:
+    """``run(permutations)``: the original's MultivariableExplorerPolicy, called directly.
+
+    Driven as ``hand_written`` drives the baseline: every parameter update
+    answered at once by a traced signal, every intertest task completed at
+    once; each handled event followed by the parameter batch's flush, as the
+    original's event thread does. Its own ParameterBatch, events and
+    matching are used; its bus is replaced by a queue drained in this
+    thread, and its event thread is stopped at the end.
+    """
+    import logging
+    import types
+    from collections import deque
+
+    sys.path.insert(0, folder)
+    sys.modules.setdefault("requests", types.ModuleType("requests"))
+    logging.getLogger().setLevel(logging.CRITICAL)  # AutoExplorerPolicy says it lacks numpy
+    from performance.driver.classes.policy.multivariableexplorer import MultivariableExplorerPolicy
+    from performance.driver.core import events as original
+    from performance.driver.core.config import ComponentConfig, DefinitionsDict
+    from performance.driver.core.parameters import ParameterBatch as OriginalBatch
+
+    class SignalEvent(original.Event):
+        """The run's end, as a channel's exit event would say it."""
+
+    class Bus:
+        def __init__(self) -> None:
+            self.pending: deque[Any] = deque()
+
+        def subscribe(self, callback: Any, events: Any = None) -> None:
+            """Nothing is delivered through the bus: the loop below hands events to the FSM."""
+
+        def publish(self, event: Any) -> None:
+            self.pending.append(event)
+
+    def run(permutations: int) -> None:
+        bus = Bus()
+        root = types.SimpleNamespace(definitions=DefinitionsDict({}), meta={})
+        config = {"class": "policy.MultivariableExplorerPolicy", "matrix": {
+            "a": {"type": "range", "min": 1, "max": 100},
+            "b": {"type": "range", "min": 1, "max": permutations // 100},
+        }, "events": {"signal": {"OK": "SignalEvent"}}}
+        batch = OriginalBatch(bus, types.SimpleNamespace(parameters={}))
+        fsm = MultivariableExplorerPolicy(ComponentConfig(config, root, "policies[0]"), bus, batch)
+        try:
+            fsm.start()
+            batch.flush()
+            updates = 0
+            while bus.pending:
+                event = bus.pending.popleft()
+                if isinstance(event, original.ParameterUpdateEvent):
+                    updates += 1
+                    answer = SignalEvent(traceid=event.traceids)
+                elif isinstance(event, original.RunTaskEvent):
+                    answer = original.RunTaskCompletedEvent(event)
+                else:
+                    continue
+                fsm.handleEvent(answer)
+                batch.flush()
+            assert fsm.state == "End", fsm.state
+            assert updates == permutations, updates
+        finally:
+            fsm.handleTeardown(None)
+
+    return run
+
+
+def side_by_side(ways: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """Each way's figure (a marginal per permutation), the median of *rounds* rounds taken in turn,
+    each round starting with the next way, so a change in the machine's load touches all alike."""
+    import statistics
+
+    taken: dict[str, list[float]] = {name: [] for name in ways}
+    names = list(ways)
+    for round_ in range(rounds):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            taken[name].append(ways[name]())
+    return {name: statistics.median(values) for name, values in taken.items()}
+
+
+def original_budgets(folder: str | None, small: int, large: int, rounds: int) -> None:
+    """B11: the engine and the dry run against the original's FSM and the hand-written loop."""
+    if folder is None:
+        print(f"{'B11 against the original driver FSM':<44} not measured (pass --original-driver)")
+        return
+    original = original_driver(folder)
+    ways: dict[str, Callable[[], float]] = {
+        "hand": lambda: per_permutation(hand_written, small, large),
+        "original": lambda: per_permutation(original, small, large),
+        "engine": lambda: per_permutation(engine, small, large),
+        "dry": lambda: (dry_run(large)[1] - dry_run(small)[1]) / (large - small),
+    }
+    got = side_by_side(ways, rounds)
+    print(f"B11: medians of {rounds} alternating rounds, marginal CPU, {small} to {large}:")
+    ratio_line("B11 original driver FSM vs hand-written", got["original"], got["hand"], "µs", "-")
+    ratio_line("B11 engine vs original driver FSM", got["engine"], got["original"], "µs", "<= 1.0")
+    ratio_line("B11 engine vs hand-written", got["engine"], got["hand"], "µs", "<= 5")
+    ratio_line("B11 dry run vs original driver FSM", got["dry"], got["original"], "µs", "<= 1.0")
+    ratio_line("B11 dry run vs hand-written", got["dry"], got["hand"], "µs", "<= 5")
 
 
 # ---------------------------------------------------------------- processes
@@ -244,8 +354,14 @@ def ratio_line(label: str, figure: float, base: float, unit: str, budget: str) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test of every budget, figures meaningless")
-    quick = parser.parse_args().quick
+    parser.add_argument("--original-driver", metavar="DIR", help="the original driver's source tree: measure B11 against its FSM")
+    parser.add_argument("--only-original", action="store_true", help="measure B11 alone")
+    options = parser.parse_args()
+    quick = options.quick
     small, large = (200, 400) if quick else (2_000, 20_000)
+    if options.only_original:
+        original_budgets(options.original_driver, small, large, 3 if quick else 5)
+        return
 
     hand = per_permutation(hand_written, small, large)
     ratio_line("B1 engine (runner+bus+batch+loop)", per_permutation(engine, small, large), hand, "µs", "<= 1.1")
@@ -294,6 +410,7 @@ def main() -> None:
     ratio_line("B9 draw to SVG vs policies (wall)", drawn, listed, "ms", "none; recorded")
 
     ratio_line("B10 HTTP request vs bare http.client (wall)", *http_request(quick), "µs", "<= 1.2")
+    original_budgets(options.original_driver, small, large, 3 if quick else 5)
 
 
 if __name__ == "__main__":

@@ -77,6 +77,7 @@ def dry_run_trace(
         counted(runner, macro)
 
     with monkeypatch.context() as patch:
+        patch.setattr(runner_module, "COMPILED", False)
         patch.setattr(runner_module, "ChartInterpreter", engine)
         patch.setattr(runner_module.PolicyRunner, "_count", count)
         assert perfchart(

@@ -34,11 +34,15 @@ def traced(event: Any, trace: int | Collection[int] | None) -> bool:
     """True when *event* belongs to run *trace* (or to any run of a collection, say a set), or its
     filter said ``:notrace``.
     """
-    if getattr(event, "notrace", False):
+    data = getattr(event, "data", None)
+    if type(data) is dict:  # a statechart event: its attributes are its data, read at once
+        notrace, carried = data.get("notrace", False), data.get("traceids", ())
+    else:
+        notrace, carried = getattr(event, "notrace", False), getattr(event, "traceids", ())
+    if notrace:
         return True
     if trace is None:
         return False
-    carried = getattr(event, "traceids", ())
     if isinstance(trace, int):
         return trace in carried
     # An event carries a trace or two; the collection may hold every run of a long step.

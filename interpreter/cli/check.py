@@ -1,8 +1,8 @@
 """``perfchart check FILE...``: validate policy charts and test configurations without running
 anything.
 
-A file with a top-level ``statechart:`` is a chart; the others are one test configuration,
-merged in the order given and checked with every chart it uses, exactly as ``run`` loads it.
+A file with a top-level ``statechart:`` is a chart; anything else is a test
+configuration, checked with every chart it uses, exactly as ``run`` loads it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError, ConfigErrors
 
 if TYPE_CHECKING:  # imported when checking: `perfchart --help` must not load sismic
-    from ..charts import Finding
+    from ..charts import Finding, PolicyChart
 
 EXIT_CLEAN, EXIT_WARNINGS, EXIT_ERRORS = 0, 1, 2
 
@@ -46,6 +46,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say which engine runs each chart (compiled, or sismic and why); tracebacks on errors",
+    )
+    check.add_argument(
         "-D",
         "--define",
         action="append",
@@ -57,11 +63,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """Print every finding, one line each, and a count; the exit status says the worst."""
-    findings = check_files(args.files, args.define, args.meta)
+    charts: list[PolicyChart] = []
+    findings = check_files(args.files, args.define, args.meta, charts)
     # A chart given by itself and used by a given configuration is reported once.
     findings = list({str(finding): finding for finding in findings}.values())
     for finding in findings:
         print(finding, file=sys.stderr)
+    if args.verbose:
+        _print_engines(charts)
     failed = sum(not finding.warning for finding in findings)
     warned = len(findings) - failed
     files = f"{len(args.files)} file{'s' if len(args.files) != 1 else ''}"
@@ -75,12 +84,25 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
 
 
+def _print_engines(charts: list[PolicyChart]) -> None:
+    """One line per chart: the engine that runs it, and why when it is not the compiled one."""
+    from ..engine import engine_for
+
+    for path, chart in {chart.path: chart for chart in charts}.items():
+        print(f"{path}: engine: {engine_for(chart)[1]}", file=sys.stderr)
+
+
 def check_files(
-    paths: Sequence[Path], define: list[str], meta: Sequence[str] = ()
+    paths: Sequence[Path],
+    define: list[str],
+    meta: Sequence[str] = (),
+    charts: list[PolicyChart] | None = None,
 ) -> list[Finding]:
     """What checking *paths* finds: each chart's findings, then those of the configurations
-    among them as one configuration, merged in the order given as ``run`` merges them.
+    among them as one configuration, merged in the order given as ``run`` merges them. The
+    charts found without errors are added to *charts*.
     """
+    found_charts = [] if charts is None else charts
     from ..charts import Finding, inspect_chart
     from ..config import load_yaml_file
 
@@ -95,20 +117,23 @@ def check_files(
             unread = True
             continue
         if isinstance(data, dict) and "statechart" in data:
-            findings.extend(inspect_chart(path)[1])
+            chart, found = inspect_chart(path)
+            if chart is not None:
+                found_charts.append(chart)
+            findings.extend(found)
         else:
             configs.append(path)
     # A file that is not YAML leaves no configuration to merge: its error is all there is to say.
     if configs and not unread:
-        findings.extend(check_config(configs, define, meta))
+        findings.extend(check_config(configs, define, meta, found_charts))
     return findings
 
 
 def check_config(
-    paths: Sequence[Path], define: list[str], meta: Sequence[str] = ()
+    paths: Sequence[Path], define: list[str], meta: Sequence[str], charts: list[PolicyChart]
 ) -> list[Finding]:
     """Every error of a configuration (one or several files merged), then the warnings found
-    with them, then its charts' findings.
+    with them, then its charts' findings; its charts are added to *charts*.
     """
     from ..charts import Finding
     from ..session import load_config, parse_define
@@ -131,6 +156,7 @@ def check_config(
         if spec.chart.path not in seen:
             seen.add(spec.chart.path)
             found.extend(spec.chart.findings)
+            charts.append(spec.chart)
     return found
 
 

@@ -37,9 +37,11 @@ from ..core import (
 )
 from ..errors import ConfigError, PerfchartError
 from ..filters import EventFilter, FilterSyntaxError
+from .compiled import CompiledInterpreter, escaped
 from .ledger import Cursor
 from .parameters import ParameterBatch
 from .policy import PolicyAPI
+from .tables import engine_for
 from .tuned import TunedInterpreter
 
 log = logging.getLogger("perfchart.policy")
@@ -51,6 +53,9 @@ MAX_EVENTLESS_STEPS = 10_000
 MAX_WAIT = 1e7
 #: Transitions kept, at the end of a loop, to name it.
 _RECENT = 64
+#: Run charts within the compiled subset on their compiled table; False runs every chart on
+#: sismic (the equivalence tests compare the two).
+COMPILED = True
 
 
 class DeadlineEvaluator(PythonEvaluator):
@@ -109,7 +114,7 @@ class DeadlineEvaluator(PythonEvaluator):
         except KeyboardInterrupt:
             raise
         except BaseException as exc:
-            raise _escaped(exc, code) from exc
+            raise escaped(exc, code) from exc
 
     def _execute_code(
         self, code: str | None, *, additional_context: Mapping[str, Any] | None = None
@@ -119,7 +124,7 @@ class DeadlineEvaluator(PythonEvaluator):
         except (Exception, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            raise _escaped(exc, code) from exc
+            raise escaped(exc, code) from exc
 
     def _evaluate_code(
         self, code: str | None, *, additional_context: Mapping[str, Any] | None = None
@@ -129,15 +134,7 @@ class DeadlineEvaluator(PythonEvaluator):
         except (Exception, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            raise _escaped(exc, code) from exc
-
-
-def _escaped(exc: BaseException, code: str | None) -> CodeEvaluationError:
-    """Chart code that raised what is not an Exception (GeneratorExit, SystemExit, a bare
-    BaseException): a chart error like any other, so it can neither end perfchart without its files
-    nor show a traceback. Only KeyboardInterrupt, the user's Ctrl-C, goes on up.
-    """
-    return CodeEvaluationError(f"'{type(exc).__name__}' occurred while running '{code}'")
+            raise escaped(exc, code) from exc
 
 
 def _wait(seconds: Any, name: str) -> float:
@@ -180,6 +177,15 @@ class ChartInterpreter(TunedInterpreter):
             return super()._sort_transitions(transitions)
         except NonDeterminismError:
             raise NonDeterminism(transitions) from None
+
+
+class CompiledChartInterpreter(CompiledInterpreter):
+    """The compiled executor, naming the transitions of a non-deterministic choice as
+    ChartInterpreter does.
+    """
+
+    def refuse(self, transitions: list[Transition]) -> None:
+        raise NonDeterminism(transitions)
 
 
 _STRUCTURE = ("ancestors_for", "descendants_for", "depth_for", "least_common_ancestor")
@@ -289,6 +295,8 @@ class PolicyRunner:
         self.api = PolicyAPI(self)
         self._origins: dict[int, tuple[Any, Any]] = {}
         self.evaluator: DeadlineEvaluator
+        #: Which engine runs the chart and why: ``compiled``, or ``sismic (…)``.
+        self.engine = "sismic"
         self.interpreter = self._interpreter(
             {
                 "config": config,
@@ -310,14 +318,29 @@ class PolicyRunner:
         self._started = False
         #: The bus event being shown to the bindings, so a match knows it was made as it arrived.
         self._handling: Event | None = None
+        #: The transitions of the last macro steps of a step nearing the eventless bound, to name
+        #: the loop; emptied at each step.
+        self._recent: collections.deque[Transition] = collections.deque(maxlen=_RECENT)
 
-    def _interpreter(self, context: Mapping[str, Any]) -> ChartInterpreter:
-        """The chart's interpreter on the session clock; a failing
-        preamble is reported at its line.
+    def _interpreter(
+        self, context: Mapping[str, Any]
+    ) -> ChartInterpreter | CompiledChartInterpreter:
+        """The chart's interpreter on the session clock: its compiled table when the chart is in
+        the compiled subset, else sismic; a failing preamble is reported at its line.
         """
+        statechart = memoize_structure(self.chart.statechart())
+        table, self.engine = engine_for(self.chart) if COMPILED else (None, "sismic")
         try:
+            if table is not None:
+                return CompiledChartInterpreter(
+                    statechart,
+                    table=table,
+                    evaluator_klass=self._evaluator_for,
+                    initial_context=context,
+                    clock=self.clock,
+                )
             return ChartInterpreter(
-                memoize_structure(self.chart.statechart()),
+                statechart,
                 evaluator_klass=self._evaluator_for,
                 initial_context=context,
                 clock=self.clock,
@@ -341,7 +364,7 @@ class PolicyRunner:
         return self.evaluator.deadline is not None
 
     def _evaluator_for(
-        self, interpreter: Interpreter, *, initial_context: Mapping[str, Any]
+        self, interpreter: Interpreter | CompiledInterpreter, *, initial_context: Mapping[str, Any]
     ) -> DeadlineEvaluator:
         """Keep the evaluator before sismic runs the preamble, so a
         failing preamble can be located.
@@ -468,7 +491,8 @@ class PolicyRunner:
             self.last_change = self.clock.time
         moved = False
         eventless = 0
-        recent: collections.deque[Transition] = collections.deque(maxlen=_RECENT)
+        recent = self._recent
+        recent.clear()
         began = time.monotonic()
         while not self._stopping(began):
             self.evaluator.deadline = None
@@ -501,7 +525,8 @@ class PolicyRunner:
         """Count *macro* towards the eventless bound (an external event starts over); past it, the
         loop is named from the transitions kept in *recent*.
         """
-        if macro.event is not None and not isinstance(macro.event, InternalEvent):
+        event = macro.event
+        if event is not None and not isinstance(event, InternalEvent):
             return 0
         eventless += 1
         if eventless > MAX_EVENTLESS_STEPS - _RECENT:
