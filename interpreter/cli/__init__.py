@@ -242,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
     import signal
 
     from ..results import load_previous
-    from ..session import Session, load_config, parse_define
+    from ..session import ENDING_SIGNALS, Session, load_config, parse_define
     from .logs import RichWhenNeeded, stderr_console
 
     # A quiet run shows nothing but errors, so it needs no console until one is logged.
@@ -280,9 +280,10 @@ def _run(args: argparse.Namespace) -> int:
     session = Session(
         config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous
     )
-    # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
-    # after that must not kill a command that is only returning the status it already has.
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # The session handles SIGINT, SIGTERM and the other ending signals while it runs and puts these
+    # back when done: a signal after that must not kill a command that is only returning the status
+    # it already has.
+    for sig in ENDING_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     return session.run()
 
