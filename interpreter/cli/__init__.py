@@ -134,9 +134,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .streams import Guarded
+
+    stdout = sys.stdout
+    sys.stdout = Guarded(stdout)
+    try:
+        return _main(args)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(args: argparse.Namespace) -> int:
+    """*args*' command, each failure one line and its exit status."""
+    from .streams import StdoutLost
+
     verbose = getattr(args, "verbose", False)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        # What is still buffered fails here, while its failure can still be told, not at exit.
+        sys.stdout.flush()
+        return status
     except PerfchartError as exc:
         if verbose:
             import logging
@@ -153,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         return 0
     except OSError as exc:
-        if _stdout_failed():
+        if isinstance(exc, StdoutLost) or _stdout_failed():
             return _stdout_error(exc)
         if verbose:
             raise
