@@ -24,9 +24,11 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="re
 __all__ = ["token"]  # the fixture, used by name
 
 #: Runs a=1 and a=2 exit at once; run a=3 starts a descendant under coreutils timeout, one in a
-#: session of its own, and then sleeps itself, until the signal comes.
+#: session of its own, one that moves to a process group of its own (setpgid), and then sleeps
+#: itself, until the signal comes.
 COMMAND = (
     '"test {{{{a}}}} -lt 3 && exit 0; timeout 100 sleep {t}1 & setsid -f sleep {t}2; '
+    "{python} -c 'import os, sys, time; os.setpgid(0, 0); time.sleep(float(sys.argv[1]))' {t}4 & "
     'exec sleep {t}3"'
 )
 
@@ -45,7 +47,7 @@ def test_a_terminating_signal_ends_the_session_cleanly_and_nothing_survives(
     config = tmp_path / "c.yml"
     config.write_text(
         sweep_config(
-            COMMAND.format(t=token),
+            COMMAND.format(t=token, python=sys.executable),
             matrix={"a": "{type: discrete, values: [1, 2, 3]}"},
             options={"shell": "yes"},
         )
@@ -57,8 +59,8 @@ def test_a_terminating_signal_ends_the_session_cleanly_and_nothing_survives(
         stderr=subprocess.PIPE,
     )
     try:
-        if not wait_for(lambda: all(living(f"{token}{i}") for i in range(1, 4)), 20):
-            pytest.fail(f"the last run's three sleeps never all ran: {living(token)}")
+        if not wait_for(lambda: all(living(f"{token}{i}") for i in range(1, 5)), 20):
+            pytest.fail(f"the last run's four sleeps never all ran: {living(token)}")
         process.send_signal(SIGNALS[name])
         _, stderr = process.communicate(timeout=15)
     finally:
