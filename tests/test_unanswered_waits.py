@@ -188,3 +188,43 @@ def test_a_wait_something_publishes_is_accepted(
     done = perfchart("run", "c.yml", "-q", "--dry-run", "--results", "r", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "r" / "meta.json").is_file()
+
+
+CHART = """\
+statechart:
+  name: Waits
+  root state:
+    name: root
+    initial: Run
+    states:
+      - name: Run
+        on entry: |
+          policy.set_parameters({'a': 1})
+          policy.bind('done', 'HTTPResponseEndEvent')
+        transitions:
+          - target: End
+            event: done
+      - name: End
+        type: final
+"""
+
+
+@pytest.mark.parametrize("mode", [(), ("--dry-run",)], ids=["real", "dry"])
+def test_a_filter_the_charts_code_binds_is_refused_at_its_line(
+    perfchart: Perfchart, tmp_path: Path, mode: tuple[str, ...]
+) -> None:
+    (tmp_path / "waits.yaml").write_text(CHART)
+    write(tmp_path, "policies:\n  - statechart: waits.yaml\n" + CMDLINE)
+    done = perfchart("run", "c.yml", "-q", "--results", "r", *mode, cwd=tmp_path, timeout=20)
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.splitlines()
+    assert message == (
+        "perfchart: error: waits.yaml:10: state Run (on entry): nothing this "
+        "config runs publishes HTTPResponseEndEvent, so policies[0] would wait for it for ever "
+        "(only the http channel publishes it; its channels: channels[0] cmdline)"
+    )
+    assert not (tmp_path / "started").exists()
+    # With a channel that publishes it, the same chart is accepted.
+    write(tmp_path, "policies:\n  - statechart: waits.yaml\n" + HTTP)
+    done = perfchart("check", "c.yml", cwd=tmp_path, timeout=20)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -45,7 +45,7 @@ from ..metrics import (
     summarizer,
     tracker_class,
 )
-from .waits import unanswered
+from .waits import Waits, unanswered
 
 #: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
 DEFAULT_STALE_TIMEOUT = 600.0
@@ -305,7 +305,15 @@ def _resolved(
     # A channel or task refused could have published what a policy waits for: judge only a whole.
     if specs is not None and len(channels) == len(doc.get("channels") or ()):
         problems.errors += unanswered(
-            [(spec.config, spec.chart.config_schema) for spec in policies],
+            [
+                Waits(
+                    f"policies[{spec.index}]",
+                    spec.config,
+                    spec.chart.config_schema,
+                    spec.chart.bound,
+                )
+                for spec in policies
+            ],
             [(spec.name, spec.cls) for spec in channels],
             bool(specs),
         )

@@ -13,9 +13,10 @@ the channels there are, before anything starts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..channels import Channel, channel_classes
+from ..charts import Bound
 from ..config import Located, format_values
 from ..core import RUNTIME_EVENTS, TASK_EVENTS, Event
 from ..errors import ConfigError
@@ -25,41 +26,55 @@ from ..filters import EventFilter
 Configured = tuple[str, type[Channel]]
 
 
+class Waits(NamedTuple):
+    """What one policy may wait for: its block's filters (found through its chart's config
+    schema) and those its chart's code binds literally.
+    """
+
+    name: str
+    block: Mapping[str, Any]
+    schema: Mapping[str, Any] | None
+    bound: Sequence[Bound]
+
+
 def unanswered(
-    policies: Iterable[tuple[Mapping[str, Any], Mapping[str, Any] | None]],
-    channels: Sequence[Configured],
-    tasks: bool,
+    policies: Iterable[Waits], channels: Sequence[Configured], tasks: bool
 ) -> list[ConfigError]:
-    """One error for each event filter of *policies* (each block with its chart's config schema)
-    that no event the config can publish matches; *tasks* says whether it has tasks.
+    """One error for each event filter of *policies* that no event the config can publish
+    matches; *tasks* says whether it has tasks.
     """
     published: list[type[Event]] = [*RUNTIME_EVENTS, *(TASK_EVENTS if tasks else ())]
     for _, cls in channels:
         published.extend(cls.events)
     errors: list[ConfigError] = []
-    for block, schema in policies:
-        if schema is None:
-            continue
-        for container, key in format_values(block, schema, "event-filter"):
-            found = _unanswered(container[key], published, channels)
-            if found is not None and isinstance(container, Located):
-                errors.append(container.error(key, found))
+    for policy in policies:
+        found = format_values(policy.block, policy.schema, "event-filter") if policy.schema else []
+        for container, key in found:
+            why = _unanswered(container[key], "the policy", published, channels)
+            if why is not None and isinstance(container, Located):
+                errors.append(container.error(key, why))
+        for bound in policy.bound:
+            why = _unanswered(bound.text, policy.name, published, channels)
+            if why is not None:
+                errors.append(ConfigError(why, file=bound.file, line=bound.line, key=bound.place))
     return errors
 
 
 def _unanswered(
-    text: Any, published: Iterable[type[Event]], channels: Sequence[Configured]
+    text: Any, who: str, published: Iterable[type[Event]], channels: Sequence[Configured]
 ) -> str | None:
-    """Why filter *text* waits for ever, or None when something may publish what it matches."""
+    """Why filter *text* makes *who* wait for ever, or None when something may publish what it
+    matches.
+    """
     try:
         found = EventFilter(text)
-    except ConfigError:  # validation reported it already
+    except ConfigError:  # validation, or the chart's checks, reported it already
         return None
     if any(found.selects(cls) for cls in published):
         return None
     names = " or ".join(sorted(found.class_names)) or repr(text)
     return (
-        f"nothing this config runs publishes {names}, so the policy would wait for it for ever "
+        f"nothing this config runs publishes {names}, so {who} would wait for it for ever "
         f"({_publishers(found)}; {_configured(channels)})"
     )
 
