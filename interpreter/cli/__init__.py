@@ -259,7 +259,7 @@ def _run(args: argparse.Namespace) -> int:
     import signal
 
     from ..results import load_previous
-    from ..session import ENDING_SIGNALS, Session, load_config, parse_define
+    from ..session import ENDING_SIGNALS, Session, load_config, parse_define, unhandled
     from .logs import RichWhenNeeded, stderr_console
 
     # A quiet run shows nothing but errors, so it needs no console until one is logged.
@@ -301,7 +301,8 @@ def _run(args: argparse.Namespace) -> int:
     # back when done: a signal after that must not kill a command that is only returning the status
     # it already has.
     for sig in ENDING_SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
+        if unhandled(sig):
+            signal.signal(sig, signal.SIG_IGN)
     return session.run()
 
 

@@ -24,6 +24,7 @@ from .session import (
     EXIT_OK,
     Session,
     SessionUI,
+    unhandled,
 )
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "TrackerSpec",
     "load_config",
     "parse_define",
+    "unhandled",
 ]

@@ -99,6 +99,18 @@ def _ending_signals() -> tuple[int, ...]:
 
 #: The signals that end a session cleanly (a second one stops at once; see docs/reliability.md).
 ENDING_SIGNALS = _ending_signals()
+#: The ones a session always takes over; the others only where no Python handler has them (an
+#: application running the session, a test harness's SIGALRM deadline).
+ALWAYS_ENDING = frozenset(
+    int(getattr(signal, name))
+    for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+    if hasattr(signal, name)
+)
+
+
+def unhandled(sig: int) -> bool:
+    """Whether *sig* is one of ALWAYS_ENDING or has no Python handler (its default, or ignored)."""
+    return sig in ALWAYS_ENDING or not callable(signal.getsignal(sig))
 
 
 class SessionUI(Protocol):
@@ -516,7 +528,7 @@ class Session:
                 kill_all()
             self.interrupt()
 
-        previous = {sig: signal.signal(sig, on_signal) for sig in ENDING_SIGNALS}
+        previous = {sig: signal.signal(sig, on_signal) for sig in ENDING_SIGNALS if unhandled(sig)}
 
         def restore() -> None:
             for sig, handler in previous.items():
