@@ -228,3 +228,24 @@ def test_a_filter_the_charts_code_binds_is_refused_at_its_line(
     write(tmp_path, "policies:\n  - statechart: waits.yaml\n" + HTTP)
     done = perfchart("check", "c.yml", cwd=tmp_path, timeout=20)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_plugin_channel_that_declares_no_events_may_answer_anything() -> None:
+    from interpreter.config import LocatedDict
+    from interpreter.session.waits import Waits, unanswered
+
+    class Silent:
+        names = ("channel.Silent", "silent")
+        events: tuple[type, ...] = ()
+
+    class Unknown:
+        names = ("channel.Unknown", "unknown")
+
+    schema = {"properties": {"end": {"type": "string", "format": "event-filter"}}}
+    block = LocatedDict({"end": "HTTPResponseEndEvent"}, file="c.yml", line=3, path="policies[0]")
+    block.lines = {"end": 4}
+    policy = Waits("policies[0]", block, schema, ())
+    (refused,) = unanswered([policy], [("channels[0]", Silent)], tasks=False)  # type: ignore[list-item]
+    assert str(refused).startswith("c.yml:4: policies[0].end: nothing this config runs publishes")
+    assert str(refused).endswith("its channels: channels[0] silent)")
+    assert unanswered([policy], [("channels[0]", Unknown)], tasks=False) == []  # type: ignore[list-item]

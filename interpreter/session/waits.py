@@ -45,7 +45,10 @@ def unanswered(
     """
     published: list[type[Event]] = [*RUNTIME_EVENTS, *(TASK_EVENTS if tasks else ())]
     for _, cls in channels:
-        published.extend(cls.events)
+        events = getattr(cls, "events", None)
+        if events is None:  # a plugin that does not say what it publishes: it may publish anything
+            return []
+        published.extend(events)
     errors: list[ConfigError] = []
     for policy in policies:
         found = format_values(policy.block, policy.schema, "event-filter") if policy.schema else []
@@ -82,7 +85,11 @@ def _unanswered(
 def _publishers(found: EventFilter) -> str:
     """Which registered channels would publish what *found* matches."""
     classes = dict.fromkeys(channel_classes().values())
-    names = [cls.names[-1] for cls in classes if any(found.selects(event) for event in cls.events)]
+    names = [
+        cls.names[-1]
+        for cls in classes
+        if any(found.selects(event) for event in getattr(cls, "events", ()))
+    ]
     if not names:
         return "no channel publishes it"
     return f"only the {' or '.join(names)} channel publishes it"
