@@ -380,7 +380,7 @@ def test_missing_macro_at_run_time_raises_config_error(bus, make) -> None:
         ("cmdline: [a, b]", "cmdline", "expected the command to run as a non-empty string"),
         ("cmdline: a\ntimeout: soon", "timeout", "expected a duration such as 10s"),
         ("cmdline: a\ntimeout: 0s", "timeout", "expected a positive duration"),
-        ("cmdline: a\nshell: maybe", "shell", "expected yes or no"),
+        ("cmdline: a\nshell: maybe", "shell", "shell 'maybe' is not found on PATH"),
         ("cmdline: a\nrestart: 1", "restart", "expected yes or no"),
         ("cmdline: a\nenv: [A]", "env", "expected a mapping"),
         ("cmdline: a\nenv:\n  A: null", "env.A", "expected a string or a number"),

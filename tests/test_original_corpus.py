@@ -150,50 +150,6 @@ def test_print_the_table(capsys: pytest.CaptureFixture[str]) -> None:
             print(f"{name:48} {RESULTS[name]}")
 
 
-#: The docs' replacement for the examples' LogStax observer and tracker.
-ATTRIBUTE = """\
-trackers:
-  - class: tracker.EventAttributeTracker
-    event: LogLineEvent
-    extract: [{metric: metric1, attrib: line, match: 'you said ([0-9]+)'}]
-"""
-
-
-def _ported(path: Path, tmp_path: Path) -> Path:
-    """*path* with only its observers and trackers sections replaced as the docs say."""
-    sections = re.split(r"(?m)^(?=[a-z]+:)", path.read_text())
-    kept = [s for s in sections if not s.startswith(("observers:", "trackers:"))]
-    copy = tmp_path / path.name
-    copy.write_text("".join(kept) + ATTRIBUTE)
-    return copy
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("examples/config-1-simple.yml", lambda row: row["param1"]),
-        ("examples/config-2-two-dimentions.yml", lambda row: row["param1"] + row["param2"]),
-    ],
-)
-def test_an_example_ported_as_the_docs_say_measures_every_run(
-    perfchart: Perfchart, tmp_path: Path, name: str, expected: Any
-) -> None:
-    import csv
-
-    path = _ported(CORPUS / name, tmp_path)
-    done = perfchart("check", str(path), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    done = perfchart("run", "-q", str(path), "--results", str(tmp_path / "out"), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    with open(tmp_path / "out" / "runs.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == (10 if "two" in name else 100) ** (2 if "two" in name else 1)
-    for row in rows:
-        values = {key: float(value) for key, value in row.items() if key.startswith("param")}
-        assert row["status"] == "OK"
-        assert float(row["metric:metric1"]) == expected(values), row
-
-
 @pytest.mark.parametrize("text", ["a: 1\nurl: {{base}}/apps\n", "a: 1\nurl: {{base}}\n"])
 def test_an_unquoted_macro_value_gets_a_hint_to_quote_it(
     perfchart: Perfchart, tmp_path: Path, text: str

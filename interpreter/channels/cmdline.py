@@ -182,8 +182,10 @@ class CmdlineChannel(Channel):
         if "teardown" in block:
             keys = ("cwd", "env", "timeout")
             fields = {key: block[key] for key in keys if key in block}
+            shell = block.get("shell")
+            fields["shell"] = shell if isinstance(shell, str) else True
             teardown = CommandTemplate(
-                _at(block, {**fields, "cmdline": block["teardown"], "shell": True}, "teardown")
+                _at(block, {**fields, "cmdline": block["teardown"]}, "teardown")
             )
         grace = DEFAULT_GRACE
         if "gracePeriod" in block:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,9 +34,11 @@ from ..errors import ConfigError, shorten
 class Command:
     """A command ready to launch: every macro already rendered."""
 
-    #: An argv list, or with ``shell`` one string for ``/bin/sh -c``.
+    #: An argv list, or with ``shell`` one string for the shell's ``-c``.
     args: Sequence[str] | str
     shell: bool = False
+    #: The shell and its arguments before ``-c``: ``/bin/sh`` unless the block names one.
+    shell_program: Sequence[str] = ("/bin/sh",)
     cwd: str | None = None
     #: Added to this process's environment.
     env: Mapping[str, str] = field(default_factory=dict)
@@ -57,7 +60,7 @@ class Command:
     def argv(self) -> list[str]:
         """What is actually executed."""
         if self.shell:
-            return ["/bin/sh", "-c", str(self.args)]
+            return [*self.shell_program, "-c", str(self.args)]
         return list(self.args)
 
 
@@ -73,6 +76,40 @@ def read_bool(config: Mapping[str, Any], key: str, default: bool = False) -> boo
     if not isinstance(value, bool):
         raise config_error(config, key, f"expected yes or no, got {value!r}")
     return value
+
+
+#: What ``shell: yes`` runs: the system's POSIX shell, as the original driver's did.
+DEFAULT_SHELL = ("/bin/sh",)
+
+
+def read_shell(config: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """``shell:`` as the program that runs the command line, or None without a shell.
+
+    ``yes`` is ``/bin/sh``; a name (``bash``, ``busybox sh``, ``/usr/bin/dash``) is looked up on
+    PATH when the configuration loads, so a missing shell is one error at its line rather than
+    every run exiting 127.
+    """
+    value = config.get("shell", False)
+    if isinstance(value, bool):
+        return DEFAULT_SHELL if value else None
+    if not isinstance(value, str) or not value.strip():
+        raise config_error(
+            config, "shell", f"expected yes, no or a shell such as bash, got {value!r}"
+        )
+    try:
+        words = shlex.split(value)
+    except ValueError as exc:
+        raise config_error(config, "shell", f"cannot split {value!r}: {exc}") from None
+    found = shutil.which(words[0]) if words else None
+    if found is None:
+        where = "is not an executable file" if os.sep in words[0] else "is not found on PATH"
+        raise config_error(
+            config,
+            "shell",
+            f"shell {words[0]!r} {where}; name an installed shell (bash, dash, /bin/sh) "
+            "or set shell: yes for /bin/sh",
+        )
+    return (found, *words[1:])
 
 
 def _optional_str(config: Mapping[str, Any], key: str) -> str | None:
@@ -309,7 +346,8 @@ class CommandTemplate:
                 f"expected the command to run as a non-empty string, got {cmdline!r}",
             )
         self.cmdline: str = cmdline
-        self.shell = read_bool(config, "shell")
+        self.shell_program = read_shell(config)
+        self.shell = self.shell_program is not None
         self.cwd = _optional_str(config, "cwd")
         self.stdin = _optional_str(config, "stdin")
         self.env = self._read_env()
@@ -397,6 +435,7 @@ class CommandTemplate:
         return Command(
             args,
             shell=self.shell,
+            shell_program=self.shell_program or DEFAULT_SHELL,
             cwd=self._cwd(values),
             env=env,
             stdin=None

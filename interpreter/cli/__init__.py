@@ -27,6 +27,32 @@ PROGRESS_INTERVAL = 5.0
 
 __all__ = ["EXIT_INTERNAL", "build_parser", "main"]
 
+#: The original driver's options that perfchart has no use for, and why: given one, ``run`` says
+#: so by name rather than "unrecognized arguments".
+ORIGINAL_OPTIONS = {
+    ("-w", "--workers"): "perfchart sizes no thread pool: each channel runs its own work",
+    ("--clock-fps",): "perfchart's clock has no frame rate: each timer fires at its deadline",
+    ("--clock-ms",): "perfchart's clock has no frame rate: each timer fires at its deadline",
+}
+
+
+class _OriginalOption(argparse.Action):
+    """An option of the original driver that perfchart does not implement: a usage error naming
+    it, with why it is not needed."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        options = tuple(self.option_strings)
+        parser.error(
+            f"{'/'.join(options)} is an option of the original driver that perfchart does not "
+            f"implement: {ORIGINAL_OPTIONS[options]}"
+        )
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -65,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     where = run.add_mutually_exclusive_group()
     where.add_argument(
+        "-r",
         "--results",
         type=Path,
         metavar="DIR",
@@ -121,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="errors only: no progress, plan or summary; the results directory at the end",
     )
 
+    for options in ORIGINAL_OPTIONS:  # left out of --help: they exist to be refused by name
+        run.add_argument(*options, action=_OriginalOption, help=argparse.SUPPRESS)
+
     commands.add_parser(
         "policies", help="list the bundled policies", description="List the bundled policies."
     )
@@ -132,8 +162,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _without_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> bool:
+    """Whether *argv* is the original driver's command line: configuration files and options
+    but no command."""
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return not any(arg in commands.choices for arg in argv) and any(
+        arg.endswith((".yml", ".yaml")) for arg in argv
+    )
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line read; the original driver's (no command) says what perfchart's is."""
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _without_command(parser, argv):
+        parser.exit(
+            2,
+            "perfchart: error: a configuration is run with `perfchart run FILE...` (the original "
+            "driver took its files and options without a command)\n",
+        )
+    return parser.parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     from .streams import Guarded
 
     stdout = sys.stdout

@@ -1,8 +1,8 @@
 """``perfchart check FILE...``: validate policy charts and test configurations without running
 anything.
 
-A file with a top-level ``statechart:`` is a chart; anything else is a test
-configuration, checked with every chart it uses, exactly as ``run`` loads it.
+A file with a top-level ``statechart:`` is a chart; the others are one test configuration,
+merged in the order given and checked with every chart it uses, exactly as ``run`` loads it.
 """
 
 from __future__ import annotations
@@ -57,9 +57,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """Print every finding, one line each, and a count; the exit status says the worst."""
-    findings: list[Finding] = []
-    for path in args.files:
-        findings.extend(check_file(path, args.define, args.meta))
+    findings = check_files(args.files, args.define, args.meta)
     # A chart given by itself and used by a given configuration is reported once.
     findings = list({str(finding): finding for finding in findings}.values())
     for finding in findings:
@@ -77,23 +75,47 @@ def check(args: argparse.Namespace) -> int:
     return EXIT_WARNINGS if warned and args.strict else EXIT_CLEAN
 
 
-def check_file(path: Path, define: list[str], meta: Sequence[str] = ()) -> list[Finding]:
-    """What checking one file finds: a chart's findings, or a configuration's and its charts'
-    warnings; every error of a configuration, then the warnings found with them.
+def check_files(
+    paths: Sequence[Path], define: list[str], meta: Sequence[str] = ()
+) -> list[Finding]:
+    """What checking *paths* finds: each chart's findings, then those of the configurations
+    among them as one configuration, merged in the order given as ``run`` merges them.
     """
     from ..charts import Finding, inspect_chart
     from ..config import load_yaml_file
+
+    findings: list[Finding] = []
+    configs: list[Path] = []
+    unread = False
+    for path in paths:
+        try:
+            data = load_yaml_file(path)
+        except ConfigError as exc:
+            findings.append(Finding(exc))
+            unread = True
+            continue
+        if isinstance(data, dict) and "statechart" in data:
+            findings.extend(inspect_chart(path)[1])
+        else:
+            configs.append(path)
+    # A file that is not YAML leaves no configuration to merge: its error is all there is to say.
+    if configs and not unread:
+        findings.extend(check_config(configs, define, meta))
+    return findings
+
+
+def check_config(
+    paths: Sequence[Path], define: list[str], meta: Sequence[str] = ()
+) -> list[Finding]:
+    """Every error of a configuration (one or several files merged), then the warnings found
+    with them, then its charts' findings.
+    """
+    from ..charts import Finding
     from ..session import load_config, parse_define
 
     try:
-        data = load_yaml_file(path)
-    except ConfigError as exc:
-        return [Finding(exc)]
-    if isinstance(data, dict) and "statechart" in data:
-        return inspect_chart(path)[1]
-    try:
         config = load_config(
-            path,
+            paths,
             dict(parse_define(text) for text in define),
             dict(parse_define(text) for text in meta),
         )

@@ -41,6 +41,7 @@ from .schema import (
     format_values,
     load_schema,
     validate,
+    validate_block,
     validation_errors,
     validator_class,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "render_entry",
     "render_string",
     "validate",
+    "validate_block",
     "validation_errors",
     "validator_class",
     "value_of",

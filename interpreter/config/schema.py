@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ConfigErrors
 from .formats import format_checker
 from .quickcheck import verdict
 from .yamlsource import Located
@@ -86,6 +86,58 @@ def validate(
     message, extra = explain(error)
     file, line, key = locate(instance, [*error.absolute_path, *extra])
     raise ConfigError(message, file=file or default_file, line=line, key=key or default_key)
+
+
+def validate_block(
+    instance: Any,
+    schema: Mapping[str, Any] | bool,
+    *,
+    default_file: str | None = None,
+    default_key: str | None = None,
+) -> None:
+    """Validate one block (a policy's, a channel's, a tracker's) and raise every error it has, each
+    at its line: the most relevant one of each value that is wrong, and each unknown key.
+
+    ``check`` names them all at once; ``run`` stops at the first, as :func:`validate` gives it.
+    """
+    if verdict(instance, schema) is True:
+        return
+    from jsonschema.exceptions import best_match
+
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for error in validator_class(schema)(schema, format_checker=_checker()).iter_errors(instance):
+        groups.setdefault(tuple(error.absolute_path), []).append(error)
+    found: list[ConfigError] = []
+    for path, group in sorted(groups.items(), key=lambda item: len(item[0])):
+        error = best_match(group, key=_relevance())
+        if error is None:
+            continue
+        for message, extra in _explained(error):
+            file, line, key = locate(instance, [*path, *extra])
+            found.append(
+                ConfigError(message, file=file or default_file, line=line, key=key or default_key)
+            )
+    if found:
+        raise ConfigErrors(found)
+
+
+def _explained(error: ValidationError | jsonschema.SchemaError) -> list[tuple[str, list[Any]]]:
+    """:func:`explain` of *error*, once for each unknown key when it is about several."""
+    message, extra = explain(error)
+    if not extra or error.validator not in ("additionalProperties", "unevaluatedProperties"):
+        return [(message, extra)]
+    schema: Any = error.schema
+    allowed = list(schema.get("properties", {}))
+    patterns = list(schema.get("patternProperties", {}))
+    instance: Any = error.instance
+    extras = [
+        key
+        for key in instance
+        if key not in allowed and not any(re.search(p, str(key)) for p in patterns)
+    ]
+    return [(message, extra)] + [
+        (f"unknown key {key!r}{known_keys_hint(str(key), allowed)}", [key]) for key in extras[1:]
+    ]
 
 
 def validation_errors(instance: Any, schema: Mapping[str, Any] | bool) -> list[ConfigError]:

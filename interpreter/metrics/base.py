@@ -45,6 +45,14 @@ class MetricSpec:
     aggregate: str = "mean"
     #: ``samples``: the summary is over every value of the set's runs; ``runs``: over their values.
     summarize_over: str = "samples"
+    #: The label the report's plots and tables show (the original's legend title); the name when
+    #: None. runs.csv and the terminal keep the name, the key a filter or --fail-if says.
+    title: str | None = None
+
+    @property
+    def label(self) -> str:
+        """What a reader is shown for this metric: its title, or its name."""
+        return self.title or self.name
 
 
 class TrackerRun(ABC):

@@ -49,6 +49,7 @@ def metric_meta(spec: MetricSpec) -> dict[str, Any]:
     """A metric's declaration as written to meta.json and summary.json."""
     return {
         "name": spec.name,
+        "title": spec.title,
         "units": spec.units,
         "desc": spec.desc,
         "aggregate": spec.aggregate,

@@ -102,6 +102,7 @@ class Results:
                 m.get("desc"),
                 # As the summary was taken; one written before samples were kept was over runs.
                 summarize_over=m.get("summarize_over", "runs"),
+                title=m.get("title"),
             )
             for m in self.summary["metrics"]
         ]

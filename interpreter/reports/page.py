@@ -113,20 +113,25 @@ def _more(shown: int, total: int, what: str, link: str) -> str:
 def _summary_section(summary: dict[str, Any], link: str) -> str:
     parameters = summary["parameters"]
     columns = [
-        (m["name"], stat, m.get("units")) for m in summary["metrics"] for stat in m["summarize"]
+        (m["name"], stat, m.get("units"), m.get("title") or m["name"])
+        for m in summary["metrics"]
+        for stat in m["summarize"]
     ]
     header = [
         *parameters,
         "runs",
         "ok",
-        *(f"{name} {stat}" + (f" ({units})" if units else "") for name, stat, units in columns),
+        *(
+            f"{label} {stat}" + (f" ({units})" if units else "")
+            for _, stat, units, label in columns
+        ),
     ]
     rows = (
         [
             *(_e(group["parameters"].get(name)) for name in parameters),
             _e(group["runs"]),
             _e(group["ok"]),
-            *(_number(group["metrics"].get(name, {}).get(stat)) for name, stat, _ in columns),
+            *(_number(group["metrics"].get(name, {}).get(stat)) for name, stat, _, _ in columns),
         ]
         for group in summary["groups"][:MAX_ROWS]
     )

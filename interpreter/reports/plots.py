@@ -239,7 +239,7 @@ def _rounded(match: re.Match[str]) -> str:
 
 
 def _units(spec: MetricSpec) -> str:
-    return f"{spec.name} ({spec.units})" if spec.units else spec.name
+    return f"{spec.label} ({spec.units})" if spec.units else spec.label
 
 
 # --- axes --------------------------------------------------------------------------------------
@@ -374,7 +374,7 @@ def _effect(
     _effect_axes(figure, axes, spec, x, levels[x], ticks)
     pooled = any(len(c.means) > 1 for c in cells.values())
     bars = "bars: range of the means" if pooled else "bars: ±1 σ over repeats"
-    figure.suptitle(f"{spec.name} by {x} ({bars}{_pooled_note(layout)})", fontsize="medium")
+    figure.suptitle(f"{spec.label} by {x} ({bars}{_pooled_note(layout)})", fontsize="medium")
     _legend(figure, axes, failed_drawn)
     return _svg(figure)
 
@@ -490,7 +490,7 @@ def _heatmap(
         figure.colorbar(image, ax=axes, label=_units(spec), shrink=0.8)
     note = "; red outline: failed runs" if failed else ""
     figure.suptitle(
-        f"{spec.name}: mean per {rows} × {columns}{_pooled_note(layout)}{note}", fontsize="medium"
+        f"{spec.label}: mean per {rows} × {columns}{_pooled_note(layout)}{note}", fontsize="medium"
     )
     figure.supxlabel(columns, fontsize="small")
     figure.supylabel(rows, fontsize="small")
@@ -581,7 +581,7 @@ def _distribution(
     ax.grid(True, axis="x", alpha=0.3)
     more = f"; the first {len(shown)} of {len(groups)} sets" if len(groups) > len(shown) else ""
     what = "runs (points) and their samples (boxes)" if samples else "runs"
-    ax.set_title(f"{spec.name}: {what} per parameter set{more}", fontsize="medium")
+    ax.set_title(f"{spec.label}: {what} per parameter set{more}", fontsize="medium")
     _legend(figure, [ax], any(not p.ok for p in points))
     return _svg(figure)
 
@@ -677,6 +677,6 @@ def _timeline(spec: MetricSpec, points: list[RunPoint]) -> str:
     ax.set_xlabel("run start (s since the first run)")
     ax.set_ylabel(_units(spec))
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"{spec.name} of each run over the session", fontsize="medium")
+    ax.set_title(f"{spec.label} of each run over the session", fontsize="medium")
     _legend(figure, [ax], bool(bad))
     return _svg(figure)

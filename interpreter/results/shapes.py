@@ -154,6 +154,7 @@ RECORD = Fields(
 _METRIC = Fields(
     {
         "name": Kind("str", optional=False),
+        "title": STR,
         "units": STR,
         "desc": STR,
         "summarize_over": STR,

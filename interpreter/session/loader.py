@@ -21,17 +21,22 @@ from typing import Any, TypeVar
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
 from ..config import (
+    BadMacro,
     Located,
     LocatedDict,
     LocatedList,
+    MacroError,
+    MissingMacro,
     bad_macros,
     describe,
     load_merged,
     load_schema,
     macros_in,
     parse_scalar,
+    render,
     render_entry,
     validate,
+    validate_block,
     validation_errors,
 )
 from ..core import parse_duration, unimplemented
@@ -180,6 +185,8 @@ def load_config(
         problems.stop()
     assert values is not None
     values.update(_meta_values(raw, values, meta))
+    problems.attempt(_render_definitions, raw, values)  # one that fails keeps its text
+    values.update(_meta_values(raw, values, meta))  # a meta: value may read a definition
     problems.warnings += _section_warnings(raw)
     doc = _rendered(raw, values, problems)
     for error in validation_errors(doc, schema):
@@ -288,13 +295,13 @@ def _resolved(
     trackers = problems.each(tracker_spec, doc.get("trackers") or (), metrics)
     if metrics is not None and settings.get("builtinMetrics", True):
         trackers += _builtin_metrics(channels, metrics, len(trackers))
+    unloaded = _unloaded_parameters(doc.get("policies") or (), policies)
     known = set(values) | {p.name for p in parameters} | _policy_parameters(policies)
-    # Without every policy, the parameters they set are not known: their macros would look unknown.
-    blocks = (
-        [*(c.config for c in channels), *tasks]
-        if policies and len(policies) == len(doc["policies"])
-        else []
-    )
+    # Without every policy's chart, the parameters they set are not known: their macros would
+    # look unknown.
+    checked = bool(doc.get("policies")) and unloaded is not None
+    blocks = [*(c.config for c in channels), *tasks] if checked else []
+    known |= unloaded or set()
     for container, key, name in _unknown_macros(blocks, known):
         problems.errors.append(container.error(key, _unknown_message(name)))
     for channel in channels:
@@ -367,6 +374,86 @@ def _definition_values(raw: Mapping[str, Any], defines: Mapping[str, Any]) -> di
     if missing:  # every one at once: each is one more -D to give
         raise ConfigErrors(missing)
     return values
+
+
+def _render_definitions(raw: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Render, in *values*, each ``define:`` value that holds macros from the other definitions
+    and ``meta:`` (the original rendered them too: ``marathon_url: "{{cluster_url}}/marathon"``).
+    """
+    define = raw.get("define")
+    if isinstance(define, LocatedDict):
+        _Definitions(define, values).render()
+    return values
+
+
+class _Definitions:
+    """The ``define:`` values that hold macros, rendered in the order they read each other.
+
+    A definition may read one that reads another. One that reads itself, through any chain, is an
+    error at its line, and so is one reading a name with no value when the file loads (a
+    parameter's changes with every run, a definition's is fixed for the session); every one at
+    once.
+    """
+
+    def __init__(self, define: LocatedDict, values: dict[str, Any]) -> None:
+        self.define, self.values = define, values
+        #: Those not rendered yet: a -D value overrides the text, and is not rendered.
+        self.pending = {
+            name
+            for name, text in define.items()
+            if isinstance(text, str) and "{{" in text and values.get(name) is text
+        }
+        self.errors: dict[str, ConfigError] = {}
+
+    def render(self) -> None:
+        for name in sorted(self.pending):
+            if name in self.pending:
+                self._resolve(name)
+        if self.errors:
+            raise ConfigErrors(list(self.errors.values()))
+
+    def _reads(self, name: str) -> Iterator[str]:
+        """The pending definitions *name* reads, in name order."""
+        try:
+            reads = set().union(*(macro.reads for macro in macros_in(self.define[name])))
+        except BadMacro:
+            reads = set()  # reported with the file's other bad macros
+        return iter(sorted(reads & self.pending))
+
+    def _resolve(self, start: str) -> None:
+        """Render *start* after the pending definitions it reads, depth first without recursion:
+        a chain may be as long as the file."""
+        chain, reading = [start], [self._reads(start)]
+        while chain:
+            other = next(reading[-1], None)
+            if other is None:
+                reading.pop()
+                self._render(chain.pop())
+            elif other in chain:
+                loop = " -> ".join([*chain[chain.index(other) :], other])
+                self.errors[other] = self.define.error(
+                    other, f"definition {other!r} reads itself: {loop}"
+                )
+            elif other in self.pending and other not in self.errors:
+                chain.append(other)
+                reading.append(self._reads(other))
+
+    def _render(self, name: str) -> None:
+        if name not in self.pending or name in self.errors:
+            return
+        self.pending.discard(name)
+        try:
+            self.values[name] = render(self.define[name], self.values)
+        except MissingMacro as exc:
+            self.errors[name] = self.define.error(
+                name,
+                f"{{{{{exc.name}}}}} has no value when the file loads: a definition is fixed for "
+                "the session, so it reads other definitions and meta: values (give "
+                f"{exc.name} in define: or with -D {exc.name}=..., or write {{{{{exc.name}}}}} "
+                "where it is used)",
+            )
+        except MacroError as exc:
+            self.errors[name] = self.define.error(name, exc.message)
 
 
 def _meta_values(
@@ -511,6 +598,15 @@ def _without(block: LocatedDict, *keys: str) -> LocatedDict:
 
 def _policy(index: int, block: LocatedDict) -> PolicySpec:
     """The policy *block* names; a chart file is found beside the file the block is written in."""
+    chart = _policy_chart(block)
+    config = _without(block, "class", "statechart")
+    if chart.config_schema is not None:
+        validate_block(config, chart.config_schema)
+    return PolicySpec(index, chart, config)
+
+
+def _policy_chart(block: LocatedDict) -> PolicyChart:
+    """The chart of the policy *block*, its block left unchecked."""
     base_dir = Path(block.file).parent if block.file else Path()
     if "class" in block and "statechart" in block:
         raise block.error(
@@ -532,10 +628,26 @@ def _policy(index: int, block: LocatedDict) -> PolicySpec:
         if exc.file:
             raise
         raise block.error(key, exc.message) from None
-    config = _without(block, "class", "statechart")
-    if chart.config_schema is not None:
-        validate(config, chart.config_schema)
-    return PolicySpec(index, chart, config)
+    return chart
+
+
+def _unloaded_parameters(blocks: Sequence[Any], loaded: list[PolicySpec]) -> set[str] | None:
+    """The parameters the policy *blocks* that did not load say they set, read by their charts'
+    headers; None when one names no chart: what it sets is not known.
+    """
+    indices = {spec.index for spec in loaded}
+    names: set[str] = set()
+    for index, block in enumerate(blocks):
+        if index in indices:
+            continue
+        if not isinstance(block, LocatedDict):
+            return None
+        try:
+            chart = _policy_chart(block)
+        except ConfigError:
+            return None
+        names |= chart.parameter_names(_without(block, "class", "statechart"))
+    return names
 
 
 def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
@@ -546,7 +658,9 @@ def channel_spec(index: int, block: LocatedDict) -> ChannelSpec:
         cls = channel_class(block["class"])
     except ConfigError as exc:
         raise block.error("class", exc.message) from None
-    validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
+    validate_block(
+        _without(block, "class"), cls.schema, default_file=block.file, default_key=block.path
+    )
     cls.check(block)
     return ChannelSpec(index, cls, block)
 
@@ -572,6 +686,7 @@ def _metrics(settings: LocatedDict) -> dict[str, MetricSpec]:
             entry.get("desc"),
             _aggregate(entry),
             entry.get("summarize_over", "samples"),
+            entry.get("title"),
         )
     return specs
 
@@ -638,7 +753,9 @@ def tracker_spec(
         cls = tracker_class(block["class"])
     except ConfigError as exc:
         raise block.error("class", exc.message) from None
-    validate(_without(block, "class"), cls.schema, default_file=block.file, default_key=block.path)
+    validate_block(
+        _without(block, "class"), cls.schema, default_file=block.file, default_key=block.path
+    )
     cls.check(block)
     for container, key, name in cls.metric_keys(block):
         if metrics is not None and name not in metrics:

@@ -56,6 +56,7 @@ from ..engine import (
 from ..errors import PerfchartError
 from ..metrics import RunMetrics, SummaryView, metric_meta, with_duration
 from ..results import ExportContext, Exports, Previous, SummaryFiles, open_exports
+from .doubts import Doubts
 from .loader import PolicySpec, TestConfig
 from .usage import UnusedParameters
 
@@ -199,6 +200,8 @@ class Session:
             ]
             self.tasks = TaskRunner(config.tasks, self.bus, config.macro_values)
         self.runners = [self._runner(spec, 1) for spec in config.policies]
+        #: What a real run's results surely did not mean (a dry run's are what simulate: says).
+        self.doubts = None if dry_run else Doubts(config)
         #: Each policy's answers (``policy.set_result``), the latest repetition's last.
         self.policy_results: dict[str, dict[str, Any]] = {}
 
@@ -332,6 +335,8 @@ class Session:
         subscribers.
         """
         self.ledger.add(self.run_metrics)
+        if self.doubts is not None:
+            self.ledger.add(self.doubts)
         for exporter in exports.exporters:
             self.ledger.add(exporter)
         if self.ui is not None:
@@ -359,6 +364,8 @@ class Session:
         """
         self._shutdown()
         self.ledger.close_all(self.clock.time, status)
+        if self.doubts is not None:
+            self.doubts.report()
         exports.finished(self._meta(started, status, exit_status))
         if self.ui is not None:
             summary_files = exports.get(SummaryFiles)
