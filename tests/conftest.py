@@ -181,7 +181,9 @@ def _restored_process_state() -> Iterator[None]:
     streams = sys.stdout, sys.stderr
     cwd = os.getcwd()
     environment = dict(os.environ)
-    handlers = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    from interpreter.session import ENDING_SIGNALS
+
+    handlers = {sig: signal.getsignal(sig) for sig in {*SIGNALS, *ENDING_SIGNALS}}
     root = logging.getLogger()
     root_handlers, root_level = list(root.handlers), root.level
     # ``logging.basicConfig(force=True)`` closes the root's handlers: keep pytest's out of its

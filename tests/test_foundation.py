@@ -256,6 +256,7 @@ policies:
   - class: multivariable-explorer
     matrix: {a: {type: discrete, values: [1]}}
     events: {signal: {OK: CmdlineExitZeroEvent}}
+channels: [{class: cmdline, cmdline: "true"}]
 tasks:
   - at: setup
     cmdline: sleep 3

@@ -117,7 +117,8 @@ def test_the_including_file_and_earlier_files_win_a_scalar(tmp_path: Path) -> No
     paths = _files(
         tmp_path,
         settings=SETTINGS,
-        other="config:\n  title: Other\n  repeat: 5\n",
+        other="config:\n  title: Other\n  repeat: 5\n"
+        "channels: [{class: cmdline, cmdline: 'true'}]\n",
         main="config:\n  title: Mine\ninclude: [other.yml, settings.yml]\n",
     )
     config = load_config(paths["main"])

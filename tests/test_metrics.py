@@ -209,6 +209,7 @@ def test_trackers_see_the_runtimes_own_events_in_a_dry_run(tmp_path: Path) -> No
     text = """
 config:
   metrics: [{name: flags}, {name: passed}, {name: exits}, {name: span}]
+  builtinMetrics: false
 policies:
   - class: multivariable-explorer
     matrix: {n: {type: discrete, values: [1, 2]}}
@@ -220,6 +221,8 @@ trackers:
     extract: [{metric: passed, eval: "1 if value == 'OK' else 0"}]
   - {class: count, metric: exits, events: CmdlineExitEvent, step: exitcode}
   - {class: duration, metric: span, events: {start: ParameterUpdateEvent, end: RunEndEvent}}
+channels:
+  - {class: cmdline, cmdline: "true"}
 """
     config = tmp_path / "dry.yml"
     config.write_text(text)
@@ -398,6 +401,7 @@ def test_the_terminal_summary_of_1000_parameter_sets_shows_both_ends_and_points_
         "policies:\n  - class: multivariable-explorer\n"
         "    matrix: {a: {type: range, min: 1, max: 1000}}\n"
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
+        "channels: [{class: cmdline, cmdline: 'true'}]\n"
     )
     results = tmp_path / "r"
     done = perfchart(
@@ -442,6 +446,7 @@ def test_perfchart_run_does_not_import_the_plotting_library(tmp_path: Path) -> N
         "config:\n  metrics: [{name: m}]\npolicies:\n  - class: multivariable-explorer\n"
         "    matrix: {a: {type: discrete, values: [1, 2]}}\n"
         "    events: {signal: {OK: CmdlineExitZeroEvent}}\n"
+        "channels: [{class: cmdline, cmdline: 'true'}]\n"
     )
     code = (
         "import sys\n"

@@ -8,10 +8,11 @@ errors) or :mod:`.lint` (what ``perfchart check`` warns about). The
 
 from .catalog import PolicyChart, bundled, chart_file, inspect_chart, load_chart, resolve
 from .context import config_origin, helpers, traced
-from .lint import Finding
+from .lint import Bound, Finding
 from .source import block_of, code_offset, describe_transition
 
 __all__ = [
+    "Bound",
     "Finding",
     "PolicyChart",
     "block_of",

@@ -23,7 +23,7 @@ from ..config import check_schema, load_schema, load_yaml_file, validate, valida
 from ..core import unimplemented
 from ..errors import ConfigError
 from .checks import build
-from .lint import Finding, lint
+from .lint import Bound, Finding, bound_filters, lint
 from .source import ChartSource
 
 CHART_SUFFIXES = (".yaml", ".yml")
@@ -44,6 +44,8 @@ class PolicyChart:
     warnings: tuple[tuple[Any, str], ...] = field(default=(), compare=False)
     #: What ``perfchart check`` warns about in the chart; a run prints these before it starts.
     findings: tuple[Finding, ...] = field(default=(), compare=False)
+    #: The filters its code binds literally (``policy.bind('end', 'CmdlineExitEvent')``).
+    bound: tuple[Bound, ...] = field(default=(), compare=False)
     _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def statechart(self) -> Statechart:
@@ -188,14 +190,20 @@ def inspect_chart(path: Path, *, check: bool = True) -> tuple[PolicyChart | None
         findings = lint(path, data["statechart"]) if check else []
         if any(not finding.warning for finding in findings):
             return None, findings
-        chart = _chart(path, data, statechart, tuple(findings), check)
+        bound = tuple(bound_filters(path, data["statechart"])) if check else ()
+        chart = _chart(path, data, statechart, tuple(findings), check, bound)
     except ConfigError as exc:
         return None, [Finding(exc)]
     return chart, findings
 
 
 def _chart(
-    path: Path, data: Any, statechart: Statechart | None, findings: tuple[Finding, ...], check: bool
+    path: Path,
+    data: Any,
+    statechart: Statechart | None,
+    findings: tuple[Finding, ...],
+    check: bool,
+    bound: tuple[Bound, ...] = (),
 ) -> PolicyChart:
     header = data.get("perfchart") or {}
     if "perfchart" in data:
@@ -226,6 +234,7 @@ def _chart(
         parameter_paths=tuple(header.get("parameters") or ()),
         warnings=warnings,
         findings=findings,
+        bound=bound,
     )
     if statechart is not None:
         chart._cache["statechart"] = statechart

@@ -136,12 +136,7 @@ def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[s
             if isinstance(func, ast.Name) and func.id == "send":
                 name = _literal(node.args[0])
                 sent.update(name or ())
-            if not (
-                isinstance(func, ast.Attribute)
-                and func.attr == "bind"
-                and isinstance(func.value, ast.Name)
-                and func.value.id == "policy"
-            ):
+            if not _is_bind(node):
                 continue
             role = _literal(node.args[0])
             if role is None or len(role) != 1:
@@ -156,6 +151,43 @@ def _events(code: list[_Code], findings: list[Finding]) -> tuple[set[str], set[s
                 except ConfigError as exc:
                     findings.append(_at(block, node, exc.message))
     return roles, sent, literal_roles
+
+
+def _is_bind(node: ast.Call) -> bool:
+    """Whether *node* is a ``policy.bind(...)`` call."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "bind"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "policy"
+    )
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A filter chart code binds as a literal, where it is written: what a session checks against
+    what its config can publish.
+    """
+
+    text: str
+    file: str | None
+    line: int
+    place: str
+
+
+def bound_filters(path: Path, chart: LocatedDict) -> list[Bound]:
+    """Every filter a ``policy.bind(role, '...')`` in the chart's code names literally."""
+    found: list[Bound] = []
+    for block in _code(path, chart):
+        for node in ast.walk(block.tree):
+            if isinstance(node, ast.Call) and len(node.args) > 1 and _is_bind(node):
+                line = block.start + node.lineno - 1
+                found += [
+                    Bound(text, block.block.file, line, block.place)
+                    for text in _literal(node.args[1]) or []
+                ]
+    return found
 
 
 def _names(code: list[_Code]) -> Iterator[Finding]:

@@ -186,9 +186,26 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    from .streams import Guarded
+
+    stdout = sys.stdout
+    sys.stdout = Guarded(stdout)
+    try:
+        return _main(args)
+    finally:
+        sys.stdout = stdout
+
+
+def _main(args: argparse.Namespace) -> int:
+    """*args*' command, each failure one line and its exit status."""
+    from .streams import StdoutLost
+
     verbose = getattr(args, "verbose", False)
     try:
-        return _dispatch(args)
+        status = _dispatch(args)
+        # What is still buffered fails here, while its failure can still be told, not at exit.
+        sys.stdout.flush()
+        return status
     except PerfchartError as exc:
         if verbose:
             import logging
@@ -205,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         return 0
     except OSError as exc:
-        if _stdout_failed():
+        if isinstance(exc, StdoutLost) or _stdout_failed():
             return _stdout_error(exc)
         if verbose:
             raise
@@ -294,7 +311,7 @@ def _run(args: argparse.Namespace) -> int:
     import signal
 
     from ..results import load_previous
-    from ..session import Session, load_config, parse_define
+    from ..session import ENDING_SIGNALS, Session, load_config, parse_define, unhandled
     from .logs import RichWhenNeeded, stderr_console
 
     # A quiet run shows nothing but errors, so it needs no console until one is logged.
@@ -332,10 +349,12 @@ def _run(args: argparse.Namespace) -> int:
     session = Session(
         config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous
     )
-    # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
-    # after that must not kill a command that is only returning the status it already has.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
+    # The session handles SIGINT, SIGTERM and the other ending signals while it runs and puts these
+    # back when done: a signal after that must not kill a command that is only returning the status
+    # it already has.
+    for sig in ENDING_SIGNALS:
+        if unhandled(sig):
+            signal.signal(sig, signal.SIG_IGN)
     return session.run()
 
 

@@ -1,5 +1,5 @@
 """Standard streams that outlive their reader: ``perfchart run … 2>&1 | head`` must not end the
-session when ``head`` leaves.
+session when ``head`` leaves; and a standard output whose writes fail is told apart from a bug.
 
 A write to a pipe whose reader is gone fails with EPIPE, one to a full
 device with ENOSPC; wrapped in :class:`Outliving`, the stream then points
@@ -17,6 +17,49 @@ from typing import Any, TextIO
 
 #: Write errors that mean the output is gone for good, not that perfchart is wrong.
 _LOST = frozenset({errno.EPIPE, errno.ENOSPC})
+
+
+class StdoutLost(OSError):
+    """A write to standard output failed (a full disk, a device in error): the output's fault,
+    not perfchart's, whatever the file is.
+    """
+
+
+class Guarded:
+    """*stream* (text, or the bytes under it), its failed writes and flushes raised as
+    :class:`StdoutLost`.
+
+    A regular file on a full disk takes an empty write, so looking at the
+    descriptor afterwards cannot tell that it was standard output that
+    failed; the stream that raised can.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    @property
+    def buffer(self) -> Guarded:
+        """The binary stream under a text one (``draw`` writes PNG there), guarded too."""
+        return Guarded(self.stream.buffer)
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self.stream.write(data))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutLost(exc.errno, exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutLost(exc.errno, exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 class Outliving:

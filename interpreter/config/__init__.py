@@ -38,6 +38,7 @@ from .matrix import ParameterMatrix, Remaining, StepValues
 from .schema import (
     check_schema,
     describe,
+    format_values,
     load_schema,
     validate,
     validate_block,
@@ -78,6 +79,7 @@ __all__ = [
     "error_at",
     "evaluate",
     "format_checker",
+    "format_values",
     "has_fresh",
     "load_schema",
     "load_merged",

@@ -161,6 +161,72 @@ def validation_errors(instance: Any, schema: Mapping[str, Any] | bool) -> list[C
     return found
 
 
+def format_values(
+    instance: Any, schema: Any, name: str
+) -> list[tuple[Mapping[str, Any] | list[Any], Any]]:
+    """Where *instance* holds a string the schema marks ``format: name``, as (container, key):
+    what a check after validation (an event filter's publishers, say) needs to point at.
+    """
+    found: dict[tuple[int, Any], tuple[Mapping[str, Any] | list[Any], Any]] = {}
+    _formats(instance, schema, schema, name, None, found, 0)
+    return list(found.values())
+
+
+def _formats(
+    value: Any,
+    schema: Any,
+    root: Any,
+    name: str,
+    at: tuple[Any, Any] | None,
+    found: dict[tuple[int, Any], tuple[Any, Any]],
+    depth: int,
+) -> None:
+    """One step of :func:`format_values`: *value* (at *at* in its container) against *schema*."""
+    if not isinstance(schema, Mapping) or depth > MAX_SCHEMA_DEPTH:
+        return
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        _formats(value, _pointer(root, ref), root, name, at, found, depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in schema.get(key) or ():
+            _formats(value, branch, root, name, at, found, depth + 1)
+    if schema.get("format") == name and isinstance(value, str) and at is not None:
+        found[id(at[0]), at[1]] = at
+    for key, item, subschema in _children(value, schema):
+        _formats(item, subschema, root, name, (value, key), found, depth + 1)
+
+
+def _children(value: Any, schema: Mapping[str, Any]) -> list[tuple[Any, Any, Any]]:
+    """Each entry of *value* with its key and each subschema that applies to it."""
+    if isinstance(value, list):
+        return [(index, item, schema.get("items")) for index, item in enumerate(value)]
+    if not isinstance(value, Mapping):
+        return []
+    properties = schema.get("properties") or {}
+    patterns = schema.get("patternProperties") or {}
+    children = []
+    for key, item in value.items():
+        matched = [s for p, s in patterns.items() if re.search(p, str(key))]
+        subschemas = [properties[key]] if key in properties else matched
+        if key not in properties and not matched:
+            subschemas = [schema.get("additionalProperties")]
+        children += [(key, item, subschema) for subschema in subschemas]
+    return children
+
+
+#: Deeper than any schema perfchart ships or a chart header needs; a ``$ref`` loop stops here.
+MAX_SCHEMA_DEPTH = 64
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    """The part of *root* a local ``$ref`` such as ``#/$defs/step`` names, or None."""
+    node = root
+    for part in ref[1:].split("/")[1:]:
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
 def locate(root: Any, path: Any) -> tuple[str | None, int | None, str | None]:
     """File, line and dotted key of the deepest located entry along *path*."""
     file, line, key = (

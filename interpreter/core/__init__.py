@@ -11,6 +11,8 @@ from .catalogue import check_class_names, event_catalogue
 from .durations import parse_duration
 from .events import (
     CORE_EVENTS,
+    RUNTIME_EVENTS,
+    TASK_EVENTS,
     Event,
     FlagUpdateEvent,
     InterruptEvent,
@@ -42,6 +44,8 @@ __all__ = [
     "unimplemented",
     "CHANNELS",
     "CORE_EVENTS",
+    "RUNTIME_EVENTS",
+    "TASK_EVENTS",
     "TRACKERS",
     "Clock",
     "Event",

@@ -217,6 +217,27 @@ CORE_EVENTS: tuple[type[Event], ...] = (
 )
 
 
+#: The events the runtime publishes in every session, whatever its configuration: the setup and
+#: teardown tasks, ticks, stall watches, updates, flags and run ends, restarts, interrupts. A
+#: filter that can match none of these nor any event a configured channel or task publishes
+#: waits for ever.
+RUNTIME_EVENTS: tuple[type[Event], ...] = (
+    RestartEvent,
+    InterruptEvent,
+    StalledEvent,
+    RunTaskEvent,
+    RunTaskCompletedEvent,
+    TickEvent,
+    ParameterUpdateEvent,
+    FlagUpdateEvent,
+    RunEndEvent,
+    SessionStartEvent,
+    SessionEndEvent,
+)
+#: What a task publishes besides its completion: its command's output.
+TASK_EVENTS: tuple[type[Event], ...] = (LogLineEvent,)
+
+
 def catalogue(classes: Iterable[type[Event]]) -> dict[str, type[Event]]:
     """Event classes by name, with every Event ancestor of each,
     so a filter may name a base class.

@@ -16,9 +16,19 @@ from .loader import (
     load_config,
     parse_define,
 )
-from .session import EXIT_BAD_INPUT, EXIT_FAILED_RUNS, EXIT_INTERRUPTED, EXIT_OK, Session, SessionUI
+from .session import (
+    ENDING_SIGNALS,
+    EXIT_BAD_INPUT,
+    EXIT_FAILED_RUNS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Session,
+    SessionUI,
+    unhandled,
+)
 
 __all__ = [
+    "ENDING_SIGNALS",
     "EXIT_BAD_INPUT",
     "EXIT_FAILED_RUNS",
     "EXIT_INTERRUPTED",
@@ -32,4 +42,5 @@ __all__ = [
     "TrackerSpec",
     "load_config",
     "parse_define",
+    "unhandled",
 ]

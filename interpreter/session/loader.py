@@ -50,6 +50,7 @@ from ..metrics import (
     summarizer,
     tracker_class,
 )
+from .waits import Waits, unanswered
 
 #: Ten minutes: longer than a typical load step, short enough that a run nothing answers is noticed.
 DEFAULT_STALE_TIMEOUT = 600.0
@@ -289,7 +290,7 @@ def _resolved(
     parameters = problems.attempt(_parameters, settings) or []
     channels = problems.each(channel_spec, doc.get("channels") or ())
     tasks = doc.get("tasks") or LocatedList()
-    specs = problems.attempt(task_specs, tasks) or []
+    specs = problems.attempt(task_specs, tasks)
     metrics = None if "config" in problems.invalid else problems.attempt(_metrics, settings)
     trackers = problems.each(tracker_spec, doc.get("trackers") or (), metrics)
     if metrics is not None and settings.get("builtinMetrics", True):
@@ -308,6 +309,21 @@ def _resolved(
     problems.warnings += [note for spec in policies for note in _policy_warnings(spec)]
     for block in problems.failed:
         problems.errors += _original_events(block)
+    # A channel or task refused could have published what a policy waits for: judge only a whole.
+    if specs is not None and len(channels) == len(doc.get("channels") or ()):
+        problems.errors += unanswered(
+            [
+                Waits(
+                    f"policies[{spec.index}]",
+                    spec.config,
+                    spec.chart.config_schema,
+                    spec.chart.bound,
+                )
+                for spec in policies
+            ],
+            [(spec.name, spec.cls) for spec in channels],
+            bool(specs),
+        )
     return TestConfig(
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -321,7 +337,7 @@ def _resolved(
         meta={name[5:]: v for name, v in values.items() if name.startswith("meta:")},
         policies=policies,
         channels=channels,
-        tasks=specs,
+        tasks=specs or [],
         metrics=list((metrics or {}).values()),
         trackers=trackers,
     )

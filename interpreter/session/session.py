@@ -68,12 +68,50 @@ EXIT_OK, EXIT_FAILED_RUNS, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 TICK_INTERVAL = 1.0
 #: Seconds a chart step may go on after a signal before it is stopped between two macro steps.
 STOP_GRACE = 0.5
+#: Signals whose default action ends a process and that a handler may catch, left out: the faults
+#: a process raises on itself (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS), and
+#: SIGPIPE and SIGXFSZ, which Python ignores so that a write fails instead.
+_TERMINATING = (
+    "SIGINT",
+    "SIGTERM",
+    "SIGHUP",
+    "SIGQUIT",
+    "SIGUSR1",
+    "SIGUSR2",
+    "SIGALRM",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGIO",
+    "SIGPWR",
+    "SIGXCPU",
+    "SIGSTKFLT",
+)
+
+
+def _ending_signals() -> tuple[int, ...]:
+    """Every signal that would kill perfchart with the session's files ``running``: the ones above
+    this platform has, and its real-time signals.
+    """
+    found = {int(getattr(signal, name)) for name in _TERMINATING if hasattr(signal, name)}
+    if hasattr(signal, "SIGRTMIN") and hasattr(signal, "SIGRTMAX"):
+        found.update(range(signal.SIGRTMIN, signal.SIGRTMAX + 1))
+    return tuple(sorted(found))
+
+
 #: The signals that end a session cleanly (a second one stops at once; see docs/reliability.md).
-ENDING_SIGNALS = tuple(
-    getattr(signal, name)
+ENDING_SIGNALS = _ending_signals()
+#: The ones a session always takes over; the others only where no Python handler has them (an
+#: application running the session, a test harness's SIGALRM deadline).
+ALWAYS_ENDING = frozenset(
+    int(getattr(signal, name))
     for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
     if hasattr(signal, name)
 )
+
+
+def unhandled(sig: int) -> bool:
+    """Whether *sig* is one of ALWAYS_ENDING or has no Python handler (its default, or ignored)."""
+    return sig in ALWAYS_ENDING or not callable(signal.getsignal(sig))
 
 
 class SessionUI(Protocol):
@@ -469,8 +507,8 @@ class Session:
         self.interrupted = True
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        """SIGINT, SIGTERM, SIGHUP or SIGQUIT: the first ends the policy cleanly, the second stops
-        at once; either way the exit status is 130.
+        """SIGINT, SIGTERM, SIGHUP, SIGQUIT or another of ENDING_SIGNALS: the first ends the
+        policy cleanly, the second stops at once; either way the exit status is 130.
 
         A chart step still running STOP_GRACE after a signal is stopped between
         two macro steps.
@@ -497,7 +535,7 @@ class Session:
                 kill_all()
             self.interrupt()
 
-        previous = {sig: signal.signal(sig, on_signal) for sig in ENDING_SIGNALS}
+        previous = {sig: signal.signal(sig, on_signal) for sig in ENDING_SIGNALS if unhandled(sig)}
 
         def restore() -> None:
             for sig, handler in previous.items():
