@@ -7,13 +7,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..errors import MAX_MESSAGE, PerfchartError, UsageError, shorten
 from . import check, draw, new, report, schema
 
+# typing.TYPE_CHECKING without importing typing, which every command's start would pay for.
+TYPE_CHECKING = False
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from rich.console import Console
 
     from ..session import SessionUI
@@ -28,8 +32,40 @@ PROGRESS_INTERVAL = 5.0
 __all__ = ["EXIT_INTERNAL", "build_parser", "main"]
 
 
+def _columns() -> int:
+    """The terminal's width as argparse's help reads it (``shutil.get_terminal_size``), without
+    importing shutil, and the compression modules it imports, for every ``--help``."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, to the width :func:`_columns` reads."""
+
+    def __init__(self, prog: str, **options: Any) -> None:
+        options.setdefault("width", _columns() - 2)
+        super().__init__(prog, **options)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose help is laid out by :class:`_HelpFormatter`; the commands'
+    parsers are of this class too."""
+
+    def __init__(self, *args: Any, **options: Any) -> None:
+        options.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **options)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="perfchart", description="Run performance tests whose policies are statecharts."
     )
     parser.add_argument("--version", action="version", version=f"perfchart {__version__}")
