@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from ..session import SessionUI
+    from ..session import Session, SessionUI
 
 # Only the parsers are built at start: each command imports what it needs
 # (logging, rich, jsonschema, sismic ...) when it runs, so ``--help`` starts fast.
@@ -274,8 +274,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import logging
+    """Set the session up with the cyclic garbage collector paused, then run it.
+
+    Start-up makes objects that live as long as the process (modules, classes, the charts and the
+    config): collecting while they are made finds nothing and costs a tenth of a short run's start.
+    Frozen, they stay out of every collection the run then makes.
+    """
+    import gc
     import signal
+
+    gc.disable()
+    try:
+        session = _session(args)
+    finally:
+        gc.freeze()
+        gc.enable()
+    # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
+    # after that must not kill a command that is only returning the status it already has.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    return session.run()
+
+
+def _session(args: argparse.Namespace) -> Session:
+    """The session *args* ask for: its config loaded and checked, its results directory chosen."""
+    import logging
 
     from ..results import load_previous
     from ..session import Session, load_config, parse_define
@@ -313,14 +336,9 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--force only goes with --resume")
     results = args.resume or args.results or default_results_dir(args.config[0])
     ui = _ui(args, console)
-    session = Session(
+    return Session(
         config, results_dir=results, dry_run=args.dry_run, seed=args.seed, ui=ui, previous=previous
     )
-    # The session handles SIGINT and SIGTERM while it runs and puts these back when done: a signal
-    # after that must not kill a command that is only returning the status it already has.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    return session.run()
 
 
 def _ui(args: argparse.Namespace, console: Console | None) -> SessionUI:
