@@ -11,9 +11,9 @@ exactly the bundled rules.
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +120,10 @@ def _bundled() -> tuple[PolicyChart, ...]:
 
 @functools.cache
 def _bundled_files() -> tuple[Path, ...]:
-    package = files("interpreter.statecharts")
-    return tuple(Path(str(e)) for e in package.iterdir() if e.name.endswith(CHART_SUFFIXES))
+    # The package's folder, as importlib.resources.files would give it, without importing that
+    # (and zipfile with it) on every start: perfchart is installed as files, never zipped.
+    (folder,) = importlib.import_module("interpreter.statecharts").__path__
+    return tuple(sorted(p for p in Path(folder).iterdir() if p.name.endswith(CHART_SUFFIXES)))
 
 
 @functools.cache
