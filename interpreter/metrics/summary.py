@@ -28,15 +28,17 @@ from __future__ import annotations
 import collections
 import csv
 import json
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import MetricSpec
 from .stats import DEFAULT_SUMMARIZERS, Accumulator, noise, summarizers
+
+if TYPE_CHECKING:
+    import sqlite3
 
 #: Every run's wall (or simulated) duration, summarized like a declared metric.
 DURATION = MetricSpec(
@@ -161,30 +163,45 @@ class Grouping:
 
     @classmethod
     def open(cls, metrics: Sequence[MetricSpec], *, stream: bool = False) -> Grouping:
-        """An empty grouping on a fresh temporary SQLite file, ready for :meth:`add`; with
-        *stream*, summarizing each group as its runs close."""
+        """An empty grouping in a fresh temporary folder, ready for :meth:`add`; with *stream*,
+        summarizing each group as its runs close.
+
+        Its SQLite file is made when a batch of runs is first filed: a streamed session of fewer
+        runs than a batch never imports sqlite3.
+        """
         grouping = cls(list(metrics))
         grouping._tmp = tempfile.TemporaryDirectory(prefix="perfchart-summary-")
-        db = grouping._db = sqlite3.connect(
-            Path(grouping._tmp.name) / "groups.sqlite", check_same_thread=False
+        values = len(metrics)
+        grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + values))})"
+        grouping._sampled = [
+            index for index, m in enumerate(metrics) if m.summarize_over == "samples"
+        ]
+        if stream and all(s.outliers for m in metrics for s in m.summarize):
+            grouping.stream = _Stream(grouping, Path(grouping._tmp.name))
+        return grouping
+
+    def _connect(self) -> sqlite3.Connection:
+        """The SQLite file the runs are filed in, made with its tables at the first call."""
+        if self._db is not None:
+            return self._db
+        import sqlite3
+
+        assert self._tmp is not None
+        db = self._db = sqlite3.connect(
+            Path(self._tmp.name) / "groups.sqlite", check_same_thread=False
         )
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        values = [f"m{index}" for index in range(len(metrics))]
+        values = [f"m{index}" for index in range(len(self.metrics))]
         db.execute(
             "CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER"
             f"{''.join(f', {v} REAL' for v in values)})"
         )
-        grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
-        grouping._sampled = [
-            index for index, m in enumerate(metrics) if m.summarize_over == "samples"
-        ]
-        if grouping._sampled:
+        if self._sampled:
             db.execute("CREATE TABLE samples (seq INTEGER, metric INTEGER, value REAL)")
-        if stream and all(s.outliers for m in metrics for s in m.summarize):
+        if self.stream is not None:
             db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID")
-            grouping.stream = _Stream(grouping, Path(grouping._tmp.name))
-        return grouping
+        return db
 
     @classmethod
     def of(cls, records: Iterable[Mapping[str, Any]], metrics: Sequence[MetricSpec]) -> Grouping:
@@ -241,24 +258,23 @@ class Grouping:
                     varied[name] = None
 
     def _flush(self) -> None:
-        assert self._db is not None
-        self._db.executemany(self._insert, self._batch)
+        db = self._connect()
+        db.executemany(self._insert, self._batch)
         self._batch.clear()
         if self.stream is not None:
-            self.stream.flush(self._db)
+            self.stream.flush(db)
         if self._sample_batch:
-            self._db.executemany("INSERT INTO samples VALUES (?, ?, ?)", self._sample_batch)
+            db.executemany("INSERT INTO samples VALUES (?, ?, ?)", self._sample_batch)
             self._sample_batch.clear()
 
     def group(self) -> None:
         """Group the filed runs by parameter set (once); after this, :meth:`groups` reads them
         back."""
-        assert self._db is not None
         if self._grouped:
             return
         self._grouped = True
         self._flush()
-        db = self._db
+        db = self._connect()
         db.execute(
             "CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS ok "
             "FROM runs GROUP BY key"
@@ -479,8 +495,10 @@ class _Stream:
         """Spool the last group; whether the spooled rows are the summary's."""
         if self.valid:
             self._spool()
-            assert self.grouping._db is not None
-            self.flush(self.grouping._db)
+            if self.grouping._db is not None:
+                self.flush(self.grouping._db)
+            elif len(set(self.keys)) < len(self.keys):  # all in one batch, never filed
+                self.valid = False
         self.close()
         return self.valid and self.names in (None, len(self.grouping._names))
 
