@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -343,6 +344,75 @@ def http_request(quick: bool) -> tuple[float, float]:
     )
 
 
+# ---------------------------------------------------------------- start-up, summaries, progress (round 2)
+
+
+def alternating(argv: list[str], rounds: int) -> tuple[float, float, float]:
+    """Median wall seconds of *argv* and of ``python -c pass``, started in turn, and the median of
+    their pair-by-pair ratios: pairs keep the ratio meaningful while the machine's speed drifts."""
+    ours, bare, ratios = [], [], []
+    for _ in range(rounds):
+        mine = command(argv)[0]
+        nothing = command([sys.executable, "-c", "pass"])[0]
+        ours.append(mine)
+        bare.append(nothing)
+        ratios.append(mine / nothing)
+    return statistics.median(ours), statistics.median(bare), statistics.median(ratios)
+
+
+def ten_permutations(results: str) -> list[str]:
+    """A 10-permutation dry run's command line, writing into the fresh folder *results*."""
+    return [sys.executable, "-m", "interpreter", "run", str(DRY_RUN), "--dry-run", "-q", "-D", "a=10", "-D", "b=1", "--results", results]
+
+
+def start_up(rounds: int) -> None:
+    """B6 against the round-2 targets, as medians of alternating rounds rather than best of few."""
+    wall, nothing, ratio = alternating([sys.executable, "-m", "interpreter", "--help"], rounds)
+    print(f"{'B6b --help, alternating rounds (wall)':<44} {wall * 1e3:>10.1f} ms vs {nothing * 1e3:>10.1f} ms  ratio {ratio:5.2f}  (budget <= 1.5)")
+    ours, bare, ratios = [], [], []
+    for index in range(rounds):
+        with tempfile.TemporaryDirectory() as folder:
+            ours.append(command(ten_permutations(f"{folder}/r{index}"))[0])
+        bare.append(command([sys.executable, "-c", "pass"])[0])
+        ratios.append(ours[-1] / bare[-1])
+    print(f"{'B6b 10-permutation dry run, alternating (wall)':<44} {statistics.median(ours) * 1e3:>10.1f} ms vs {statistics.median(bare) * 1e3:>10.1f} ms  ratio {statistics.median(ratios):5.2f}  (budget <= 5)")
+
+
+def end_of_session(runs: int) -> tuple[float, float]:
+    """CPU seconds of closing *runs* records through every exporter, and of the session's end
+    (``finished``) alone: what the summary does at the end should not grow with the runs."""
+    from results_files import record
+
+    from interpreter.results import ExportContext, open_exports
+
+    records = [record(i) for i in range(1, runs + 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        exports = open_exports(ExportContext(Path(folder) / "r"))
+
+        def close_all() -> None:
+            for one in records:
+                for exporter in exports.exporters:
+                    exporter.finish(one)
+                for exporter in exports.exporters:
+                    exporter.closed(one)
+
+        closing = cpu(close_all)
+        ending = cpu(lambda: exports.finished({"runs": runs, "ok": runs}))
+    return closing, ending
+
+
+def progress_bar(permutations: int, rounds: int) -> float:
+    """B7 as the median of alternating rounds (bar, then ``-q``) of pair-by-pair CPU ratios."""
+    ratios = []
+    for index in range(rounds):
+        with tempfile.TemporaryDirectory() as results:
+            argv = [sys.executable, "-m", "interpreter", "run", str(DRY_RUN), "--dry-run", "-D", f"b={permutations // 100}"]
+            bar = on_a_terminal([*argv, "--results", f"{results}/bar{index}"])
+            plain = on_a_terminal([*argv, "-q", "--results", f"{results}/quiet{index}"])
+        ratios.append(bar / plain)
+    return statistics.median(ratios)
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -411,6 +481,14 @@ def main() -> None:
 
     ratio_line("B10 HTTP request vs bare http.client (wall)", *http_request(quick), "µs", "<= 1.2")
     original_budgets(options.original_driver, small, large, 3 if quick else 5)
+
+
+    start_up(5 if quick else 21)
+    for runs in (1_000, 10_000) if quick else (1_000, 100_000):
+        closing, ending = end_of_session(runs)
+        ratio_line(f"B3b end of session, {runs} runs, vs closing them", ending, closing, "s", "<= 0.05")
+    b7 = progress_bar(1_000 if quick else 20_000, 3 if quick else 7)
+    print(f"{'B7b progress bar vs -q, alternating (CPU)':<44} ratio {b7:5.3f}  (budget <= 1.05)")
 
 
 if __name__ == "__main__":

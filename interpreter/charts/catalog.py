@@ -11,9 +11,9 @@ exactly the bundled rules.
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +116,34 @@ def bundled() -> list[PolicyChart]:
 def _bundled() -> tuple[PolicyChart, ...]:
     # Loaded once per process: the package files do not change while it runs. Each is built when
     # used.
-    package = files("interpreter.statecharts")
-    charts = [
-        load_chart(Path(str(entry)), check=False)
-        for entry in package.iterdir()
-        if entry.name.endswith(CHART_SUFFIXES)
-    ]
+    charts = [_bundled_chart(path) for path in _bundled_files()]
     return tuple(sorted(charts, key=lambda chart: chart.name))
+
+
+@functools.cache
+def _bundled_files() -> tuple[Path, ...]:
+    # The package's folder, as importlib.resources.files would give it, without importing that
+    # (and zipfile with it) on every start: perfchart is installed as files, never zipped.
+    (folder,) = importlib.import_module("interpreter.statecharts").__path__
+    return tuple(sorted(p for p in Path(folder).iterdir() if p.name.endswith(CHART_SUFFIXES)))
+
+
+@functools.cache
+def _bundled_chart(path: Path) -> PolicyChart:
+    """One bundled chart, its header read once per process whether found by name or listed."""
+    return load_chart(path, check=False)
+
+
+def _bundled_named(wanted: str) -> PolicyChart | None:
+    """The bundled chart whose file is named after *wanted* (``multi-step``: multi_step.yaml) and
+    that answers to it: finding a chart by its name reads one header, not all of them."""
+    stem = wanted.replace("-", "_")
+    for path in _bundled_files():
+        if path.stem.casefold() == stem:
+            chart = _bundled_chart(path)
+            if any(wanted == known.casefold() for known in chart.names()):
+                return chart
+    return None
 
 
 def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
@@ -136,6 +157,9 @@ def resolve(name: str, base_dir: Path | None = None) -> PolicyChart:
     if _is_path(name):
         return chart_file(name, base_dir)
     wanted = name.casefold()
+    named = _bundled_named(wanted)
+    if named is not None:
+        return named
     charts = bundled()
     for chart in charts:
         if any(wanted == known.casefold() for known in chart.names()):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +201,8 @@ def _names(code: list[_Code]) -> Iterator[Finding]:
                 and isinstance(node.ctx, ast.Load)
                 and node.id not in known
             ):
+                import difflib  # here: only a near miss needs it
+
                 close = difflib.get_close_matches(node.id, sorted(known - set(dir(builtins))), n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 yield _at(
@@ -459,6 +460,8 @@ def _unsent(chart: LocatedDict, known: set[str]) -> Iterator[Finding]:
             if event is None or str(event) in LIFECYCLE_EVENTS or str(event) in known:
                 continue
             candidates = sorted(known | LIFECYCLE_EVENTS)
+            import difflib  # here: only a near miss needs it
+
             close = difflib.get_close_matches(str(event), candidates, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
             yield Finding(

@@ -11,9 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, ConfigErrors
+
+# typing.TYPE_CHECKING without importing typing, which every command's start would pay for.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:  # imported when checking: `perfchart --help` must not load sismic
     from ..charts import Finding, PolicyChart

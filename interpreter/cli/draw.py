@@ -11,11 +11,15 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, UsageError
 
+# typing.TYPE_CHECKING without importing typing, which every command's start would pay for.
+TYPE_CHECKING = False
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..charts import PolicyChart
     from ..diagrams import Diagram, Drawing, Visits
     from ..results import SessionReader

@@ -11,8 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import re
-import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -94,6 +92,9 @@ def next_step(target: Path, name: str) -> str:
 
 def _python() -> str:
     """``python`` when that is the interpreter perfchart runs in, else that interpreter's path."""
+    import shlex  # here: the parser is built for every command, this runs for one
+    import shutil
+
     found = shutil.which("python")
     if found is not None and Path(found).resolve() == Path(sys.executable).resolve():
         return "python"

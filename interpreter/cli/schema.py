@@ -10,9 +10,12 @@ the YAML language server flags a typo'd key as you type.
 from __future__ import annotations
 
 import argparse
-import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
+
+# typing.TYPE_CHECKING without importing typing, which every command's start would pay for.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 ID = "https://perfchart.invalid/schemas/"
 
@@ -50,6 +53,8 @@ def _embedded(
     """
     if isinstance(schema, bool):
         return schema
+    import copy  # here: the parser is built for every command, this runs for one
+
     out = copy.deepcopy(dict(schema))
     for key in ("$schema", "$id"):
         out.pop(key, None)
@@ -95,6 +100,8 @@ def config_schema() -> dict[str, Any]:
     """config.schema.json with each bundled policy's, each
     channel's and the task block filled in.
     """
+    import copy
+
     from ..channels import channel_classes
     from ..charts import bundled
     from ..config import load_schema
@@ -125,6 +132,8 @@ def config_schema() -> dict[str, Any]:
 
 def statechart_schema() -> dict[str, Any]:
     """chart.schema.json (sismic's format) with the ``perfchart:`` header's schema in place."""
+    import copy
+
     from ..config import load_schema
 
     schema = copy.deepcopy(load_schema("chart"))

@@ -23,7 +23,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -96,6 +96,8 @@ class ConsoleUI:
         self.runner: PolicyRunner | None = None
         self._policies: dict[str, PolicyRunner] = {}
         self._summary: SummaryView | None = None
+        #: The plan's start offsets and durations as text: a dry run's runs mostly share them.
+        self._at, self._took = _LastText(_clock), _LastText(_seconds)
 
     def session_started(self, total: int | None) -> None:
         self.total = total
@@ -153,12 +155,12 @@ class ConsoleUI:
     def run_closed(self, record: dict[str, Any]) -> None:
         if self.plan is not None:
             # Made as each run closes, so the line carries its (simulated) start and duration.
-            at = _clock(
+            at = self._at(
                 record["start"] - (self._origin if self._origin is not None else record["start"])
             )
             self._plan_lines.append(
                 f"{record['index']:>6}  {record['policy']}  {at:>9}  "
-                f"{_seconds(record['duration']):>9}  {format_parameters(record['parameters'])}\n"
+                f"{self._took(record['duration']):>9}  {format_parameters(record['parameters'])}\n"
             )
             if len(self._plan_lines) >= PLAN_BATCH:
                 self._write_plan()
@@ -461,6 +463,23 @@ def noise_lines(summary: SummaryView, results: Path) -> list[str]:
             f"warning: … {more} more parameter sets with warnings in {results / 'summary.json'}"
         )
     return lines
+
+
+class _LastText:
+    """A number's text by *function*, the last one kept: a run's plan line costs a comparison where
+    it repeats the line before's time (a dry run's simulated clock often stands still)."""
+
+    def __init__(self, function: Callable[[float], str]) -> None:
+        self.function = function
+        self.value: float | None = None
+        self.text = ""
+
+    def __call__(self, value: float) -> str:
+        last = self.value
+        # 0.0 and -0.0 are equal but written apart; any other two equal floats are one value.
+        if last is None or value != last or (not value and str(value) != str(last)):
+            self.value, self.text = value, self.function(value)
+        return self.text
 
 
 def _number(value: float) -> str:

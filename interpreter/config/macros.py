@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -215,6 +214,8 @@ def _value(macro: Macro, values: Mapping[str, Any]) -> Any:
     if macro.kind == "literal":
         return macro.argument
     if macro.kind == "uuid":
+        import uuid  # here: it imports platform, for a macro few configs use
+
         return uuid.uuid4().hex
     if macro.kind == "date":
         return time.strftime(macro.argument)

@@ -8,12 +8,12 @@ a did-you-mean hint for a misspelt key.
 
 from __future__ import annotations
 
-import difflib
 import functools
+import importlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, ConfigErrors
@@ -55,10 +55,13 @@ def validator_class(schema: Any) -> type[Validator]:
 
 @functools.cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema shipped in ``interpreter.schemas`` (``name`` without ``.schema.json``)."""
-    return json.loads(
-        files("interpreter.schemas").joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
-    )
+    """A JSON Schema shipped in ``interpreter.schemas`` (``name`` without ``.schema.json``).
+
+    Read from the package's folder, as importlib.resources.files would give it, without importing
+    that (and zipfile with it) on every start: perfchart is installed as files, never zipped.
+    """
+    (folder,) = importlib.import_module("interpreter.schemas").__path__
+    return json.loads((Path(folder) / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
 def validate(
@@ -293,6 +296,8 @@ def known_keys_hint(key: str, allowed: list[str]) -> str:
     """`` (did you mean X?; expected one of: ...)``, or nothing when no key is allowed."""
     if not allowed:
         return ""
+    import difflib  # here: only a misspelt key needs it
+
     close = difflib.get_close_matches(key, allowed, n=1)
     guess = f"did you mean {close[0]}? " if close else ""
     return f" ({guess}expected one of: {', '.join(allowed)})"

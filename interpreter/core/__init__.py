@@ -32,11 +32,13 @@ from .events import (
     catalogue,
     traces,
 )
+from .installed import version as installed_version
 from .original import ORIGINAL_CLASSES, OriginalClass, markdown_table, original_class, unimplemented
 from .plugins import CHANNELS, TRACKERS, find_plugin, load_plugins
 from .timers import Clock, Timer, Timers
 
 __all__ = [
+    "installed_version",
     "ORIGINAL_CLASSES",
     "OriginalClass",
     "markdown_table",

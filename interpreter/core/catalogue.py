@@ -7,7 +7,6 @@ room learns a channel's events without importing the channels package.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterable
 
@@ -37,6 +36,8 @@ def check_class_names(names: Iterable[str]) -> None:
         original = unimplemented("event", name)
         if original is not None:
             raise ConfigError(original.refusal())
+        import difflib  # here: only an unknown name needs it
+
         close = difflib.get_close_matches(name, known.keys(), n=1)
         hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(known))}"
         raise ConfigError(f"no event class is called {name!r} ({hint})")

@@ -7,18 +7,12 @@ groups as third-party ones, so nothing in perfchart names a plugin.
 
 from __future__ import annotations
 
-import difflib
-import functools
 from collections.abc import Mapping
-from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ..errors import ConfigError, PerfchartError
+from .installed import entry_points
 from .original import unimplemented
-
-# What entry_points() returns before Python 3.12; it selects by group as EntryPoints does.
-if TYPE_CHECKING:
-    from importlib.metadata import SelectableGroups
 
 Plugin = TypeVar("Plugin")
 
@@ -39,7 +33,8 @@ def load_plugins(group: str, base: type[Plugin], kind: str) -> dict[str, type[Pl
     subclass *base*.
     """
     found: dict[str, type[Plugin]] = {}
-    for entry in sorted(_registered().select(group=group), key=lambda e: e.name):
+    registered = (entry for entry in entry_points() if entry.group == group)
+    for entry in sorted(registered, key=lambda e: e.name):
         try:
             cls = entry.load()
         except Exception as exc:
@@ -62,14 +57,6 @@ def load_plugins(group: str, base: type[Plugin], kind: str) -> dict[str, type[Pl
     return found
 
 
-@functools.cache
-def _registered() -> SelectableGroups:
-    """Every installed entry point, read once per process: each read scans every installed
-    distribution.
-    """
-    return entry_points()
-
-
 def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str) -> type[Plugin]:
     """The class *name* resolves to; a ConfigError (without a location) naming the known ones if
     none.
@@ -84,6 +71,8 @@ def find_plugin(classes: Mapping[str, type[Plugin]], name: str, kind: str) -> ty
     if original is not None:
         raise ConfigError(original.refusal())
     known = ", ".join(sorted({n for c in classes.values() for n in _names(c)}))
+    import difflib  # here: only an unknown name needs it
+
     close = difflib.get_close_matches(name.casefold(), list(classes), n=1)
     hint = f"did you mean {_names(classes[close[0]])[0]}? " if close else ""
     raise ConfigError(f"unknown {kind} class {name!r} ({hint}known {kind}s: {known})")

@@ -7,8 +7,16 @@ as the run closes (a report files a results directory's ``runs.jsonl``
 instead), and when the session ends SQLite groups them and they are read
 back group by group, in the order the groups first ran, into running
 :class:`Accumulator` statistics; each group is written out and dropped.
-The end of a session reads no run record back. Every run's ``duration``
-is summarized as a metric of its own.
+Every run's ``duration`` is summarized as a metric of its own.
+
+A session's runs mostly come a group at a time (each parameter set's runs
+one after another), so a session's grouping also streams (:class:`_Stream`):
+the group being run is summarized as its runs close and its rows are
+spooled when the next group starts. The end of the session then only puts
+the header before the spooled rows. Should a group run again after another
+(a second repetition), a parameter name appear late, or an outlier rule
+need the values read twice, the spool is dropped and the end groups in
+SQLite as above: the files are the same either way.
 
 ``summary.json`` and ``summary.csv`` are written beside ``runs.csv``; the
 report and compare commands read them back (``SessionReader.summary``, in
@@ -20,15 +28,17 @@ from __future__ import annotations
 import collections
 import csv
 import json
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import MetricSpec
 from .stats import DEFAULT_SUMMARIZERS, Accumulator, noise, summarizers
+
+if TYPE_CHECKING:
+    import sqlite3
 
 #: Every run's wall (or simulated) duration, summarized like a declared metric.
 DURATION = MetricSpec(
@@ -149,29 +159,50 @@ class Grouping:
     #: Positions of the metrics summarized over their samples: their values go to table samples.
     _sampled: list[int] = field(default_factory=list)
     _sample_batch: list[tuple[int, int, float]] = field(default_factory=list)
+    #: The groups summarized as their runs close, while that holds (a session's grouping only).
+    stream: _Stream | None = None
 
     @classmethod
-    def open(cls, metrics: Sequence[MetricSpec]) -> Grouping:
-        """An empty grouping on a fresh temporary SQLite file, ready for :meth:`add`."""
+    def open(cls, metrics: Sequence[MetricSpec], *, stream: bool = False) -> Grouping:
+        """An empty grouping in a fresh temporary folder, ready for :meth:`add`; with *stream*,
+        summarizing each group as its runs close.
+
+        Its SQLite file is made when a batch of runs is first filed: a streamed session of fewer
+        runs than a batch never imports sqlite3.
+        """
         grouping = cls(list(metrics))
         grouping._tmp = tempfile.TemporaryDirectory(prefix="perfchart-summary-")
-        db = grouping._db = sqlite3.connect(
-            Path(grouping._tmp.name) / "groups.sqlite", check_same_thread=False
+        values = len(metrics)
+        grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + values))})"
+        grouping._sampled = [
+            index for index, m in enumerate(metrics) if m.summarize_over == "samples"
+        ]
+        if stream and all(s.outliers for m in metrics for s in m.summarize):
+            grouping.stream = _Stream(grouping, Path(grouping._tmp.name))
+        return grouping
+
+    def _connect(self) -> sqlite3.Connection:
+        """The SQLite file the runs are filed in, made with its tables at the first call."""
+        if self._db is not None:
+            return self._db
+        import sqlite3
+
+        assert self._tmp is not None
+        db = self._db = sqlite3.connect(
+            Path(self._tmp.name) / "groups.sqlite", check_same_thread=False
         )
         db.execute("PRAGMA journal_mode = OFF")
         db.execute("PRAGMA synchronous = OFF")
-        values = [f"m{index}" for index in range(len(metrics))]
+        values = [f"m{index}" for index in range(len(self.metrics))]
         db.execute(
             "CREATE TABLE runs (seq INTEGER PRIMARY KEY, key TEXT, ok INTEGER"
             f"{''.join(f', {v} REAL' for v in values)})"
         )
-        grouping._insert = f"INSERT INTO runs VALUES ({', '.join('?' * (3 + len(values)))})"
-        grouping._sampled = [
-            index for index, m in enumerate(metrics) if m.summarize_over == "samples"
-        ]
-        if grouping._sampled:
+        if self._sampled:
             db.execute("CREATE TABLE samples (seq INTEGER, metric INTEGER, value REAL)")
-        return grouping
+        if self.stream is not None:
+            db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY) WITHOUT ROWID")
+        return db
 
     @classmethod
     def of(cls, records: Iterable[Mapping[str, Any]], metrics: Sequence[MetricSpec]) -> Grouping:
@@ -206,9 +237,11 @@ class Grouping:
                 (self._seq, index, value) for value in _samples(record, self.metrics[index])
             )
         self._seq += 1
+        self._note(parameters)
+        if self.stream is not None:
+            self.stream.add(key, record)
         if len(self._batch) >= BATCH or len(self._sample_batch) >= BATCH * 10:
             self._flush()
-        self._note(parameters)
 
     def _note(self, parameters: Mapping[str, Any]) -> None:
         """Note the run's parameter names, and which of them vary."""
@@ -226,22 +259,23 @@ class Grouping:
                     varied[name] = None
 
     def _flush(self) -> None:
-        assert self._db is not None
-        self._db.executemany(self._insert, self._batch)
+        db = self._connect()
+        db.executemany(self._insert, self._batch)
         self._batch.clear()
+        if self.stream is not None:
+            self.stream.flush(db)
         if self._sample_batch:
-            self._db.executemany("INSERT INTO samples VALUES (?, ?, ?)", self._sample_batch)
+            db.executemany("INSERT INTO samples VALUES (?, ?, ?)", self._sample_batch)
             self._sample_batch.clear()
 
     def group(self) -> None:
         """Group the filed runs by parameter set (once); after this, :meth:`groups` reads them
         back."""
-        assert self._db is not None
         if self._grouped:
             return
         self._grouped = True
         self._flush()
-        db = self._db
+        db = self._connect()
         db.execute(
             "CREATE TABLE groups AS SELECT key, MIN(seq) AS first, COUNT(*) AS runs, SUM(ok) AS ok "
             "FROM runs GROUP BY key"
@@ -291,7 +325,7 @@ class Grouping:
         summarized over its samples.
         """
         parameters = json.loads(key)
-        ordered = {name: parameters[name] for name in self.parameter_names if name in parameters}
+        ordered = {name: parameters[name] for name in self._names if name in parameters}
         run_values = {m.name: Accumulator(keep_values=True) for m in self.metrics}
         summarized = dict(run_values)
         for index in self._sampled:
@@ -354,6 +388,9 @@ class Grouping:
         return pending
 
     def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -366,6 +403,115 @@ class Grouping:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Stream:
+    """A session's groups summarized as their runs close, each group's rows spooled when the next
+    group starts, in the order they first ran; valid while no group runs again after another.
+
+    Whether one does is known without a look-up per run: each group's parameter set is filed in a
+    table of the sets seen, with the runs' batch, and a set already there is not filed again.
+    """
+
+    def __init__(self, grouping: Grouping, folder: Path) -> None:
+        self.grouping = grouping
+        self.columns = summary_columns({"metrics": [metric_meta(m) for m in grouping.metrics]})
+        self.json = (folder / "rows.json").open("w", encoding="utf-8")
+        self.csv = (folder / "rows.csv").open("w", newline="", encoding="utf-8")
+        self.writer = csv.writer(self.csv)
+        self.valid = True
+        self.key: str | None = None
+        self.current: Group | None = None
+        self._values: list[Accumulator] = []
+        self._samples: list[Accumulator] = []
+        #: Parameter sets begun since the last batch was filed.
+        self.keys: list[str] = []
+        #: How many parameter names the first spooled row was written with: they must not grow.
+        self.names: int | None = None
+        self.count = 0
+        self.head: list[Group] = []
+        self.tail: collections.deque[Group] = collections.deque(maxlen=SHOW)
+        self.noisy: list[Group] = []
+        self.noisy_count = 0
+
+    def add(self, key: str, record: Mapping[str, Any]) -> None:
+        """Add one run to the group it belongs to: the one being run, or a new one."""
+        if not self.valid:
+            return
+        metrics = self.grouping.metrics
+        if key != self.key:
+            self._spool()
+            self.key = key
+            self.keys.append(key)
+            self.current = self.grouping._group(key, 0, 0)
+            self._values = [self.current.run_values[m.name] for m in metrics]
+            self._samples = [self.current.accumulators[m.name] for m in metrics]
+        group = self.current
+        assert group is not None
+        group.runs += 1
+        group.ok += int(bool(record.get("ok")))
+        for spec, accumulator in zip(metrics, self._values, strict=True):
+            value = _value(record, spec)
+            if value is not None:
+                accumulator.add(value)
+        for index in self.grouping._sampled:
+            accumulator = self._samples[index]
+            for value in _samples(record, metrics[index]):
+                accumulator.add(value)
+
+    def _spool(self) -> None:
+        """Write the group being run, complete, as summary.json and summary.csv will have it."""
+        group = self.current
+        if group is None:
+            return
+        metrics, names = self.grouping.metrics, list(self.grouping._names)
+        group.warnings = [w for m in metrics for w in noise(m.name, group.run_values[m.name])]
+        if self.names is None:
+            self.names = len(names)
+        row = group.row(metrics)
+        self.json.write(("\n  " if not self.count else ",\n  ") + _ROW_JSON.encode(row))
+        self.writer.writerow(summary_csv_row({"parameters": names}, row, self.columns))
+        self.count += 1
+        if len(self.head) < SHOW:
+            self.head.append(group)
+        else:
+            self.tail.append(group)
+        if group.warnings:
+            self.noisy_count += 1
+            if len(self.noisy) < SHOW:
+                self.noisy.append(group)
+        self.current = None
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        """File the parameter sets begun since the last batch; one seen before ends the stream."""
+        if not self.keys:
+            return
+        before = db.total_changes
+        db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", [(key,) for key in self.keys])
+        if db.total_changes - before != len(self.keys):
+            self.valid = False
+        self.keys.clear()
+
+    def finish(self) -> bool:
+        """Spool the last group; whether the spooled rows are the summary's."""
+        if self.valid:
+            self._spool()
+            if self.grouping._db is not None:
+                self.flush(self.grouping._db)
+            elif len(set(self.keys)) < len(self.keys):  # all in one batch, never filed
+                self.valid = False
+        self.close()
+        return self.valid and self.names in (None, len(self.grouping._names))
+
+    def close(self) -> None:
+        self.json.close()
+        self.csv.close()
+
+
+#: ``json.dumps(row, default=str)``, its encoder made once: a stream writes a row per group.
+_ROW_JSON = json.JSONEncoder(default=str)
+#: Groups the terminal shows from the head and from the tail of a summary.
+SHOW = 10
 
 
 @dataclass
@@ -384,12 +530,16 @@ class SummaryView:
     noisy_count: int = 0
 
 
-def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> SummaryView:
-    """Write summary.json and summary.csv from the runs *grouping* filed, a group at a time; each
-    file replaced atomically.
+def write_summary(directory: Path, grouping: Grouping, show: int = SHOW) -> SummaryView:
+    """Write summary.json and summary.csv from the runs *grouping* filed, a group at a time (or
+    from the rows it streamed); each file replaced atomically.
 
     The grouping is closed afterwards.
     """
+    stream = grouping.stream
+    if stream is not None and show == SHOW and stream.finish():
+        with grouping:
+            return _write_streamed(directory, grouping, stream)
     metrics = grouping.metrics
     grouping.group()
     with grouping:
@@ -443,6 +593,47 @@ def write_summary(directory: Path, grouping: Grouping, show: int = 10) -> Summar
             noisy,
             noisy_count,
         )
+
+
+def _write_streamed(directory: Path, grouping: Grouping, stream: _Stream) -> SummaryView:
+    """summary.json and summary.csv as the header before the rows *stream* spooled."""
+    import shutil
+
+    names = list(grouping._names)
+    varied = [name for name in names if name in grouping._varied]
+    header: dict[str, Any] = {
+        "metrics": [metric_meta(m) for m in grouping.metrics],
+        "parameters": names,
+        "varied": varied,
+    }
+    json_tmp, csv_tmp = directory / "summary.json.tmp", directory / "summary.csv.tmp"
+    with (
+        json_tmp.open("w", encoding="utf-8") as as_json,
+        open(stream.json.name, encoding="utf-8") as rows,
+    ):
+        as_json.write(json.dumps(header, default=str)[:-1] + ', "groups": [')
+        shutil.copyfileobj(rows, as_json)
+        as_json.write("\n]}\n")
+    with (
+        csv_tmp.open("w", newline="", encoding="utf-8") as as_csv,
+        open(stream.csv.name, newline="", encoding="utf-8") as rows,
+    ):
+        csv.writer(as_csv).writerow(
+            [*names, "runs", "ok", *(f"{metric}:{stat}" for metric, stat in stream.columns)]
+        )
+        shutil.copyfileobj(rows, as_csv)
+    json_tmp.replace(directory / "summary.json")
+    csv_tmp.replace(directory / "summary.csv")
+    return SummaryView(
+        grouping.metrics,
+        names,
+        varied,
+        stream.count,
+        stream.head,
+        list(stream.tail),
+        stream.noisy,
+        stream.noisy_count,
+    )
 
 
 def summary_columns(header: Mapping[str, Any]) -> list[tuple[str, str]]:

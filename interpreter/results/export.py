@@ -9,7 +9,7 @@ one place, :mod:`.registry`.
 from __future__ import annotations
 
 import functools
-import sqlite3
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +107,13 @@ class Exports:
         return next((exporter for exporter in self.exporters if isinstance(exporter, cls)), None)
 
 
+def _write_error(exc: Exception) -> bool:
+    """Whether *exc* is a failure to write: an OSError, or an error of SQLite (the summary's file),
+    which only a session that imported sqlite3 can raise, so it is not imported to ask."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return isinstance(exc, OSError) or (sqlite3 is not None and isinstance(exc, sqlite3.Error))
+
+
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
     """*method*, an exporter's hook, failing with one line naming the file it could not write."""
 
@@ -116,7 +123,9 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
             return None
         try:
             return method(self, *args)
-        except (OSError, sqlite3.Error) as exc:
+        except Exception as exc:
+            if not _write_error(exc):
+                raise
             where = getattr(exc, "filename", None) or getattr(self, "path", None)
             self.broken = str(where or type(self).__name__)
             reason = getattr(exc, "strerror", None) or str(exc)

@@ -1,5 +1,5 @@
-"""summary.json and summary.csv as an exporter: each closed run filed for grouping, the files
-written at the end.
+"""summary.json and summary.csv as an exporter: each closed run filed for grouping and summarized
+into its group as it closes, the files written at the end.
 
 The grouping itself (a temporary SQLite file, statistics per parameter
 set) is the metrics room's; this exporter files each run as it closes, the
@@ -23,7 +23,7 @@ class SummaryFiles(Exporter):
 
     def __init__(self, context: ExportContext) -> None:
         super().__init__(context)
-        self.grouping = Grouping.open(with_duration(context.metrics))
+        self.grouping = Grouping.open(with_duration(context.metrics), stream=True)
         for record in context.previous.records if context.previous is not None else ():
             self.grouping.add(record)
         #: The summary as the terminal shows it, once written.

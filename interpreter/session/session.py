@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import functools
 import logging
-import platform
 import secrets
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,6 +42,7 @@ from ..core import (
     TickEvent,
     Timer,
     Timers,
+    installed_version,
 )
 from ..engine import (
     EventLoop,
@@ -520,7 +520,9 @@ class Session:
         """
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
-        from ..channels.process import kill_all
+        kill_all: Callable[[], None] = _no_processes
+        if not self.dry_run:  # a dry run starts no process, nor imports the machinery
+            from ..channels.process import kill_all
 
         signals = 0
 
@@ -546,7 +548,7 @@ class Session:
     def _shutdown(self) -> None:
         """Stop every channel and task, then deliver what they published on the way out."""
         self.bus.publish(SessionEndEvent())
-        if self.hurried:
+        if self.hurried and not self.dry_run:
             from ..channels.process import kill_all
 
             kill_all()
@@ -626,6 +628,10 @@ class _Shown(RunListener):
         self.ui.run_closed(record)
 
 
+def _no_processes() -> None:
+    """What a dry run's second signal kills: nothing, since it started no process."""
+
+
 def _simulated_now() -> SimulatedClock:
     """A simulated clock that starts at the wall time, so a dry
     run's times read like a real run's.
@@ -644,10 +650,7 @@ def _versions() -> Mapping[str, str]:
     """Looked up once per process: each lookup reads package metadata, and meta.json is written at
     start and end.
     """
-    found = {"python": platform.python_version()}
+    found = {"python": sys.version.split()[0]}  # as platform.python_version() has it
     for package in ("perfchart", "sismic", "pyyaml", "rich", "simpleeval", "jsonschema"):
-        try:
-            found[package] = version(package)
-        except PackageNotFoundError:
-            found[package] = "unknown"
+        found[package] = installed_version(package) or "unknown"
     return found
