@@ -51,6 +51,9 @@ MAX_EVENTLESS_STEPS = 10_000
 MAX_WAIT = 1e7
 #: Transitions kept, at the end of a loop, to name it.
 _RECENT = 64
+#: Events a binding delivered between two times the bus held a channel back, from which on it is
+#: named as matching too much.
+CROWDING = 100
 
 
 class DeadlineEvaluator(PythonEvaluator):
@@ -219,6 +222,10 @@ class Binding:
         self.simulate = simulate
         #: Events this binding has delivered to the chart.
         self.delivered = 0
+        #: ``delivered`` when the bus last held a channel back.
+        self.counted = 0
+        #: The class of the last event it delivered.
+        self.last_class: type[Event] | None = None
         self.filter = EventFilter(expression)
         self.session = self.filter.start(None, self._matched, timers=timers)
         self._deliver = deliver
@@ -227,6 +234,7 @@ class Binding:
         if type(event) is SimulatedEvent and event.role != self.role:
             return  # a dry run's answer to another role bound to the same filter
         self.delivered += 1
+        self.last_class = type(event)
         self._deliver(self, event, notrace)
 
 
@@ -310,6 +318,8 @@ class PolicyRunner:
         self._started = False
         #: The bus event being shown to the bindings, so a match knows it was made as it arrived.
         self._handling: Event | None = None
+        #: A binding was named as matching too much: said once per policy.
+        self._crowded = False
 
     def _interpreter(self, context: Mapping[str, Any]) -> ChartInterpreter:
         """The chart's interpreter on the session clock; a failing
@@ -615,6 +625,35 @@ class PolicyRunner:
             self._stall_mark = self.transitions
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
             self.send("stalled")
+
+    def check_crowded(self) -> None:
+        """The bus held a channel back: name, once, the binding that fed the chart most since the
+        last time, when it fed it more than ``CROWDING`` events.
+
+        Each event a binding matches costs a chart step; a binding of a broad
+        class (``Event``, every ``LogLineEvent``) paces the command's output to
+        the chart's steps.
+        """
+        counts = [(b.delivered - b.counted, i) for i, b in enumerate(self.bindings)]
+        for binding in self.bindings:
+            binding.counted = binding.delivered
+        if self._crowded or not counts:
+            return
+        count, index = max(counts)
+        if count < CROWDING:
+            return
+        self._crowded = True
+        binding = self.bindings[index]
+        kind = binding.last_class.__name__ if binding.last_class is not None else "?"
+        message = (
+            f"the binding {binding.role!r} ({binding.expression}) matches too many events: "
+            f"{count} {kind} events reached the chart faster than it steps, so the channel is held "
+            "back (back-pressure) until the chart catches up; bind a narrower filter"
+        )
+        located = self._config_error(binding.expression, message)
+        if located.file is None:
+            located = ConfigError(message, file=str(self.chart.path))
+        log.warning("%s", located)
 
     # -- errors ----------------------------------------------------------------
 
