@@ -6,17 +6,15 @@ nothing is dropped. A binding that matches too much is named once, at its line.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PERFCHART
+from tests.measured import Measured, run_measured
 
-#: Counts the output lines among the events its ``seen`` binding matches; the run ends with the command's exit.
+#: Counts the output lines among the events its ``seen`` binding matches; the run ends with the
+#: command's exit.
 CHART = """\
 perfchart:
   name: flood
@@ -80,28 +78,12 @@ sys.stdout.writelines("%d\\n" % i for i in range(int(sys.argv[1]) * int(sys.argv
 BOUND = 200 * 1024**2
 
 
-def run_measured(tmp_path: Path, seen: str, command: str) -> tuple[int, str, int]:
-    """``perfchart run`` in a child, reaped with ``os.wait4``: exit status, stderr, peak RSS."""
+def flood(tmp_path: Path, seen: str, command: str) -> Measured:
+    """The session of one run of *command*, its ``seen`` binding matching *seen*, measured."""
     (tmp_path / "flood.yaml").write_text(CHART)
     (tmp_path / "flood.yml").write_text(CONFIG.format(seen=seen, command=command))
     (tmp_path / "flood.py").write_text(PRINTER)
-    stderr_path = tmp_path / "stderr"
-    with open(stderr_path, "wb") as stderr:
-        process = subprocess.Popen(
-            [*PERFCHART, "run", "flood.yml", "--results", "r"],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    # A guard against a hang, not a speed target: wait4 blocks, so a timer kills a stuck session.
-    guard = threading.Timer(600, process.kill)
-    guard.start()
-    try:
-        _, status, usage = os.wait4(process.pid, 0)
-    finally:
-        guard.cancel()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, stderr_path.read_text(), usage.ru_maxrss * 1024
+    return run_measured("run", "flood.yml", "--results", "r", cwd=tmp_path)
 
 
 def printing(lines: int) -> str:
@@ -115,9 +97,9 @@ def test_a_binding_of_every_event_holds_the_command_back_and_drops_nothing(
     tmp_path: Path,
 ) -> None:
     lines = 1_000_000
-    status, stderr, peak = run_measured(tmp_path, "Event", printing(lines))
-    assert status == 0, stderr
-    assert peak < BOUND, f"peak RSS {peak / 1024**2:.0f} MiB"
+    done = flood(tmp_path, "Event", printing(lines))
+    assert done.returncode == 0, done.stderr
+    assert done.peak < BOUND, f"peak RSS {done.peak / 1024**2:.0f} MiB"
     (record,) = [json.loads(line) for line in (tmp_path / "r/runs.jsonl").read_text().splitlines()]
     assert record["status"] == "OK"
     # Every line reached the chart, and output.log.
@@ -125,21 +107,21 @@ def test_a_binding_of_every_event_holds_the_command_back_and_drops_nothing(
     assert meta["results"]["flood"]["seen"] == lines
     with open(tmp_path / "r/output.log", "rb") as log:
         assert sum(1 for _ in log) == lines
-    said = " ".join(stderr.split())  # the log wraps a long warning
-    assert said.count("matches too many events") == 1, stderr
+    said = " ".join(done.stderr.split())  # the log wraps a long warning
+    assert said.count("matches too many events") == 1, done.stderr
     assert (
         "WARNING flood.yml:9: policies[0].events.seen: the binding 'seen' (Event) matches too "
         "many events: " in said
-    ), stderr
+    ), done.stderr
     assert " LogLineEvent events reached the chart faster than it steps" in said
 
 
 @pytest.mark.slow
 def test_output_nothing_binds_is_streamed_to_output_log_in_bounded_memory(tmp_path: Path) -> None:
     lines = 3_000_000
-    status, stderr, peak = run_measured(tmp_path, "CmdlineStartedEvent", printing(lines))
-    assert status == 0, stderr
-    assert peak < BOUND // 2, f"peak RSS {peak / 1024**2:.0f} MiB"
+    done = flood(tmp_path, "CmdlineStartedEvent", printing(lines))
+    assert done.returncode == 0, done.stderr
+    assert done.peak < BOUND // 2, f"peak RSS {done.peak / 1024**2:.0f} MiB"
     with open(tmp_path / "r/output.log", "rb") as log:
         assert sum(1 for _ in log) == lines
-    assert "matches too many events" not in stderr
+    assert "matches too many events" not in done.stderr
