@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from ..reports import Comparison
-    from ..reports.compare import Row
+    from ..reports import Comparison, Row
 
 EXIT_OK, EXIT_REGRESSION = 0, 1
 

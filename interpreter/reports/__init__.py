@@ -8,6 +8,7 @@ library is imported only here, so ``perfchart run`` never pays for it.
 from .compare import (
     ALPHA,
     Comparison,
+    Row,
     Threshold,
     compare,
     describe,
@@ -23,6 +24,7 @@ __all__ = [
     "ALPHA",
     "Comparison",
     "Results",
+    "Row",
     "Shift",
     "Threshold",
     "compare",
