@@ -35,7 +35,7 @@ statechart:
         on entry: "trace = policy.set_parameters({'value': 1})"
         transitions:
           - {event: seen, action: seen += 1}
-          - {target: End, event: ok, guard: traced(event, trace)}
+          - {target: End, event: ok, guard: "traced(event, trace)"}
       - {name: End, type: final}
 """
 
