@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from interpreter.channels.commands import Command
+from interpreter.channels.process import ChildProcess
+from interpreter.core import Event, EventBus, LogLineEvent
 from tests.measured import Measured, run_measured
 
 #: Counts the output lines among the events its ``seen`` binding matches; the run ends with the
@@ -125,3 +129,62 @@ def test_output_nothing_binds_is_streamed_to_output_log_in_bounded_memory(tmp_pa
     with open(tmp_path / "r/output.log", "rb") as log:
         assert sum(1 for _ in log) == lines
     assert "matches too many events" not in done.stderr
+
+
+def test_a_full_bus_holds_its_producer_until_it_is_down_to_half() -> None:
+    bus = EventBus(capacity=4)
+    resumed: list[int] = []
+    seen: list[Event] = []
+    bus.subscribe(seen.append)
+    for _ in range(3):
+        bus.publish(Event())
+    assert not bus.hold(lambda: resumed.append(1))  # 3 waiting: room for more
+    bus.publish(Event())
+    assert bus.hold(lambda: resumed.append(1))
+    assert bus.holds == 1
+    assert bus.dispatch(0.0, limit=1) == 1
+    assert resumed == []  # 3 waiting: more than half
+    assert bus.dispatch(0.0, limit=1) == 1
+    assert resumed == [1]  # 2 waiting
+    assert bus.dispatch(0.0) == 2
+    assert len(seen) == 4
+    assert resumed == [1]
+
+
+def _lines_of(count: int) -> Command:
+    code = f"import sys; sys.stdout.writelines('%d\\n' % i for i in range({count}))"
+    return Command([sys.executable, "-c", code])
+
+
+def test_a_held_command_loses_no_line_and_reports_its_exit_after_them() -> None:
+    bus = EventBus(capacity=100)
+    events: list[Event] = []
+    bus.subscribe(events.append)
+    exits: list[int | None] = []
+    process = ChildProcess(
+        _lines_of(50_000), bus, source="t", on_exit=lambda p: exits.append(p.returncode)
+    )
+    process.start()
+    deadline = time.monotonic() + 60
+    while not exits and time.monotonic() < deadline:
+        bus.dispatch(0.05, limit=10)  # a slow session: 10 events at a time
+    bus.dispatch(0.0)
+    assert exits == [0]
+    assert bus.holds > 0
+    got = [e.line for e in events if isinstance(e, LogLineEvent)]
+    assert got == [str(i) for i in range(50_000)]
+
+
+def test_waiting_for_a_held_command_releases_it() -> None:
+    bus = EventBus(capacity=100)
+    process = ChildProcess(_lines_of(200_000), bus, source="t")
+    process.start()
+    deadline = time.monotonic() + 30
+    while not bus.holds and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert bus.holds == 1
+    # Nobody takes the bus's events: join() must not wait for them (the session thread would be
+    # the one waiting).
+    assert process.join(timeout=60)
+    assert process.returncode == 0
+    assert bus.dispatch(0.0) == 200_000  # every line, none dropped
