@@ -123,7 +123,7 @@ def render(dot: str, fmt: str, program: str | None = None) -> bytes:
     try:
         stdout, stderr = process.communicate(dot.encode(), timeout=limit)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its children too, which may hold its pipes
+        _kill_group(process.pid)  # its children too, which may hold its pipes
         process.communicate()
         raise PerfchartError(
             f"{Path(program).name}: no {fmt.upper()} after {limit:g} s, the renderer's time limit "
@@ -131,7 +131,7 @@ def render(dot: str, fmt: str, program: str | None = None) -> bytes:
         ) from None
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            _kill_group(process.pid)
             process.wait()
     if process.returncode != 0 or not stdout:
         message = stderr.decode(errors="replace").strip().splitlines()
@@ -140,3 +140,11 @@ def render(dot: str, fmt: str, program: str | None = None) -> bytes:
             f"{message[-1] if message else 'no output'}"
         )
     return stdout
+
+
+def _kill_group(pgid: int) -> None:
+    """SIGKILL the renderer's process group, which may have ended on its own meanwhile."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
