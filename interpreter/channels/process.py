@@ -6,6 +6,13 @@ with it; its output becomes :class:`LogLineEvent` events; and its exit is
 reported only after its output, so a policy never sees a line of a run after
 that run's exit.
 
+Output is read no faster than the session takes it: when the bus is full
+(:meth:`EventBus.hold`), a stream's reader stops watching its pipe until the
+session has caught up, so the command blocks on its full pipe instead of
+perfchart's memory growing; nothing is dropped. A command that is being
+stopped or waited for is no longer held back, so stopping it never waits for
+the session.
+
 One watcher thread serves every child: it reads their output, feeds their
 stdin, reaps their exits (through a pidfd, so no thread waits per child;
 only where the system has no pidfd does a thread per child wait for its
@@ -59,6 +66,9 @@ if TYPE_CHECKING:
 KILL_GRACE = 2.0
 #: Seconds to wait, after the command exits, for descendants that still hold its output.
 DRAIN_GRACE = 1.0
+#: Times the drain grace starts over because the bus holds the output back, before the exit is
+#: reported anyway (a descendant that floods its run's pipe for ever).
+DRAIN_HOLDS = 30
 #: Bytes of output one LogLineEvent carries at most: a longer line arrives in pieces, so memory
 #: stays bounded.
 MAX_LINE = 64 * 1024
@@ -467,6 +477,13 @@ class ChildProcess:
         self._muted = False
         #: Output streams not yet at end of file; only the watcher thread counts them.
         self._open_streams = 2
+        self._readers: list[_Reader] = []
+        #: Readers held back by the bus now; only the watcher thread counts them.
+        self._held = 0
+        #: Times the drain grace started over because output was held back.
+        self._drain_holds = 0
+        #: Stopped or waited for: its output is no longer held back.
+        self._free = False
         self._reported = False
         self._done = threading.Event()
         #: What this child and its descendants carry in PERFCHART_CHILD.
@@ -529,7 +546,9 @@ class ChildProcess:
         assert watcher is not None
         for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
             os.set_blocking(pipe.fileno(), False)
-            watcher.watch(pipe.fileno(), selectors.EVENT_READ, _Reader(self, pipe, stream))
+            reader = _Reader(self, pipe, stream)
+            self._readers.append(reader)
+            watcher.watch(pipe.fileno(), selectors.EVENT_READ, reader)
         if popen.stdin is not None and self.command.stdin is not None:
             os.set_blocking(popen.stdin.fileno(), False)
             watcher.watch(
@@ -580,9 +599,26 @@ class ChildProcess:
 
     def mark_killed(self) -> None:
         """Record that the command is being stopped, unless it already exited by itself."""
+        self._release()
         with self._lock:
             if self._popen is not None and not self._reaped:
                 self.killed = True
+
+    def _release(self) -> None:
+        """Hold the output back no more: the command is being stopped or waited for, and whoever
+        does it may be the session thread, which is then not taking events.
+        """
+        if self._free:
+            return
+        self._free = True
+        if self._watcher is not None:
+            for reader in self._readers:
+                self._watcher.call_soon(reader.resume)
+
+    @property
+    def holdable(self) -> bool:
+        """Whether its output may still be held back by a full bus."""
+        return not self._free and not self._muted
 
     def group_alive(self, max_age: float = LOOK_AGE) -> bool:
         """Whether anything of this run is still running: in its process group, or a descendant
@@ -610,6 +646,7 @@ class ChildProcess:
         """
         if self._watcher is None:
             raise RuntimeError("join() before start()")
+        self._release()
         return self._done.wait(timeout)
 
     def _publish_line(self, line: str, stream: str) -> None:
@@ -648,7 +685,18 @@ class ChildProcess:
         if self._open_streams == 0:
             self._report()
         else:
-            self._drain_timer = self._watcher.call_later(self.drain_grace, self._report)
+            self._drain_timer = self._watcher.call_later(self.drain_grace, self._drained)
+
+    def _drained(self) -> None:
+        """The drain grace ran out: report, unless the bus holds output back (it starts over,
+        ``DRAIN_HOLDS`` times at most), so a slow chart loses no line of a run.
+        """
+        assert self._watcher is not None
+        if self._held and self._drain_holds < DRAIN_HOLDS and not self._reported:
+            self._drain_holds += 1
+            self._drain_timer = self._watcher.call_later(self.drain_grace, self._drained)
+            return
+        self._report()
 
     def _report(self) -> None:
         """Report the exit exactly once, then forget the process group if it is empty."""
@@ -685,6 +733,7 @@ class ChildProcess:
         if self._terminating:
             return
         self._terminating = True
+        self._release()
         self._signal(signal.SIGTERM)
         assert self._watcher is not None
         self._watcher.call_later(self.grace, self._force_kill)
@@ -734,6 +783,8 @@ class _Reader:
         self.pipe = pipe
         self.stream = stream
         self.pending = b""
+        #: Not watching the pipe: the bus holds this stream back.
+        self.held = False
 
     def __call__(self, events: int) -> None:
         try:
@@ -745,12 +796,33 @@ class _Reader:
         if data:
             self.pending += data
             self._publish(final=False)
+            process = self.process
+            if process.holdable and process.bus.hold(self._resume_soon):
+                assert process._watcher is not None
+                process._watcher.unwatch(self.pipe.fileno())
+                self.held = True
+                process._held += 1
             return
         self._publish(final=True)
         assert self.process._watcher is not None
         self.process._watcher.unwatch(self.pipe.fileno())
         self.pipe.close()
         self.process._stream_closed()
+
+    def _resume_soon(self) -> None:
+        """The bus caught up (called on the session thread): read again, on the watcher thread."""
+        assert self.process._watcher is not None
+        self.process._watcher.call_soon(self.resume)
+
+    def resume(self) -> None:
+        """Watch the pipe again, if it was held back; on the watcher thread."""
+        if not self.held:
+            return
+        self.held = False
+        process = self.process
+        process._held -= 1
+        assert process._watcher is not None
+        process._watcher.watch(self.pipe.fileno(), selectors.EVENT_READ, self)
 
     def _publish(self, *, final: bool) -> None:
         pending = self.pending

@@ -179,8 +179,10 @@ def _write_each(outputs: Sequence[tuple[Drawing, bytes]], output: str | None, fm
 
 def html_page(drawings: Sequence[Drawing], results: SessionReader | None) -> str:
     """One page with every drawing's SVG and, for a run, the run table of the policies drawn."""
-    from ..diagrams import Section, render, to_dot, to_html
+    from ..diagrams import Section, check_renderable, render, to_dot, to_html
 
+    for d in drawings:
+        check_renderable(d.diagram, "html")
     runs = None
     if results is not None:
         policies = {d.chart.name for d in drawings}
@@ -210,10 +212,11 @@ def choose_format(given: str | None, output: str | None) -> str:
 def export(diagram: Diagram, fmt: str, visits: Visits | None = None) -> bytes:
     """*diagram* in *fmt* (any format but html) as bytes."""
     from ..diagrams import TEXT_FORMATS as EXPORTERS
-    from ..diagrams import render, to_dot
+    from ..diagrams import check_renderable, render, to_dot
 
     if fmt in EXPORTERS:
         return EXPORTERS[fmt](diagram, visits).encode()
+    check_renderable(diagram, fmt)
     return render(to_dot(diagram, visits), fmt)
 
 

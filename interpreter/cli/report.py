@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-    from ..reports import Comparison
+    from ..reports import Comparison, Row
 
 EXIT_OK, EXIT_REGRESSION = 0, 1
 
@@ -108,11 +108,11 @@ def run_report(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ..reports import Results, compare, describe, parse_threshold
+    from ..reports import compare, describe, parse_threshold, read_for_compare
 
     thresholds = [parse_threshold(text) for text in args.fail_if]
     alpha = _alpha(args.alpha)
-    baseline, candidate = Results.read(args.baseline), Results.read(args.candidate)
+    baseline, candidate = read_for_compare(args.baseline), read_for_compare(args.candidate)
     result = compare(baseline, candidate, thresholds, tuple(args.stat or ("mean",)), alpha)
     varied = list(
         dict.fromkeys([*baseline.summary.get("varied", []), *candidate.summary.get("varied", [])])
@@ -121,6 +121,13 @@ def run_compare(args: argparse.Namespace) -> int:
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 1000)
     table, left_out = _fitted(console, args, result, varied)
     console.print(table, width=max(console.width, table.width or 0), crop=False)
+    hidden = len(result.rows) - TABLE_ROWS
+    if hidden > 0:
+        console.print(
+            f"({hidden:,} more rows not shown: the table holds every regression and the first "
+            f"rows, {TABLE_ROWS:,} in all; --json FILE or --junit FILE has every row)",
+            markup=False,
+        )
     if left_out:
         notes = {
             "interval": "the shift's interval",
@@ -136,7 +143,9 @@ def run_compare(args: argparse.Namespace) -> int:
         ("only in the candidate", result.only_candidate),
     ):
         if sets:
-            names = "; ".join(describe(parameters) for parameters in sets)
+            names = "; ".join(describe(parameters) for parameters in sets[:NAMED_SETS])
+            if len(sets) > NAMED_SETS:
+                names += f" and {len(sets) - NAMED_SETS:,} more"
             console.print(
                 f"{len(sets)} parameter sets {label}, not compared: {names}", markup=False
             )
@@ -212,6 +221,25 @@ def _alpha(text: str) -> float:
     return alpha
 
 
+#: Rows of a comparison the table shows at most: drawing is what costs, and nobody reads more.
+TABLE_ROWS = 1_000
+#: Parameter sets only one session ran that the line saying so names at most.
+NAMED_SETS = 20
+
+
+def _shown(rows: list[Row]) -> list[Row]:
+    """The rows the table shows: every regression first (up to ``TABLE_ROWS``), then the others in
+    order; all of them when they fit.
+    """
+    if len(rows) <= TABLE_ROWS:
+        return rows
+    failed = [row for row in rows if row.failed][:TABLE_ROWS]
+    chosen = {id(row) for row in failed}
+    rest = [row for row in rows if id(row) not in chosen][: TABLE_ROWS - len(failed)]
+    chosen.update(id(row) for row in rest)
+    return [row for row in rows if id(row) in chosen]
+
+
 def _fitted(
     console: Console, args: argparse.Namespace, result: Comparison, varied: list[str]
 ) -> tuple[Table, tuple[str, ...]]:
@@ -265,7 +293,7 @@ def _table(
     for key in shown:
         table.add_column(headers[key], justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
-    for row in result.rows:
+    for row in _shown(result.rows):
         percent, test = row.percent, row.test
         cells = {
             "baseline": quantity(row.baseline, row.units),

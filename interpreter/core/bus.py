@@ -5,11 +5,20 @@ in publication order. Waiting for the next event blocks on a queue with a
 timeout (the next timer deadline), so a long command costs no CPU. The bus
 stamps each event with the session clock as it is published, so results,
 charts and timers share one time line.
+
+The queue is bounded by back-pressure rather than by dropping: a producer
+that can wait (a command's output reader) asks :meth:`EventBus.hold` after
+publishing; once ``capacity`` events wait for the session thread it stops
+reading, so the command blocks on its full pipe, and it is resumed when the
+session has worked the queue down to half. The event loop delivers at most
+``BATCH`` events per turn, so the charts step between batches and their own
+queues stay bounded too. Nothing is dropped.
 """
 
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Callable
 
 from sismic.clock import UtcClock
@@ -19,11 +28,23 @@ from .timers import Clock
 
 Subscriber = Callable[[Event], object]
 
+#: Events waiting for the session thread beyond which a producer that can wait is held back.
+CAPACITY = 10_000
+#: Events the event loop delivers per turn at most, so that a chart steps between batches.
+BATCH = 1_000
+
 
 class EventBus:
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, capacity: int = CAPACITY) -> None:
         self.clock: Clock = clock if clock is not None else UtcClock()
+        self.capacity = capacity
+        #: What the event loop delivers per turn at most.
+        self.batch = BATCH
+        #: How many times a producer was held back: the session fell behind its events.
+        self.holds = 0
         self._queue: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._held: list[Callable[[], object]] = []
+        self._hold_lock = threading.Lock()
         self._subscribers: list[tuple[Subscriber, tuple[type[Event], ...]]] = []
         self._routes: dict[type[Event], tuple[Subscriber, ...]] = {}
 
@@ -35,6 +56,33 @@ class EventBus:
         """
         event.ts = self.clock.time if at is None else at
         self._queue.put(event)
+
+    def hold(self, resume: Callable[[], object]) -> bool:
+        """Back-pressure for a producer on another thread: True when ``capacity`` events are queued,
+        and then the producer stops until *resume* is called.
+
+        *resume* runs on the session thread once the queue is down to half.
+        Checked under a lock against the queue's size, so a producer held
+        here always has at least ``capacity`` events ahead of it, and a
+        dispatch after them resumes it.
+        """
+        if self._queue.qsize() < self.capacity:
+            return False
+        with self._hold_lock:
+            if self._queue.qsize() < self.capacity:
+                return False
+            self._held.append(resume)
+            self.holds += 1
+        return True
+
+    def _release(self) -> None:
+        """Resume the held producers once the queue is down to half its capacity."""
+        if not self._held or self._queue.qsize() > self.capacity // 2:
+            return
+        with self._hold_lock:
+            held, self._held = self._held, []
+        for resume in held:
+            resume()
 
     def subscribe(self, callback: Subscriber, *classes: type[Event]) -> None:
         """Deliver events of *classes* (and subclasses) to
@@ -64,20 +112,27 @@ class EventBus:
     def pending(self) -> bool:
         return not self._queue.empty()
 
-    def dispatch(self, timeout: float | None = 0.0) -> int:
+    def dispatch(self, timeout: float | None = 0.0, limit: int | None = None) -> int:
         """Deliver queued events, first waiting up to *timeout* seconds for one.
 
-        ``timeout=None`` waits indefinitely. Returns how many were delivered.
+        ``timeout=None`` waits indefinitely; at most *limit* events are
+        delivered (all that come, by default). Returns how many were.
         """
         try:
             event = self._queue.get(timeout=timeout) if timeout != 0.0 else self._queue.get_nowait()
         except queue.Empty:
+            self._release()
             return 0
         count = 0
-        while True:
-            self.deliver(event)
-            count += 1
-            try:
-                event = self._queue.get_nowait()
-            except queue.Empty:
-                return count
+        try:
+            while True:
+                self.deliver(event)
+                count += 1
+                if count == limit:
+                    return count
+                try:
+                    event = self._queue.get_nowait()
+                except queue.Empty:
+                    return count
+        finally:
+            self._release()

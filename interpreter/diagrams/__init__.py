@@ -20,7 +20,7 @@ from .html import Section, inline_svg, to_html
 from .mermaid import to_mermaid
 from .overlay import visits_for
 from .plantuml import to_plantuml
-from .render import NoRenderer, find_renderer, render
+from .render import NoRenderer, check_renderable, find_renderer, render
 
 #: The text formats, each an exporter from a diagram (and optional visits) to text.
 TEXT_FORMATS: dict[str, Callable[[Diagram, Visits | None], str]] = {
@@ -41,6 +41,7 @@ __all__ = [
     "State",
     "Transition",
     "Visits",
+    "check_renderable",
     "extract",
     "find_renderer",
     "inline_svg",

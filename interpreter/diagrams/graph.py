@@ -93,10 +93,15 @@ class Diagram:
         return self.root.walk()
 
     def state(self, name: str) -> State:
-        for state in self.states():
-            if state.name == name:
-                return state
-        raise KeyError(name)
+        """The state named *name*, from an index built on first use: exporters ask for each
+        transition's ends, so a walk per question made a chart of n states cost n² steps.
+        """
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self.__dict__["_index"] = {}
+            for state in self.states():
+                index.setdefault(state.name, state)
+        return index[name]
 
     def parents(self) -> dict[str, str]:
         """Each state's parent name (the root has none)."""

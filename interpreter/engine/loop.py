@@ -7,6 +7,10 @@ nothing to do, the loop waits: on the wall clock it blocks on the bus until
 an event arrives or the next deadline; on the simulated clock it jumps
 straight to that deadline, which is how an hour-long policy is tested in
 milliseconds.
+
+A turn delivers at most the bus's ``batch`` of events, so a chart steps
+between batches however fast a channel publishes; when the bus had to hold
+a channel back, each chart is asked whether one of its bindings is why.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class EventLoop:
         #: Asked in turn before the loop waits; one returning True means it made work (the dry-run
         #: simulator).
         self.idle_hooks: list[Callable[[], bool]] = []
+        #: The bus's count of held-back producers when the charts were last asked who crowds it.
+        self._holds = 0
 
     def turn(self) -> bool:
         """Do everything that is due now; True when anything happened."""
@@ -40,8 +46,12 @@ class EventLoop:
             if runner.has_work or runner.due():
                 runner.step()
                 busy = True
-        if self.bus.dispatch(0.0):
+        if self.bus.dispatch(0.0, self.bus.batch):
             busy = True
+        if self.bus.holds != self._holds:
+            self._holds = self.bus.holds
+            for runner in self.runners:
+                runner.check_crowded()
         return busy
 
     def deadline(self) -> float | None:
@@ -69,7 +79,9 @@ class EventLoop:
             if deadline > clock.time:
                 clock.time = deadline
             return
-        self.bus.dispatch(None if deadline is None else max(0.0, deadline - clock.time))
+        self.bus.dispatch(
+            None if deadline is None else max(0.0, deadline - clock.time), self.bus.batch
+        )
 
     def run_until(self, done: Callable[[], bool]) -> None:
         """Turn until *done* says so, waiting whenever a turn finds nothing to do."""

@@ -56,6 +56,9 @@ _RECENT = 64
 #: Run charts within the compiled subset on their compiled table; False runs every chart on
 #: sismic (the equivalence tests compare the two).
 COMPILED = True
+#: Events a binding delivered between two times the bus held a channel back, from which on it is
+#: named as matching too much.
+CROWDING = 100
 
 
 class DeadlineEvaluator(PythonEvaluator):
@@ -225,6 +228,10 @@ class Binding:
         self.simulate = simulate
         #: Events this binding has delivered to the chart.
         self.delivered = 0
+        #: ``delivered`` when the bus last held a channel back.
+        self.counted = 0
+        #: The class of the last event it delivered.
+        self.last_class: type[Event] | None = None
         self.filter = EventFilter(expression)
         self.session = self.filter.start(None, self._matched, timers=timers)
         self._deliver = deliver
@@ -233,6 +240,7 @@ class Binding:
         if type(event) is SimulatedEvent and event.role != self.role:
             return  # a dry run's answer to another role bound to the same filter
         self.delivered += 1
+        self.last_class = type(event)
         self._deliver(self, event, notrace)
 
 
@@ -321,6 +329,8 @@ class PolicyRunner:
         #: The transitions of the last macro steps of a step nearing the eventless bound, to name
         #: the loop; emptied at each step.
         self._recent: collections.deque[Transition] = collections.deque(maxlen=_RECENT)
+        #: A binding was named as matching too much: said once per policy.
+        self._crowded = False
 
     def _interpreter(
         self, context: Mapping[str, Any]
@@ -640,6 +650,35 @@ class PolicyRunner:
             self._stall_mark = self.transitions
             self.bus.publish(StalledEvent(traceids=traces(self.trace), policy=self.name))
             self.send("stalled")
+
+    def check_crowded(self) -> None:
+        """The bus held a channel back: name, once, the binding that fed the chart most since the
+        last time, when it fed it more than ``CROWDING`` events.
+
+        Each event a binding matches costs a chart step; a binding of a broad
+        class (``Event``, every ``LogLineEvent``) paces the command's output to
+        the chart's steps.
+        """
+        counts = [(b.delivered - b.counted, i) for i, b in enumerate(self.bindings)]
+        for binding in self.bindings:
+            binding.counted = binding.delivered
+        if self._crowded or not counts:
+            return
+        count, index = max(counts)
+        if count < CROWDING:
+            return
+        self._crowded = True
+        binding = self.bindings[index]
+        kind = binding.last_class.__name__ if binding.last_class is not None else "?"
+        message = (
+            f"the binding {binding.role!r} ({binding.expression}) matches too many events: "
+            f"{count} {kind} events reached the chart faster than it steps, so the channel is held "
+            "back (back-pressure) until the chart catches up; bind a narrower filter"
+        )
+        located = self._config_error(binding.expression, message)
+        if located.file is None:
+            located = ConfigError(message, file=str(self.chart.path))
+        log.warning("%s", located)
 
     # -- errors ----------------------------------------------------------------
 

@@ -5,7 +5,17 @@ neither needs the configuration or anything on the network. The plotting
 library is imported only here, so ``perfchart run`` never pays for it.
 """
 
-from .compare import ALPHA, Comparison, Threshold, compare, describe, parse_threshold, quantity
+from .compare import (
+    ALPHA,
+    Comparison,
+    Row,
+    Threshold,
+    compare,
+    describe,
+    parse_threshold,
+    quantity,
+    read_for_compare,
+)
 from .data import Results
 from .page import write_report
 from .significance import Shift, compare_samples
@@ -14,6 +24,7 @@ __all__ = [
     "ALPHA",
     "Comparison",
     "Results",
+    "Row",
     "Shift",
     "Threshold",
     "compare",
@@ -21,5 +32,6 @@ __all__ = [
     "describe",
     "parse_threshold",
     "quantity",
+    "read_for_compare",
     "write_report",
 ]

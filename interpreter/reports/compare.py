@@ -8,6 +8,12 @@ summarizes STAT; a percentage is relative to the baseline's value. A
 threshold naming only a metric (``rps < -10%``) means its mean. A met
 threshold is a regression only when the values differ significantly
 (:mod:`.significance`, at *alpha*): noise is "not significant".
+
+Bounded in time and memory: a summary larger than ``MAX_SUMMARY`` is
+refused before it is read, and a comparison of more than ``MAX_ROWS`` rows,
+or one holding more than ``MAX_VALUES`` values, is refused with what to
+compare instead, each in one line; a gate that compared only a part would
+pass what it never looked at.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
@@ -75,6 +82,30 @@ def parse_threshold(text: str) -> Threshold:
 ALPHA = 0.05
 #: How many of the sets only one session ran an error message names.
 NAMED = 5
+#: Bytes of one session's summary.json compare reads at most (100,000 parameter sets of one metric
+#: take 15 MB).
+MAX_SUMMARY = 16 * 1024**2
+#: Rows (matched parameter sets × metrics × statistics) compare computes at most.
+MAX_ROWS = 100_000
+#: Values of runs (or samples) compare holds at most, both sessions together.
+MAX_VALUES = 2_000_000
+
+
+def read_for_compare(directory: Path) -> Results:
+    """A session to compare; its summary is refused before it is read when larger than
+    ``MAX_SUMMARY``.
+    """
+    path = directory / "summary.json"
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # Results.read says what is missing
+    if size > MAX_SUMMARY:
+        raise UsageError(
+            f"{path}: {size / 1024**2:.0f} MiB, larger than the {MAX_SUMMARY // 1024**2} MiB "
+            "compare reads; compare sessions of fewer parameter sets or metrics"
+        )
+    return Results.read(directory)
 
 
 @dataclass
@@ -213,15 +244,22 @@ DURATION = "duration"
 
 
 def _values(
-    results: Results, keys: set[str], metrics: dict[str, bool]
+    results: Results, keys: set[str], metrics: dict[str, bool], held: list[int]
 ) -> dict[str, dict[str, list[float]]]:
     """Each wanted parameter set's values of each metric, from runs.jsonl: a run's samples when it
     has them and *metrics* says the metric is summarized over samples, else its one value.
 
-    Warm-up runs, which summaries leave out, are left out here too.
+    Warm-up runs, which summaries leave out, are left out here too. *held*
+    counts the values kept, both sessions together; past ``MAX_VALUES`` the
+    comparison is refused.
     """
     found: dict[str, dict[str, list[float]]] = {}
     for record in results.runs():
+        if held[0] > MAX_VALUES:
+            raise UsageError(
+                f"{results.reader.runs_path}: more than {MAX_VALUES:,} values of runs and samples "
+                "to compare in the two sessions; compare fewer metrics, or sessions of fewer runs"
+            )
         if record.get("warmup"):
             continue
         parameters = json.loads(json.dumps(record.get("parameters") or {}, default=str))
@@ -233,7 +271,9 @@ def _values(
         for name, over_samples in metrics.items():
             sampled = samples.get(name) if over_samples else None
             if isinstance(sampled, list):
+                before = len(values[name])
                 values[name].extend(float(v) for v in sampled if _number(v))
+                held[0] += len(values[name]) - before
                 continue
             value = (
                 record.get(DURATION)
@@ -242,6 +282,7 @@ def _values(
             )
             if value is not None and _number(value):
                 values[name].append(float(value))
+                held[0] += 1
     return found
 
 
@@ -278,31 +319,42 @@ def compare(
     matched = [key for key in base_groups if key in cand_groups]
     if not matched:
         raise _unmatched(base_groups, cand_groups)
+    wanted = {
+        name: [
+            s for s in available[name] if s in stats or any(t.applies(name, s) for t in thresholds)
+        ]
+        for name in shared
+    }
+    count = len(matched) * sum(map(len, wanted.values()))
+    if count > MAX_ROWS:
+        raise UsageError(
+            f"{count:,} rows to compare ({len(matched):,} parameter sets in both sessions, "
+            f"{sum(map(len, wanted.values()))} statistics of their metrics), more than the "
+            f"{MAX_ROWS:,} compare computes; compare fewer statistics (--stat) or sessions of "
+            "fewer parameter sets"
+        )
     over_samples = {
         name: "runs"
         not in (base_metrics[name].get("summarize_over"), cand_metrics[name].get("summarize_over"))
         for name in shared
+        if wanted[name]
     }
-    base_values = _values(baseline, set(matched), over_samples)
-    cand_values = _values(candidate, set(matched), over_samples)
+    held = [0]
+    base_values = _values(baseline, set(matched), over_samples, held)
+    cand_values = _values(candidate, set(matched), over_samples, held)
     units = {name: _units(base_metrics[name]) for name in shared}
     rows: list[Row] = []
     for key in matched:
         group, other = base_groups[key], cand_groups[key]
         for name in shared:
-            wanted = [
-                s
-                for s in available[name]
-                if s in stats or any(t.applies(name, s) for t in thresholds)
-            ]
-            if not wanted:
+            if not wanted[name]:
                 continue
             test = compare_samples(
                 base_values.get(key, {}).get(name, []),
                 cand_values.get(key, {}).get(name, []),
                 alpha,
             )
-            for stat in wanted:
+            for stat in wanted[name]:
                 row = Row(
                     group["parameters"],
                     name,

@@ -174,11 +174,13 @@ def _image(svg: str, alt: str) -> str:
 def _diagrams_section(results: Results) -> str:
     """Each policy's diagram with the session's visits, as ``perfchart draw --run`` draws it; or
     why there is none."""
-    from ..diagrams import overlay, render, run_targets, to_dot
+    from ..diagrams import check_renderable, overlay, render, run_targets, to_dot
 
     try:
         drawings = run_targets(results.reader)
         overlay(drawings, results.reader, by_index=True)
+        for d in drawings:
+            check_renderable(d.diagram, "svg")
         figures = [
             f'<figure class="diagram" aria-label="{_e(f"policy diagram: {d.label}")}">'
             f"<figcaption>{_e(d.label)}: hover a state or arrow for its code"
