@@ -11,6 +11,7 @@ milliseconds.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -72,7 +73,13 @@ class EventLoop:
         self.bus.dispatch(None if deadline is None else max(0.0, deadline - clock.time))
 
     def run_until(self, done: Callable[[], bool]) -> None:
-        """Turn until *done* says so, waiting whenever a turn finds nothing to do."""
+        """Turn until *done* says so, waiting whenever a turn finds nothing to do.
+
+        On the wall clock this thread becomes the bus's owner: the commands it starts are
+        waited for in its own wait for the next event, with no other thread in between.
+        """
+        if not isinstance(self.timers.clock, SimulatedClock):
+            self.bus.owner = threading.get_ident()
         while not done():
             if not self.turn():
                 self.wait()
