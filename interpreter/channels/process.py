@@ -187,9 +187,14 @@ def _unknown_children() -> bool:
         known.add(_keeper.pid)
     try:
         for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children", "rb") as children:
-                if not known.issuperset(map(int, children.read().split())):
-                    return True
+            # os.read, not a buffered file: half the system calls.
+            fd = os.open(f"/proc/self/task/{task}/children", os.O_RDONLY)
+            try:
+                listed = b"".join(iter(functools.partial(os.read, fd, 65536), b""))
+            finally:
+                os.close(fd)
+            if not known.issuperset(map(int, listed.split())):
+                return True
     except OSError:
         return True
     return False
