@@ -10,13 +10,13 @@ A child started on the session thread (the bus's :attr:`~EventBus.owner`)
 is waited for by that thread itself, where the system has pidfds (Linux):
 its pidfd and pipes join the ``poll`` in which the session waits for its
 next event, so one wake-up reads the output, reaps the exit and hands it to
-the chart, as a bare ``subprocess.run`` loop would. perfchart keeps its own
-copy of the write end of each output pipe until the exit is seen, so the end
-of the output wakes nobody: the pipes are read to their end when the exit is
-(one wake-up per run for a quiet command, not one per pipe and one for the
-exit). Handing each exit over from
-another thread cost a run two more context switches and up to a millisecond
-of timing bias. One watcher thread serves every other child: it reads their
+the chart, as a bare ``subprocess.run`` loop would; handing each exit over
+from another thread cost a run two more context switches and up to a
+millisecond of timing bias. perfchart keeps its own copy of the write end of
+each output pipe until the exit is seen, so the end of the output wakes
+nobody: the pipes are read to their end once the exit is seen (one wake-up
+per run for a quiet command, not one per pipe and one for the exit). One
+watcher thread serves every other child: it reads their
 output, feeds their stdin, reaps their exits (through a pidfd, so no thread
 waits per child; only where the system has no pidfd does a thread per child
 wait for its exit) and keeps every child's timeouts.
@@ -74,6 +74,8 @@ DRAIN_GRACE = 1.0
 MAX_LINE = 64 * 1024
 #: Seconds between two looks at a process group that is being stopped.
 POLL = 0.02
+#: Reads of 64 KiB an output stream gets at the exit before it waits for more.
+DRAIN_READS = 16
 
 log = logging.getLogger("perfchart")
 
@@ -847,9 +849,14 @@ class _Reader:
         self._read()
 
     def drain(self) -> None:
-        """Read what is left, to the end of the stream or until nothing more is there yet."""
-        while not self.closed and self._read():
-            pass
+        """Read what is left, to the end of the stream or until nothing more is there yet.
+
+        At most :data:`DRAIN_READS` reads: a daemon that keeps writing is read as it writes,
+        not in one loop that would hold the thread.
+        """
+        for _ in range(DRAIN_READS):
+            if self.closed or not self._read():
+                return
 
     def _read(self) -> bool:
         """One read: True when it got output."""
