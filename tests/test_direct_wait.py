@@ -258,3 +258,19 @@ def test_a_session_waits_for_its_commands_on_its_own_thread(tmp_path: Path) -> N
         assert record["start"] <= last <= record["end"]
         assert record["duration"] == pytest.approx(record["end"] - record["start"], abs=1e-5)
     assert time.time() >= records[-1]["end"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc")
+def test_a_bus_that_watched_leaves_no_descriptor_behind() -> None:
+    """Each session's bus makes a wake-up pipe once it watches; it is closed with the bus."""
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        bus = EventBus()
+        bus.owner = threading.get_ident()
+        process, _ = launch(bus, Command(["true"]))
+        assert process.join(timeout=30)
+        del bus, process
+    import gc
+
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before

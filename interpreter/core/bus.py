@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import queue
 import select
+import weakref
 from collections.abc import Callable, Collection
 
 from sismic.clock import UtcClock
@@ -70,6 +71,7 @@ class EventBus:
             self._wake = os.pipe()
             for end in self._wake:
                 os.set_blocking(end, False)
+                weakref.finalize(self, os.close, end)  # a session's bus goes with its session
             self._poll.register(self._wake[0], select.POLLIN)
         self._watched[fd] = (callback, events)
         self._poll.register(fd, events)
