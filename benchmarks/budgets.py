@@ -110,12 +110,12 @@ def perfchart(*args: str, stdout: Any = subprocess.DEVNULL) -> tuple[float, floa
     return command([sys.executable, "-m", "interpreter", *args], stdout=stdout)
 
 
-def measured(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+def measured(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, int]:
     """Wall seconds and voluntary context switches (of every thread, and of the children it waited
     for) of one process: the involuntary ones count the machine's load, not the process.
     """
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:

@@ -30,11 +30,14 @@ HERE = Path(__file__).resolve().parent
 
 
 def perfchart(runs: int, config: Path, checkout: Path) -> tuple[float, int]:
-    """Wall seconds and context switches of ``perfchart run`` of *runs* runs, from *checkout*."""
+    """Wall seconds and context switches of ``perfchart run`` of *runs* runs, from *checkout*.
+
+    It runs in *checkout*: ``python -m`` puts its working directory first on the path.
+    """
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryDirectory() as results:
         argv = [sys.executable, "-m", "interpreter", "run", str(config), "-q", "-D", f"n={runs}"]
-        return measured([*argv, "--results", f"{results}/r"], env)
+        return measured([*argv, "--results", f"{results}/r"], env, checkout)
 
 
 def bare(runs: int) -> tuple[float, int]:
