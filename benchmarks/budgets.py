@@ -115,7 +115,8 @@ def measured(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> t
     for) of one process: the involuntary ones count the machine's load, not the process.
     """
     started = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    quiet = subprocess.DEVNULL
+    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=quiet, stderr=quiet)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -184,7 +185,7 @@ channels:
 
 
 def command_runs(runs: int, config: Path) -> tuple[float, int]:
-    """Wall seconds and voluntary context switches of ``perfchart run`` of *runs* runs of ``true``."""
+    """Wall seconds and voluntary context switches of ``perfchart run`` of *runs* ``true``s."""
     with tempfile.TemporaryDirectory() as results:
         argv = [sys.executable, "-m", "interpreter", "run", str(config), "-q", "-D", f"n={runs}"]
         return measured([*argv, "--results", f"{results}/r"], dict(os.environ))
@@ -208,22 +209,30 @@ def b5_command_runs(quick: bool) -> None:
         for _ in range(1 if quick else 3):
             for side, run in ((ours, lambda n: command_runs(n, config)), (bare, bare_loop)):
                 (wall_few, cs_few), (wall_many, cs_many) = run(few), run(many)
-                side.append(((wall_many - wall_few) / (many - few), (cs_many - cs_few) / (many - few)))
+                per_run = (wall_many - wall_few) / (many - few), (cs_many - cs_few) / (many - few)
+                side.append(per_run)
     wall, base = statistics.median(w for w, _ in ours), statistics.median(w for w, _ in bare)
     ratio_line("B5 command run, marginal (wall)", wall, base, "ms", "<= 1.15")
     cs, cs_base = statistics.median(c for _, c in ours), statistics.median(c for _, c in bare)
-    print(f"{'B5 voluntary context switches per run':<44} {cs:>10.2f}    vs {cs_base:>10.2f}     ratio {cs / cs_base:5.2f}  (budget <= 1.15)")
+    print(
+        f"{'B5 voluntary context switches per run':<44} {cs:>10.2f}    vs {cs_base:>10.2f}"
+        f"     ratio {cs / cs_base:5.2f}  (budget <= 1.15)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         times = timing.compare(["sleep", "0.01"], 20 if quick else 100, Path(folder))
     recorded, truth, reference = times["perfchart"], times["bare"], times["hyperfine"]
     bias = statistics.median(recorded) - statistics.median(truth)
-    print(f"{'B5 timing bias of a run (sleep 0.01), median':<44} {bias * 1e3:>10.3f} ms vs the bare loop's wall time  (budget < 0.5 ms)")
+    print(
+        f"{'B5 timing bias of a run (sleep 0.01), median':<44} {bias * 1e3:>10.3f} ms"
+        " vs the bare loop's wall time  (budget < 0.5 ms)"
+    )
     if not reference:
         print(f"{'B5 jitter vs hyperfine (sleep 0.01)':<44} skipped: hyperfine is not installed")
         return
     sigma, sigma_ref = statistics.stdev(recorded), statistics.stdev(reference)
     ratio_line("B5 jitter vs hyperfine (sleep 0.01), σ", sigma, sigma_ref, "ms", "<= 2")
-    print(f"{'B5 mean vs hyperfine (sleep 0.01)':<44} {(statistics.mean(recorded) - statistics.mean(reference)) * 1e3:>10.3f} ms  (recorded)")
+    above = statistics.mean(recorded) - statistics.mean(reference)
+    print(f"{'B5 mean vs hyperfine (sleep 0.01)':<44} {above * 1e3:>10.3f} ms  (recorded)")
 
 
 # ---------------------------------------------------------------- B4 irrelevant events

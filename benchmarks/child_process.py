@@ -31,7 +31,11 @@ def switches() -> int:
     for task in os.listdir("/proc/self/task"):
         try:
             with open(f"/proc/self/task/{task}/status") as status:
-                total += next(int(line.split()[1]) for line in status if line.startswith("voluntary_ctxt_switches"))
+                total += next(
+                    int(line.split()[1])
+                    for line in status
+                    if line.startswith("voluntary_ctxt_switches")
+                )
         except (OSError, StopIteration):
             continue  # a thread that ended on the way
     return total
@@ -42,9 +46,14 @@ def measure(label: str, one: Callable[[int], object], children: int) -> None:
     wall, cpu, switched = time.perf_counter(), time.process_time(), switches()
     for i in range(children):
         one(i)
-    wall, cpu, switched = time.perf_counter() - wall, time.process_time() - cpu, switches() - switched
+    wall, cpu, switched = (
+        time.perf_counter() - wall,
+        time.process_time() - cpu,
+        switches() - switched,
+    )
     print(
-        f"{label:<44} wall {wall / children * 1e3:6.3f} ms   CPU of the launcher {cpu / children * 1e3:6.3f} ms"
+        f"{label:<44} wall {wall / children * 1e3:6.3f} ms"
+        f"   CPU of the launcher {cpu / children * 1e3:6.3f} ms"
         f"   voluntary context switches {switched / children:5.2f}"
     )
 
@@ -63,7 +72,9 @@ def main() -> None:
     measure("subprocess.run", lambda i: subprocess.run(["true", str(i)]), children)
     measure(
         "subprocess.run, ChildProcess's options",
-        lambda i: subprocess.run(["true", str(i)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True),
+        lambda i: subprocess.run(
+            ["true", str(i)], stdin=subprocess.DEVNULL, capture_output=True, start_new_session=True
+        ),
         children,
     )
     measure("ChildProcess, waited for by its own thread", lambda i: child(owned, i), children)
