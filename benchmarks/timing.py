@@ -16,6 +16,16 @@ The busy loop is a small C program when a C compiler is found, else Python
 it began and ended: for it, each side's time is split into the launch (the
 run's start to the program's first instruction), its life, and its end to
 the run's end, which says where a bias comes from.
+
+Where hyperfine is installed, it times the same command line (``-N``, no
+shell) in blocks alternating with the other two, and each line also gives
+hyperfine's mean and σ, perfchart's mean minus hyperfine's, and the ratio of
+the σs (the jitter budget: within 2x). Without hyperfine that part is left
+out, saying so.
+
+A run's duration in perfchart is from its parameter update (published just
+before the command is spawned) to the moment its exit was noticed (the pidfd
+became readable), both on the session clock.
 """
 
 from __future__ import annotations
@@ -129,6 +139,23 @@ def bare(argv: list[str], runs: int, phases: Phases) -> list[float]:
     return times
 
 
+def hyperfine(argv: list[str], runs: int, workdir: Path) -> list[float] | None:
+    """hyperfine's times of *runs* runs of the command perfchart runs, or None without hyperfine."""
+    tool = shutil.which("hyperfine")
+    if tool is None or runs < 2:
+        return None
+    export = workdir / "hyperfine.json"
+    line = " ".join(["env", "X=1", *argv])
+    subprocess.run(
+        [tool, "-N", "--runs", str(runs), "--style", "none", "--export-json", str(export), line],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    times: list[float] = json.loads(export.read_text())["results"][0]["times"]
+    return times
+
+
 def perfchart(argv: list[str], runs: int, workdir: Path, phases: Phases) -> list[float]:
     """The durations a perfchart session in this process records for *runs* runs of *argv*."""
     from interpreter.session import Session, load_config
@@ -169,6 +196,34 @@ def report(label: str, truth: list[float], recorded: list[float]) -> None:
     )
 
 
+def report_hyperfine(label: str, reference: list[float], recorded: list[float]) -> None:
+    if not reference:
+        print(f"  {label:<14} hyperfine is not installed: no reference of its own")
+        return
+    mean, sigma = statistics.mean(reference), statistics.stdev(reference)
+    ours = statistics.stdev(recorded)
+    print(
+        f"  {label:<14} hyperfine mean {ms(mean)} ms σ {ms(sigma)} ms;"
+        f" perfchart − hyperfine: mean {ms(statistics.mean(recorded) - mean)} ms,"
+        f" σ ratio {ours / sigma:5.2f}"
+    )
+
+
+def compare(
+    argv: list[str], runs: int, workdir: Path, phases: tuple[Phases, Phases] = ([], [])
+) -> dict[str, list[float]]:
+    """Each side's times of *argv*, in alternating blocks: the bare loop, perfchart and hyperfine
+    (none where it is not installed); *phases* gets the bare loop's and perfchart's splits.
+    """
+    times: dict[str, list[float]] = {"bare": [], "perfchart": [], "hyperfine": []}
+    for block in range(0, runs, BLOCK):
+        size = min(BLOCK, runs - block)
+        times["bare"] += bare(argv, size, phases[0])
+        times["perfchart"] += perfchart(argv, size, workdir, phases[1])
+        times["hyperfine"] += hyperfine(argv, size, workdir) or []
+    return times
+
+
 def report_phases(label: str, truth: Phases, recorded: Phases) -> None:
     if not truth or not recorded:
         return
@@ -187,6 +242,7 @@ def main() -> None:
         workdir = Path(tmp)
         stamp = stamp_program(workdir)
         commands = {
+            "true": ["true"],
             "sleep 0.01": ["sleep", "0.01"],
             "sleep 0.1": ["sleep", "0.1"],
             "busy loop 2 ms": busy_loop(stamp),
@@ -195,15 +251,11 @@ def main() -> None:
             commands["C sleep 10 ms"] = [stamp, "sleep", "10"]
             commands["C sleep 100 ms"] = [stamp, "sleep", "100"]
         for label, argv in commands.items():
-            truth: list[float] = []
-            recorded: list[float] = []
             split_truth: Phases = []
             split_recorded: Phases = []
-            for block in range(0, runs, BLOCK):
-                size = min(BLOCK, runs - block)
-                truth += bare(argv, size, split_truth)
-                recorded += perfchart(argv, size, workdir, split_recorded)
-            report(label, truth, recorded)
+            times = compare(argv, runs, workdir, (split_truth, split_recorded))
+            report(label, times["bare"], times["perfchart"])
+            report_hyperfine(label, times["hyperfine"], times["perfchart"])
             report_phases(label, split_truth, split_recorded)
 
 

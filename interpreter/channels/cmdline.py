@@ -355,6 +355,9 @@ class CmdlineChannel(Channel):
     def _exited(self, run: _Run, process: ChildProcess) -> None:
         """Report the exit, then start what waited for it or restart the same run.
 
+        The exit is stamped with the moment it was noticed, not the moment it was published
+        after the output was drained, so a run's duration ends where the command did.
+
         The exit is published and the channel freed under one lock: a policy
         that answers the exit with the next update finds the channel free and
         starts that run itself, instead of killing a finished process and
@@ -373,7 +376,8 @@ class CmdlineChannel(Channel):
                     max_rss=usage.ru_maxrss * _RSS_UNIT if usage else None,
                     source=self.name,
                     traceids=process.traceids,
-                )
+                ),
+                process.exited_at,
             )
             self._active = None
             current = self._current

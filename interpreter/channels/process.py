@@ -11,13 +11,23 @@ Output is read no faster than the session takes it: when the bus is full
 session has caught up, so the command blocks on its full pipe instead of
 perfchart's memory growing; nothing is dropped. A command that is being
 stopped or waited for is no longer held back, so stopping it never waits for
-the session.
+the session. A child the session thread waits for itself (below) needs no
+hold: that thread delivers the events waiting for it before it reads more.
 
-One watcher thread serves every child: it reads their output, feeds their
-stdin, reaps their exits (through a pidfd, so no thread waits per child;
-only where the system has no pidfd does a thread per child wait for its
-exit) and keeps their timeouts. Threads per child made each run pay for three
-thread starts and their hand-offs, several times the cost of the command.
+A child started on the session thread (the bus's :attr:`~EventBus.owner`)
+is waited for by that thread itself, where the system has pidfds (Linux):
+its pidfd and pipes join the ``poll`` in which the session waits for its
+next event, so one wake-up reads the output, reaps the exit and hands it to
+the chart, as a bare ``subprocess.run`` loop would; handing each exit over
+from another thread cost a run two more context switches and up to a
+millisecond of timing bias. perfchart keeps its own copy of the write end of
+each output pipe until the exit is seen, so the end of the output wakes
+nobody: the pipes are read to their end once the exit is seen (one wake-up
+per run for a quiet command, not one per pipe and one for the exit). One
+watcher thread serves every other child: it reads their
+output, feeds their stdin, reaps their exits (through a pidfd, so no thread
+waits per child; only where the system has no pidfd does a thread per child
+wait for its exit) and keeps every child's timeouts.
 
 Every process group started here is remembered until it is seen empty, so
 :func:`stop_all` and :func:`kill_all` can end whatever a run left behind,
@@ -46,6 +56,7 @@ import logging
 import math
 import os
 import secrets
+import select
 import selectors
 import signal
 import subprocess
@@ -74,6 +85,8 @@ DRAIN_HOLDS = 30
 MAX_LINE = 64 * 1024
 #: Seconds between two looks at a process group that is being stopped.
 POLL = 0.02
+#: Reads of 64 KiB an output stream gets at the exit before it waits for more.
+DRAIN_READS = 16
 
 log = logging.getLogger("perfchart")
 
@@ -172,6 +185,32 @@ def _descendants() -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, ()))
     return found
+
+
+def _unknown_children() -> bool:
+    """Whether this process may have a child that is neither a command's leader nor the keeper.
+
+    While this process is the subreaper, a descendant that left an empty process group is
+    such a child (or the child's descendant), so when there is none no look through the whole
+    of /proc is needed: that look cost every run of a command longer than :data:`LOOK_AGE`
+    more than a millisecond. True where the kernel does not list children.
+    """
+    known = set(_leaders)
+    if _keeper is not None:
+        known.add(_keeper.pid)
+    try:
+        for task in os.listdir("/proc/self/task"):
+            # os.read, not a buffered file: half the system calls.
+            fd = os.open(f"/proc/self/task/{task}/children", os.O_RDONLY)
+            try:
+                listed = b"".join(iter(functools.partial(os.read, fd, 65536), b""))
+            finally:
+                os.close(fd)
+            if not known.issuperset(map(int, listed.split())):
+                return True
+    except OSError:
+        return True
+    return False
 
 
 def _reap_zombie(pid: int) -> None:
@@ -417,11 +456,12 @@ def _pidfd(pid: int) -> int | None:
 
 
 class ChildProcess:
-    """One run of a :class:`Command`, watched by the shared watcher thread so nobody has to poll.
+    """One run of a :class:`Command`, waited for by the session thread that started it, or by the
+    shared watcher thread, so nobody has to poll.
 
     *on_start* runs on the launching thread before any output is read, so
     whatever it publishes comes before the first log line. *on_exit* runs on
-    the watcher thread once the command has exited and its output is
+    the thread that waits for the command once it has exited and its output is
     drained; it is also called when the command cannot be launched at all
     (exit code 127, or 126 when permission is denied, like a shell), so
     every started ChildProcess reports exactly one exit. A descendant that
@@ -462,6 +502,8 @@ class ChildProcess:
         self.error: OSError | ValueError | None = None
         self.started_at: float | None = None
         self.ended_at: float | None = None
+        #: When the exit was noticed, on the bus's clock: what a run's end is stamped with.
+        self.exited_at: float | None = None
         #: The command's resource usage from ``os.wait4`` at its reaping (its waited-for descendants
         #: included); None when it was never launched or the system gives none.
         self.rusage: resource.struct_rusage | None = None
@@ -470,6 +512,14 @@ class ChildProcess:
         self._lock = threading.Lock()
         self._popen: subprocess.Popen[bytes] | None = None
         self._watcher: _Watcher | None = None
+        #: Waited for by the session thread through the bus, with these descriptors watched.
+        self._direct = False
+        self._fds: set[int] = set()
+        #: This process's copies of the write ends of the output pipes, closed at the exit.
+        self._write_ends: list[int] = []
+        self._readers: list[_Reader] = []
+        #: The command was reaped and nothing of its run was left: nothing can come back.
+        self._over = False
         self._timer: Timer | None = None
         self._drain_timer: Timer | None = None
         self._terminating = False
@@ -477,7 +527,6 @@ class ChildProcess:
         self._muted = False
         #: Output streams not yet at end of file; only the watcher thread counts them.
         self._open_streams = 2
-        self._readers: list[_Reader] = []
         #: Readers held back by the bus now; only the watcher thread counts them.
         self._held = 0
         #: Times the drain grace started over because output was held back.
@@ -506,6 +555,9 @@ class ChildProcess:
             raise RuntimeError("a ChildProcess starts only once")
         watcher = self._watcher = _the_watcher()
         command = self.command
+        (out, out_end), (err, err_end) = os.pipe(), os.pipe()
+        self._write_ends = [out_end, err_end]
+        self._readers = [_Reader(self, out, "stdout"), _Reader(self, err, "stderr")]
         self.started_at = time.monotonic()
         try:
             if command.refused is not None:
@@ -515,11 +567,15 @@ class ChildProcess:
                 cwd=command.cwd,
                 env={**os.environ, **command.env, MARK: self.mark},
                 stdin=subprocess.PIPE if command.stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=out_end,
+                stderr=err_end,
                 start_new_session=True,
             )
         except (OSError, ValueError) as exc:
+            for fd in (out, out_end, err, err_end):
+                os.close(fd)
+            self._write_ends, self._readers = [], []
+            self._open_streams = 0
             self.error = exc
             self.returncode = 126 if isinstance(exc, PermissionError) else 127
             self._publish_line(self._why_not(exc), "stderr")
@@ -531,6 +587,7 @@ class ChildProcess:
         if self._on_start is not None:
             self._on_start(self)
         pidfd = _pidfd(popen.pid)
+        self._direct = pidfd is not None and self.bus.owner == threading.get_ident()
         self._watch(pidfd)
         if command.timeout is not None:
             self._timer = watcher.call_later(command.timeout, self._expire)
@@ -538,32 +595,48 @@ class ChildProcess:
             threading.Thread(target=self._wait, name=f"{self.source}:exit", daemon=True).start()
 
     def _watch(self, pidfd: int | None) -> None:
-        """Hand the child's pipes (and pidfd) to the watcher."""
-        popen, watcher = self._popen, self._watcher
+        """Watch the child's pipes (and pidfd): on the session thread, or on the watcher's."""
+        popen = self._popen
         assert popen is not None
-        assert popen.stdout is not None
-        assert popen.stderr is not None
-        assert watcher is not None
-        for pipe, stream in ((popen.stdout, "stdout"), (popen.stderr, "stderr")):
-            os.set_blocking(pipe.fileno(), False)
-            reader = _Reader(self, pipe, stream)
-            self._readers.append(reader)
-            watcher.watch(pipe.fileno(), selectors.EVENT_READ, reader)
+        for reader in self._readers:
+            os.set_blocking(reader.fd, False)
+            self._watch_fd(reader.fd, reader)
         if popen.stdin is not None and self.command.stdin is not None:
             os.set_blocking(popen.stdin.fileno(), False)
-            watcher.watch(
-                popen.stdin.fileno(),
-                selectors.EVENT_WRITE,
-                _Writer(watcher, popen.stdin, self.command.stdin),
+            self._watch_fd(
+                popen.stdin.fileno(), _Writer(self, popen.stdin, self.command.stdin), write=True
             )
         if pidfd is not None:
 
             def exited(events: int) -> None:
-                watcher.unwatch(pidfd)
+                self.exited_at = self.bus.clock.time
+                self._unwatch(pidfd)
                 os.close(pidfd)
                 self._reap()
 
-            watcher.watch(pidfd, selectors.EVENT_READ, exited)
+            self._watch_fd(pidfd, exited)
+
+    def _watch_fd(self, fd: int, callback: Callable[[int], object], write: bool = False) -> None:
+        if not self._direct:
+            assert self._watcher is not None
+            self._watcher.watch(
+                fd, selectors.EVENT_WRITE if write else selectors.EVENT_READ, callback
+            )
+            return
+
+        def guarded(events: int) -> None:
+            _Watcher._run(functools.partial(callback, events))
+
+        self._fds.add(fd)
+        self.bus.watch(fd, guarded, select.POLLOUT if write else select.POLLIN)
+
+    def _unwatch(self, fd: int) -> None:
+        if self._direct:
+            self._fds.discard(fd)
+            self.bus.unwatch(fd)
+        else:
+            assert self._watcher is not None
+            self._watcher.unwatch(fd)
 
     def _wait(self) -> None:
         """Where there is no pidfd: wait for the exit on a thread of its own, then reap on the
@@ -572,6 +645,7 @@ class ChildProcess:
         assert self._popen is not None
         assert self._watcher is not None
         self.rusage = _reap_with_usage(self._popen)
+        self.exited_at = self.bus.clock.time
         self._watcher.call_soon(self._reap)
 
     def _why_not(self, exc: OSError | ValueError) -> str:
@@ -623,8 +697,19 @@ class ChildProcess:
     def group_alive(self, max_age: float = LOOK_AGE) -> bool:
         """Whether anything of this run is still running: in its process group, or a descendant
         that left it (seen at most *max_age* seconds ago).
+
+        Once the group is empty, whatever left it is this process's child (the subreaper's),
+        so /proc is searched only when there is a child nobody accounts for.
         """
-        return self.pid is not None and (group_alive(self.pid) or bool(self._escaped(max_age)))
+        if self.pid is None or self._over:
+            return False
+        if group_alive(self.pid) or (
+            _adopting and _unknown_children() and bool(self._escaped(max_age))
+        ):
+            return True
+        # Nothing of the run is left, so nothing can start again: no need to look next time.
+        self._over = self._reaped
+        return False
 
     def _escaped(self, max_age: float = 0.0) -> list[int]:
         """This run's descendants that left its process group, remembered to be reaped.
@@ -647,7 +732,19 @@ class ChildProcess:
         if self._watcher is None:
             raise RuntimeError("join() before start()")
         self._release()
-        return self._done.wait(timeout)
+        if not (self._direct and self.bus.owner == threading.get_ident()):
+            return self._done.wait(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.is_set():
+            # Once reaped, only the drain timer on the watcher thread may still report.
+            wait = POLL if self._reaped else None
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                wait = remaining if wait is None else min(wait, remaining)
+            self.bus.serve(wait, self._fds)
+        return True
 
     def _publish_line(self, line: str, stream: str) -> None:
         with self._lock:
@@ -678,6 +775,11 @@ class ChildProcess:
         if self.rusage is None:
             self.rusage = _reap_with_usage(self._popen)  # the exit was seen: this returns at once
         _leaders.discard(self._popen.pid)
+        for fd in self._write_ends:
+            os.close(fd)  # now the pipes end once nothing else of the run holds them
+        self._write_ends = []
+        for reader in self._readers:
+            reader.drain()
         with self._lock:
             self._reaped = True
             if self._timer is not None:
@@ -699,10 +801,15 @@ class ChildProcess:
         self._report()
 
     def _report(self) -> None:
-        """Report the exit exactly once, then forget the process group if it is empty."""
-        if self._reported:
-            return
-        self._reported = True
+        """Report the exit exactly once, then forget the process group if it is empty.
+
+        The drain timer on the watcher thread and the end of the output on the session
+        thread may both get here.
+        """
+        with self._lock:
+            if self._reported:
+                return
+            self._reported = True
         if self._drain_timer is not None:
             self._drain_timer.cancel()
         self._finish()
@@ -778,36 +885,61 @@ class _Reader:
     in it.
     """
 
-    def __init__(self, process: ChildProcess, pipe: IO[bytes], stream: str) -> None:
+    def __init__(self, process: ChildProcess, fd: int, stream: str) -> None:
         self.process = process
-        self.pipe = pipe
+        self.fd = fd
         self.stream = stream
         self.pending = b""
         #: Not watching the pipe: the bus holds this stream back.
         self.held = False
+        self.closed = False
 
     def __call__(self, events: int) -> None:
+        self._read()
+
+    def drain(self) -> None:
+        """Read what is left, to the end of the stream or until nothing more is there yet.
+
+        At most :data:`DRAIN_READS` reads: a daemon that keeps writing is read as it writes,
+        not in one loop that would hold the thread.
+        """
+        for _ in range(DRAIN_READS):
+            if self.closed or not self._read():
+                return
+
+    def _read(self) -> bool:
+        """One read: True when it got output."""
         try:
-            data = os.read(self.pipe.fileno(), 65536)
+            data = os.read(self.fd, 65536)
         except BlockingIOError:
-            return
+            return False
         except OSError:
             data = b""
         if data:
             self.pending += data
             self._publish(final=False)
             process = self.process
-            if process.holdable and process.bus.hold(self._resume_soon):
-                assert process._watcher is not None
-                process._watcher.unwatch(self.pipe.fileno())
+            # The drain at the exit reads a held stream too: it is held once.
+            if (
+                not self.held
+                and not process._direct
+                and process.holdable
+                and process.bus.hold(self._resume_soon)
+            ):
+                process._unwatch(self.fd)
                 self.held = True
                 process._held += 1
-            return
+            return True
         self._publish(final=True)
-        assert self.process._watcher is not None
-        self.process._watcher.unwatch(self.pipe.fileno())
-        self.pipe.close()
+        self.closed = True
+        if self.held:
+            self.held = False
+            self.process._held -= 1
+        else:
+            self.process._unwatch(self.fd)
+        os.close(self.fd)
         self.process._stream_closed()
+        return False
 
     def _resume_soon(self) -> None:
         """The bus caught up (called on the session thread): read again, on the watcher thread."""
@@ -822,7 +954,7 @@ class _Reader:
         process = self.process
         process._held -= 1
         assert process._watcher is not None
-        process._watcher.watch(self.pipe.fileno(), selectors.EVENT_READ, self)
+        process._watch_fd(self.fd, self)
 
     def _publish(self, *, final: bool) -> None:
         pending = self.pending
@@ -850,8 +982,8 @@ class _Writer:
     error.
     """
 
-    def __init__(self, watcher: _Watcher, pipe: IO[bytes], text: str) -> None:
-        self.watcher = watcher
+    def __init__(self, process: ChildProcess, pipe: IO[bytes], text: str) -> None:
+        self.process = process
         self.pipe = pipe
         self.data = memoryview(text.encode("utf-8"))
 
@@ -864,5 +996,5 @@ class _Writer:
             written = len(self.data)
         self.data = self.data[written:]
         if not self.data:
-            self.watcher.unwatch(self.pipe.fileno())
+            self.process._unwatch(self.pipe.fileno())
             self.pipe.close()

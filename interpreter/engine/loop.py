@@ -15,6 +15,7 @@ a channel back, each chart is asked whether one of its bindings is why.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -84,7 +85,13 @@ class EventLoop:
         )
 
     def run_until(self, done: Callable[[], bool]) -> None:
-        """Turn until *done* says so, waiting whenever a turn finds nothing to do."""
+        """Turn until *done* says so, waiting whenever a turn finds nothing to do.
+
+        On the wall clock this thread becomes the bus's owner: the commands it starts are
+        waited for in its own wait for the next event, with no other thread in between.
+        """
+        if not isinstance(self.timers.clock, SimulatedClock):
+            self.bus.owner = threading.get_ident()
         while not done():
             if not self.turn():
                 self.wait()
