@@ -100,6 +100,10 @@ class Simulator(Channel):
         self._progress_mark: tuple[Any, ...] = ()
         #: Channel events scheduled and not yet published.
         self._pending = 0
+        #: The bindings last answered, and their answerable ones in the order they take turns:
+        #: sorted again only when a chart binds or unbinds.
+        self._bound: list[Bound] = []
+        self._answerable: tuple[list[Bound], list[Bound]] = ([], [])
 
     def apply(self, update: ParameterUpdateEvent) -> None:
         """Play each configured channel's simulation of *update*."""
@@ -161,11 +165,7 @@ class Simulator(Channel):
             )
         if self._fruitless >= PATIENCE:
             return False
-        answerable = sorted(
-            (b for b in runner.bindings if str(b.attrs.get("status", "OK")).upper() == "OK"),
-            key=lambda b: ("status" not in b.attrs, b.role, b.expression),
-        )
-        bindings = [b for b in answerable if b.simulate]
+        answerable, bindings = self._answers(runner.bindings)
         if not bindings and not runner.timed:
             # Only an event that cuts the policy short could move it now: make that up rather than
             # stall.
@@ -182,3 +182,17 @@ class Simulator(Channel):
             )
         )
         return True
+
+    def _answers(self, bound: Sequence[Bound]) -> tuple[list[Bound], list[Bound]]:
+        """The OK (or status-less) bindings of *bound* in the order they take turns, and those of
+        them a dry run may make up freely."""
+        if len(bound) != len(self._bound) or any(
+            a is not b for a, b in zip(bound, self._bound, strict=True)
+        ):
+            answerable = sorted(
+                (b for b in bound if str(b.attrs.get("status", "OK")).upper() == "OK"),
+                key=lambda b: ("status" not in b.attrs, b.role, b.expression),
+            )
+            self._bound = list(bound)
+            self._answerable = (answerable, [b for b in answerable if b.simulate])
+        return self._answerable

@@ -66,8 +66,10 @@ class Stats:
     def add(self, value: float) -> None:
         self.count += 1
         self.mean += (value - self.mean) / self.count
-        self.low = min(self.low, value)
-        self.high = max(self.high, value)
+        if value < self.low:
+            self.low = value
+        if value > self.high:
+            self.high = value
 
 
 @dataclass
@@ -85,9 +87,11 @@ class Summary:
     def count(self, record: Mapping[str, Any]) -> None:
         self.runs += 1
         self.ok += bool(record.get("ok"))
-        self.by_status.setdefault(str(record.get("status")), Stats()).add(
-            float(record.get("duration") or 0.0)
-        )
+        status = str(record.get("status"))
+        stats = self.by_status.get(status)
+        if stats is None:  # made once per status, not per run
+            stats = self.by_status[status] = Stats()
+        stats.add(float(record.get("duration") or 0.0))
 
 
 class RunListener:

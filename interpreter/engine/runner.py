@@ -278,6 +278,9 @@ class PolicyRunner:
         self.timers = timers
         self.stale_timeout = stale_timeout
         self.bindings: list[Binding] = []
+        #: Per event class, the bindings whose filter can select it: an event no binding can
+        #: select (the runs' own bookkeeping, most of a dry run's events) reaches no filter.
+        self._routes: dict[type[Event], tuple[Binding, ...]] = {}
         #: Reject bind() filters naming a class no event has (a test may bind its own event
         #: classes).
         self.check_classes = check_classes
@@ -411,6 +414,7 @@ class PolicyRunner:
                     text, exc.message if isinstance(exc, ConfigError) else str(exc)
                 ) from None
             self.bindings.append(binding)
+            self._routes.clear()
 
     def unbind(self, role: str) -> int:
         """Finalise and drop *role*'s bindings; return how many held matches (``:last``) that
@@ -422,6 +426,7 @@ class PolicyRunner:
             binding.session.finalize()
             flushed += binding.delivered - before
             self.bindings.remove(binding)
+            self._routes.clear()
         return flushed
 
     def start_task(self, task: str) -> None:
@@ -443,10 +448,23 @@ class PolicyRunner:
                     traceids=event.traceids,
                 )
             return
+        route = self._routes.get(type(event))
+        if route is None:
+            route = self._routes[type(event)] = self._route(type(event))
+        if not route:
+            return
         self._handling = event
-        for binding in self.bindings:
+        for binding in route:
             binding.session.handle(event)
         self._handling = None
+
+    def _route(self, cls: type[Event]) -> tuple[Binding, ...]:
+        """The bindings an event of *cls* can concern: those whose filter selects the class, and
+        every binding for a dry run's answer, which each filter session tells apart itself.
+        """
+        if cls is SimulatedEvent:
+            return tuple(self.bindings)
+        return tuple(binding for binding in self.bindings if binding.filter.selects(cls))
 
     def _matched(self, binding: Binding, event: Event, notrace: bool) -> None:
         # A match made as its event arrived happened when the event did; one a filter decided
@@ -527,6 +545,7 @@ class PolicyRunner:
             for binding in self.bindings:
                 binding.session.finalize()
             self.bindings.clear()
+            self._routes.clear()
         return moved
 
     def _bound(

@@ -65,29 +65,38 @@ class RunsCsv(Exporter):
         self._encode = _ENCODER.encode
         self._parameter_columns: dict[str, None] = {}
         self._flag_columns: dict[str, None] = {}
+        #: The flags a record may have without bringing a column: ``status`` and the flag columns.
+        self._flag_names: dict[str, None] = {"status": None}
         #: Declared metrics, one ``metric:NAME`` column each (empty where a run produced none).
         self.metrics = [spec.name for spec in context.metrics]
         records = context.previous.records if context.previous is not None else []
         for record in records:
             self._add_columns(record)
         self._csv = self._rewrite(records)
-        self._rows = csv.writer(self._csv)
+        #: One row's text: csv.writer writes each row into it with one call.
+        self._line = _Line()
+        self._rows = csv.writer(self._line)
 
     def _add_columns(self, record: Record) -> bool:
-        """Add the columns *record* brings; whether any is new."""
-        new = False
-        for name in record.get("parameters") or ():
-            if name not in self._parameter_columns:
-                self._parameter_columns[name] = None
-                new = True
-        for name in record.get("flags") or ():
-            if name != "status" and name not in self._flag_columns:
-                self._flag_columns[name] = None
-                new = True
-        return new
+        """Add the columns *record* brings; whether any is new (most records bring none: one test
+        of their keys)."""
+        parameters = record.get("parameters") or {}
+        flags = record.get("flags") or {}
+        if (
+            parameters.keys() <= self._parameter_columns.keys()
+            and flags.keys() <= self._flag_names.keys()
+        ):
+            return False
+        for name in parameters:
+            self._parameter_columns.setdefault(name, None)
+        for name in flags:
+            if name not in self._flag_names:
+                self._flag_names[name] = self._flag_columns[name] = None
+        return True
 
     def closed(self, record: Record) -> None:
-        """Append the run's row and flush it; a row bringing a new column rewrites the file with it.
+        """Append the run's row with one write; a row bringing a new column rewrites the file with
+        it.
 
         The exporters before runs.jsonl's write first, so a crash between the
         two never leaves runs.csv without a run that runs.jsonl has.
@@ -96,10 +105,9 @@ class RunsCsv(Exporter):
             rewritten = self._rewrite(itertools.chain(self._written.runs(), (record,)))
             self._csv.close()
             self._csv = rewritten
-            self._rows = csv.writer(rewritten)
         else:
             self._rows.writerow(self._row(record))
-            self._csv.flush()
+            _append(self._csv, self._line.text.encode("utf-8"))
 
     def finished(self, meta: Mapping[str, Any]) -> None:
         _sync(self._csv)
@@ -115,9 +123,9 @@ class RunsCsv(Exporter):
             return row
         return [cell if type(cell) in _PLAIN else json.loads(self._encode(cell)) for cell in row]
 
-    def _rewrite(self, records: Iterable[Record]) -> IO[str]:
+    def _rewrite(self, records: Iterable[Record]) -> IO[bytes]:
         """Replace runs.csv with the header of today's columns and *records*' rows; the file, open
-        to append to."""
+        to append to, unbuffered."""
         tmp = self.path.with_suffix(".csv.tmp")
         with tmp.open("w", newline="", encoding="utf-8") as target:
             writer = csv.writer(target)
@@ -129,7 +137,7 @@ class RunsCsv(Exporter):
             )
             writer.writerows(self._row(record) for record in records)
         tmp.replace(self.path)
-        return self.path.open("a", newline="", encoding="utf-8")
+        return self.path.open("ab", buffering=0)
 
 
 class RunsJsonl(Exporter):
@@ -142,14 +150,17 @@ class RunsJsonl(Exporter):
         super().__init__(context)
         self.path = context.directory / self.name
         self._encode = _ENCODER.encode
-        self._file = self.path.open("a", encoding="utf-8")
+        self._file = self.path.open("ab", buffering=0)
+        self._fileno = self._file.fileno()
 
     def closed(self, record: Record) -> None:
-        if os.fstat(self._file.fileno()).st_nlink == 0:
+        """Append the record's line with one write: on disk when the run closes, no buffer to
+        flush."""
+        if os.fstat(self._fileno).st_nlink == 0:
             # Appending to a file nobody can open any more would lose every record silently.
             raise FileNotFoundError(errno.ENOENT, "it was deleted during the session")
-        self._file.write(self._encode(record) + "\n")
-        self._file.flush()
+        # The encoder escapes every non-ASCII character, so the line is ASCII.
+        _append(self._file, (self._encode(record) + "\n").encode("ascii"))
 
     def finished(self, meta: Mapping[str, Any]) -> None:
         _sync(self._file)
@@ -223,7 +234,27 @@ def open_directory(directory: Path, *, resuming: bool) -> None:
         ) from None
 
 
-def _sync(handle: IO[str]) -> None:
+class _Line:
+    """What csv.writer writes a row into: the row's text, kept for one write of its own."""
+
+    __slots__ = ("text",)
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
+def _append(file: IO[bytes], data: bytes) -> None:
+    """Write all of *data* to the unbuffered *file*: one system call, more only when the system
+    takes part of it."""
+    written = file.write(data) or 0
+    while written < len(data):
+        written += file.write(data[written:]) or 0
+
+
+def _sync(handle: IO[Any]) -> None:
     handle.flush()
     os.fsync(handle.fileno())
     handle.close()
