@@ -223,7 +223,7 @@ class Grouping:
         parameters = record.get("parameters") or {}
         if not all(type(value) in _PLAIN for value in parameters.values()):
             parameters = json.loads(json.dumps(parameters, default=str))
-        key = json.dumps(parameters, sort_keys=True, default=str)
+        key = _KEY_JSON.encode(parameters)
         self._batch.append(
             (
                 self._seq,
@@ -239,7 +239,7 @@ class Grouping:
         self._seq += 1
         self._note(parameters)
         if self.stream is not None:
-            self.stream.add(key, record)
+            self.stream.add(key, parameters, record)
         if len(self._batch) >= BATCH or len(self._sample_batch) >= BATCH * 10:
             self._flush()
 
@@ -320,11 +320,14 @@ class Grouping:
             self._complete(current, position, pending, samples)
             yield current
 
-    def _group(self, key: str, runs: int, ok: int) -> Group:
-        """An empty group of the parameter set *key*: an accumulator per metric, two for a metric
-        summarized over its samples.
+    def _group(
+        self, key: str, runs: int, ok: int, parameters: Mapping[str, Any] | None = None
+    ) -> Group:
+        """An empty group of the parameter set *key* (whose *parameters* are read from it unless
+        given): an accumulator per metric, two for a metric summarized over its samples.
         """
-        parameters = json.loads(key)
+        if parameters is None:
+            parameters = json.loads(key)
         ordered = {name: parameters[name] for name in self._names if name in parameters}
         run_values = {m.name: Accumulator(keep_values=True) for m in self.metrics}
         summarized = dict(run_values)
@@ -434,8 +437,9 @@ class _Stream:
         self.noisy: list[Group] = []
         self.noisy_count = 0
 
-    def add(self, key: str, record: Mapping[str, Any]) -> None:
-        """Add one run to the group it belongs to: the one being run, or a new one."""
+    def add(self, key: str, parameters: Mapping[str, Any], record: Mapping[str, Any]) -> None:
+        """Add one run to the group it belongs to (*key*, of *parameters*): the one being run, or a
+        new one."""
         if not self.valid:
             return
         metrics = self.grouping.metrics
@@ -443,7 +447,7 @@ class _Stream:
             self._spool()
             self.key = key
             self.keys.append(key)
-            self.current = self.grouping._group(key, 0, 0)
+            self.current = self.grouping._group(key, 0, 0, parameters)
             self._values = [self.current.run_values[m.name] for m in metrics]
             self._samples = [self.current.accumulators[m.name] for m in metrics]
         group = self.current
@@ -510,6 +514,9 @@ class _Stream:
 
 #: ``json.dumps(row, default=str)``, its encoder made once: a stream writes a row per group.
 _ROW_JSON = json.JSONEncoder(default=str)
+#: ``json.dumps(parameters, sort_keys=True, default=str)``, a parameter set's key, made once: a
+#: key is made per run.
+_KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 #: Groups the terminal shows from the head and from the tail of a summary.
 SHOW = 10
 
