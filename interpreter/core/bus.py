@@ -213,8 +213,17 @@ class EventBus:
             else:
                 self.holds += 1
             timeout = 0.0
+        # Only this thread takes from the queue, so one that is not empty gives an event at once:
+        # asking first spares raising and catching ``queue.Empty`` at the end of every dispatch.
+        waiting = self._queue
         try:
-            event = self._queue.get(timeout=timeout) if timeout != 0.0 else self._queue.get_nowait()
+            if timeout != 0.0:
+                event = waiting.get(timeout=timeout)
+            elif waiting.empty():
+                self._release()
+                return 0
+            else:
+                event = waiting.get_nowait()
         except queue.Empty:
             self._release()
             return 0
@@ -223,11 +232,8 @@ class EventBus:
             while True:
                 self.deliver(event)
                 count += 1
-                if count == limit:
+                if count == limit or waiting.empty():
                     return count
-                try:
-                    event = self._queue.get_nowait()
-                except queue.Empty:
-                    return count
+                event = waiting.get_nowait()
         finally:
             self._release()
