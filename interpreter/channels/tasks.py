@@ -13,13 +13,12 @@ import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..config import LocatedDict, load_schema, validate
 from ..core import EventBus, RunTaskCompletedEvent, original_class, parse_duration, unimplemented
 from ..errors import ConfigError, ConfigErrors
 from .commands import Command, CommandTemplate, config_error
-from .httptask import HTTPRequestCommand
 
 if TYPE_CHECKING:
     from .process import ChildProcess
@@ -36,8 +35,7 @@ class Renders(Protocol):
     def render(self, values: Mapping[str, Any]) -> Command: ...
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(NamedTuple):
     """One checked ``tasks:`` entry: the names it answers to and its command."""
 
     names: frozenset[str]
@@ -72,6 +70,8 @@ def _checked(entries: Any, index: int, entry: Any, schema: Mapping[str, Any]) ->
     if "class" in entry:
         original = original_class("task", entry["class"])
         if original is not None and original.name == "tasks.http.Request":
+            from .httptask import HTTPRequestCommand  # only an original HTTP task needs it
+
             return _task_spec(entry, HTTPRequestCommand(entry))
         entry = _original_task(entry)
     validate(entry, schema, default_key=f"[{index}]")

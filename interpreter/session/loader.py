@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
@@ -72,8 +72,7 @@ SECTIONS = ("config", "define", "meta", "policies", "channels", "tasks", "tracke
 NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 
-@dataclass
-class ParameterSpec:
+class ParameterSpec(NamedTuple):
     name: str
     default: Any = None
     desc: str | None = None
