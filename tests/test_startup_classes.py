@@ -33,9 +33,13 @@ PLAIN = (
     "interpreter.charts.lint.Finding",
     "interpreter.charts.lint.Bound",
     "interpreter.session.loader.ParameterSpec",
+    "interpreter.session.loader.PolicySpec",
+    "interpreter.session.loader.ChannelSpec",
+    "interpreter.session.loader.TrackerSpec",
+    "interpreter.channels.tasks._Sequence",
 )
-#: The dataclasses a dry run found in its modules after that work (47), with a little room.
-CEILING = 50
+#: The dataclasses a dry run built after that work (43), with a little room.
+CEILING = 46
 
 CODE = """\
 import sys

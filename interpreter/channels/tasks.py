@@ -12,7 +12,6 @@ import shlex
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..config import LocatedDict, load_schema, validate
@@ -153,14 +152,14 @@ def _task_spec(entry: Mapping[str, Any], command: Renders | None = None) -> Task
     return TaskSpec(frozenset(names), command or CommandTemplate(entry))
 
 
-@dataclass(eq=False)
 class _Sequence:
     """One ``run()``: its commands and the exit codes of those done so far."""
 
-    task: str
-    commands: list[Command]
-    traceids: frozenset[int]
-    exitcodes: list[int] = field(default_factory=list)
+    __slots__ = ("task", "commands", "traceids", "exitcodes")
+
+    def __init__(self, task: str, commands: list[Command], traceids: frozenset[int]) -> None:
+        self.task, self.commands, self.traceids = task, commands, traceids
+        self.exitcodes: list[int] = []
 
 
 class TaskRunner:

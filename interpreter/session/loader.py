@@ -79,18 +79,22 @@ class ParameterSpec(NamedTuple):
     units: str | None = None
 
 
-@dataclass
 class PolicySpec:
-    index: int
-    chart: PolicyChart
-    config: LocatedDict
+    """One ``policies:`` block: its place, its chart and its configuration."""
+
+    __slots__ = ("index", "chart", "config")
+
+    def __init__(self, index: int, chart: PolicyChart, config: LocatedDict) -> None:
+        self.index, self.chart, self.config = index, chart, config
 
 
-@dataclass
 class ChannelSpec:
-    index: int
-    cls: type[Channel]
-    config: LocatedDict
+    """One ``channels:`` block: its place, its registered class and its configuration."""
+
+    __slots__ = ("index", "cls", "config")
+
+    def __init__(self, index: int, cls: type[Channel], config: LocatedDict) -> None:
+        self.index, self.cls, self.config = index, cls, config
 
     @property
     def name(self) -> str:
@@ -98,11 +102,13 @@ class ChannelSpec:
         return f"channels[{self.index}]"
 
 
-@dataclass
 class TrackerSpec:
-    index: int
-    cls: type[Tracker]
-    config: LocatedDict
+    """One tracker: its place, its registered class and its configuration."""
+
+    __slots__ = ("index", "cls", "config")
+
+    def __init__(self, index: int, cls: type[Tracker], config: LocatedDict) -> None:
+        self.index, self.cls, self.config = index, cls, config
 
 
 @dataclass
