@@ -12,14 +12,12 @@ import shlex
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ..config import LocatedDict, load_schema, validate
 from ..core import EventBus, RunTaskCompletedEvent, original_class, parse_duration, unimplemented
 from ..errors import ConfigError, ConfigErrors
 from .commands import Command, CommandTemplate, config_error
-from .httptask import HTTPRequestCommand
 
 if TYPE_CHECKING:
     from .process import ChildProcess
@@ -36,8 +34,7 @@ class Renders(Protocol):
     def render(self, values: Mapping[str, Any]) -> Command: ...
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(NamedTuple):
     """One checked ``tasks:`` entry: the names it answers to and its command."""
 
     names: frozenset[str]
@@ -72,6 +69,8 @@ def _checked(entries: Any, index: int, entry: Any, schema: Mapping[str, Any]) ->
     if "class" in entry:
         original = original_class("task", entry["class"])
         if original is not None and original.name == "tasks.http.Request":
+            from .httptask import HTTPRequestCommand  # only an original HTTP task needs it
+
             return _task_spec(entry, HTTPRequestCommand(entry))
         entry = _original_task(entry)
     validate(entry, schema, default_key=f"[{index}]")
@@ -153,14 +152,14 @@ def _task_spec(entry: Mapping[str, Any], command: Renders | None = None) -> Task
     return TaskSpec(frozenset(names), command or CommandTemplate(entry))
 
 
-@dataclass(eq=False)
 class _Sequence:
     """One ``run()``: its commands and the exit codes of those done so far."""
 
-    task: str
-    commands: list[Command]
-    traceids: frozenset[int]
-    exitcodes: list[int] = field(default_factory=list)
+    __slots__ = ("task", "commands", "traceids", "exitcodes")
+
+    def __init__(self, task: str, commands: list[Command], traceids: frozenset[int]) -> None:
+        self.task, self.commands, self.traceids = task, commands, traceids
+        self.exitcodes: list[int] = []
 
 
 class TaskRunner:

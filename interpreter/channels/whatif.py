@@ -12,15 +12,13 @@ bindings as in a real run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..config import evaluate, render
 from ..errors import ConfigError
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What one simulated run does: its exit code (0 is OK), how
     long it takes and what it prints.
     """

@@ -12,8 +12,8 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..config import LocatedDict
 from ..errors import ConfigError
@@ -33,8 +33,7 @@ CONTEXT_NAMES = frozenset(
 _CODE_KEYS = ("preamble", "on entry", "on exit", "guard", "action")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """One problem: an error stops a run, a warning is printed (and fails ``check --strict``)."""
 
     error: ConfigError
@@ -44,8 +43,7 @@ class Finding:
         return f"{'warning' if self.warning else 'error'}: {self.error}"
 
 
-@dataclass(frozen=True)
-class _Code:
+class _Code(NamedTuple):
     block: LocatedDict
     place: str
     tree: ast.AST
@@ -163,8 +161,7 @@ def _is_bind(node: ast.Call) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     """A filter chart code binds as a literal, where it is written: what a session checks against
     what its config can publish.
     """

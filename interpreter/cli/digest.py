@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import shorten
 from .numbers import Scale, mean_sd, span
@@ -32,16 +31,14 @@ def format_parameters(parameters: dict[str, Any]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """One metric of one parameter set: ``mean ± σ`` and ``min … max``, or ``-`` without values."""
 
     mean: str
     range: str
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     parameters: str
     runs: int
     cells: dict[str, Cell]
@@ -74,8 +71,7 @@ def lines(view: SummaryView) -> Iterator[Line | int]:
         )
 
 
-@dataclass(frozen=True)
-class Relative:
+class Relative(NamedTuple):
     """hyperfine's summary: the fastest parameter set, and how many times faster than the slowest
     it ran.
     """

@@ -9,7 +9,7 @@ decimals, so a row is read at a glance and its numbers line up.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Units that take SI prefixes, and the prefixes each may take (smallest first).
 _SMALL = (("n", 1e-9), ("µ", 1e-6), ("m", 1e-3), ("", 1.0))
@@ -44,8 +44,7 @@ def base_unit(units: str | None) -> tuple[str | None, float]:
     return units, 1.0
 
 
-@dataclass(frozen=True)
-class Scale:
+class Scale(NamedTuple):
     """How one row writes its numbers: divide by *factor*, *decimals* places, then *units*."""
 
     factor: float

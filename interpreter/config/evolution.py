@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core import parse_duration
 from ..errors import ConfigError
@@ -24,8 +23,7 @@ __all__ = ["Evolution"]
 Number = int | float
 
 
-@dataclass(frozen=True)
-class _Axis:
+class _Axis(NamedTuple):
     name: str
     interval: Fraction
     low: Number

@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError, shorten
 from .expressions import check as check_expression
@@ -59,8 +58,7 @@ class BadMacro(MacroError):
     """A ``{{…}}`` that is neither a known name form nor a known function."""
 
 
-@dataclass(frozen=True)
-class Macro:
+class Macro(NamedTuple):
     """One parsed macro: what it reads and how it gets its value."""
 
     #: The whole ``{{…}}`` (for a function's argument, the argument).

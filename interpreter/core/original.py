@@ -10,7 +10,7 @@ the same table, and a test holds the two together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: The kinds of class, in the order the table is shown.
 KINDS = ("policy", "channel", "observer", "tracker", "reporter", "indicator", "task", "event")
@@ -24,8 +24,7 @@ MARATHON_OBSERVERS = (
 )
 
 
-@dataclass(frozen=True)
-class OriginalClass:
+class OriginalClass(NamedTuple):
     """One class of the original driver: *instead* names what replaces it when perfchart does not
     implement it; *publisher* says, for an event, what of the original published it.
     """

@@ -25,8 +25,7 @@ import math
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError
 
@@ -73,8 +72,7 @@ NOISY_CV = 0.10
 OUTLIER_Z = 3.5
 
 
-@dataclass(frozen=True)
-class Summarizer:
+class Summarizer(NamedTuple):
     """One requested statistic: its column ``name`` and, for a percentile, the percentage."""
 
     name: str
@@ -267,25 +265,38 @@ def _sketch() -> Any:
     return DDSketch(relative_accuracy=SKETCH_ACCURACY)
 
 
-@dataclass(slots=True)
 class Accumulator:
     """Running statistics of one metric in one group of runs; slotted, as a session may hold one per
-    parameter set.
+    parameter set (a plain class: a dataclass costs start-up time to build).
 
     With *keep_values*, the values are kept for the order statistics, up to *limit*; past it they go
     into a quantile sketch, and only quantiles remain (a mode needs them exact, and is None).
     """
 
-    keep_values: bool = False
-    count: int = 0
-    mean: float = 0.0
-    _m2: float = 0.0
-    low: float = math.inf
-    high: float = -math.inf
-    total: float = 0.0
-    values: list[float] = field(default_factory=list)
-    limit: int = EXACT_LIMIT
-    sketch: Any = None
+    __slots__ = (
+        "keep_values",
+        "count",
+        "mean",
+        "_m2",
+        "low",
+        "high",
+        "total",
+        "values",
+        "limit",
+        "sketch",
+    )
+
+    def __init__(self, keep_values: bool = False, limit: int = EXACT_LIMIT) -> None:
+        self.keep_values = keep_values
+        self.count = 0
+        self.mean = 0.0
+        self._m2 = 0.0
+        self.low = math.inf
+        self.high = -math.inf
+        self.total = 0.0
+        self.values: list[float] = []
+        self.limit = limit
+        self.sketch: Any = None
 
     def add(self, value: float) -> None:
         self.count += 1

@@ -30,7 +30,6 @@ import csv
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +67,6 @@ def metric_meta(spec: MetricSpec) -> dict[str, Any]:
     }
 
 
-@dataclass(slots=True)
 class Group:
     """The runs of one parameter set, and the running statistics of each metric over them.
 
@@ -76,15 +74,26 @@ class Group:
     ``run_values`` its runs' values, which the noise warnings are about.
     """
 
-    parameters: dict[str, Any]
-    accumulators: dict[str, Accumulator]
-    runs: int = 0
-    ok: int = 0
-    run_values: dict[str, Accumulator] = field(default_factory=dict)
-    #: Per metric, a way to read its summarized values once more (an ``outliers: no`` past the
-    #: exact limit needs two more passes).
-    again: dict[str, Callable[[], Iterable[float]]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("parameters", "accumulators", "runs", "ok", "run_values", "again", "warnings")
+
+    def __init__(
+        self,
+        parameters: dict[str, Any],
+        accumulators: dict[str, Accumulator],
+        runs: int = 0,
+        ok: int = 0,
+        run_values: dict[str, Accumulator] | None = None,
+        again: dict[str, Callable[[], Iterable[float]]] | None = None,
+    ) -> None:
+        self.parameters = parameters
+        self.accumulators = accumulators
+        self.runs = runs
+        self.ok = ok
+        self.run_values = {} if run_values is None else run_values
+        #: Per metric, a way to read its summarized values once more (an ``outliers: no`` past the
+        #: exact limit needs two more passes).
+        self.again = {} if again is None else again
+        self.warnings: list[str] = []
 
     def row(self, metrics: Iterable[MetricSpec]) -> dict[str, Any]:
         """The group as summary.json has it: each metric's configured statistics, and its noise
@@ -134,7 +143,6 @@ _PLAIN = (str, int, float, bool, type(None))
 BATCH = 1000
 
 
-@dataclass
 class Grouping:
     """The groups of a stream of run records, read back one at a time from a temporary SQLite file.
 
@@ -143,24 +151,27 @@ class Grouping:
     report files a results directory's records in one go (:meth:`of`).
     """
 
-    metrics: list[MetricSpec]
-    parameter_names: list[str] = field(default_factory=list)
-    varied: list[str] = field(default_factory=list)
-    count: int = 0
-    _db: sqlite3.Connection | None = None
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
-    _insert: str = ""
-    _batch: list[tuple[Any, ...]] = field(default_factory=list)
-    _names: dict[str, None] = field(default_factory=dict)
-    _varied: dict[str, None] = field(default_factory=dict)
-    _first: Mapping[str, Any] | None = None
-    _seq: int = 0
-    _grouped: bool = False
-    #: Positions of the metrics summarized over their samples: their values go to table samples.
-    _sampled: list[int] = field(default_factory=list)
-    _sample_batch: list[tuple[int, int, float]] = field(default_factory=list)
-    #: The groups summarized as their runs close, while that holds (a session's grouping only).
-    stream: _Stream | None = None
+    def __init__(self, metrics: list[MetricSpec]) -> None:
+        self.metrics = metrics
+        self.parameter_names: list[str] = []
+        self.varied: list[str] = []
+        self.count = 0
+        self._db: sqlite3.Connection | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._insert = ""
+        self._batch: list[tuple[Any, ...]] = []
+        self._names: dict[str, None] = {}
+        self._varied: dict[str, None] = {}
+        self._first: Mapping[str, Any] | None = None
+        self._seq = 0
+        self._grouped = False
+        #: Positions of the metrics summarized over their samples: their values go to table
+        #: samples.
+        self._sampled: list[int] = []
+        self._sample_batch: list[tuple[int, int, float]] = []
+        #: The groups summarized as their runs close, while that holds (a session's grouping
+        #: only).
+        self.stream: _Stream | None = None
 
     @classmethod
     def open(cls, metrics: Sequence[MetricSpec], *, stream: bool = False) -> Grouping:
@@ -521,20 +532,41 @@ _KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 SHOW = 10
 
 
-@dataclass
 class SummaryView:
     """What the terminal shows of a session's summary: the first and last groups, and how many
     there are."""
 
-    metrics: list[MetricSpec]
-    parameter_names: list[str]
-    varied: list[str]
-    count: int
-    head: list[Group]
-    tail: list[Group]
-    #: The first groups with noise warnings, and how many groups have any.
-    noisy: list[Group] = field(default_factory=list)
-    noisy_count: int = 0
+    __slots__ = (
+        "metrics",
+        "parameter_names",
+        "varied",
+        "count",
+        "head",
+        "tail",
+        "noisy",
+        "noisy_count",
+    )
+
+    def __init__(
+        self,
+        metrics: list[MetricSpec],
+        parameter_names: list[str],
+        varied: list[str],
+        count: int,
+        head: list[Group],
+        tail: list[Group],
+        noisy: list[Group],
+        noisy_count: int,
+    ) -> None:
+        self.metrics = metrics
+        self.parameter_names = parameter_names
+        self.varied = varied
+        self.count = count
+        self.head = head
+        self.tail = tail
+        #: The first groups with noise warnings, and how many groups have any.
+        self.noisy = noisy
+        self.noisy_count = noisy_count
 
 
 def write_summary(directory: Path, grouping: Grouping, show: int = SHOW) -> SummaryView:

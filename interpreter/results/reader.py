@@ -23,10 +23,12 @@ import os
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from .shapes import META, RECORD, SUMMARY, VISITS, Shape, problem
+
+if TYPE_CHECKING:
+    from .shapes import Shape
 
 log = logging.getLogger("perfchart")
 
@@ -57,6 +59,8 @@ class SessionReader:
         meta = _read_json(path)
         if not isinstance(meta, dict):
             raise UsageError(f"{path}: not the meta.json of a session")
+        from .shapes import META
+
         _check(meta, META, path)
         return meta
 
@@ -78,6 +82,8 @@ class SessionReader:
             or not {"metrics", "groups", "parameters"} <= document.keys()
         ):
             raise UsageError(f"{path}: not a perfchart summary")
+        from .shapes import SUMMARY
+
         _check(document, SUMMARY, path)
         _check_groups(document, path)
         return document
@@ -128,6 +134,8 @@ class SessionReader:
     def visits(self) -> list[dict[str, Any]]:
         """Every ``visits-*.json`` record, in policy (position in the configuration) then repetition
         order."""
+        from .shapes import VISITS
+
         records = []
         for path in self.directory.glob(PATTERN):
             try:
@@ -151,7 +159,13 @@ def _read_json(path: Path) -> Any:
 
 
 def _check(value: Any, shape: Shape, where: object, why: str = "") -> None:
-    """Refuse *value* read from *where* unless it fits *shape*: the first bad key, in one line."""
+    """Refuse *value* read from *where* unless it fits *shape*: the first bad key, in one line.
+
+    The shapes are imported where a file is read back: a session that reads none (a run without
+    ``--resume``) does not build them.
+    """
+    from .shapes import problem
+
     found = problem(value, shape)
     if found is not None:
         raise UsageError(f"{where}: {found}{why}")
@@ -177,7 +191,11 @@ def _records(
     source: Iterable[bytes], path: Path, resuming: bool, cut_off: list[tuple[int, bytes]]
 ) -> Iterator[dict[str, Any]]:
     """Each whole line's record; a last line without its newline goes to *cut_off*, with the bytes
-    before it."""
+    before it.
+
+    The record shape is imported with the first record (again for each, at the cost of a look-up):
+    a session rewriting runs.csv reads back a runs.jsonl still empty, and builds no shapes for it.
+    """
     complete = 0
     for number, line in enumerate(source, 1):
         if not line.endswith(b"\n"):
@@ -190,6 +208,8 @@ def _records(
             record = None
         if not isinstance(record, dict):
             raise UsageError(f"{path}:{number}: not a run record{why}")
+        from .shapes import RECORD
+
         _check(record, RECORD, f"{path}:{number}", why)
         complete += len(line)
         yield record

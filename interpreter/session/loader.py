@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..channels import Channel, TaskSpec, channel_class, task_specs
 from ..charts import PolicyChart, chart_file, resolve
@@ -72,26 +72,29 @@ SECTIONS = ("config", "define", "meta", "policies", "channels", "tasks", "tracke
 NAME = re.compile(r"[A-Za-z_][\w.-]*")
 
 
-@dataclass
-class ParameterSpec:
+class ParameterSpec(NamedTuple):
     name: str
     default: Any = None
     desc: str | None = None
     units: str | None = None
 
 
-@dataclass
 class PolicySpec:
-    index: int
-    chart: PolicyChart
-    config: LocatedDict
+    """One ``policies:`` block: its place, its chart and its configuration."""
+
+    __slots__ = ("index", "chart", "config")
+
+    def __init__(self, index: int, chart: PolicyChart, config: LocatedDict) -> None:
+        self.index, self.chart, self.config = index, chart, config
 
 
-@dataclass
 class ChannelSpec:
-    index: int
-    cls: type[Channel]
-    config: LocatedDict
+    """One ``channels:`` block: its place, its registered class and its configuration."""
+
+    __slots__ = ("index", "cls", "config")
+
+    def __init__(self, index: int, cls: type[Channel], config: LocatedDict) -> None:
+        self.index, self.cls, self.config = index, cls, config
 
     @property
     def name(self) -> str:
@@ -99,11 +102,13 @@ class ChannelSpec:
         return f"channels[{self.index}]"
 
 
-@dataclass
 class TrackerSpec:
-    index: int
-    cls: type[Tracker]
-    config: LocatedDict
+    """One tracker: its place, its registered class and its configuration."""
+
+    __slots__ = ("index", "cls", "config")
+
+    def __init__(self, index: int, cls: type[Tracker], config: LocatedDict) -> None:
+        self.index, self.cls, self.config = index, cls, config
 
 
 @dataclass
